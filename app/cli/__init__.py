@@ -1,0 +1,21 @@
+"""The `palier` command line: one Typer app, one sub-app per area."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import questionnaire as questionnaire_cli
+from app.cli import serve as serve_cli
+
+cli = typer.Typer(
+    help="Palier : autodiagnostic de maturité numérique des ESMS.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+cli.add_typer(questionnaire_cli.app, name="questionnaire")
+cli.command("score")(questionnaire_cli.score_command)
+cli.command("serve")(serve_cli.serve)
+
+
+def main() -> None:
+    cli()
