@@ -1,0 +1,31 @@
+"""Palier's scoring engine: pure, no HTTP, no database.
+
+Public surface: load a questionnaire, decide which questions apply, validate answers, score.
+"""
+
+from scoring.engine import Result, applicable, effective_answers, score, validate_answers
+from scoring.errors import AnswerError, QuestionnaireError, SourceError
+from scoring.loader import (
+    load_questionnaire,
+    load_questionnaires,
+    parse_questionnaire,
+    questionnaire_files,
+)
+from scoring.model import Question, Questionnaire
+
+__all__ = [
+    "AnswerError",
+    "Question",
+    "Questionnaire",
+    "QuestionnaireError",
+    "Result",
+    "SourceError",
+    "applicable",
+    "effective_answers",
+    "load_questionnaire",
+    "load_questionnaires",
+    "parse_questionnaire",
+    "questionnaire_files",
+    "score",
+    "validate_answers",
+]

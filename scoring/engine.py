@@ -1,0 +1,462 @@
+"""Applicability, answer validation, scoring, tier placement, next steps and funding.
+
+`score(questionnaire, answers)` is the only scoring path of the product. It assumes answers
+that passed `validate_answers`; it never raises on odd values but ignores what it cannot read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from scoring import conditions as C
+from scoring.errors import AnswerError
+
+if TYPE_CHECKING:
+    from scoring.model import Question, Questionnaire
+
+Exact = int | Fraction
+Pairs = tuple[tuple[int, Exact], ...]  # (domain index, points)
+
+
+# ---- the compiled plan -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QPlan:
+    id: str
+    type: str
+    required: bool
+    show_if: C.CondFn | None
+    max_pairs: Pairs
+    choice_points: dict[str, Pairs]  # single/multiple choice: value -> points
+    band_from: tuple[float, ...]
+    band_points: tuple[Pairs, ...]
+    values: frozenset[str]
+    exclusive: frozenset[str]
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReqPlan:
+    id: str
+    label: str
+    tier_id: str
+    fn: C.CondFn
+    questions: tuple[str, ...]
+    scores: tuple[str, ...]
+    title: str
+    detail: str
+    effort: str
+    funding: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TierPlan:
+    id: str
+    level: int
+    label: str
+    requirements: tuple[ReqPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    qid: str
+    qversion: str
+    domain_ids: tuple[str, ...]
+    domain_labels: tuple[str, ...]
+    weights: tuple[Exact, ...]
+    questions: tuple[QPlan, ...]
+    by_id: dict[str, QPlan]
+    tiers: tuple[TierPlan, ...]
+    funding: tuple[tuple[str, C.CondFn], ...]
+
+
+def _pairs(points: dict[str, int | float], index: dict[str, int]) -> Pairs:
+    return tuple((index[d], C.exact(p)) for d, p in points.items() if p)
+
+
+def _max_pairs(candidates: list[Pairs], ndom: int, additive: bool) -> Pairs:
+    best: list[Exact] = [0] * ndom
+    for pairs in candidates:
+        for di, p in pairs:
+            best[di] = best[di] + p if additive else max(best[di], p)
+    return tuple((di, m) for di, m in enumerate(best) if m)
+
+
+def compile_plan(q: Questionnaire) -> Plan:
+    """Compile a validated questionnaire once: conditions become closures, points tuples."""
+    index = {d.id: i for i, d in enumerate(q.domains)}
+    ndom = len(q.domains)
+    infos: dict[str, C.QuestionInfo] = {}
+    for i, qu in enumerate(q.questions.values()):
+        infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []))
+
+    errors: list[str] = []
+    env = C.CheckEnv(questions=infos, domains=frozenset(index),
+                     levels=frozenset(t.level for t in q.tiers),
+                     report=lambda loc, msg: errors.append(msg))
+
+    def compiled(raw: dict[str, Any], usage: C.Usage, owner: str = "") -> tuple[C.Cond, C.CondFn]:
+        from scoring.yamlsrc import to_located
+
+        env.usage, env.owner_id = usage, owner
+        env.owner_index = infos[owner].index if owner else 0
+        ast = C.check(to_located(raw), _ZERO, env)
+        if ast is None:  # pragma: no cover - validated before
+            raise ValueError("; ".join(errors))
+        return ast, C.compile_condition(ast, index)
+
+    qplans: list[QPlan] = []
+    for qu in q.questions.values():
+        show_if = compiled(qu.show_if, "show_if", qu.id)[1] if qu.show_if is not None else None
+        choice_points: dict[str, Pairs] = {}
+        band_from: tuple[float, ...] = ()
+        band_points: tuple[Pairs, ...] = ()
+        if qu.options is not None:
+            choice_points = {o.value: _pairs(o.points, index) for o in qu.options}
+            max_pairs = _max_pairs(list(choice_points.values()), ndom,
+                                   additive=qu.type == "multiple_choice")
+        elif qu.bands:
+            band_from = tuple(b.from_ for b in qu.bands)
+            band_points = tuple(_pairs(b.points, index) for b in qu.bands)
+            max_pairs = _max_pairs(list(band_points), ndom, additive=False)
+        else:
+            max_pairs = ()
+        qplans.append(QPlan(
+            id=qu.id, type=qu.type, required=qu.required, show_if=show_if,
+            max_pairs=max_pairs, choice_points=choice_points, band_from=band_from,
+            band_points=band_points, values=frozenset(choice_points),
+            exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
+            min=qu.min, max=qu.max,
+        ))
+
+    tiers: list[TierPlan] = []
+    for t in q.tiers:
+        reqs = []
+        for r in t.requires:
+            ast, fn = compiled(r.condition, "requirement")
+            reqs.append(ReqPlan(
+                id=r.id, label=r.label, tier_id=t.id, fn=fn,
+                questions=tuple(C.referenced_questions(ast)),
+                scores=tuple(C.referenced_scores(ast)),
+                title=r.next_step.title, detail=r.next_step.detail, effort=r.next_step.effort,
+                funding=tuple(r.next_step.funding),
+            ))
+        tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs)))
+
+    funding = tuple((f.id, compiled(f.eligible_if, "funding")[1]) for f in q.funding)
+    return Plan(
+        qid=q.id, qversion=q.version,
+        domain_ids=tuple(d.id for d in q.domains),
+        domain_labels=tuple(d.label for d in q.domains),
+        weights=tuple(C.exact(d.weight) for d in q.domains),
+        questions=tuple(qplans), by_id={p.id: p for p in qplans},
+        tiers=tuple(tiers), funding=funding,
+    )
+
+
+_ZERO = C.Loc(0, 0)
+
+
+def _plan(q: Questionnaire) -> Plan:
+    plan: Plan | None = q._plan
+    if plan is None:
+        plan = q._plan = compile_plan(q)
+    return plan
+
+
+# ---- answers -----------------------------------------------------------------------------
+
+
+def _answered(p: QPlan, value: Any) -> bool:
+    if value is None:
+        return False
+    if p.type == "multiple_choice" or p.type == "text":
+        if isinstance(value, str):
+            return bool(value.strip())
+        return bool(value)
+    return True
+
+
+def validate_answers(q: Questionnaire, answers: dict[str, Any]) -> list[AnswerError]:
+    """Every problem in `answers` (empty when valid). Hidden questions are validated too."""
+    plan = _plan(q)
+    errors: list[AnswerError] = []
+    if not isinstance(answers, dict):
+        return [AnswerError("*", answers, "les réponses doivent former un dictionnaire")]
+    for qid, value in answers.items():
+        p = plan.by_id.get(qid)
+        if p is None:
+            errors.append(AnswerError(str(qid), value, "question inconnue"))
+            continue
+        if value is None:
+            continue
+        problem = _check_value(p, value)
+        if problem:
+            errors.append(AnswerError(qid, value, problem))
+    return errors
+
+
+def _check_value(p: QPlan, value: Any) -> str | None:
+    t = p.type
+    if t == "single_choice":
+        if not isinstance(value, str):
+            return "une valeur d'option (chaîne) est attendue"
+        if value not in p.values:
+            return "option inconnue"
+        return None
+    if t == "multiple_choice":
+        if not isinstance(value, list):
+            return "une liste de valeurs d'options est attendue"
+        seen: set[str] = set()
+        for v in value:
+            if not isinstance(v, str):
+                return f"valeur d'option invalide {v!r}"
+            if v not in p.values:
+                return f"option inconnue « {v} »"
+            if v in seen:
+                return f"option « {v} » répétée"
+            seen.add(v)
+        if len(seen) > 1 and seen & p.exclusive:
+            excl = ", ".join(sorted(seen & p.exclusive))
+            return f"l'option « {excl} » exclut les autres"
+        return None
+    if t == "number":
+        if not C.is_number(value):
+            return "un nombre est attendu"
+        if p.min is not None and value < p.min:
+            return f"le nombre doit être supérieur ou égal à {p.min:g}"
+        if p.max is not None and value > p.max:
+            return f"le nombre doit être inférieur ou égal à {p.max:g}"
+        return None
+    if not isinstance(value, str):
+        return "un texte est attendu"
+    return None
+
+
+def effective_answers(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers that count: applicable and answered questions only, in order."""
+    eff: dict[str, Any] = {}
+    for p in _plan(q).questions:
+        if p.show_if is not None and not p.show_if(eff, None):
+            continue
+        v = answers.get(p.id)
+        if v is not None and _answered(p, v):
+            eff[p.id] = v
+    return eff
+
+
+def applicable(q: Questionnaire, answers: dict[str, Any]) -> dict[str, bool]:
+    """Question id -> whether it applies given the answers (show_if), in questionnaire order."""
+    eff: dict[str, Any] = {}
+    out: dict[str, bool] = {}
+    for p in _plan(q).questions:
+        ok = p.show_if is None or p.show_if(eff, None)
+        out[p.id] = ok
+        if ok:
+            v = answers.get(p.id)
+            if v is not None and _answered(p, v):
+                eff[p.id] = v
+    return out
+
+
+# ---- scoring -----------------------------------------------------------------------------
+
+
+class EvalContext:
+    """Exact domain sums and the placed tier, as conditions read them."""
+
+    __slots__ = ("_global", "earned", "maxs", "tier_level", "weights")
+
+    def __init__(self, earned: list[Exact], maxs: list[Exact], weights: tuple[Exact, ...]):
+        self.earned = earned
+        self.maxs = maxs
+        self.weights = weights
+        self.tier_level: int | None = None
+        self._global: Fraction | bool | None = False
+
+    def global_exact(self) -> Fraction | None:
+        if self._global is False:
+            num = Fraction(0)
+            den: Exact = 0
+            for e, m, w in zip(self.earned, self.maxs, self.weights, strict=True):
+                if m:
+                    num += w * Fraction(100 * e) / m
+                    den += w
+            self._global = num / den if den else None
+        return self._global  # type: ignore[return-value]
+
+
+def _num(x: Exact) -> int | float:
+    return x if isinstance(x, int) else float(x)
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome of scoring one answer set. `to_dict()` is the contract's JSON."""
+
+    questionnaire: dict[str, str]
+    complete: bool
+    missing_required: list[str]
+    global_score: float | None
+    domains: list[dict[str, Any]]
+    tier: dict[str, Any] | None
+    tiers: list[dict[str, Any]]
+    next_steps: list[dict[str, Any]]
+    funding: list[dict[str, Any]]
+    answered: int
+    applicable: int
+
+    @property
+    def tier_level(self) -> int | None:
+        return None if self.tier is None else int(self.tier["level"])
+
+    @property
+    def domain_scores(self) -> dict[str, float | None]:
+        return {d["id"]: d["score"] for d in self.domains}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "questionnaire": dict(self.questionnaire),
+            "complete": self.complete,
+            "missing_required": list(self.missing_required),
+            "global_score": self.global_score,
+            "domains": self.domains,
+            "tier": self.tier,
+            "tiers": self.tiers,
+            "next_steps": self.next_steps,
+            "funding": self.funding,
+            "answered": self.answered,
+            "applicable": self.applicable,
+        }
+
+
+def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
+    """Score an answer set (validated with validate_answers first)."""
+    plan = _plan(q)
+    ndom = len(plan.domain_ids)
+    earned: list[Exact] = [0] * ndom
+    maxs: list[Exact] = [0] * ndom
+    eff: dict[str, Any] = {}
+    missing: list[str] = []
+    n_applicable = 0
+    get = answers.get
+    for p in plan.questions:
+        if p.show_if is not None and not p.show_if(eff, None):
+            continue
+        n_applicable += 1
+        for di, m in p.max_pairs:
+            maxs[di] += m
+        v = get(p.id)
+        t = p.type
+        if v is None or ((t == "text" or t == "multiple_choice") and not _answered(p, v)):
+            if p.required:
+                missing.append(p.id)
+            continue
+        eff[p.id] = v
+        if t == "single_choice":
+            pairs = p.choice_points.get(v)
+            if pairs:
+                for di, pts in pairs:
+                    earned[di] += pts
+        elif t == "multiple_choice":
+            cp = p.choice_points
+            for item in v:
+                pairs = cp.get(item)
+                if pairs:
+                    for di, pts in pairs:
+                        earned[di] += pts
+        elif t == "number" and p.band_from:
+            try:
+                i = bisect.bisect_right(p.band_from, v) - 1
+            except TypeError:
+                continue
+            if i >= 0:
+                for di, pts in p.band_points[i]:
+                    earned[di] += pts
+
+    # Domain scores and the global score (floats for display, exact for conditions).
+    domains: list[dict[str, Any]] = []
+    wsum = 0.0
+    wtot = 0.0
+    for di in range(ndom):
+        m = maxs[di]
+        e = earned[di]
+        if m:
+            s = 100 * e / m
+            s = s if isinstance(s, float) else float(s)
+            w = float(plan.weights[di])
+            wsum += w * s
+            wtot += w
+        else:
+            s = None
+        domains.append({"id": plan.domain_ids[di], "label": plan.domain_labels[di],
+                        "score": s, "earned": _num(e), "max": _num(m)})
+    global_score = wsum / wtot if wtot else None
+    if global_score is not None and not math.isfinite(global_score):  # pragma: no cover
+        global_score = None
+
+    ctx = EvalContext(earned, maxs, plan.weights)
+    tiers_out: list[dict[str, Any]] = []
+    met_flags: list[list[bool]] = []
+    placed: TierPlan | None = None
+    cumulative = True
+    for t in plan.tiers:
+        flags = [r.fn(eff, ctx) for r in t.requirements]
+        met_flags.append(flags)
+        tier_met = all(flags)
+        if cumulative and tier_met:
+            placed = t
+        else:
+            cumulative = False
+        reqs = []
+        for r, ok in zip(t.requirements, flags, strict=True):
+            item: dict[str, Any] = {"id": r.id, "label": r.label, "met": ok,
+                                    "answers": {qid: eff.get(qid) for qid in r.questions}}
+            if r.scores:
+                item["scores"] = {d: _score_of(d, domains, global_score) for d in r.scores}
+            reqs.append(item)
+        tiers_out.append({"id": t.id, "level": t.level, "label": t.label, "met": tier_met,
+                          "requirements": reqs})
+
+    next_steps: list[dict[str, Any]] = []
+    start = 0 if placed is None else placed.level + 1
+    for t, flags in zip(plan.tiers[start:], met_flags[start:], strict=True):
+        for r, ok in zip(t.requirements, flags, strict=True):
+            if not ok:
+                next_steps.append({"requirement": r.id, "tier": t.id, "label": r.label,
+                                   "title": r.title, "detail": r.detail, "effort": r.effort,
+                                   "funding": list(r.funding)})
+
+    ctx.tier_level = None if placed is None else placed.level
+    funding = [{"id": fid, "eligible": fn(eff, ctx)} for fid, fn in plan.funding]
+    return Result(
+        questionnaire={"id": plan.qid, "version": plan.qversion},
+        complete=not missing,
+        missing_required=missing,
+        global_score=global_score,
+        domains=domains,
+        tier=None if placed is None else {"id": placed.id, "level": placed.level,
+                                          "label": placed.label},
+        tiers=tiers_out,
+        next_steps=next_steps,
+        funding=funding,
+        answered=len(eff),
+        applicable=n_applicable,
+    )
+
+
+def _score_of(domain: str, domains: list[dict[str, Any]], global_score: float | None) -> Any:
+    if domain == "global":
+        return global_score
+    return next(d["score"] for d in domains if d["id"] == domain)
+
+
+def question_plan(q: Questionnaire, question_id: str) -> Question:
+    """The model of one question (KeyError if unknown)."""
+    return q.questions[question_id]
