@@ -166,6 +166,7 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
     # Sections and questions: structure first, collecting what conditions need to know.
     infos: dict[str, C.QuestionInfo] = {}
     questions: list[tuple[LMap, Loc]] = []
+    question_locs: dict[str, Loc] = {}
     sections: dict[str, Loc] = {}
     for sec, loc in ck.items(top, "sections"):
         if not ck.fields(sec, loc, SECTION, "une section"):
@@ -179,11 +180,11 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
             qtype = _check_question(ck, q, domains)
             qid = q.get("id")
             if isinstance(qid, str):
-                if qid in infos:
-                    first = next(ql for qq, ql in questions if qq.get("id") == qid)
+                if qid in question_locs:
                     ck.report(q.val_loc["id"], f"question « {qid} » en double "
-                              f"(déjà à la ligne {_val_loc(first, 'id').line})")
+                              f"(déjà à la ligne {question_locs[qid].line})")
                 else:
+                    question_locs[qid] = q.val_loc["id"]
                     values = frozenset(
                         o["value"] for o in (q.get("options") or [])
                         if isinstance(o, LMap) and isinstance(o.get("value"), str)
@@ -229,7 +230,7 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
             if "condition" in req:
                 C.check(req["condition"], req.val_loc["condition"], env)
             step = req.get("next_step")
-            if ck.fields(step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape") \
+            if "next_step" in req and ck.fields(step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape") \
                     and isinstance(step, LMap):
                 if "effort" in step and step["effort"] not in EFFORTS:
                     ck.report(step.val_loc["effort"],
