@@ -230,8 +230,9 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
             if "condition" in req:
                 C.check(req["condition"], req.val_loc["condition"], env)
             step = req.get("next_step")
-            if "next_step" in req and ck.fields(step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape") \
-                    and isinstance(step, LMap):
+            has_step = "next_step" in req and ck.fields(
+                step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape")
+            if has_step and isinstance(step, LMap):
                 if "effort" in step and step["effort"] not in EFFORTS:
                     ck.report(step.val_loc["effort"],
                               f"effort : « {step['effort']} » inconnu (faible, moyen ou eleve)")

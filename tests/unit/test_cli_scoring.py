@@ -28,7 +28,7 @@ def test_check_invalid_lists_every_error(tmp_path: Path) -> None:
     lines = [line for line in res.stderr.splitlines() if line]
     assert lines == [
         f"{bad}:6:37: weight : doit être strictement positif",
-        f"{bad}:37:15: type : « texte » inconnu (single_choice, multiple_choice, number, text)",
+        f"{bad}:38:15: type : « texte » inconnu (single_choice, multiple_choice, number, text)",
     ]
     assert "mini version 1 valide" in res.stdout
 
