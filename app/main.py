@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.routes import public
+from app.questionnaires import Registry
+from app.routes import api, public
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Palier", version="0.1.0")
+    questionnaires_dir = os.environ.get("PALIER_QUESTIONNAIRES_DIR", str(ROOT / "questionnaires"))
+    app.state.registry = Registry.load(questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(public.router)
+    app.include_router(api.router)
     return app
