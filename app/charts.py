@@ -1,0 +1,101 @@
+"""Server-rendered SVG charts: the same markup in the page, the print view and the PDF.
+
+Each chart carries a <title> and a <desc> and is meant to sit next to a data table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+BAR = "#000091"  # DSFR blue France
+BAR_ALT = "#6a6af4"
+GRID = "#dddddd"
+TEXT = "#161616"
+
+
+def _fmt(x: float | None, decimals: int = 1) -> str:
+    if x is None:
+        return "non applicable"
+    return f"{x:.{decimals}f}".replace(".", ",")
+
+
+def horizontal_bars(
+    rows: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    desc: str,
+    chart_id: str,
+    maximum: float = 100.0,
+    unit: str = "",
+    compare: Sequence[float | None] | None = None,
+    compare_label: str = "",
+) -> Markup:
+    """One bar per row (label, value); an optional second, thinner bar to compare."""
+    label_w, bar_w, value_w, row_h = 260, 360, 110, 34 if compare else 28
+    width = label_w + bar_w + value_w
+    height = 24 + row_h * len(rows)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * tick / 100
+        parts.append(f'<line x1="{x:.1f}" y1="14" x2="{x:.1f}" y2="{height}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{x:.1f}" y="11" text-anchor="middle" fill="{TEXT}" '
+                     f'font-size="10">{round(maximum * tick / 100)}</text>')
+    for i, (label, value) in enumerate(rows):
+        y = 20 + i * row_h
+        short = label if len(label) <= 38 else label[:36] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" '
+                     f'fill="{TEXT}">{escape(short)}</text>')
+        w = 0.0 if value is None else bar_w * max(0.0, min(value, maximum)) / maximum
+        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" '
+                     f'fill="{BAR}"/>')
+        text = _fmt(value) + (unit if value is not None else "")
+        if compare is not None:
+            other = compare[i]
+            cw = 0.0 if other is None else bar_w * max(0.0, min(other, maximum)) / maximum
+            parts.append(f'<rect x="{label_w}" y="{y + 22}" width="{cw:.1f}" height="6" '
+                         f'fill="{BAR_ALT}"/>')
+            text += f" ({compare_label} {_fmt(other)})"
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 16}" fill="{TEXT}">'
+                     f'{escape(text)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def column_counts(
+    rows: Sequence[tuple[str, int]], *, title: str, desc: str, chart_id: str
+) -> Markup:
+    """Vertical bars of counts (e.g. structures per palier)."""
+    n = max(1, len(rows))
+    col_w, gap, plot_h = 90, 24, 180
+    width = n * (col_w + gap) + gap
+    height = plot_h + 60
+    top = max([c for _, c in rows] + [1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        f'<line x1="0" y1="{plot_h + 20}" x2="{width}" y2="{plot_h + 20}" stroke="{TEXT}"/>',
+    ]
+    for i, (label, count) in enumerate(rows):
+        x = gap + i * (col_w + gap)
+        h = plot_h * count / top
+        y = plot_h + 20 - h
+        parts.append(f'<rect x="{x}" y="{y:.1f}" width="{col_w}" height="{h:.1f}" '
+                     f'fill="{BAR}"/>')
+        parts.append(f'<text x="{x + col_w / 2}" y="{y - 4:.1f}" text-anchor="middle" '
+                     f'fill="{TEXT}">{count}</text>')
+        parts.append(f'<text x="{x + col_w / 2}" y="{plot_h + 38}" text-anchor="middle" '
+                     f'fill="{TEXT}">{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,125 @@
+"""The one place that answers "may this user do this to that?" and "which structures may
+this user see?". Rules are pure functions of an Actor; services translate the scope to SQL.
+
+Deny by default. A record outside the actor's scope is reported as absent (404) by the
+callers, never as forbidden, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    director = "director"
+    ars = "ars"
+    committee = "committee"
+    admin = "admin"
+
+
+class Action(StrEnum):
+    view_structure = "view_structure"  # its page, assessments, results, PDF
+    fill_assessment = "fill_assessment"  # start, save, submit a draft
+    review_assessment = "review_assessment"  # mark validée / à revoir
+    view_dashboard = "view_dashboard"  # regional figures and lists
+    build_shortlist = "build_shortlist"
+    export_region = "export_region"
+    import_structures = "import_structures"
+    invite_director = "invite_director"
+    manage_users = "manage_users"
+    view_audit = "view_audit"
+    view_questionnaires_admin = "view_questionnaires_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: built from the logged-in user (or None for anonymous)."""
+
+    id: int
+    role: Role
+    region: str | None = None
+    structure_ids: frozenset[int] = field(default_factory=frozenset)
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The structures an actor may see: all, one region, or a set of ids (maybe empty)."""
+
+    all: bool = False
+    region: str | None = None
+    structure_ids: frozenset[int] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.all and self.region is None and not self.structure_ids
+
+
+NOTHING = Scope(structure_ids=frozenset())
+
+# Actions that do not concern one structure, by role.
+GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
+    Role.director: frozenset(),
+    Role.ars: frozenset({Action.view_dashboard, Action.build_shortlist, Action.export_region,
+                         Action.import_structures, Action.invite_director}),
+    Role.committee: frozenset({Action.view_dashboard, Action.build_shortlist}),
+    Role.admin: frozenset(Action),
+}
+
+# Actions on one structure, by role (given the structure is in the actor's scope).
+STRUCTURE_RIGHTS: dict[Role, frozenset[Action]] = {
+    Role.director: frozenset({Action.view_structure, Action.fill_assessment}),
+    Role.ars: frozenset({Action.view_structure, Action.review_assessment,
+                         Action.invite_director}),
+    Role.committee: frozenset({Action.view_structure}),
+    Role.admin: frozenset({Action.view_structure, Action.review_assessment,
+                           Action.invite_director}),
+}
+
+
+def structure_scope(actor: Actor | None) -> Scope:
+    """Which structures the actor may see."""
+    if actor is None or not actor.active:
+        return NOTHING
+    if actor.role == Role.admin:
+        return Scope(all=True)
+    if actor.role == Role.ars:
+        return Scope(region=actor.region) if actor.region else NOTHING
+    if actor.role == Role.committee:
+        return Scope(region=actor.region) if actor.region else Scope(all=True)
+    return Scope(structure_ids=actor.structure_ids)
+
+
+def in_scope(actor: Actor | None, structure_id: int, structure_region: str) -> bool:
+    scope = structure_scope(actor)
+    if scope.all:
+        return True
+    if scope.region is not None:
+        return structure_region == scope.region
+    return scope.structure_ids is not None and structure_id in scope.structure_ids
+
+
+def can(actor: Actor | None, action: Action) -> bool:
+    """An action that concerns no particular structure."""
+    if actor is None or not actor.active:
+        return False
+    return action in GLOBAL_RIGHTS[actor.role]
+
+
+def can_on_structure(actor: Actor | None, action: Action, structure_id: int,
+                     structure_region: str) -> bool:
+    """An action on one structure: the role allows it and the structure is in scope."""
+    if actor is None or not actor.active:
+        return False
+    if action not in STRUCTURE_RIGHTS[actor.role]:
+        return False
+    return in_scope(actor, structure_id, structure_region)
+
+
+def can_see_region(actor: Actor | None, region: str) -> bool:
+    """Regional figures: admins and national committees everywhere, others their region."""
+    scope = structure_scope(actor)
+    if actor is None or actor.role == Role.director:
+        return False
+    return scope.all or scope.region == region

@@ -1,0 +1,84 @@
+"""The permission rules as a literal table (role x action x structure -> allowed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.permissions import (
+    Action,
+    Actor,
+    Role,
+    Scope,
+    can,
+    can_on_structure,
+    can_see_region,
+    structure_scope,
+)
+
+# Structure 1 is in region 84 (director A's), structure 2 in region 11 (director B's).
+DIR_A = Actor(id=1, role=Role.director, structure_ids=frozenset({1}))
+DIR_B = Actor(id=2, role=Role.director, structure_ids=frozenset({2}))
+ARS_84 = Actor(id=3, role=Role.ars, region="84")
+ARS_11 = Actor(id=4, role=Role.ars, region="11")
+COM_84 = Actor(id=5, role=Role.committee, region="84")
+COM_NAT = Actor(id=6, role=Role.committee, region=None)
+ADMIN = Actor(id=7, role=Role.admin)
+GONE = Actor(id=8, role=Role.admin, active=False)
+ACTORS = {"anon": None, "dir_a": DIR_A, "dir_b": DIR_B, "ars_84": ARS_84, "ars_11": ARS_11,
+          "com_84": COM_84, "com_nat": COM_NAT, "admin": ADMIN, "inactive": GONE}
+
+V, F, R = Action.view_structure, Action.fill_assessment, Action.review_assessment
+# actor -> (view s1, fill s1, review s1, view s2, fill s2, review s2)
+ON_STRUCTURES = {
+    "anon":     (0, 0, 0, 0, 0, 0),
+    "dir_a":    (1, 1, 0, 0, 0, 0),
+    "dir_b":    (0, 0, 0, 1, 1, 0),
+    "ars_84":   (1, 0, 1, 0, 0, 0),
+    "ars_11":   (0, 0, 0, 1, 0, 1),
+    "com_84":   (1, 0, 0, 0, 0, 0),
+    "com_nat":  (1, 0, 0, 1, 0, 0),
+    "admin":    (1, 0, 1, 1, 0, 1),
+    "inactive": (0, 0, 0, 0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(ON_STRUCTURES))
+def test_structure_matrix(name: str) -> None:
+    a = ACTORS[name]
+    got = tuple(int(can_on_structure(a, act, sid, reg))
+                for sid, reg in ((1, "84"), (2, "11")) for act in (V, F, R))
+    assert got == ON_STRUCTURES[name]
+
+
+# actor -> (dashboard, shortlist, import, manage users, audit)
+GLOBAL = {
+    "anon":     (0, 0, 0, 0, 0),
+    "dir_a":    (0, 0, 0, 0, 0),
+    "ars_84":   (1, 1, 1, 0, 0),
+    "com_84":   (1, 1, 0, 0, 0),
+    "com_nat":  (1, 1, 0, 0, 0),
+    "admin":    (1, 1, 1, 1, 1),
+    "inactive": (0, 0, 0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(GLOBAL))
+def test_global_matrix(name: str) -> None:
+    a = ACTORS[name]
+    acts = (Action.view_dashboard, Action.build_shortlist, Action.import_structures,
+            Action.manage_users, Action.view_audit)
+    assert tuple(int(can(a, x)) for x in acts) == GLOBAL[name]
+
+
+def test_scopes() -> None:
+    assert structure_scope(None).empty
+    assert structure_scope(DIR_A) == Scope(structure_ids=frozenset({1}))
+    assert structure_scope(ARS_84) == Scope(region="84")
+    assert structure_scope(COM_NAT) == Scope(all=True)
+    assert structure_scope(Actor(id=9, role=Role.ars, region=None)).empty
+    assert structure_scope(GONE).empty
+
+
+def test_regions() -> None:
+    assert [can_see_region(ACTORS[n], "84") for n in ACTORS] == [
+        False, False, False, True, False, True, True, True, False]
