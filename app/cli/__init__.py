@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app.cli import db as db_cli
 from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
 
@@ -15,6 +16,7 @@ cli = typer.Typer(
 cli.add_typer(questionnaire_cli.app, name="questionnaire")
 cli.command("score")(questionnaire_cli.score_command)
 cli.command("serve")(serve_cli.serve)
+cli.add_typer(db_cli.app, name="db")
 
 
 def main() -> None:

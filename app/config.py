@@ -1,0 +1,67 @@
+"""Application settings: one typed object read from `PALIER_*` environment variables.
+
+`get_settings()` is cached; tests override it (FastAPI `dependency_overrides`, or
+`get_settings.cache_clear()` after changing the environment).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+
+# Only acceptable in development: any other environment refuses to start with it.
+DEV_SECRET_KEY = "palier-dev-only-secret-key-do-not-use-in-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PALIER_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite:///{VAR_DIR / 'palier.db'}"
+    secret_key: str = DEV_SECRET_KEY
+    questionnaires_dir: Path = ROOT / "questionnaires"
+    evidence_dir: Path = VAR_DIR / "evidence"
+    base_url: str = "http://127.0.0.1:8000"
+    # Marianne logo and bloc-marque: off for a deployment that is not a State service.
+    state_marks: bool = True
+
+    session_idle_minutes: int = 60
+    session_absolute_hours: int = 12
+    api_token_days: int = 30
+    password_reset_hours: int = 2
+    # Login rate limit: failures allowed per window, per e-mail and per client IP.
+    login_window_minutes: int = 15
+    login_max_failures_per_email: int = 5
+    login_max_failures_per_ip: int = 20
+
+    email_backend: Literal["console"] = "console"
+    email_from: str = "Palier <ne-pas-repondre@palier.invalid>"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.env != "development" and (
+            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise ValueError(
+                f"PALIER_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters when PALIER_ENV={self.env} "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,139 @@
+"""Database engine and sessions (SQLite by default, PostgreSQL through psycopg 3).
+
+SQLite: WAL, synchronous FULL, foreign keys, busy timeout, on every connection. The sqlite3
+driver's legacy transaction handling is replaced by an explicit BEGIN emitted by SQLAlchemy,
+so that reads, DDL (migrations) and SAVEPOINTs all belong to the enclosing transaction, as on
+PostgreSQL. A consequence on SQLite: a transaction that has read and then tries to write
+after another connection committed gets `database is locked` at once; write paths that may
+race call `begin_write(session)` first (BEGIN IMMEDIATE: wait for the write lock up front).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session
+
+from app.config import get_settings
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+_IMMEDIATE = "palier_sqlite_immediate"
+
+
+def normalize_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalize_url(url)
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the sqlite3 driver (see the module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a write transaction.
+
+    On SQLite, ends the current transaction (committing it) and begins the next one with
+    BEGIN IMMEDIATE, so a read-modify-write cannot fail half-way on a concurrent writer;
+    on PostgreSQL this does nothing (use `with_for_update()` on the rows instead).
+    Call it before reading the rows you are about to change.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={_IMMEDIATE: True})
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+def get_session() -> Iterator[Session]:
+    """FastAPI dependency: one session per request; services commit."""
+    with Session(get_engine()) as session:
+        yield session
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    Accepts only aware datetimes (naive ones are a bug: raise); stores UTC (naive text on
+    SQLite, timestamptz on PostgreSQL); always returns aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: use app.models.utcnow() or an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def json_type(*, none_as_null: bool = True) -> JSON:
+    """JSON column type: JSON on SQLite, JSONB on PostgreSQL."""
+    return JSON(none_as_null=none_as_null).with_variant(  # type: ignore[return-value]
+        postgresql.JSONB(none_as_null=none_as_null), "postgresql"
+    )
