@@ -134,6 +134,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def json_type(*, none_as_null: bool = True) -> JSON:
     """JSON column type: JSON on SQLite, JSONB on PostgreSQL."""
-    return JSON(none_as_null=none_as_null).with_variant(  # type: ignore[return-value]
+    return JSON(none_as_null=none_as_null).with_variant(
         postgresql.JSONB(none_as_null=none_as_null), "postgresql"
     )

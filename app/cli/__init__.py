@@ -7,6 +7,7 @@ import typer
 from app.cli import db as db_cli
 from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
+from app.cli import users as users_cli
 
 cli = typer.Typer(
     help="Palier : autodiagnostic de maturité numérique des ESMS.",
@@ -17,6 +18,7 @@ cli.add_typer(questionnaire_cli.app, name="questionnaire")
 cli.command("score")(questionnaire_cli.score_command)
 cli.command("serve")(serve_cli.serve)
 cli.add_typer(db_cli.app, name="db")
+cli.add_typer(users_cli.app, name="user")
 
 
 def main() -> None:

@@ -1,0 +1,175 @@
+"""Shared fixtures.
+
+Database fixtures are parametrized over the backends: SQLite always, PostgreSQL too when
+PALIER_TEST_DATABASE_URL is set (then an unreachable server makes the tests fail, never
+skip). Each backend gets its own database for the whole run, created and migrated with
+Alembic once; each test runs inside a transaction rolled back at the end.
+
+    backend        "sqlite" | "postgresql" (session)
+    db_url         URL of the migrated session database (session)
+    engine         Engine on db_url (session)
+    session        Session isolated by rollback; commits become savepoint releases
+    settings       Settings(env="test") pointing at db_url
+    app_client     TestClient on create_app(), get_session/get_settings overridden
+    fresh_db_url   a new, migrated, empty database for this test only (real commits,
+                   several connections, a running server); dropped afterwards
+    empty_db_url   same, not migrated (migration tests)
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.cli.db import upgrade_database
+from app.config import Settings, get_settings
+from app.db import get_engine, get_session, make_engine, normalize_url
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+PG_URL = os.environ.get("PALIER_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads a developer's PALIER_* settings or touches var/palier.db."""
+    tmp = tmp_path_factory.mktemp("palier-env")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PALIER_ENV", "test")
+        mp.setenv("PALIER_SECRET_KEY", TEST_SECRET_KEY)
+        mp.setenv("PALIER_DATABASE_URL", f"sqlite:///{tmp / 'default.db'}")
+        mp.setenv("PALIER_EVIDENCE_DIR", str(tmp / "evidence"))
+        _clear_caches()
+        yield
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+# --- temporary databases ---------------------------------------------------------------
+
+
+def _pg_admin_engine() -> Engine:
+    admin_url = make_url(normalize_url(PG_URL)).set(database="postgres")
+    return create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+@contextmanager
+def temporary_database(backend: str, directory: Path, *, migrate: bool) -> Iterator[str]:
+    """A new database on `backend` (SQLite file in `directory`, or a PostgreSQL database
+    `palier_test_<random>` on the PALIER_TEST_DATABASE_URL server), dropped afterwards."""
+    name = f"palier_test_{uuid.uuid4().hex[:12]}"
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / (name + '.db')}"
+        if migrate:
+            upgrade_database(url)
+        yield url
+        return
+    admin = _pg_admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(False)
+        try:
+            if migrate:
+                upgrade_database(url)
+            yield url
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def db_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with temporary_database(backend, tmp_path_factory.mktemp("db"), migrate=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction rolled back after the test. The code under test may
+    commit or roll back freely: those act on a SAVEPOINT (SQLAlchemy 2
+    `join_transaction_mode="create_savepoint"`)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()
+
+
+@pytest.fixture
+def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with temporary_database(backend, tmp_path, migrate=True) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with temporary_database(backend, tmp_path, migrate=False) as url:
+        yield url
+
+
+# --- application ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        secret_key=TEST_SECRET_KEY,
+        database_url=db_url,
+        evidence_dir=tmp_path / "evidence",
+    )
+
+
+@pytest.fixture
+def app_client(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """The app on the test's rolled-back session. Code calling get_settings() directly
+    (not through Depends) also sees the test settings."""
+    from app.main import create_app
+
+    monkeypatch.setenv("PALIER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PALIER_EVIDENCE_DIR", str(settings.evidence_dir))
+    _clear_caches()
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+        _clear_caches()

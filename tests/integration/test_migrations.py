@@ -1,0 +1,101 @@
+"""Alembic: empty → head → base → head on each backend, and head matches the models."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from app.cli.db import downgrade_database, upgrade_database
+from app.db import make_engine
+from app.models import Assessment, Structure
+
+TABLES = {
+    "alembic_version",
+    "api_token",
+    "assessment",
+    "assessment_domain_score",
+    "audit_event",
+    "auth_session",
+    "director_structure",
+    "login_attempt",
+    "password_reset_token",
+    "structure",
+    "user_account",
+}
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def _check_head(engine: Engine) -> None:
+    assert _tables(engine) == TABLES
+    indexes = {i["name"]: i for i in inspect(engine).get_indexes("assessment")}
+    assert indexes["uq_assessment_one_draft"]["unique"]
+    assert indexes["uq_assessment_one_draft"]["column_names"] == ["structure_id"]
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def _check_draft_index(engine: Engine) -> None:
+    with Session(engine) as session:
+        structure = Structure(
+            finess="970302287",
+            name="EHPAD de Cayenne",
+            category_code="500",
+            category_label="EHPAD",
+            department="973",
+            region="03",
+        )
+        session.add(structure)
+        session.commit()
+
+        def assessment(status: str) -> Assessment:
+            return Assessment(
+                structure_id=structure.id,
+                questionnaire_id="esms-maturite-numerique",
+                questionnaire_version="2026.1",
+                status=status,
+            )
+
+        session.add_all([assessment("submitted"), assessment("draft")])
+        session.commit()
+        session.add(assessment("submitted"))
+        session.commit()
+        session.add(assessment("draft"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+
+
+def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        assert _tables(engine) == set()
+        upgrade_database(empty_db_url)
+        _check_head(engine)
+        _check_draft_index(engine)
+
+        downgrade_database("base", empty_db_url)
+        assert _tables(engine) <= {"alembic_version"}
+
+        upgrade_database(empty_db_url)
+        _check_head(engine)
+        _check_draft_index(engine)  # the downgrade dropped the data too
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
+    upgrade_database(empty_db_url)
+    upgrade_database(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        _check_head(engine)
+    finally:
+        engine.dispose()

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import DEV_SECRET_KEY, ROOT, Settings
+
+STRONG = "k" * 40
+
+
+def test_defaults_in_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PALIER_ENV", "PALIER_SECRET_KEY", "PALIER_DATABASE_URL", "PALIER_EVIDENCE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.env == "development"
+    assert settings.secret_key == DEV_SECRET_KEY
+    assert settings.database_url == f"sqlite:///{ROOT / 'var' / 'palier.db'}"
+    assert settings.questionnaires_dir == ROOT / "questionnaires"
+    assert (settings.session_idle_minutes, settings.session_absolute_hours) == (60, 12)
+    assert settings.state_marks is True
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+@pytest.mark.parametrize("key", [DEV_SECRET_KEY, "", "too-short"])
+def test_weak_secret_refused_outside_development(env: str, key: str) -> None:
+    with pytest.raises(ValidationError, match="PALIER_SECRET_KEY"):
+        Settings(env=env, secret_key=key)
+
+
+def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PALIER_ENV", "production")
+    monkeypatch.setenv("PALIER_SECRET_KEY", STRONG)
+    monkeypatch.setenv("PALIER_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("PALIER_STATE_MARKS", "false")
+    monkeypatch.setenv("PALIER_QUESTIONNAIRES_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.env == "production"
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.state_marks is False
+    assert settings.questionnaires_dir == tmp_path
