@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.questionnaires import Registry
 from app.routes import api, public
@@ -20,5 +21,6 @@ def create_app() -> FastAPI:
     app.state.registry = Registry.load(questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(public.router)
+    app.add_exception_handler(StarletteHTTPException, public.http_error_page)
     app.include_router(api.router)
     return app

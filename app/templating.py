@@ -1,0 +1,250 @@
+"""Jinja2 environment, French display filters and the single `render()` helper.
+
+Every HTML page goes through `render()`: a full page normally, one block of the same
+template when htmx asks for it (`HX-Request` header and a `block_name`), with
+`Vary: HX-Request` always set so caches keep both versions apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2_fragments import render_block
+from jinja2_fragments.fastapi import Jinja2Blocks
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+
+DSFR_VERSION = "1.15.3"
+HTMX_VERSION = "2.0.11"
+
+PARIS = ZoneInfo("Europe/Paris")
+EMPTY = "—"
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+NARROW_NBSP = "\u202f"  # French thousands separator
+
+_FALSE_WORDS = {"0", "false", "no", "non", "off", ""}
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def _day(value: date) -> str:
+    return "1er" if value.day == 1 else str(value.day)
+
+
+def date_fr(value: date | datetime | None) -> str:
+    """'27 novembre 2026'; datetimes: '27 novembre 2026 à 14 h 05' in Europe/Paris.
+
+    Naive datetimes are taken as UTC (the database stores UTC).
+    """
+    if value is None:
+        return EMPTY
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        local = aware.astimezone(PARIS)
+        return (
+            f"{_day(local)} {MONTHS[local.month - 1]} {local.year}"
+            f" à {local.hour} h {local.minute:02d}"
+        )
+    return f"{_day(value)} {MONTHS[value.month - 1]} {value.year}"
+
+
+def number_fr(value: float | int | Decimal | str | None, decimals: int | None = None) -> str:
+    """41.9 -> '41,9'; 12345 -> '12 345' (narrow no-break space); None -> '—'.
+
+    `decimals=None`: at most 2 decimals, trailing zeros dropped (42.0 -> '42').
+    `decimals=n`: exactly n decimals, rounded half up (41.95, 1 -> '42,0').
+    """
+    if value is None or isinstance(value, bool):
+        return EMPTY
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return EMPTY
+    places = 2 if decimals is None else decimals
+    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{abs(number):f}"
+    integer, _, fraction = text.partition(".")
+    if decimals is None:
+        fraction = fraction.rstrip("0")
+    groups: list[str] = []
+    while len(integer) > 3:
+        groups.insert(0, integer[-3:])
+        integer = integer[:-3]
+    groups.insert(0, integer)
+    result = NARROW_NBSP.join(groups) + ("," + fraction if fraction else "")
+    return ("-" if number < 0 else "") + result
+
+
+def finess(value: str | None) -> str:
+    """'750000001' -> '75 000 000 1' (spaces stripped first); other lengths unchanged."""
+    if value is None:
+        return EMPTY
+    compact = re.sub(r"\s", "", str(value)).upper()
+    if len(compact) != 9:
+        return str(value)
+    return f"{compact[:2]} {compact[2:5]} {compact[5:8]} {compact[8]}"
+
+
+_md = MarkdownIt("commonmark", {"html": False})
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown (CommonMark) to HTML; raw HTML in the source is escaped, never rendered."""
+    if not text:
+        return Markup("")
+    return Markup(_md.render(text))
+
+
+def markdown_inline(text: str | None) -> Markup:
+    """Inline Markdown only (no paragraphs): for labels and other phrasing contexts."""
+    if not text:
+        return Markup("")
+    return Markup(_md.renderInline(text))
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def state_marks_enabled() -> bool:
+    """State marks (Marianne, "République française") unless PALIER_STATE_MARKS is false."""
+    raw = os.environ.get("PALIER_STATE_MARKS")
+    return True if raw is None else raw.strip().lower() not in _FALSE_WORDS
+
+
+def template_globals() -> dict[str, Any]:
+    """Values every page may read; computed per render (the lead wires them to settings).
+
+    `legal`: deployment facts shown on the legal pages (operator_name, operator_address,
+    operator_email, publication_director, host_name, host_address, host_contact,
+    host_location, dpo_contact, accessibility_contact, statement_date, site_url); a missing
+    key shows a visible "à compléter par l'exploitant" placeholder.
+    """
+    return {"state_marks": state_marks_enabled(), "legal": {}}
+
+
+def _request_state(request: Request) -> dict[str, Any]:
+    """Context processor: CSRF token and current user set on request.state by middleware."""
+    return {
+        "csrf_token": getattr(request.state, "csrf_token", "") or "",
+        "current_user": getattr(request.state, "user", None),
+    }
+
+
+def static_url(path: str) -> str:
+    return "/static/" + path.lstrip("/")
+
+
+def dsfr_url(path: str) -> str:
+    return static_url(f"vendor/dsfr-{DSFR_VERSION}/{path.lstrip('/')}")
+
+
+def htmx_url(path: str = "htmx.min.js") -> str:
+    return static_url(f"vendor/htmx-{HTMX_VERSION}/{path.lstrip('/')}")
+
+
+templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_state])
+env = templates.env
+env.trim_blocks = True
+env.lstrip_blocks = True
+env.filters.update(
+    date_fr=date_fr,
+    number_fr=number_fr,
+    finess=finess,
+    markdown=markdown,
+    markdown_inline=markdown_inline,
+)
+env.globals.update(
+    static_url=static_url,
+    dsfr_url=dsfr_url,
+    htmx_url=htmx_url,
+    DSFR_VERSION=DSFR_VERSION,
+    HTMX_VERSION=HTMX_VERSION,
+    state_marks=True,
+    legal={},
+    csrf_token="",
+    current_user=None,
+)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+class FragmentResponse(HTMLResponse):
+    """One block of a template; keeps `template` and `context` for tests, like full pages."""
+
+    def __init__(
+        self,
+        template_name: str,
+        block_name: str,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.template = env.get_template(template_name)
+        self.context = context
+        self.block_name = block_name
+        content = render_block(env, template_name, block_name, context)
+        super().__init__(content, status_code, headers, background=background)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = scope.get("extensions") or {}
+        if "http.response.debug" in extensions:
+            info = {"template": self.template, "context": self.context}
+            await send({"type": "http.response.debug", "info": info})
+        await super().__call__(scope, receive, send)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request", "").lower() == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    block_name: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render `template`; only `block_name` for an htmx request. Always `Vary: HX-Request`.
+
+    The context gets `request`, `csrf_token`, `current_user` and `template_globals()`;
+    values passed by the caller win over the globals.
+    """
+    full: dict[str, Any] = {**template_globals(), **(context or {})}
+    response: Response
+    if block_name and is_htmx(request):
+        full.setdefault("request", request)
+        full.update(_request_state(request))
+        response = FragmentResponse(template, block_name, full, status_code, headers)
+    else:
+        response = templates.TemplateResponse(
+            request, template, full, status_code=status_code, headers=headers
+        )
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers["Vary"] = "HX-Request"
+    elif "hx-request" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, HX-Request"
+    return response

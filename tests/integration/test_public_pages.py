@@ -1,0 +1,180 @@
+"""Public pages through the app: status, template, language, assets, CSP-friendly markup."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = {"accept": "text/html"}
+
+PAGES = [
+    ("/", "pages/home.html", "Accueil - Palier"),
+    ("/accessibilite", "pages/accessibilite.html", "Déclaration d’accessibilité - Palier"),
+    ("/mentions-legales", "pages/mentions_legales.html", "Mentions légales - Palier"),
+    ("/donnees-personnelles", "pages/donnees_personnelles.html", "Données personnelles - Palier"),
+]
+
+
+class Collector(HTMLParser):
+    """Tags with their attributes, <script> bodies and the <title>."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_bodies: list[str] = []
+        self.title = ""
+        self._in: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "title"):
+            self._in = tag
+            if tag == "script":
+                self.script_bodies.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "script":
+            self.script_bodies[-1] += data
+        elif self._in == "title":
+            self.title += data
+
+
+@pytest.mark.parametrize(("path", "template", "title"), PAGES)
+def test_public_page(app_client: TestClient, path: str, template: str, title: str) -> None:
+    response = app_client.get(path)
+    assert response.status_code == 200
+    assert response.template.name == template  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "HX-Request" in response.headers["vary"]
+    page = Collector(response.text)
+    assert page.title == title
+    assert ("html", {"lang": "fr", "data-fr-scheme": "system"}) in page.tags
+    assert [a.get("id") for t, a in page.tags if t == "main"] == ["contenu"]
+    footer_links = {a.get("href") for t, a in page.tags if t == "a"}
+    assert {"/accessibilite", "/mentions-legales", "/donnees-personnelles"} <= footer_links
+    assert "Accessibilité : non conforme" in response.text
+
+
+@pytest.mark.parametrize(("path", "template", "title"), PAGES)
+def test_no_inline_script_handler_or_style(
+    app_client: TestClient, path: str, template: str, title: str
+) -> None:
+    page = Collector(app_client.get(path).text)
+    scripts = [a for t, a in page.tags if t == "script"]
+    assert scripts and all(a.get("src") for a in scripts)
+    assert all(body.strip() == "" for body in page.script_bodies)
+    handlers = [(t, name) for t, a in page.tags for name in a if name.startswith("on")]
+    assert handlers == []
+    assert [t for t, a in page.tags if "style" in a] == []
+    assert [t for t, _ in page.tags if t == "style"] == []
+
+
+def test_every_static_asset_of_the_home_page_resolves(app_client: TestClient) -> None:
+    page = Collector(app_client.get("/").text)
+    urls = sorted(
+        {
+            a[k] or ""
+            for _, a in page.tags
+            for k in ("href", "src")
+            if (a.get(k) or "").startswith("/static/")
+        }
+    )
+    assert "/static/vendor/dsfr-1.15.3/dsfr.min.css" in urls
+    assert "/static/vendor/dsfr-1.15.3/dsfr.module.min.js" in urls
+    assert "/static/vendor/dsfr-1.15.3/dsfr.nomodule.min.js" in urls
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in urls
+    assert "/static/css/palier.css" in urls
+    assert "/static/js/palier.js" in urls
+    for url in urls:
+        assert app_client.get(url).status_code == 200, url
+
+
+def test_urls_inside_vendored_and_own_css_exist() -> None:
+    css_files = [*(ROOT / "static").rglob("*.css")]
+    assert len(css_files) >= 3
+    missing = []
+    for css in css_files:
+        for ref in re.findall(r"url\(([^)]+)\)", css.read_text(encoding="utf-8")):
+            ref = ref.strip("'\"")
+            if ref.startswith("data:"):
+                continue
+            if not (css.parent / ref).is_file():
+                missing.append(f"{css.relative_to(ROOT)}: {ref}")
+    assert missing == []
+
+
+def test_vendored_assets_stay_small() -> None:
+    total = sum(f.stat().st_size for f in (ROOT / "static" / "vendor").rglob("*") if f.is_file())
+    assert total < 5_000_000
+
+
+def test_no_cdn(app_client: TestClient) -> None:
+    page = Collector(app_client.get("/").text)
+    external = [
+        a.get("src") or a.get("href")
+        for t, a in page.tags
+        if t in ("script", "link")
+        and re.match(r"(https?:)?//", a.get("src") or a.get("href") or "")
+    ]
+    assert external == []
+
+
+def test_state_marks_shown_by_default(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PALIER_STATE_MARKS", raising=False)
+    html = app_client.get("/").text
+    assert '<p class="fr-logo">République<br>Française</p>' in html
+
+
+def test_state_marks_off(app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PALIER_STATE_MARKS", "0")
+    html = app_client.get("/").text
+    assert "fr-logo" not in html
+    assert "République" not in html
+    assert '<p class="fr-header__service-title">Palier</p>' in html
+
+
+def test_home_lists_the_tiers_of_the_questionnaire_in_service(app_client: TestClient) -> None:
+    response = app_client.get("/")
+    labels = [t.label for t in response.context["tiers"]]  # type: ignore[attr-defined]
+    assert len(labels) == 5
+    assert labels[0].startswith("Palier 0")
+    for label in labels:
+        assert label.replace("'", "&#39;") in response.text
+    assert 'href="/connexion"' in response.text
+
+
+def test_login_link_when_anonymous(app_client: TestClient) -> None:
+    page = Collector(app_client.get("/").text)
+    assert ("a", {"class": "fr-btn fr-icon-lock-line", "href": "/connexion"}) in page.tags
+
+
+def test_healthz(app_client: TestClient) -> None:
+    response = app_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_unknown_page_is_a_french_404_for_browsers(app_client: TestClient) -> None:
+    response = app_client.get("/nulle-part", headers=HTML)
+    assert response.status_code == 404
+    assert response.template.name == "pages/error.html"  # type: ignore[attr-defined]
+    assert Collector(response.text).title == "Page introuvable - Palier"
+
+
+def test_unknown_api_path_stays_json(app_client: TestClient) -> None:
+    response = app_client.get("/api/v1/nulle-part", headers=HTML)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+    assert app_client.get("/nulle-part").json() == {"detail": "Not Found"}
