@@ -8,7 +8,7 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
-from sqlalchemy import String
+from sqlalchemy import Connection, String, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -22,6 +22,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name)
 
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 0x50A11E7  # arbitrary advisory-lock key for Palier migrations
 
 
 def database_url() -> str:
@@ -45,7 +46,10 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def _configure(**kwargs: Any) -> None:
+    # app.db makes SQLite transactions real (explicit BEGIN), so DDL is transactional there
+    # too: a failed migration leaves the database as it was.
     context.configure(
+        transactional_ddl=True,
         target_metadata=target_metadata,
         compare_type=True,
         render_item=render_item,
@@ -60,19 +64,25 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _run(connection: Connection) -> None:
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes starting at once: one migrates, the others wait, then see head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
         return
     engine = make_engine(database_url(), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(connection)
     finally:
         engine.dispose()
 
