@@ -403,3 +403,82 @@ def _compile_score(leaf: ScoreLeaf, domain_index: dict[str, int]) -> CondFn:
         return e100 >= n * m if at_least else e100 <= n * m
 
     return domain_score
+
+
+# ---- code generation: many conditions, one Python function --------------------------------
+
+
+class _Gen:
+    """Emit Python expressions for conditions; operands live in a constants list."""
+
+    def __init__(self, domain_index: dict[str, int]) -> None:
+        self.consts: list[Any] = []
+        self.domain_index = domain_index
+
+    def const(self, value: Any) -> str:
+        self.consts.append(value)
+        return f"K[{len(self.consts) - 1}]"
+
+    def expr(self, cond: Cond) -> str:
+        if isinstance(cond, Combo):
+            parts = [self.expr(c) for c in cond.items]
+            if cond.op == "not":
+                return f"(not {parts[0]})"
+            if not parts:
+                return "True" if cond.op == "all" else "False"
+            joiner = " and " if cond.op == "all" else " or "
+            return "(" + joiner.join(parts) + ")"
+        if isinstance(cond, TierLeaf):
+            return f"(ctx.tier_level is not None and ctx.tier_level >= {int(cond.n)})"
+        if isinstance(cond, ScoreLeaf):
+            n = self.const(cond.n)
+            cmp = ">=" if cond.op == "at_least" else "<="
+            if cond.domain == "global":
+                return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
+            i = int(self.domain_index[cond.domain])
+            return (f"(bool(ctx.maxs[{i}]) and 100 * ctx.earned[{i}] {cmp} "
+                    f"{n} * ctx.maxs[{i}])")
+        q = self.const(cond.question)
+        op, v = cond.op, cond.operand
+        if op == "answered":
+            return f"({q} in eff)" if v else f"({q} not in eff)"
+        k = self.const(v)
+        body = {
+            "equals": f"a == {k}",
+            "not_equals": f"a != {k}",
+            "in": f"a in {k}",
+            "not_in": f"a not in {k}",
+            "includes": f"{k} in a",
+            "includes_all": f"{k}.issubset(a)",
+            "includes_any": f"not {k}.isdisjoint(a)",
+            "count_at_least": f"len(a) >= {k}",
+            "at_least": f"a >= {k}",
+            "at_most": f"a <= {k}",
+        }[op]
+        return f"((a := g({q})) is not None and {body})"
+
+
+def compile_group(conds: list[Cond], domain_index: dict[str, int]
+                  ) -> Callable[[dict[str, Any], EvalContext | None], list[bool]]:
+    """One generated function evaluating several conditions into a list of booleans.
+
+    Only constant indexes and operator symbols are written into the source; every value
+    from the questionnaire is passed through the constants list K.
+    """
+    gen = _Gen(domain_index)
+    items = ", ".join(gen.expr(c) for c in conds)
+    source = f"def group(eff, ctx):\n    g = eff.get\n    return [{items}]\n"
+    namespace: dict[str, Any] = {"K": tuple(gen.consts)}
+    exec(compile(source, "<palier-conditions>", "exec"), namespace)
+    fn: Callable[[dict[str, Any], EvalContext | None], list[bool]] = namespace["group"]
+    return fn
+
+
+def compile_one(cond: Cond, domain_index: dict[str, int]) -> CondFn:
+    """One generated function for one condition (used for show_if)."""
+    gen = _Gen(domain_index)
+    source = f"def one(eff, ctx):\n    g = eff.get\n    return bool({gen.expr(cond)})\n"
+    namespace: dict[str, Any] = {"K": tuple(gen.consts)}
+    exec(compile(source, "<palier-condition>", "exec"), namespace)
+    fn: CondFn = namespace["one"]
+    return fn

@@ -7,7 +7,7 @@ that passed `validate_answers`; it never raises on odd values but ignores what i
 from __future__ import annotations
 
 import bisect
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from scoring.model import Question, Questionnaire
 
 Exact = int | Fraction
+# core(answers, eff, earned, maxs, missing) -> number of applicable questions
+CoreFn = Callable[[dict[str, Any], dict[str, Any], list[Any], list[Any], list[str]], int]
 Pairs = tuple[tuple[int, Exact], ...]  # (domain index, points)
 
 
@@ -39,6 +41,8 @@ class QPlan:
     exclusive: frozenset[str]
     min: float | None
     max: float | None
+    domain: int  # the one domain all its points go to, or -1
+    flat: dict[str, Exact]  # single_choice with one domain: value -> points
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class TierPlan:
     level: int
     label: str
     requirements: tuple[ReqPlan, ...]
+    group: Callable[[dict[str, Any], EvalContext | None], list[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,11 @@ class Plan:
     questions: tuple[QPlan, ...]
     by_id: dict[str, QPlan]
     tiers: tuple[TierPlan, ...]
-    funding: tuple[tuple[str, C.CondFn], ...]
+    funding: tuple[str, ...]
+    funding_group: Callable[[dict[str, Any], EvalContext | None], list[bool]]
+    core: CoreFn
+    base_max: tuple[Exact, ...]  # maxima of the questions that always apply
+    fweights: tuple[float, ...]
 
 
 def _pairs(points: dict[str, int | float], index: dict[str, int]) -> Pairs:
@@ -112,8 +121,12 @@ def compile_plan(q: Questionnaire) -> Plan:
         return ast, C.compile_condition(ast, index)
 
     qplans: list[QPlan] = []
+    show_asts: dict[str, C.Cond] = {}
     for qu in q.questions.values():
-        show_if = compiled(qu.show_if, "show_if", qu.id)[1] if qu.show_if is not None else None
+        show_if = None
+        if qu.show_if is not None:
+            show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)[0]
+            show_if = C.compile_one(show_asts[qu.id], index)
         choice_points: dict[str, Pairs] = {}
         band_from: tuple[float, ...] = ()
         band_points: tuple[Pairs, ...] = ()
@@ -127,7 +140,12 @@ def compile_plan(q: Questionnaire) -> Plan:
             max_pairs = _max_pairs(list(band_points), ndom, additive=False)
         else:
             max_pairs = ()
+        touched = {di for pairs in (*choice_points.values(), *band_points) for di, _ in pairs}
+        domain = next(iter(touched)) if len(touched) == 1 else -1
+        flat = ({v: sum(p for _, p in pairs) for v, pairs in choice_points.items()}
+                if domain >= 0 and qu.type == "single_choice" else {})
         qplans.append(QPlan(
+            domain=domain, flat=flat,
             id=qu.id, type=qu.type, required=qu.required, show_if=show_if,
             max_pairs=max_pairs, choice_points=choice_points, band_from=band_from,
             band_points=band_points, values=frozenset(choice_points),
@@ -138,8 +156,10 @@ def compile_plan(q: Questionnaire) -> Plan:
     tiers: list[TierPlan] = []
     for t in q.tiers:
         reqs = []
+        asts = []
         for r in t.requires:
             ast, fn = compiled(r.condition, "requirement")
+            asts.append(ast)
             reqs.append(ReqPlan(
                 id=r.id, label=r.label, tier_id=t.id, fn=fn,
                 questions=tuple(C.referenced_questions(ast)),
@@ -147,17 +167,83 @@ def compile_plan(q: Questionnaire) -> Plan:
                 title=r.next_step.title, detail=r.next_step.detail, effort=r.next_step.effort,
                 funding=tuple(r.next_step.funding),
             ))
-        tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs)))
+        tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs),
+                              C.compile_group(asts, index)))
 
-    funding = tuple((f.id, compiled(f.eligible_if, "funding")[1]) for f in q.funding)
+    funding_asts = [compiled(f.eligible_if, "funding")[0] for f in q.funding]
+    base_max: list[Exact] = [0] * ndom
+    for qp in qplans:
+        if qp.show_if is None:
+            for di, m in qp.max_pairs:
+                base_max[di] += m
     return Plan(
         qid=q.id, qversion=q.version,
         domain_ids=tuple(d.id for d in q.domains),
         domain_labels=tuple(d.label for d in q.domains),
         weights=tuple(C.exact(d.weight) for d in q.domains),
         questions=tuple(qplans), by_id={p.id: p for p in qplans},
-        tiers=tuple(tiers), funding=funding,
+        tiers=tuple(tiers), funding=tuple(f.id for f in q.funding),
+        funding_group=C.compile_group(funding_asts, index),
+        core=_compile_core(qplans, show_asts, index), base_max=tuple(base_max),
+        fweights=tuple(float(d.weight) for d in q.domains),
     )
+
+
+def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
+                  index: dict[str, int]) -> CoreFn:
+    """Generate the straight-line scoring loop over the questions, in order.
+
+    For each question: apply its show_if, add its maxima when it is conditional, read the
+    answer, record it as effective or missing, add the points it earns. Values from the
+    questionnaire reach the generated source only through the constants list K.
+    """
+    gen = C._Gen(index)
+    k = gen.const
+    lines = ["def core(answers, eff, earned, maxs, missing):",
+             "    ga = answers.get", "    g = eff.get", "    n = 0"]
+    for p in qplans:
+        ind = "    "
+        if p.id in show_asts:
+            lines.append(f"    if {gen.expr(show_asts[p.id])}:")
+            ind = "        "
+            for di, m in p.max_pairs:
+                lines.append(f"{ind}maxs[{int(di)}] += {k(m)}")
+        qk = k(p.id)
+        lines.append(f"{ind}n += 1")
+        lines.append(f"{ind}v = ga({qk})")
+        if p.type == "multiple_choice":
+            unanswered = "not v or v.__class__ is not list"
+        elif p.type == "text":
+            unanswered = "v is None or v.__class__ is not str or not v.strip()"
+        else:
+            unanswered = "v is None"
+        lines.append(f"{ind}if {unanswered}:")
+        lines.append(f"{ind}    {'missing.append(' + qk + ')' if p.required else 'pass'}")
+        lines.append(f"{ind}else:")
+        body = ind + "    "
+        lines.append(f"{body}eff[{qk}] = v")
+        if p.type == "single_choice" and p.max_pairs:
+            if p.flat:
+                lines.append(f"{body}earned[{int(p.domain)}] += {k(p.flat)}.get(v, 0)")
+            else:
+                lines.append(f"{body}for di, pts in {k(p.choice_points)}.get(v, ()):")
+                lines.append(f"{body}    earned[di] += pts")
+        elif p.type == "multiple_choice" and p.max_pairs:
+            lines.append(f"{body}cp = {k(p.choice_points)}")
+            lines.append(f"{body}for item in v:")
+            lines.append(f"{body}    for di, pts in cp.get(item, ()):")
+            lines.append(f"{body}        earned[di] += pts")
+        elif p.type == "number" and p.band_from and p.max_pairs:
+            lines.append(f"{body}if v.__class__ is int or v.__class__ is float:")
+            lines.append(f"{body}    i = bisect_right({k(p.band_from)}, v) - 1")
+            lines.append(f"{body}    if i >= 0:")
+            lines.append(f"{body}        for di, pts in {k(p.band_points)}[i]:")
+            lines.append(f"{body}            earned[di] += pts")
+    lines.append("    return n")
+    namespace: dict[str, Any] = {"K": tuple(gen.consts), "bisect_right": bisect.bisect_right}
+    exec(compile("\n".join(lines) + "\n", "<palier-score>", "exec"), namespace)
+    fn: CoreFn = namespace["core"]
+    return fn
 
 
 _ZERO = C.Loc(0, 0)
@@ -195,6 +281,8 @@ def validate_answers(q: Questionnaire, answers: dict[str, Any]) -> list[AnswerEr
             errors.append(AnswerError(str(qid), value, "question inconnue"))
             continue
         if value is None:
+            continue
+        if p.type == "single_choice" and value.__class__ is str and value in p.values:
             continue
         problem = _check_value(p, value)
         if problem:
@@ -298,7 +386,11 @@ def _num(x: Exact) -> int | float:
 
 @dataclass(slots=True)
 class Result:
-    """The outcome of scoring one answer set. `to_dict()` is the contract's JSON."""
+    """The outcome of scoring one answer set. `to_dict()` is the contract's JSON.
+
+    Everything is decided when the Result is built; the per-requirement trace (`tiers`) and
+    `next_steps` are laid out as dicts on first access.
+    """
 
     questionnaire: dict[str, str]
     complete: bool
@@ -306,11 +398,14 @@ class Result:
     global_score: float | None
     domains: list[dict[str, Any]]
     tier: dict[str, Any] | None
-    tiers: list[dict[str, Any]]
-    next_steps: list[dict[str, Any]]
     funding: list[dict[str, Any]]
     answered: int
     applicable: int
+    _plan: Plan
+    _eff: dict[str, Any]
+    _flags: list[list[bool]]
+    _tiers: list[dict[str, Any]] | None = None
+    _next_steps: list[dict[str, Any]] | None = None
 
     @property
     def tier_level(self) -> int | None:
@@ -319,6 +414,44 @@ class Result:
     @property
     def domain_scores(self) -> dict[str, float | None]:
         return {d["id"]: d["score"] for d in self.domains}
+
+    @property
+    def tiers(self) -> list[dict[str, Any]]:
+        if self._tiers is None:
+            eff = self._eff
+            out = []
+            for t, flags in zip(self._plan.tiers, self._flags, strict=True):
+                reqs = []
+                for r, ok in zip(t.requirements, flags, strict=True):
+                    item: dict[str, Any] = {"id": r.id, "label": r.label, "met": ok,
+                                            "answers": {q: eff.get(q) for q in r.questions}}
+                    if r.scores:
+                        item["scores"] = {d: self._score_of(d) for d in r.scores}
+                    reqs.append(item)
+                out.append({"id": t.id, "level": t.level, "label": t.label,
+                            "met": False not in flags, "requirements": reqs})
+            self._tiers = out
+        return self._tiers
+
+    @property
+    def next_steps(self) -> list[dict[str, Any]]:
+        """Unmet requirements of every tier above the placed one, nearest tier first."""
+        if self._next_steps is None:
+            start = 0 if self.tier is None else int(self.tier["level"]) + 1
+            out = []
+            for t, flags in zip(self._plan.tiers[start:], self._flags[start:], strict=True):
+                for r, ok in zip(t.requirements, flags, strict=True):
+                    if not ok:
+                        out.append({"requirement": r.id, "tier": t.id, "label": r.label,
+                                    "title": r.title, "detail": r.detail, "effort": r.effort,
+                                    "funding": list(r.funding)})
+            self._next_steps = out
+        return self._next_steps
+
+    def _score_of(self, domain: str) -> float | None:
+        if domain == "global":
+            return self.global_score
+        return next(d["score"] for d in self.domains if d["id"] == domain)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -341,100 +474,49 @@ def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
     plan = _plan(q)
     ndom = len(plan.domain_ids)
     earned: list[Exact] = [0] * ndom
-    maxs: list[Exact] = [0] * ndom
+    maxs: list[Exact] = list(plan.base_max)
     eff: dict[str, Any] = {}
     missing: list[str] = []
-    n_applicable = 0
-    get = answers.get
-    for p in plan.questions:
-        if p.show_if is not None and not p.show_if(eff, None):
-            continue
-        n_applicable += 1
-        for di, m in p.max_pairs:
-            maxs[di] += m
-        v = get(p.id)
-        t = p.type
-        if v is None or ((t == "text" or t == "multiple_choice") and not _answered(p, v)):
-            if p.required:
-                missing.append(p.id)
-            continue
-        eff[p.id] = v
-        if t == "single_choice":
-            pairs = p.choice_points.get(v)
-            if pairs:
-                for di, pts in pairs:
-                    earned[di] += pts
-        elif t == "multiple_choice":
-            cp = p.choice_points
-            for item in v:
-                pairs = cp.get(item)
-                if pairs:
-                    for di, pts in pairs:
-                        earned[di] += pts
-        elif t == "number" and p.band_from:
-            try:
-                i = bisect.bisect_right(p.band_from, v) - 1
-            except TypeError:
-                continue
-            if i >= 0:
-                for di, pts in p.band_points[i]:
-                    earned[di] += pts
+    n_applicable = plan.core(answers, eff, earned, maxs, missing)
 
     # Domain scores and the global score (floats for display, exact for conditions).
     domains: list[dict[str, Any]] = []
     wsum = 0.0
     wtot = 0.0
-    for di in range(ndom):
+    weights = plan.fweights
+    for di, (did, label) in enumerate(zip(plan.domain_ids, plan.domain_labels, strict=True)):
         m = maxs[di]
         e = earned[di]
         if m:
             s = 100 * e / m
-            s = s if isinstance(s, float) else float(s)
-            w = float(plan.weights[di])
+            if not isinstance(s, float):
+                s = float(s)
+            w = weights[di]
             wsum += w * s
             wtot += w
+            domains.append({"id": did, "label": label, "score": s,
+                            "earned": e if e.__class__ is int else float(e),
+                            "max": m if m.__class__ is int else float(m)})
         else:
-            s = None
-        domains.append({"id": plan.domain_ids[di], "label": plan.domain_labels[di],
-                        "score": s, "earned": _num(e), "max": _num(m)})
+            domains.append({"id": did, "label": label, "score": None,
+                            "earned": e if e.__class__ is int else float(e),
+                            "max": m if m.__class__ is int else float(m)})
     global_score = wsum / wtot if wtot else None
-    if global_score is not None and not math.isfinite(global_score):  # pragma: no cover
-        global_score = None
 
     ctx = EvalContext(earned, maxs, plan.weights)
-    tiers_out: list[dict[str, Any]] = []
-    met_flags: list[list[bool]] = []
+    flags: list[list[bool]] = []
     placed: TierPlan | None = None
     cumulative = True
     for t in plan.tiers:
-        flags = [r.fn(eff, ctx) for r in t.requirements]
-        met_flags.append(flags)
-        tier_met = all(flags)
-        if cumulative and tier_met:
+        tf = t.group(eff, ctx)
+        flags.append(tf)
+        if cumulative and False not in tf:
             placed = t
         else:
             cumulative = False
-        reqs = []
-        for r, ok in zip(t.requirements, flags, strict=True):
-            item: dict[str, Any] = {"id": r.id, "label": r.label, "met": ok,
-                                    "answers": {qid: eff.get(qid) for qid in r.questions}}
-            if r.scores:
-                item["scores"] = {d: _score_of(d, domains, global_score) for d in r.scores}
-            reqs.append(item)
-        tiers_out.append({"id": t.id, "level": t.level, "label": t.label, "met": tier_met,
-                          "requirements": reqs})
-
-    next_steps: list[dict[str, Any]] = []
-    start = 0 if placed is None else placed.level + 1
-    for t, flags in zip(plan.tiers[start:], met_flags[start:], strict=True):
-        for r, ok in zip(t.requirements, flags, strict=True):
-            if not ok:
-                next_steps.append({"requirement": r.id, "tier": t.id, "label": r.label,
-                                   "title": r.title, "detail": r.detail, "effort": r.effort,
-                                   "funding": list(r.funding)})
-
     ctx.tier_level = None if placed is None else placed.level
-    funding = [{"id": fid, "eligible": fn(eff, ctx)} for fid, fn in plan.funding]
+    funding = [{"id": fid, "eligible": ok}
+               for fid, ok in zip(plan.funding, plan.funding_group(eff, ctx), strict=True)]
     return Result(
         questionnaire={"id": plan.qid, "version": plan.qversion},
         complete=not missing,
@@ -443,18 +525,13 @@ def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
         domains=domains,
         tier=None if placed is None else {"id": placed.id, "level": placed.level,
                                           "label": placed.label},
-        tiers=tiers_out,
-        next_steps=next_steps,
         funding=funding,
         answered=len(eff),
         applicable=n_applicable,
+        _plan=plan,
+        _eff=eff,
+        _flags=flags,
     )
-
-
-def _score_of(domain: str, domains: list[dict[str, Any]], global_score: float | None) -> Any:
-    if domain == "global":
-        return global_score
-    return next(d["score"] for d in domains if d["id"] == domain)
 
 
 def question_plan(q: Questionnaire, question_id: str) -> Question:
