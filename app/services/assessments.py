@@ -1,0 +1,339 @@
+"""Assessments: start or resume the draft, autosave with optimistic concurrency, submit.
+
+Concurrency: a save carries the version the client last saw. A question changed since that
+version (by another tab or person) to a different value is a conflict (nothing is written);
+changes to other questions merge. Writes are compare-and-swap on the row's version, so two
+concurrent requests never lose each other's answers, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.audit import record
+from app.db import begin_write
+from app.finess import normalize
+from app.models import (
+    Assessment,
+    AssessmentDomainScore,
+    AssessmentStatus,
+    Structure,
+    utcnow,
+)
+from app.permissions import Action, Actor, can_on_structure
+from app.questionnaires import Registry
+from app.services.errors import (
+    Conflict,
+    ConflictItem,
+    Forbidden,
+    Incomplete,
+    InvalidAnswers,
+    NotEditable,
+    NotFound,
+    QuestionnaireUnavailable,
+)
+from scoring import Questionnaire, Result, score, validate_answers
+
+DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"
+CAS_ATTEMPTS = 20
+
+
+# ---- lookups through the actor -------------------------------------------------------------
+
+
+def get_structure(session: Session, actor: Actor | None, finess: str,
+                  action: Action = Action.view_structure) -> Structure:
+    """The structure if the actor may see it (else NotFound) and do `action` (else Forbidden)."""
+    s = session.exec(select(Structure).where(Structure.finess == normalize(finess))).first()
+    if s is None or s.id is None:
+        raise NotFound("Structure introuvable.")
+    if not can_on_structure(actor, Action.view_structure, s.id, s.region):
+        raise NotFound("Structure introuvable.")
+    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
+        raise Forbidden()
+    return s
+
+
+def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
+                   action: Action = Action.view_structure) -> tuple[Assessment, Structure]:
+    a = session.get(Assessment, assessment_id)
+    if a is None:
+        raise NotFound("Évaluation introuvable.")
+    s = session.get(Structure, a.structure_id)
+    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
+                                                          s.region):
+        raise NotFound("Évaluation introuvable.")
+    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
+        raise Forbidden()
+    return a, s
+
+
+def questionnaire_of(registry: Registry, a: Assessment) -> Questionnaire:
+    q = registry.get(a.questionnaire_id, a.questionnaire_version)
+    if q is None:
+        raise QuestionnaireUnavailable()
+    return q
+
+
+def _lock(session: Session, a: Assessment) -> None:
+    """Re-read the row as a writer: BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL."""
+    begin_write(session)
+    session.exec(select(Assessment).where(Assessment.id == a.id).with_for_update()
+                 .execution_options(populate_existing=True)).one()
+
+
+def current_draft(session: Session, structure_id: int) -> Assessment | None:
+    return session.exec(
+        select(Assessment).where(Assessment.structure_id == structure_id,
+                                 Assessment.status == AssessmentStatus.draft)
+    ).first()
+
+
+def submitted_assessments(session: Session, structure_id: int) -> list[Assessment]:
+    """Submitted assessments of a structure, newest first."""
+    return list(session.exec(
+        select(Assessment)
+        .where(Assessment.structure_id == structure_id,
+               Assessment.status == AssessmentStatus.submitted)
+        .order_by(col(Assessment.submitted_at).desc(), col(Assessment.id).desc())
+    ).all())
+
+
+# ---- start / resume -------------------------------------------------------------------------
+
+
+@dataclass
+class Prefill:
+    """What a new draft copied from the last submission, and what did not carry over."""
+
+    source_id: int | None = None
+    source_version: str | None = None
+    carried: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def carry_over(old_q: Questionnaire | None, new_q: Questionnaire,
+               answers: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Answers whose question id and type still exist (and whose value is still valid)."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for qid, value in answers.items():
+        new = new_q.questions.get(qid)
+        old_type = old_q.questions[qid].type if old_q and qid in old_q.questions else None
+        same_type = new is not None and (old_type is None or old_type == new.type)
+        if same_type and not validate_answers(new_q, {qid: value}):
+            kept[qid] = value
+        else:
+            dropped.append(qid)
+    return kept, list(kept), dropped
+
+
+def start_or_resume(session: Session, actor: Actor, registry: Registry, finess: str,
+                    questionnaire_id: str = DEFAULT_QUESTIONNAIRE,
+                    ) -> tuple[Assessment, Prefill | None]:
+    """The structure's one draft: the existing one, or a new one prefilled from the last
+    submission (answers whose question still exists in the newest questionnaire version)."""
+    s = get_structure(session, actor, finess, Action.fill_assessment)
+    assert s.id is not None
+    existing = current_draft(session, s.id)
+    if existing is not None:
+        return existing, None
+    q = registry.latest(questionnaire_id)
+    if q is None:
+        raise QuestionnaireUnavailable("Aucune version valide du questionnaire n'est chargée.")
+    prefill: Prefill | None = None
+    answers: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    previous = submitted_assessments(session, s.id)
+    if previous:
+        last = previous[0]
+        old_q = registry.get(last.questionnaire_id, last.questionnaire_version)
+        answers, carried, dropped = carry_over(old_q, q, dict(last.answers or {}))
+        now = utcnow().isoformat()
+        meta = {qid: {"by": actor.id, "at": now, "revision": 0, "from": last.id}
+                for qid in answers}
+        prefill = Prefill(last.id, last.questionnaire_version, carried, dropped)
+    now_dt = utcnow()
+    draft = Assessment(
+        structure_id=s.id, questionnaire_id=q.id, questionnaire_version=q.version,
+        status=AssessmentStatus.draft, answers=answers, answer_meta=meta, version=0,
+        created_by=actor.id, created_at=now_dt, updated_at=now_dt,
+    )
+    session.add(draft)
+    try:
+        session.flush()
+    except IntegrityError:  # another request created the draft first
+        session.rollback()
+        existing = current_draft(session, s.id)
+        if existing is None:  # pragma: no cover
+            raise
+        return existing, None
+    record(session, actor.id, "draft_created", "assessment", str(draft.id),
+           {"finess": s.finess, "questionnaire": f"{q.id} {q.version}",
+            "prefilled_from": prefill.source_id if prefill else None})
+    session.commit()
+    session.refresh(draft)
+    return draft, prefill
+
+
+# ---- autosave -------------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    assessment: Assessment
+    version: int
+    saved: list[str]
+
+
+def save_answers(session: Session, actor: Actor, registry: Registry, assessment_id: int,
+                 base_version: int, changes: dict[str, Any]) -> Saved:
+    """Save some answers of a draft (None clears an answer). Raises Conflict, InvalidAnswers,
+    NotEditable, NotFound, Forbidden."""
+    a, _ = get_assessment(session, actor, assessment_id, Action.fill_assessment)
+    q = questionnaire_of(registry, a)
+    errors = validate_answers(q, changes)
+    if errors:
+        raise InvalidAnswers(errors)
+    for _ in range(CAS_ATTEMPTS):
+        _lock(session, a)
+        if a.status != AssessmentStatus.draft:
+            session.rollback()
+            raise NotEditable()
+        answers = dict(a.answers or {})
+        meta = dict(a.answer_meta or {})
+        conflicts = []
+        for qid, value in changes.items():
+            m = meta.get(qid)
+            if m and int(m.get("revision", 0)) > base_version and answers.get(qid) != value:
+                conflicts.append(ConflictItem(qid, answers.get(qid), value, m.get("by"),
+                                              m.get("at")))
+        if conflicts:
+            session.rollback()
+            raise Conflict(conflicts, a.version)
+        new_version = a.version + 1
+        now = utcnow()
+        for qid, value in changes.items():
+            if value is None:
+                answers.pop(qid, None)
+            else:
+                answers[qid] = value
+            meta[qid] = {"by": actor.id, "at": now.isoformat(), "revision": new_version}
+        res = session.exec(
+            update(Assessment)
+            .where(col(Assessment.id) == a.id, col(Assessment.version) == a.version,
+                   col(Assessment.status) == AssessmentStatus.draft)
+            .values(answers=answers, answer_meta=meta, version=new_version, updated_at=now)
+        )
+        if res.rowcount == 1:
+            session.commit()
+            session.refresh(a)
+            return Saved(a, new_version, list(changes))
+        session.rollback()  # someone saved in between: re-read and merge again
+    raise Conflict([], a.version)  # pragma: no cover - only under extreme contention
+
+
+# ---- submit ---------------------------------------------------------------------------------
+
+
+def submit(session: Session, actor: Actor, registry: Registry, assessment_id: int) -> Assessment:
+    """Submit a complete draft: store the Result snapshot and aggregatable scores."""
+    a, s = get_assessment(session, actor, assessment_id, Action.fill_assessment)
+    q = questionnaire_of(registry, a)
+    for _ in range(CAS_ATTEMPTS):
+        _lock(session, a)
+        if a.status != AssessmentStatus.draft:
+            session.rollback()
+            raise NotEditable()
+        answers = dict(a.answers or {})
+        errors = validate_answers(q, answers)
+        if errors:  # pragma: no cover - saves are validated
+            raise InvalidAnswers(errors)
+        result = score(q, answers)
+        if not result.complete:
+            session.rollback()
+            raise Incomplete(result.missing_required)
+        now = utcnow()
+        res = session.exec(
+            update(Assessment)
+            .where(col(Assessment.id) == a.id, col(Assessment.version) == a.version,
+                   col(Assessment.status) == AssessmentStatus.draft)
+            .values(status=AssessmentStatus.submitted, submitted_by=actor.id,
+                    submitted_at=now, updated_at=now, result=result.to_dict(),
+                    tier_id=result.tier["id"] if result.tier else None,
+                    tier_level=result.tier_level, global_score=result.global_score,
+                    complete=True, version=a.version + 1)
+        )
+        if res.rowcount != 1:
+            session.rollback()
+            continue
+        for d in result.domains:
+            session.add(AssessmentDomainScore(assessment_id=a.id, domain_id=d["id"],
+                                              score=d["score"], earned=float(d["earned"]),
+                                              max=float(d["max"])))
+        record(session, actor.id, "submit", "assessment", str(a.id),
+               {"finess": s.finess, "tier": result.tier["id"] if result.tier else None,
+                "global_score": result.global_score,
+                "questionnaire": f"{q.id} {q.version}"})
+        session.commit()
+        session.refresh(a)
+        return a
+    raise Conflict([], a.version)  # pragma: no cover
+
+
+# ---- results and history ------------------------------------------------------------------
+
+
+def result_of(registry: Registry, a: Assessment) -> dict[str, Any]:
+    """The stored snapshot of a submitted assessment; a live score of a draft."""
+    if a.status == AssessmentStatus.submitted and a.result:
+        return dict(a.result)
+    q = questionnaire_of(registry, a)
+    answers = dict(a.answers or {})
+    return score(q, answers).to_dict()
+
+
+def live_result(registry: Registry, a: Assessment) -> Result:
+    return score(questionnaire_of(registry, a), dict(a.answers or {}))
+
+
+@dataclass
+class HistoryEntry:
+    assessment: Assessment
+    tier_label: str | None
+    global_score: float | None
+    global_delta: float | None
+    domains: list[dict[str, Any]]  # id, label, score, delta
+
+
+def history(session: Session, actor: Actor | None, finess: str) -> list[HistoryEntry]:
+    """Submitted assessments, newest first, with deltas against the previous submission."""
+    s = get_structure(session, actor, finess)
+    assert s.id is not None
+    subs = submitted_assessments(session, s.id)
+    out: list[HistoryEntry] = []
+    for i, a in enumerate(subs):
+        r = a.result or {}
+        prev = (subs[i + 1].result or {}) if i + 1 < len(subs) else None
+        prev_scores = {d["id"]: d["score"] for d in (prev or {}).get("domains", [])}
+        domains = []
+        for d in r.get("domains", []):
+            before = prev_scores.get(d["id"])
+            delta = None if prev is None or d["score"] is None or before is None \
+                else d["score"] - before
+            domains.append({"id": d["id"], "label": d["label"], "score": d["score"],
+                            "delta": delta})
+        g, pg = r.get("global_score"), (prev or {}).get("global_score")
+        out.append(HistoryEntry(
+            assessment=a,
+            tier_label=(r.get("tier") or {}).get("label"),
+            global_score=g,
+            global_delta=None if prev is None or g is None or pg is None else g - pg,
+            domains=domains,
+        ))
+    return out
