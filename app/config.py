@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = 5
     login_max_failures_per_ip: int = 20
 
-    email_backend: Literal["console"] = "console"
+    email_backend: Literal["console", "memory"] = "console"  # memory: tests (app.email.outbox)
     email_from: str = "Palier <ne-pas-repondre@palier.invalid>"
 
     @property
