@@ -1,0 +1,325 @@
+"""Browser end-to-end tests: a live server and Playwright driving Debian's Chromium.
+
+Every test under tests/e2e is marked `e2e` (added here, also declared in each module).
+
+Running rules:
+- PALIER_TEST_E2E=1 (CI, `.ci/run`): the tests run or fail; a missing Chromium or Playwright
+  is an error, never a skip.
+- unset: they run too when Chromium is there (/usr/bin/chromium, or PALIER_E2E_CHROMIUM);
+  without it they are skipped with the reason. Deselect them with `-m "not e2e"`.
+
+The server is `uvicorn app.main:create_app --factory` in a subprocess (its own settings
+cache and engine, untouched by the in-process fixtures) on 127.0.0.1 and a free port, with
+PALIER_ENV=test, against a fresh migrated database: a SQLite file by default (the
+`make run` deployment), or a temporary PostgreSQL database when PALIER_E2E_DATABASE=postgresql
+(needs PALIER_TEST_DATABASE_URL). Tests seed data through `db` (a real Session: commits are
+real and visible to the server) and each creates its own accounts and structures, so tests
+do not depend on each other.
+
+    live_server   LiveServer(url, database_url, engine, log_path)    (session)
+    browser       Chromium launched once                              (session)
+    context       a fresh BrowserContext per test (base_url = the server)
+    page          a page of that context; on failure a screenshot and the HTML are saved
+    db            a Session on the server's database
+    director      a new structure and its director account (Account)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.cli.db import upgrade_database
+from app.db import make_engine
+from tests.conftest import PG_URL, TEST_SECRET_KEY, temporary_database
+from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = Path(__file__).resolve().parent
+E2E_REQUIRED = os.environ.get("PALIER_TEST_E2E", "").strip() == "1"
+CHROMIUM = os.environ.get("PALIER_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_TIMEOUT_MS = 15_000
+SERVER_START_TIMEOUT_S = 60.0
+
+
+def chromium_available() -> bool:
+    return os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = None
+    if not E2E_REQUIRED and not chromium_available():
+        skip = pytest.mark.skip(
+            reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium); "
+            "set PALIER_TEST_E2E=1 to make this an error"
+        )
+    for item in items:
+        if E2E_DIR not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if skip is not None:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Lets the page fixture know whether the test failed (to save artifacts).
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+# --- live server --------------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    engine: Engine
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-4000:]
+            pytest.fail(f"the live server exited with code {process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the live server did not answer {url}/healthz within {SERVER_START_TIMEOUT_S} s")
+
+
+def _server_database(tmp: Path) -> Any:
+    """Context manager yielding the URL of a fresh migrated database for the server."""
+    backend = os.environ.get("PALIER_E2E_DATABASE", "sqlite").strip() or "sqlite"
+    if backend == "postgresql" and not PG_URL:
+        pytest.fail("PALIER_E2E_DATABASE=postgresql needs PALIER_TEST_DATABASE_URL")
+    if backend not in ("sqlite", "postgresql"):
+        pytest.fail(f"PALIER_E2E_DATABASE must be sqlite or postgresql, not {backend!r}")
+    return temporary_database(backend, tmp, migrate=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("e2e-server")
+    with _server_database(tmp) as database_url:
+        upgrade_database(database_url)  # idempotent; makes the precondition explicit
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "PALIER_ENV": "test",
+            "PALIER_SECRET_KEY": TEST_SECRET_KEY,
+            "PALIER_DATABASE_URL": database_url,
+            "PALIER_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
+            "PALIER_EVIDENCE_DIR": str(tmp / "evidence"),
+            "PALIER_BASE_URL": url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        log_path = tmp / "server.log"
+        command = [
+            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        ]  # fmt: skip
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        engine = make_engine(database_url)
+        try:
+            _wait_until_up(url, process, log_path)
+            yield LiveServer(url, database_url, engine, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            engine.dispose()
+
+
+@pytest.fixture
+def db(live_server: LiveServer) -> Iterator[Session]:
+    """A session on the server's database; commits are real (the server sees them)."""
+    with Session(live_server.engine, expire_on_commit=False) as session:
+        yield session
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    user_id: int
+    structure_id: int
+    structure_name: str
+    finess: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def director(db: Session) -> Account:
+    """A new EHPAD and a director account linked to it (unique per test)."""
+    structure = make_structure(db, name=f"EHPAD Les Tilleuls {_unique()}", category_code="500")
+    user = make_user(db, role="director", structures=[structure], name="Claire Martin")
+    assert user.id is not None and structure.id is not None
+    return Account(
+        email=user.email,
+        password=DEFAULT_PASSWORD,
+        user_id=user.id,
+        structure_id=structure.id,
+        structure_name=structure.name,
+        finess=structure.finess,
+    )
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def _unique() -> int:
+    return next(_counter)
+
+
+# --- browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    if not chromium_available():
+        pytest.fail(
+            f"PALIER_TEST_E2E=1 but Chromium is missing at {CHROMIUM}: "
+            "apt-get install -y chromium (or set PALIER_E2E_CHROMIUM)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # the dev extra is not installed
+        pytest.fail(f"playwright is not importable ({exc}): pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def new_context(browser: Browser, live_server: LiveServer, **kwargs: Any) -> BrowserContext:
+    """A browser context on the live server, French locale, Paris time, downloads allowed."""
+    options: dict[str, Any] = {
+        "base_url": live_server.url,
+        "locale": "fr-FR",
+        "timezone_id": "Europe/Paris",
+        "accept_downloads": True,
+        "viewport": {"width": 1280, "height": 900},
+        **kwargs,
+    }
+    context = browser.new_context(**options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    context = new_context(browser, live_server)
+    yield context
+    context.close()
+
+
+class PageErrors:
+    """Uncaught JavaScript errors and CSP refusals seen by the pages of a test."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def watch(self, page: Page) -> Page:
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("console", self._on_console)
+        return page
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if message.type == "error" and "Content Security Policy" in text:
+            self.errors.append(f"CSP: {text}")
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    return PageErrors()
+
+
+@pytest.fixture
+def page(
+    request: pytest.FixtureRequest,
+    context: BrowserContext,
+    page_errors: PageErrors,
+    live_server: LiveServer,
+    tmp_path: Path,
+) -> Iterator[Page]:
+    page = page_errors.watch(context.new_page())
+    yield page
+    if request.node.stash.get(_FAILED, False):
+        save_artifacts(page, tmp_path, live_server)
+    else:
+        assert page_errors.errors == [], "JavaScript errors:\n" + "\n".join(page_errors.errors)
+
+
+def save_artifacts(page: Page, directory: Path, live_server: LiveServer) -> None:
+    """Screenshot, HTML and the server log tail of a failed test (paths printed)."""
+    try:
+        if page.is_closed():
+            return
+        page.screenshot(path=directory / "failure.png", full_page=True)
+        (directory / "failure.html").write_text(page.content())
+        (directory / "server.log").write_text(live_server.log_tail(200))
+        print(f"e2e artifacts for {page.url}: {directory}")
+    except Exception as exc:  # never hide the real failure
+        print(f"could not save e2e artifacts: {exc}")
