@@ -4,23 +4,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import auth_deps
 from app.config import get_settings
 from app.questionnaires import Registry
-from app.routes import api, errors, public
+from app.routes import admin_users, api, docs, errors, public
+from app.routes import auth as auth_routes
+from app.security import SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Palier", version="0.1.0")
+    app = FastAPI(
+        title="Palier",
+        version="0.1.0",
+        dependencies=[Depends(auth_deps.load_user)],  # user, actor, CSRF on every route
+        docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(public.router)
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
     app.include_router(api.router)
     errors.install(app)
+    auth_deps.install(app)
+    app.include_router(auth_routes.router)
+    app.include_router(auth_routes.api_router)
+    app.include_router(admin_users.router)
+    app.include_router(docs.router)
     return app

@@ -1,0 +1,275 @@
+"""FastAPI dependencies for authentication, CSRF and roles.
+
+`load_user` runs for every route (registered on the app: `FastAPI(dependencies=[...])`) and
+sets, on `request.state`:
+    user        a detached snapshot of the User (read-only; None when anonymous)
+    actor       the permissions.Actor (None when anonymous)
+    auth        "session" | "token" | None: how the request was authenticated
+    auth_session / api_token   the AuthSession / ApiToken row, when so authenticated
+    csrf_token  the token this page must send back on POST/PUT/PATCH/DELETE
+and enforces CSRF (see app/security.py for the contract).
+
+Route parameters:
+    OptionalActor   Actor | None
+    CurrentActor    Actor; anonymous -> LoginRequired: 303 to /connexion?suivant=... for
+                    pages, 401 JSON (WWW-Authenticate: Bearer) under /api/, 401 with a short
+                    French message for htmx requests (no redirect: the page alerts)
+    CurrentUser     the User row in the request's session (to modify it)
+Router or route dependencies:
+    require_role(*roles)         403 (audited) for a logged-in actor of another role
+    require_permission(action)   same through permissions.can (global actions)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.security import OAuth2PasswordBearer
+from markupsafe import escape
+
+from app import auth
+from app.audit import record
+from app.deps import SessionDep, SettingsDep
+from app.models import User
+from app.permissions import Action, Actor, Role, can
+from app.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    cookie_header,
+    csrf_exempt,
+    new_anonymous_csrf_token,
+    queue_cookie,
+    submitted_csrf_token,
+    tokens_match,
+    valid_anonymous_csrf_token,
+)
+from app.templating import is_htmx, render
+
+LOGIN_PATH = "/connexion"
+SESSION_EXPIRED = "Votre session a expiré : reconnectez-vous."
+CSRF_FAILED = (
+    "La vérification de sécurité du formulaire a échoué (page trop ancienne ou ouverte "
+    "ailleurs). Rechargez la page puis recommencez."
+)
+
+# Declares the bearer scheme in OpenAPI (the /docs "Authorize" button); resolution itself
+# happens in load_user.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Exception):
+    """No (valid) login for a route that needs one."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("login required")
+        self.expired = expired
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+class InvalidBearerToken(Exception):
+    pass
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _snapshot(user: User) -> User:
+    """A detached copy: safe to read after the request's session is closed (error pages)."""
+    return User(**{name: getattr(user, name) for name in User.model_fields})
+
+
+async def load_user(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    state = request.state
+    state.user = state.actor = state.auth = state.auth_session = state.api_token = None
+    state.csrf_token = ""
+    bearer = _bearer(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    stale_cookie = False
+    user: User | None = None
+
+    if bearer is not None:
+        found_token = auth.resolve_api_token(session, bearer)
+        if found_token is None:
+            raise InvalidBearerToken()
+        state.api_token, user = found_token
+        state.auth = "token"
+    elif cookie:
+        found_session = auth.resolve_session(session, settings, cookie)
+        if found_session is None:
+            stale_cookie = True
+            queue_cookie(request, cookie_header(request, settings.base_url, SESSION_COOKIE, None))
+        else:
+            state.auth_session, user = found_session
+            state.auth = "session"
+            state.csrf_token = state.auth_session.csrf_token
+
+    if user is not None:
+        state.actor = auth.build_actor(session, user)
+        state.user = _snapshot(user)
+    elif not request.url.path.startswith("/api/"):
+        anonymous = request.cookies.get(CSRF_COOKIE)
+        if not valid_anonymous_csrf_token(settings.secret_key, anonymous):
+            anonymous = new_anonymous_csrf_token(settings.secret_key)
+            queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE,
+                                                anonymous))
+        state.csrf_token = anonymous
+
+    if csrf_exempt(request, bearer=bearer is not None):
+        return
+    if not tokens_match(state.csrf_token, await submitted_csrf_token(request)):
+        # A page left open past its session: say so, rather than "security check failed".
+        raise LoginRequired(expired=True) if stale_cookie else CsrfFailed()
+
+
+def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    return actor
+
+
+def current_actor(
+    request: Request,
+    _: None = Depends(load_user),
+    _scheme: str | None = Depends(oauth2_scheme),
+) -> Actor:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:
+        raise LoginRequired()
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def current_user(actor: CurrentActor, session: SessionDep) -> User:
+    user = session.get(User, actor.id)
+    if user is None:  # deleted during the request
+        raise LoginRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTPException:
+    """Audit a refusal and return the 403 to raise."""
+    record(session, actor, "permission_denied", details={"path": request.url.path,
+                                                         "method": request.method,
+                                                         "needs": what},
+           ip=client_ip(request))
+    session.commit()
+    return HTTPException(403, "Vous n’avez pas les droits nécessaires pour cette action.")
+
+
+def require_role(*roles: Role) -> Callable[..., Actor]:
+    """Router dependency: the actor must have one of `roles`."""
+    allowed = frozenset(Role(r) for r in roles)
+
+    def dependency(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:
+        if actor.role not in allowed:
+            raise deny(request, session, actor, "role:" + ",".join(sorted(allowed)))
+        return actor
+
+    return dependency
+
+
+def require_permission(action: Action) -> Callable[..., Actor]:
+    """Router dependency: `permissions.can(actor, action)` must hold."""
+
+    def dependency(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:
+        if not can(actor, action):
+            raise deny(request, session, actor, action.value)
+        return actor
+
+    return dependency
+
+
+# --- the responses for failures ---------------------------------------------------------------
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site ("/x?y"), else None (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def login_url(next_path: str | None) -> str:
+    target = local_path(next_path)
+    if target is None or target == "/":
+        return LOGIN_PATH
+    return f"{LOGIN_PATH}?suivant={quote(target, safe='/')}"
+
+
+def _return_path(request: Request) -> str | None:
+    """Where to come back after logging in: this page, or for a form post or an htmx call,
+    the page it came from."""
+    if request.method in ("GET", "HEAD") and not is_htmx(request):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return request.url.path + query
+    source = request.headers.get("HX-Current-URL") or request.headers.get("referer") or ""
+    parts = urlsplit(source)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+async def login_required_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": "Authentification requise."}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    target = login_url(_return_path(request))
+    if is_htmx(request):
+        # No redirect: the page keeps the user's input and shows this alert.
+        body = (
+            '<div class="fr-alert fr-alert--error fr-alert--sm" role="alert">'
+            f"<p>{SESSION_EXPIRED} "
+            f'<a href="{escape(target)}" target="_blank" rel="noopener">Se reconnecter '
+            "(nouvel onglet)</a></p></div>"
+        )
+        return HTMLResponse(body, status_code=401)
+    return RedirectResponse(target, status_code=303)
+
+
+async def csrf_failed_handler(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": CSRF_FAILED}, status_code=403)
+    if is_htmx(request):
+        return HTMLResponse(
+            f'<div class="fr-alert fr-alert--error fr-alert--sm" role="alert"><p>{CSRF_FAILED}'
+            "</p></div>", status_code=403)
+    return render(request, "pages/error.html",
+                  {"status": 403, "title": "Vérification de sécurité échouée",
+                   "message": CSRF_FAILED}, status_code=403)
+
+
+async def invalid_bearer_handler(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"detail": "Jeton d’accès invalide, expiré ou révoqué."}, status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers of the exceptions raised above."""
+    app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(CsrfFailed, csrf_failed_handler)
+    app.add_exception_handler(InvalidBearerToken, invalid_bearer_handler)

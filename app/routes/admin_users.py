@@ -1,0 +1,113 @@
+"""Admin pages: accounts (list, create, deactivate / reactivate, reset links)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth_deps import CurrentActor, client_ip, require_permission
+from app.deps import SessionDep, SettingsDep
+from app.passwords import MIN_LENGTH
+from app.permissions import Action, Role
+from app.reference import regions
+from app.services import users
+from app.templating import render
+
+PATH = "/admin/utilisateurs"
+router = APIRouter(prefix=PATH, include_in_schema=False,
+                   dependencies=[Depends(require_permission(Action.manage_users))])
+
+NOTICES = {
+    "cree": "Le compte a été créé.",
+    "desactive": "Le compte a été désactivé : ses sessions et jetons d’accès ont pris fin.",
+    "reactive": "Le compte a été réactivé.",
+}
+BREADCRUMB = [{"text": "Accueil", "href": "/"}, {"text": "Utilisateurs", "href": PATH}]
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def list_users(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    notice = NOTICES.get(request.query_params.get("info", ""))
+    return render(request, "pages/admin/users.html", {
+        "users": users.list_users(session, actor),
+        "messages": [{"level": "success", "text": notice}] if notice else [],
+        "breadcrumb": [*BREADCRUMB[:1], {"text": "Utilisateurs"}],
+    })
+
+
+def _form_page(request: Request, data: users.NewUser, status_code: int = 200) -> Response:
+    context: dict[str, Any] = {
+        "form": data,
+        "roles": [{"value": r.value, "label": users.ROLE_LABELS[r]} for r in Role],
+        "regions": [{"value": r.code, "label": r.name} for r in regions().values()],
+        "min_length": MIN_LENGTH,
+        "breadcrumb": [*BREADCRUMB, {"text": "Nouveau compte"}],
+    }
+    return render(request, "pages/admin/user_new.html", context, status_code=status_code)
+
+
+@router.get("/nouveau", response_class=HTMLResponse)
+def new_user_form(request: Request) -> Response:
+    return _form_page(request, users.NewUser())
+
+
+@router.post("/nouveau", response_class=HTMLResponse)
+def create_user(
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    structures: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    data = users.NewUser(email=email, name=name, role=role, region=region,
+                         structures=structures, password=password)
+    try:
+        user, link = users.create_user(session, settings, actor, data, client_ip(request))
+    except users.InvalidUser as exc:
+        data.errors = exc.errors
+        data.password = ""
+        return _form_page(request, data, status_code=400)
+    if link is None:
+        return RedirectResponse(f"{PATH}?info=cree", status_code=303)
+    return _no_store(render(request, "pages/admin/user_link.html", {
+        "user": user, "link": link, "created": True,
+        "reset_hours": settings.password_reset_hours,
+        "breadcrumb": [*BREADCRUMB, {"text": "Compte créé"}],
+    }))
+
+
+@router.post("/{user_id}/desactiver")
+def deactivate(request: Request, user_id: int, actor: CurrentActor,
+               session: SessionDep) -> Response:
+    users.set_active(session, actor, user_id, False, client_ip(request))
+    return RedirectResponse(f"{PATH}?info=desactive", status_code=303)
+
+
+@router.post("/{user_id}/reactiver")
+def reactivate(request: Request, user_id: int, actor: CurrentActor,
+               session: SessionDep) -> Response:
+    users.set_active(session, actor, user_id, True, client_ip(request))
+    return RedirectResponse(f"{PATH}?info=reactive", status_code=303)
+
+
+@router.post("/{user_id}/lien-reinitialisation", response_class=HTMLResponse)
+def reset_link(request: Request, user_id: int, actor: CurrentActor, session: SessionDep,
+               settings: SettingsDep) -> Response:
+    user, link = users.reset_link(session, settings, actor, user_id, client_ip(request))
+    return _no_store(render(request, "pages/admin/user_link.html", {
+        "user": user, "link": link, "created": False,
+        "reset_hours": settings.password_reset_hours,
+        "breadcrumb": [*BREADCRUMB, {"text": "Lien de réinitialisation"}],
+    }))

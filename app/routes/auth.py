@@ -1,0 +1,206 @@
+"""Login, logout, password reset (pages) and the token endpoints of the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from app import auth
+from app.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
+from app.deps import SessionDep, SettingsDep
+from app.passwords import MIN_LENGTH
+from app.security import SESSION_COOKIE, delete_cookie, set_cookie
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["authentification"])
+
+NOTICES = {
+    "deconnexion": ("success", "Vous êtes déconnecté."),
+    "reinitialisation": ("success", "Votre mot de passe a été modifié. Connectez-vous avec "
+                                    "votre nouveau mot de passe."),
+}
+
+
+def _login_page(request: Request, *, status_code: int = 200, **context: Any) -> Response:
+    notice = NOTICES.get(request.query_params.get("info", ""))
+    messages = [{"level": notice[0], "text": notice[1]}] if notice else []
+    return render(request, "pages/login.html", {"messages": messages, **context},
+                  status_code=status_code)
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_form(request: Request, suivant: str | None = None) -> Response:
+    target = local_path(suivant)
+    if request.state.actor is not None:
+        return RedirectResponse(target or "/", status_code=303)
+    return _login_page(request, next=target)
+
+
+@router.post("/connexion", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    target = local_path(next)
+    if not email.strip() or not password:
+        return _login_page(request, status_code=400, email=email, next=target,
+                           error="Indiquez votre adresse électronique et votre mot de passe.")
+    try:
+        user = auth.authenticate(session, settings, email, password, client_ip(request))
+    except auth.RateLimited as exc:
+        return _login_page(request, status_code=429, email=email, next=target, error=exc.message)
+    except auth.InvalidCredentials as exc:
+        return _login_page(request, status_code=400, email=email, next=target, error=exc.message)
+    raw, _ = auth.open_session(session, settings, user,
+                               user_agent=request.headers.get("user-agent"),
+                               ip=client_ip(request),
+                               replaces=request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(target or "/", status_code=303)
+    set_cookie(response, request, settings.base_url, SESSION_COOKIE, raw,
+               max_age=settings.session_absolute_hours * 3600)
+    return response
+
+
+@router.post("/deconnexion")
+def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        auth.close_session(session, raw, client_ip(request))
+    response = RedirectResponse(f"{LOGIN_PATH}?info=deconnexion", status_code=303)
+    delete_cookie(response, request, settings.base_url, SESSION_COOKIE)
+    return response
+
+
+@router.get("/session/csrf")
+def csrf_token(request: Request) -> dict[str, Any]:
+    """The CSRF token of this browser (e.g. for a page whose session was renewed in another
+    tab). Readable by same-origin scripts only."""
+    return {"csrf_token": request.state.csrf_token,
+            "authenticated": request.state.actor is not None}
+
+
+@router.get("/mot-de-passe-oublie", response_class=HTMLResponse)
+def forgot_password_form(request: Request, settings: SettingsDep,
+                         envoye: str | None = None) -> Response:
+    return render(request, "pages/auth/forgot_password.html",
+                  {"sent": envoye is not None, "reset_hours": settings.password_reset_hours})
+
+
+@router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
+def forgot_password(request: Request, session: SessionDep, settings: SettingsDep,
+                    email: Annotated[str, Form()] = "") -> Response:
+    if "@" not in email.strip():
+        return render(request, "pages/auth/forgot_password.html",
+                      {"email": email, "reset_hours": settings.password_reset_hours,
+                       "error": "Indiquez une adresse électronique, par exemple nom@domaine.fr."},
+                      status_code=400)
+    auth.request_password_reset(session, settings, email, client_ip(request))
+    return RedirectResponse("/mot-de-passe-oublie?envoye=1", status_code=303)
+
+
+def _reset_page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    response = render(request, "pages/auth/reset_password.html",
+                      {"min_length": MIN_LENGTH, **context}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/reinitialiser/{token}", response_class=HTMLResponse)
+def reset_password_form(request: Request, token: str, session: SessionDep) -> Response:
+    try:
+        _, user = auth.check_reset_token(session, token)
+    except auth.InvalidResetToken as exc:
+        return _reset_page(request, status_code=400, invalid=exc.message)
+    return _reset_page(request, email=user.email)
+
+
+@router.post("/reinitialiser/{token}", response_class=HTMLResponse)
+def reset_password(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    password: Annotated[str, Form()] = "",
+    password_confirm: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        _, user = auth.check_reset_token(session, token)
+    except auth.InvalidResetToken as exc:
+        return _reset_page(request, status_code=400, invalid=exc.message)
+    if password != password_confirm:
+        return _reset_page(request, status_code=400, email=user.email,
+                           error="Les deux mots de passe saisis sont différents.")
+    try:
+        auth.reset_password(session, token, password, client_ip(request))
+    except auth.InvalidResetToken as exc:
+        return _reset_page(request, status_code=400, invalid=exc.message)
+    except auth.WeakPassword as exc:
+        return _reset_page(request, status_code=400, email=user.email, error=exc.message)
+    return RedirectResponse(f"{LOGIN_PATH}?info=reinitialisation", status_code=303)
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    region: str | None
+    structures: list[str]  # FINESS numbers (directors)
+
+
+@api_router.post("/auth/token", response_model=TokenOut,
+                 responses={401: {"description": "Identifiants incorrects"},
+                            429: {"description": "Trop de tentatives échouées"}})
+def create_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Any:
+    """Obtenir un jeton d’accès (révocable) avec l’adresse électronique et le mot de passe."""
+    try:
+        user = auth.authenticate(session, settings, form.username, form.password,
+                                 client_ip(request))
+    except auth.RateLimited as exc:
+        return JSONResponse({"detail": exc.message}, status_code=429,
+                            headers={"Retry-After": str(settings.login_window_minutes * 60)})
+    except auth.InvalidCredentials as exc:
+        return JSONResponse({"detail": exc.message}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    issued = auth.issue_api_token(session, settings, user, client_ip(request))
+    return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
+
+
+@api_router.delete("/auth/token", status_code=204)
+def revoke_token(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    """Révoquer le jeton d’accès utilisé par cette requête."""
+    raw = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if request.state.auth != "token" or not raw:
+        raise HTTPException(400, "Cette requête n’utilise pas de jeton d’accès.")
+    auth.revoke_api_token(session, raw, client_ip(request))
+    return Response(status_code=204)
+
+
+@api_router.get("/me", response_model=Me)
+def me(request: Request, actor: CurrentActor, session: SessionDep) -> Me:
+    """Le compte authentifié et ses structures (numéros FINESS)."""
+    user = request.state.user
+    return Me(id=actor.id, email=user.email, name=user.name, role=actor.role.value,
+              region=actor.region, structures=auth.structure_finess(session, actor))

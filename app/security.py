@@ -1,0 +1,196 @@
+"""HTTP security: response headers (CSP...), CSRF tokens, cookies.
+
+CSRF contract (enforced by `app.auth_deps.load_user` on POST, PUT, PATCH and DELETE):
+- a logged-in browser session has one token, `AuthSession.csrf_token`;
+- an anonymous visitor gets a signed double-submit cookie `palier_csrf` whose value is the
+  token (so the login and password-reset forms are protected too);
+- the token of the current request is `request.state.csrf_token` (templates: `csrf_token`);
+  send it back in the `X-CSRF-Token` header (htmx: `hx-headers` on `<body>`) or in the form
+  field `csrf_token`;
+- exempt: requests authenticated by `Authorization: Bearer` (browsers never attach one on
+  their own), and `/api/` requests that carry no session cookie (no ambient credential).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SESSION_COOKIE = "palier_session"
+CSRF_COOKIE = "palier_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_PENDING_COOKIES = "palier_pending_cookies"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# Swagger UI (React) writes a few style attributes; scripts stay 'self' only.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PATH = "/docs"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+        "interest-cohort=(), browsing-topics=()"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def token_hash(raw: str) -> str:
+    """sha256 hex of a secret token: what the database stores instead of the token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _signature(secret_key: str, value: str) -> str:
+    key = b"palier-csrf\x00" + secret_key.encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def new_anonymous_csrf_token(secret_key: str) -> str:
+    """`<random>.<hmac>`: the value of the `palier_csrf` cookie and of the form token."""
+    value = new_token()
+    return f"{value}.{_signature(secret_key, value)}"
+
+
+def valid_anonymous_csrf_token(secret_key: str, token: str | None) -> bool:
+    if not token:
+        return False
+    value, _, signature = token.partition(".")
+    return bool(value) and tokens_match(_signature(secret_key, value), signature)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; empty or missing tokens never match."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def csrf_exempt(request: Request, *, bearer: bool) -> bool:
+    """True when the request cannot be forged by another site (see the module docstring)."""
+    if request.method in SAFE_METHODS or bearer:
+        return True
+    return request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies
+
+
+async def submitted_csrf_token(request: Request) -> str | None:
+    """The token sent with the request: `X-CSRF-Token` header, else the `csrf_token` field
+    of a form body (Starlette caches the parsed form, so routes can still read it)."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(FORM_TYPES):
+        return None
+    form = await request.form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
+
+
+# --- cookies --------------------------------------------------------------------------------
+
+
+def is_secure(request: Request, base_url: str) -> bool:
+    return request.url.scheme == "https" or base_url.startswith("https://")
+
+
+def set_cookie(
+    response: Response,
+    request: Request,
+    base_url: str,
+    key: str,
+    value: str,
+    *,
+    max_age: int | None,
+    httponly: bool = True,
+) -> None:
+    response.set_cookie(
+        key,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=is_secure(request, base_url),
+        httponly=httponly,
+        samesite="lax",
+    )
+
+
+def delete_cookie(response: Response, request: Request, base_url: str, key: str) -> None:
+    response.delete_cookie(
+        key, path="/", secure=is_secure(request, base_url), httponly=True, samesite="lax"
+    )
+
+
+def queue_cookie(request: Request, header_value: str) -> None:
+    """A Set-Cookie header added to whatever response this request ends with (by
+    `SecurityHeadersMiddleware`): dependencies cannot reach the route's response."""
+    pending: list[str] = request.scope.setdefault("state", {}).setdefault(_PENDING_COOKIES, [])
+    pending.append(header_value)
+
+
+def cookie_header(request: Request, base_url: str, key: str, value: str | None,
+                  *, max_age: int | None = None, httponly: bool = True) -> str:
+    """The Set-Cookie value that sets (or, with value=None, deletes) a cookie."""
+    response = Response()
+    if value is None:
+        delete_cookie(response, request, base_url, key)
+    else:
+        set_cookie(response, request, base_url, key, value, max_age=max_age, httponly=httponly)
+    return response.headers["set-cookie"]
+
+
+# --- middleware -----------------------------------------------------------------------------
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response (static files and errors included) and
+    the cookies queued by `queue_cookie`. Headers a route already set are kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        csp = DOCS_CSP if scope["path"] == DOCS_PATH else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", csp)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if state.get("user") is not None:
+                    # Personal pages: not kept by caches nor shown again after logout.
+                    headers.setdefault("Cache-Control", "no-store")
+                for cookie in state.pop(_PENDING_COOKIES, ()):
+                    headers.append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,213 @@
+"""Account administration: list, create, deactivate / reactivate, reset links.
+
+Every function checks `permissions.can(actor, Action.manage_users)` (deny by default) and
+commits. Deactivating an account revokes its sessions, API tokens and reset links at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app import auth
+from app.audit import record
+from app.config import Settings
+from app.finess import normalize
+from app.models import AuditEvent, DirectorStructure, Structure, User, utcnow
+from app.passwords import hash_password, password_problems
+from app.permissions import Action, Actor, Role, can
+from app.reference import regions
+from app.security import new_token
+from app.services.errors import Forbidden, NotFound, ServiceError
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+REGIONAL_ROLES = frozenset({Role.ars, Role.committee})
+ROLE_LABELS = {
+    Role.director: "Direction de structure",
+    Role.ars: "Référent ARS",
+    Role.committee: "Comité de sélection",
+    Role.admin: "Administrateur",
+}
+
+
+class InvalidUser(ServiceError):
+    status = 422
+    message = "Le compte n’a pas pu être créé : corrigez les champs signalés."
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    region: str | None
+    region_name: str | None
+    active: bool
+    structures: list[str]
+    last_login: datetime | None
+
+
+@dataclass(slots=True)
+class NewUser:
+    email: str = ""
+    name: str = ""
+    role: str = ""
+    region: str = ""
+    structures: str = ""  # FINESS numbers separated by spaces, commas or new lines
+    password: str = ""  # empty: the account receives a link to choose one
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _check(actor: Actor | None) -> Actor:
+    if actor is None or not can(actor, Action.manage_users):
+        raise Forbidden()
+    return actor
+
+
+def list_users(session: Session, actor: Actor | None) -> list[UserRow]:
+    _check(actor)
+    last_login = dict(session.exec(
+        select(AuditEvent.user_id, func.max(AuditEvent.at))
+        .where(AuditEvent.action == "login").group_by(col(AuditEvent.user_id))
+    ).all())
+    links: dict[int, list[str]] = {}
+    for user_id, finess in session.exec(
+        select(DirectorStructure.user_id, Structure.finess)
+        .join(Structure, col(Structure.id) == DirectorStructure.structure_id)
+        .order_by(col(Structure.finess))
+    ).all():
+        links.setdefault(user_id, []).append(finess)
+    names = regions()
+    rows = []
+    for user in session.exec(select(User).order_by(col(User.role), col(User.email))).all():
+        assert user.id is not None
+        role = Role(user.role)
+        region = names.get(user.region) if user.region else None
+        rows.append(UserRow(
+            id=user.id, email=user.email, name=user.name, role=role.value,
+            role_label=ROLE_LABELS[role], region=user.region,
+            region_name=region.name if region else None, active=user.active,
+            structures=links.get(user.id, []), last_login=last_login.get(user.id)))
+    return rows
+
+
+def _validate(session: Session, data: NewUser) -> tuple[Role | None, list[Structure]]:
+    errors: dict[str, str] = {}
+    email = auth.normalize_email(data.email)
+    if not EMAIL.fullmatch(email):
+        errors["email"] = "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
+    elif session.exec(select(User.id).where(User.email == email)).first() is not None:
+        errors["email"] = "Un compte existe déjà avec cette adresse électronique."
+    role = Role(data.role) if data.role in set(Role) else None
+    if role is None:
+        errors["role"] = "Choisissez un rôle."
+    region = data.region.strip()
+    if region and region not in regions():
+        errors["region"] = "Région inconnue."
+    elif region and role is not None and role not in REGIONAL_ROLES:
+        errors["region"] = "Seuls les comptes ARS et comité de sélection ont une région."
+    elif not region and role is Role.ars:
+        errors["region"] = "Un compte ARS doit avoir une région."
+    linked: list[Structure] = []
+    numbers = [normalize(n) for n in re.split(r"[\s,;]+", data.structures) if n.strip()]
+    if numbers and role is not Role.director:
+        errors["structures"] = "Seuls les comptes de direction sont rattachés à des structures."
+        numbers = []
+    for number in dict.fromkeys(numbers):
+        structure = session.exec(select(Structure).where(Structure.finess == number)).first()
+        if structure is None:
+            errors["structures"] = f"Aucune structure de numéro FINESS {number}."
+            break
+        linked.append(structure)
+    if data.password:
+        problems = password_problems(data.password)
+        if problems:
+            errors["password"] = " ".join(problems)
+    if errors:
+        raise InvalidUser(errors)
+    return role, linked
+
+
+def create_user(session: Session, settings: Settings, actor: Actor | None, data: NewUser,
+                ip: str | None = None) -> tuple[User, str | None]:
+    """Create an account. Without a password, it gets a reset link (e-mailed, and returned
+    so the admin can pass it on); returns (user, link or None)."""
+    _check(actor)
+    role, linked = _validate(session, data)
+    assert role is not None
+    user = User(
+        email=auth.normalize_email(data.email),
+        name=data.name.strip(),
+        # Without a chosen password: a random one nobody knows, until the link is used.
+        password_hash=hash_password(data.password or new_token()),
+        role=role.value,
+        region=data.region.strip() or None,
+    )
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    for structure in linked:
+        assert structure.id is not None
+        session.add(DirectorStructure(user_id=user.id, structure_id=structure.id))
+    raw = None if data.password else auth.create_reset_token(session, settings, user)
+    record(session, actor, "user_created", "user", user.id,
+           {"role": role.value, "region": user.region,
+            "structures": [s.finess for s in linked]}, ip=ip)
+    session.commit()
+    session.refresh(user)
+    if raw is None:
+        return user, None
+    auth.send_reset_email(settings, user, raw, by_admin=True)
+    return user, auth.reset_url(settings, raw)
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Compte introuvable.")
+    return user
+
+
+def set_active(session: Session, actor: Actor | None, user_id: int, active: bool,
+               ip: str | None = None) -> User:
+    """Deactivate (ends every session, API token and reset link at once) or reactivate."""
+    actor = _check(actor)
+    if user_id == actor.id and not active:
+        raise Forbidden("Vous ne pouvez pas désactiver votre propre compte.")
+    user = _get(session, user_id)
+    if user.active != active:
+        user.active = active
+        user.updated_at = utcnow()
+        session.add(user)
+        if not active:
+            auth.revoke_all(session, user_id)
+        record(session, actor, "user_reactivated" if active else "user_deactivated", "user",
+               user_id, ip=ip)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def reset_link(session: Session, settings: Settings, actor: Actor | None, user_id: int,
+               ip: str | None = None) -> tuple[User, str]:
+    """A new reset link for an active account (also e-mailed to it)."""
+    _check(actor)
+    user = _get(session, user_id)
+    if not user.active:
+        raise Forbidden("Ce compte est désactivé : réactivez-le d’abord.")
+    raw = auth.create_reset_token(session, settings, user)
+    record(session, actor, "password_reset_requested", "user", user_id, {"by_admin": True},
+           ip=ip)
+    session.commit()
+    auth.send_reset_email(settings, user, raw, by_admin=True)
+    return user, auth.reset_url(settings, raw)
