@@ -37,9 +37,6 @@ CSP = (
     "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-# Swagger UI (React) writes a few style attributes; scripts stay 'self' only.
-DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-DOCS_PATH = "/docs"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -178,12 +175,11 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
-        csp = DOCS_CSP if scope["path"] == DOCS_PATH else CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", csp)
+                headers.setdefault("Content-Security-Policy", CSP)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if state.get("user") is not None:

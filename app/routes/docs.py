@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.templating import dsfr_url
+
 SWAGGER_UI_VERSION = "5.35.0"
 
 router = APIRouter(include_in_schema=False)
@@ -15,6 +17,7 @@ PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title} - documentation de l’API</title>
+  <link rel="icon" href="{favicon}" type="image/svg+xml">
   <link rel="stylesheet" href="/static/vendor/swagger-ui-{version}/swagger-ui.css">
 </head>
 <body>
@@ -30,4 +33,5 @@ PAGE = """<!doctype html>
 def api_docs(request: Request) -> HTMLResponse:
     app = request.app
     return HTMLResponse(PAGE.format(title=app.title, version=SWAGGER_UI_VERSION,
+                                    favicon=dsfr_url("favicon/favicon.svg"),
                                     openapi_url=app.openapi_url or "/openapi.json"))
