@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import db as db_cli
+from app.cli import demo as demo_cli
 from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
 from app.cli import users as users_cli
@@ -19,6 +20,7 @@ cli.command("score")(questionnaire_cli.score_command)
 cli.command("serve")(serve_cli.serve)
 cli.add_typer(db_cli.app, name="db")
 cli.add_typer(users_cli.app, name="user")
+cli.command("demo")(demo_cli.demo)
 
 
 def main() -> None:
