@@ -24,7 +24,10 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 install-runtime: $(VENV)/.runtime
 install: $(VENV)/.dev
 
+# Install what is missing, migrate, load the demo into an empty database, serve.
 run: $(VENV)/.runtime
+	$(BIN)/palier db upgrade
+	$(BIN)/palier demo --if-empty
 	$(BIN)/palier serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.dev
