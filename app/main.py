@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import auth_deps
 from app.config import get_settings
 from app.questionnaires import Registry
-from app.routes import admin_users, api, docs, errors, public
+from app.routes import admin_users, api, director, docs, errors, public
 from app.routes import auth as auth_routes
 from app.security import SecurityHeadersMiddleware
 
@@ -29,6 +29,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(director.router)  # before public: its "/" sends directors home
     app.include_router(public.router)
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
     app.include_router(api.router)

@@ -1,0 +1,427 @@
+"""The director's flow: my structures, a structure, the questionnaire by section (plain form
+posts and autosave), submit, result, print view and PDF.
+
+Pages shared with other roles (a structure, an assessment's sections and result) rely on the
+permissions module through the assessments service: out of scope -> 404, visible but not
+the actor's to change -> 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth_deps import CurrentActor, OptionalActor, require_role
+from app.deps import SessionDep, SettingsDep
+from app.models import Assessment, AssessmentStatus, Structure
+from app.permissions import Action, Actor, Role, can_on_structure
+from app.questionnaires import RegistryDep
+from app.routes import public
+from app.services import assessments as svc
+from app.services import director as view
+from app.services import pdf as pdf_service
+from app.services.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
+from app.templating import PARIS, env, render
+
+router = APIRouter(tags=["directeur"])
+
+FormLists = dict[str, list[str]]
+
+
+async def form_lists(request: Request) -> FormLists:
+    """The posted form as {name: [values]} (read once, in the event loop)."""
+    form = await request.form()
+    return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+
+
+FormDep = Annotated[FormLists, Depends(form_lists)]
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _int(form: Mapping[str, list[str]], name: str, default: int | None = None) -> int:
+    raw = (form.get(name) or [""])[-1].strip()
+    try:
+        return int(raw)
+    except ValueError:
+        if default is not None:
+            return default
+        raise HTTPException(400, f"Champ « {name} » manquant ou invalide.") from None
+
+
+def time_fr(value: datetime | None) -> str:
+    """'14 h 05' in Europe/Paris."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    local = aware.astimezone(PARIS)
+    return f"{local.hour} h {local.minute:02d}"
+
+
+def _nav(actor: Actor | None, current: str | None = None) -> list[dict[str, Any]]:
+    if actor is None or actor.role != Role.director:
+        return []
+    return [{"href": "/mes-structures", "text": "Mes structures",
+             "current": current == "home"}]
+
+
+def _crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
+    first = ({"text": "Mes structures", "href": "/mes-structures"}
+             if actor is not None and actor.role == Role.director
+             else {"text": "Accueil", "href": "/"})
+    return [first, *({"text": t, "href": h} for t, h in items)]
+
+
+def _can_fill(actor: Actor | None, s: Structure) -> bool:
+    assert s.id is not None
+    return can_on_structure(actor, Action.fill_assessment, s.id, s.region)
+
+
+def _editable(actor: Actor | None, a: Assessment, s: Structure) -> bool:
+    return a.status == AssessmentStatus.draft and _can_fill(actor, s)
+
+
+def _section_url(a: Assessment, section_id: str, **query: str) -> str:
+    qs = f"?{urlencode(query)}" if query else ""
+    return f"/evaluations/{a.id}/sections/{section_id}{qs}"
+
+
+def _base(actor: Actor | None, **extra: Any) -> dict[str, Any]:
+    return {"nav_items": _nav(actor), **extra}
+
+
+# ---- home -----------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, actor: OptionalActor, registry: RegistryDep) -> Response:
+    """Directors land on their structures; everyone else on the public home page."""
+    if actor is not None and actor.role == Role.director:
+        return RedirectResponse("/mes-structures", status_code=303)
+    return public.home(request, registry)
+
+
+@router.get("/mes-structures", response_class=HTMLResponse,
+            dependencies=[Depends(require_role(Role.director))])
+def my_structures(request: Request, actor: CurrentActor, session: SessionDep,
+                  registry: RegistryDep) -> Response:
+    cards = view.my_structures(session, actor, registry)
+    return render(request, "pages/director/home.html", {
+        "cards": cards, "nav_items": _nav(actor, "home"),
+    })
+
+
+# ---- a structure ----------------------------------------------------------------------------
+
+
+@router.get("/structures/{finess}", response_class=HTMLResponse)
+def structure_page(request: Request, finess: str, actor: CurrentActor, session: SessionDep,
+                   registry: RegistryDep) -> Response:
+    detail = view.structure_detail(session, actor, registry, finess)
+    s = detail.card.structure
+    return render(request, "pages/director/structure.html", _base(
+        actor, detail=detail, card=detail.card, structure=s,
+        breadcrumb=_crumbs(actor, (s.name, "")),
+    ))
+
+
+@router.post("/structures/{finess}/evaluation")
+def start_or_resume(finess: str, actor: CurrentActor, session: SessionDep,
+                    registry: RegistryDep) -> Response:
+    """Start the structure's draft (prefilled from the last submission) or resume it."""
+    draft, prefill = svc.start_or_resume(session, actor, registry, finess)
+    q = svc.questionnaire_of(registry, draft)
+    if prefill is not None and prefill.source_id is not None:
+        return RedirectResponse(_section_url(draft, q.sections[0].id,
+                                             reprise=str(prefill.source_id)), 303)
+    if prefill is None and draft.version > 0:
+        section = view.first_open_section(q, draft.answers or {})
+        if section is None:
+            return RedirectResponse(f"/evaluations/{draft.id}/transmettre", 303)
+        return RedirectResponse(_section_url(draft, section.id, reprise="brouillon"), 303)
+    return RedirectResponse(_section_url(draft, q.sections[0].id), 303)
+
+
+# ---- the questionnaire ----------------------------------------------------------------------
+
+
+@router.get("/evaluations/{assessment_id}", response_class=HTMLResponse)
+def assessment_entry(assessment_id: int, actor: CurrentActor, session: SessionDep,
+                     registry: RegistryDep) -> Response:
+    a, _ = svc.get_assessment(session, actor, assessment_id)
+    if a.status == AssessmentStatus.submitted:
+        return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
+    q = svc.questionnaire_of(registry, a)
+    return RedirectResponse(_section_url(a, q.sections[0].id), 303)
+
+
+def _section_context(request: Request, actor: Actor | None, session: Any, registry: Any,
+                     a: Assessment, s: Structure, section_id: str, *,
+                     values: Mapping[str, Any] | None = None,
+                     errors: Mapping[str, str] | None = None,
+                     conflicts: list[dict[str, Any]] | None = None,
+                     version: int | None = None,
+                     messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    q = svc.questionnaire_of(registry, a)
+    index = view.section_index(q, section_id)
+    section = q.sections[index]
+    answers = dict(a.answers or {})
+    prog = view.progress(q, answers)
+    slots = view.section_slots(q, section, answers, values=values, errors=errors)
+    editable = _editable(actor, a, s)
+    summary = [{"label": slot.question.label, "error": slot.error,
+                "anchor": view.field_anchor(slot.question)}
+               for slot in slots if slot.error]
+    return _base(
+        actor, assessment=a, structure=s, questionnaire=q, section=section,
+        number=index + 1, total=len(q.sections), progress=prog, slots=slots,
+        editable=editable, disabled=not editable, errors=summary, conflicts=conflicts or [],
+        version=a.version if version is None else version,
+        prev_section=q.sections[index - 1] if index > 0 else None,
+        next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
+        messages=messages or [],
+        breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                           (f"Autodiagnostic – {section.title}", "")),
+    )
+
+
+@router.get("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
+def section_page(request: Request, assessment_id: int, section_id: str, actor: CurrentActor,
+                 session: SessionDep, registry: RegistryDep) -> Response:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    messages = _section_messages(request, session, actor, registry, a)
+    ctx = _section_context(request, actor, session, registry, a, s, section_id,
+                           messages=messages)
+    return render(request, "pages/director/section.html", ctx)
+
+
+def _section_messages(request: Request, session: Any, actor: Actor, registry: Any,
+                      a: Assessment) -> list[dict[str, Any]]:
+    """One-time messages carried by the query string after a redirect."""
+    out: list[dict[str, Any]] = []
+    params = request.query_params
+    saved = params.get("enregistre")
+    if saved:
+        q = svc.questionnaire_of(registry, a)
+        title = next((sec.title for sec in q.sections if sec.id == saved), None)
+        if title:
+            out.append({"level": "success", "text": f"Section « {title} » enregistrée."})
+    if params.get("nouvelles"):
+        out.append({"level": "info", "text": "Vos réponses font apparaître de nouvelles "
+                    "questions dans cette section : complétez-les puis enregistrez."})
+    reprise = params.get("reprise")
+    if reprise == "brouillon":
+        out.append({"level": "info", "text": "Vous reprenez l’évaluation en cours de votre "
+                    "structure : vos réponses déjà enregistrées sont conservées."})
+    elif reprise and reprise.isdigit():
+        notice = view.prefill_notice(session, actor, registry, a, int(reprise))
+        if notice is not None:
+            from app.templating import date_fr
+
+            when = date_fr(notice["source"].submitted_at)
+            text = (f"Cette nouvelle évaluation reprend {notice['carried']} réponse(s) de "
+                    f"l’évaluation transmise le {when}. Vérifiez-les dans chaque section avant "
+                    "de transmettre.")
+            if notice["dropped"]:
+                text += (" Les réponses aux questions suivantes n’ont pas été reprises, car "
+                         "ces questions ont changé ou n’existent plus : "
+                         + " ; ".join(f"« {label} »" for label in notice["dropped"]) + ".")
+            else:
+                text += " Toutes les réponses ont été reprises."
+            out.append({"level": "info", "title": "Évaluation préremplie", "text": text})
+    return out
+
+
+@router.post("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
+def section_post(request: Request, assessment_id: int, section_id: str, form: FormDep,
+                 actor: CurrentActor, session: SessionDep, registry: RegistryDep) -> Response:
+    """Save the whole section (works without JavaScript), then go to the next section."""
+    base = _int(form, "version")
+    outcome = view.save_section(session, actor, registry, assessment_id, section_id, form, base)
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    q = svc.questionnaire_of(registry, a)
+    index = view.section_index(q, section_id)
+    if not outcome.saved:
+        ctx = _section_context(request, actor, session, registry, a, s, section_id,
+                               values=outcome.values, errors=outcome.errors,
+                               conflicts=outcome.conflicts, version=outcome.version)
+        return render(request, "pages/director/section.html", ctx,
+                      status_code=409 if outcome.conflicts else 422)
+    if outcome.appeared:
+        url = _section_url(a, section_id, enregistre=section_id, nouvelles="1")
+        return RedirectResponse(f"{url}#question-{outcome.appeared[0]}", 303)
+    if index + 1 < len(q.sections):
+        return RedirectResponse(_section_url(a, q.sections[index + 1].id,
+                                             enregistre=section_id), 303)
+    return RedirectResponse(f"/evaluations/{a.id}/transmettre?enregistre={section_id}", 303)
+
+
+def _fragment(request: Request, template: str, context: dict[str, Any], status: int,
+              outcome: str, version: int) -> Response:
+    return render(request, template, context, status_code=status,
+                  headers={"X-Palier-Outcome": outcome, "X-Palier-Version": str(version),
+                           "Cache-Control": "no-store"})
+
+
+@router.post("/evaluations/{assessment_id}/reponses", response_class=HTMLResponse)
+def autosave(request: Request, assessment_id: int, form: FormDep, actor: CurrentActor,
+             session: SessionDep, registry: RegistryDep) -> Response:
+    """Autosave one question (see static/js/autosave.js for the protocol)."""
+    qid = (form.get("question") or [""])[-1]
+    base = _int(form, "version")
+    seen = _int(form, "seen", default=base)
+    raw = form.get(f"q_{qid}", [])
+    try:
+        done = view.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
+    except Conflict as exc:
+        a, _ = svc.get_assessment(session, actor, assessment_id)
+        q = svc.questionnaire_of(registry, a)
+        names = view.user_names(session, [i.by for i in exc.items])
+        conflicts = [view.conflict_message(q, i, names, actor) for i in exc.items]
+        return _fragment(request, "partials/director/_autosave_conflict.html",
+                         {"assessment": a, "conflicts": conflicts, "version": exc.version},
+                         409, "conflict", exc.version)
+    except NotEditable:
+        a, _ = svc.get_assessment(session, actor, assessment_id)
+        return _fragment(request, "partials/director/_autosave_closed.html",
+                         {"assessment": a}, 409, "closed", a.version)
+    except InvalidAnswers as exc:
+        a, _ = svc.get_assessment(session, actor, assessment_id)
+        q = svc.questionnaire_of(registry, a)
+        if not exc.errors or exc.errors[0].question not in q.questions:
+            raise
+        slot, message = view.invalid_slot(q, a, exc, raw)
+        return _fragment(request, "partials/director/_autosave_invalid.html",
+                         {"slot": slot, "message": message, "disabled": False},
+                         422, "invalid", a.version)
+    q = done.questionnaire
+    return _fragment(request, "partials/director/_autosave_saved.html", {
+        "assessment": done.assessment, "version": done.version,
+        "saved_time": time_fr(done.saved_at), "progress": view.progress(q, done.assessment.answers),
+        "number": view.section_index(q, done.section.id) + 1, "total": len(q.sections),
+        "refresh": done.refresh, "disabled": False,
+    }, 200, "saved", done.version)
+
+
+@router.get("/evaluations/{assessment_id}/questions/{question_id}",
+            response_class=HTMLResponse)
+def question_fragment(request: Request, assessment_id: int, question_id: str,
+                      actor: CurrentActor, session: SessionDep,
+                      registry: RegistryDep) -> Response:
+    """One question with its stored value ("keep the saved value" after a conflict)."""
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    q = svc.questionnaire_of(registry, a)
+    question = q.questions.get(question_id)
+    section = q.section_of(question_id)
+    if question is None or section is None:
+        raise NotFound("Question introuvable.")
+    slot = view.section_slots(q, section, a.answers or {}, only=[question_id])[0]
+    return _fragment(request, "partials/director/_slot.html",
+                     {"slot": slot, "disabled": not _editable(actor, a, s)},
+                     200, "question", a.version)
+
+
+# ---- submit ---------------------------------------------------------------------------------
+
+
+def _submit_context(actor: Actor, registry: Any, a: Assessment, s: Structure,
+                    request: Request) -> dict[str, Any]:
+    q = svc.questionnaire_of(registry, a)
+    answers = dict(a.answers or {})
+    live = svc.live_result(registry, a)
+    messages = []
+    saved = request.query_params.get("enregistre")
+    if saved:
+        title = next((sec.title for sec in q.sections if sec.id == saved), None)
+        if title:
+            messages.append({"level": "success", "text": f"Section « {title} » enregistrée."})
+    return _base(
+        actor, assessment=a, structure=s, questionnaire=q, progress=view.progress(q, answers),
+        missing=view.missing_questions(q, answers), tier=live.tier,
+        editable=_editable(actor, a, s), messages=messages,
+        breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                           ("Transmettre l’autodiagnostic", "")),
+    )
+
+
+@router.get("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
+def submit_page(request: Request, assessment_id: int, actor: CurrentActor,
+                session: SessionDep, registry: RegistryDep) -> Response:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    if a.status == AssessmentStatus.submitted:
+        return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
+    return render(request, "pages/director/submit.html",
+                  _submit_context(actor, registry, a, s, request))
+
+
+@router.post("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
+def submit(request: Request, assessment_id: int, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep) -> Response:
+    try:
+        a = svc.submit(session, actor, registry, assessment_id)
+    except Incomplete:
+        a, s = svc.get_assessment(session, actor, assessment_id)
+        ctx = _submit_context(actor, registry, a, s, request)
+        ctx["refused"] = True
+        return render(request, "pages/director/submit.html", ctx, status_code=422)
+    return RedirectResponse(f"/evaluations/{a.id}/resultat?transmis=1", 303)
+
+
+# ---- result, print, PDF ---------------------------------------------------------------------
+
+
+def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
+                    s: Structure) -> dict[str, Any]:
+    rv = view.result_view(session, registry, a, s)
+    return _base(actor, rv=rv, assessment=a, structure=s, editable=_editable(actor, a, s))
+
+
+@router.get("/evaluations/{assessment_id}/resultat", response_class=HTMLResponse)
+def result_page(request: Request, assessment_id: int, actor: CurrentActor,
+                session: SessionDep, registry: RegistryDep) -> Response:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    ctx = _result_context(session, registry, actor, a, s)
+    ctx["breadcrumb"] = _crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                                ("Résultat provisoire" if ctx["rv"].provisional
+                                 else "Résultat", ""))
+    if request.query_params.get("transmis") and a.status == AssessmentStatus.submitted:
+        ctx["messages"] = [{"level": "success", "title": "Autodiagnostic transmis",
+                            "text": "Votre autodiagnostic est transmis à votre ARS. Il ne "
+                                    "peut plus être modifié ; vous pourrez en commencer un "
+                                    "nouveau à tout moment depuis la page de la structure."}]
+    return render(request, "pages/director/result.html", ctx)
+
+
+@router.get("/evaluations/{assessment_id}/impression", response_class=HTMLResponse)
+def print_page(request: Request, assessment_id: int, actor: CurrentActor,
+               session: SessionDep, registry: RegistryDep) -> Response:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    ctx = _result_context(session, registry, actor, a, s)
+    ctx["for_pdf"] = False
+    return render(request, "pages/director/print.html", ctx)
+
+
+@router.get("/evaluations/{assessment_id}/declaration.pdf")
+def declaration_pdf(assessment_id: int, actor: CurrentActor, session: SessionDep,
+                    registry: RegistryDep, settings: SettingsDep) -> Response:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+
+    def html() -> str:
+        ctx = _result_context(session, registry, actor, a, s)
+        ctx["for_pdf"] = True
+        return env.get_template("pages/director/print.html").render(ctx)
+
+    data, cached = pdf_service.declaration_pdf(settings, a, html)
+    kind = "declaration" if a.status == AssessmentStatus.submitted else "provisoire"
+    filename = f"palier-{s.finess}-{kind}-{a.id}.pdf"
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Palier-Cache": "hit" if cached else "miss",
+        "Cache-Control": "private, no-cache",
+    })

@@ -1,0 +1,674 @@
+"""The director's flow through the app: home, structure, sections (form posts and autosave),
+submit, result, print view, PDF, permissions. Expected texts are written by hand from the real
+questionnaire (questionnaires/esms-maturite-numerique-2026.1.yaml)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.models import Assessment, AssessmentStatus, AuthSession, Structure, User, utcnow
+from app.permissions import Role
+from tests.auth_helpers import csrf_headers, log_in, login
+from tests.factories import make_assessment, make_structure, make_user
+from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
+
+HTMX = {"HX-Request": "true"}
+SECTIONS = ["s-profil", "s-equipement", "s-dui", "s-services-socles", "s-coordination",
+            "s-gouvernance", "s-securite", "s-competences"]
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+class Director:
+    """A logged-in test client with its CSRF token."""
+
+    def __init__(self, client: TestClient, token: str, user: User) -> None:
+        self.client = client
+        self.token = token
+        self.user = user
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, follow_redirects=False, **kw)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, htmx: bool = False,
+             **kw: Any) -> Any:
+        return self.client.post(url, data={**(data or {})}, follow_redirects=False,
+                                headers=csrf_headers(self.token, htmx=htmx), **kw)
+
+    def autosave(self, aid: int, qid: str, value: Any, version: int,
+                 seen: int | None = None) -> Any:
+        data: dict[str, Any] = {"question": qid, "version": version,
+                                "seen": version if seen is None else seen}
+        if value is not None:
+            data[f"q_{qid}"] = value
+        return self.post(f"/evaluations/{aid}/reponses", data, htmx=True)
+
+
+def as_user(client: TestClient, session: Session, settings: Settings, user: User) -> Director:
+    return Director(client, log_in(client, session, settings, user), user)
+
+
+def start(d: Director, structure: Structure) -> int:
+    response = d.post(f"/structures/{structure.finess}/evaluation")
+    assert response.status_code == 303, response.text
+    match = re.match(r"/evaluations/(\d+)/sections/", response.headers["location"])
+    assert match, response.headers["location"]
+    return int(match.group(1))
+
+
+def form_values(answers: dict[str, Any]) -> dict[str, Any]:
+    return {f"q_{k}": [str(x) for x in v] if isinstance(v, list) else str(v)
+            for k, v in answers.items()}
+
+
+def fill(session: Session, aid: int, answers: dict[str, Any]) -> None:
+    """Store answers directly (setup for the pages under test)."""
+    a = session.get(Assessment, aid)
+    assert a is not None
+    a.answers = dict(answers)
+    a.answer_meta = {q: {"by": None, "at": "2026-01-05T10:00:00+00:00", "revision": 1}
+                     for q in answers}
+    a.version = 1
+    session.add(a)
+    session.commit()
+
+
+def version_of(session: Session, aid: int) -> int:
+    a = session.get(Assessment, aid)
+    assert a is not None
+    session.refresh(a)
+    return a.version
+
+
+def answers_of(session: Session, aid: int) -> dict[str, Any]:
+    a = session.get(Assessment, aid)
+    assert a is not None
+    session.refresh(a)
+    return dict(a.answers)
+
+
+@pytest.fixture
+def ehpad(session: Session) -> Structure:
+    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
+
+
+@pytest.fixture
+def director(app_client: TestClient, session: Session, settings: Settings,
+             ehpad: Structure) -> Director:
+    user = make_user(session, Role.director, [ehpad], name="Claire Martin")
+    return as_user(app_client, session, settings, user)
+
+
+# ---- home and structures --------------------------------------------------------------------
+
+
+def test_root_sends_directors_to_their_structures(director: Director) -> None:
+    response = director.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/mes-structures"
+
+
+def test_home_lists_structures_and_starts_one_draft(director: Director, session: Session,
+                                                    ehpad: Structure) -> None:
+    page = director.get("/mes-structures")
+    assert page.status_code == 200
+    assert page.template.name == "pages/director/home.html"
+    assert [c.structure.finess for c in page.context["cards"]] == [ehpad.finess]
+    assert "EHPAD Les Tilleuls" in page.text
+    assert "Commencer l’autodiagnostic" in page.text
+    assert ehpad.finess[:2] + " " + ehpad.finess[2:5] in page.text  # formatted FINESS
+
+    first = start(director, ehpad)
+    second = start(director, ehpad)
+    assert first == second
+    drafts = session.exec(select(Assessment).where(
+        Assessment.structure_id == ehpad.id, Assessment.status == "draft")).all()
+    assert len(drafts) == 1
+
+    page = director.get("/mes-structures")
+    assert "Reprendre l’évaluation" in page.text
+    assert "Évaluation en cours" in page.text
+
+
+def test_resuming_a_saved_draft_goes_to_the_first_open_section(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    profile = {k: best("ehpad")[k] for k in ("public_accueilli", "modalite", "medicalise",
+                                             "capacite", "effectif_etp", "gestionnaire_multi",
+                                             "finess_propre", "regroupement")}
+    fill(session, aid, profile)
+    response = director.post(f"/structures/{ehpad.finess}/evaluation")
+    assert response.headers["location"] == (
+        f"/evaluations/{aid}/sections/s-equipement?reprise=brouillon")
+    page = director.get(response.headers["location"])
+    assert "Vous reprenez l’évaluation en cours" in page.text
+
+
+def test_new_evaluation_is_prefilled_and_says_what_did_not_carry_over(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    old = make_assessment(session, ehpad, "submitted",
+                          answers={"medicalise": "oui", "capacite": 80,
+                                   "question_supprimee": "oui"},
+                          tier_level=0, global_score=10.0)
+    response = director.post(f"/structures/{ehpad.finess}/evaluation")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.endswith(f"/sections/s-profil?reprise={old.id}")
+    page = director.get(location)
+    assert page.status_code == 200
+    text = page.text
+    assert "Évaluation préremplie" in text
+    assert "reprend 2 réponse(s)" in text
+    assert "« question_supprimee »" in text
+    aid = int(location.split("/")[2])
+    assert answers_of(session, aid) == {"medicalise": "oui", "capacite": 80}
+
+
+def test_structure_page_shows_identity_draft_result_and_history(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    def result(tier: int, label: str, score: float, dui: float) -> dict[str, Any]:
+        return {"tier": {"id": f"palier-{tier}", "level": tier, "label": label},
+                "global_score": score,
+                "domains": [{"id": "equipement", "label": "Équipements et infrastructures",
+                             "score": 50.0, "earned": 5, "max": 10},
+                            {"id": "dui", "label": "Dossier usager informatisé",
+                             "score": dui, "earned": 1, "max": 8}]}
+    make_assessment(session, ehpad, "submitted", result=result(1, "Palier 1 — Socle", 40.0, 20.0),
+                    submitted_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    make_assessment(session, ehpad, "submitted",
+                    result=result(2, "Palier 2 — DUI déployé", 52.5, 32.5),
+                    submitted_at=datetime(2026, 2, 4, 9, 0, tzinfo=UTC))
+    page = director.get(f"/structures/{ehpad.finess}")
+    assert page.status_code == 200
+    assert page.template.name == "pages/director/structure.html"
+    text = page.text
+    assert "EHPAD Les Tilleuls" in text
+    assert "Palier 2 — DUI déployé" in text
+    assert "4 février 2026" in text and "10 mars 2025" in text
+    assert "52,5 <span class=\"palier-delta\">(+12,5)</span>" in text
+    assert "32,5 <span class=\"palier-delta\">(+12,5)</span>" in text
+    assert "50,0 <span class=\"palier-delta\">(0,0)</span>" in text
+    assert "<caption>Évaluations transmises de EHPAD Les Tilleuls" in text
+    assert "Nouvelle évaluation" in text
+
+
+# ---- the section pages ----------------------------------------------------------------------
+
+
+def test_section_page_renders_its_questions_with_labels_and_hints_wired(
+        director: Director, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    page = director.get(f"/evaluations/{aid}/sections/s-profil")
+    assert page.status_code == 200
+    assert page.template.name == "pages/director/section.html"
+    ctx = page.context
+    assert [s.question.id for s in ctx["slots"]] == [
+        "public_accueilli", "modalite", "medicalise", "capacite", "effectif_etp",
+        "gestionnaire_multi", "finess_propre", "regroupement"]
+    assert (ctx["number"], ctx["total"]) == (1, 8)
+    text = page.text
+    # A select (8 options) with its label, hint and messages.
+    assert '<label class="fr-label" for="q_public_accueilli">Quel est le public principal' in text
+    assert ('<select class="fr-select" id="q_public_accueilli" name="q_public_accueilli" '
+            'aria-describedby="q_public_accueilli-hint q_public_accueilli-messages"') in text
+    assert 'id="q_public_accueilli-hint"' in text
+    # Radios in a fieldset described by the hint.
+    assert ('<fieldset class="fr-fieldset" id="q_medicalise" aria-labelledby="q_medicalise-legend '
+            'q_medicalise-messages" aria-describedby="q_medicalise-hint">') in text
+    # A number with its bounds.
+    assert 'aria-describedby="q_capacite-hint q_capacite-messages"' in text
+    assert "Nombre entre 1 et 10" in text
+    # Side menu, progress, autosave wiring, no-JS form.
+    assert 'class="fr-sidemenu' in text
+    assert 'aria-current="page"' in text
+    assert "Section 1 sur 8 · 0 % des questions répondues" in text
+    assert f'action="/evaluations/{aid}/sections/s-profil"' in text
+    assert f'data-autosave-url="/evaluations/{aid}/reponses"' in text
+    assert '<input type="hidden" id="assessment-version" name="version" value="0">' in text
+    assert 'src="/static/js/autosave.js"' in text
+    assert "Enregistrer et continuer" in text
+
+
+def test_show_if_medication_questions_follow_the_profile(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    fill(session, aid, {"public_accueilli": "personnes_agees", "modalite": "hebergement",
+                        "medicalise": "non"})
+    page = director.get(f"/evaluations/{aid}/sections/s-dui")
+    assert 'name="q_circuit_medicament"' not in page.text
+    assert ('<div id="question-circuit_medicament" class="palier-question '
+            'palier-question--hidden" hidden></div>') in page.text
+    counts = {sp.id: sp.applicable for sp in page.context["progress"].sections}
+    assert counts["s-dui"] == 1  # dui_production only
+
+    response = director.autosave(aid, "medicalise", "oui", version=1)
+    assert response.status_code == 200, response.text
+    # The side menu counts come back: the medication question now applies in s-dui.
+    assert ('<span id="section-count-s-dui" class="palier-section-count">'
+            '<span aria-hidden="true">0/2</span>') in response.text
+    page = director.get(f"/evaluations/{aid}/sections/s-dui")
+    assert 'name="q_circuit_medicament"' in page.text
+    assert "Le circuit du médicament (prescription, dispensation, administration)" in page.text
+
+
+def test_show_if_in_the_same_section_comes_back_in_the_autosave_response(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    fill(session, aid, {"public_accueilli": "personnes_agees", "modalite": "hebergement",
+                        "medicalise": "non"})
+    response = director.autosave(aid, "dui_production", "tous", version=1)
+    assert response.status_code == 200
+    text = response.text
+    for qid in ("dui_logiciel", "dui_segur", "dui_fonctions", "part_pros_dui_quotidien",
+                "part_dui_actifs"):
+        assert f'<div id="question-{qid}" class="palier-question">' in text, qid
+    assert 'name="q_dui_fonctions"' in text
+    assert "question-dui_production" not in text  # the saved one is left as the user set it
+    assert "question-circuit_medicament" not in text  # still hidden: untouched
+
+    response = director.autosave(aid, "dui_production", "non", version=2)
+    assert response.status_code == 200
+    for qid in ("dui_logiciel", "dui_segur", "dui_fonctions", "part_pros_dui_quotidien",
+                "part_dui_actifs"):
+        assert (f'<div id="question-{qid}" class="palier-question palier-question--hidden" '
+                "hidden></div>") in response.text, qid
+
+
+def test_autosave_saves_one_question_and_returns_the_new_version(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    response = director.autosave(aid, "capacite", "85", version=0)
+    assert response.status_code == 200
+    assert response.headers["X-Palier-Outcome"] == "saved"
+    assert response.headers["X-Palier-Version"] == "1"
+    assert '<input type="hidden" id="assessment-version" name="version" value="1">' in response.text
+    assert re.search(r'<span id="save-status-text" [^>]*>Enregistré à \d{1,2} h \d\d</span>',
+                     response.text)
+    assert "Section 1 sur 8 · " in response.text
+    assert answers_of(session, aid) == {"capacite": 85}
+    # Multiple choice: values in option order; none checked clears the answer.
+    fill(session, aid, {"medicalise": "oui", "dui_production": "tous"})
+    response = director.autosave(aid, "dui_fonctions", ["soins", "admission"], version=1)
+    assert response.status_code == 200
+    assert answers_of(session, aid)["dui_fonctions"] == ["admission", "soins"]
+    response = director.autosave(aid, "dui_fonctions", None, version=2)
+    assert response.status_code == 200
+    assert "dui_fonctions" not in answers_of(session, aid)
+
+
+def test_autosave_conflict_shows_both_values(
+        app_client: TestClient, director: Director, session: Session, settings: Settings,
+        ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    colleague = make_user(session, Role.director, [ehpad], name="Paul Durand")
+    # The colleague saves "Oui" at version 1 (through the same client, as another session).
+    other = as_user(app_client, session, settings, colleague)
+    assert other.autosave(aid, "finess_propre", "oui", version=0).status_code == 200
+    me = as_user(app_client, session, settings, director.user)
+    response = me.autosave(aid, "finess_propre", "non", version=0)
+    assert response.status_code == 409
+    assert response.headers["X-Palier-Outcome"] == "conflict"
+    assert response.headers["X-Palier-Version"] == "1"
+    text = response.text
+    assert 'id="autosave-conflict-finess_propre"' in text
+    assert 'role="alert"' in text
+    assert "Votre saisie : <strong>Non</strong> — Valeur enregistrée par Paul Durand le " in text
+    assert " : <strong>Oui</strong>" in text
+    assert 'data-autosave-action="keep"' in text
+    assert 'data-autosave-action="reapply" data-question="finess_propre" data-version="1"' in text
+    assert answers_of(session, aid)["finess_propre"] == "oui"
+    # A different question from the same stale version merges.
+    assert me.autosave(aid, "capacite", "12", version=0).status_code == 200
+    # Re-applying with the version from the alert wins.
+    assert me.autosave(aid, "finess_propre", "non", version=1).status_code == 200
+    assert answers_of(session, aid)["finess_propre"] == "non"
+    # "Keep theirs": the question with its saved value.
+    fragment = me.get(f"/evaluations/{aid}/questions/finess_propre", headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.headers["X-Palier-Version"] == "3"
+    assert 'value="non" checked' in fragment.text
+
+
+def test_autosave_refreshes_questions_changed_by_someone_else(
+        app_client: TestClient, director: Director, session: Session, settings: Settings,
+        ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    colleague = make_user(session, Role.director, [ehpad])
+    other = as_user(app_client, session, settings, colleague)
+    assert other.autosave(aid, "capacite", "40", version=0).status_code == 200
+    me = as_user(app_client, session, settings, director.user)
+    response = me.autosave(aid, "effectif_etp", "30", version=0, seen=0)
+    assert response.status_code == 200
+    assert '<div id="question-capacite" class="palier-question">' in response.text
+    assert 'value="40"' in response.text
+
+
+def test_autosave_invalid_values_answer_422_at_the_question(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    response = director.autosave(aid, "capacite", "20000", version=0)
+    assert response.status_code == 422
+    assert response.headers["X-Palier-Outcome"] == "invalid"
+    assert '<div id="question-capacite" class="palier-question">' in response.text
+    assert "fr-input-group--error" in response.text
+    assert "Le nombre doit être inférieur ou égal à 10000." in response.text
+    assert 'aria-invalid="true"' in response.text
+    response = director.autosave(aid, "capacite", "beaucoup", version=0)
+    assert response.status_code == 422
+    assert "Saisissez un nombre, par exemple 12 ou 12,5." in response.text
+    response = director.autosave(aid, "circuit_medicament", "complet", version=0)
+    assert response.status_code == 422
+    assert "ne s’applique pas à votre structure" in response.text
+    assert answers_of(session, aid) == {}
+
+
+def test_autosave_after_the_session_expired_answers_401_to_htmx(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    for row in session.exec(select(AuthSession).where(AuthSession.user_id == director.user.id)):
+        row.expires_at = utcnow() - timedelta(minutes=1)
+        session.add(row)
+    session.commit()
+    response = director.autosave(aid, "capacite", "10", version=0)
+    assert response.status_code == 401
+    assert "session a expiré" in response.text
+    assert answers_of(session, aid) == {}
+
+
+def test_autosave_after_logging_out_is_refused(director: Director, session: Session,
+                                               ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    assert director.post("/deconnexion", {"csrf_token": director.token}).status_code == 303
+    response = director.autosave(aid, "capacite", "10", version=0)
+    assert response.status_code in (401, 403)
+    assert answers_of(session, aid) == {}
+
+
+def test_real_login_then_form_post_path(app_client: TestClient, session: Session,
+                                        ehpad: Structure) -> None:
+    user = make_user(session, Role.director, [ehpad], email="dir@example.fr")
+    assert login(app_client, user.email).status_code == 303
+    page = app_client.get("/mes-structures")
+    assert page.status_code == 200
+    token = page.context["csrf_token"]
+    response = app_client.post(f"/structures/{ehpad.finess}/evaluation",
+                               data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    aid = int(response.headers["location"].split("/")[2])
+    profile = {k: v for k, v in best("ehpad").items()
+               if k in ("public_accueilli", "modalite", "medicalise", "capacite",
+                        "effectif_etp", "gestionnaire_multi", "finess_propre", "regroupement")}
+    response = app_client.post(f"/evaluations/{aid}/sections/s-profil",
+                               data={"csrf_token": token, "version": "0",
+                                     **form_values(profile)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/evaluations/{aid}/sections/s-equipement?enregistre=s-profil")
+    assert answers_of(session, aid) == profile
+    page = app_client.get(response.headers["location"])
+    assert "Section « Profil de la structure » enregistrée." in page.text
+
+
+def test_form_post_errors_are_shown_at_the_questions(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    response = director.post(f"/evaluations/{aid}/sections/s-profil", {
+        "version": "0", "q_capacite": "quatre-vingts", "q_effectif_etp": "-3",
+        "q_medicalise": "oui"})
+    assert response.status_code == 422
+    assert response.template.name == "pages/director/section.html"
+    text = response.text
+    assert "<title>Erreur : Profil de la structure" in text
+    assert 'id="error-summary"' in text and 'role="alert"' in text
+    assert "Rien n’a été enregistré : 2 réponses à corriger" in text
+    assert '<a href="#q_capacite">Capacité de la structure' in text
+    assert "Saisissez un nombre, par exemple 12 ou 12,5." in text
+    assert "Le nombre doit être supérieur ou égal à 0." in text
+    assert 'value="quatre-vingts"' in text  # what was typed is kept
+    assert answers_of(session, aid) == {}
+
+
+def test_form_post_clears_emptied_fields_and_unchecked_boxes(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    fill(session, aid, {"medicalise": "oui", "dui_production": "tous",
+                        "dui_logiciel": "Logiciel X", "dui_fonctions": ["soins"],
+                        "part_dui_actifs": 80})
+    response = director.post(f"/evaluations/{aid}/sections/s-dui", {
+        "version": "1", "q_dui_production": "tous", "q_dui_logiciel": "  ",
+        "q_part_dui_actifs": "80", "q_dui_segur": "oui"})
+    assert response.status_code == 303
+    assert answers_of(session, aid) == {"medicalise": "oui", "dui_production": "tous",
+                                        "part_dui_actifs": 80, "dui_segur": "oui"}
+
+
+def test_form_post_that_reveals_questions_stays_on_the_section(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    response = director.post(f"/evaluations/{aid}/sections/s-dui", {
+        "version": "0", "q_dui_production": "tous"})
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/evaluations/{aid}/sections/s-dui?enregistre=s-dui&nouvelles=1#question-dui_logiciel")
+
+
+def test_form_post_conflict_keeps_the_input_and_names_both_values(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    assert director.autosave(aid, "capacite", "50", version=0).status_code == 200
+    response = director.post(f"/evaluations/{aid}/sections/s-profil", {
+        "version": "0", "q_capacite": "60"})
+    assert response.status_code == 409
+    text = response.text
+    assert "des réponses ont été modifiées entre-temps" in text
+    assert "valeur enregistrée « 50 »" in text and "Votre saisie « 60 »" in text
+    assert '<input type="hidden" id="assessment-version" name="version" value="1">' in text
+    assert answers_of(session, aid)["capacite"] == 50
+
+
+# ---- submit and result ----------------------------------------------------------------------
+
+
+def test_submit_lists_missing_questions_then_submits(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    answers = best("ehpad")
+    partial = {k: v for k, v in answers.items() if k not in ("capacite", "sdsi")}
+    fill(session, aid, partial)
+    page = director.get(f"/evaluations/{aid}/transmettre")
+    assert page.status_code == 200
+    assert "2 questions obligatoires sans réponse" in page.text
+    assert (f'<a href="/evaluations/{aid}/sections/s-profil#question-capacite">Capacité de la '
+            "structure") in page.text
+    assert f'href="/evaluations/{aid}/sections/s-gouvernance#question-sdsi"' in page.text
+    response = director.post(f"/evaluations/{aid}/transmettre")
+    assert response.status_code == 422
+    assert "Transmission impossible : 2 questions obligatoires sans réponse" in response.text
+    assert session.get(Assessment, aid).status == "draft"  # type: ignore[union-attr]
+
+    fill(session, aid, answers)
+    response = director.post(f"/evaluations/{aid}/transmettre")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/evaluations/{aid}/resultat?transmis=1"
+    a = session.get(Assessment, aid)
+    assert a is not None
+    session.refresh(a)
+    assert a.status == AssessmentStatus.submitted
+    assert a.tier_level == 4
+
+
+def submitted(director: Director, session: Session, structure: Structure,
+              answers: dict[str, Any]) -> int:
+    aid = start(director, structure)
+    fill(session, aid, answers)
+    assert director.post(f"/evaluations/{aid}/transmettre").status_code == 303
+    return aid
+
+
+def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = submitted(director, session, ehpad, PETIT_EHPAD)
+    page = director.get(f"/evaluations/{aid}/resultat?transmis=1")
+    assert page.status_code == 200
+    assert page.template.name == "pages/director/result.html"
+    text = page.text
+    assert "Autodiagnostic transmis" in text
+    assert "Palier 2 — Dossier usager informatisé déployé" in text
+    assert "Résultat provisoire" not in text
+    assert "<svg" in text and '<title id="scores-' in text
+    assert "<caption>Scores par domaine" in text
+    assert '<th scope="row">Dossier usager informatisé</th>' in text
+    # Trace with option labels, not raw values.
+    assert "Connexion internet suffisante pour l&#39;usage" in text or \
+        "Connexion internet suffisante pour l'usage" in text
+    assert "Fibre ou très haut débit" in text or "fibre_thd" not in text
+    assert "Palier 3 — DUI relié aux services socles : non atteint" in text
+    # Next steps by tier with effort, and funding.
+    assert "Pour atteindre le Palier 3" in text
+    assert "Effort faible" in text or "Effort moyen" in text
+    assert "Programme ESMS numérique" in text
+    assert "Éligible d’après vos réponses" in text
+
+
+def test_draft_result_is_labelled_provisional(director: Director, session: Session,
+                                              ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    fill(session, aid, {"medicalise": "oui"})
+    page = director.get(f"/evaluations/{aid}/resultat")
+    assert page.status_code == 200
+    assert "Résultat provisoire" in page.text
+    assert "Sans réponse" in page.text
+
+
+def test_print_view_and_pdf_hold_result_and_every_answer(
+        director: Director, session: Session, ehpad: Structure, settings: Settings) -> None:
+    aid = submitted(director, session, ehpad, PETIT_EHPAD)
+    page = director.get(f"/evaluations/{aid}/impression")
+    assert page.status_code == 200
+    assert page.template.name == "pages/director/print.html"
+    text = page.text
+    assert "Déclaration d’autodiagnostic" in text
+    assert "Réponses déclarées" in text
+    assert "Quelle connexion internet dessert la structure ?" in text
+    assert "Logiciel X de l&#39;éditeur Y" in text
+    assert 'href="/static/css/director-print.css"' in text
+
+    cache = Path(settings.evidence_dir).parent / "pdf"
+    assert not cache.exists() or not list(cache.glob(f"{aid}-*.pdf"))
+    response = director.get(f"/evaluations/{aid}/declaration.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["X-Palier-Cache"] == "miss"
+    assert response.content.startswith(b"%PDF")
+    assert len(response.content) > 20_000
+    files = list(cache.glob(f"{aid}-*.pdf"))
+    assert len(files) == 1
+    assert files[0].read_bytes() == response.content
+    again = director.get(f"/evaluations/{aid}/declaration.pdf")
+    assert again.headers["X-Palier-Cache"] == "hit"
+    assert again.content == response.content
+
+
+def test_draft_pdf_is_not_cached(director: Director, session: Session, ehpad: Structure,
+                                 settings: Settings) -> None:
+    aid = start(director, ehpad)
+    fill(session, aid, {"medicalise": "oui"})
+    response = director.get(f"/evaluations/{aid}/declaration.pdf")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert response.headers["X-Palier-Cache"] == "miss"
+    cache = Path(settings.evidence_dir).parent / "pdf"
+    assert not cache.exists() or not list(cache.glob(f"{aid}-*.pdf"))
+
+
+def test_submitted_assessment_is_read_only_everywhere(
+        director: Director, session: Session, ehpad: Structure) -> None:
+    aid = submitted(director, session, ehpad, best("ehpad"))
+    page = director.get(f"/evaluations/{aid}/sections/s-profil")
+    assert page.status_code == 200
+    assert page.context["editable"] is False
+    assert "lecture seule" in page.text
+    assert 'id="section-form"' not in page.text
+    assert "autosave.js" not in page.text
+    assert 'id="q_medicalise" aria-labelledby' in page.text and " disabled>" in page.text
+    response = director.autosave(aid, "capacite", "12", version=99)
+    assert response.status_code == 409
+    assert response.headers["X-Palier-Outcome"] == "closed"
+    assert director.post(f"/evaluations/{aid}/sections/s-profil",
+                         {"version": "99"}).status_code == 409
+    assert director.post(f"/evaluations/{aid}/transmettre").status_code == 409
+    assert director.get(f"/evaluations/{aid}/transmettre").status_code == 303
+    assert answers_of(session, aid)["capacite"] == 60
+
+
+# ---- permissions ----------------------------------------------------------------------------
+
+
+def test_other_director_gets_404_everywhere(
+        app_client: TestClient, director: Director, session: Session, settings: Settings,
+        ehpad: Structure) -> None:
+    aid = start(director, ehpad)
+    other_structure = make_structure(session)
+    stranger = as_user(app_client, session, settings,
+                       make_user(session, Role.director, [other_structure]))
+    for url in (f"/structures/{ehpad.finess}", f"/evaluations/{aid}",
+                f"/evaluations/{aid}/sections/s-profil", f"/evaluations/{aid}/transmettre",
+                f"/evaluations/{aid}/resultat", f"/evaluations/{aid}/impression",
+                f"/evaluations/{aid}/declaration.pdf",
+                f"/evaluations/{aid}/questions/capacite"):
+        assert stranger.get(url).status_code == 404, url
+    assert stranger.post(f"/structures/{ehpad.finess}/evaluation").status_code == 404
+    assert stranger.autosave(aid, "capacite", "1", version=0).status_code == 404
+    assert stranger.post(f"/evaluations/{aid}/sections/s-profil",
+                         {"version": "0"}).status_code == 404
+    assert stranger.post(f"/evaluations/{aid}/transmettre").status_code == 404
+    page = stranger.get("/mes-structures")
+    assert [c.structure.id for c in page.context["cards"]] == [other_structure.id]
+
+
+def test_ars_of_the_region_views_but_cannot_change(
+        app_client: TestClient, director: Director, session: Session, settings: Settings,
+        ehpad: Structure) -> None:
+    aid = submitted(director, session, ehpad, PETIT_EHPAD)
+    draft = start(director, ehpad)
+    ars = as_user(app_client, session, settings,
+                  make_user(session, Role.ars, region=ehpad.region))
+    assert ars.get("/mes-structures").status_code == 403
+    page = ars.get(f"/structures/{ehpad.finess}")
+    assert page.status_code == 200
+    assert "Reprendre l’évaluation" not in page.text
+    result = ars.get(f"/evaluations/{aid}/resultat")
+    assert result.status_code == 200
+    assert "Palier 2 — Dossier usager informatisé déployé" in result.text
+    assert ars.get(f"/evaluations/{aid}/declaration.pdf").status_code == 200
+    section = ars.get(f"/evaluations/{draft}/sections/s-profil")
+    assert section.status_code == 200
+    assert section.context["editable"] is False
+    assert ars.autosave(draft, "capacite", "1", version=0).status_code == 403
+    assert ars.post(f"/evaluations/{draft}/sections/s-profil",
+                    {"version": "0"}).status_code == 403
+    assert ars.post(f"/evaluations/{draft}/transmettre").status_code == 403
+    assert ars.post(f"/structures/{ehpad.finess}/evaluation").status_code == 403
+
+    elsewhere = as_user(app_client, session, settings,
+                        make_user(session, Role.ars, region="11"))
+    assert elsewhere.get(f"/evaluations/{aid}/resultat").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_login(app_client: TestClient, session: Session,
+                                              ehpad: Structure) -> None:
+    a = make_assessment(session, ehpad)
+    for url in ("/mes-structures", f"/structures/{ehpad.finess}",
+                f"/evaluations/{a.id}/sections/s-profil", f"/evaluations/{a.id}/resultat"):
+        response = app_client.get(url, follow_redirects=False)
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/connexion?suivant=")
