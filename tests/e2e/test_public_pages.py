@@ -14,7 +14,7 @@ PUBLIC_PAGES = [
     ("/accessibilite", "Déclaration d’accessibilité - Palier"),
     ("/mentions-legales", "Mentions légales - Palier"),
     ("/donnees-personnelles", "Données personnelles - Palier"),
-    # ("/connexion", "Connexion - Palier"): added when the auth routes land.
+    ("/connexion", "Connexion - Palier"),
 ]
 
 

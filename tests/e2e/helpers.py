@@ -1,0 +1,169 @@
+"""Browser helpers: log in, and answer the real questionnaire through its form controls.
+
+The questionnaire's structure (sections, types, option labels) is read straight from the YAML
+file with PyYAML, not through the code under test; the answers come from the hand-written
+answer sets of tests/unit/test_real_questionnaire.py (`best(profile)`).
+
+Selectors follow the question partials (templates/partials/questions/): each question sits
+in `#question-<id>`; inside it controls are found by role and label (radios and checkboxes
+by their option label, a select by role combobox, a number by role spinbutton, a text by
+role textbox).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from playwright.sync_api import Locator, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
+SELECT_BEYOND = 5  # single choice: radios up to 5 options, a select beyond
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    label: str
+    options: dict[str, str]  # value -> label
+    conditional: bool
+
+    @property
+    def uses_select(self) -> bool:
+        return self.type == "single_choice" and len(self.options) > SELECT_BEYOND
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+@cache
+def sections() -> tuple[Section, ...]:
+    data = yaml.safe_load(QUESTIONNAIRE.read_text(encoding="utf-8"))
+    return tuple(
+        Section(
+            id=s["id"],
+            title=s["title"],
+            questions=tuple(
+                Question(
+                    id=q["id"],
+                    type=q["type"],
+                    label=" ".join(str(q["label"]).split()),
+                    options={str(o["value"]): str(o["label"]) for o in q.get("options", [])},
+                    conditional="show_if" in q,
+                )
+                for q in s["questions"]
+            ),
+        )
+        for s in data["sections"]
+    )
+
+
+def question(question_id: str) -> Question:
+    for section in sections():
+        for q in section.questions:
+            if q.id == question_id:
+                return q
+    raise KeyError(question_id)
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+def login(page: Page, email: str, password: str, *, path: str = "/connexion") -> None:
+    """Fill in and send the login form (does not check where it lands)."""
+    page.goto(path)
+    submit_login_form(page, email, password)
+
+
+def submit_login_form(page: Page, email: str, password: str) -> None:
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+# --- answering -----------------------------------------------------------------------------
+
+
+def question_box(page: Page, question_id: str) -> Locator:
+    return page.locator(f"#question-{question_id}")
+
+
+def format_number(value: float | int) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def answer(page: Page, q: Question, value: Any) -> None:
+    """Answer one question with the keyboard and mouse, the way a person would."""
+    box = question_box(page, q.id)
+    expect(box).to_be_visible()
+    if q.type == "single_choice" and q.uses_select:
+        box.get_by_role("combobox").select_option(label=q.options[str(value)])
+    elif q.type == "single_choice":
+        box.get_by_label(q.options[str(value)], exact=True).check()
+    elif q.type == "multiple_choice":
+        chosen = {str(v) for v in value}
+        for option_value, option_label in q.options.items():
+            box.get_by_label(option_label, exact=True).set_checked(option_value in chosen)
+    elif q.type in ("number", "text"):
+        role = "spinbutton" if q.type == "number" else "textbox"
+        control = box.get_by_role(role)
+        control.fill(format_number(value) if q.type == "number" else str(value))
+        control.press("Tab")  # leave the field: a `change` event, as when a person moves on
+    else:  # pragma: no cover - the format has no other type
+        raise AssertionError(f"unknown question type {q.type}")
+
+
+def expect_answer(page: Page, q: Question, value: Any) -> None:
+    """The control of `q` shows `value` (e.g. after a reload)."""
+    box = question_box(page, q.id)
+    if q.type == "single_choice" and q.uses_select:
+        expect(box.get_by_role("combobox")).to_have_value(str(value))
+    elif q.type == "single_choice":
+        expect(box.get_by_label(q.options[str(value)], exact=True)).to_be_checked()
+    elif q.type == "multiple_choice":
+        chosen = {str(v) for v in value}
+        for option_value, option_label in q.options.items():
+            expect(box.get_by_label(option_label, exact=True)).to_be_checked(
+                checked=option_value in chosen
+            )
+    elif q.type == "number":
+        actual = box.get_by_role("spinbutton").input_value()
+        assert float(actual) == float(value), f"{q.id}: {actual!r} != {value!r}"
+    else:
+        expect(box.get_by_role("textbox")).to_have_value(str(value))
+
+
+def fill_section(
+    page: Page,
+    section: Section,
+    answers: Mapping[str, Any],
+    *,
+    after_each: Callable[[Question], None] | None = None,
+) -> list[str]:
+    """Answer, in order, every question of `section` that has a value in `answers` (each must
+    be shown by then: conditional ones appear once their condition is answered). Returns
+    the ids answered. `after_each` runs after every answer (e.g. wait for the autosave)."""
+    answered: list[str] = []
+    for q in section.questions:
+        if q.id not in answers:
+            continue
+        answer(page, q, answers[q.id])
+        answered.append(q.id)
+        if after_each is not None:
+            after_each(q)
+    return answered
+
+
+def section_heading(section: Section) -> re.Pattern[str]:
+    return re.compile(re.escape(section.title))
