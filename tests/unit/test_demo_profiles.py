@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.finess import validate
 from app.services.demo import (
@@ -198,3 +199,15 @@ def test_partial_keeps_the_first_questions(q: Questionnaire, builder: AnswerBuil
         assert set(draft) >= PROFILE_QUESTIONS
         assert len(draft) < len(answers)
         assert validate_answers(q, draft) == []
+
+
+def test_readme_example_answers(q: Questionnaire) -> None:
+    """docs/examples/reponses-petit-ehpad.yaml, used in the README: a small EHPAD with a DUI
+    but no INSi, MSSanté or Mon espace santé lands on palier 2."""
+    path = PATH.parents[1] / "docs" / "examples" / "reponses-petit-ehpad.yaml"
+    answers = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert validate_answers(q, answers) == []
+    result = score(q, answers)
+    assert result.complete
+    assert result.tier_level == 2
+    assert result.next_steps[0]["tier"] == "palier-3"
