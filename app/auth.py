@@ -149,25 +149,32 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     session or token). Rehashes a password stored with outdated parameters.
     """
     email = normalize_email(email)
-    begin_write(session)
     try:
         check_rate_limit(session, settings, email, ip)
     except RateLimited:
+        begin_write(session)
         record(session, None, "login_failed", details={"reason": "rate_limited"}, ip=ip)
         session.commit()
         raise
     user = session.exec(select(User).where(User.email == email)).first()
-    valid = verify_password(password, user.password_hash if user else _dummy_hash())
-    if user is None or not valid or not user.active:
+    user_id = user.id if user else None
+    stored_hash = user.password_hash if user else _dummy_hash()
+    active = bool(user and user.active)
+    session.commit()  # no transaction (nor SQLite lock) held while argon2 runs
+    valid = verify_password(password, stored_hash)
+    new_hash = hash_password(password) if valid and needs_rehash(stored_hash) else None
+    begin_write(session)
+    if user_id is None or not valid or not active:
         _record_attempt(session, settings, email, ip, success=False)
-        reason = "unknown_email" if user is None else ("inactive" if valid else "bad_password")
-        record(session, user, "login_failed", "user", user.id if user else None,
-               {"reason": reason}, ip=ip)
+        reason = "unknown_email" if user_id is None else ("inactive" if valid else "bad_password")
+        record(session, user_id, "login_failed", "user", user_id, {"reason": reason}, ip=ip)
         session.commit()
         raise InvalidCredentials()
     _record_attempt(session, settings, email, ip, success=True)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    user = session.get(User, user_id)
+    assert user is not None
+    if new_hash is not None:
+        user.password_hash = new_hash
         user.updated_at = utcnow()
         session.add(user)
     session.commit()
@@ -416,15 +423,18 @@ def check_reset_token(session: Session, raw: str) -> tuple[PasswordResetToken, U
 def reset_password(session: Session, raw: str, password: str, ip: str | None = None) -> User:
     """Set a new password with a reset token: the token is used up, and the user's sessions,
     API tokens and other reset links are revoked."""
-    begin_write(session)
-    token, user = check_reset_token(session, raw)
+    check_reset_token(session, raw)
     problems = password_problems(password)
     if problems:
         raise WeakPassword(problems)
+    session.commit()  # no transaction (nor SQLite lock) held while argon2 runs
+    new_hash = hash_password(password)
+    begin_write(session)
+    token, user = check_reset_token(session, raw)  # again: it may have been used meanwhile
     assert user.id is not None
     now = utcnow()
     token.used_at = now
-    user.password_hash = hash_password(password)
+    user.password_hash = new_hash
     user.updated_at = now
     session.add_all([token, user])
     revoke_all(session, user.id)

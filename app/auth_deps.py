@@ -1,7 +1,7 @@
 """FastAPI dependencies for authentication, CSRF and roles.
 
 `load_user` runs for every route (registered on the app: `FastAPI(dependencies=[...])`) and
-sets, on `request.state`:
+sets, on `request.state` (through `resolve_user`):
     user        a detached snapshot of the User (read-only; None when anonymous)
     actor       the permissions.Actor (None when anonymous)
     auth        "session" | "token" | None: how the request was authenticated
@@ -91,17 +91,19 @@ def _snapshot(user: User) -> User:
     return User(**{name: getattr(user, name) for name in User.model_fields})
 
 
-async def load_user(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Who is asking (sets request.state). A sync function: FastAPI runs it in the
+    threadpool, so database waits (SQLite busy timeout) never block the event loop."""
     state = request.state
     state.user = state.actor = state.auth = state.auth_session = state.api_token = None
     state.csrf_token = ""
-    bearer = _bearer(request)
+    state.bearer = _bearer(request)
+    state.stale_session = False
     cookie = request.cookies.get(SESSION_COOKIE)
-    stale_cookie = False
     user: User | None = None
 
-    if bearer is not None:
-        found_token = auth.resolve_api_token(session, bearer)
+    if state.bearer is not None:
+        found_token = auth.resolve_api_token(session, state.bearer)
         if found_token is None:
             raise InvalidBearerToken()
         state.api_token, user = found_token
@@ -109,7 +111,7 @@ async def load_user(request: Request, session: SessionDep, settings: SettingsDep
     elif cookie:
         found_session = auth.resolve_session(session, settings, cookie)
         if found_session is None:
-            stale_cookie = True
+            state.stale_session = True
             queue_cookie(request, cookie_header(request, settings.base_url, SESSION_COOKIE, None))
         else:
             state.auth_session, user = found_session
@@ -127,11 +129,16 @@ async def load_user(request: Request, session: SessionDep, settings: SettingsDep
                                                 anonymous))
         state.csrf_token = anonymous
 
-    if csrf_exempt(request, bearer=bearer is not None):
+
+async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:
+    """The app-wide dependency: resolve the user, then enforce CSRF (reading the form
+    body needs `await`)."""
+    state = request.state
+    if csrf_exempt(request, bearer=state.bearer is not None):
         return
     if not tokens_match(state.csrf_token, await submitted_csrf_token(request)):
         # A page left open past its session: say so, rather than "security check failed".
-        raise LoginRequired(expired=True) if stale_cookie else CsrfFailed()
+        raise LoginRequired(expired=True) if state.stale_session else CsrfFailed()
 
 
 def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:

@@ -762,3 +762,26 @@ def test_expired_session_on_an_htmx_save_says_so(app_client: TestClient, session
     attrs = set_cookie_attrs(response.headers.get_list("set-cookie"), "palier_session")
     assert attrs["max-age"] == "0"
 
+
+
+def test_require_role_on_a_router(app_client: TestClient, session: Session,
+                                  settings: Settings) -> None:
+    from fastapi import APIRouter, Depends
+
+    from app.auth_deps import require_role
+    from app.permissions import Role
+
+    router = APIRouter(dependencies=[Depends(require_role(Role.ars, Role.committee))])
+
+    @router.get("/api/v1/essai-role")
+    def endpoint() -> dict[str, bool]:
+        return {"ok": True}
+
+    app_client.app.include_router(router)  # type: ignore[attr-defined]
+    assert app_client.get("/api/v1/essai-role").status_code == 401
+    director = make_user(session, "director")
+    log_in(app_client, session, settings, director)
+    assert app_client.get("/api/v1/essai-role").status_code == 403
+    assert audit_actions(session, director.id)[-1] == "permission_denied"
+    log_in(app_client, session, settings, make_user(session, "committee"))
+    assert app_client.get("/api/v1/essai-role").json() == {"ok": True}
