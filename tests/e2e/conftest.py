@@ -19,7 +19,8 @@ do not depend on each other.
     live_server   LiveServer(url, database_url, engine, log_path)    (session)
     browser       Chromium launched once                              (session)
     context       a fresh BrowserContext per test (base_url = the server)
-    page          a page of that context; on failure a screenshot and the HTML are saved
+    page          a page of that context; on failure a screenshot, the HTML and the server
+                  log are saved under var/e2e-artifacts/<test> (PALIER_E2E_ARTIFACTS)
     db            a Session on the server's database
     director      a new structure and its director account (Account)
 """
@@ -27,6 +28,7 @@ do not depend on each other.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -63,6 +65,8 @@ CHROMIUM_ARGS = [
 ]
 DEFAULT_TIMEOUT_MS = 15_000
 SERVER_START_TIMEOUT_S = 60.0
+# Screenshots and HTML of failed tests (var/ is ignored by git).
+ARTIFACTS = Path(os.environ.get("PALIER_E2E_ARTIFACTS", ROOT / "var" / "e2e-artifacts"))
 
 
 def chromium_available() -> bool:
@@ -210,7 +214,7 @@ def director(db: Session) -> Account:
     structure = make_structure(db, name=f"EHPAD Les Tilleuls {_unique()}", category_code="500")
     user = make_user(db, role="director", structures=[structure], name="Claire Martin")
     assert user.id is not None and structure.id is not None
-    return Account(
+    account = Account(
         email=user.email,
         password=DEFAULT_PASSWORD,
         user_id=user.id,
@@ -218,6 +222,10 @@ def director(db: Session) -> Account:
         structure_name=structure.name,
         finess=structure.finess,
     )
+    # End the read transaction left by refresh(): on SQLite a session that read before
+    # another connection wrote cannot write afterwards ("database is locked").
+    db.commit()
+    return account
 
 
 _counter = iter(range(1, 1_000_000))
@@ -302,14 +310,17 @@ def page(
     context: BrowserContext,
     page_errors: PageErrors,
     live_server: LiveServer,
-    tmp_path: Path,
 ) -> Iterator[Page]:
     page = page_errors.watch(context.new_page())
     yield page
     if request.node.stash.get(_FAILED, False):
-        save_artifacts(page, tmp_path, live_server)
+        save_artifacts(page, ARTIFACTS / _safe_name(request.node.name), live_server)
     else:
         assert page_errors.errors == [], "JavaScript errors:\n" + "\n".join(page_errors.errors)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)[:120]
 
 
 def save_artifacts(page: Page, directory: Path, live_server: LiveServer) -> None:
@@ -317,6 +328,7 @@ def save_artifacts(page: Page, directory: Path, live_server: LiveServer) -> None
     try:
         if page.is_closed():
             return
+        directory.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=directory / "failure.png", full_page=True)
         (directory / "failure.html").write_text(page.content())
         (directory / "server.log").write_text(live_server.log_tail(200))

@@ -21,6 +21,10 @@ from typing import Any
 
 import yaml
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.models import Assessment
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
@@ -99,6 +103,12 @@ def question_box(page: Page, question_id: str) -> Locator:
     return page.locator(f"#question-{question_id}")
 
 
+def option(box: Locator, label: str) -> Locator:
+    """The label of a radio or checkbox: people click the label (the DSFR draws the control
+    on it); Playwright checks the control the label is for."""
+    return box.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+
+
 def format_number(value: float | int) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -110,11 +120,11 @@ def answer(page: Page, q: Question, value: Any) -> None:
     if q.type == "single_choice" and q.uses_select:
         box.get_by_role("combobox").select_option(label=q.options[str(value)])
     elif q.type == "single_choice":
-        box.get_by_label(q.options[str(value)], exact=True).check()
+        option(box, q.options[str(value)]).check()
     elif q.type == "multiple_choice":
         chosen = {str(v) for v in value}
         for option_value, option_label in q.options.items():
-            box.get_by_label(option_label, exact=True).set_checked(option_value in chosen)
+            option(box, option_label).set_checked(option_value in chosen)
     elif q.type in ("number", "text"):
         role = "spinbutton" if q.type == "number" else "textbox"
         control = box.get_by_role(role)
@@ -167,3 +177,64 @@ def fill_section(
 
 def section_heading(section: Section) -> re.Pattern[str]:
     return re.compile(re.escape(section.title))
+
+
+# --- the director's flow -------------------------------------------------------------------
+
+SECTION_URL = re.compile(r"/evaluations/(\d+)/sections/([\w-]+)")
+
+
+def start_assessment(page: Page, structure_name: str) -> int:
+    """From "Mes structures", start (or resume) the self-assessment; returns its id."""
+    if not page.url.endswith("/mes-structures"):
+        page.goto("/mes-structures")
+    page.get_by_role(
+        "button",
+        name=re.compile(
+            rf"(Commencer l’autodiagnostic|Reprendre l’évaluation) de "
+            rf"{re.escape(structure_name)}"
+        ),
+    ).click()
+    expect(page).to_have_url(SECTION_URL)
+    match = SECTION_URL.search(page.url)
+    assert match is not None
+    return int(match.group(1))
+
+
+def current_version(page: Page) -> int:
+    return int(page.locator("#assessment-version").input_value())
+
+
+def wait_saved(page: Page, before: int) -> None:
+    """Wait until the autosave has stored a change made after version `before` and nothing is
+    pending: the version went up, the status says "Enregistré", no question is unsaved."""
+    page.wait_for_function(
+        """(before) => {
+            const version = parseInt(document.getElementById('assessment-version').value, 10);
+            const status = document.getElementById('save-status-text');
+            return version > before && status !== null
+                && status.textContent.trim().startsWith('Enregistré')
+                && document.querySelector('.palier-question--unsaved') === null;
+        }""",
+        arg=before,
+    )
+
+
+def autosave_answer(page: Page, q: Question, value: Any) -> None:
+    """Answer `q` and wait until the autosave has stored it."""
+    before = current_version(page)
+    answer(page, q, value)
+    wait_saved(page, before)
+
+
+def save_and_continue(page: Page) -> None:
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+
+
+def stored(engine: Engine, assessment_id: int) -> Assessment:
+    """The assessment as the database holds it now (a fresh session)."""
+    with Session(engine) as session:
+        assessment = session.get(Assessment, assessment_id)
+        assert assessment is not None
+        session.expunge(assessment)
+        return assessment
