@@ -6,11 +6,14 @@ sha256 is stored. Functions that change data commit.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.audit import record
@@ -30,6 +33,8 @@ from app.models import (
 from app.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.permissions import Actor, Role
 from app.security import new_token, token_hash
+
+log = logging.getLogger("palier.auth")
 
 # last_seen_at / last_used_at are written at most this often (limits writes per request).
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -134,7 +139,7 @@ def _record_attempt(session: Session, settings: Settings, email: str, ip: str | 
                     success: bool) -> None:
     now = utcnow()
     # Attempts older than the window count for nothing: forget them.
-    session.exec(delete(LoginAttempt).where(  # type: ignore[call-overload]
+    session.exec(delete(LoginAttempt).where(
         col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)))
     for key in _keys(email, ip):
         session.add(LoginAttempt(key=key, at=now, success=success))
@@ -196,7 +201,7 @@ def open_session(session: Session, settings: Settings, user: User, *,
     if replaces:
         _revoke_session_row(session, token_hash(replaces), now)
     # Sessions of this user that can no longer be used are dropped.
-    session.exec(delete(AuthSession).where(  # type: ignore[call-overload]
+    session.exec(delete(AuthSession).where(
         col(AuthSession.user_id) == user.id,
         (col(AuthSession.expires_at) < now) | col(AuthSession.revoked_at).is_not(None)))
     raw = new_token()
@@ -247,16 +252,21 @@ def resolve_session(session: Session, settings: Settings,
     return auth_session, user
 
 
-def _touch(session: Session, table: type, where: object, column: object,
+def _touch(session: Session, table: type, where: ColumnElement[bool], column: Any,
            now: datetime) -> None:
-    """Best-effort timestamp update in its own short write transaction."""
-    begin_write(session)
-    session.exec(update(table).where(where).values({column: now}))  # type: ignore[call-overload,arg-type]
-    session.commit()
+    """Best-effort timestamp update in its own short write transaction: if the database
+    stays busy, the request goes on (only the idle clock is a little behind)."""
+    try:
+        begin_write(session)
+        session.exec(update(table).where(where).values({column: now}))
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        log.warning("could not record activity on %s (database busy)", table.__name__)
 
 
 def _revoke_session_row(session: Session, session_id: str, now: datetime) -> None:
-    session.exec(update(AuthSession).where(  # type: ignore[call-overload]
+    session.exec(update(AuthSession).where(
         col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None)
     ).values(revoked_at=now))
 
@@ -280,11 +290,11 @@ def revoke_all(session: Session, user_id: int, *, keep_session: str | None = Non
         col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
     if keep_session is not None:
         sessions = sessions.where(col(AuthSession.id) != keep_session)
-    session.exec(sessions.values(revoked_at=now))  # type: ignore[call-overload]
-    session.exec(update(ApiToken).where(  # type: ignore[call-overload]
+    session.exec(sessions.values(revoked_at=now))
+    session.exec(update(ApiToken).where(
         col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None)
     ).values(revoked_at=now))
-    session.exec(update(PasswordResetToken).where(  # type: ignore[call-overload]
+    session.exec(update(PasswordResetToken).where(
         col(PasswordResetToken.user_id) == user_id, col(PasswordResetToken.used_at).is_(None)
     ).values(used_at=now))
 
