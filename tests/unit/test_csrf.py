@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from starlette.requests import Request
@@ -18,6 +21,13 @@ from app.security import (
 )
 
 KEY = "a-test-secret-key-of-at-least-32-characters"
+
+
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine on its own loop, in a thread: another test (Playwright's sync API)
+    may leave an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def make_request(method: str = "POST", path: str = "/x", headers: dict[str, str] | None = None,
@@ -108,16 +118,16 @@ def test_submitted_token_from_header_then_form() -> None:
     header = make_request(headers={"X-CSRF-Token": "from-header",
                                    "content-type": "application/x-www-form-urlencoded"},
                           body=b"csrf_token=from-form")
-    assert asyncio.run(submitted_csrf_token(header)) == "from-header"
+    assert run(submitted_csrf_token(header)) == "from-header"
     form = make_request(headers={"content-type": "application/x-www-form-urlencoded"},
                         body=b"a=1&csrf_token=from-form")
-    assert asyncio.run(submitted_csrf_token(form)) == "from-form"
+    assert run(submitted_csrf_token(form)) == "from-form"
     json_body = make_request(headers={"content-type": "application/json"},
                              body=b'{"csrf_token": "ignored"}')
-    assert asyncio.run(submitted_csrf_token(json_body)) is None
+    assert run(submitted_csrf_token(json_body)) is None
     none = make_request(headers={"content-type": "application/x-www-form-urlencoded"},
                         body=b"a=1")
-    assert asyncio.run(submitted_csrf_token(none)) is None
+    assert run(submitted_csrf_token(none)) is None
 
 
 def test_form_stays_readable_after_the_check() -> None:
@@ -129,7 +139,7 @@ def test_form_stays_readable_after_the_check() -> None:
         form = await request.form()
         return form["email"]
 
-    assert asyncio.run(check_then_read()) == "a@b.fr"
+    assert run(check_then_read()) == "a@b.fr"
 
 
 @pytest.mark.parametrize(
