@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
+from starlette.requests import Request
 
 from app.config import get_settings
 
@@ -100,9 +101,26 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """FastAPI dependency: one session per request; services commit."""
-    with Session(get_engine()) as session:
+@lru_cache
+def get_write_engine() -> Engine:
+    """The same engine, but every SQLite transaction starts with BEGIN IMMEDIATE."""
+    return get_engine().execution_options(**{_IMMEDIATE: True})
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one session per request; services commit.
+
+    On SQLite, a state-changing request (POST, PUT, PATCH, DELETE) runs its transactions
+    as writers from the start (BEGIN IMMEDIATE), so concurrent requests queue on the
+    busy timeout instead of failing with `database is locked` after a read.
+    """
+    engine = get_engine()
+    if request.method not in SAFE_METHODS and engine.dialect.name == "sqlite":
+        engine = get_write_engine()
+    with Session(engine) as session:
         yield session
 
 

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import auth_deps
 from app.config import get_settings
 from app.questionnaires import Registry
-from app.routes import admin_users, api, director, docs, errors, public
+from app.routes import admin, admin_users, api, director, docs, errors, public
 from app.routes import auth as auth_routes
 from app.security import SecurityHeadersMiddleware
 
@@ -32,6 +32,8 @@ def create_app() -> FastAPI:
     app.include_router(director.router)  # before public: its "/" sends directors home
     app.include_router(public.router)
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
+    app.include_router(api.public_router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     errors.install(app)
     auth_deps.install(app)

@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from app.cli.db import upgrade_database
 from app.config import Settings, get_settings
-from app.db import get_engine, get_session, make_engine, normalize_url
+from app.db import get_engine, get_session, get_write_engine, make_engine, normalize_url
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 PG_URL = os.environ.get("PALIER_TEST_DATABASE_URL", "").strip()
@@ -58,6 +58,7 @@ def _clear_caches() -> None:
         get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
+    get_write_engine.cache_clear()
 
 
 # --- temporary databases ---------------------------------------------------------------

@@ -1,16 +1,22 @@
-"""JSON API v1: the same services as the pages."""
+"""JSON API v1: the same services as the pages. OpenAPI at /docs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
+from app.auth_deps import CurrentActor
+from app.deps import SessionDep
 from app.questionnaires import RegistryDep
+from app.schemas import AnswersPatch, AssessmentOut, StructureOut
+from app.services import assessments as svc
+from app.services.structures import list_structures
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
 
 
 class QuestionnaireSummary(BaseModel):
@@ -27,7 +33,7 @@ class ScoreRequest(BaseModel):
     answers: dict[str, Any]
 
 
-@router.get("/questionnaires")
+@public_router.get("/questionnaires")
 def list_questionnaires(registry: RegistryDep) -> list[QuestionnaireSummary]:
     """Les questionnaires chargés (toutes versions valides)."""
     out = []
@@ -39,7 +45,7 @@ def list_questionnaires(registry: RegistryDep) -> list[QuestionnaireSummary]:
     return out
 
 
-@router.get("/questionnaires/{qid}/{version}")
+@public_router.get("/questionnaires/{qid}/{version}")
 def get_questionnaire(qid: str, version: str, registry: RegistryDep) -> dict[str, Any]:
     """Un questionnaire, avec les mêmes clés que son fichier YAML."""
     q = registry.get(qid, version)
@@ -48,7 +54,7 @@ def get_questionnaire(qid: str, version: str, registry: RegistryDep) -> dict[str
     return q.to_yaml_dict()
 
 
-@router.post("/score")
+@public_router.post("/score")
 def score_answers(body: ScoreRequest, registry: RegistryDep) -> dict[str, Any]:
     """Calculer un résultat sans rien enregistrer."""
     q = registry.get(body.questionnaire, body.version) if body.version \
@@ -59,3 +65,65 @@ def score_answers(body: ScoreRequest, registry: RegistryDep) -> dict[str, Any]:
     if errors:
         raise HTTPException(422, [e.to_dict() for e in errors])
     return score(q, body.answers).to_dict()
+
+
+@router.get("/structures")
+def structures(
+    actor: CurrentActor, session: SessionDep, response: Response,
+    region: str | None = None, department: str | None = None, category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[StructureOut]:
+    """Les structures que l'appelant peut voir (total dans l'en-tête X-Total-Count)."""
+    page = list_structures(session, actor, region=region, department=department,
+                           category=category, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(page.total)
+    return [StructureOut.of(s) for s in page.items]
+
+
+@router.get("/structures/{finess}")
+def structure(finess: str, actor: CurrentActor, session: SessionDep) -> StructureOut:
+    return StructureOut.of(svc.get_structure(session, actor, finess))
+
+
+@router.post("/structures/{finess}/assessments", status_code=201)
+def start_assessment(finess: str, actor: CurrentActor, session: SessionDep,
+                     registry: RegistryDep, response: Response) -> AssessmentOut:
+    """Créer le brouillon de la structure, ou renvoyer celui qui existe (200)."""
+    a, _ = svc.start_or_resume(session, actor, registry, finess)
+    s = svc.get_structure(session, actor, finess)
+    if a.version > 0 or a.created_by != actor.id:
+        response.status_code = 200
+    return AssessmentOut.of(a, s)
+
+
+@router.get("/assessments/{assessment_id}")
+def assessment(assessment_id: int, actor: CurrentActor, session: SessionDep) -> AssessmentOut:
+    a, s = svc.get_assessment(session, actor, assessment_id)
+    return AssessmentOut.of(a, s)
+
+
+@router.patch("/assessments/{assessment_id}/answers")
+def save(assessment_id: int, body: AnswersPatch, actor: CurrentActor, session: SessionDep,
+         registry: RegistryDep) -> AssessmentOut:
+    """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
+    saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
+                             body.answers)
+    _, s = svc.get_assessment(session, actor, assessment_id)
+    return AssessmentOut.of(saved.assessment, s)
+
+
+@router.post("/assessments/{assessment_id}/submit")
+def submit(assessment_id: int, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep) -> AssessmentOut:
+    """Transmettre l'évaluation (422 avec la liste des questions manquantes)."""
+    a = svc.submit(session, actor, registry, assessment_id)
+    _, s = svc.get_assessment(session, actor, assessment_id)
+    return AssessmentOut.of(a, s)
+
+
+@router.get("/assessments/{assessment_id}/result")
+def result(assessment_id: int, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep) -> dict[str, Any]:
+    a, _ = svc.get_assessment(session, actor, assessment_id)
+    return svc.result_of(registry, a)

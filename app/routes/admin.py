@@ -1,0 +1,30 @@
+"""Admin pages: the questionnaires loaded and the files refused, with their errors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.auth_deps import require_permission
+from app.permissions import Action
+from app.questionnaires import RegistryDep
+from app.templating import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False,
+                   dependencies=[Depends(require_permission(Action.view_questionnaires_admin))])
+
+
+@router.get("/questionnaires", response_class=HTMLResponse)
+def questionnaires(request: Request, registry: RegistryDep) -> Response:
+    loaded = []
+    for q in registry.all():
+        latest = registry.latest(q.id)
+        loaded.append({"q": q, "latest": latest is not None and latest.key == q.key,
+                       "file": q.source})
+    refused = [{"file": exc.errors[0].file if exc.errors else "?",
+                "errors": [str(e) for e in exc.errors]} for exc in registry.refused]
+    return render(request, "pages/admin/questionnaires.html", {
+        "loaded": loaded, "refused": refused,
+        "breadcrumb": [{"text": "Accueil", "href": "/"},
+                       {"text": "Questionnaires", "href": "/admin/questionnaires"}],
+    })
