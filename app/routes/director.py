@@ -158,7 +158,8 @@ def assessment_entry(assessment_id: int, actor: CurrentActor, session: SessionDe
     if a.status == AssessmentStatus.submitted:
         return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
     q = svc.questionnaire_of(registry, a)
-    return RedirectResponse(_section_url(a, q.sections[0].id), 303)
+    section = view.first_open_section(q, a.answers or {}) or q.sections[0]
+    return RedirectResponse(_section_url(a, section.id), 303)
 
 
 def _section_context(request: Request, actor: Actor | None, session: Any, registry: Any,
@@ -225,7 +226,8 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
             from app.templating import date_fr
 
             when = date_fr(notice["source"].submitted_at)
-            text = (f"Cette nouvelle évaluation reprend {notice['carried']} réponse(s) de "
+            n = notice["carried"]
+            text = (f"Cette nouvelle évaluation reprend {n} réponse{'s' if n > 1 else ''} de "
                     f"l’évaluation transmise le {when}. Vérifiez-les dans chaque section avant "
                     "de transmettre.")
             if notice["dropped"]:
@@ -280,6 +282,10 @@ def autosave(request: Request, assessment_id: int, form: FormDep, actor: Current
     try:
         done = view.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
     except Conflict as exc:
+        if not exc.items:  # the row kept changing under us: let the page retry
+            return Response("Enregistrement momentanément impossible : réessayez.",
+                            status_code=503, media_type="text/plain; charset=utf-8",
+                            headers={"Retry-After": "2", "Cache-Control": "no-store"})
         a, _ = svc.get_assessment(session, actor, assessment_id)
         q = svc.questionnaire_of(registry, a)
         names = view.user_names(session, [i.by for i in exc.items])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from markupsafe import Markup
@@ -577,7 +577,8 @@ def result_view(session: Session, registry: Registry, a: Assessment,
 
     funding = [{**funding_ref(f["id"]), "eligible": f["eligible"]} for f in r.get("funding", [])]
 
-    rows = [(d["label"], d["score"]) for d in r.get("domains", [])]
+    # Rounded half up like the table (number_fr), so chart and table show the same figures.
+    rows = [(d["label"], _round1(d["score"])) for d in r.get("domains", [])]
     chart = horizontal_bars(
         rows, title="Scores par domaine (sur 100)",
         desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
@@ -603,6 +604,12 @@ def result_view(session: Session, registry: Registry, a: Assessment,
         steps_by_tier=list(groups.values()), funding=funding, answers=answer_sections,
         progress=progress(q, answers), names=names,
     )
+
+
+def _round1(x: float | None) -> float | None:
+    if x is None:
+        return None
+    return float(Decimal(str(x)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _domain_label(q: Questionnaire, did: str) -> str:

@@ -37,23 +37,45 @@ def cache_path(settings: Settings, a: Assessment) -> Path | None:
     return cache_dir(settings) / f"{a.id}-{a.version}-{digest}.pdf"
 
 
-def _static_only(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """WeasyPrint URL fetcher: local files under static/ only (no network, no other file)."""
-    from weasyprint.urls import default_url_fetcher
-
+def _check_static(url: str) -> None:
+    """Only local files under static/ (the print CSS and its fonts): no network, no other
+    file, whatever the rendered content says."""
     if url.startswith("file://"):
-        path = Path(url[len("file://"):]).resolve()
+        path = Path(url[len("file://"):].split("?")[0]).resolve()
         if path.is_relative_to(STATIC.resolve()):
-            return default_url_fetcher(url, timeout, ssl_context)
+            return
     raise ValueError(f"ressource refusée dans le PDF : {url}")
+
+
+def _url_fetcher() -> Any:
+    """WeasyPrint's fetcher restricted by `_check_static` (class API from WeasyPrint 68,
+    function API before)."""
+    from weasyprint import urls
+
+    if hasattr(urls, "URLFetcher"):
+        class StaticOnly(urls.URLFetcher):  # type: ignore[misc, name-defined]
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                _check_static(url)
+                return super().fetch(url, headers)
+
+        return StaticOnly(allowed_protocols=("file",))
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - old API
+        _check_static(url)
+        return urls.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
 
 
 def html_to_pdf(html: str) -> bytes:
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
-    document = HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=_static_only)
-    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS),
-                                              url_fetcher=_static_only)])
+    fonts = FontConfiguration()  # needed for the @font-face rules (Marianne)
+    fetcher = _url_fetcher()
+    document = HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=fetcher)
+    css = CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)
+    pdf = document.write_pdf(stylesheets=[css], font_config=fonts)
     assert pdf is not None
     return bytes(pdf)
 

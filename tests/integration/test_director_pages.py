@@ -167,7 +167,7 @@ def test_new_evaluation_is_prefilled_and_says_what_did_not_carry_over(
     assert page.status_code == 200
     text = page.text
     assert "Évaluation préremplie" in text
-    assert "reprend 2 réponse(s)" in text
+    assert "reprend 2 réponses de l’évaluation transmise le" in text
     assert "« question_supprimee »" in text
     aid = int(location.split("/")[2])
     assert answers_of(session, aid) == {"medicalise": "oui", "capacite": 80}
@@ -195,8 +195,10 @@ def test_structure_page_shows_identity_draft_result_and_history(
     assert "Palier 2 — DUI déployé" in text
     assert "4 février 2026" in text and "10 mars 2025" in text
     assert "52,5 <span class=\"palier-delta\">(+12,5)</span>" in text
-    assert "32,5 <span class=\"palier-delta\">(+12,5)</span>" in text
-    assert "50,0 <span class=\"palier-delta\">(0,0)</span>" in text
+    assert ("<li>Dossier usager informatisé : 32,5 <span class=\"palier-delta\">(+12,5)</span>"
+            "</li>") in text
+    assert ("<li>Équipements et infrastructures : 50,0 <span class=\"palier-delta\">(0,0)</span>"
+            "</li>") in text
     assert "<caption>Évaluations transmises de EHPAD Les Tilleuls" in text
     assert "Nouvelle évaluation" in text
 
@@ -527,15 +529,20 @@ def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
     assert "<svg" in text and '<title id="scores-' in text
     assert "<caption>Scores par domaine" in text
     assert '<th scope="row">Dossier usager informatisé</th>' in text
-    # Trace with option labels, not raw values.
-    assert "Connexion internet suffisante pour l&#39;usage" in text or \
-        "Connexion internet suffisante pour l'usage" in text
-    assert "Fibre ou très haut débit" in text or "fibre_thd" not in text
+    # Trace with option labels, not raw values; questions not asked are said so.
+    assert "Connexion internet suffisante pour l&#39;usage" in text
+    assert ("<li>Quelle connexion internet dessert la structure ? — "
+            "<em>Fibre ou très haut débit</em></li>") in text
+    assert ("<li>Part des personnes accompagnées dont l&#39;INS est qualifiée (%) — "
+            "<em>Question non posée (sans objet pour cette structure)</em></li>") in text
+    assert "Palier 2 — Dossier usager informatisé déployé : atteint" in text
     assert "Palier 3 — DUI relié aux services socles : non atteint" in text
-    # Next steps by tier with effort, and funding.
-    assert "Pour atteindre le Palier 3" in text
-    assert "Effort faible" in text or "Effort moyen" in text
-    assert "Programme ESMS numérique" in text
+    # Next steps by tier with effort, and funding with links.
+    assert "Pour atteindre le Palier 3 — DUI relié aux services socles" in text
+    assert "Qualifier l&#39;identité nationale de santé (INS) des personnes accompagnées" in text
+    assert "Effort moyen" in text and "Effort faible" in text
+    assert ('title="Programme ESMS numérique - nouvelle fenêtre">Programme ESMS numérique</a>, '
+            "Ségur numérique vague 2 — médico-social") in text
     assert "Éligible d’après vos réponses" in text
 
 
