@@ -16,8 +16,12 @@ PALIER_ENV=test, against a fresh migrated database: a SQLite file by default (th
 real and visible to the server) and each creates its own accounts and structures, so tests
 do not depend on each other.
 
-    live_server   LiveServer(url, database_url, engine, log_path)    (session)
-    browser       Chromium launched once                              (session)
+Playwright's sync API marks an asyncio loop as running in the main thread while it is alive,
+which breaks `asyncio.run()` in later tests: the server, Playwright and the browser are
+package-scoped, so they stop as soon as the tests of tests/e2e are done.
+
+    live_server   LiveServer(url, database_url, engine, log_path)    (package)
+    browser       Chromium launched once                              (package)
     context       a fresh BrowserContext per test (base_url = the server)
     page          a page of that context; on failure a screenshot, the HTML and the server
                   log are saved under var/e2e-artifacts/<test> (PALIER_E2E_ARTIFACTS)
@@ -150,7 +154,7 @@ def _server_database(tmp: Path) -> Any:
     return temporary_database(backend, tmp, migrate=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("e2e-server")
     with _server_database(tmp) as database_url:
@@ -238,7 +242,7 @@ def _unique() -> int:
 # --- browser ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Playwright]:
     if not chromium_available():
         pytest.fail(
@@ -253,7 +257,7 @@ def playwright_instance() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
