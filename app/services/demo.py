@@ -919,7 +919,12 @@ def _plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site]
         ))
 
     counts = _region_counts(n, national)
-    counts[sites[0].region] = max(0, counts.get(sites[0].region, 0) - len(sites))
+    home_region = sites[0].region
+    counts[home_region] = counts.get(home_region, 0) - len(sites)
+    while counts[home_region] < 0:  # tiny datasets: the demo group takes others' places
+        donor = max((r for r in counts if r != home_region), key=lambda r: counts[r])
+        counts[donor] -= 1
+        counts[home_region] += 1
     for region, count in counts.items():
         codes, weights = _department_weights(
             c for c, d in departments().items() if d.region_code == region

@@ -16,6 +16,7 @@ from app.finess import validate
 from app.services.demo import (
     KIND_BY_CODE,
     AnswerBuilder,
+    _plan_sites,
     de,
     finess_number,
     profile_answers,
@@ -211,3 +212,18 @@ def test_readme_example_answers(q: Questionnaire) -> None:
     assert result.complete
     assert result.tier_level == 2
     assert result.next_steps[0]["tier"] == "palier-3"
+
+
+@pytest.mark.parametrize(("n", "regions"), [(6, 1), (7, None), (40, None), (320, 5),
+                                            (5000, 18)])
+def test_plan_keeps_the_requested_size(n: int, regions: int | None) -> None:
+    sites, groups = _plan_sites(n, random.Random(1), n > 1000)
+    assert len(sites) == n
+    if regions is not None:
+        assert len({s.region for s in sites}) == regions
+    # The demo director's organisme gestionnaire comes first, in the Ain.
+    assert [s.name for s in sites[:2]] == ["EHPAD Les Tilleuls", "SSIAD du Pays de Gex"]
+    assert {s.department for s in sites[:6]} == {"01"}
+    per_group = [sum(1 for s in sites if s.group == g) for g in range(len(groups))]
+    assert max(per_group) <= 15
+    assert all(s.finess_ej == groups[s.group].ej for s in sites)
