@@ -1,0 +1,74 @@
+"""Tables of the review package (migration 0004_reviews_evidence).
+
+Every review is kept (the history); an assessment's review status is its latest review, by id.
+Evidence is a file or a note attached by a director to one answer of a draft; it stays with the
+assessment once submitted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+from app.models import utcnow
+
+
+class ReviewStatus(StrEnum):
+    validee = "validee"
+    a_revoir = "a_revoir"
+
+
+REVIEW_LABELS: dict[str, str] = {
+    ReviewStatus.validee.value: "Validée",
+    ReviewStatus.a_revoir.value: "À revoir",
+}
+
+
+class EvidenceKind(StrEnum):
+    file = "file"
+    note = "note"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class AssessmentReview(SQLModel, table=True):
+    __tablename__ = "assessment_review"
+    __table_args__ = (
+        CheckConstraint(_in("status", ReviewStatus), name="status"),
+        # The latest review of each assessment: max(id) per assessment_id.
+        Index("ix_assessment_review_assessment_id_id", "assessment_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", ondelete="CASCADE")
+    status: str
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reviewer_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EvidenceKind), name="kind"),
+        Index("ix_evidence_assessment_id_question_id", "assessment_id", "question_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", ondelete="CASCADE")
+    question_id: str
+    kind: str
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    original_filename: str | None = None  # display only, never used as a path
+    stored_name: str | None = Field(default=None, unique=True)  # random hex, see storage
+    content_type: str | None = None  # from the allow-list, never the browser's claim
+    size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
