@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = 5
     login_max_failures_per_ip: int = 20
 
+    # Structures import and invitations (app/imports).
+    # FINESS categories kept by the import: a CSV with a `code` column or one code per line;
+    # None: the categories of app/reference/data/finess_categories.csv.
+    import_categories_file: Path | None = None
+    import_max_upload_mb: int = 64
+    invitation_days: int = 14
+
     email_backend: Literal["console", "memory"] = "console"  # memory: tests (app.email.outbox)
     email_from: str = "Palier <ne-pas-repondre@palier.invalid>"
 

@@ -1,0 +1,1 @@
+"""Structures import (FINESS files, one adapter per format), invitations of directors."""
