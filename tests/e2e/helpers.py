@@ -93,7 +93,8 @@ def login(page: Page, email: str, password: str, *, path: str = "/connexion") ->
 def submit_login_form(page: Page, email: str, password: str) -> None:
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
 
 
 # --- answering -----------------------------------------------------------------------------
@@ -188,13 +189,15 @@ def start_assessment(page: Page, structure_name: str) -> int:
     """From "Mes structures", start (or resume) the self-assessment; returns its id."""
     if not page.url.endswith("/mes-structures"):
         page.goto("/mes-structures")
-    page.get_by_role(
+    start = page.get_by_role(
         "button",
         name=re.compile(
             rf"(Commencer l’autodiagnostic|Reprendre l’évaluation) de "
             rf"{re.escape(structure_name)}"
         ),
-    ).click()
+    )
+    with page.expect_navigation():  # waits for `load`: autosave.js (deferred) is listening
+        start.click()
     expect(page).to_have_url(SECTION_URL)
     match = SECTION_URL.search(page.url)
     assert match is not None
@@ -228,7 +231,10 @@ def autosave_answer(page: Page, q: Question, value: Any) -> None:
 
 
 def save_and_continue(page: Page) -> None:
-    page.get_by_role("button", name="Enregistrer et continuer").click()
+    """Post the section and wait for the next page to be loaded (with JavaScript, the form
+    first waits for pending autosaves)."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer et continuer").click()
 
 
 def stored(engine: Engine, assessment_id: int) -> Assessment:

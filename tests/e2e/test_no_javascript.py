@@ -63,7 +63,6 @@ def fill_section_with_posts(page: Page, section: Section) -> list[int]:
             done.add(q.id)
         rounds.append(len(shown))
         save_and_continue(page)
-        page.wait_for_load_state()
         if f"/sections/{section.id}?" not in page.url:
             break
         expect(page.get_by_role("status").filter(has_text=NEW_QUESTIONS)).to_be_visible()
