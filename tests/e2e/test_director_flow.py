@@ -9,7 +9,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import Session
 
+from app.models import Structure
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account, LiveServer
 from tests.e2e.helpers import (
@@ -26,6 +28,7 @@ from tests.e2e.helpers import (
     stored,
     wait_saved,
 )
+from tests.factories import make_assessment
 from tests.unit.test_real_questionnaire import best
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +156,22 @@ def test_last_value_wins_when_answers_change_quickly(
     wait_saved(page, before)
     saved = stored(live_server.engine, assessment_id).answers
     assert saved == {"modalite": "hebergement", "capacite": 60}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: at 360 px the scores table's .fr-table__container scrolls but cannot get "
+    "keyboard focus (axe scrollable-region-focusable, serious); remove this mark once fixed",
+)
+def test_result_page_is_accessible_on_a_narrow_screen(
+    page: Page, director: Account, db: Session
+) -> None:
+    structure = db.get(Structure, director.structure_id)
+    assert structure is not None
+    draft = make_assessment(db, structure, answers=ANSWERS)
+    db.commit()
+    login(page, director.email, director.password)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"/evaluations/{draft.id}/resultat")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Résultat provisoire")
+    assert_accessible(page)
