@@ -8,6 +8,7 @@ from app.cli import db as db_cli
 from app.cli import demo as demo_cli
 from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
+from app.cli import structures as structures_cli
 from app.cli import users as users_cli
 
 cli = typer.Typer(
@@ -20,6 +21,7 @@ cli.command("score")(questionnaire_cli.score_command)
 cli.command("serve")(serve_cli.serve)
 cli.add_typer(db_cli.app, name="db")
 cli.add_typer(users_cli.app, name="user")
+cli.add_typer(structures_cli.app, name="structures")
 cli.command("demo")(demo_cli.demo)
 
 

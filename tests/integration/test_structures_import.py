@@ -4,13 +4,17 @@ duplicates, non-ESMS categories, overseas and Corsica lines, re-imports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
-from app.config import Settings
+from app.cli import cli
+from app.config import Settings, get_settings
+from app.db import make_engine
 from app.imports import service
 from app.imports.adapters import EtalabCsvAdapter
 from app.imports.models import ImportJob, StructureCorrection
@@ -324,3 +328,73 @@ def test_options_for_actors(settings: Settings) -> None:
         service.options_for(Actor(id=3, role=Role.director), settings)
     with pytest.raises(Forbidden):
         service.options_for(Actor(id=4, role=Role.committee, region="84"), settings)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_url(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("PALIER_DATABASE_URL", fresh_db_url)
+    get_settings.cache_clear()
+    yield fresh_db_url
+    get_settings.cache_clear()
+
+
+def _cli_structures(url: str) -> dict[str, Structure]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            return {x.finess: x for x in s.exec(select(Structure)).all()}
+    finally:
+        engine.dispose()
+
+
+def test_cli_refuses_a_file_with_rejected_lines(cli_url: str, tmp_path: Path) -> None:
+    path = write_file(tmp_path / "broken.csv", BROKEN, encoding="latin-1")
+    result = CliRunner().invoke(cli, ["structures", "import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[-1] == "imported 0, updated 0, skipped 3, rejected 4"
+    assert ("Ligne 6 rejetée (69000013) : Numéro FINESS ET : Le numéro FINESS doit comporter "
+            "9 caractères (8 saisis).") in result.stdout
+    assert _cli_structures(cli_url) == {}
+
+
+def test_cli_partial_and_report(cli_url: str, tmp_path: Path) -> None:
+    path = write_file(tmp_path / "broken.csv", BROKEN)
+    out = tmp_path / "rapport.csv"
+    result = CliRunner().invoke(cli, ["structures", "import", str(path), "--partial",
+                                      "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "imported 3, updated 0, skipped 0, rejected 4"
+    assert set(_cli_structures(cli_url)) == {"690000039", "690000054", "010000016"}
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "ligne;finess;statut;motif;message"
+    assert rows[1] == "2;690000039;imported;;"
+    assert rows[4].startswith("5;690000138;rejected;field_count;20 champs au lieu de 32")
+
+    again = CliRunner().invoke(cli, ["structures", "import", str(path), "--partial"])
+    assert again.stdout.splitlines()[-1] == "imported 0, updated 0, skipped 3, rejected 4"
+
+
+def test_cli_full_reimport_of_a_region(cli_url: str, tmp_path: Path) -> None:
+    first = write_file(tmp_path / "v1.csv", VALID)
+    assert CliRunner().invoke(cli, ["structures", "import", str(first)]).exit_code == 0
+    second = write_file(tmp_path / "v2.csv", VALID[1:])
+    result = CliRunner().invoke(cli, ["structures", "import", str(second), "--region", "84"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "imported 0, updated 0, skipped 2, rejected 0"
+    assert "Structures marquées fermées (absentes du fichier, région 84) : 1" in result.stdout
+    assert _cli_structures(cli_url)["690000039"].closed
+
+
+def test_cli_unknown_region_and_unreadable_file(cli_url: str, tmp_path: Path) -> None:
+    path = write_file(tmp_path / "a.csv", VALID)
+    result = CliRunner().invoke(cli, ["structures", "import", str(path), "--region", "99"])
+    assert result.exit_code == 1
+    assert "région inconnue : '99'" in result.output
+    other = tmp_path / "autre.csv"
+    other.write_text("nom;ville\nA;B\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["structures", "import", str(other)])
+    assert result.exit_code == 1
+    assert "n’est pas une extraction FINESS au format etalab" in result.output
