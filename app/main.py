@@ -11,7 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import auth_deps
 from app.config import get_settings
 from app.questionnaires import Registry
-from app.routes import admin, admin_users, api, director, docs, errors, public
+from app.reviews.limits import UploadSizeLimit
+from app.routes import admin, admin_users, api, director, docs, errors, public, reviews, reviews_api
 from app.routes import auth as auth_routes
 from app.security import SecurityHeadersMiddleware
 
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
         docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
         redoc_url=None,
     )
+    app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
@@ -41,4 +43,6 @@ def create_app() -> FastAPI:
     app.include_router(auth_routes.api_router)
     app.include_router(admin_users.router)
     app.include_router(docs.router)
+    app.include_router(reviews.router)
+    app.include_router(reviews_api.router)
     return app

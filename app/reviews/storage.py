@@ -153,6 +153,12 @@ ALLOWED: dict[str, FileType] = {
 ACCEPT = ",".join(sorted(ALLOWED))  # the file input's `accept` attribute
 
 
+def type_label(content_type: str | None) -> str:
+    """'application/pdf' -> 'PDF' (the allow-list's label; 'fichier' for anything else)."""
+    base = (content_type or "").split(";", 1)[0].strip()
+    return next((t.label for t in ALLOWED.values() if t.content_type == base), "fichier")
+
+
 def _text_content_type(path: Path) -> str:
     try:
         path.read_bytes().decode("utf-8")
