@@ -1,5 +1,5 @@
-"""Autosave failures in Chromium: the network cut, then the session expired. Each shows a
-focused alert (role=alert) naming the answers waiting, and nothing is lost once back."""
+"""Autosave failures in Chromium: the network cut, the session expired, a conflicting save
+from another tab. Each shows a focused alert (role=alert); nothing is lost or overwritten."""
 
 from __future__ import annotations
 
@@ -115,3 +115,34 @@ def test_save_after_session_expired_shows_alert_and_is_saved_after_login_elsewhe
     saved = stored(live_server.engine, assessment_id)
     assert saved.answers == {"public_accueilli": "personnes_agees", "capacite": 84}
     assert saved.answer_meta["capacite"]["by"] == director.user_id
+
+
+def test_conflicting_save_from_another_tab_shows_both_values_and_overwrites_nothing(
+    page: Page, context: BrowserContext, director: Account, live_server: LiveServer
+) -> None:
+    login(page, director.email, director.password)
+    assessment_id = start_assessment(page, director.structure_name)
+    other = context.new_page()
+    other.goto(page.url)
+
+    autosave_answer(page, question("modalite"), "hebergement")
+    answer(other, question("modalite"), "domicile")
+
+    alert = other.locator("#autosave-alerts").get_by_role("alert")
+    expect(alert).to_contain_text(
+        "Réponse modifiée entre-temps : « Sous quelle modalité la structure accompagne-t-elle "
+        "les personnes ? »"
+    )
+    expect(alert).to_contain_text("Votre saisie : Intervention au domicile des personnes")
+    expect(alert).to_contain_text(
+        "Valeur enregistrée par vous-même (dans un autre onglet ou une autre fenêtre)"
+    )
+    expect(alert).to_contain_text(": Hébergement (internat, résidence)")
+    expect(alert).to_be_focused()
+    assert_accessible(other)
+    assert stored(live_server.engine, assessment_id).answers == {"modalite": "hebergement"}
+
+    alert.get_by_role("button", name="Réappliquer ma saisie").click()
+    expect(other.locator("#save-status-text")).to_have_text(re.compile(r"^Enregistré à"))
+    expect(alert).to_have_count(0)
+    assert stored(live_server.engine, assessment_id).answers == {"modalite": "domicile"}
