@@ -195,7 +195,8 @@ def extension(name: str) -> str:
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name).strip() or "preuve"
+    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name)
+    ascii_name = re.sub(r"\s+", " ", ascii_name).strip() or "preuve"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 

@@ -178,6 +178,16 @@ def _upload(form: FormData) -> UploadFile | None:
 @router.post("/evaluations/{assessment_id}/preuves", response_class=HTMLResponse)
 def evidence_add(request: Request, assessment_id: int, form: FormDep, actor: CurrentActor,
                  session: SessionDep, settings: SettingsDep, registry: RegistryDep) -> Response:
+    try:
+        return _evidence_add(request, assessment_id, form, actor, session, settings, registry)
+    finally:
+        for value in form.values():  # the spooled upload files
+            if isinstance(value, UploadFile):
+                value.file.close()
+
+
+def _evidence_add(request: Request, assessment_id: int, form: FormData, actor: Actor,
+                  session: Any, settings: Any, registry: Any) -> Response:
     question_id = _field(form, "question_id")
     note = _field(form, "note")
     a, _ = svc.get_assessment(session, actor, assessment_id)
