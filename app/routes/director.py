@@ -311,7 +311,7 @@ def autosave(request: Request, assessment_id: int, form: FormDep, actor: Current
         "assessment": done.assessment, "version": done.version,
         "saved_time": time_fr(done.saved_at), "progress": view.progress(q, done.assessment.answers),
         "number": view.section_index(q, done.section.id) + 1, "total": len(q.sections),
-        "refresh": done.refresh, "disabled": False,
+        "refresh": done.refresh, "disabled": False, "shown": done.shown, "hidden": done.hidden,
     }, 200, "saved", done.version)
 
 

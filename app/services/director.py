@@ -342,6 +342,8 @@ class QuestionSave:
     version: int
     saved_at: datetime | None
     refresh: list[Slot]  # questions of the section to re-render on the page
+    shown: int = 0  # questions of the section that this save made appear
+    hidden: int = 0  # ... and disappear
 
 
 def save_question(session: Session, actor: Actor, registry: Registry, assessment_id: int,
@@ -383,8 +385,10 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
                  for qu in section.questions if qu.id != question_id)
     refresh_ids = [qu.id for qu in section.questions
                    if qu.id != question_id and (others or before[qu.id] != after[qu.id])]
+    shown = sum(1 for qu in section.questions if after[qu.id] and not before[qu.id])
+    hidden = sum(1 for qu in section.questions if before[qu.id] and not after[qu.id])
     return QuestionSave(a, q, section, saved.version, a.updated_at,
-                        section_slots(q, section, answers, only=refresh_ids))
+                        section_slots(q, section, answers, only=refresh_ids), shown, hidden)
 
 
 def invalid_slot(q: Questionnaire, a: Assessment, exc: InvalidAnswers,

@@ -321,6 +321,7 @@
   }
 
   function pump() {
+    if (state.paused) settleWaiters();  // whoever waits (a link, the submit) is told "no"
     if (state.busy || state.paused) return;
     var qid = nextQuestion();
     if (qid === null) {
@@ -435,13 +436,15 @@
       pause("auth", 401);
       return;
     } else if (status === 403 && !state.csrfRetried) {
-      // Logged in again elsewhere: this page's CSRF token belongs to the old session.
+      // Logged in again elsewhere: this page's CSRF token belongs to the old session; or
+      // logged out elsewhere: then the fresh copy of the page is the login page.
       state.csrfRetried = true;
       requeueFront(qid);
       state.busy = true;
-      refreshCsrf().then(function () {
+      refreshCsrf().then(function (result) {
         state.busy = false;
-        pump();
+        if (result === "login") pause("auth", 401);
+        else pump();
       });
       return;
     } else if (status === 403) {
@@ -456,24 +459,26 @@
     pump();
   }
 
-  /* The CSRF token of the current session, read from a fresh copy of this page. */
+  /* The CSRF token of the current session, read from a fresh copy of this page:
+   * "ok" (token updated), "login" (no session: the copy is the login page) or "fail". */
   function refreshCsrf() {
     return fetch(location.pathname + location.search, {
       credentials: "same-origin", headers: { "Accept": "text/html" }
     }).then(function (r) {
-      if (!r.ok || r.redirected) return false;
+      if (r.redirected && new URL(r.url).pathname === "/connexion") return "login";
+      if (!r.ok) return "fail";
       return r.text().then(function (text) {
         var doc = new DOMParser().parseFromString(text, "text/html");
         var input = doc.querySelector('#section-form input[name="csrf_token"]');
-        if (!input || !input.value) return false;
+        if (!input || !input.value) return "fail";
         document.querySelectorAll('input[name="csrf_token"]').forEach(function (el) {
           el.value = input.value;
         });
         var hx = doc.body && doc.body.getAttribute("hx-headers");
         if (hx) document.body.setAttribute("hx-headers", hx);
-        return true;
+        return "ok";
       });
-    }).catch(function () { return false; });
+    }).catch(function () { return "fail"; });
   }
 
   function retry(refresh) {
@@ -485,8 +490,17 @@
       setStatus("Nouvel essai d’enregistrement…", "");
       pump();
     };
-    if (refresh) refreshCsrf().then(go);
-    else go();
+    if (!refresh) {
+      go();
+      return;
+    }
+    refreshCsrf().then(function (result) {
+      if (result === "login") {
+        showFailure("auth", 401);  // still logged out: say so again
+        return;
+      }
+      go();
+    });
   }
 
   /* ---- conflict choices --------------------------------------------------------------- */

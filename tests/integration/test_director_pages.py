@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import Assessment, AssessmentStatus, AuthSession, Structure, User, utcnow
 from app.permissions import Role
-from tests.auth_helpers import csrf_headers, log_in, login
+from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
 from tests.factories import make_assessment, make_structure, make_user
 from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
 
@@ -199,7 +199,7 @@ def test_structure_page_shows_identity_draft_result_and_history(
             "</li>") in text
     assert ("<li>Équipements et infrastructures : 50,0 <span class=\"palier-delta\">(0,0)</span>"
             "</li>") in text
-    assert "<caption>Évaluations transmises de EHPAD Les Tilleuls" in text
+    assert "<caption id=\"history-caption\">Évaluations transmises de EHPAD Les Tilleuls" in text
     assert "Nouvelle évaluation" in text
 
 
@@ -277,8 +277,11 @@ def test_show_if_in_the_same_section_comes_back_in_the_autosave_response(
     assert "question-dui_production" not in text  # the saved one is left as the user set it
     assert "question-circuit_medicament" not in text  # still hidden: untouched
 
+    assert ". 5 nouvelles questions sont apparues dans cette section." in text
+
     response = director.autosave(aid, "dui_production", "non", version=2)
     assert response.status_code == 200
+    assert ". 5 questions ne s’appliquent plus et ont été masquées." in response.text
     for qid in ("dui_logiciel", "dui_segur", "dui_fonctions", "part_pros_dui_quotidien",
                 "part_dui_actifs"):
         assert (f'<div id="question-{qid}" class="palier-question palier-question--hidden" '
@@ -293,7 +296,7 @@ def test_autosave_saves_one_question_and_returns_the_new_version(
     assert response.headers["X-Palier-Outcome"] == "saved"
     assert response.headers["X-Palier-Version"] == "1"
     assert '<input type="hidden" id="assessment-version" name="version" value="1">' in response.text
-    assert re.search(r'<span id="save-status-text" [^>]*>Enregistré à \d{1,2} h \d\d</span>',
+    assert re.search(r'<span id="save-status-text" [^>]*>Enregistré à \d{1,2} h \d\d\.</span>',
                      response.text)
     assert "Section 1 sur 8 · " in response.text
     assert answers_of(session, aid) == {"capacite": 85}
@@ -386,12 +389,21 @@ def test_autosave_after_the_session_expired_answers_401_to_htmx(
     assert answers_of(session, aid) == {}
 
 
-def test_autosave_after_logging_out_is_refused(director: Director, session: Session,
-                                               ehpad: Structure) -> None:
+def test_autosave_after_logging_out_is_refused(app_client: TestClient, director: Director,
+                                               session: Session, ehpad: Structure) -> None:
     aid = start(director, ehpad)
     assert director.post("/deconnexion", {"csrf_token": director.token}).status_code == 303
+    # With the page's old token: refused (the script then reloads the page to get a fresh
+    # token, lands on the login page and shows the session-expired alert).
     response = director.autosave(aid, "capacite", "10", version=0)
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403
+    assert director.get(f"/evaluations/{aid}/sections/s-profil").headers["location"] == (
+        f"/connexion?suivant=/evaluations/{aid}/sections/s-profil")
+    # With a valid (anonymous) token: 401 for htmx.
+    anonymous = Director(app_client, csrf_token(app_client), director.user)
+    response = anonymous.autosave(aid, "capacite", "10", version=0)
+    assert response.status_code == 401
+    assert "session a expiré" in response.text
     assert answers_of(session, aid) == {}
 
 
@@ -527,7 +539,7 @@ def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
     assert "Palier 2 — Dossier usager informatisé déployé" in text
     assert "Résultat provisoire" not in text
     assert "<svg" in text and '<title id="scores-' in text
-    assert "<caption>Scores par domaine" in text
+    assert "<caption id=\"scores-table-caption\">Scores par domaine" in text
     assert '<th scope="row">Dossier usager informatisé</th>' in text
     # Trace with option labels, not raw values; questions not asked are said so.
     assert "Connexion internet suffisante pour l&#39;usage" in text
