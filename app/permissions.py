@@ -30,6 +30,7 @@ class Action(StrEnum):
     manage_users = "manage_users"
     view_audit = "view_audit"
     view_questionnaires_admin = "view_questionnaires_admin"
+    correct_structure = "correct_structure"  # fix category, capacity, department (admin)
 
 
 @dataclass(frozen=True, slots=True)

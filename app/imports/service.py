@@ -48,7 +48,7 @@ from app.imports.models import ImportJob, ImportStatus, StructureCorrection
 from app.models import Structure, utcnow
 from app.permissions import Action, Actor, Role, can
 from app.reference import departments, finess_categories, region_of_department, regions
-from app.services.errors import Forbidden, ServiceError
+from app.services.errors import Forbidden, NotFound, ServiceError
 
 log = logging.getLogger("palier.imports")
 
@@ -578,3 +578,29 @@ def fail_job(session: Session, job: ImportJob, message: str) -> None:
     fresh.finished_at = utcnow()
     session.add(fresh)
     session.commit()
+
+
+# --- jobs as an actor may see them --------------------------------------------------------
+
+
+def _job_visible(actor: Actor) -> Any:
+    if actor.role == Role.admin:
+        return col(ImportJob.id).is_not(None)
+    return col(ImportJob.region) == actor.region  # ARS: the imports of their region
+
+
+def list_jobs(session: Session, actor: Actor | None, limit: int = 20) -> list[ImportJob]:
+    if actor is None or not can(actor, Action.import_structures):
+        raise Forbidden()
+    return list(session.scalars(select(ImportJob).where(_job_visible(actor))
+                                .order_by(col(ImportJob.id).desc()).limit(limit)).all())
+
+
+def get_job(session: Session, actor: Actor | None, job_id: int) -> ImportJob:
+    if actor is None or not can(actor, Action.import_structures):
+        raise Forbidden()
+    job = session.scalars(select(ImportJob).where(col(ImportJob.id) == job_id,
+                                                  _job_visible(actor))).first()
+    if job is None:
+        raise NotFound()
+    return job

@@ -4,26 +4,31 @@ duplicates, non-ESMS categories, overseas and Corsica lines, re-imports."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import get_engine, make_engine
 from app.imports import service
 from app.imports.adapters import EtalabCsvAdapter
 from app.imports.models import ImportJob, StructureCorrection
 from app.imports.service import ImportOptions, ImportReport
-from app.models import AuditEvent, Structure
+from app.models import AuditEvent, Structure, User
 from app.permissions import Actor, Role
 from app.reference import finess_categories
+from app.routes.structures_admin import IMPORT_PATH, job_sessions
 from app.services.errors import Forbidden
-from tests.factories import make_structure
+from tests.auth_helpers import csrf_headers, log_in
+from tests.factories import make_structure, make_user
 from tests.fixtures.finess import et_line, write_file
 
 ALL_ESMS = frozenset(finess_categories())
@@ -398,3 +403,301 @@ def test_cli_unknown_region_and_unreadable_file(cli_url: str, tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["structures", "import", str(other)])
     assert result.exit_code == 1
     assert "n’est pas une extraction FINESS au format etalab" in result.output
+
+
+# --- the upload page and the job page -------------------------------------------------------
+
+
+class Client:
+    """A logged-in TestClient with its CSRF token."""
+
+    def __init__(self, client: TestClient, session: Session, settings: Settings,
+                 user: User) -> None:
+        self.client, self.user = client, user
+        self.token = log_in(client, session, settings, user)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, follow_redirects=False, **kw)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return self.client.post(url, data=data or {}, follow_redirects=False,
+                                headers=csrf_headers(self.token), **kw)
+
+    def upload(self, path: Path | None, name: str | None = None, **fields: str) -> Any:
+        files = {"file": (name or path.name, path.read_bytes(), "text/csv")} if path else None
+        return self.post(IMPORT_PATH, fields, files=files)
+
+
+@pytest.fixture
+def web(app_client: TestClient, session: Session) -> TestClient:
+    """The app, with background imports running on the test's session."""
+    app = cast(Any, app_client.app)
+    app.dependency_overrides[job_sessions] = lambda: (lambda: nullcontext(session))
+    return app_client
+
+
+def _as(web: TestClient, session: Session, settings: Settings, role: str,
+        region: str | None = None) -> Client:
+    return Client(web, session, settings, make_user(session, role, region=region))
+
+
+def _job_id(response: Any) -> int:
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert location.startswith(IMPORT_PATH + "/")
+    return int(location.rsplit("/", 1)[1])
+
+
+def test_admin_uploads_a_file(web: TestClient, session: Session, settings: Settings,
+                              tmp_path: Path) -> None:
+    admin = _as(web, session, settings, "admin")
+    page = admin.get(IMPORT_PATH)
+    assert page.status_code == 200
+    assert "Import des structures (FINESS)" in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+
+    job_id = _job_id(admin.upload(write_file(tmp_path / "finess.csv", VALID,
+                                             encoding="latin-1")))
+    assert set(_structures(session)) == {"690000039", "690000054", "010000016"}
+    job = admin.get(f"{IMPORT_PATH}/{job_id}")
+    assert job.status_code == 200
+    assert "Import terminé" in job.text
+    assert "hx-trigger" not in job.text  # finished: no more polling
+    counts = re.search(r'<table id="job-counts">.*?<tbody><tr>(.*?)</tr>', job.text, re.S)
+    assert counts is not None
+    assert re.findall(r"<td>(.*?)</td>", counts.group(1)) == ["3", "0", "0", "0", "0"]
+    assert "Encodage détecté : latin-1" in job.text
+    listing = admin.get(IMPORT_PATH)
+    assert f'href="/admin/structures/import/{job_id}"' in listing.text
+
+    report = admin.get(f"{IMPORT_PATH}/{job_id}/rapport.csv")
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "text/csv; charset=utf-8"
+    assert report.text.lstrip("\ufeff").splitlines() == [
+        "ligne;finess;statut;motif;message", "2;690000039;imported;;",
+        "3;690000054;imported;;", "4;010000016;imported;;"]
+
+
+def test_rejected_upload_changes_nothing_and_lists_the_lines(
+        web: TestClient, session: Session, settings: Settings, tmp_path: Path) -> None:
+    admin = _as(web, session, settings, "admin")
+    job_id = _job_id(admin.upload(write_file(tmp_path / "broken.csv", BROKEN)))
+    assert _structures(session) == {}
+    page = admin.get(f"{IMPORT_PATH}/{job_id}?statut=rejected")
+    assert "Rien n’a été importé" in page.text
+    rows = re.findall(r'<tr>\s*<th scope="row">(\d+)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>',
+                      page.text)
+    assert rows == [("5", "69 000 013 8", "Rejetée"), ("6", "69000013", "Rejetée"),
+                    ("7", "69 000 01X 8", "Rejetée"), ("8", "69 000 014 6", "Rejetée")]
+    assert "20 champs au lieu de 32" in page.text
+
+    partial = _job_id(admin.upload(write_file(tmp_path / "broken.csv", BROKEN), partial="1"))
+    assert len(_structures(session)) == 3
+    assert "import partiel" in admin.get(f"{IMPORT_PATH}/{partial}").text
+
+
+def test_upload_refusals(web: TestClient, session: Session, settings: Settings,
+                         tmp_path: Path) -> None:
+    admin = _as(web, session, settings, "admin")
+    no_file = admin.upload(None)
+    assert no_file.status_code == 400
+    assert "Choisissez le fichier FINESS à importer." in no_file.text
+    path = write_file(tmp_path / "finess.csv", VALID)
+    not_csv = admin.upload(path, name="finess.xlsx")
+    assert not_csv.status_code == 415
+    assert "Le fichier doit être au format CSV (extension .csv)." in not_csv.text
+    other = tmp_path / "autre.csv"
+    other.write_text("nom;ville\nA;B\n", encoding="utf-8")
+    wrong = admin.upload(other)
+    assert wrong.status_code == 422
+    assert "n’est pas une extraction FINESS au format etalab" in wrong.text
+    settings.import_max_upload_mb = 1
+    big = write_file(tmp_path / "gros.csv", VALID * 4000)  # > 1 Mo
+    assert big.stat().st_size > 1024 * 1024
+    too_big = admin.upload(big)
+    assert too_big.status_code == 413
+    assert "Le fichier dépasse la taille maximale de 1 Mo." in too_big.text
+    full_without_region = admin.upload(path, close_missing="1")
+    assert full_without_region.status_code == 400
+    assert "Un import complet porte sur une région : choisissez-la." in full_without_region.text
+    assert _structures(session) == {}
+    assert session.exec(select(ImportJob)).all() == []
+
+
+def test_progress_is_polled_while_running(web: TestClient, session: Session,
+                                          settings: Settings) -> None:
+    admin = _as(web, session, settings, "admin")
+    job = ImportJob(filename="gros.csv", status="running", phase="reading", total=1000,
+                    processed=250, user_id=admin.user.id)
+    session.add(job)
+    session.commit()
+    page = admin.get(f"{IMPORT_PATH}/{job.id}")
+    assert page.headers["cache-control"] == "no-store"
+    assert "<h1>Import n° " in page.text
+    assert 'hx-trigger="every 1s"' in page.text
+    assert "25 % des lignes lues (250 sur 1" in page.text
+    assert "Lecture et vérification des lignes" in page.text
+    assert f'href="/admin/structures/import/{job.id}">Actualiser</a>' in page.text.replace(
+        'class="fr-link fr-icon-refresh-line fr-link--icon-left" ', "")
+    fragment = admin.get(f"{IMPORT_PATH}/{job.id}", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="job"')
+    assert "<h1>" not in fragment.text
+    job.status, job.phase, job.processed = "done", None, 1000
+    job.report = {"lines": [], "counts": {}, "encoding": "utf-8", "seconds": 1.5}
+    job.applied, job.imported = True, 999
+    session.add(job)
+    session.commit()
+    done = admin.get(f"{IMPORT_PATH}/{job.id}", headers={"HX-Request": "true"})
+    assert "hx-trigger" not in done.text
+    assert "Import terminé" in done.text
+
+
+def test_ars_imports_for_their_region_only(web: TestClient, session: Session,
+                                           settings: Settings, tmp_path: Path) -> None:
+    make_structure(session, finess="690000161", department="69")  # region 84, absent
+    paris = make_structure(session, finess="750000069", department="75")  # region 11
+    ars = _as(web, session, settings, "ars", region="84")
+    page = ars.get(IMPORT_PATH)
+    assert "Région : <strong>Auvergne-Rhône-Alpes</strong>" in page.text
+    assert 'name="region"' not in page.text
+    lines = [*VALID, et_line("750000077", "", "PARIS", "500", "75")]
+    job_id = _job_id(ars.upload(write_file(tmp_path / "national.csv", lines), region="11",
+                                close_missing="1"))
+    job = session.get(ImportJob, job_id)
+    assert job is not None
+    assert (job.region, job.close_missing, job.user_id) == ("84", True, ars.user.id)
+    assert job.report is not None
+    assert job.report["lines"][3] == [
+        5, "750000077", "skipped",
+        "Structure de la région 11, hors de la région importée (84).", "other_region"]
+    s = _structures(session)
+    assert "750000077" not in s
+    assert s["690000161"].closed
+    assert not s[paris.finess].closed
+
+    # Another region's referent sees neither the job nor its report.
+    other = _as(web, session, settings, "ars", region="11")
+    assert other.get(f"{IMPORT_PATH}/{job_id}").status_code == 404
+    assert other.get(f"{IMPORT_PATH}/{job_id}/rapport.csv").status_code == 404
+    assert f"/admin/structures/import/{job_id}" not in other.get(IMPORT_PATH).text
+
+
+@pytest.mark.parametrize("role,region", [("director", None), ("committee", "84"),
+                                         ("committee", None)])
+def test_others_may_not_import(web: TestClient, session: Session, settings: Settings,
+                               tmp_path: Path, role: str, region: str | None) -> None:
+    user = _as(web, session, settings, role, region=region)
+    assert user.get(IMPORT_PATH).status_code == 403
+    assert user.upload(write_file(tmp_path / "a.csv", VALID)).status_code == 403
+    assert _structures(session) == {}
+
+
+def test_anonymous_is_sent_to_login(web: TestClient) -> None:
+    response = web.get(IMPORT_PATH, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/connexion?suivant=/admin/structures/import"
+
+
+def test_background_job_on_a_real_database(fresh_db_url: str, settings: Settings,
+                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """No overrides: the job opens its own Session on the configured database."""
+    from app.main import create_app
+
+    monkeypatch.setenv("PALIER_DATABASE_URL", fresh_db_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        engine = make_engine(fresh_db_url)
+        with Session(engine) as s:
+            admin_user = make_user(s, "admin")
+            real = Settings(env="test", secret_key=settings.secret_key,
+                            database_url=fresh_db_url)
+            with TestClient(create_app()) as client:
+                admin = Client(client, s, real, admin_user)
+                job_id = _job_id(admin.upload(write_file(tmp_path / "f.csv", VALID)))
+                assert "Import terminé" in admin.get(f"{IMPORT_PATH}/{job_id}").text
+        engine.dispose()
+        assert set(_cli_structures(fresh_db_url)) == {"690000039", "690000054", "010000016"}
+    finally:
+        if get_engine.cache_info().currsize:
+            get_engine().dispose()
+        get_engine.cache_clear()
+        get_settings.cache_clear()
+
+
+# --- correcting a structure -----------------------------------------------------------------
+
+
+def test_admin_corrects_a_structure(web: TestClient, session: Session, settings: Settings,
+                                    tmp_path: Path) -> None:
+    s = make_structure(session, finess="690000039", department="69", category_code="500",
+                       capacity=None)
+    admin = _as(web, session, settings, "admin")
+    assert admin.get("/admin/structures?finess=69 000 003 9").headers["location"] == (
+        "/admin/structures/690000039")
+    page = admin.get("/admin/structures/690000039")
+    assert page.status_code == 200
+    assert "Corriger une structure" in page.text
+
+    bad = admin.post("/admin/structures/690000039", {"category_code": "999",
+                                                      "capacity": "beaucoup",
+                                                      "department": "00"})
+    assert bad.status_code == 422
+    assert "Choisissez une catégorie FINESS de la liste." in bad.text
+    assert "Indiquez un nombre entier de places, par exemple 80." in bad.text
+    assert "Choisissez un département de la liste." in bad.text
+
+    done = admin.post("/admin/structures/690000039", {"category_code": "202",
+                                                       "capacity": "45",
+                                                       "department": "01"})
+    assert done.status_code == 303
+    assert done.headers["location"] == (
+        "/admin/structures/690000039?enregistre=category_code,capacity,department")
+    assert "Correction enregistrée : catégorie, capacité, département." in admin.get(
+        done.headers["location"]).text
+    session.expire_all()
+    fixed = session.get(Structure, s.id)
+    assert fixed is not None
+    assert (fixed.category_code, fixed.category_label, fixed.capacity, fixed.department,
+            fixed.region) == ("202", "Résidence autonomie", 45, "01", "84")
+    event = session.exec(select(AuditEvent).where(
+        AuditEvent.action == "structure_corrected")).one()
+    assert (event.user_id, event.object_type, event.object_id) == (
+        admin.user.id, "structure", str(s.id))
+    assert event.details["before"] == {
+        "category_code": "500", "capacity": None, "department": "69", "region": "84",
+        "category_label": ("EHPAD (Établissement d'hébergement pour personnes âgées "
+                           "dépendantes)")}
+    assert event.details["after"] == {"category_code": "202", "capacity": 45,
+                                      "department": "01", "region": "84",
+                                      "category_label": "Résidence autonomie"}
+    pinned = {c.field: c.value for c in session.exec(select(StructureCorrection)).all()}
+    assert pinned == {"category_code": "202", "department": "01"}
+
+    # The next import keeps the corrections, and says so.
+    report, _ = _run(session, write_file(tmp_path / "a.csv", [VALID[0]]))
+    assert report.lines[0].message == ("Correction manuelle conservée : catégorie 202, "
+                                       "département 01.")
+    assert (_structures(session)["690000039"].category_code,
+            _structures(session)["690000039"].department) == ("202", "01")
+
+    # Forgetting the category pin: the file's value comes back at the next import.
+    assert admin.post("/admin/structures/690000039/liberer/category_code").status_code == 303
+    _run(session, write_file(tmp_path / "b.csv", [VALID[0]]))
+    assert _structures(session)["690000039"].category_code == "500"
+    assert _structures(session)["690000039"].department == "01"
+
+    same = admin.post("/admin/structures/690000039", {"category_code": "500",
+                                                       "capacity": "45", "department": "01"})
+    assert "Aucune modification." in admin.get(same.headers["location"]).text
+
+
+def test_only_admins_correct(web: TestClient, session: Session, settings: Settings) -> None:
+    make_structure(session, finess="690000039", department="69")
+    ars = _as(web, session, settings, "ars", region="84")
+    assert ars.get("/admin/structures/690000039").status_code == 403
+    assert ars.post("/admin/structures/690000039", {"category_code": "202", "capacity": "",
+                                                     "department": "69"}).status_code == 403
+    admin = _as(web, session, settings, "admin")
+    assert admin.get("/admin/structures/690000030").status_code == 404

@@ -82,3 +82,32 @@ def test_scopes() -> None:
 def test_regions() -> None:
     assert [can_see_region(ACTORS[n], "84") for n in ACTORS] == [
         False, False, False, True, False, True, True, True, False]
+
+
+# Structures import, invitations, corrections (issue 4).
+# actor -> (import structures, invite a director, correct a structure,
+#           invite to s1 (region 84), invite to s2 (region 11))
+DIRECTORY = {
+    "anon":     (0, 0, 0, 0, 0),
+    "dir_a":    (0, 0, 0, 0, 0),
+    "dir_b":    (0, 0, 0, 0, 0),
+    "ars_84":   (1, 1, 0, 1, 0),
+    "ars_11":   (1, 1, 0, 0, 1),
+    "com_84":   (0, 0, 0, 0, 0),
+    "com_nat":  (0, 0, 0, 0, 0),
+    "admin":    (1, 1, 1, 1, 1),
+    "inactive": (0, 0, 0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(DIRECTORY))
+def test_directory_matrix(name: str) -> None:
+    a = ACTORS[name]
+    got = (
+        int(can(a, Action.import_structures)),
+        int(can(a, Action.invite_director)),
+        int(can(a, Action.correct_structure)),
+        int(can_on_structure(a, Action.invite_director, 1, "84")),
+        int(can_on_structure(a, Action.invite_director, 2, "11")),
+    )
+    assert got == DIRECTORY[name]
