@@ -691,3 +691,41 @@ def test_anonymous_visitors_are_sent_to_login(app_client: TestClient, session: S
         response = app_client.get(url, follow_redirects=False)
         assert response.status_code == 303, url
         assert response.headers["location"].startswith("/connexion?suivant=")
+
+
+# ---- parsing posted values (pure) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (["12"], (12, None)),
+    (["12,5"], (12.5, None)),
+    (["1\u202f000"], (1000, None)),
+    ([" 7.0 "], (7, None)),
+    ([""], (None, None)),
+    ([], (None, None)),
+    (["douze"], (None, "Saisissez un nombre, par exemple 12 ou 12,5.")),
+    (["NaN"], (None, "Saisissez un nombre, par exemple 12 ou 12,5.")),
+])
+def test_parse_number(raw: list[str], expected: tuple[Any, str | None]) -> None:
+    from app.services.director import parse_value
+    from scoring import Question
+
+    question = Question(id="n", type="number", label="N", min=0, max=10000)
+    assert parse_value(question, raw) == expected
+
+
+def test_parse_choices_and_text() -> None:
+    from app.services.director import parse_value
+    from scoring.model import Option, Question
+
+    options = [Option(value="a", label="A"), Option(value="b", label="B"),
+               Option(value="c", label="C")]
+    multi = Question(id="m", type="multiple_choice", label="M", options=options)
+    single = Question(id="s", type="single_choice", label="S", options=options)
+    text = Question(id="t", type="text", label="T")
+    assert parse_value(multi, ["c", "a", "c"]) == (["a", "c"], None)
+    assert parse_value(multi, []) == (None, None)
+    assert parse_value(single, ["b"]) == ("b", None)
+    assert parse_value(single, [""]) == (None, None)
+    assert parse_value(text, ["  "]) == (None, None)
+    assert parse_value(text, ["Ligne 1\r\nLigne 2 "]) == ("Ligne 1\nLigne 2 ", None)
