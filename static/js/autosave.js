@@ -578,7 +578,7 @@
         event.ctrlKey || event.shiftKey || event.altKey || link.target === "_blank" ||
         link.hasAttribute("download") || link.origin !== location.origin ||
         link.getAttribute("href").charAt(0) === "#") return;
-    if (!hasUnsaved()) return;
+    if (!hasUnsaved() || state.paused === "closed") return;  // closed: nothing can be saved
     event.preventDefault();
     whenSettled().then(function (ok) {
       if (ok && !hasUnsaved()) location.href = link.href;
@@ -611,7 +611,7 @@
   });
 
   window.addEventListener("beforeunload", function (event) {
-    if (state.submitting || !hasUnsaved()) return;
+    if (state.submitting || !hasUnsaved() || state.paused === "closed") return;
     event.preventDefault();
     event.returnValue = "";
   });
