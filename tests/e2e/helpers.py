@@ -13,6 +13,7 @@ role textbox).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -244,3 +245,17 @@ def stored(engine: Engine, assessment_id: int) -> Assessment:
         assert assessment is not None
         session.expunge(assessment)
         return assessment
+
+
+def eventually_stored(
+    engine: Engine, assessment_id: int, expected: Mapping[str, Any], timeout: float = 10.0
+) -> None:
+    """Wait until the stored answers equal `expected` (saves still in flight may land)."""
+    deadline = time.monotonic() + timeout
+    answers: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        answers = dict(stored(engine, assessment_id).answers)
+        if answers == dict(expected):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"stored answers {answers!r} != expected {dict(expected)!r}")

@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     answer,
     autosave_answer,
     current_version,
+    eventually_stored,
     expect_answer,
     login,
     question,
@@ -154,8 +155,9 @@ def test_last_value_wins_when_answers_change_quickly(
     for value in (10, 25, 60):
         answer(page, capacite, value)
     wait_saved(page, before)
-    saved = stored(live_server.engine, assessment_id).answers
-    assert saved == {"modalite": "hebergement", "capacite": 60}
+    last = {"modalite": "hebergement", "capacite": 60}
+    eventually_stored(live_server.engine, assessment_id, last)
+    expect(page.locator("#save-status-text")).to_have_text(re.compile(r"^Enregistré à"))
 
 
 def test_result_page_is_accessible_on_a_narrow_screen(
@@ -171,3 +173,36 @@ def test_result_page_is_accessible_on_a_narrow_screen(
     page.goto(f"/evaluations/{draft.id}/resultat")
     expect(page.get_by_role("heading", level=1)).to_have_text("Résultat provisoire")
     assert_accessible(page)
+
+
+def test_keyboard_answer_keeps_focus_while_questions_appear(
+    page: Page, director: Account, live_server: LiveServer
+) -> None:
+    """Radios answered with the arrow keys: each change is saved, the questions it reveals
+    appear, and focus stays on the radio the person is using."""
+    login(page, director.email, director.password)
+    assessment_id = start_assessment(page, director.structure_name)
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"^3\. Dossier usager informatisé")).click()
+    expect(question_box(page, "dui_segur")).to_be_hidden()
+
+    first = question_box(page, "dui_production").get_by_role("radio").first
+    first.focus()
+    before = current_version(page)
+    page.keyboard.press("Space")  # "Non"
+    wait_saved(page, before)
+    before = current_version(page)
+    page.keyboard.press("ArrowDown")  # "Non, un projet est engagé…"
+    wait_saved(page, before)
+    expect(question_box(page, "dui_segur")).to_be_visible()  # shown for a DUI project
+    expect(question_box(page, "dui_fonctions")).to_be_hidden()  # only once in production
+    focused = page.locator(":focus")
+    expect(focused).to_have_attribute("name", "q_dui_production")
+    expect(focused).to_have_attribute("value", "projet")
+
+    before = current_version(page)
+    page.keyboard.press("ArrowDown")  # "Oui, pour une partie…"
+    wait_saved(page, before)
+    expect(question_box(page, "dui_fonctions")).to_be_visible()
+    expect(page.locator(":focus")).to_have_attribute("value", "partiel")
+    assert stored(live_server.engine, assessment_id).answers == {"dui_production": "partiel"}
