@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app.cli import dashboard as dashboard_cli
 from app.cli import db as db_cli
 from app.cli import demo as demo_cli
 from app.cli import questionnaire as questionnaire_cli
@@ -23,6 +24,7 @@ cli.add_typer(db_cli.app, name="db")
 cli.add_typer(users_cli.app, name="user")
 cli.add_typer(structures_cli.app, name="structures")
 cli.command("demo")(demo_cli.demo)
+cli.add_typer(dashboard_cli.app, name="dashboard")
 
 
 def main() -> None:

@@ -127,3 +127,27 @@ def result(assessment_id: int, actor: CurrentActor, session: SessionDep,
            registry: RegistryDep) -> dict[str, Any]:
     a, _ = svc.get_assessment(session, actor, assessment_id)
     return svc.result_of(registry, a)
+
+
+# ---- regional dashboard (app/dashboard) -----------------------------------------------------
+
+
+@router.get("/regions/{code}/summary")
+def region_summary(
+    code: str, actor: CurrentActor, session: SessionDep, registry: RegistryDep,
+    departement: str | None = None, categorie: str | None = None,
+    secteur: str | None = None, taille: str | None = None, palier: str | None = None,
+    du: str | None = None, au: str | None = None,
+) -> dict[str, Any]:
+    """Chiffres du tableau de bord régional (dernière évaluation transmise de chaque
+    structure en activité), avec les filtres du tableau de bord : `departement` (code INSEE),
+    `categorie` (code FINESS), `secteur`, `taille` (moins-de-40, 40-99, 100-199,
+    200-et-plus), `palier` (0 à 4), `du` et `au` (dates de transmission, AAAA-MM-JJ).
+    404 pour une région hors du périmètre de l'appelant."""
+    from app.dashboard import service as dashboard
+
+    region = dashboard.check_region(actor, code)
+    params = {"departement": departement, "categorie": categorie, "secteur": secteur,
+              "taille": taille, "palier": palier, "du": du, "au": au}
+    f = dashboard.Filters.parse(params, region)
+    return dashboard.summary(session, actor, registry, region, f).to_dict()

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import record
+from app.dashboard.service import record_submission
 from app.db import begin_write
 from app.finess import normalize
 from app.models import (
@@ -276,6 +277,7 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
             session.add(AssessmentDomainScore(assessment_id=a.id, domain_id=d["id"],
                                               score=d["score"], earned=float(d["earned"]),
                                               max=float(d["max"])))
+        record_submission(session, a.id)  # the dashboards' latest result, same transaction
         record(session, actor.id, "submit", "assessment", str(a.id),
                {"finess": s.finess, "tier": result.tier["id"] if result.tier else None,
                 "global_score": result.global_score,

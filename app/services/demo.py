@@ -38,6 +38,7 @@ from sqlalchemy import Table, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from app.dashboard.service import refresh_structures
 from app.db import begin_write
 from app.finess import luhn_check_digit
 from app.models import (
@@ -1298,6 +1299,7 @@ def load_demo(
                     "seed": seed},
     }]
     _insert(conn, AuditEvent, audit_rows)
+    refresh_structures(session)  # the dashboards' read model (latest results)
     say("Validation de la transaction…")
     session.commit()
 

@@ -1,0 +1,1 @@
+"""Regional dashboards: the latest-result read model and the figures built on it."""

@@ -1,0 +1,68 @@
+"""Dashboard charts not covered by `app.charts`: stacked columns (paliers by quarter).
+
+Server-rendered SVG with a <title> and a <desc>, always shown next to a data table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+
+from markupsafe import Markup
+
+from app.charts import GRID, TEXT
+
+# One colour per palier, light to dark (DSFR illustrative palette), with a legend and the
+# table next to the chart: colour is never the only carrier of the information.
+TIER_COLOURS = ("#ce614a", "#c3992a", "#6a6af4", "#009081", "#000091")
+
+
+def stacked_columns(
+    columns: Sequence[tuple[str, Mapping[int, int]]],
+    series: Sequence[tuple[int, str]],
+    *,
+    title: str,
+    desc: str,
+    chart_id: str,
+) -> Markup:
+    """One column per (label, {series key: count}), stacked in `series` order, with a
+    legend; the total is written above each column."""
+    n = max(1, len(columns))
+    col_w, gap, plot_h, legend_h = 56, 18, 180, 24 * ((len(series) + 2) // 3)
+    width = max(n * (col_w + gap) + gap, 560)
+    height = plot_h + 60 + legend_h
+    top = max([sum(v.values()) for _, v in columns] + [1])
+    base = plot_h + 20
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="12">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="{TEXT}"/>',
+    ]
+    for i, (label, values) in enumerate(columns):
+        x = gap + i * (col_w + gap)
+        y = float(base)
+        for k, (key, _) in enumerate(series):
+            count = values.get(key, 0)
+            if not count:
+                continue
+            h = plot_h * count / top
+            y -= h
+            parts.append(f'<rect x="{x}" y="{y:.1f}" width="{col_w}" height="{h:.1f}" '
+                         f'fill="{TIER_COLOURS[k % len(TIER_COLOURS)]}" stroke="#ffffff" '
+                         f'stroke-width="0.5"/>')
+        parts.append(f'<text x="{x + col_w / 2}" y="{y - 4:.1f}" text-anchor="middle" '
+                     f'fill="{TEXT}">{sum(values.values())}</text>')
+        parts.append(f'<text x="{x + col_w / 2}" y="{base + 16}" text-anchor="middle" '
+                     f'fill="{TEXT}">{escape(label)}</text>')
+    legend_y = base + 40
+    for k, (_, name) in enumerate(series):
+        lx = 10 + (k % 3) * 190
+        ly = legend_y + (k // 3) * 24
+        parts.append(f'<rect x="{lx}" y="{ly - 11}" width="14" height="14" '
+                     f'fill="{TIER_COLOURS[k % len(TIER_COLOURS)]}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{lx + 20}" y="{ly}" fill="{TEXT}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,111 @@
+"""Read model of the dashboards: each open structure's latest submitted result.
+
+Derived data, rebuilt at will from `assessment` (`app.dashboard.service.refresh_structures`,
+`palier dashboard refresh`), kept current by `submit()`. Structure attributes (region,
+department, category, sector, size band) are copied in so that regional and national
+aggregates read one narrow table through covering indexes, never the assessments' JSON.
+
+- `latest_result`: one row per open structure with a submitted assessment.
+- `latest_domain_score`: one row per (structure, domain) of that result, with the same
+  filter columns (domain means, medians and percentiles without joins).
+- `dashboard_submission`: one row per submitted assessment (the quarterly trend).
+Closed structures have no rows here (their history stays in `assessment`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+__all__ = ["DashboardSubmission", "LatestDomainScore", "LatestResult"]
+
+
+class LatestResult(SQLModel, table=True):
+    __tablename__ = "latest_result"
+    __table_args__ = (
+        Index("ix_latest_result_region_tier_level", "region", "tier_level"),
+        Index("ix_latest_result_region_department", "region", "department"),
+        Index("ix_latest_result_region_category_code", "region", "category_code"),
+        Index("ix_latest_result_region_sector", "region", "sector"),
+        Index("ix_latest_result_region_size_band", "region", "size_band"),
+        Index("ix_latest_result_region_submitted_at", "region", "submitted_at"),
+        Index("ix_latest_result_category_code_size_band", "category_code", "size_band",
+              "questionnaire_id", "questionnaire_version", "global_score", "region"),
+        Index("ix_latest_result_sector_size_band", "sector", "size_band", "questionnaire_id",
+              "questionnaire_version", "global_score", "category_code", "region"),
+        Index("ix_latest_result_tier_level", "tier_level"),
+        Index("ix_latest_result_submitted_at", "submitted_at"),
+        Index("ix_latest_result_questionnaire", "questionnaire_id", "questionnaire_version"),
+    )
+
+    structure_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("structure.id", ondelete="CASCADE"), primary_key=True))
+    assessment_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False,
+        unique=True))
+    questionnaire_id: str
+    questionnaire_version: str
+    tier_level: int | None = None
+    global_score: float | None = None
+    submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    capacity_declared: int | None = None  # the `capacite` answer of the profile section
+    capacity: int | None = None  # declared, else the structure's: what the band is made of
+    size_band: str | None = None  # app.dashboard.bands key
+    sector: str | None = None  # FINESS `public` of the category
+    category_code: str
+    department: str
+    region: str
+    review_status: str | None = None  # set by the review workflow (validee, a_revoir)
+
+
+class LatestDomainScore(SQLModel, table=True):
+    __tablename__ = "latest_domain_score"
+    __table_args__ = (
+        # Covering indexes: every filter column follows the grouping columns.
+        Index("ix_latest_domain_score_national", "questionnaire_id", "questionnaire_version",
+              "domain_id", "score", "tier_level", "sector", "size_band", "category_code",
+              "submitted_at"),
+        Index("ix_latest_domain_score_region", "region", "questionnaire_id",
+              "questionnaire_version", "domain_id", "score", "tier_level", "department",
+              "category_code", "sector", "size_band", "submitted_at"),
+        Index("ix_latest_domain_score_category", "category_code", "size_band",
+              "questionnaire_id", "questionnaire_version", "domain_id", "score", "region"),
+        Index("ix_latest_domain_score_sector", "sector", "size_band", "questionnaire_id",
+              "questionnaire_version", "domain_id", "score", "category_code", "region"),
+    )
+
+    structure_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("latest_result.structure_id", ondelete="CASCADE"),
+        primary_key=True))
+    domain_id: str = Field(primary_key=True)
+    score: float | None = None
+    questionnaire_id: str
+    questionnaire_version: str
+    tier_level: int | None = None
+    submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    size_band: str | None = None
+    sector: str | None = None
+    category_code: str
+    department: str
+    region: str
+
+
+class DashboardSubmission(SQLModel, table=True):
+    """Every submitted assessment of an open structure, for the trend by quarter."""
+
+    __tablename__ = "dashboard_submission"
+    __table_args__ = (
+        Index("ix_dashboard_submission_structure", "structure_id", "quarter", "tier_level"),
+    )
+
+    assessment_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True))
+    structure_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("structure.id", ondelete="CASCADE"), nullable=False))
+    tier_level: int | None = None
+    submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    quarter: str  # "2025-T3", in Europe/Paris time

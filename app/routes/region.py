@@ -1,0 +1,275 @@
+"""Regional pages (ARS referents; committees and admins read-only within their scope): the
+dashboard, the structure list, side-by-side comparison, and a structure's like-for-like
+position (also shown to its directors, anonymised).
+
+Filters, sorting and paging are GET parameters, so every view has a URL; htmx swaps only the
+results block (`hx-push-url`), and the same URLs render whole pages without JavaScript.
+Scope: `service.check_region` (403 for roles without dashboards, 404 outside the actor's
+region); structures through `assessments.get_structure` (404 outside scope).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import false, func, select
+
+from app.auth_deps import CurrentActor
+from app.charts import column_counts, horizontal_bars
+from app.dashboard import service as svc
+from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
+from app.dashboard.charts import stacked_columns
+from app.deps import SessionDep
+from app.permissions import Action, Actor, Role, can, structure_scope
+from app.questionnaires import RegistryDep
+from app.reference import SECTOR_LABELS, departments, finess_categories, regions
+from app.services import assessments
+from app.services.errors import Forbidden
+from app.templating import is_htmx, number_fr, render
+
+router = APIRouter(tags=["région"])
+
+LR = svc.LR
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def nav_items(actor: Actor | None, region: str | None = None,
+              current: str | None = None) -> list[dict[str, Any]]:
+    """Header navigation for roles with dashboards."""
+    if actor is None or not can(actor, Action.view_dashboard):
+        return []
+    scope = structure_scope(actor)
+    home = region or scope.region
+    items = []
+    if scope.all:
+        items.append({"href": "/regions", "text": "Régions", "current": current == "index"})
+    if home:
+        items += [
+            {"href": f"/regions/{home}", "text": "Tableau de bord",
+             "current": current == "dashboard"},
+            {"href": f"/regions/{home}/structures", "text": "Structures",
+             "current": current == "list"},
+        ]
+    return items
+
+
+def _block(request: Request, name: str) -> str | None:
+    """The htmx block to render, or None for a whole page (history restore included)."""
+    if request.headers.get("HX-History-Restore-Request", "").lower() == "true":
+        return None
+    return name if is_htmx(request) else None
+
+
+def _url(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def _crumbs(actor: Actor, region: str, *items: tuple[str, str]) -> list[dict[str, str]]:
+    out = [{"text": "Accueil", "href": "/"}]
+    if structure_scope(actor).all:
+        out.append({"text": "Régions", "href": "/regions"})
+    out.append({"text": regions()[region].name, "href": f"/regions/{region}"})
+    out += [{"text": t, "href": h} for t, h in items]
+    return out
+
+
+def filter_options(region: str, registry: Any) -> dict[str, list[dict[str, str]]]:
+    labels = svc.tier_labels(registry)
+    return {
+        "departments": [{"value": c, "label": f"{d.name} ({c})"}
+                        for c, d in sorted(departments().items()) if d.region_code == region],
+        "categories": sorted(({"value": c.code, "label": f"{c.label} ({c.code})"}
+                              for c in finess_categories().values()),
+                             key=lambda o: o["label"].lower()),
+        "sectors": [{"value": k, "label": v} for k, v in SECTOR_LABELS.items()],
+        "bands": [{"value": b.key, "label": b.label} for b in SIZE_BANDS],
+        "tiers": [{"value": str(level), "label": label} for level, (_, label)
+                  in sorted(labels.items())],
+    }
+
+
+def filter_tags(f: svc.Filters, registry: Any) -> list[str]:
+    """The active filters in words (shown above the results and announced)."""
+    tags = []
+    if f.department:
+        d = departments().get(f.department)
+        tags.append(f"Département : {d.name if d else f.department}")
+    if f.category:
+        c = finess_categories().get(f.category)
+        tags.append(f"Catégorie : {c.label if c else f.category}")
+    if f.sector:
+        tags.append(f"Secteur : {sector_label(f.sector)}")
+    if f.size_band:
+        tags.append(f"Taille : {size_band_label(f.size_band)}")
+    if f.tier is not None:
+        tags.append(svc.short_tier(svc.tier_labels(registry).get(
+            f.tier, ("", f"Palier {f.tier}"))[1]))
+    if f.after:
+        from app.templating import date_fr
+        tags.append(f"Transmis depuis le {date_fr(f.after)}")
+    if f.before:
+        from app.templating import date_fr
+        tags.append(f"Transmis jusqu’au {date_fr(f.before)}")
+    return tags
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{number_fr(x, 1)} %"
+
+
+# ---- pages ----------------------------------------------------------------------------------
+
+
+@router.get("/regions", response_class=HTMLResponse)
+def regions_index(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    """National actors choose a region; regional ones go straight to theirs."""
+    if not can(actor, Action.view_dashboard):
+        raise Forbidden()
+    scope = structure_scope(actor)
+    if not scope.all:
+        if scope.region is None:
+            raise Forbidden()
+        return RedirectResponse(f"/regions/{scope.region}", status_code=303)
+    S = svc.S
+    structures = dict(session.execute(
+        select(S.c.region, func.count()).where(S.c.closed == false()).group_by(S.c.region)
+    ).all())
+    submitted = dict(session.execute(
+        select(LR.c.region, func.count()).group_by(LR.c.region)).all())
+    rows = [{"code": code, "name": r.name, "structures": structures.get(code, 0),
+             "submitted": submitted.get(code, 0)} for code, r in regions().items()]
+    rows.sort(key=lambda r: r["name"])
+    return render(request, "pages/region/index.html", {
+        "rows": rows, "nav_items": nav_items(actor, current="index"),
+        "breadcrumb": [{"text": "Accueil", "href": "/"}, {"text": "Régions", "href": ""}],
+    })
+
+
+@router.get("/regions/{code}", response_class=HTMLResponse)
+def dashboard(request: Request, code: str, actor: CurrentActor, session: SessionDep,
+              registry: RegistryDep) -> Response:
+    region = svc.check_region(actor, code)
+    f = svc.Filters.parse(request.query_params, region)
+    sm = svc.summary(session, actor, registry, region, f)
+    tiers_chart = column_counts(
+        [(svc.short_tier(t.label), t.count) for t in sm.tiers],
+        title=f"Répartition des structures sur les paliers – {sm.region_name}",
+        desc="Nombre de structures par palier, d’après leur dernière évaluation transmise. "
+             "Les valeurs figurent dans le tableau qui suit.",
+        chart_id="chart-tiers")
+    domains_chart = horizontal_bars(
+        [(d.label, d.mean) for d in sm.domains],
+        title="Score moyen par domaine, région et national",
+        desc="Barre principale : moyenne de la région ; barre fine : moyenne nationale, "
+             "sur 100. Les moyennes et médianes figurent dans le tableau qui suit.",
+        chart_id="chart-domains", compare=[d.national_mean for d in sm.domains],
+        compare_label="national")
+    series = [(t.level, svc.short_tier(t.label)) for t in sm.tiers]
+    trend_chart = stacked_columns(
+        [(t.quarter.replace("-", " "), t.tiers) for t in sm.trend], series,
+        title="Paliers des évaluations transmises, par trimestre",
+        desc="Pour chaque trimestre, nombre d’évaluations transmises par palier. "
+             "Les valeurs figurent dans le tableau qui suit.",
+        chart_id="chart-trend") if sm.trend else None
+    national_total = sum(t.national for t in sm.tiers)
+    ctx = {
+        "sm": sm, "f": f, "region": region, "options": filter_options(region, registry),
+        "tags": filter_tags(f, registry), "tiers_chart": tiers_chart,
+        "domains_chart": domains_chart, "trend_chart": trend_chart,
+        "national_total": national_total, "pct": _pct,
+        "list_url": _url(f"/regions/{region}/structures", f.query()),
+        "nav_items": nav_items(actor, region, "dashboard"),
+        "breadcrumb": _crumbs(actor, region, ("Tableau de bord", "")),
+    }
+    block = _block(request, "results")
+    ctx["htmx"] = block is not None
+    return render(request, "pages/region/dashboard.html", ctx, block_name=block)
+
+
+def _sort_links(region: str, f: svc.Filters, sort: str, order: str) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, (label, _) in svc.SORTS.items():
+        current = key == sort
+        next_order = "desc" if current and order == "asc" else "asc"
+        params = {**f.query(), "tri": key, "ordre": next_order}
+        out[key] = {"label": label, "href": _url(f"/regions/{region}/structures", params),
+                    "current": current,
+                    "aria_sort": ("ascending" if order == "asc" else "descending")
+                    if current else None}
+    return out
+
+
+@router.get("/regions/{code}/structures", response_class=HTMLResponse)
+def structures(request: Request, code: str, actor: CurrentActor, session: SessionDep,
+               registry: RegistryDep) -> Response:
+    region = svc.check_region(actor, code)
+    params = request.query_params
+    f = svc.Filters.parse(params, region)
+    raw_page = params.get("page", "1")
+    page_no = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    page = svc.structure_page(session, actor, registry, region, f,
+                              sort=params.get("tri", "nom"), order=params.get("ordre", "asc"),
+                              page=page_no)
+    base = {**f.query(), "tri": page.sort, "ordre": page.order}
+
+    def page_url(n: int) -> str:
+        return _url(f"/regions/{region}/structures", {**base, "page": str(n)})
+
+    window = sorted({1, page.pages, *range(max(1, page.page - 2),
+                                           min(page.pages, page.page + 2) + 1)})
+    ctx = {
+        "page": page, "f": f, "region": region, "region_name": regions()[region].name,
+        "options": filter_options(region, registry), "tags": filter_tags(f, registry),
+        "sorts": _sort_links(region, f, page.sort, page.order), "page_url": page_url,
+        "window": window, "base_params": base,
+        "dashboard_url": _url(f"/regions/{region}", f.query()),
+        "nav_items": nav_items(actor, region, "list"),
+        "breadcrumb": _crumbs(actor, region, ("Structures", "")),
+    }
+    block = _block(request, "list")
+    ctx["htmx"] = block is not None
+    return render(request, "pages/region/structures.html", ctx, block_name=block)
+
+
+@router.get("/regions/{code}/comparer", response_class=HTMLResponse)
+def compare_page(request: Request, code: str, actor: CurrentActor, session: SessionDep,
+                 registry: RegistryDep) -> Response:
+    region = svc.check_region(actor, code)
+    wanted = request.query_params.getlist("finess")
+    ctx: dict[str, Any] = {
+        "region": region, "region_name": regions()[region].name, "cmp": None,
+        "nav_items": nav_items(actor, region),
+        "breadcrumb": _crumbs(actor, region, ("Structures", f"/regions/{region}/structures"),
+                              ("Comparaison", "")),
+    }
+    try:
+        ctx["cmp"] = svc.compare(session, actor, registry, region, wanted)
+    except svc.BadComparison:
+        ctx["messages"] = [{"level": "error", "text": "Sélectionnez de 2 à 6 structures dans la "
+                            "liste pour les comparer."}]
+        return render(request, "pages/region/compare.html", ctx, status_code=400)
+    return render(request, "pages/region/compare.html", ctx)
+
+
+@router.get("/structures/{finess}/comparaison", response_class=HTMLResponse)
+def like_for_like(request: Request, finess: str, actor: CurrentActor, session: SessionDep,
+                  registry: RegistryDep) -> Response:
+    """Where the structure stands among comparable ones (anonymous: counts and percentiles
+    only). Directors see it for their own structures."""
+    s = assessments.get_structure(session, actor, finess)
+    lfl = svc.like_for_like(session, registry, s)
+    crumbs = ([{"text": "Mes structures", "href": "/mes-structures"}]
+              if actor.role == Role.director else [{"text": "Accueil", "href": "/"}])
+    crumbs += [{"text": s.name, "href": f"/structures/{s.finess}"},
+               {"text": "Comparaison avec des structures semblables", "href": ""}]
+    ctx = {"lfl": lfl, "structure": s, "min_group": svc.MIN_GROUP, "breadcrumb": crumbs,
+           "nav_items": nav_items(actor, s.region) if actor.role != Role.director else
+           [{"href": "/mes-structures", "text": "Mes structures", "current": False}]}
+    return render(request, "pages/region/like_for_like.html", ctx,
+                  block_name=_block(request, "comparison"))
+
