@@ -14,6 +14,8 @@ from app.questionnaires import Registry
 from app.reviews.limits import UploadSizeLimit
 from app.routes import admin, admin_users, api, director, docs, errors, public, reviews, reviews_api
 from app.routes import auth as auth_routes
+from app.routes.invitations import router as invitations_router
+from app.routes.organismes import router as organismes_router
 from app.routes.region import router as region_router
 from app.routes.structures_admin import router as structures_admin_router
 from app.security import SecurityHeadersMiddleware
@@ -48,5 +50,7 @@ def create_app() -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(reviews_api.router)
     app.include_router(structures_admin_router)
+    app.include_router(invitations_router)
+    app.include_router(organismes_router)
     app.include_router(region_router)
     return app

@@ -1,0 +1,30 @@
+"""The organisme gestionnaire (FINESS EJ) page: its structures the actor may see, with their
+latest palier (see app/imports/organismes.py for who sees what)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.auth_deps import CurrentActor
+from app.deps import SessionDep
+from app.imports.organismes import organisme_view
+from app.permissions import Action, Role, can
+from app.questionnaires import RegistryDep
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/organismes/{finess_ej}", response_class=HTMLResponse)
+def organisme(request: Request, finess_ej: str, actor: CurrentActor, session: SessionDep,
+              registry: RegistryDep) -> Response:
+    view = organisme_view(session, actor, finess_ej, registry)
+    first = ({"text": "Mes structures", "href": "/mes-structures"}
+             if actor.role == Role.director else {"text": "Accueil", "href": "/"})
+    return render(request, "pages/organismes/view.html", {
+        "view": view,
+        "director": actor.role == Role.director,
+        "can_invite": can(actor, Action.invite_director),
+        "breadcrumb": [first, {"text": f"Organisme gestionnaire {view.finess_ej}"}],
+    })
