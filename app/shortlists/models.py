@@ -1,0 +1,81 @@
+"""Tables of the shortlists area (migration 0005): saved shortlists, export jobs, and a cache
+of the facts a ranking reads from each submitted assessment's stored result snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, json_type
+from app.models import Assessment, utcnow
+
+
+class Shortlist(SQLModel, table=True):
+    """A frozen shortlist: criteria, questionnaire versions, ranked rows with the values
+    used, author, date and the hash of criteria + versions + rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    region: str | None = Field(default=None, index=True)  # None: national
+    criteria: dict[str, Any] = Field(sa_column=Column(json_type(), nullable=False))
+    questionnaire_versions: list[str] = Field(sa_column=Column(json_type(), nullable=False))
+    rows: list[dict[str, Any]] = Field(sa_column=Column(json_type(), nullable=False))
+    excluded: dict[str, int] = Field(sa_column=Column(json_type(), nullable=False))
+    hash: str = Field(max_length=64, index=True)
+
+
+class ExportStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ExportJob(SQLModel, table=True):
+    """A background export: state and progress live here (never in process memory); the
+    file is written under the exports folder (`var/exports/` by default)."""
+
+    __tablename__ = "export_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # shortlist_xlsx | shortlist_pdf | region_csv | region_xlsx
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   sa_column=Column(json_type(), nullable=False))
+    status: str = ExportStatus.pending.value
+    progress: float = 0.0  # 0..1
+    rows_done: int = 0
+    rows_total: int | None = None
+    file_path: str | None = None  # relative to the exports folder
+    filename: str | None = None  # offered to the browser
+    created_by: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    error: str | None = None
+
+
+class AssessmentFacts(SQLModel, table=True):
+    """What a ranking reads from a submitted assessment's result snapshot, extracted once
+    (a submitted assessment never changes): unmet requirements of the palier above the
+    placed one (None at the top palier) and the eligible funding programmes."""
+
+    __tablename__ = "shortlist_assessment_facts"
+
+    assessment_id: int = Field(foreign_key="assessment.id", primary_key=True,
+                               ondelete="CASCADE")
+    readiness: int | None = None
+    funding: list[str] = Field(default_factory=list,
+                               sa_column=Column(json_type(), nullable=False))
+
+
+# Covering index for "latest submitted assessment per structure" (declared here so that the
+# models match migration 0005).
+Index("ix_assessment_latest_submitted", Assessment.__table__.c.status,  # type: ignore[attr-defined]
+      Assessment.__table__.c.structure_id, Assessment.__table__.c.submitted_at,  # type: ignore[attr-defined]
+      Assessment.__table__.c.id)  # type: ignore[attr-defined]
