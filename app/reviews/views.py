@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,10 +166,33 @@ class EvidencePage:
     names: dict[int, str]
 
 
-def decisive_questions(result: dict[str, Any]) -> set[str]:
-    """Questions read by some palier requirement (the answers a palier depends on)."""
-    return {qid for t in result.get("tiers", []) for req in t.get("requirements", [])
-            for qid in (req.get("answers") or {})}
+def _read_questions(condition: Any) -> Iterator[str]:
+    """The question ids a requirement's condition reads (all / any / not nested)."""
+    if isinstance(condition, dict):
+        if isinstance(condition.get("question"), str):
+            yield condition["question"]
+        for value in condition.values():
+            yield from _read_questions(value)
+    elif isinstance(condition, list):
+        for item in condition:
+            yield from _read_questions(item)
+
+
+_PALIER_QUESTIONS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def palier_questions(q: Questionnaire | None) -> frozenset[str]:
+    """Questions some palier requirement reads: the answers a palier depends on (template
+    global: the questionnaire's evidence links recommend a proof for these)."""
+    if q is None:
+        return frozenset()
+    key = (q.id, q.version)
+    found = _PALIER_QUESTIONS.get(key)
+    if found is None:
+        found = frozenset(qid for t in q.tiers for r in t.requires
+                          for qid in _read_questions(r.condition))
+        _PALIER_QUESTIONS[key] = found
+    return found
 
 
 def evidence_page(session: Session, registry: Registry, actor: Actor, assessment_id: int,
@@ -185,7 +209,7 @@ def evidence_page(session: Session, registry: Registry, actor: Actor, assessment
     items = service.evidence_by_question(session, a.id).get(question_id, [])
     return EvidencePage(
         assessment=a, structure=s, questionnaire=q, question=question, section_id=section.id,
-        answer=text, decisive=question_id in decisive_questions(svc.result_of(registry, a)),
+        answer=text, decisive=question_id in palier_questions(q),
         items=items,
         editable=a.status == AssessmentStatus.draft
         and can_on_structure(actor, Action.fill_assessment, s.id, s.region),

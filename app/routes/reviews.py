@@ -59,6 +59,7 @@ def _evidence_of(context: Context, assessment: Any) -> dict[str, Any]:
 
 
 env.globals.update(review_of=views.review_of, evidence_of=_evidence_of,
+                   palier_questions=views.palier_questions,
                    evidence_accept=storage.ACCEPT, evidence_max_label=storage.MAX_LABEL)
 env.filters.update(filesize_fr=views.filesize_fr, evidence_type=storage.type_label)
 

@@ -154,9 +154,15 @@ def test_upload_a_pdf_then_download_it_with_safe_headers(
     assert "PDF, 77 octets" in section.text
     assert f'href="/evaluations/{draft}/preuves?question=sauvegardes">Gérer les preuves' \
         in section.text
-    # Other questions offer to attach one.
+    # Other questions offer to attach one; those a palier depends on recommend it.
     assert f'href="/evaluations/{draft}/preuves?question=pca_pra">Joindre une preuve' \
         in section.text
+    assert f'href="/evaluations/{draft}/preuves?question=rgpd">Joindre une preuve' \
+        in section.text
+    hint = "Cette réponse compte pour le palier : votre ARS peut vous en demander une preuve."
+    pca = section.text.split('id="preuves-pca_pra"', 1)[1].split("</div>", 1)[0]
+    rgpd = section.text.split('id="preuves-rgpd"', 1)[1].split("</div>", 1)[0]
+    assert hint in pca and hint not in rgpd
 
     download = b.get(f"/preuves/{e.id}")
     assert download.status_code == 200
@@ -243,6 +249,18 @@ def test_file_over_the_size_limit_is_refused_and_nothing_is_kept(
     assert response.status_code == 413
     assert "Fichier trop volumineux" in response.text
     assert "Le fichier dépasse la taille maximale de 5 Mo." in response.text
+    assert len(evidence_rows(session, draft)) == 1
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+    # No Content-Length (chunked): refused too, the size being unknown.
+    def chunks() -> Any:
+        yield b"--x\r\n"
+
+    response = b.client.post(f"/evaluations/{draft}/preuves", content=chunks(),
+                             headers={**csrf_headers(b.token),
+                                      "Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 411
     assert len(evidence_rows(session, draft)) == 1
 
 
