@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from sqlalchemy import Subquery, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.audit import record
@@ -82,9 +83,9 @@ def latest_review_subquery() -> Subquery:
     review, as a subquery to join: `.outerjoin(sq, sq.c.assessment_id == Assessment.id)`."""
     latest = (select(func.max(AssessmentReview.id).label("id"))
               .group_by(col(AssessmentReview.assessment_id)))
-    return (select(AssessmentReview.assessment_id, AssessmentReview.status,
-                   AssessmentReview.comment, AssessmentReview.reviewer_id,
-                   AssessmentReview.created_at)
+    return (sa_select(col(AssessmentReview.assessment_id), col(AssessmentReview.status),
+                      col(AssessmentReview.comment), col(AssessmentReview.reviewer_id),
+                      col(AssessmentReview.created_at))
             .where(col(AssessmentReview.id).in_(latest))
             .subquery("latest_review"))
 
@@ -298,7 +299,7 @@ def get_evidence(session: Session, actor: Actor | None, evidence_id: int,
 def delete_evidence(session: Session, settings: Settings, actor: Actor, evidence_id: int,
                     ip: str | None = None) -> Evidence:
     """Remove evidence from a draft (the file too). Raises NotFound, Forbidden, NotEditable."""
-    e, a = get_evidence(session, actor, evidence_id, Action.fill_assessment)
+    _, a = get_evidence(session, actor, evidence_id, Action.fill_assessment)
     _lock_draft(session, actor, a.id or 0)
     e = session.get(Evidence, evidence_id)
     if e is None:  # deleted meanwhile
