@@ -40,6 +40,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.cli.db import upgrade_database
 from app.db import make_engine
 from tests.conftest import PG_URL, TEST_SECRET_KEY, temporary_database
 from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
@@ -154,44 +154,57 @@ def _server_database(tmp: Path) -> Any:
     return temporary_database(backend, tmp, migrate=True)
 
 
+def server_env(database_url: str, tmp: Path, url: str = "http://127.0.0.1:8000") -> dict[str, str]:
+    """The environment of the server (and of `palier` commands run against its database)."""
+    return {
+        **os.environ,
+        "PALIER_ENV": "test",
+        "PALIER_SECRET_KEY": TEST_SECRET_KEY,
+        "PALIER_DATABASE_URL": database_url,
+        "PALIER_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
+        "PALIER_EVIDENCE_DIR": str(tmp / "evidence"),
+        "PALIER_BASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@contextmanager
+def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
+    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "server.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=server_env(database_url, tmp, url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    engine = make_engine(database_url)
+    try:
+        _wait_until_up(url, process, log_path)
+        yield LiveServer(url, database_url, engine, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        engine.dispose()
+
+
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("e2e-server")
-    with _server_database(tmp) as database_url:
-        upgrade_database(database_url)  # idempotent; makes the precondition explicit
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "PALIER_ENV": "test",
-            "PALIER_SECRET_KEY": TEST_SECRET_KEY,
-            "PALIER_DATABASE_URL": database_url,
-            "PALIER_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
-            "PALIER_EVIDENCE_DIR": str(tmp / "evidence"),
-            "PALIER_BASE_URL": url,
-            "PYTHONUNBUFFERED": "1",
-        }
-        log_path = tmp / "server.log"
-        command = [
-            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-        ]  # fmt: skip
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        engine = make_engine(database_url)
-        try:
-            _wait_until_up(url, process, log_path)
-            yield LiveServer(url, database_url, engine, log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            engine.dispose()
+    with _server_database(tmp) as database_url, run_server(database_url, tmp) as server:
+        yield server
 
 
 @pytest.fixture
