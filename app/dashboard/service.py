@@ -986,6 +986,12 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
     tier_rows: dict[str, list[CompareRow]] = {}
     tier_order: list[str] = []
     versions: set[str] = set()
+    my_domains: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for sid, did, score in session.execute(
+        select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
+        .where(LDS.c.structure_id.in_([s.id for s in structures]))
+    ).all():
+        my_domains[sid][did] = score
     for s in structures:
         lr = latest.get(s.id)
         a = snapshots.get(lr.assessment_id) if lr else None
@@ -994,13 +1000,23 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
             continue
         versions.add(a.questionnaire_version)
         q = registry.get(a.questionnaire_id, a.questionnaire_version)
+        # Palier, global and domain scores: the stored columns (as on the dashboard).
+        tier = None
+        if lr.tier_level is not None:
+            label = tier_labels(registry, lr.questionnaire_id, lr.questionnaire_version)
+            tier = {"level": lr.tier_level, "label": label.get(
+                lr.tier_level, ("", f"Palier {lr.tier_level}"))[1]}
+        known = {x for x, _ in domain_order}
+        for d in (q.domains if q else []):
+            if d.id not in known:
+                domain_order.append((d.id, d.label))
+                known.add(d.id)
+        for did in my_domains[s.id]:
+            if did not in known:
+                domain_order.append((did, did))
+                known.add(did)
+        # Requirements, decisive answers and next steps: the stored result snapshot.
         r = a.result or {}
-        tier = r.get("tier")
-        domains = {}
-        for d in r.get("domains", []):
-            domains[d["id"]] = d.get("score")
-            if d["id"] not in {x for x, _ in domain_order}:
-                domain_order.append((d["id"], d.get("label", d["id"])))
         reqs: dict[str, dict[str, Any]] = {}
         for t in r.get("tiers", []):
             if not t.get("requirements"):
@@ -1018,10 +1034,8 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
                              "answers": [_answer_text(q, qid, v)
                                          for qid, v in (req.get("answers") or {}).items()]}
         steps = [st.get("title") or st.get("label") or "" for st in r.get("next_steps", [])]
-        columns.append(CompareColumn(
-            s, a.id, a.submitted_at, a.questionnaire_version,
-            {"level": tier.get("level"), "label": tier.get("label")} if tier else None,
-            r.get("global_score"), domains, reqs, steps))
+        columns.append(CompareColumn(s, a.id, lr.submitted_at, a.questionnaire_version, tier,
+                                     lr.global_score, dict(my_domains[s.id]), reqs, steps))
     return Comparison(columns, domain_order, [(t, tier_rows[t]) for t in tier_order],
                       versions)
 
