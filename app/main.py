@@ -13,7 +13,10 @@ from app.config import get_settings
 from app.questionnaires import Registry
 from app.reviews.limits import UploadSizeLimit
 from app.routes import admin, admin_users, api, director, docs, errors, public, reviews, reviews_api
+from app.routes import audit as audit_routes
 from app.routes import auth as auth_routes
+from app.routes import shortlists as shortlist_routes
+from app.routes import shortlists_api as shortlist_api_routes
 from app.routes.invitations import router as invitations_router
 from app.routes.organismes import router as organismes_router
 from app.routes.region import router as region_router
@@ -47,6 +50,12 @@ def create_app() -> FastAPI:
     app.include_router(auth_routes.api_router)
     app.include_router(admin_users.router)
     app.include_router(docs.router)
+    app.include_router(shortlist_routes.router)
+    app.include_router(shortlist_routes.region_router)
+    app.include_router(shortlist_routes.jobs_router)
+    app.include_router(shortlist_api_routes.router)
+    app.include_router(shortlist_api_routes.jobs_router)
+    app.include_router(audit_routes.router)
     app.include_router(reviews.router)
     app.include_router(reviews_api.router)
     app.include_router(structures_admin_router)

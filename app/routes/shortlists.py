@@ -1,0 +1,379 @@
+"""Selection committees' pages: shortlists (list, builder with live preview, a frozen
+shortlist and its re-run), their exports, the ARS's export of its region's assessments, and
+the export jobs page (progress polled with htmx).
+
+Without JavaScript the builder is a plain GET form ("Mettre à jour l’aperçu"); with htmx the
+preview block follows every change. Saving posts the criteria shown in the preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+
+from app.auth_deps import CurrentActor, client_ip, require_permission
+from app.deps import SessionDep, SettingsDep
+from app.permissions import Action, Actor, structure_scope
+from app.questionnaires import RegistryDep
+from app.reference import SECTOR_LABELS, departments, regions
+from app.services.errors import NotFound
+from app.shortlists import export_service, exports, forms, jobs, ranking
+from app.shortlists import service as svc
+from app.shortlists.models import ExportJob, ExportStatus, Shortlist
+from app.templating import render
+
+router = APIRouter(include_in_schema=False,
+                   dependencies=[Depends(require_permission(Action.build_shortlist))])
+region_router = APIRouter(include_in_schema=False,
+                          dependencies=[Depends(require_permission(Action.export_region))])
+jobs_router = APIRouter(include_in_schema=False)
+
+SYNC_XLSX_ROWS = 2000  # above: a background job
+SYNC_PDF_ROWS = 100
+PAGE_ROWS = 100
+PREVIEW_ROWS = 20
+CSV_HEADERS = {"Cache-Control": "private, no-store"}
+
+
+def _form(request: Request) -> dict[str, list[str]]:
+    params = request.query_params
+    return {key: params.getlist(key) for key in params}
+
+
+async def _post_form(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+
+
+PostForm = Annotated[dict[str, list[str]], Depends(_post_form)]
+
+
+def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"text": "Accueil", "href": "/"}, {"text": "Sélections", "href": "/selections"},
+            *({"text": t, "href": h} for t, h in items)]
+
+
+def _nav(actor: Actor, current: str) -> list[dict[str, Any]]:
+    return [{"href": "/selections", "text": "Sélections", "current": current == "list"},
+            {"href": "/selections/nouvelle", "text": "Nouvelle sélection",
+             "current": current == "new"},
+            {"href": "/exports", "text": "Mes exports", "current": current == "exports"}]
+
+
+def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
+    """Options of the builder's fields."""
+    national = structure_scope(actor).all
+    q = registry.latest("esms-maturite-numerique") or (registry.all() or [None])[-1]
+    region = actor.region if not national else None
+    return {
+        "national": national,
+        "fixed_region": region,
+        "region_name": regions()[region].name if region in regions() else None,
+        "regions": sorted(regions().values(), key=lambda r: r.name),
+        "departments": sorted((d for d in departments().values()
+                               if region is None or d.region_code == region),
+                              key=lambda d: d.code),
+        "sectors": list(SECTOR_LABELS.items()),
+        "size_bands": [(b, label) for b, label, _, _ in ranking.SIZE_BANDS],
+        "domains": [(d.id, d.label) for d in q.domains] if q else [],
+        "funding": [(f.id, f.label) for f in q.funding] if q else [],
+        "tier_levels": [(t.level, t.label) for t in q.tiers] if q else [],
+        "reviews": svc.reviews_available(),
+        "review_labels": ranking.REVIEW_STATUS_LABELS,
+        "dimensions": [(d, ranking.DIMENSION_LABELS[d]) for d in ranking.DIMENSIONS],
+        "reasons": ranking.EXCLUSION_REASONS,
+        "sector_labels": SECTOR_LABELS,
+        "rule_label": exports.rule_label,
+    }
+
+
+# ---- list and builder -----------------------------------------------------------------------
+
+
+@router.get("/selections", response_class=HTMLResponse)
+def shortlist_list(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    return render(request, "pages/shortlists/list.html", {
+        "shortlists": svc.list_visible(session, actor), "regions": regions(),
+        "nav_items": _nav(actor, "list"),
+        "breadcrumb": [*_crumbs()[:1], {"text": "Sélections", "href": ""}],
+    })
+
+
+def _preview(session: Any, actor: Actor, form: dict[str, list[str]],
+             choices: dict[str, Any]) -> dict[str, Any]:
+    criteria, errors = forms.criteria_from_form(form, fixed_region=choices["fixed_region"],
+                                                national=choices["national"])
+    out: dict[str, Any] = {"errors": errors, "problems": [], "selection": None,
+                           "criteria": criteria}
+    if criteria is None:
+        return out
+    try:
+        out["selection"] = svc.build(session, actor, criteria)
+    except svc.InvalidCriteria as exc:
+        out["problems"] = exc.problems
+        out["infeasible"] = isinstance(exc, svc.QuotasInfeasible)
+    if criteria is not None:
+        out["hidden"] = forms.form_from_criteria(criteria.canonical())
+    return out
+
+
+@router.get("/selections/nouvelle", response_class=HTMLResponse)
+def builder(request: Request, actor: CurrentActor, session: SessionDep,
+            registry: RegistryDep) -> Response:
+    form = _form(request)
+    choices = _choices(actor, registry)
+    started = "taille_liste" in form
+    if not started:  # defaults of a first visit
+        form = {"taille_liste": ["20"], "classement": ["global"]}
+    preview = _preview(session, actor, form, choices) if started else {
+        "errors": {}, "problems": [], "selection": None, "criteria": None}
+    return render(request, "pages/shortlists/builder.html", {
+        **choices, "form": form, "preview": preview, "started": started,
+        "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),
+        "breadcrumb": _crumbs(("Nouvelle sélection", "")),
+    }, block_name="preview")
+
+
+@router.post("/selections", response_class=HTMLResponse)
+def create(request: Request, form: PostForm, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep) -> Response:
+    choices = _choices(actor, registry)
+    name = (form.get("nom") or [""])[-1]
+    preview = _preview(session, actor, form, choices)
+    criteria = preview["criteria"]
+    if criteria is not None and preview["selection"] is not None:
+        try:
+            shortlist = svc.create(session, actor, name, criteria, client_ip(request))
+        except svc.InvalidCriteria as exc:
+            preview["name_error"] = " ".join(exc.problems)
+        else:
+            return RedirectResponse(f"/selections/{shortlist.id}?enregistree=1", 303)
+    return render(request, "pages/shortlists/builder.html", {
+        **choices, "form": form, "preview": preview, "started": True, "name": name,
+        "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),
+        "breadcrumb": _crumbs(("Nouvelle sélection", "")),
+    }, status_code=422)
+
+
+# ---- a saved shortlist ----------------------------------------------------------------------
+
+
+def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
+                    page: int) -> dict[str, Any]:
+    labels = export_service.labels_for(registry, s.questionnaire_versions)
+    pages = max(1, -(-len(s.rows) // PAGE_ROWS))
+    page = min(max(page, 1), pages)
+    return {
+        "shortlist": s, "rows": s.rows[(page - 1) * PAGE_ROWS: page * PAGE_ROWS],
+        "page": page, "pages": pages, "page_rows": PAGE_ROWS,
+        "criteria_lines": exports.criteria_lines(
+            s, export_service.author_name(session, s.author_id), labels.domains,
+            labels.funding, export_service.exported_at())[:-1],
+        "key_label": exports.key_label(s.criteria, labels.domains),
+        "rule_label": exports.rule_label, "distribution": exports.tier_distribution(s.rows),
+        "builder_query": urlencode(forms.form_from_criteria(s.criteria)),
+        "nav_items": _nav(actor, ""),
+        "breadcrumb": _crumbs((s.name, "")),
+    }
+
+
+@router.get("/selections/{shortlist_id}", response_class=HTMLResponse)
+def detail(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep, page: int = 1) -> Response:
+    s = svc.get(session, actor, shortlist_id)
+    ctx = _detail_context(session, actor, registry, s, page)
+    if request.query_params.get("enregistree"):
+        ctx["messages"] = [{"level": "success", "title": "Sélection enregistrée",
+                            "text": f"La sélection est figée : empreinte {s.hash[:12]}…"}]
+    return render(request, "pages/shortlists/detail.html", ctx)
+
+
+@router.get("/selections/{shortlist_id}/comparaison", response_class=HTMLResponse)
+def compare(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
+            registry: RegistryDep) -> Response:
+    """Re-run the frozen criteria against today's data and show what changed."""
+    s = svc.get(session, actor, shortlist_id)
+    result = svc.rerun(session, actor, s)
+    return render(request, "pages/shortlists/compare.html", {
+        "shortlist": s, "rerun": result, "rule_label": exports.rule_label,
+        "hidden": forms.form_from_criteria(s.criteria),
+        "nav_items": _nav(actor, ""),
+        "breadcrumb": _crumbs((s.name, f"/selections/{s.id}"),
+                              ("Comparaison avec les données du jour", "")),
+    })
+
+
+# ---- exports of a shortlist -----------------------------------------------------------------
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', **CSV_HEADERS}
+
+
+@router.get("/selections/{shortlist_id}/export.csv")
+def shortlist_csv(request: Request, shortlist_id: int, actor: CurrentActor,
+                  session: SessionDep, registry: RegistryDep,
+                  sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
+    s = svc.get(session, actor, shortlist_id)
+    export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
+                                 len(s.rows), client_ip(request), separator=sep)
+    return StreamingResponse(export_service.shortlist_csv(s, registry, sep),
+                             media_type="text/csv; charset=utf-8",
+                             headers=_attachment(f"selection-{s.id}.csv"))
+
+
+def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
+                 background: BackgroundTasks, sessions: jobs.SessionFactory, kind: str,
+                 params: dict[str, Any], filename: str, rows: int | None,
+                 object_type: str, object_id: Any, reuse_done: bool) -> Response:
+    """An existing job for the same export (a frozen shortlist's file is reusable), else a
+    new background job; redirect to its page (or serve its finished file)."""
+    for job in jobs.list_for(session, actor.id):
+        if job.kind != kind or job.params != params:
+            continue
+        if job.status == ExportStatus.done and reuse_done:
+            path = jobs.file_of(settings, job)
+            if path is not None:
+                export_service.record_export(session, actor, object_type, kind.split("_")[1],
+                                             object_type, object_id, rows,
+                                             client_ip(request), job.id)
+                return FileResponse(path, filename=job.filename or path.name,
+                                    headers={"Cache-Control": "private, no-store"})
+        if job.status in (ExportStatus.pending, ExportStatus.running):
+            return RedirectResponse(f"/exports/{job.id}", 303)
+    job = jobs.create(session, actor.id, kind, params, filename, rows)
+    export_service.record_export(session, actor, object_type, kind.split("_")[1], object_type,
+                                 object_id, rows, client_ip(request), job.id)
+    assert job.id is not None
+    background.add_task(jobs.run, job.id, sessions, settings, registry)
+    return RedirectResponse(f"/exports/{job.id}", 303)
+
+
+@router.get("/selections/{shortlist_id}/export.xlsx")
+def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
+                   session: SessionDep, settings: SettingsDep, registry: RegistryDep,
+                   background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
+    s = svc.get(session, actor, shortlist_id)
+    filename = f"selection-{s.id}.xlsx"
+    if len(s.rows) > SYNC_XLSX_ROWS:
+        return _job_or_file(request, session, actor, settings, registry, background, sessions,
+                            "shortlist_xlsx", {"shortlist_id": s.id}, filename, len(s.rows),
+                            "shortlist", s.id, reuse_done=True)
+    import io
+
+    buffer = io.BytesIO()
+    export_service.shortlist_xlsx(session, s, registry, buffer)
+    export_service.record_export(session, actor, "shortlist", "xlsx", "shortlist", s.id,
+                                 len(s.rows), client_ip(request))
+    return Response(buffer.getvalue(), headers=_attachment(filename),
+                    media_type="application/vnd.openxmlformats-officedocument."
+                               "spreadsheetml.sheet")
+
+
+@router.get("/selections/{shortlist_id}/export.pdf")
+def shortlist_pdf(request: Request, shortlist_id: int, actor: CurrentActor,
+                  session: SessionDep, settings: SettingsDep, registry: RegistryDep,
+                  background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
+    s = svc.get(session, actor, shortlist_id)
+    filename = f"selection-{s.id}.pdf"
+    if len(s.rows) > SYNC_PDF_ROWS:
+        return _job_or_file(request, session, actor, settings, registry, background, sessions,
+                            "shortlist_pdf", {"shortlist_id": s.id}, filename, len(s.rows),
+                            "shortlist", s.id, reuse_done=True)
+    data = export_service.shortlist_pdf(session, s, registry)
+    export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
+                                 len(s.rows), client_ip(request))
+    return Response(data, media_type="application/pdf", headers=_attachment(filename))
+
+
+# ---- the ARS's export of its region ---------------------------------------------------------
+
+
+def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Any, region: str,
+                   sep: str) -> Iterator[str]:
+    with sessions() as session:
+        table = export_service.region_table(session, actor, registry, region)
+        yield from exports.csv_chunks(table.header, table.rows, sep)
+
+
+@region_router.get("/regions/{code}/export.csv")
+def region_csv(request: Request, code: str, actor: CurrentActor, session: SessionDep,
+               registry: RegistryDep, sessions: jobs.SessionFactoryDep,
+               sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
+    export_service.authorize_region(actor, code)
+    export_service.record_export(session, actor, "region", "csv", "region", code, None,
+                                 client_ip(request), separator=sep)
+    return StreamingResponse(_region_stream(sessions, actor, registry, code, sep),
+                             media_type="text/csv; charset=utf-8",
+                             headers=_attachment(f"evaluations-region-{code}.csv"))
+
+
+@region_router.get("/regions/{code}/export.xlsx")
+def region_xlsx(request: Request, code: str, actor: CurrentActor, session: SessionDep,
+                settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
+                sessions: jobs.SessionFactoryDep) -> Response:
+    table = export_service.region_table(session, actor, registry, code)
+    filename = f"evaluations-region-{code}.xlsx"
+    if table.total > SYNC_XLSX_ROWS:
+        return _job_or_file(request, session, actor, settings, registry, background, sessions,
+                            "region_xlsx", {"region": code}, filename, table.total,
+                            "region", code, reuse_done=False)
+    import io
+
+    buffer = io.BytesIO()
+    exports.write_table_xlsx(buffer, [("Évaluations", table.header, table.rows)])
+    export_service.record_export(session, actor, "region", "xlsx", "region", code,
+                                 table.total, client_ip(request))
+    return Response(buffer.getvalue(), headers=_attachment(filename),
+                    media_type="application/vnd.openxmlformats-officedocument."
+                               "spreadsheetml.sheet")
+
+
+# ---- export jobs ----------------------------------------------------------------------------
+
+
+def _job_view(job: ExportJob) -> dict[str, Any]:
+    return {"job": job, "label": jobs.KIND_LABELS.get(job.kind, job.kind),
+            "percent": round(100 * (job.progress or 0)),
+            "active": job.status in (ExportStatus.pending, ExportStatus.running)}
+
+
+@jobs_router.get("/exports", response_class=HTMLResponse)
+def job_list(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
+    return render(request, "pages/shortlists/jobs.html", {
+        "jobs": [_job_view(j) for j in jobs.list_for(session, actor.id)],
+        "nav_items": _nav(actor, "exports"),
+        "breadcrumb": [{"text": "Accueil", "href": "/"}, {"text": "Mes exports", "href": ""}],
+    })
+
+
+@jobs_router.get("/exports/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+    job = jobs.get(session, actor.id, job_id)
+    return render(request, "pages/shortlists/job.html", {
+        **_job_view(job), "nav_items": _nav(actor, "exports"),
+        "breadcrumb": [{"text": "Accueil", "href": "/"},
+                       {"text": "Mes exports", "href": "/exports"},
+                       {"text": f"Export n° {job.id}", "href": ""}],
+    }, block_name="status")
+
+
+@jobs_router.get("/exports/{job_id}/fichier")
+def job_file(job_id: int, actor: CurrentActor, session: SessionDep,
+             settings: SettingsDep) -> Response:
+    job = jobs.get(session, actor.id, job_id)
+    path = jobs.file_of(settings, job)
+    if path is None:
+        raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
+    return FileResponse(path, filename=job.filename or path.name,
+                        headers={"Cache-Control": "private, no-store"})

@@ -1,0 +1,208 @@
+"""JSON API of shortlists: create (frozen), read, export. Same services as the pages.
+
+Large exports (XLSX above 2,000 rows, PDF above 100 rows) run as background jobs: the export
+URL answers 202 with the job (`{"job", "status", "progress", "url", "file"}`); poll
+`GET /api/v1/exports/{job}` until `status` is `done`, then fetch `GET /api/v1/exports/{job}/file`.
+A finished export of a (frozen) shortlist is served directly the next time.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth_deps import CurrentActor, client_ip, require_permission
+from app.deps import SessionDep, SettingsDep
+from app.permissions import Action, Actor
+from app.questionnaires import RegistryDep
+from app.services.errors import NotFound
+from app.shortlists import export_service, jobs
+from app.shortlists import service as svc
+from app.shortlists.models import ExportJob, ExportStatus, Shortlist
+from app.shortlists.ranking import Criteria
+from app.shortlists.service import InvalidCriteria
+
+router = APIRouter(prefix="/api/v1", tags=["sélections"],
+                   dependencies=[Depends(require_permission(Action.build_shortlist))])
+jobs_router = APIRouter(prefix="/api/v1", tags=["sélections"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SYNC_XLSX_ROWS = 2000
+SYNC_PDF_ROWS = 100
+
+
+class ShortlistRequest(Criteria):
+    """Critères d'une sélection (voir docs/shortlists.md)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "name": "Vague 2027 – Auvergne-Rhône-Alpes", "region": "84", "departments": [],
+        "categories": ["personnes_agees"], "tiers": [1, 3], "eligible_for": "esms-numerique",
+        "review_status": [], "rank_by": "readiness", "order": "asc", "size": 30,
+        "quotas": [{"by": "department", "max": 5}, {"by": "tier", "min": 5}]}})
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ShortlistRow(BaseModel):
+    rank: int
+    finess: str
+    name: str
+    tier: int | None
+    score: float | None  # the value of the ranking key
+    group: str | None  # the groups on the quota dimensions
+    rule: str  # "min:<dimension>" (a minimum put it in) or "rank"
+
+
+class ShortlistCreated(BaseModel):
+    id: int
+    hash: str
+    rows: list[ShortlistRow]
+    excluded: dict[str, int]
+    warnings: list[str] = []
+
+
+class ShortlistOut(ShortlistCreated):
+    name: str
+    region: str | None
+    created_at: Any
+    author_id: int | None
+    criteria: dict[str, Any]
+    questionnaire_versions: list[str]
+
+
+def _rows(s: Shortlist) -> list[ShortlistRow]:
+    return [ShortlistRow(rank=r["rank"], finess=r["finess"], name=r["name"], tier=r["tier"],
+                         score=r["key"], group=r["group"], rule=r["rule"]) for r in s.rows]
+
+
+def _invalid(exc: InvalidCriteria) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "problems": exc.problems},
+                        status_code=exc.status)
+
+
+@router.post("/shortlists", status_code=201, response_model=ShortlistCreated,
+             responses={422: {"description": "Critères invalides ou quotas impossibles "
+                                              "(`problems` les énumère)"}})
+def create_shortlist(body: ShortlistRequest, request: Request, actor: CurrentActor,
+                     session: SessionDep) -> Any:
+    """Construire et figer une sélection (critères, versions, lignes, empreinte)."""
+    criteria = Criteria.model_validate(body.model_dump(exclude={"name"}))
+    try:
+        s = svc.create(session, actor, body.name, criteria, client_ip(request))
+    except InvalidCriteria as exc:
+        return _invalid(exc)
+    warnings = []
+    if len(s.rows) < criteria.size:
+        warnings.append(f"Seulement {len(s.rows)} structures retenues pour {criteria.size} "
+                        "demandées (pas assez de structures éligibles).")
+    return ShortlistCreated(id=s.id or 0, hash=s.hash, rows=_rows(s), excluded=s.excluded,
+                            warnings=warnings)
+
+
+@router.get("/shortlists/{shortlist_id}", response_model=ShortlistOut)
+def read_shortlist(shortlist_id: int, actor: CurrentActor, session: SessionDep) -> Any:
+    s = svc.get(session, actor, shortlist_id)
+    return ShortlistOut(id=s.id or 0, hash=s.hash, rows=_rows(s), excluded=s.excluded,
+                        name=s.name, region=s.region, created_at=s.created_at,
+                        author_id=s.author_id, criteria=s.criteria,
+                        questionnaire_versions=s.questionnaire_versions)
+
+
+def _job_json(job: ExportJob) -> dict[str, Any]:
+    return {"job": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+            "rows_done": job.rows_done, "rows_total": job.rows_total, "error": job.error,
+            "url": f"/api/v1/exports/{job.id}",
+            "file": f"/api/v1/exports/{job.id}/file" if job.status == ExportStatus.done
+            else None}
+
+
+def _job_export(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
+                background: BackgroundTasks, sessions: jobs.SessionFactory, s: Shortlist,
+                kind: str, fmt: str) -> Response:
+    params = {"shortlist_id": s.id}
+    for job in jobs.list_for(session, actor.id):
+        if job.kind == kind and job.params == params:
+            if job.status == ExportStatus.done and (path := jobs.file_of(settings, job)):
+                export_service.record_export(session, actor, "shortlist", fmt, "shortlist",
+                                             s.id, len(s.rows), client_ip(request), job.id)
+                return FileResponse(path, filename=job.filename or path.name)
+            if job.status in (ExportStatus.pending, ExportStatus.running):
+                return JSONResponse(_job_json(job), status_code=202,
+                                    headers={"Location": f"/api/v1/exports/{job.id}"})
+    job = jobs.create(session, actor.id, kind, params, f"selection-{s.id}.{fmt}", len(s.rows))
+    export_service.record_export(session, actor, "shortlist", fmt, "shortlist", s.id,
+                                 len(s.rows), client_ip(request), job.id)
+    assert job.id is not None
+    background.add_task(jobs.run, job.id, sessions, settings, registry)
+    return JSONResponse(_job_json(job), status_code=202,
+                        headers={"Location": f"/api/v1/exports/{job.id}"})
+
+
+def _disposition(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/shortlists/{shortlist_id}/export.csv", response_class=StreamingResponse)
+def export_csv(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+               registry: RegistryDep,
+               sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
+    """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
+    s = svc.get(session, actor, shortlist_id)
+    export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
+                                 len(s.rows), client_ip(request), separator=sep)
+    return StreamingResponse(export_service.shortlist_csv(s, registry, sep),
+                             media_type="text/csv; charset=utf-8",
+                             headers=_disposition(f"selection-{s.id}.csv"))
+
+
+@router.get("/shortlists/{shortlist_id}/export.xlsx")
+def export_xlsx(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+                settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
+                sessions: jobs.SessionFactoryDep) -> Response:
+    """XLSX (sélection, critères et provenance, scores par domaine, prochaines étapes)."""
+    s = svc.get(session, actor, shortlist_id)
+    if len(s.rows) > SYNC_XLSX_ROWS:
+        return _job_export(request, session, actor, settings, registry, background, sessions,
+                           s, "shortlist_xlsx", "xlsx")
+    buffer = io.BytesIO()
+    export_service.shortlist_xlsx(session, s, registry, buffer)
+    export_service.record_export(session, actor, "shortlist", "xlsx", "shortlist", s.id,
+                                 len(s.rows), client_ip(request))
+    return Response(buffer.getvalue(), media_type=XLSX,
+                    headers=_disposition(f"selection-{s.id}.xlsx"))
+
+
+@router.get("/shortlists/{shortlist_id}/export.pdf")
+def export_pdf(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+               settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
+               sessions: jobs.SessionFactoryDep) -> Response:
+    """Rapport de comité (critères, répartition par palier, 500 premières lignes)."""
+    s = svc.get(session, actor, shortlist_id)
+    if len(s.rows) > SYNC_PDF_ROWS:
+        return _job_export(request, session, actor, settings, registry, background, sessions,
+                           s, "shortlist_pdf", "pdf")
+    data = export_service.shortlist_pdf(session, s, registry)
+    export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
+                                 len(s.rows), client_ip(request))
+    return Response(data, media_type="application/pdf",
+                    headers=_disposition(f"selection-{s.id}.pdf"))
+
+
+@jobs_router.get("/exports/{job_id}")
+def export_job(job_id: int, actor: CurrentActor, session: SessionDep) -> dict[str, Any]:
+    """État d'un export en arrière-plan (seul son auteur le voit)."""
+    return _job_json(jobs.get(session, actor.id, job_id))
+
+
+@jobs_router.get("/exports/{job_id}/file")
+def export_job_file(job_id: int, actor: CurrentActor, session: SessionDep,
+                    settings: SettingsDep) -> Response:
+    job = jobs.get(session, actor.id, job_id)
+    path = jobs.file_of(settings, job)
+    if path is None:
+        raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
+    return FileResponse(path, filename=job.filename or path.name)

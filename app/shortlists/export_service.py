@@ -1,0 +1,243 @@
+"""Export operations: the data of a shortlist or a region, turned into files by `exports`.
+
+Audit: every export is an AuditEvent `export` (kind, format, object, rows), recorded by
+`record_export` when the file is requested (synchronous) or the job is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlmodel import Session, col, select
+
+from app.audit import record
+from app.models import Assessment, AssessmentDomainScore, Structure, User, utcnow
+from app.permissions import Action, Actor, can, can_see_region
+from app.questionnaires import Registry, version_key
+from app.reference import SECTOR_LABELS, finess_categories, regions
+from app.services.errors import Forbidden, NotFound
+from app.shortlists import exports, ranking
+from app.shortlists.models import Shortlist
+from app.shortlists.service import CHUNK, _review_statuses, latest_submitted_ids
+from app.templating import env
+from scoring import Questionnaire
+
+
+@dataclass
+class Labels:
+    domains: dict[str, str]
+    domain_order: list[str]
+    funding: dict[str, str]
+
+
+def newest(registry: Registry, versions: Iterable[str]) -> Questionnaire | None:
+    """The newest loaded questionnaire among "id@version" strings (else the latest loaded)."""
+    loaded = [q for v in versions if (q := registry.get(*v.split("@", 1))) is not None]
+    if loaded:
+        return max(loaded, key=lambda q: version_key(q.version))
+    everything = registry.all()
+    return everything[-1] if everything else None
+
+
+def labels_for(registry: Registry, versions: Iterable[str]) -> Labels:
+    q = newest(registry, versions)
+    if q is None:
+        return Labels({}, [], {})
+    return Labels({d.id: d.label for d in q.domains}, [d.id for d in q.domains],
+                  {f.id: f.label for f in q.funding})
+
+
+def author_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id is not None else None
+    return (user.name or user.email) if user is not None else "—"
+
+
+def record_export(session: Session, actor: Actor, kind: str, fmt: str, object_type: str,
+                  object_id: str | int | None, rows: int | None, ip: str | None,
+                  job_id: int | None = None, **extra: Any) -> None:
+    details: dict[str, Any] = {"kind": kind, "format": fmt, "rows": rows, **extra}
+    if job_id is not None:
+        details["job"] = job_id
+    record(session, actor, "export", object_type, object_id, details, ip)
+    session.commit()
+
+
+def exported_at() -> str:
+    return utcnow().replace(microsecond=0).isoformat()
+
+
+# ---- shortlist files ------------------------------------------------------------------------
+
+
+def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str) -> Iterator[str]:
+    labels = labels_for(registry, shortlist.questionnaire_versions)
+    return exports.csv_chunks(exports.shortlist_header(shortlist.criteria, labels.domains),
+                              (exports.shortlist_values(r) for r in shortlist.rows), sep)
+
+
+def next_steps_of(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
+    """(assessment id, next steps of its stored result), in chunks."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        yield from session.exec(select(col(Assessment.id), col(Assessment.result)["next_steps"])
+                                .where(col(Assessment.id).in_(chunk))).all()
+
+
+def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
+                   *, with_next_steps: bool = True,
+                   progress: exports.Progress | None = None) -> None:
+    labels = labels_for(registry, shortlist.questionnaire_versions)
+
+    def steps() -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
+        rows = shortlist.rows
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            found = dict(next_steps_of(session, [r["assessment_id"] for r in chunk
+                                                 if r.get("assessment_id")]))
+            for r in chunk:
+                yield r, list(found.get(r.get("assessment_id")) or [])
+
+    exports.write_shortlist_xlsx(
+        out, shortlist, author=author_name(session, shortlist.author_id),
+        domain_labels=labels.domains, domain_order=labels.domain_order,
+        funding_labels=labels.funding, exported_at=exported_at(),
+        next_steps=steps if with_next_steps else None, progress=progress)
+
+
+def shortlist_pdf_html(session: Session, shortlist: Shortlist, registry: Registry) -> str:
+    from app.charts import column_counts
+
+    labels = labels_for(registry, shortlist.questionnaire_versions)
+    rows = shortlist.rows
+    distribution = exports.tier_distribution(rows)
+    chart = column_counts(distribution, title="Répartition des structures retenues par palier",
+                          desc="Nombre de structures retenues à chaque palier : "
+                          + ", ".join(f"{label} : {n}" for label, n in distribution) + ".",
+                          chart_id="repartition-paliers")
+    return env.get_template("pages/shortlists/report.html").render(
+        shortlist=shortlist, rows=rows[:exports.PDF_MAX_ROWS], total=len(rows),
+        truncated=len(rows) > exports.PDF_MAX_ROWS, max_rows=exports.PDF_MAX_ROWS,
+        criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
+                                        labels.domains, labels.funding, exported_at()),
+        key_label=exports.key_label(shortlist.criteria, labels.domains),
+        rule_label=exports.rule_label, chart=chart, distribution=distribution)
+
+
+def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry) -> bytes:
+    from app.shortlists.pdf import html_to_pdf
+
+    return html_to_pdf(shortlist_pdf_html(session, shortlist, registry))
+
+
+# ---- the ARS's export of its region's assessments -------------------------------------------
+
+
+def authorize_region(actor: Actor | None, region: str) -> None:
+    if region not in regions() or actor is None or not can_see_region(actor, region):
+        raise NotFound("Région introuvable.")
+    if not can(actor, Action.export_region):
+        raise Forbidden()
+
+
+@dataclass
+class RegionTable:
+    header: list[str]
+    rows: Iterator[list[exports.Value]]
+    total: int
+
+
+BASE_COLUMNS = ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur", "Capacité",
+                "Questionnaire", "Version", "Transmise le", "Palier", "Score global"]
+
+
+def question_columns(registry: Registry, versions: Iterable[tuple[str, str]],
+                     seen: Iterable[str] = ()) -> list[str]:
+    """Question ids, stable across versions: the newest version's questionnaire order, then
+    every other id (older versions, or answers of versions not loaded) alphabetically."""
+    loaded = [q for v in versions if (q := registry.get(*v)) is not None]
+    first: list[str] = []
+    if loaded:
+        newest_q = max(loaded, key=lambda q: version_key(q.version))
+        first = list(newest_q.questions)
+    rest = {qid for q in loaded for qid in q.questions} | set(seen)
+    return first + sorted(rest - set(first))
+
+
+def _answer(value: Any) -> exports.Value:
+    if isinstance(value, list):
+        return " | ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def region_table(session: Session, actor: Actor, registry: Registry, region: str) -> RegionTable:
+    """One row per open structure of the region: its latest submitted assessment's answers by
+    question id, scores, palier and review status (empty without a submission)."""
+    authorize_region(actor, region)
+    conds = [col(Structure.region) == region, col(Structure.closed).is_(False)]
+    structures = session.exec(
+        select(col(Structure.id), col(Structure.finess), col(Structure.name),
+               col(Structure.department), col(Structure.category_code), col(Structure.capacity))
+        .where(*conds).order_by(col(Structure.finess))).all()
+    latest = latest_submitted_ids(select(col(Structure.id)).where(*conds))
+    by_structure = dict(session.exec(select(col(Assessment.structure_id), col(Assessment.id))
+                                     .where(col(Assessment.id).in_(latest))).all())
+    versions = session.exec(select(col(Assessment.questionnaire_id),
+                                   col(Assessment.questionnaire_version))
+                            .where(col(Assessment.id).in_(latest)).distinct()).all()
+    versions = sorted(versions)
+    unloaded = [v for v in versions if registry.get(*v) is None]
+    seen: set[str] = set()
+    if unloaded:  # versions whose file is gone: their question ids come from the answers
+        for answers in session.exec(select(col(Assessment.answers)).where(
+                col(Assessment.id).in_(latest),
+                col(Assessment.questionnaire_version).in_([v for _, v in unloaded]))).all():
+            seen |= set(answers or {})
+    questions = question_columns(registry, versions, seen)
+    labels = labels_for(registry, [f"{q}@{v}" for q, v in versions])
+    domains = labels.domain_order
+    header = [*BASE_COLUMNS, *(f"Score {labels.domains.get(d, d)}" for d in domains),
+              "Statut de revue", *questions]
+    categories = finess_categories()
+
+    def rows() -> Iterator[list[exports.Value]]:
+        for start in range(0, len(structures), CHUNK):
+            chunk = structures[start:start + CHUNK]
+            ids = [by_structure[s[0]] for s in chunk if s[0] in by_structure]
+            found = {a[0]: a for a in session.exec(
+                select(col(Assessment.id), col(Assessment.questionnaire_id),
+                       col(Assessment.questionnaire_version), col(Assessment.submitted_at),
+                       col(Assessment.tier_level), col(Assessment.global_score),
+                       col(Assessment.answers)).where(col(Assessment.id).in_(ids))).all()}
+            scores: dict[int, dict[str, float | None]] = {}
+            for aid, did, score in session.exec(
+                    select(col(AssessmentDomainScore.assessment_id),
+                           col(AssessmentDomainScore.domain_id),
+                           col(AssessmentDomainScore.score))
+                    .where(col(AssessmentDomainScore.assessment_id).in_(ids))).all():
+                scores.setdefault(aid, {})[did] = score
+            reviews = _review_statuses(session, ids)
+            for sid, finess, name, department, category, capacity in chunk:
+                cat = categories.get(category)
+                sector = SECTOR_LABELS.get(cat.sector, cat.sector) if cat else None
+                a = found.get(by_structure.get(sid, -1))
+                base: list[exports.Value] = [finess, name, department, category, sector,
+                                             capacity]
+                if a is None:
+                    yield [*base, *([None] * (len(header) - len(base)))]
+                    continue
+                aid, qid, version, submitted_at, tier, global_score, answers = a
+                status = None if reviews is None else reviews.get(aid, ranking.NOT_REVIEWED)
+                answers = answers or {}
+                ds = scores.get(aid, {})
+                yield [*base, qid, version, submitted_at.isoformat() if submitted_at else None,
+                       tier, global_score, *(ds.get(d) for d in domains),
+                       ranking.REVIEW_STATUS_LABELS.get(status or "", status),
+                       *(_answer(answers.get(q)) for q in questions)]
+
+    return RegionTable(header, rows(), len(structures))

@@ -1,0 +1,271 @@
+"""Files anyone can open: CSV (UTF-8 with BOM), XLSX (openpyxl write-only), PDF (WeasyPrint).
+
+Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return could run as a formula when the file is opened.
+- CSV: such a cell gets a leading apostrophe (`'=1+1`), the OWASP recommendation: every
+  spreadsheet shows it as text, at the price of a visible apostrophe.
+- XLSX: every text is written as a text cell (never a formula: openpyxl would otherwise turn a
+  string starting with `=` into one), and such a cell also carries the "quote prefix" style,
+  so that it stays text when edited; the value itself is unchanged.
+Numbers are written as numbers (CSV: decimal comma with the `;` separator, decimal point with
+`,`), dates as ISO 8601 text in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from app.reference import SECTOR_LABELS, regions
+from app.shortlists import ranking
+
+BOM = "\ufeff"
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+PDF_MAX_ROWS = 500
+Value = str | int | float | None
+Progress = Callable[[int], None]
+
+
+def inert(value: str) -> str:
+    """CSV: a leading apostrophe before text a spreadsheet could run as a formula."""
+    return "'" + value if value.startswith(DANGEROUS) else value
+
+
+def _csv_cell(value: Value, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        text = repr(round(value, 6)).removesuffix(".0") if value == value else ""
+        return text.replace(".", ",") if decimal_comma else text
+    if isinstance(value, int):
+        return str(value)
+    return inert(value)
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str = ",",
+               batch: int = 1000) -> Iterator[str]:
+    """The CSV text in chunks (for StreamingResponse): BOM, header, rows."""
+    if sep not in (",", ";"):
+        raise ValueError("separator must be ',' or ';'")
+    decimal_comma = sep == ";"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([inert(h) for h in header])
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([_csv_cell(v, decimal_comma) for v in row])
+        if n % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_row(ws: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Any]:
+    """Values ready for `ws.append`: text that could be a formula becomes a text cell with
+    the quote-prefix style; everything else is passed as is (fast path)."""
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, str) and v.startswith(DANGEROUS):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            out.append(cell)
+        else:
+            out.append(v)
+    return out
+
+
+# ---- the shortlist as a table ---------------------------------------------------------------
+
+
+def key_label(criteria: Mapping[str, Any], domain_labels: Mapping[str, str] | None = None) -> str:
+    rank_by = criteria.get("rank_by")
+    labels = domain_labels or {}
+    if isinstance(rank_by, dict):
+        parts = [f"{labels.get(d, d)} × {str(w).removesuffix('.0')}"
+                 for d, w in rank_by["weights"].items()]
+        return "Moyenne pondérée (" + ", ".join(parts) + ")"
+    if rank_by == "readiness":
+        return "Exigences manquantes pour le palier suivant"
+    if isinstance(rank_by, str) and rank_by.startswith("domain:"):
+        domain = rank_by.removeprefix("domain:")
+        return f"Score du domaine « {labels.get(domain, domain)} »"
+    return "Score global"
+
+
+def rule_label(rule: str) -> str:
+    if rule.startswith("min:"):
+        return f"Minimum par {ranking.DIMENSION_LABELS.get(rule[4:], rule[4:])}"
+    return "Rang"
+
+
+SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS",
+                    "Secteur", "Capacité", "Taille", "Palier", "Score global"]
+SHORTLIST_TAIL = ["Exigences manquantes pour le palier suivant", "Transmise le",
+                  "Statut de revue", "Groupe (quotas)", "Règle", "Rang parmi les éligibles"]
+
+
+def shortlist_header(criteria: Mapping[str, Any],
+                     domain_labels: Mapping[str, str] | None = None) -> list[str]:
+    return [*SHORTLIST_HEADER, f"Clé de classement : {key_label(criteria, domain_labels)}",
+            *SHORTLIST_TAIL]
+
+
+def shortlist_values(row: Mapping[str, Any]) -> list[Value]:
+    return [row["rank"], row["finess"], row["name"], row["region"], row["department"],
+            row["category"], SECTOR_LABELS.get(row["sector"] or "", row["sector"]),
+            row["capacity"], ranking.SIZE_BAND_LABELS.get(row["size_band"], row["size_band"]),
+            row["tier"], row["global_score"], row["key"], row["readiness"],
+            row["submitted_at"],
+            ranking.REVIEW_STATUS_LABELS.get(row["review_status"] or "", row["review_status"]),
+            row["group"], rule_label(row["rule"]), row["eligible_rank"]]
+
+
+def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str],
+                   funding_labels: Mapping[str, str], exported_at: str) -> list[tuple[str, str]]:
+    """(label, value) lines: the criteria and the provenance of a saved shortlist."""
+    c = shortlist.criteria
+    region = c.get("region")
+    tiers = c.get("tiers")
+    quotas = "; ".join(
+        f"{'au plus' if 'max' in q else 'au moins'} {q.get('max', q.get('min'))} par "
+        f"{ranking.DIMENSION_LABELS[q['by']]}" for q in c.get("quotas") or []) or "aucun"
+    excluded = "; ".join(f"{ranking.EXCLUSION_REASONS.get(r, r)} : {n}"
+                         for r, n in (shortlist.excluded or {}).items()) or "aucune"
+    return [
+        ("Sélection", shortlist.name),
+        ("Identifiant", str(shortlist.id)),
+        ("Empreinte SHA-256 (critères, versions, lignes)", shortlist.hash),
+        ("Enregistrée le (UTC)", shortlist.created_at.isoformat()),
+        ("Auteur", author),
+        ("Portée", f"{regions()[region].name} ({region})" if region and region in regions()
+         else (region or "Nationale")),
+        ("Départements", ", ".join(c.get("departments") or []) or "tous"),
+        ("Catégories ou secteurs", ", ".join(SECTOR_LABELS.get(x, x)
+                                             for x in c.get("categories") or []) or "toutes"),
+        ("Tailles", ", ".join(ranking.SIZE_BAND_LABELS.get(x, x)
+                              for x in c.get("size_bands") or []) or "toutes"),
+        ("Paliers", f"de {tiers[0]} à {tiers[1]}" if tiers else "tous"),
+        ("Éligibilité à un financement", funding_labels.get(c.get("eligible_for") or "",
+                                                            c.get("eligible_for") or "")
+         or "sans condition"),
+        ("Statuts de revue", ", ".join(ranking.REVIEW_STATUS_LABELS.get(x, x)
+                                       for x in c.get("review_status") or []) or "tous"),
+        ("Transmise à partir du", c.get("submitted_after") or "sans condition"),
+        ("Classement", key_label(c, domain_labels)),
+        ("Ordre", "décroissant" if c.get("order") == "desc" else "croissant"),
+        ("Départage des ex æquo", "moins d’exigences manquantes pour le palier suivant, puis "
+         "transmission la plus ancienne, puis numéro FINESS ; sans valeur de clé : en dernier"),
+        ("Taille demandée", str(c.get("size"))),
+        ("Quotas", quotas),
+        ("Structures retenues", str(len(shortlist.rows))),
+        ("Exclusions", excluded),
+        ("Versions du questionnaire", ", ".join(shortlist.questionnaire_versions) or "—"),
+        ("Exporté le (UTC)", exported_at),
+    ]
+
+
+def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    """Domain ids of the rows: questionnaire order first, then the rest alphabetically."""
+    present = {d for r in rows for d in r.get("domain_scores") or {}}
+    first = [d for d in order if d in present]
+    return first + sorted(present - set(first))
+
+
+def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
+                         domain_labels: Mapping[str, str], domain_order: Sequence[str],
+                         funding_labels: Mapping[str, str], exported_at: str,
+                         next_steps: Callable[[], Iterable[tuple[Mapping[str, Any],
+                                                                 list[dict[str, Any]]]]]
+                         | None = None,
+                         progress: Progress | None = None) -> None:
+    """Sheets: Sélection, Critères et provenance, Scores par domaine, Prochaines étapes
+    (`next_steps()` yields (row, steps) in rank order; omitted when None)."""
+    wb = Workbook(write_only=True)
+    rows = shortlist.rows
+    done = 0
+
+    def tick(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        if progress is not None and done % 1000 == 0:
+            progress(done)
+
+    ws = wb.create_sheet("Sélection")
+    ws.append(shortlist_header(shortlist.criteria, domain_labels))
+    for row in rows:
+        ws.append(xlsx_row(ws, shortlist_values(row)))
+        tick()
+
+    ws = wb.create_sheet("Critères et provenance")
+    ws.append(["Critère", "Valeur"])
+    for label, value in criteria_lines(shortlist, author, domain_labels, funding_labels,
+                                       exported_at):
+        ws.append(xlsx_row(ws, [label, value]))
+
+    ws = wb.create_sheet("Scores par domaine")
+    domains = domain_columns(rows, domain_order)
+    ws.append(["Rang", "FINESS", "Nom", "Score global",
+               *(domain_labels.get(d, d) for d in domains)])
+    for row in rows:
+        scores = row.get("domain_scores") or {}
+        ws.append(xlsx_row(ws, [row["rank"], row["finess"], row["name"], row["global_score"],
+                                *(scores.get(d) for d in domains)]))
+        tick()
+
+    if next_steps is not None:
+        ws = wb.create_sheet("Prochaines étapes")
+        ws.append(["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
+                   "Effort", "Financements"])
+        for row, steps in next_steps():
+            for step in steps:
+                ws.append(xlsx_row(ws, [row["rank"], row["finess"], row["name"],
+                                        step.get("tier"), step.get("label"), step.get("title"),
+                                        step.get("effort"),
+                                        ", ".join(funding_labels.get(f, f)
+                                                  for f in step.get("funding") or [])]))
+            tick()
+    wb.save(out)
+    if progress is not None:
+        progress(done)
+
+
+def write_table_xlsx(out: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str],
+                                                                   Iterable[Sequence[Value]]]],
+                     progress: Progress | None = None) -> None:
+    """A workbook of plain tables: [(sheet title, header, rows)]."""
+    wb = Workbook(write_only=True)
+    n = 0
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(xlsx_row(ws, list(header)))
+        for row in rows:
+            ws.append(xlsx_row(ws, row))
+            n += 1
+            if progress is not None and n % 500 == 0:
+                progress(n)
+    wb.save(out)
+    if progress is not None:
+        progress(n)
+
+
+# ---- distribution for the PDF ---------------------------------------------------------------
+
+
+def tier_distribution(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    counts: dict[int | None, int] = {}
+    for r in rows:
+        counts[r.get("tier")] = counts.get(r.get("tier"), 0) + 1
+    out = [(f"Palier {t}", counts[t]) for t in sorted(k for k in counts if k is not None)]
+    if None in counts:
+        out.append(("Non déterminé", counts[None]))
+    return out

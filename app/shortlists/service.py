@@ -1,0 +1,355 @@
+"""Shortlists as an actor may build and see them: candidates from the database (scoped),
+the pure selection (`ranking.select`), frozen shortlists, re-runs.
+
+Who: `Action.build_shortlist` (committees, ARS, admins). A shortlist has a scope: a region,
+or national (None). An actor sees a shortlist when its scope is within the actor's (a
+regional committee or ARS: its region; national committees and admins: all); anything else
+is NotFound. Building a national shortlist needs a national scope (Forbidden otherwise).
+
+Values come from stored columns (tier, global and domain scores) and from each assessment's
+stored result snapshot (eligible funding, unmet requirements of the next palier), never from
+a new scoring. The snapshot facts are extracted once per submitted assessment into
+`AssessmentFacts` (a submitted assessment never changes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.audit import record
+from app.db import begin_write
+from app.models import Assessment, AssessmentDomainScore, AssessmentStatus, Structure
+from app.permissions import Action, Actor, can, can_see_region, structure_scope
+from app.reference import SECTOR_LABELS, departments, finess_categories, regions
+from app.services.errors import Forbidden, NotFound, ServiceError
+from app.services.structures import scope_clause
+from app.shortlists import ranking
+from app.shortlists.models import AssessmentFacts, Shortlist
+from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
+
+CHUNK = 500
+CAPACITY_QUESTION = "capacite"  # the profile question giving the capacity in places
+
+
+class InvalidCriteria(ServiceError):
+    status = 422
+    message = "Les critères de sélection sont invalides."
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class QuotasInfeasible(InvalidCriteria):
+    message = "Les quotas demandés ne peuvent pas être respectés."
+
+
+# ---- permissions ----------------------------------------------------------------------------
+
+
+def authorize(actor: Actor | None, region: str | None) -> None:
+    """May `actor` build (or see) a shortlist of this scope? Raise otherwise."""
+    if not can(actor, Action.build_shortlist):
+        raise Forbidden()
+    if region is None:
+        if not structure_scope(actor).all:
+            raise Forbidden("Une sélection nationale est réservée aux comités nationaux et "
+                            "aux administrateurs : choisissez votre région.")
+        return
+    if region not in regions() or not can_see_region(actor, region):
+        raise NotFound("Région introuvable.")
+
+
+def visible_clause(actor: Actor | None) -> ColumnElement[bool]:
+    """SQL condition on Shortlist for what the actor may see."""
+    if not can(actor, Action.build_shortlist):
+        return col(Shortlist.id).is_(None)  # nothing
+    scope = structure_scope(actor)
+    if scope.all:
+        return true()
+    if scope.region is not None:
+        return col(Shortlist.region) == scope.region
+    return col(Shortlist.id).is_(None)
+
+
+def check_criteria(criteria: Criteria) -> None:
+    """What pydantic cannot know: departments of the region, known categories/sectors."""
+    problems = []
+    if criteria.region is not None:
+        outside = [d for d in criteria.departments
+                   if d not in departments() or departments()[d].region_code != criteria.region]
+        if outside:
+            problems.append(f"Départements hors de la région {criteria.region} : "
+                            f"{', '.join(outside)}.")
+    else:
+        unknown = [d for d in criteria.departments if d not in departments()]
+        if unknown:
+            problems.append(f"Départements inconnus : {', '.join(unknown)}.")
+    bad = [c for c in criteria.categories
+           if c not in finess_categories() and c not in SECTOR_LABELS]
+    if bad:
+        problems.append(f"Catégories ou secteurs inconnus : {', '.join(bad)}.")
+    if criteria.review_status and not reviews_available():
+        problems.append("Le filtre sur le statut de revue n’est pas encore disponible.")
+    if problems:
+        raise InvalidCriteria(problems)
+
+
+# ---- candidates -----------------------------------------------------------------------------
+
+
+def reviews_available() -> bool:
+    return importlib.util.find_spec("app.reviews") is not None
+
+
+def _review_statuses(session: Session, ids: Iterable[int]) -> dict[int, str] | None:
+    if not reviews_available():
+        return None
+    from app.reviews.service import review_status
+
+    return review_status(session, ids)
+
+
+def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
+    conds: list[Any] = [scope_clause(actor), col(Structure.closed).is_(False)]
+    if criteria.region is not None:
+        conds.append(col(Structure.region) == criteria.region)
+    if criteria.departments:
+        conds.append(col(Structure.department).in_(criteria.departments))
+    if criteria.categories:
+        wanted = set(criteria.categories)
+        codes = {c.code for c in finess_categories().values() if c.sector in wanted} | wanted
+        conds.append(col(Structure.category_code).in_(sorted(codes)))
+    return conds
+
+
+def latest_submitted_ids(structure_filter: Select[Any]) -> Select[Any]:
+    """Ids of the latest submitted assessment of each structure of `structure_filter`
+    (a select of Structure.id). Latest = greatest submitted_at, then greatest id."""
+    rn = func.row_number().over(
+        partition_by=col(Assessment.structure_id),
+        order_by=(col(Assessment.submitted_at).desc(), col(Assessment.id).desc()))
+    inner = (select(col(Assessment.id).label("aid"), rn.label("rn"))
+             .where(col(Assessment.status) == AssessmentStatus.submitted.value,
+                    col(Assessment.structure_id).in_(structure_filter))
+             .subquery())
+    return select(inner.c.aid).where(inner.c.rn == 1)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start:start + CHUNK])
+
+
+def ensure_facts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int | None, list[str]]]:
+    """{assessment id: (readiness, eligible funding)}, extracting the missing ones from the
+    stored result snapshots (and keeping them)."""
+    facts: dict[int, tuple[int | None, list[str]]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for f in session.exec(select(AssessmentFacts)
+                              .where(col(AssessmentFacts.assessment_id).in_(chunk))).all():
+            facts[f.assessment_id] = (f.readiness, list(f.funding))
+    missing = [i for i in ids if i not in facts]
+    if not missing:
+        return facts
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(sorted(missing)):
+        query = select(col(Assessment.id), col(Assessment.tier_level),
+                       col(Assessment.result)["tiers"], col(Assessment.result)["funding"]
+                       ).where(col(Assessment.id).in_(chunk))
+        for aid, level, tiers, funding in session.exec(query).all():
+            readiness = ranking.readiness_from_tiers(tiers, level)
+            eligible = ranking.eligible_funding(funding)
+            facts[aid] = (readiness, eligible)
+            rows.append({"assessment_id": aid, "readiness": readiness, "funding": eligible})
+    _store_facts(session, rows)
+    return facts
+
+
+def _store_facts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert, ignoring rows another request stored meanwhile."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = AssessmentFacts.__table__  # type: ignore[attr-defined]
+    begin_write(session)
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(table).values(rows[start:start + CHUNK])
+                        .on_conflict_do_nothing(index_elements=["assessment_id"]))
+    session.commit()
+
+
+def _capacity(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return round(value)
+
+
+def load_candidates(session: Session, actor: Actor | None,
+                    criteria: Criteria) -> list[Candidate]:
+    """One Candidate per visible, open structure matching the structural criteria, with the
+    values of its latest submitted assessment."""
+    conds = structure_conditions(actor, criteria)
+    structures = session.exec(
+        select(col(Structure.id), col(Structure.finess), col(Structure.name),
+               col(Structure.department), col(Structure.region), col(Structure.category_code),
+               col(Structure.capacity)).where(*conds)).all()
+    latest = latest_submitted_ids(select(col(Structure.id)).where(*conds))
+    assessments = {
+        row[1]: row for row in session.exec(
+            select(col(Assessment.id), col(Assessment.structure_id),
+                   col(Assessment.submitted_at), col(Assessment.tier_level),
+                   col(Assessment.global_score), col(Assessment.questionnaire_id),
+                   col(Assessment.questionnaire_version),
+                   col(Assessment.answers)[CAPACITY_QUESTION])
+            .where(col(Assessment.id).in_(latest))).all()}
+    ids = [row[0] for row in assessments.values()]
+    domains: dict[int, dict[str, float | None]] = {}
+    for aid, did, score in session.exec(
+            select(col(AssessmentDomainScore.assessment_id), col(AssessmentDomainScore.domain_id),
+                   col(AssessmentDomainScore.score))
+            .where(col(AssessmentDomainScore.assessment_id).in_(latest))).all():
+        domains.setdefault(aid, {})[did] = score
+    facts = ensure_facts(session, ids)
+    reviews = _review_statuses(session, ids)
+    categories = finess_categories()
+    out = []
+    for sid, finess, name, department, region, category, capacity in structures:
+        category_ref = categories.get(category)
+        base: dict[str, Any] = {
+            "structure_id": sid, "finess": finess, "name": name, "department": department,
+            "region": region, "category_code": category,
+            "sector": category_ref.sector if category_ref else None, "capacity": capacity}
+        a = assessments.get(sid)
+        if a is not None:
+            aid, _, submitted_at, tier, global_score, qid, version, declared = a
+            readiness, funding = facts[aid]
+            base.update(
+                assessment_id=aid, submitted_at=submitted_at, questionnaire=f"{qid}@{version}",
+                tier_level=tier, global_score=global_score,
+                domain_scores=domains.get(aid, {}), readiness=readiness,
+                funding=frozenset(funding),
+                review_status=None if reviews is None else reviews.get(aid,
+                                                                       ranking.NOT_REVIEWED))
+            base["capacity"] = _capacity(declared) or capacity
+        out.append(Candidate(**base))
+    return out
+
+
+# ---- building and saving --------------------------------------------------------------------
+
+
+def build(session: Session, actor: Actor | None, criteria: Criteria) -> Selection:
+    """The selection for `criteria` now (nothing saved). Raises QuotasInfeasible."""
+    authorize(actor, criteria.region)
+    check_criteria(criteria)
+    candidates = load_candidates(session, actor, criteria)
+    try:
+        return ranking.select(candidates, criteria)
+    except InfeasibleQuotas as exc:
+        raise QuotasInfeasible(exc.problems) from None
+
+
+@dataclass
+class Frozen:
+    criteria: dict[str, Any]
+    versions: list[str]
+    rows: list[dict[str, Any]]
+    excluded: dict[str, int]
+    hash: str
+    selection: Selection
+    warnings: list[str] = field(default_factory=list)
+
+
+def freeze(selection: Selection, criteria: Criteria) -> Frozen:
+    canonical = criteria.canonical()
+    rows = [ranking.frozen_row(r) for r in selection.rows]
+    digest = ranking.shortlist_hash(canonical, selection.versions, rows)
+    return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
+                  selection, selection.warnings)
+
+
+def create(session: Session, actor: Actor, name: str, criteria: Criteria,
+           ip: str | None = None) -> Shortlist:
+    """Build, freeze and save a shortlist; audited as `shortlist_created`."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidCriteria(["Donnez un nom à la sélection."])
+    if len(name) > 200:
+        raise InvalidCriteria(["Le nom de la sélection dépasse 200 caractères."])
+    frozen = freeze(build(session, actor, criteria), criteria)
+    begin_write(session)
+    shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,
+                          criteria=frozen.criteria, questionnaire_versions=frozen.versions,
+                          rows=frozen.rows, excluded=frozen.excluded, hash=frozen.hash)
+    session.add(shortlist)
+    session.flush()
+    record(session, actor, "shortlist_created", "shortlist", shortlist.id,
+           {"name": name, "hash": frozen.hash, "rows": len(frozen.rows),
+            "criteria": frozen.criteria, "questionnaire_versions": frozen.versions}, ip)
+    session.commit()
+    session.refresh(shortlist)
+    return shortlist
+
+
+def get(session: Session, actor: Actor | None, shortlist_id: int) -> Shortlist:
+    shortlist = session.exec(select(Shortlist).where(col(Shortlist.id) == shortlist_id,
+                                                     visible_clause(actor))).first()
+    if shortlist is None:
+        raise NotFound("Sélection introuvable.")
+    return shortlist
+
+
+@dataclass
+class ShortlistSummary:
+    id: int
+    name: str
+    region: str | None
+    created_at: Any
+    author: str
+    rows: int
+    hash: str
+
+
+def list_visible(session: Session, actor: Actor | None, limit: int = 200) -> list[ShortlistSummary]:
+    from app.models import User
+
+    rows_count = func.json_array_length(col(Shortlist.rows)) if session.get_bind().dialect.name \
+        == "sqlite" else func.jsonb_array_length(col(Shortlist.rows))
+    query = (select(col(Shortlist.id), col(Shortlist.name), col(Shortlist.region),
+                    col(Shortlist.created_at), col(User.name), col(User.email), rows_count,
+                    col(Shortlist.hash))
+             .outerjoin(User, col(User.id) == col(Shortlist.author_id))
+             .where(visible_clause(actor))
+             .order_by(col(Shortlist.created_at).desc(), col(Shortlist.id).desc()).limit(limit))
+    return [ShortlistSummary(i, n, r, at, (un or ue or "—"), int(count or 0), h)
+            for i, n, r, at, un, ue, count, h in session.exec(query).all()]
+
+
+@dataclass
+class Rerun:
+    frozen: Frozen | None
+    diff: ranking.Diff | None
+    problems: list[str]
+
+    @property
+    def same(self) -> bool:
+        return self.diff is not None and self.diff.same
+
+
+def rerun(session: Session, actor: Actor | None, shortlist: Shortlist) -> Rerun:
+    """The same criteria against today's data, compared with the frozen rows."""
+    criteria = Criteria.model_validate(shortlist.criteria)
+    try:
+        frozen = freeze(build(session, actor, criteria), criteria)
+    except InvalidCriteria as exc:
+        return Rerun(None, None, exc.problems)
+    return Rerun(frozen, ranking.diff_rows(shortlist.rows, frozen.rows), [])

@@ -1,0 +1,302 @@
+"""Exports read back cell by cell: shortlist CSV (both separators), XLSX (four sheets), PDF,
+background jobs with progress, formula injection, the ARS's region export, audit events."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.models import AuditEvent, User
+from app.permissions import Role
+from app.routes import shortlists as shortlist_routes
+from app.routes import shortlists_api
+from app.shortlists import jobs
+from app.shortlists.models import ExportJob
+from tests.auth_helpers import csrf_headers, log_in
+from tests.factories import make_assessment, make_structure, make_user
+from tests.integration.test_shortlists import snapshot
+
+XLSX_SHEETS = ["Sélection", "Critères et provenance", "Scores par domaine",
+               "Prochaines étapes"]
+STEP = {"requirement": "ins", "tier": 3, "label": "INS qualifiée", "title": "=Qualifier l'INS",
+        "detail": "", "effort": "moyen", "funding": ["esms-numerique"]}
+
+
+@pytest.fixture
+def committee(session: Session) -> User:
+    return make_user(session, Role.committee, region="84")
+
+
+@pytest.fixture
+def shortlist_id(app_client: TestClient, session: Session, settings: Settings,
+                 committee: User) -> int:
+    """Three structures of the Rhône; names chosen to try formula injection."""
+    when = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+    a = make_structure(session, name="=HYPERLINK(\"http://x\")", department="69", capacity=80)
+    b = make_structure(session, name="-2+3 Résidence", department="69", capacity=45)
+    c = make_structure(session, name="EHPAD Les Tilleuls", department="69", capacity=20)
+    make_assessment(session, a, "submitted", tier_level=3, global_score=81.25,
+                    submitted_at=when, result=snapshot(3, 1, ["esms-numerique"], [STEP]),
+                    domain_scores={"dui": (8, 10), "securite": (3, 4)})
+    make_assessment(session, b, "submitted", tier_level=2, global_score=60.5,
+                    submitted_at=when, result=snapshot(2, 2, []),
+                    domain_scores={"dui": (5, 10), "securite": (1, 4)})
+    make_assessment(session, c, "submitted", tier_level=1, global_score=None,
+                    submitted_at=when, result=snapshot(1, 3, []))
+    token = log_in(app_client, session, settings, committee)
+    r = app_client.post("/api/v1/shortlists", headers=csrf_headers(token), json={
+        "name": "@Export", "region": "84", "rank_by": "global", "order": "desc", "size": 3})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+@pytest.fixture
+def job_sessions(app_client: TestClient, session: Session) -> Iterator[None]:
+    """Background jobs and streamed responses use the test's session."""
+    app = app_client.app
+    app.dependency_overrides[jobs.session_factory] = lambda: (lambda: nullcontext(session))  # type: ignore[attr-defined]
+    yield
+
+
+def read_csv(response: Any, sep: str = ",") -> list[list[str]]:
+    raw = response.content
+    assert raw.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=sep))
+
+
+HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS", "Secteur",
+          "Capacité", "Taille", "Palier", "Score global", "Clé de classement : Score global",
+          "Exigences manquantes pour le palier suivant", "Transmise le", "Statut de revue",
+          "Groupe (quotas)", "Règle", "Rang parmi les éligibles"]
+
+
+def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
+                                    shortlist_id: int) -> None:
+    r = app_client.get(f"/selections/{shortlist_id}/export.csv")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="selection-' in r.headers["content-disposition"]
+    rows = read_csv(r)
+    assert rows[0] == HEADER
+    finess = [row[1] for row in rows[1:]]
+    assert rows[1][:4] == ["1", finess[0], "'=HYPERLINK(\"http://x\")", "84"]
+    assert rows[1][4:] == ["69", "500", "Personnes âgées", "80", "De 40 à 99 places", "3",
+                           "81.25", "81.25", "1", "2026-03-02T08:15:00+00:00", "Non revue", "",
+                           "Rang", "1"]
+    assert rows[2][2] == "'-2+3 Résidence"
+    assert rows[2][7:13] == ["45", "De 40 à 99 places", "2", "60.5", "60.5", "2"]
+    # no global score: empty cells, last
+    assert rows[3][2:] == ["EHPAD Les Tilleuls", "84", "69", "500", "Personnes âgées", "20",
+                           "Moins de 40 places", "1", "", "", "3", "2026-03-02T08:15:00+00:00",
+                           "Non revue", "", "Rang", "3"]
+    assert len(rows) == 4
+
+
+def test_csv_semicolon_uses_decimal_comma(app_client: TestClient, shortlist_id: int) -> None:
+    rows = read_csv(app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.csv?sep=;"), ";")
+    assert rows[0] == HEADER
+    assert rows[1][10:12] == ["81,25", "81,25"]
+    assert rows[2][10] == "60,5"
+    assert app_client.get(f"/selections/{shortlist_id}/export.csv?sep=x").status_code == 422
+
+
+def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Session,
+                                            shortlist_id: int) -> None:
+    r = app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.xlsx")
+    assert r.status_code == 200, r.text
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == XLSX_SHEETS
+    ws = wb["Sélection"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    assert values[0] == HEADER
+    injected = ws["C2"]
+    assert injected.value == "=HYPERLINK(\"http://x\")"
+    assert injected.data_type == "s" and injected.quotePrefix  # text, never a formula
+    assert ws["C3"].value == "-2+3 Résidence" and ws["C3"].data_type == "s"
+    assert values[1][3:] == ["84", "69", "500", "Personnes âgées", 80, "De 40 à 99 places", 3,
+                             81.25, 81.25, 1, "2026-03-02T08:15:00+00:00", "Non revue", None,
+                             "Rang", 1]
+    assert values[3][9:13] == [1, None, None, 3]
+
+    crit = {row[0].value: row[1].value for row in wb["Critères et provenance"].iter_rows(
+        min_row=2)}
+    hash_ = app_client.get(f"/api/v1/shortlists/{shortlist_id}").json()["hash"]
+    assert crit["Empreinte SHA-256 (critères, versions, lignes)"] == hash_
+    assert crit["Sélection"] == "@Export"
+    assert wb["Critères et provenance"]["B2"].quotePrefix
+    assert crit["Portée"] == "Auvergne-Rhône-Alpes (84)"
+    assert crit["Classement"] == "Score global"
+    assert crit["Versions du questionnaire"] == "esms-maturite-numerique@2026.1"
+    assert crit["Structures retenues"] == "3"
+
+    scores = [[c.value for c in row] for row in wb["Scores par domaine"].iter_rows()]
+    assert scores[0] == ["Rang", "FINESS", "Nom", "Score global",
+                         "Dossier usager informatisé", "Sécurité et protection des données"]
+    assert scores[1][3:] == [81.25, 80.0, 75.0]
+    assert scores[2][3:] == [60.5, 50.0, 25.0]
+    assert scores[3][3:] == [None, None, None]
+
+    steps = [[c.value for c in row] for row in wb["Prochaines étapes"].iter_rows()]
+    assert steps[0] == ["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
+                        "Effort", "Financements"]
+    assert steps[1][3:] == [3, "INS qualifiée", "=Qualifier l'INS", "moyen",
+                            "Programme ESMS numérique"]
+    assert wb["Prochaines étapes"]["F2"].data_type == "s"
+    assert len(steps) == 2
+
+
+def test_pdf_report(app_client: TestClient, session: Session, shortlist_id: int) -> None:
+    r = app_client.get(f"/selections/{shortlist_id}/export.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+
+
+def test_pdf_html_truncates_at_500_rows(session: Session, shortlist_id: int) -> None:
+    from app.config import get_settings
+    from app.questionnaires import Registry
+    from app.shortlists import export_service
+    from app.shortlists.models import Shortlist
+
+    s = session.get(Shortlist, shortlist_id)
+    assert s is not None
+    many = [dict(s.rows[0], rank=i + 1, name=f"Structure {i + 1}") for i in range(501)]
+    fake = Shortlist(**{**s.model_dump(), "rows": many})
+    html = export_service.shortlist_pdf_html(session, fake,
+                                             Registry.load(get_settings().questionnaires_dir))
+    assert "Structure 500<" in html and "Structure 501<" not in html
+    assert "la liste complète (501 structures) est dans les exports CSV et XLSX" in html
+    assert 'aria-labelledby="repartition-paliers-t repartition-paliers-d"' in html
+
+
+def test_large_export_runs_as_a_job_with_progress(
+        app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
+        monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setattr(shortlist_routes, "SYNC_XLSX_ROWS", 1)
+    r = app_client.get(f"/selections/{shortlist_id}/export.xlsx", follow_redirects=False)
+    assert r.status_code == 303
+    job = session.exec(select(ExportJob)).one()
+    assert r.headers["location"] == f"/exports/{job.id}"
+    session.refresh(job)
+    assert job.status == "done" and job.progress == 1.0
+    assert (job.rows_done, job.rows_total) == (3, 3)
+    assert job.file_path and (jobs.exports_dir(settings) / job.file_path).is_file()
+    page = app_client.get(f"/exports/{job.id}")
+    assert "Télécharger selection-" in page.text and "hx-trigger" not in page.text
+    fragment = app_client.get(f"/exports/{job.id}", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="etat-export"')
+    download = app_client.get(f"/exports/{job.id}/fichier")
+    assert download.status_code == 200
+    assert load_workbook(io.BytesIO(download.content)).sheetnames == XLSX_SHEETS
+    # asked again: the finished file of the frozen shortlist is served, no new job
+    again = app_client.get(f"/selections/{shortlist_id}/export.xlsx", follow_redirects=False)
+    assert again.status_code == 200 and len(session.exec(select(ExportJob)).all()) == 1
+    listing = app_client.get("/exports")
+    assert "Sélection au format XLSX" in listing.text
+    exports = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [(e.details["format"], e.details.get("job")) for e in exports] == [
+        ("xlsx", job.id), ("xlsx", job.id)]
+
+
+def test_pending_job_page_polls(app_client: TestClient, session: Session,
+                                committee: User, settings: Settings) -> None:
+    log_in(app_client, session, settings, committee)
+    job = jobs.create(session, committee.id or 0, "region_xlsx", {"region": "84"}, "x.xlsx", 10)
+    page = app_client.get(f"/exports/{job.id}")
+    assert 'hx-trigger="every 2s"' in page.text and "En attente" in page.text
+    other = make_user(session, Role.committee, region="84")
+    log_in(app_client, session, settings, other)
+    assert app_client.get(f"/exports/{job.id}").status_code == 404
+    assert app_client.get(f"/api/v1/exports/{job.id}").status_code == 404
+
+
+def test_api_large_export_answers_202_then_file(
+        app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shortlists_api, "SYNC_PDF_ROWS", 1)
+    r = app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.pdf")
+    assert r.status_code == 202
+    body = r.json()
+    status = app_client.get(body["url"]).json()
+    assert status["status"] == "done" and status["file"] == f"/api/v1/exports/{body['job']}/file"
+    assert app_client.get(status["file"]).content.startswith(b"%PDF")
+
+
+# ---- the ARS's region export ----------------------------------------------------------------
+
+
+@pytest.fixture
+def region_data(session: Session) -> dict[str, Any]:
+    old = make_structure(session, name="EHPAD Ancien", department="01")
+    new = make_structure(session, name="+EHPAD Nouveau", department="69")
+    none = make_structure(session, name="SSIAD Sans", department="69", category_code="354")
+    make_structure(session, name="Ailleurs", department="75")
+    make_assessment(session, old, "submitted", questionnaire_version="2025.1",
+                    answers={"zz_retiree": "oui", "capacite": 40}, tier_level=1,
+                    global_score=30.0, submitted_at=datetime(2025, 5, 1, tzinfo=UTC))
+    make_assessment(session, new, "submitted",
+                    answers={"dui_production": "oui", "capacite": 90,
+                             "dui_fonctions": ["admin", "soins"]},
+                    tier_level=2, global_score=64.0, domain_scores={"dui": (3, 4)},
+                    submitted_at=datetime(2026, 2, 1, tzinfo=UTC))
+    return {"old": old, "new": new, "none": none}
+
+
+def test_region_csv_has_stable_question_columns(
+        app_client: TestClient, session: Session, settings: Settings, job_sessions: None,
+        region_data: dict[str, Any]) -> None:
+    ars = make_user(session, Role.ars, region="84")
+    log_in(app_client, session, settings, ars)
+    r = app_client.get("/regions/84/export.csv")
+    assert r.status_code == 200
+    rows = read_csv(r)
+    header = rows[0]
+    assert header[:11] == ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur",
+                           "Capacité", "Questionnaire", "Version", "Transmise le", "Palier",
+                           "Score global"]
+    questions = header[header.index("Statut de revue") + 1:]
+    # 2026.1's questions in questionnaire order, then the older version's (not loaded here)
+    # leftover id alphabetically
+    assert questions[0] == "public_accueilli" and questions[-1] == "zz_retiree"
+    assert questions.index("capacite") < questions.index("dui_production")
+    by_name = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert set(by_name) == {"EHPAD Ancien", "'+EHPAD Nouveau", "SSIAD Sans"}
+    new = by_name["'+EHPAD Nouveau"]
+    assert (new["Version"], new["Palier"], new["Score global"]) == ("2026.1", "2", "64")
+    assert new["Score Dossier usager informatisé"] == "75"
+    assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
+    assert new["Statut de revue"] == "Non revue"
+    old = by_name["EHPAD Ancien"]
+    assert (old["Version"], old["zz_retiree"], old["capacite"]) == ("2025.1", "oui", "40")
+    assert by_name["SSIAD Sans"]["Palier"] == "" and by_name["SSIAD Sans"]["Secteur"] \
+        == "Domicile"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert (event.object_type, event.object_id, event.details["format"]) == ("region", "84",
+                                                                             "csv")
+
+
+def test_region_xlsx_and_permissions(app_client: TestClient, session: Session,
+                                     settings: Settings, region_data: dict[str, Any]) -> None:
+    ars = make_user(session, Role.ars, region="84")
+    log_in(app_client, session, settings, ars)
+    r = app_client.get("/regions/84/export.xlsx")
+    assert r.status_code == 200
+    ws = load_workbook(io.BytesIO(r.content))["Évaluations"]
+    assert ws["B1"].value == "Nom" and ws.max_row == 4
+    names = sorted(str(ws.cell(row=i, column=2).value) for i in range(2, 5))
+    assert names == ["+EHPAD Nouveau", "EHPAD Ancien", "SSIAD Sans"]
+    assert app_client.get("/regions/11/export.csv").status_code == 404
+    log_in(app_client, session, settings, make_user(session, Role.committee, region="84"))
+    assert app_client.get("/regions/84/export.csv").status_code == 403
+    log_in(app_client, session, settings, make_user(session, Role.admin))
+    assert app_client.get("/regions/11/export.xlsx").status_code == 200
