@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import app.models  # noqa: F401  (registers the tables)
+import app.model_registry  # noqa: F401  (registers every table)
 from app.config import get_settings
 from app.db import UTCDateTime, make_engine, normalize_url
 

@@ -25,7 +25,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade_database(url: str | None = None, revision: str = "heads") -> None:
+def upgrade_database(url: str | None = None, revision: str = "head") -> None:
     """Bring the database to `revision` (default: the latest). Safe to call at every start."""
     command.upgrade(alembic_config(url), revision)
 
@@ -42,7 +42,7 @@ def _safe_url(url: str) -> str:
 
 @app.command("upgrade")
 def upgrade(
-    revision: str = typer.Option("heads", "--revision", help="Révision cible."),
+    revision: str = typer.Option("head", "--revision", help="Révision cible."),
 ) -> None:
     """Appliquer les migrations jusqu'à la révision demandée (par défaut la dernière)."""
     url = get_settings().database_url

@@ -49,7 +49,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_db_upgrade_then_downgrade(cli_db: str) -> None:
     code, output = run("db", "upgrade")
     assert code == 0, output
-    assert "Base à jour (heads)" in output
+    assert "Base à jour (head)" in output
     engine = make_engine(cli_db)
     try:
         assert "assessment" in inspect(engine).get_table_names()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
+import app.model_registry  # noqa: F401  (every table in SQLModel.metadata)
 from app.cli.db import downgrade_database, upgrade_database
 from app.db import make_engine
 from app.models import Assessment, Structure
@@ -18,12 +19,25 @@ TABLES = {
     "api_token",
     "assessment",
     "assessment_domain_score",
+    "assessment_review",
     "audit_event",
     "auth_session",
+    "dashboard_state",
+    "dashboard_submission",
     "director_structure",
+    "evidence",
+    "export_job",
+    "import_job",
+    "invitation",
+    "invitation_structure",
+    "latest_domain_score",
+    "latest_result",
     "login_attempt",
     "password_reset_token",
+    "shortlist",
+    "shortlist_assessment_facts",
     "structure",
+    "structure_correction",
     "user_account",
 }
 
