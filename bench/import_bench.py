@@ -42,15 +42,19 @@ def _number(department: str, serial: int) -> str:
     return body + luhn_check_digit(body)
 
 
-def generate(path: Path, lines: int, seed: int = 2026, rename_every: int = 0) -> None:
-    """`lines` structureet lines (≈ 90 % ESMS), Latin-1, like the official extraction."""
+def generate(path: Path, lines: int, seed: int = 2026, rename_every: int = 0,
+             serial_base: int = 100_000) -> None:
+    """`lines` structureet lines (≈ 90 % ESMS), Latin-1, like the official extraction.
+
+    Numbers use serials from `serial_base` (overseas numbers have 5 digits of serial: keep
+    `serial_base + lines / 101` under 100,000 to stay clear of small serials)."""
     rng = random.Random(seed)
     codes = sorted(departments())
     esms = sorted(finess_categories())
     out = [HEADER]
     for i in range(lines):
         department = codes[i % len(codes)]
-        number = _number(department, 100_000 + i)
+        number = _number(department, serial_base + i)
         ej = _number(department, 900_000 + i // 5)
         category = rng.choice(NON_ESMS) if rng.random() < 0.1 else rng.choice(esms)
         name = f"ÉTABLISSEMENT N° {i}"
