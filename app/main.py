@@ -21,7 +21,7 @@ from app.routes.invitations import router as invitations_router
 from app.routes.organismes import router as organismes_router
 from app.routes.region import router as region_router
 from app.routes.structures_admin import router as structures_admin_router
-from app.security import SecurityHeadersMiddleware
+from app.security import BodySizeLimit, SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
+    app.add_middleware(BodySizeLimit,
+                       import_max_bytes=get_settings().import_max_upload_mb * 1024 * 1024)
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

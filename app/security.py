@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -187,3 +188,66 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# ---- request size ----------------------------------------------------------------------
+
+DEFAULT_MAX_BODY = 1024 * 1024  # forms and JSON: answers, criteria, reviews
+LARGE_BODIES: tuple[tuple[re.Pattern[str], int | None], ...] = (
+    # Evidence uploads are bounded by app.reviews.limits.UploadSizeLimit (path-specific).
+    (re.compile(r"^/evaluations/\d+/preuves/?$"), None),
+    # FINESS extractions: the settings' import limit plus room for the form fields.
+    (re.compile(r"^/admin/structures/import/?$"), -1),
+)
+
+
+class BodySizeLimit:
+    """Refuse a request body larger than the route allows before anything reads it.
+
+    The CSRF check parses form bodies before any route runs, so without this an anonymous
+    client could make the app buffer an arbitrary body. A body without Content-Length on a
+    route with a limit gets 411.
+    """
+
+    def __init__(self, app: ASGIApp, import_max_bytes: int) -> None:
+        self.app = app
+        self.import_max_bytes = import_max_bytes
+
+    def _limit(self, path: str) -> int | None:
+        for pattern, limit in LARGE_BODIES:
+            if pattern.match(path):
+                return self.import_max_bytes + 64 * 1024 if limit == -1 else limit
+        return DEFAULT_MAX_BODY
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope["path"])
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        length: int | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = int(value) if value.isdigit() else limit + 1
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if length is None and chunked:
+            await _plain_error(send, 411, "Longueur de la requête requise.")
+            return
+        if length is not None and length > limit:
+            await _plain_error(send, 413, "Requête trop volumineuse.")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _plain_error(send: Send, status: int, message: str) -> None:
+    body = message.encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})

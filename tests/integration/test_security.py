@@ -228,3 +228,15 @@ def test_put_patch_delete_are_checked_too(app_client: TestClient, logged_in: str
         assert refused.status_code == 403, method
         accepted = app_client.request(method, "/essai-csrf", headers=csrf_headers(logged_in))
         assert accepted.status_code == 200, method
+
+
+def test_oversized_bodies_are_refused_before_parsing(app_client: TestClient) -> None:
+    big = "x" * (1024 * 1024 + 1)
+    r = app_client.post("/connexion", data={"email": big, "password": "p"})
+    assert r.status_code == 413
+    r = app_client.post("/api/v1/score", content=big,
+                        headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    ok = app_client.post("/api/v1/score", json={"questionnaire": "esms-maturite-numerique",
+                                                "answers": {}})
+    assert ok.status_code == 200
