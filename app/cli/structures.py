@@ -34,9 +34,9 @@ def _fail(message: str) -> typer.Exit:
 def write_report_csv(report: service.ImportReport, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";")
-        writer.writerow(["ligne", "finess", "statut", "motif", "message"])
+        writer.writerow(service.REPORT_HEADER)
         for r in report.lines:
-            writer.writerow([r.line, r.finess, r.status, r.reason or "", r.message])
+            writer.writerow(service.report_row(r.line, r.finess, r.status, r.reason, r.message))
 
 
 @app.command("import")

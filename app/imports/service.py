@@ -159,6 +159,19 @@ class ImportReport:
         }
 
 
+def report_row(line: int, finess: str, status: str, reason: str | None,
+               message: str) -> list[Any]:
+    """A row of the CSV report. Text from the file never starts a formula in a spreadsheet
+    (a leading = + - @ gets an apostrophe)."""
+    def safe(text: str) -> str:
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+    return [line, safe(finess), status, reason or "", safe(message)]
+
+
+REPORT_HEADER = ["ligne", "finess", "statut", "motif", "message"]
+
+
 # --- configuration --------------------------------------------------------------------------
 
 

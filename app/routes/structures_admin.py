@@ -205,9 +205,9 @@ def import_report_csv(job_id: int, actor: CurrentActor, session: SessionDep) -> 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["ligne", "finess", "statut", "motif", "message"])
+        writer.writerow(imports.REPORT_HEADER)
         for i, (line, finess, status, message, reason) in enumerate(lines):
-            writer.writerow([line, finess, status, reason or "", message])
+            writer.writerow(imports.report_row(line, finess, status, reason, message))
             if i % 1000 == 999:
                 yield buffer.getvalue()
                 buffer.seek(0)

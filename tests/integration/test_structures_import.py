@@ -701,3 +701,10 @@ def test_only_admins_correct(web: TestClient, session: Session, settings: Settin
                                                      "department": "69"}).status_code == 403
     admin = _as(web, session, settings, "admin")
     assert admin.get("/admin/structures/690000030").status_code == 404
+
+
+def test_report_rows_never_start_a_formula() -> None:
+    assert service.report_row(7, "=1+1", "rejected", "finess_malformed", "-2 champs") == [
+        7, "'=1+1", "rejected", "finess_malformed", "'-2 champs"]
+    assert service.report_row(2, "690000039", "imported", None, "") == [
+        2, "690000039", "imported", "", ""]
