@@ -8,31 +8,34 @@ aggregates read one narrow table through covering indexes, never the assessments
 - `latest_result`: one row per open structure with a submitted assessment.
 - `latest_domain_score`: one row per (structure, domain) of that result, with the same
   filter columns (domain means, medians and percentiles without joins).
-- `dashboard_submission`: one row per submitted assessment (the quarterly trend).
-Closed structures have no rows here (their history stays in `assessment`).
+- `dashboard_submission`: one row per submitted assessment (the quarterly trend; only
+  structures with a latest result are counted).
+- `dashboard_state`: one row whose `generation` goes up with every change of the read model
+  (the national figures' cache, `app.dashboard.cache`, is keyed on it).
+Closed structures have no latest result (their history stays in `assessment`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
 
-__all__ = ["DashboardSubmission", "LatestDomainScore", "LatestResult"]
+__all__ = ["DashboardState", "DashboardSubmission", "LatestDomainScore", "LatestResult"]
 
 
 class LatestResult(SQLModel, table=True):
     __tablename__ = "latest_result"
     __table_args__ = (
-        Index("ix_latest_result_region_tier_level", "region", "tier_level"),
-        Index("ix_latest_result_region_department", "region", "department"),
-        Index("ix_latest_result_region_category_code", "region", "category_code"),
-        Index("ix_latest_result_region_sector", "region", "sector"),
-        Index("ix_latest_result_region_size_band", "region", "size_band"),
-        Index("ix_latest_result_region_submitted_at", "region", "submitted_at"),
+        # Regional figures: one covering index (every filter column after the region and
+        # the version, scores in order for the distribution of the global score).
+        Index("ix_latest_result_region", "region", "questionnaire_id", "questionnaire_version",
+              "global_score", "tier_level", "department", "category_code", "sector",
+              "size_band", "submitted_at"),
+        # National figures and like-for-like groups.
         Index("ix_latest_result_category_code_size_band", "category_code", "size_band",
               "questionnaire_id", "questionnaire_version", "global_score", "region"),
         Index("ix_latest_result_sector_size_band", "sector", "size_band", "questionnaire_id",
@@ -109,3 +112,13 @@ class DashboardSubmission(SQLModel, table=True):
     tier_level: int | None = None
     submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     quarter: str  # "2025-T3", in Europe/Paris time
+
+
+class DashboardState(SQLModel, table=True):
+    """A single row (id 1): the read model's generation, a new random value at every refresh
+    or submit (app.dashboard.cache)."""
+
+    __tablename__ = "dashboard_state"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0, sa_type=BigInteger)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from app.dashboard import cache
 from app.dashboard.bands import (
     SIZE_BANDS,
     categories_of_sector,
@@ -129,6 +130,7 @@ def refresh_structures(session: Session, structure_ids: Iterable[int] | None = N
     written = 0
     for batch in batches:
         written += _refresh_batch(session, batch)
+    cache.bump(session)  # the national figures' cache: stale from now on
     if ids is None:  # planner statistics for the rebuilt tables
         for table in ("latest_result", "latest_domain_score", "dashboard_submission"):
             session.execute(text(f"ANALYZE {table}"))
@@ -623,11 +625,11 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
     # National distribution over the paliers (same filters but the department).
     national_tiers: dict[int, int] = {}
     if national:
-        national_tiers = dict(session.execute(
-            select(LR.c.tier_level, func.count())
-            .where(*_result_conds(LR, f, department=False))
-            .group_by(LR.c.tier_level)
-        ).all())
+        national_tiers = cache.cached(session, ("tiers", replace(f, department=None)),
+                                      lambda: dict(session.execute(
+                                          select(LR.c.tier_level, func.count())
+                                          .where(*_result_conds(LR, f, department=False))
+                                          .group_by(LR.c.tier_level)).all()))
 
     trend = _trend(session, region, f)
     return Summary(
@@ -662,10 +664,12 @@ def _domain_stats(session: Session, q: Questionnaire | None, qid: str, version: 
         ).all()
         for domain_id, score, count in rows:
             out[domain_id].append((score, count))
-        return out
+        return dict(out)
 
     here = hist([LDS.c.region == region, *_result_conds(LDS, f)])
-    there = hist(_result_conds(LDS, f, department=False)) if national else {}
+    there = cache.cached(session, ("domains", qid, version, replace(f, department=None)),
+                         lambda: hist(_result_conds(LDS, f, department=False))) \
+        if national else {}
     order = [(d.id, d.label) for d in q.domains] if q else [(d, d) for d in sorted(here)]
     out = []
     for did, label in order:

@@ -70,12 +70,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("latest_result", schema=None) as batch_op:
         for name, cols in (
-            ("ix_latest_result_region_tier_level", ["region", "tier_level"]),
-            ("ix_latest_result_region_department", ["region", "department"]),
-            ("ix_latest_result_region_category_code", ["region", "category_code"]),
-            ("ix_latest_result_region_sector", ["region", "sector"]),
-            ("ix_latest_result_region_size_band", ["region", "size_band"]),
-            ("ix_latest_result_region_submitted_at", ["region", "submitted_at"]),
+            ("ix_latest_result_region", [
+                "region", "questionnaire_id", "questionnaire_version", "global_score",
+                "tier_level", "department", "category_code", "sector", "size_band",
+                "submitted_at"]),
             ("ix_latest_result_category_code_size_band", [
                 "category_code", "size_band", "questionnaire_id", "questionnaire_version",
                 "global_score", "region"]),
@@ -141,6 +139,15 @@ def upgrade() -> None:
     with op.batch_alter_table("dashboard_submission", schema=None) as batch_op:
         batch_op.create_index("ix_dashboard_submission_structure",
                               ["structure_id", "quarter", "tier_level"], unique=False)
+
+    op.create_table(
+        "dashboard_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_state")),
+    )
+    op.bulk_insert(sa.table("dashboard_state", sa.column("id"), sa.column("generation")),
+                   [{"id": 1, "generation": 1}])
 
     backfill(op.get_bind())
 
@@ -247,6 +254,7 @@ def backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("dashboard_state")
     with op.batch_alter_table("dashboard_submission", schema=None) as batch_op:
         batch_op.drop_index("ix_dashboard_submission_structure")
     op.drop_table("dashboard_submission")
@@ -256,9 +264,7 @@ def downgrade() -> None:
             batch_op.drop_index(name)
     op.drop_table("latest_domain_score")
     with op.batch_alter_table("latest_result", schema=None) as batch_op:
-        for name in ("ix_latest_result_region_tier_level", "ix_latest_result_region_department",
-                     "ix_latest_result_region_category_code", "ix_latest_result_region_sector",
-                     "ix_latest_result_region_size_band", "ix_latest_result_region_submitted_at",
+        for name in ("ix_latest_result_region",
                      "ix_latest_result_category_code_size_band",
                      "ix_latest_result_sector_size_band", "ix_latest_result_tier_level",
                      "ix_latest_result_submitted_at", "ix_latest_result_questionnaire"):

@@ -442,6 +442,31 @@ def test_scope_checks(session: Session, registry: Registry, world: World) -> Non
     assert svc.check_region(actor(session, world.committee_nat), "11") == "11"
 
 
+def test_national_cache_is_invalidated_by_a_submission(session: Session, registry: Registry,
+                                                      world: World) -> None:
+    from app.dashboard import cache
+
+    assert cache.enabled
+    before = cache.generation(session)
+    d = {x.id: x for x in summary(session, registry, world).domains}
+    assert d["dui"].national_n == 10
+    # Served from the cache while nothing changes (same generation).
+    again = {x.id: x for x in summary(session, registry, world).domains}
+    assert again["dui"].national_n == 10 and cache.generation(session) == before
+    # A submission in another region changes the national figures at once.
+    n3 = make_structure(session, department="75", category_code="500", capacity=50)
+    _submitted(session, n3, 3, 100, 100, 100, at(2026, 4, 1), declared=50)
+    svc.record_submission(session, session.execute(
+        sa.select(Assessment.id).where(Assessment.structure_id == n3.id)).scalar_one())
+    session.commit()
+    assert cache.generation(session) != before
+    sm = summary(session, registry, world)
+    d = {x.id: x for x in sm.domains}
+    assert d["dui"].national_n == 11 and close(d["dui"].national_mean, 590 / 11)
+    assert [t.national for t in sm.tiers] == [1, 3, 4, 3, 1]
+    assert d["dui"].n == 8  # the region is unchanged
+
+
 # ---- the API -------------------------------------------------------------------------------
 
 
@@ -601,9 +626,11 @@ def test_migration_backfills_and_downgrades(empty_db_url: str) -> None:
                 " ORDER BY assessment_id")).all()
             assert [tuple(r) for r in subs] == [(1, "2025-T1"), (2, "2026-T1"),
                                                 (3, "2025-T2"), (5, "2025-T2")]
+            assert conn.execute(sa.text("SELECT count(*) FROM dashboard_state")).scalar() == 1
         downgrade_database("0001", empty_db_url)
         tables = set(sa.inspect(engine).get_table_names())
-        assert not tables & {"latest_result", "latest_domain_score", "dashboard_submission"}
+        assert not tables & {"latest_result", "latest_domain_score", "dashboard_submission",
+                             "dashboard_state"}
     finally:
         engine.dispose()
 
