@@ -17,9 +17,11 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from app.reference import SECTOR_LABELS, regions
@@ -71,17 +73,97 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str 
 
 def xlsx_row(ws: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Any]:
     """Values ready for `ws.append`: text that could be a formula becomes a text cell with
-    the quote-prefix style; everything else is passed as is (fast path)."""
+    the quote-prefix style; characters XML cannot hold are dropped."""
     out: list[Any] = []
     for v in values:
-        if isinstance(v, str) and v.startswith(DANGEROUS):
-            cell = WriteOnlyCell(ws, value=v)
-            cell.data_type = "s"
-            cell.quotePrefix = True
-            out.append(cell)
-        else:
-            out.append(v)
+        if isinstance(v, str):
+            v = ILLEGAL_CHARACTERS_RE.sub("", v)
+            if v.startswith(DANGEROUS):
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                out.append(cell)
+                continue
+        out.append(v)
     return out
+
+
+def _column_letters(n: int) -> list[str]:
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(i) for i in range(1, n + 1)]
+
+
+_LETTERS = _column_letters(1024)
+
+
+_ENTITIES = {"\r": "&#13;"}  # a raw CR would be read back as LF
+
+
+def _cell_xml(ref: str, v: Value, quote_style: str) -> str:
+    if isinstance(v, str):
+        v = ILLEGAL_CHARACTERS_RE.sub("", v)
+        style = f' s="{quote_style}"' if v.startswith(DANGEROUS) else ""
+        space = ' xml:space="preserve"' if v != v.strip() else ""
+        text = escape(v, _ENTITIES)
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if isinstance(v, bool):
+        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
+    return f'<c r="{ref}" t="n"><v>{v!r}</v></c>'
+
+
+def _fast_rows(ws: WriteOnlyWorksheet, quote_style: str, batch: int = 200) -> Iterator[None]:
+    """openpyxl's write-only row loop (WriteOnlyWorksheet._write_rows), but rows are built
+    as XML text (escaped), parsed back by lxml in batches and written to openpyxl's stream,
+    instead of one WriteOnlyCell and one xmlfile context per cell (about three times
+    faster). Same XML as openpyxl: inline strings, numbers, booleans; text that could be a
+    formula gets the quote-prefix style."""
+    from lxml.etree import fromstring
+
+    xf = ws._writer.xf.send(True)
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            for element in fromstring("<x>" + "".join(pending) + "</x>"):
+                xf.write(element)
+            pending.clear()
+
+    with xf.element("sheetData"):
+        index = 1
+        try:
+            while True:
+                values = yield
+                r = str(index)
+                cells = "".join(_cell_xml(_LETTERS[col] + r, v, quote_style)
+                                for col, v in enumerate(values) if v is not None and v != "")
+                pending.append(f'<row r="{r}">{cells}</row>')
+                if len(pending) >= batch:
+                    flush()
+                index += 1
+        except GeneratorExit:
+            flush()
+    ws._writer.xf.send(None)
+
+
+def row_appender(ws: WriteOnlyWorksheet) -> Callable[[Sequence[Value]], None]:
+    """`append(values)` for a new write-only sheet: the fast row writer when this openpyxl has
+    the internals it relies on (3.1), else the public `ws.append` (same file)."""
+    try:
+        from openpyxl import LXML
+
+        probe = WriteOnlyCell(ws, value="'")
+        probe.quotePrefix = True
+        quote_style = str(probe.style_id)
+        if not LXML or ws._rows is not None:  # only on a new sheet
+            raise AttributeError
+        ws._get_writer()
+        rows = _fast_rows(ws, quote_style)
+        next(rows)
+        ws._rows = rows
+    except (AttributeError, TypeError, ImportError):
+        return lambda values: ws.append(xlsx_row(ws, values))
+    return rows.send
 
 
 # ---- the shortlist as a table ---------------------------------------------------------------
@@ -200,39 +282,36 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
         if progress is not None and done % 1000 == 0:
             progress(done)
 
-    ws = wb.create_sheet("Sélection")
-    ws.append(shortlist_header(shortlist.criteria, domain_labels))
+    append = row_appender(wb.create_sheet("Sélection"))
+    append(shortlist_header(shortlist.criteria, domain_labels))
     for row in rows:
-        ws.append(xlsx_row(ws, shortlist_values(row)))
+        append(shortlist_values(row))
         tick()
 
-    ws = wb.create_sheet("Critères et provenance")
-    ws.append(["Critère", "Valeur"])
+    append = row_appender(wb.create_sheet("Critères et provenance"))
+    append(["Critère", "Valeur"])
     for label, value in criteria_lines(shortlist, author, domain_labels, funding_labels,
                                        exported_at):
-        ws.append(xlsx_row(ws, [label, value]))
+        append([label, value])
 
-    ws = wb.create_sheet("Scores par domaine")
+    append = row_appender(wb.create_sheet("Scores par domaine"))
     domains = domain_columns(rows, domain_order)
-    ws.append(["Rang", "FINESS", "Nom", "Score global",
-               *(domain_labels.get(d, d) for d in domains)])
+    append(["Rang", "FINESS", "Nom", "Score global", *(domain_labels.get(d, d) for d in domains)])
     for row in rows:
         scores = row.get("domain_scores") or {}
-        ws.append(xlsx_row(ws, [row["rank"], row["finess"], row["name"], row["global_score"],
-                                *(scores.get(d) for d in domains)]))
+        append([row["rank"], row["finess"], row["name"], row["global_score"],
+                *(scores.get(d) for d in domains)])
         tick()
 
     if next_steps is not None:
-        ws = wb.create_sheet("Prochaines étapes")
-        ws.append(["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
-                   "Effort", "Financements"])
+        append = row_appender(wb.create_sheet("Prochaines étapes"))
+        append(["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
+                "Effort", "Financements"])
         for row, steps in next_steps():
             for step in steps:
-                ws.append(xlsx_row(ws, [row["rank"], row["finess"], row["name"],
-                                        step.get("tier"), step.get("label"), step.get("title"),
-                                        step.get("effort"),
-                                        ", ".join(funding_labels.get(f, f)
-                                                  for f in step.get("funding") or [])]))
+                append([row["rank"], row["finess"], row["name"], step.get("tier"),
+                        step.get("label"), step.get("title"), step.get("effort"),
+                        ", ".join(funding_labels.get(f, f) for f in step.get("funding") or [])])
             tick()
     wb.save(out)
     if progress is not None:
@@ -246,10 +325,10 @@ def write_table_xlsx(out: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[
     wb = Workbook(write_only=True)
     n = 0
     for title, header, rows in sheets:
-        ws = wb.create_sheet(title)
-        ws.append(xlsx_row(ws, list(header)))
+        append = row_appender(wb.create_sheet(title))
+        append(list(header))
         for row in rows:
-            ws.append(xlsx_row(ws, row))
+            append(row)
             n += 1
             if progress is not None and n % 500 == 0:
                 progress(n)

@@ -393,3 +393,27 @@ def test_facts_rows_are_reused(session: Session, dataset: Data) -> None:
     assert sorted(session.exec(select(col(AssessmentFacts.assessment_id))).all()) \
         == sorted(first)
     assert len(first) == 5
+
+
+def test_review_status_filter_uses_the_latest_review(session: Session, dataset: Data) -> None:
+    # Reviews: Delta validée; Beta à revoir then validée (latest counts); Alpha à revoir;
+    # Gamma never reviewed. Keep validée + non revue: Delta, Beta, Gamma.
+    from app.reviews.models import AssessmentReview
+    from app.shortlists.service import latest_submitted_ids
+
+    ids = dict(session.exec(select(col(Structure.name), col(Structure.id))).all())
+    latest = set(session.exec(latest_submitted_ids(select(col(Structure.id)))).all())
+    from app.models import Assessment
+
+    by_name = {name: session.exec(select(col(Assessment.id)).where(
+        col(Assessment.structure_id) == sid, col(Assessment.id).in_(latest))).first()
+        for name, sid in ids.items()}
+    for name, status in [("IME Delta", "validee"), ("EHPAD Beta", "a_revoir"),
+                         ("EHPAD Beta", "validee"), ("EHPAD Alpha", "a_revoir")]:
+        session.add(AssessmentReview(assessment_id=by_name[name], status=status))
+    session.commit()
+    sel = service.build(session, actor(dataset.committee84),
+                        Criteria(region="84", size=10, review_status=["validee", "non_revue"]))
+    assert [r.candidate.name for r in sel.rows] == ["IME Delta", "EHPAD Beta", "MAS Gamma"]
+    assert [r.candidate.review_status for r in sel.rows] == ["validee", "validee", "non_revue"]
+    assert sel.excluded == {"no_submission": 1, "review_status": 1}
