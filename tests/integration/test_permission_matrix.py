@@ -337,6 +337,23 @@ MATRIX: tuple[Row, ...] = (
 )
 
 
+# What each actor must never read in a page, partial, export or API answer it is allowed to
+# get (200, text): the names of the world's structures and shortlists outside its scope, and
+# those structures' FINESS numbers (plain and as displayed). Public pages are not checked
+# (an invitation link shows its structures to whoever holds it).
+STRUCTURE_MARKERS = {"EHPAD A": "a", "EHPAD A2": "a2", "EHPAD B": "b", "Structure C": "c"}
+NEVER_SEEN: dict[str, tuple[str, ...]] = {
+    "anonymous": ("EHPAD A", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
+    "director_a": ("EHPAD A2", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
+    "director_b": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "ars_a": ("EHPAD B", "Vague nationale"),
+    "ars_other": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "committee_84": ("EHPAD B", "Vague nationale"),
+    "committee_national": (),
+    "admin": (),
+}
+
+
 # ---- the world ------------------------------------------------------------------------------
 
 
@@ -601,6 +618,18 @@ def test_permission(world: World, row: Row, actor: str) -> None:
         f"{row.method} {row.url} as {actor}: {response.status_code}, expected {expected}: {detail}"
     if actor == "anonymous" and not row.public and expected == 303:
         assert response.headers["location"].startswith("/connexion")
+    content_type = response.headers.get("content-type", "")
+    if response.status_code == 200 and not row.public and content_type.startswith(
+            ("text/", "application/json")):
+        text = response.text
+        leaks = []
+        for marker in NEVER_SEEN[actor]:
+            forms = [marker]
+            if marker in STRUCTURE_MARKERS:
+                number = world.values[STRUCTURE_MARKERS[marker]]
+                forms += [number, f"{number[:2]} {number[2:5]} {number[5:8]} {number[8]}"]
+            leaks += [f for f in forms if f in text]
+        assert leaks == [], f"{row.method} {row.url} shows {actor} {leaks}"
 
 
 def test_case_ids_are_unique() -> None:
