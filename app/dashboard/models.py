@@ -8,8 +8,8 @@ aggregates read one narrow table through covering indexes, never the assessments
 - `latest_result`: one row per open structure with a submitted assessment.
 - `latest_domain_score`: one row per (structure, domain) of that result, with the same
   filter columns (domain means, medians and percentiles without joins).
-- `dashboard_submission`: one row per submitted assessment (the quarterly trend; only
-  structures with a latest result are counted).
+- `dashboard_submission`: one row per submitted assessment of those structures (the
+  quarterly trend), with the same filter columns.
 - `dashboard_state`: one row whose `generation` goes up with every change of the read model
   (the national figures' cache, `app.dashboard.cache`, is keyed on it).
 Closed structures have no latest result (their history stays in `assessment`).
@@ -98,11 +98,14 @@ class LatestDomainScore(SQLModel, table=True):
 
 
 class DashboardSubmission(SQLModel, table=True):
-    """Every submitted assessment of an open structure, for the trend by quarter."""
+    """Every submitted assessment of a structure that has a latest result, for the trend by
+    quarter, with the structure's filter columns (as in its latest result)."""
 
     __tablename__ = "dashboard_submission"
     __table_args__ = (
-        Index("ix_dashboard_submission_structure", "structure_id", "quarter", "tier_level"),
+        Index("ix_dashboard_submission_structure", "structure_id"),
+        Index("ix_dashboard_submission_region", "region", "quarter", "tier_level",
+              "department", "category_code", "sector", "size_band", "submitted_at"),
     )
 
     assessment_id: int = Field(sa_column=Column(
@@ -112,6 +115,11 @@ class DashboardSubmission(SQLModel, table=True):
     tier_level: int | None = None
     submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     quarter: str  # "2025-T3", in Europe/Paris time
+    size_band: str | None = None
+    sector: str | None = None
+    category_code: str
+    department: str
+    region: str
 
 
 class DashboardState(SQLModel, table=True):

@@ -154,16 +154,6 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
 
     submitted = and_(A.c.status == AssessmentStatus.submitted.value,
                      A.c.submitted_at.is_not(None), _where_ids(A.c.structure_id, batch))
-    # Every submission (trend by quarter).
-    rows = session.execute(
-        select(A.c.id, A.c.structure_id, A.c.tier_level, A.c.submitted_at).where(submitted)
-    ).all()
-    sub_rows = [{"assessment_id": r.id, "structure_id": r.structure_id,
-                 "tier_level": r.tier_level, "submitted_at": r.submitted_at,
-                 "quarter": quarter_of(r.submitted_at)} for r in rows]
-    for i in range(0, len(sub_rows), 1000):
-        session.execute(insert(DS), sub_rows[i:i + 1000])
-
     # The latest submission of each open structure.
     rank = func.row_number().over(partition_by=A.c.structure_id,
                                   order_by=(A.c.submitted_at.desc(), A.c.id.desc()))
@@ -194,6 +184,22 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
         })
     for i in range(0, len(lr_rows), 1000):
         session.execute(insert(LR), lr_rows[i:i + 1000])
+    # Every submission of those structures (trend by quarter), with their filter columns.
+    attrs = {r["structure_id"]: r for r in lr_rows}
+    sub_rows = []
+    for r in session.execute(
+        select(A.c.id, A.c.structure_id, A.c.tier_level, A.c.submitted_at).where(submitted)
+    ).all():
+        lr = attrs.get(r.structure_id)
+        if lr is not None:
+            sub_rows.append({
+                "assessment_id": r.id, "structure_id": r.structure_id,
+                "tier_level": r.tier_level, "submitted_at": r.submitted_at,
+                "quarter": quarter_of(r.submitted_at), "size_band": lr["size_band"],
+                "sector": lr["sector"], "category_code": lr["category_code"],
+                "department": lr["department"], "region": lr["region"]})
+    for i in range(0, len(sub_rows), 1000):
+        session.execute(insert(DS), sub_rows[i:i + 1000])
     # Domain scores: copied in SQL, with the filter columns of their latest result.
     session.execute(insert(LDS).from_select(
         ["structure_id", "domain_id", "score", "questionnaire_id", "questionnaire_version",
@@ -681,15 +687,9 @@ def _domain_stats(session: Session, q: Questionnaire | None, qid: str, version: 
 
 def _trend(session: Session, region: str, f: Filters) -> list[TrendRow]:
     """Submissions per quarter and palier (every submission of the structures shown)."""
-    conds = [LR.c.region == region, *_result_conds(LR, f, dates=False, tier=False)]
-    if f.after is not None:
-        conds.append(DS.c.submitted_at >= f.since())
-    if f.before is not None:
-        conds.append(DS.c.submitted_at < f.until())
     rows = session.execute(
         select(DS.c.quarter, DS.c.tier_level, func.count())
-        .join(LR, LR.c.structure_id == DS.c.structure_id)
-        .where(*conds)
+        .where(DS.c.region == region, *_result_conds(DS, f, tier=False))
         .group_by(DS.c.quarter, DS.c.tier_level)
     ).all()
     by_quarter: dict[str, dict[int, int]] = defaultdict(dict)

@@ -128,6 +128,11 @@ def upgrade() -> None:
         sa.Column("tier_level", sa.Integer(), nullable=True),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("quarter", sa.String(), nullable=False),
+        sa.Column("size_band", sa.String(), nullable=True),
+        sa.Column("sector", sa.String(), nullable=True),
+        sa.Column("category_code", sa.String(), nullable=False),
+        sa.Column("department", sa.String(), nullable=False),
+        sa.Column("region", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(["assessment_id"], ["assessment.id"],
                                 name=op.f("fk_dashboard_submission_assessment_id_assessment"),
                                 ondelete="CASCADE"),
@@ -137,8 +142,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("assessment_id", name=op.f("pk_dashboard_submission")),
     )
     with op.batch_alter_table("dashboard_submission", schema=None) as batch_op:
-        batch_op.create_index("ix_dashboard_submission_structure",
-                              ["structure_id", "quarter", "tier_level"], unique=False)
+        batch_op.create_index("ix_dashboard_submission_structure", ["structure_id"],
+                              unique=False)
+        batch_op.create_index("ix_dashboard_submission_region", [
+            "region", "quarter", "tier_level", "department", "category_code", "sector",
+            "size_band", "submitted_at"], unique=False)
 
     op.create_table(
         "dashboard_state",
@@ -204,16 +212,10 @@ def backfill(conn: sa.Connection) -> None:
         "region")))
     ds = sa.table("dashboard_submission", *(sa.column(c, when if c == "submitted_at" else None)
                                             for c in (
-        "assessment_id", "structure_id", "tier_level", "submitted_at", "quarter")))
+        "assessment_id", "structure_id", "tier_level", "submitted_at", "quarter", "size_band",
+        "sector", "category_code", "department", "region")))
 
     submitted = sa.and_(a.c.status == "submitted", a.c.submitted_at.is_not(None))
-    rows = [{"assessment_id": r.id, "structure_id": r.structure_id, "tier_level": r.tier_level,
-             "submitted_at": r.submitted_at, "quarter": _quarter(r.submitted_at)}
-            for r in conn.execute(sa.select(a.c.id, a.c.structure_id, a.c.tier_level,
-                                            a.c.submitted_at).where(submitted))]
-    for i in range(0, len(rows), BATCH):
-        conn.execute(ds.insert(), rows[i:i + BATCH])
-
     rank = sa.func.row_number().over(partition_by=a.c.structure_id,
                                      order_by=(a.c.submitted_at.desc(), a.c.id.desc()))
     ranked = sa.select(a.c.id.label("aid"), rank.label("rank")).where(submitted).subquery()
@@ -239,6 +241,19 @@ def backfill(conn: sa.Connection) -> None:
                     "department": r.department, "region": r.region})
     for i in range(0, len(out), BATCH):
         conn.execute(lr.insert(), out[i:i + BATCH])
+    attrs = {r["structure_id"]: r for r in out}
+    rows = []
+    for r in conn.execute(sa.select(a.c.id, a.c.structure_id, a.c.tier_level,
+                                    a.c.submitted_at).where(submitted)):
+        latest_row = attrs.get(r.structure_id)
+        if latest_row is not None:
+            rows.append({"assessment_id": r.id, "structure_id": r.structure_id,
+                         "tier_level": r.tier_level, "submitted_at": r.submitted_at,
+                         "quarter": _quarter(r.submitted_at),
+                         **{k: latest_row[k] for k in ("size_band", "sector", "category_code",
+                                                       "department", "region")}})
+    for i in range(0, len(rows), BATCH):
+        conn.execute(ds.insert(), rows[i:i + BATCH])
     conn.execute(lds.insert().from_select(
         ["structure_id", "domain_id", "score", "questionnaire_id", "questionnaire_version",
          "tier_level", "submitted_at", "size_band", "sector", "category_code", "department",
@@ -256,6 +271,7 @@ def backfill(conn: sa.Connection) -> None:
 def downgrade() -> None:
     op.drop_table("dashboard_state")
     with op.batch_alter_table("dashboard_submission", schema=None) as batch_op:
+        batch_op.drop_index("ix_dashboard_submission_region")
         batch_op.drop_index("ix_dashboard_submission_structure")
     op.drop_table("dashboard_submission")
     with op.batch_alter_table("latest_domain_score", schema=None) as batch_op:
