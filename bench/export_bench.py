@@ -6,7 +6,11 @@ Rows are generated (fixed seed) in the shape the product stores: frozen shortlis
 (`scoring.generate.generate_answers`). The files are written by the product's own functions
 (`exports.csv_chunks`, `exports.write_shortlist_xlsx`, `exports.write_table_xlsx`) to memory.
 
-    python -m bench.export_bench [--rows 40000]
+    python -m bench.export_bench [--rows 40000] [--database-url sqlite:///var/demo40k.db]
+
+With `--database-url` (a `palier demo --structures 40000` database, migrated), it also
+builds a national shortlist through the service and exports it with the next steps read
+from the stored results, and exports a region's full answers (`run_database`).
 
 Targets (issue 5): shortlist CSV <= 2 s; XLSX with the shortlist, criteria and domain-score
 sheets <= 10 s; next-steps sheet and full-answers export measured and reported.
@@ -143,11 +147,62 @@ def run(rows: int = 40_000, repeat: int = 2) -> dict[str, Any]:
     return out
 
 
+def run_database(url: str, region: str = "11") -> dict[str, Any]:
+    """On a `palier demo --structures 40000` database: build a national shortlist of every
+    eligible structure (cold: facts extracted from the snapshots; warm: from the cache),
+    export it as CSV and XLSX with next steps read from the stored results, and export one
+    region's full answers."""
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.permissions import Actor, Role
+    from app.questionnaires import Registry
+    from app.shortlists import export_service
+    from app.shortlists import service as shortlists
+    from app.shortlists.models import Shortlist
+    from app.shortlists.ranking import Criteria
+
+    registry = Registry.load(ROOT / "questionnaires")
+    national = Actor(id=0, role=Role.committee, region=None)
+    admin = Actor(id=0, role=Role.admin)
+    out: dict[str, Any] = {"database": url.split("://")[0]}
+    with Session(make_engine(url)) as session:
+        criteria = Criteria(size=100_000)
+        for label in ("build_cold_or_cached", "build_warm"):
+            t = time.perf_counter()
+            frozen = shortlists.freeze(shortlists.build(session, national, criteria), criteria)
+            out[label] = {"seconds": round(time.perf_counter() - t, 2),
+                          "rows": len(frozen.rows)}
+        s = Shortlist(id=0, name="Bench", author_id=None, region=None,
+                      criteria=frozen.criteria, questionnaire_versions=frozen.versions,
+                      rows=frozen.rows, excluded=frozen.excluded, hash=frozen.hash,
+                      created_at=datetime.now(UTC))
+        seconds, size = timed(lambda: sum(len(c) for c in export_service.shortlist_csv(
+            s, registry, ";")), 1)
+        out["shortlist_csv"] = {"seconds": round(seconds, 2), "bytes": size}
+        for label, steps in (("shortlist_xlsx", False), ("shortlist_xlsx_with_next_steps", True)):
+            buffer = io.BytesIO()
+            t = time.perf_counter()
+            export_service.shortlist_xlsx(session, s, registry, buffer, with_next_steps=steps)
+            out[label] = {"seconds": round(time.perf_counter() - t, 2),
+                          "bytes": len(buffer.getvalue())}
+        t = time.perf_counter()
+        table = export_service.region_table(session, admin, registry, region)
+        size = sum(len(c) for c in exports.csv_chunks(table.header, table.rows))
+        out[f"region_{region}_answers_csv"] = {"seconds": round(time.perf_counter() - t, 2),
+                                               "rows": table.total, "bytes": size}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=40_000)
+    parser.add_argument("--database-url", help="also measure on a demo database")
     args = parser.parse_args()
-    print(json.dumps(run(args.rows), indent=2))
+    result: dict[str, Any] = {"generated": run(args.rows)}
+    if args.database_url:
+        result["database"] = run_database(args.database_url)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, true
@@ -153,9 +153,11 @@ def ensure_facts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int | 
     stored result snapshots (and keeping them)."""
     facts: dict[int, tuple[int | None, list[str]]] = {}
     for chunk in _chunks(sorted(ids)):
-        for f in session.exec(select(AssessmentFacts)
-                              .where(col(AssessmentFacts.assessment_id).in_(chunk))).all():
-            facts[f.assessment_id] = (f.readiness, list(f.funding))
+        for aid, readiness, funding in session.exec(
+                select(col(AssessmentFacts.assessment_id), col(AssessmentFacts.readiness),
+                       col(AssessmentFacts.funding))
+                .where(col(AssessmentFacts.assessment_id).in_(chunk))).all():
+            facts[aid] = (readiness, list(funding))
     missing = [i for i in ids if i not in facts]
     if not missing:
         return facts
@@ -193,10 +195,25 @@ def _capacity(value: Any) -> int | None:
     return round(value)
 
 
-def load_candidates(session: Session, actor: Actor | None,
-                    criteria: Criteria) -> list[Candidate]:
+def domain_scores(session: Session, ids: Sequence[int]) -> dict[int, dict[str, float | None]]:
+    out: dict[int, dict[str, float | None]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for aid, did, score in session.exec(
+                select(col(AssessmentDomainScore.assessment_id),
+                       col(AssessmentDomainScore.domain_id), col(AssessmentDomainScore.score))
+                .where(col(AssessmentDomainScore.assessment_id).in_(chunk))).all():
+            out.setdefault(aid, {})[did] = score
+    return out
+
+
+def needs_domains(criteria: Criteria) -> bool:
+    return not isinstance(criteria.rank_by, str) or criteria.rank_by.startswith("domain:")
+
+
+def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
+                    *, with_domains: bool = True) -> list[Candidate]:
     """One Candidate per visible, open structure matching the structural criteria, with the
-    values of its latest submitted assessment."""
+    values of its latest submitted assessment (domain scores only `with_domains`)."""
     conds = structure_conditions(actor, criteria)
     structures = session.exec(
         select(col(Structure.id), col(Structure.finess), col(Structure.name),
@@ -212,12 +229,7 @@ def load_candidates(session: Session, actor: Actor | None,
                    col(Assessment.answers)[CAPACITY_QUESTION])
             .where(col(Assessment.id).in_(latest))).all()}
     ids = [row[0] for row in assessments.values()]
-    domains: dict[int, dict[str, float | None]] = {}
-    for aid, did, score in session.exec(
-            select(col(AssessmentDomainScore.assessment_id), col(AssessmentDomainScore.domain_id),
-                   col(AssessmentDomainScore.score))
-            .where(col(AssessmentDomainScore.assessment_id).in_(latest))).all():
-        domains.setdefault(aid, {})[did] = score
+    domains = domain_scores(session, ids) if with_domains else {}
     facts = ensure_facts(session, ids)
     reviews = _review_statuses(session, ids)
     categories = finess_categories()
@@ -251,11 +263,19 @@ def build(session: Session, actor: Actor | None, criteria: Criteria) -> Selectio
     """The selection for `criteria` now (nothing saved). Raises QuotasInfeasible."""
     authorize(actor, criteria.region)
     check_criteria(criteria)
-    candidates = load_candidates(session, actor, criteria)
+    with_domains = needs_domains(criteria)
+    candidates = load_candidates(session, actor, criteria, with_domains=with_domains)
     try:
-        return ranking.select(candidates, criteria)
+        selection = ranking.select(candidates, criteria)
     except InfeasibleQuotas as exc:
         raise QuotasInfeasible(exc.problems) from None
+    if not with_domains:  # the frozen rows keep the domain scores of the selected ones
+        scores = domain_scores(session, [r.candidate.assessment_id for r in selection.rows
+                                         if r.candidate.assessment_id is not None])
+        selection.rows = [replace(r, candidate=replace(
+            r.candidate, domain_scores=scores.get(r.candidate.assessment_id or 0, {})))
+            for r in selection.rows]
+    return selection
 
 
 @dataclass
