@@ -132,13 +132,11 @@ def builder(request: Request, actor: CurrentActor, session: SessionDep,
             registry: RegistryDep) -> Response:
     form = _form(request)
     choices = _choices(actor, registry)
-    started = "taille_liste" in form
-    if not started:  # defaults of a first visit
+    if "taille_liste" not in form:  # first visit: the defaults, previewed
         form = {"taille_liste": ["20"], "classement": ["global"]}
-    preview = _preview(session, actor, form, choices) if started else {
-        "errors": {}, "problems": [], "selection": None, "criteria": None}
+    preview = _preview(session, actor, form, choices)
     return render(request, "pages/shortlists/builder.html", {
-        **choices, "form": form, "preview": preview, "started": started,
+        **choices, "form": form, "preview": preview,
         "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),
         "breadcrumb": _crumbs(("Nouvelle sélection", "")),
     }, block_name="preview")
@@ -159,7 +157,7 @@ def create(request: Request, form: PostForm, actor: CurrentActor, session: Sessi
         else:
             return RedirectResponse(f"/selections/{shortlist.id}?enregistree=1", 303)
     return render(request, "pages/shortlists/builder.html", {
-        **choices, "form": form, "preview": preview, "started": True, "name": name,
+        **choices, "form": form, "preview": preview, "name": name,
         "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),
         "breadcrumb": _crumbs(("Nouvelle sélection", "")),
     }, status_code=422)

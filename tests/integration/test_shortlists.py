@@ -290,10 +290,11 @@ def builder_query(**kw: Any) -> dict[str, Any]:
 def test_builder_first_visit_and_plain_get_preview(app_client: TestClient, session: Session,
                                                    settings: Settings, dataset: Data) -> None:
     login(app_client, session, settings, dataset.committee84)
-    first = app_client.get("/selections/nouvelle")
+    first = app_client.get("/selections/nouvelle")  # defaults: 20 by global score
     assert first.status_code == 200
-    assert first.context["started"] is False  # type: ignore[attr-defined]
-    assert "Réglez les critères" in first.text
+    assert [row.candidate.name for row in first.context["preview"]["selection"].rows] == [  # type: ignore[attr-defined]
+        "IME Delta", "EHPAD Beta", "EHPAD Alpha", "MAS Gamma"]
+    assert 'form="enregistrer" name="taille_liste" value="20"' in first.text
 
     r = app_client.get("/selections/nouvelle", params=builder_query(min_department="1"))
     assert r.status_code == 200
@@ -303,9 +304,10 @@ def test_builder_first_visit_and_plain_get_preview(app_client: TestClient, sessi
                                                         "EHPAD Alpha"]
     assert sel.groups["department"] == {"01": 2, "69": 2}
     assert sel.excluded == {"no_submission": 1}
-    assert "<caption>Structures exclues, par motif</caption>" in r.text
+    assert "Structures exclues, par motif</caption>" in r.text
     assert 'name="min_department" value="1"' in r.text
-    assert "Enregistrer et figer cette sélection" in r.text
+    assert 'form="enregistrer" name="min_department" value="1"' in r.text
+    assert "Enregistrer et figer la sélection de l’aperçu" in r.text
     assert "<!doctype html>" in r.text.lower()
 
 
