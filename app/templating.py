@@ -144,9 +144,12 @@ def template_globals() -> dict[str, Any]:
 
 def _request_state(request: Request) -> dict[str, Any]:
     """Context processor: CSRF token and current user set on request.state by middleware."""
+    from app.navigation import main_nav
+
     return {
         "csrf_token": getattr(request.state, "csrf_token", "") or "",
         "current_user": getattr(request.state, "user", None),
+        "main_nav": main_nav(getattr(request.state, "actor", None), request.url.path),
     }
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth_deps import CurrentActor, OptionalActor, require_role
 from app.deps import SessionDep, SettingsDep
 from app.models import Assessment, AssessmentStatus, Structure
+from app.navigation import main_nav
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
 from app.routes import public
@@ -101,9 +102,11 @@ def _base(actor: Actor | None, **extra: Any) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, actor: OptionalActor, registry: RegistryDep) -> Response:
-    """Directors land on their structures; everyone else on the public home page."""
-    if actor is not None and actor.role == Role.director:
-        return RedirectResponse("/mes-structures", status_code=303)
+    """Logged-in users land on the first entry of their menu (a director on their
+    structures, an ARS referent on their region's dashboard...); visitors on the home page."""
+    menu = main_nav(actor, "/")
+    if menu:
+        return RedirectResponse(menu[0]["href"], status_code=303)
     return public.home(request, registry)
 
 

@@ -1,0 +1,33 @@
+"""The header menu per role (literal expectations)."""
+
+from __future__ import annotations
+
+from app.navigation import main_nav
+from app.permissions import Actor, Role
+
+
+def hrefs(actor: Actor | None, path: str = "/") -> list[str]:
+    return [i["href"] for i in main_nav(actor, path)]
+
+
+def test_menus_per_role() -> None:
+    assert hrefs(None) == []
+    assert hrefs(Actor(1, Role.director, structure_ids=frozenset({1}))) == ["/mes-structures"]
+    assert hrefs(Actor(2, Role.ars, region="84")) == [
+        "/regions/84", "/regions/84/structures", "/selections", "/invitations",
+        "/admin/structures/import"]
+    assert hrefs(Actor(3, Role.committee, region=None)) == ["/regions", "/selections"]
+    assert hrefs(Actor(4, Role.committee, region="11")) == [
+        "/regions/11", "/regions/11/structures", "/selections"]
+    assert hrefs(Actor(5, Role.admin)) == [
+        "/regions", "/selections", "/invitations", "/admin/structures/import",
+        "/admin/utilisateurs", "/admin/questionnaires", "/admin/journal"]
+
+
+def test_current_entry_is_the_longest_prefix() -> None:
+    items = main_nav(Actor(2, Role.ars, region="84"), "/regions/84/structures")
+    assert [i["href"] for i in items if i["current"]] == ["/regions/84/structures"]
+    items = main_nav(Actor(2, Role.ars, region="84"), "/regions/84")
+    assert [i["href"] for i in items if i["current"]] == ["/regions/84"]
+    items = main_nav(Actor(2, Role.ars, region="84"), "/selectionsx")
+    assert [i["href"] for i in items if i["current"]] == []
