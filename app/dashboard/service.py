@@ -337,6 +337,12 @@ def _result_conds(t: Any, f: Filters, *, department: bool = True,
     return conds
 
 
+def _latest_of(region: str) -> ColumnElement[bool]:
+    """Join condition structure -> its latest result (the region lets PostgreSQL read only
+    the region's rows through their index)."""
+    return and_(LR.c.structure_id == S.c.id, LR.c.region == region)
+
+
 def _structure_band() -> ColumnElement[Any]:
     """A structure's size band: its latest result's, else from its own capacity."""
     return func.coalesce(LR.c.size_band, size_band_sql(S.c.capacity))
@@ -552,7 +558,7 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
         select(S.c.department, S.c.category_code, _structure_band().label("band"),
                draft.c.id.label("draft_id"))
         .select_from(S)
-        .outerjoin(LR, LR.c.structure_id == S.c.id)
+        .outerjoin(LR, _latest_of(region))
         .outerjoin(draft, and_(draft.c.structure_id == S.c.id,
                                draft.c.status == AssessmentStatus.draft.value))
         .where(*_structure_conds(actor, region, f))
@@ -592,39 +598,41 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
     bands = {b.key: BreakdownRow(b.key, b.label) for b in SIZE_BANDS}
     bands[""] = BreakdownRow("inconnue", size_band_label(None))
     structures = drafts = 0  # the population ignores the palier and date filters
-    for r in pop:
-        sector = reference_sector(r.category_code) or ""
-        for row in (deps.get(r.department), sectors.get(sector), bands.get(r.band or "")):
+    for department, category_code, band, n, n_drafts in pop:
+        sector = reference_sector(category_code) or ""
+        for row in (deps.get(department), sectors.get(sector), bands.get(band or "")):
             if row is not None:
-                row.structures += r.n
-                row.drafts += r.drafts
-        structures += r.n
-        drafts += r.drafts
+                row.structures += n
+                row.drafts += n_drafts
+        structures += n
+        drafts += n_drafts
     tier_counts: dict[int, int] = defaultdict(int)
-    submitted = 0
-    for r in res:
-        submitted += r.n
-        if r.tier_level is not None:
-            tier_counts[r.tier_level] += r.n
-        for row in (deps.get(r.department), sectors.get(r.sector or ""),
-                    bands.get(r.size_band or "")):
+    submitted = global_n = 0
+    global_sum = 0.0
+    for department, sector, band, tier, version, n, score_sum, score_n in res:
+        submitted += n
+        if tier is not None:
+            tier_counts[tier] += n
+        current = version == reference and score_n
+        if current:
+            global_sum += float(score_sum)
+            global_n += score_n
+        for row in (deps.get(department), sectors.get(sector or ""), bands.get(band or "")):
             if row is None:
                 continue
-            row.submitted += r.n
-            if r.tier_level is not None:
-                row.tiers[r.tier_level] = row.tiers.get(r.tier_level, 0) + r.n
-            if r.questionnaire_version == reference and r.score_n:
-                row.score_sum += float(r.score_sum)
-                row.score_n += r.score_n
+            row.submitted += n
+            if tier is not None:
+                row.tiers[tier] = row.tiers.get(tier, 0) + n
+            if current:
+                row.score_sum += float(score_sum)
+                row.score_n += score_n
 
-    # Global score (reference version), region.
-    ghist = session.execute(
-        select(LR.c.global_score, func.count())
-        .where(LR.c.region == region, LR.c.questionnaire_id == qid,
-               LR.c.questionnaire_version == reference, *_result_conds(LR, f))
-        .group_by(LR.c.global_score)
-    ).all()
-    global_n, global_mean, global_median = distribution_stats([(v, c) for v, c in ghist])
+    # Global score (reference version), region: the mean from the sums above, the median in
+    # SQL (the middle one or two values, in the order of the covering index).
+    global_mean = global_sum / global_n if global_n else None
+    global_median = _median(session, LR.c.global_score, global_n, [
+        LR.c.region == region, LR.c.questionnaire_id == qid,
+        LR.c.questionnaire_version == reference, *_result_conds(LR, f)])
 
     domains = _domain_stats(session, q, qid, reference, region, f, national=national)
 
@@ -652,6 +660,20 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
         by_size_band=[r for r in bands.values() if r.structures or r.submitted],
         trend=trend,
     )
+
+
+def _median(session: Session, column: Any, n: int,
+            conds: list[ColumnElement[bool]]) -> float | None:
+    """The median of `column` over the `n` non-null rows matching `conds`."""
+    if n <= 0:
+        return None
+    values = session.execute(
+        select(column).where(*conds, column.is_not(None)).order_by(column)
+        .offset((n - 1) // 2).limit(1 if n % 2 else 2)
+    ).scalars().all()
+    if not values:  # pragma: no cover - n was counted in the same transaction
+        return None
+    return float(values[0]) if n % 2 or len(values) < 2 else (values[0] + values[1]) / 2
 
 
 def _domain_stats(session: Session, q: Questionnaire | None, qid: str, version: str | None,
@@ -756,7 +778,7 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
         conds.append(LR.c.submitted_at >= f.since())
     if f.before is not None:
         conds.append(LR.c.submitted_at < f.until())
-    base = select(S.c.id).select_from(S).outerjoin(LR, LR.c.structure_id == S.c.id) \
+    base = select(S.c.id).select_from(S).outerjoin(LR, _latest_of(region)) \
         .where(*conds)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     pages = max(1, math.ceil(total / page_size))
@@ -768,7 +790,7 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
                S.c.department, S.c.capacity, LR.c.capacity.label("lr_capacity"),
                LR.c.assessment_id, LR.c.questionnaire_id, LR.c.questionnaire_version,
                LR.c.tier_level, LR.c.global_score, LR.c.submitted_at, LR.c.review_status)
-        .select_from(S).outerjoin(LR, LR.c.structure_id == S.c.id)
+        .select_from(S).outerjoin(LR, _latest_of(region))
         .where(*conds)
         .order_by(ordered, S.c.name, S.c.finess)
         .limit(page_size).offset((page - 1) * page_size)
