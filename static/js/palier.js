@@ -68,6 +68,22 @@
     showError("Le serveur n’a pas pu être joint. Vérifiez votre connexion internet puis réessayez.");
   }
 
+  /* A page rendered with a blocking error (a refused form): move focus to the message so
+   * keyboard and screen-reader users meet it first, and say so in the title. Pages that
+   * manage focus themselves (the questionnaire's autosave) mark nothing here. */
+  function focusServerError() {
+    var alert = document.querySelector('#contenu .fr-alert--error[role="alert"]');
+    if (!alert || alert.closest('[data-palier-errors="self"]')) return;
+    if (!alert.hasAttribute("tabindex")) alert.setAttribute("tabindex", "-1");
+    alert.focus();
+    if (document.title.indexOf("Erreur") !== 0) document.title = "Erreur : " + document.title;
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusServerError);
+  } else {
+    focusServerError();
+  }
   document.addEventListener("change", onExclusiveChange);
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);

@@ -37,6 +37,9 @@ def test_wrong_password_shows_an_alert(page: Page, director: Account) -> None:
     expect(page).to_have_url(re.compile(r"/connexion$"))
     alert = page.get_by_role("alert")
     expect(alert).to_have_text("Adresse électronique ou mot de passe incorrect.")
+    # The blocking error gets the focus and the page title says there is an error.
+    expect(alert).to_be_focused()
+    assert page.title().startswith("Erreur : ")
     # The e-mail is kept, the password is not.
     expect(page.get_by_label("Adresse électronique")).to_have_value(director.email)
     expect(page.get_by_label("Mot de passe", exact=True)).to_have_value("")
