@@ -121,6 +121,8 @@ LOGGED_200_API = (401, 200, 200, 200, 200, 200, 200, 200)
 VIEW_A = (303, 200, 404, 200, 404, 200, 200, 200)  # a page of structure A's
 VIEW_A_HTMX = (401, 200, 404, 200, 404, 200, 200, 200)
 VIEW_A_API = (401, 200, 404, 200, 404, 200, 200, 200)
+VIEW_B = (303, 404, 200, 404, 200, 404, 200, 200)  # the same pages of structure B's (region 11)
+VIEW_B_API = (401, 404, 200, 404, 200, 404, 200, 200)
 REDIRECT_A = (303, 303, 404, 303, 404, 303, 303, 303)  # a page of A's that redirects
 FILL_A = (303, 303, 404, 403, 404, 403, 403, 403)  # a director's change to A's draft
 FILL_A_HTMX = (401, 200, 404, 403, 404, 403, 403, 403)
@@ -154,7 +156,7 @@ INVITATION_OF_84 = (303, 403, 403, 303, 404, 403, 403, 303)
 
 MATRIX: tuple[Row, ...] = (
     # ---- public pages and endpoints
-    P("GET", "/", None, (200, 303, 303, 200, 200, 200, 200, 200)),
+    P("GET", "/", None, (200, 303, 303, 303, 303, 303, 303, 303)),  # logged in: to one's menu
     P("GET", "/healthz", None, ALL_200),
     P("GET", "/accessibilite", None, ALL_200),
     P("GET", "/mentions-legales", None, ALL_200),
@@ -180,7 +182,7 @@ MATRIX: tuple[Row, ...] = (
     # ---- the director's pages (structure A, its draft and its submission)
     R("GET", "/mes-structures", None, DIRECTORS),
     R("GET", "/structures/{finess}", "/structures/{a}", VIEW_A),
-    R("GET", "/structures/{finess}", "/structures/{b}", (303, 404, 200, 404, 200, 404, 200, 200)),
+    R("GET", "/structures/{finess}", "/structures/{b}", VIEW_B),
     R("POST", "/structures/{finess}/evaluation", "/structures/{a}/evaluation", FILL_A),
     R("GET", "/evaluations/{assessment_id}", "/evaluations/{a_draft}", REDIRECT_A),
     R("GET", "/evaluations/{assessment_id}/sections/{section_id}",
@@ -197,8 +199,7 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/evaluations/{assessment_id}/transmettre", "/evaluations/{a_draft}/transmettre",
       SUBMIT_A),
     R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{a_sub}/resultat", VIEW_A),
-    R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{b_sub}/resultat",
-      (303, 404, 200, 404, 200, 404, 200, 200)),
+    R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{b_sub}/resultat", VIEW_B),
     R("GET", "/evaluations/{assessment_id}/impression", "/evaluations/{a_sub}/impression",
       VIEW_A),
     R("GET", "/evaluations/{assessment_id}/declaration.pdf",
@@ -209,6 +210,7 @@ MATRIX: tuple[Row, ...] = (
       fresh="api_token"),
     R("GET", "/api/v1/structures", None, LOGGED_200_API),
     R("GET", "/api/v1/structures/{finess}", "/api/v1/structures/{a}", VIEW_A_API),
+    R("GET", "/api/v1/structures/{finess}", "/api/v1/structures/{b}", VIEW_B_API),
     R("POST", "/api/v1/structures/{finess}/assessments", "/api/v1/structures/{a}/assessments",
       FILL_A_API),
     R("GET", "/api/v1/assessments/{assessment_id}", "/api/v1/assessments/{a_sub}", VIEW_A_API),
@@ -218,6 +220,8 @@ MATRIX: tuple[Row, ...] = (
       "/api/v1/assessments/{a_draft}/submit", SUBMIT_A_API),
     R("GET", "/api/v1/assessments/{assessment_id}/result",
       "/api/v1/assessments/{a_sub}/result", VIEW_A_API),
+    R("GET", "/api/v1/assessments/{assessment_id}/result",
+      "/api/v1/assessments/{b_sub}/result", VIEW_B_API),
     R("GET", "/api/v1/regions/{code}/summary", "/api/v1/regions/84/summary", REGION_84_API),
     R("GET", "/api/v1/regions/{code}/summary", "/api/v1/regions/11/summary",
       (401, 403, 403, 404, 200, 404, 200, 200)),
@@ -229,6 +233,9 @@ MATRIX: tuple[Row, ...] = (
       data={"status": "validee", "comment": "Cohérent avec la visite."}),
     R("POST", "/api/v1/assessments/{assessment_id}/review",
       "/api/v1/assessments/{a_sub}/review", REVIEW_A_API,
+      json={"status": "validee", "comment": "Cohérent avec la visite."}),
+    R("POST", "/api/v1/assessments/{assessment_id}/review",
+      "/api/v1/assessments/{b_sub}/review", (401, 404, 403, 404, 200, 404, 403, 200),
       json={"status": "validee", "comment": "Cohérent avec la visite."}),
     R("GET", "/api/v1/assessments/{assessment_id}/reviews",
       "/api/v1/assessments/{a_sub}/reviews", VIEW_A_API),
@@ -252,6 +259,7 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/structures/{finess}/comparaison", "/structures/{a}/comparaison", VIEW_A),
     R("GET", "/structures/{finess}/comparaison", "/structures/{a}/comparaison", VIEW_A_HTMX,
       htmx=True),
+    R("GET", "/structures/{finess}/comparaison", "/structures/{b}/comparaison", VIEW_B),
     # ---- shortlists and exports (committees, ARS, admin)
     R("GET", "/selections", None, BUILDERS),
     R("GET", "/selections/nouvelle", None, BUILDERS),
@@ -271,6 +279,8 @@ MATRIX: tuple[Row, ...] = (
       SHORTLIST_84),
     R("GET", "/regions/{code}/export.csv", "/regions/84/export.csv", REGION_EXPORT_84),
     R("GET", "/regions/{code}/export.xlsx", "/regions/84/export.xlsx", REGION_EXPORT_84),
+    R("GET", "/regions/{code}/export.csv", "/regions/11/export.csv",
+      (303, 403, 403, 404, 200, 403, 403, 200)),
     R("GET", "/exports", None, LOGGED_200),
     R("GET", "/exports/{job_id}", "/exports/{job_of_ars_a}", JOB_OF_ARS_A),
     R("GET", "/exports/{job_id}", "/exports/{job_of_ars_a}", JOB_OF_ARS_A_HTMX, htmx=True),
