@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.audit import record
@@ -22,6 +22,7 @@ from app.deps import SessionDep
 from app.models import AuditEvent, User
 from app.permissions import Action
 from app.shortlists.exports import csv_chunks
+from app.shortlists.jobs import SessionFactory, SessionFactoryDep
 from app.shortlists.ranking import canonical_json
 from app.templating import PARIS, render
 
@@ -128,23 +129,43 @@ def journal(request: Request, session: SessionDep, page: int = 1) -> Response:
     }, block_name="results")
 
 
+EXPORT_PAGE = 1000
+
+
+def _export_values(sessions: SessionFactory, filters: Filters) -> Iterator[list[Any]]:
+    """Every matching event, newest first, read in keyset pages of EXPORT_PAGE rows in the
+    stream's own session (memory stays flat on a long trail)."""
+    with sessions() as session:
+        last: tuple[datetime, int] | None = None
+        while True:
+            query = _events(session, filters)
+            if last is not None:
+                at, ident = last
+                query = query.where(or_(col(AuditEvent.at) < at,
+                                        and_(col(AuditEvent.at) == at,
+                                             col(AuditEvent.id) < ident)))
+            rows = session.exec(query.limit(EXPORT_PAGE)).all()
+            for e, email in rows:
+                yield [e.id, e.at.isoformat(), e.user_id, email, e.action, e.object_type,
+                       e.object_id, e.ip, canonical_json(e.details)]
+            if len(rows) < EXPORT_PAGE:
+                return
+            last = (rows[-1][0].at, rows[-1][0].id or 0)
+
+
 @router.get("/export.csv")
-def export(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
-    """The filtered trail as CSV (UTF-8 with BOM), newest first."""
+def export(request: Request, actor: CurrentActor, session: SessionDep,
+           sessions: SessionFactoryDep) -> Response:
+    """The filtered trail as CSV (UTF-8 with BOM), newest first, streamed."""
     filters = Filters.of(request)
     record(session, actor, "audit_exported", "audit_event", None,
            {"filters": filters.query()}, client_ip(request))
     session.commit()
-    rows = session.exec(_events(session, filters)).all()
-
-    def values() -> Iterator[list[Any]]:
-        for e, email in rows:
-            yield [e.id, e.at.isoformat(), e.user_id, email, e.action, e.object_type,
-                   e.object_id, e.ip, canonical_json(e.details)]
+    values = _export_values(sessions, filters)
 
     header = ["Identifiant", "Date (UTC)", "Utilisateur (id)", "Utilisateur (courriel)",
               "Action", "Type d’objet", "Objet", "Adresse IP", "Détails (JSON)"]
-    return StreamingResponse(csv_chunks(header, values()), media_type="text/csv; charset=utf-8",
+    return StreamingResponse(csv_chunks(header, values), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition":
                                       'attachment; filename="journal-audit.csv"',
                                       "Cache-Control": "private, no-store"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -110,8 +111,21 @@ def test_paging(app_client: TestClient, session: Session, settings: Settings) ->
     assert "action=login&amp;page=1" in second.text
 
 
+@pytest.fixture
+def stream_sessions(app_client: TestClient, session: Session,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The streamed export reads through the test's session, in pages of 2 rows."""
+    from app.routes import audit
+    from app.shortlists import jobs
+
+    monkeypatch.setattr(audit, "EXPORT_PAGE", 2)
+    app_client.app.dependency_overrides[jobs.session_factory] = (  # type: ignore[attr-defined]
+        lambda: (lambda: nullcontext(session)))
+
+
 def test_csv_export_is_filtered_and_audited(app_client: TestClient, session: Session,
-                                            settings: Settings, trail: dict[str, User]) -> None:
+                                            settings: Settings, trail: dict[str, User],
+                                            stream_sessions: None) -> None:
     admin_client(app_client, session, settings)
     r = app_client.get("/admin/journal/export.csv", params={"action": "export"})
     assert r.status_code == 200
@@ -128,6 +142,14 @@ def test_csv_export_is_filtered_and_audited(app_client: TestClient, session: Ses
     ]
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "audit_exported")).one()
     assert event.details == {"filters": {"action": "export"}}
+    # unfiltered, read in pages of 2: every event once, newest first (the admin's login and
+    # the first export's audit event included)
+    everything = list(csv.reader(io.StringIO(
+        app_client.get("/admin/journal/export.csv").content.decode("utf-8-sig"))))[1:]
+    assert [row[4] for row in everything] == [
+        "audit_exported", "audit_exported", "login", "login_failed", "export", "export",
+        "shortlist_created", "login"]
+    assert len({row[0] for row in everything}) == 8
 
 
 @pytest.mark.parametrize("role", [Role.ars, Role.committee, Role.director])
