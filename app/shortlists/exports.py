@@ -227,7 +227,7 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
         ("Sélection", shortlist.name),
         ("Identifiant", str(shortlist.id)),
         ("Empreinte SHA-256 (critères, versions, lignes)", shortlist.hash),
-        ("Enregistrée le (UTC)", shortlist.created_at.isoformat()),
+        ("Enregistrée le (UTC)", shortlist.created_at.replace(microsecond=0).isoformat()),
         ("Auteur", author),
         ("Portée", f"{regions()[region].name} ({region})" if region and region in regions()
          else (region or "Nationale")),
