@@ -1,4 +1,5 @@
-"""Dashboard charts not covered by `app.charts`: stacked columns (paliers by quarter).
+"""Dashboard charts not covered by `app.charts`: stacked columns (paliers by quarter) and
+paired bars (region and national scores).
 
 Server-rendered SVG with a <title> and a <desc>, always shown next to a data table.
 """
@@ -10,7 +11,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.charts import GRID, TEXT
+from app.charts import BAR, BAR_ALT, GRID, TEXT, _fmt
 
 # One colour per palier, light to dark (DSFR illustrative palette), with a legend and the
 # table next to the chart: colour is never the only carrier of the information.
@@ -64,5 +65,55 @@ def stacked_columns(
         parts.append(f'<rect x="{lx}" y="{ly - 11}" width="14" height="14" '
                      f'fill="{TIER_COLOURS[k % len(TIER_COLOURS)]}" stroke="{GRID}"/>')
         parts.append(f'<text x="{lx + 20}" y="{ly}" fill="{TEXT}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def compare_bars(
+    rows: Sequence[tuple[str, float | None, float | None]],
+    *,
+    title: str,
+    desc: str,
+    chart_id: str,
+    first: str = "Région",
+    second: str = "National",
+    maximum: float = 100.0,
+) -> Markup:
+    """Two bars per row (label, first value, second value) on a 0–maximum scale, each with
+    its value written after the plot, and a legend."""
+    label_w, bar_w, value_w, row_h = 250, 360, 130, 40
+    width = label_w + bar_w + value_w
+    top = 44
+    height = top + row_h * len(rows) + 6
+    colours = (BAR, BAR_ALT)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+    for k, name in enumerate((first, second)):
+        x = label_w + k * 140
+        parts.append(f'<rect x="{x}" y="2" width="14" height="14" fill="{colours[k]}"/>')
+        parts.append(f'<text x="{x + 20}" y="14" fill="{TEXT}">{escape(name)}</text>')
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * tick / 100
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{height}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(f'<text x="{x:.1f}" y="{top - 11}" text-anchor="middle" fill="{TEXT}" '
+                     f'font-size="10">{round(maximum * tick / 100)}</text>')
+    for i, (label, a, b) in enumerate(rows):
+        y = top + i * row_h
+        short = label if len(label) <= 36 else label[:34] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" '
+                     f'fill="{TEXT}">{escape(short)}</text>')
+        for k, (value, h, dy) in enumerate(((a, 14, 2), (b, 9, 19))):
+            w = 0.0 if value is None else bar_w * max(0.0, min(value, maximum)) / maximum
+            parts.append(f'<rect x="{label_w}" y="{y + dy}" width="{w:.1f}" height="{h}" '
+                         f'fill="{colours[k]}"/>')
+            parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + dy + h - 2}" '
+                         f'font-size="{12 if k == 0 else 11}" fill="{TEXT}">'
+                         f'{escape((first, second)[k])} {_fmt(value)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

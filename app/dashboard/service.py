@@ -1067,7 +1067,8 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
 
 
 def _answer_text(q: Questionnaire | None, qid: str, value: Any) -> str:
-    """'Question : réponse' with option labels from the questionnaire of the snapshot."""
+    """'Question ? réponse' (or 'Libellé : réponse') with option labels from the
+    questionnaire of the snapshot."""
     question = q.questions.get(qid) if q else None
     label = question.label if question else qid
     if value is None:
@@ -1077,4 +1078,4 @@ def _answer_text(q: Questionnaire | None, qid: str, value: Any) -> str:
         values = value if isinstance(value, list) else [value]
         shown = ", ".join(options.get(v, str(v)) if isinstance(v, str) else
                           str(v).replace(".", ",") for v in values) or "aucune"
-    return f"{label} : {shown}"
+    return f"{label} {shown}" if label.rstrip().endswith("?") else f"{label} : {shown}"

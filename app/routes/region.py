@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import false, func, select
 
 from app.auth_deps import CurrentActor
-from app.charts import column_counts, horizontal_bars
+from app.charts import column_counts
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
-from app.dashboard.charts import stacked_columns
+from app.dashboard.charts import compare_bars, stacked_columns
 from app.deps import SessionDep
 from app.permissions import Action, Actor, Role, can, structure_scope
 from app.questionnaires import RegistryDep
@@ -36,26 +36,6 @@ LR = svc.LR
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-
-def nav_items(actor: Actor | None, region: str | None = None,
-              current: str | None = None) -> list[dict[str, Any]]:
-    """Header navigation for roles with dashboards."""
-    if actor is None or not can(actor, Action.view_dashboard):
-        return []
-    scope = structure_scope(actor)
-    home = region or scope.region
-    items = []
-    if scope.all:
-        items.append({"href": "/regions", "text": "Régions", "current": current == "index"})
-    if home:
-        items += [
-            {"href": f"/regions/{home}", "text": "Tableau de bord",
-             "current": current == "dashboard"},
-            {"href": f"/regions/{home}/structures", "text": "Structures",
-             "current": current == "list"},
-        ]
-    return items
 
 
 def _block(request: Request, name: str) -> str | None:
@@ -145,7 +125,7 @@ def regions_index(request: Request, actor: CurrentActor, session: SessionDep) ->
              "submitted": submitted.get(code, 0)} for code, r in regions().items()]
     rows.sort(key=lambda r: r["name"])
     return render(request, "pages/region/index.html", {
-        "rows": rows, "nav_items": nav_items(actor, current="index"),
+        "rows": rows,
         "breadcrumb": [{"text": "Accueil", "href": "/"}, {"text": "Régions", "href": ""}],
     })
 
@@ -162,13 +142,12 @@ def dashboard(request: Request, code: str, actor: CurrentActor, session: Session
         desc="Nombre de structures par palier, d’après leur dernière évaluation transmise. "
              "Les valeurs figurent dans le tableau qui suit.",
         chart_id="chart-tiers")
-    domains_chart = horizontal_bars(
-        [(d.label, d.mean) for d in sm.domains],
+    domains_chart = compare_bars(
+        [(d.label, d.mean, d.national_mean) for d in sm.domains],
         title="Score moyen par domaine, région et national",
-        desc="Barre principale : moyenne de la région ; barre fine : moyenne nationale, "
+        desc="Pour chaque domaine, la moyenne de la région puis la moyenne nationale, "
              "sur 100. Les moyennes et médianes figurent dans le tableau qui suit.",
-        chart_id="chart-domains", compare=[d.national_mean for d in sm.domains],
-        compare_label="national")
+        chart_id="chart-domains")
     series = [(t.level, svc.short_tier(t.label)) for t in sm.tiers]
     trend_chart = stacked_columns(
         [(t.quarter.replace("-", " "), t.tiers) for t in sm.trend], series,
@@ -183,7 +162,6 @@ def dashboard(request: Request, code: str, actor: CurrentActor, session: Session
         "domains_chart": domains_chart, "trend_chart": trend_chart,
         "national_total": national_total, "pct": _pct,
         "list_url": _url(f"/regions/{region}/structures", f.query()),
-        "nav_items": nav_items(actor, region, "dashboard"),
         "breadcrumb": _crumbs(actor, region, ("Tableau de bord", "")),
     }
     block = _block(request, "results")
@@ -228,7 +206,6 @@ def structures(request: Request, code: str, actor: CurrentActor, session: Sessio
         "sorts": _sort_links(region, f, page.sort, page.order), "page_url": page_url,
         "window": window, "base_params": base,
         "dashboard_url": _url(f"/regions/{region}", f.query()),
-        "nav_items": nav_items(actor, region, "list"),
         "breadcrumb": _crumbs(actor, region, ("Structures", "")),
     }
     block = _block(request, "list")
@@ -243,7 +220,6 @@ def compare_page(request: Request, code: str, actor: CurrentActor, session: Sess
     wanted = request.query_params.getlist("finess")
     ctx: dict[str, Any] = {
         "region": region, "region_name": regions()[region].name, "cmp": None,
-        "nav_items": nav_items(actor, region),
         "breadcrumb": _crumbs(actor, region, ("Structures", f"/regions/{region}/structures"),
                               ("Comparaison", "")),
     }
@@ -267,9 +243,7 @@ def like_for_like(request: Request, finess: str, actor: CurrentActor, session: S
               if actor.role == Role.director else [{"text": "Accueil", "href": "/"}])
     crumbs += [{"text": s.name, "href": f"/structures/{s.finess}"},
                {"text": "Comparaison avec des structures semblables", "href": ""}]
-    ctx = {"lfl": lfl, "structure": s, "min_group": svc.MIN_GROUP, "breadcrumb": crumbs,
-           "nav_items": nav_items(actor, s.region) if actor.role != Role.director else
-           [{"href": "/mes-structures", "text": "Mes structures", "current": False}]}
+    ctx = {"lfl": lfl, "structure": s, "min_group": svc.MIN_GROUP, "breadcrumb": crumbs}
     return render(request, "pages/region/like_for_like.html", ctx,
                   block_name=_block(request, "comparison"))
 

@@ -416,9 +416,9 @@ def test_compare_reads_the_snapshots(session: Session, registry: Registry) -> No
                            "Palier 4 — Pilotage, coordination et sécurité"]
     internet = a.requirements["palier-1/internet-suffisant"]
     assert internet == {"met": True, "answers": [
-        "Quelle connexion internet dessert la structure ? : Fibre ou très haut débit"]}
+        "Quelle connexion internet dessert la structure ? Fibre ou très haut débit"]}
     assert b.requirements["palier-1/internet-suffisant"]["answers"] == [
-        "Quelle connexion internet dessert la structure ? : "
+        "Quelle connexion internet dessert la structure ? "
         "Fibre ou très haut débit, avec une connexion de secours"]
     assert a.next_steps and b.next_steps == []
     with pytest.raises(svc.BadComparison):
