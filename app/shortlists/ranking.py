@@ -32,23 +32,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.dashboard import bands as _bands
+
 Dimension = Literal["department", "sector", "tier"]
 DIMENSIONS: tuple[str, ...] = ("department", "sector", "tier")
 DIMENSION_LABELS = {"department": "département", "sector": "secteur", "tier": "palier"}
 DIMENSION_PLURALS = {"department": "départements", "sector": "secteurs", "tier": "paliers"}
 
-# Size bands on the capacity (places): the same keys and thresholds as the regional
-# dashboard (app/dashboard/bands.py), following the domain brief (tiny structures below 40
-# places, a structured IS from about 100).
-SIZE_BANDS: tuple[tuple[str, str, int, int | None], ...] = (
-    ("moins-de-40", "Moins de 40 places", 1, 39),
-    ("40-99", "De 40 à 99 places", 40, 99),
-    ("100-199", "De 100 à 199 places", 100, 199),
-    ("200-et-plus", "200 places ou plus", 200, None),
-)
+# Size bands on the capacity (places): the dashboard's bands (app/dashboard/bands.py).
+SIZE_BANDS: tuple[tuple[str, str, int, int | None], ...] = tuple(
+    (b.key, b.label, b.low, b.high) for b in _bands.SIZE_BANDS)
 UNKNOWN_SIZE = "inconnue"
-SIZE_BAND_LABELS = {band: label for band, label, _, _ in SIZE_BANDS} | {
-    UNKNOWN_SIZE: "Capacité inconnue"}
+SIZE_BAND_LABELS = dict(_bands.SIZE_BAND_LABELS) | {UNKNOWN_SIZE: "Capacité inconnue"}
 
 # Checked in this order; a structure is counted under its first failing reason.
 EXCLUSION_REASONS: dict[str, str] = {
@@ -70,12 +65,7 @@ KEY_DECIMALS = 6
 
 
 def size_band(capacity: int | None) -> str:
-    if capacity is None:
-        return UNKNOWN_SIZE
-    for band, _, low, high in SIZE_BANDS:
-        if capacity >= low and (high is None or capacity <= high):
-            return band
-    return UNKNOWN_SIZE  # zero or negative: not a real capacity
+    return _bands.size_band(capacity) or UNKNOWN_SIZE
 
 
 def readiness_from_tiers(tiers: Sequence[Mapping[str, Any]] | None,
