@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import dashboard_bench, scoring_bench
+from bench import dashboard_bench, export_bench, import_bench, scoring_bench
 
 
 def main() -> None:
     results = {"scoring": scoring_bench.run()}
+    results["import"] = import_bench.run()
+    results["exports"] = export_bench.run()
     results["dashboard"] = dashboard_bench.run(say=lambda m: print(m, file=sys.stderr))
     json.dump(results, sys.stdout, indent=2)
     print()
