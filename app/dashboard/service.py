@@ -364,6 +364,28 @@ def _structure_conds(actor: Actor | None, region: str, f: Filters) -> list[Colum
     return conds
 
 
+# ---- reviews (app.reviews owns them) -------------------------------------------------------
+
+
+def review_statuses(session: Session, assessment_ids: Iterable[int]) -> dict[int, str]:
+    """{assessment id: "validee" | "a_revoir"} for the reviewed ones (the ARS review)."""
+    from app.reviews.service import review_status
+
+    return review_status(session, assessment_ids)
+
+
+def _review_counts(session: Session, conds: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Latest results under `conds` by the status of their latest review."""
+    from app.reviews.service import latest_review_subquery
+
+    latest = latest_review_subquery()
+    return {status: int(n) for status, n in session.execute(
+        select(latest.c.status, func.count())
+        .select_from(LR).join(latest, latest.c.assessment_id == LR.c.assessment_id)
+        .where(*conds).group_by(latest.c.status)
+    ).all()}
+
+
 # ---- questionnaire labels ------------------------------------------------------------------
 
 
@@ -494,6 +516,7 @@ class Summary:
     by_sector: list[BreakdownRow]
     by_size_band: list[BreakdownRow]
     trend: list[TrendRow]
+    reviews: dict[str, int] = field(default_factory=dict)  # review status -> latest results
 
     @property
     def participation(self) -> float | None:
@@ -533,6 +556,8 @@ class Summary:
             "by_department": rows(self.by_department),
             "by_sector": rows(self.by_sector),
             "by_size_band": rows(self.by_size_band),
+            "reviews": {"validee": self.reviews.get("validee", 0),
+                        "a_revoir": self.reviews.get("a_revoir", 0)},
             "trend": [{"quarter": t.quarter,
                        "tiers": {self._tier_id(k): v for k, v in sorted(t.tiers.items())}}
                       for t in self.trend],
@@ -646,6 +671,7 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
                                           .group_by(LR.c.tier_level)).all()))
 
     trend = _trend(session, region, f)
+    reviews = _review_counts(session, [LR.c.region == region, *_result_conds(LR, f)])
     return Summary(
         region=region, region_name=regions()[region].name, filters=f,
         structures=structures, submitted=submitted, drafts=drafts,
@@ -658,7 +684,7 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
         by_department=sorted(deps.values(), key=lambda r: r.key),
         by_sector=[r for r in sectors.values() if r.structures or r.submitted],
         by_size_band=[r for r in bands.values() if r.structures or r.submitted],
-        trend=trend,
+        trend=trend, reviews=reviews,
     )
 
 
@@ -810,6 +836,9 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
                            r.department, r.lr_capacity if r.lr_capacity else r.capacity,
                            r.assessment_id, r.questionnaire_version, tier, r.global_score,
                            r.submitted_at, r.review_status))
+    reviews = review_statuses(session, [r.assessment_id for r in out if r.assessment_id])
+    for row in out:
+        row.review_status = reviews.get(row.assessment_id) if row.assessment_id else None
     latest_q = registry.latest(DEFAULT_QUESTIONNAIRE)
     return StructureListPage(out, int(total), page, pages, sort, order,
                              latest_q.version if latest_q else None)
@@ -958,6 +987,7 @@ class CompareColumn:
     domains: dict[str, float | None]
     requirements: dict[str, dict[str, Any]]  # requirement id -> {met, answers: [text]}
     next_steps: list[str]
+    review_status: str | None = None
 
 
 @dataclass
@@ -1062,6 +1092,9 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
         steps = [st.get("title") or st.get("label") or "" for st in r.get("next_steps", [])]
         columns.append(CompareColumn(s, a.id, lr.submitted_at, a.questionnaire_version, tier,
                                      lr.global_score, dict(my_domains[s.id]), reqs, steps))
+    reviews = review_statuses(session, [c.assessment_id for c in columns if c.assessment_id])
+    for c in columns:
+        c.review_status = reviews.get(c.assessment_id) if c.assessment_id else None
     return Comparison(columns, domain_order, [(t, tier_rows[t]) for t in tier_order],
                       versions)
 

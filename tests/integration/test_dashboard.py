@@ -467,6 +467,30 @@ def test_national_cache_is_invalidated_by_a_submission(session: Session, registr
     assert d["dui"].n == 8  # the region is unchanged
 
 
+def test_review_statuses_show(session: Session, registry: Registry, world: World) -> None:
+    from app.reviews.models import AssessmentReview
+
+    def latest_id(key: str) -> int:
+        row = session.get(LatestResult, world.s[key].id)
+        assert row is not None
+        return row.assessment_id
+
+    # s4: validated then questioned (the latest review counts); s7: validated; n1: Paris.
+    session.add_all([
+        AssessmentReview(assessment_id=latest_id("s4"), status="validee", comment="ok"),
+        AssessmentReview(assessment_id=latest_id("s4"), status="a_revoir", comment="preuves"),
+        AssessmentReview(assessment_id=latest_id("s7"), status="validee", comment="ok"),
+        AssessmentReview(assessment_id=latest_id("n1"), status="a_revoir", comment="?"),
+    ])
+    session.commit()
+    assert summary(session, registry, world).reviews == {"a_revoir": 1, "validee": 1}
+    assert summary(session, registry, world, department="38").reviews == {"validee": 1}
+    page = svc.structure_page(session, actor(session, world.ars84), registry, "84",
+                              svc.Filters(department="69"))
+    assert {r.name: r.review_status for r in page.rows} == {
+        "Charlie": None, "Delta": "a_revoir", "Echo": None, "Juliett": None}
+
+
 # ---- the API -------------------------------------------------------------------------------
 
 
@@ -484,6 +508,9 @@ def test_summary_api(app_client: TestClient, session: Session, settings: Setting
     assert dui["national"] == {"n": 10, "mean": 49.0, "median": 45.0}
     assert body["questionnaire"] == {"id": "esms-maturite-numerique", "reference_version": REF,
                                      "versions": {REF: 8, OLD: 1}, "other_versions": 1}
+    assert body["reviews"] == {"validee": 0, "a_revoir": 0}
+    assert body["participation"] == 81.82 and body["global_score"] == {
+        "n": 8, "mean": 53.75, "median": 55.0}
     r = app_client.get("/api/v1/regions/84/summary",
                        params={"departement": "69", "palier": "2"})
     body = r.json()

@@ -73,6 +73,7 @@ def test_dashboard_page(app_client: TestClient, session: Session, settings: Sett
     # Department breakdown: Rhône 4 structures, 3 submitted, 75,0 %, paliers 0 1 1 1 0, 56,7.
     assert "Rhône (69) 4 3 75,0 % 0 1 1 1 0 56,7" in t
     assert "4e trimestre 2025 0 1 0 1 0 2" in t
+    assert "Revue des autodiagnostics par l’ARS : 0 validé, 0 à revoir, sur 9 résultats." in t
     # Filters form: a GET form, htmx-enhanced, URL pushed.
     assert 'method="get" action="/regions/84"' in html
     assert 'hx-push-url="true"' in html and 'hx-target="#region-results"' in html
@@ -140,6 +141,7 @@ def test_structure_list(app_client: TestClient, session: Session, settings: Sett
     assert '<form method="get" action="/regions/84/comparer" id="compare-form">' in html
     assert f'name="finess" value="{s4.finess}"' in html
     assert 'href="/evaluations/' in html
+    assert "Revue ARS" in t and "Non revue" in t
 
 
 def test_structure_list_paging_and_htmx(app_client: TestClient, session: Session,
