@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.audit import record
+from app.dashboard.service import refresh_structures
 from app.db import begin_write
 from app.finess import normalize
 from app.imports.models import StructureCorrection
@@ -127,6 +128,8 @@ def correct(session: Session, actor: Actor | None, finess: str, data: Correction
     record(session, actor, "structure_corrected", "structure", structure.id,
            {"finess": structure.finess, "fields": changed, "before": before, "after": after},
            ip=ip)
+    session.flush()
+    refresh_structures(session, [structure.id])  # the dashboards copy these fields
     session.commit()
     return changed
 

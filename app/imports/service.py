@@ -41,6 +41,7 @@ from sqlmodel import Session, col
 
 from app.audit import record
 from app.config import Settings
+from app.dashboard.service import refresh_structures
 from app.db import begin_write
 from app.finess import CHECK_DIGIT_WARNING, department_of, normalize, validate
 from app.imports.adapters import SourceRow, StructureSource
@@ -464,6 +465,9 @@ def _write(session: Session, validator: _Validator, options: ImportOptions,
             done += len(chunk)
             if progress:
                 progress("writing", done, total)
+    changed = [u["_id"] for u in updates] + [c["_id"] for c in closing]
+    if changed:  # the dashboards' read model copies region, category, capacity, closed
+        refresh_structures(session, changed)
 
 
 def _not_applied(validator: _Validator, report: ImportReport) -> None:

@@ -708,3 +708,32 @@ def test_report_rows_never_start_a_formula() -> None:
         7, "'=1+1", "rejected", "finess_malformed", "'-2 champs"]
     assert service.report_row(2, "690000039", "imported", None, "") == [
         2, "690000039", "imported", "", ""]
+
+
+def test_import_and_correction_keep_the_dashboards_current(session: Session,
+                                                            tmp_path: Path) -> None:
+    from app.dashboard.models import LatestResult
+    from app.dashboard.service import refresh_structures
+    from app.imports.corrections import CorrectionForm, correct
+    from tests.factories import make_assessment
+
+    gone = make_structure(session, finess="690000161", department="69")
+    kept = make_structure(session, finess="690000039", department="69", capacity=80)
+    for s in (gone, kept):
+        make_assessment(session, s, status="submitted", tier_level=2, global_score=50.0)
+    refresh_structures(session)
+    session.commit()
+    assert {r.structure_id for r in session.exec(select(LatestResult))} == {gone.id, kept.id}
+    # A full re-import of region 84 without `gone`: it is closed and leaves the figures;
+    # `kept` is updated (its category becomes 500 from the file, as before).
+    _run(session, write_file(tmp_path / "r84.csv", VALID), region="84", close_missing=True)
+    session.expire_all()
+    assert {r.structure_id for r in session.exec(select(LatestResult))} == {kept.id}
+    # An admin correction of the category is copied into the read model at once.
+    admin = make_user(session, role=Role.admin)
+    actor = Actor(id=admin.id or 0, role=Role.admin)
+    correct(session, actor, kept.finess, CorrectionForm(category_code="354", capacity="80",
+                                                        department="69"))
+    session.expire_all()
+    row = session.exec(select(LatestResult).where(LatestResult.structure_id == kept.id)).one()
+    assert row.category_code == "354"
