@@ -1,5 +1,6 @@
 """In Chromium: an ARS referent opens the regional dashboard, filters it (htmx swap, URL
-pushed, focus kept, back button), lists the structures, compares two of them. The dashboard
+pushed, focus kept, back button), lists the structures, compares two of them, marks one
+assessment "à revoir". The dashboard
 (desktop and 360 px), the list and the comparison page are axe clean.
 
 Data: region 03 (Guyane, department 973), which the other browser tests do not use."""
@@ -13,9 +14,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.dashboard.service import refresh_structures
+from app.models import Assessment
+from app.reviews.models import AssessmentReview
 from scoring import load_questionnaire, score
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import login
@@ -102,6 +105,25 @@ def test_ars_filters_and_compares(page: Page, db: Session) -> None:
     expect(table).to_contain_text("Palier 4")
     expect(table).to_contain_text("Fibre ou très haut débit")  # a decisive answer
     assert_accessible(page)
+
+    # The referent questions one self-assessment: "à revoir" with a comment, from its
+    # result page (the review panel loads with htmx).
+    kourou = data["structures"]["EHPAD Kourou"]
+    assessment = db.exec(select(Assessment).where(Assessment.structure_id == kourou.id)).one()
+    page.goto(f"/evaluations/{assessment.id}/resultat")
+    panel = page.locator("#revue")
+    expect(panel.get_by_role("heading", name="Revue par l’ARS")).to_be_visible()
+    panel.get_by_label(re.compile("^À revoir")).check(force=True)  # DSFR draws the radio
+    panel.get_by_label("Commentaire").fill("Joindre la convention MSSanté et le PCRA.")
+    panel.get_by_role("button", name="Enregistrer la revue").click()
+    expect(page.locator("#revue")).to_contain_text("Joindre la convention MSSanté et le PCRA.")
+    expect(page.locator("#revue")).to_contain_text("À revoir")
+    assert_accessible(page)
+    db.commit()  # end the read transaction: see what the server wrote
+    review = db.exec(select(AssessmentReview)
+                     .where(AssessmentReview.assessment_id == assessment.id)).one()
+    assert (review.status, review.comment) == ("a_revoir",
+                                               "Joindre la convention MSSanté et le PCRA.")
 
 
 def test_dashboard_at_360_px(page: Page, db: Session, page_errors: Any) -> None:
