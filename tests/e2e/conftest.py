@@ -33,25 +33,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db import make_engine
-from tests.conftest import PG_URL, TEST_SECRET_KEY, temporary_database
+from tests.conftest import PG_URL, temporary_database
 from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
+from tests.live import LiveServer, run_server, server_env  # noqa: F401 (used by tests)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
@@ -68,7 +60,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEFAULT_TIMEOUT_MS = 15_000
-SERVER_START_TIMEOUT_S = 60.0
 # Screenshots and HTML of failed tests (var/ is ignored by git).
 ARTIFACTS = Path(os.environ.get("PALIER_E2E_ARTIFACTS", ROOT / "var" / "e2e-artifacts"))
 
@@ -107,43 +98,6 @@ _FAILED = pytest.StashKey[bool]()
 # --- live server --------------------------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    url: str
-    database_url: str
-    engine: Engine
-    log_path: Path
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-4000:]
-            pytest.fail(f"the live server exited with code {process.returncode}:\n{tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the live server did not answer {url}/healthz within {SERVER_START_TIMEOUT_S} s")
-
-
 def _server_database(tmp: Path) -> Any:
     """Context manager yielding the URL of a fresh migrated database for the server."""
     backend = os.environ.get("PALIER_E2E_DATABASE", "sqlite").strip() or "sqlite"
@@ -152,52 +106,6 @@ def _server_database(tmp: Path) -> Any:
     if backend not in ("sqlite", "postgresql"):
         pytest.fail(f"PALIER_E2E_DATABASE must be sqlite or postgresql, not {backend!r}")
     return temporary_database(backend, tmp, migrate=True)
-
-
-def server_env(database_url: str, tmp: Path, url: str = "http://127.0.0.1:8000") -> dict[str, str]:
-    """The environment of the server (and of `palier` commands run against its database)."""
-    return {
-        **os.environ,
-        "PALIER_ENV": "test",
-        "PALIER_SECRET_KEY": TEST_SECRET_KEY,
-        "PALIER_DATABASE_URL": database_url,
-        "PALIER_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
-        "PALIER_EVIDENCE_DIR": str(tmp / "evidence"),
-        "PALIER_BASE_URL": url,
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-@contextmanager
-def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
-    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=server_env(database_url, tmp, url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    engine = make_engine(database_url)
-    try:
-        _wait_until_up(url, process, log_path)
-        yield LiveServer(url, database_url, engine, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        engine.dispose()
 
 
 @pytest.fixture(scope="package")

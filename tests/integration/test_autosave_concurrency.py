@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.db import make_engine
 from app.models import Role
 from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
-from tests.live import running_server
+from tests.live import run_server
 
 # Number questions of the real questionnaire (0-100 %) and free texts: each thread owns some.
 OWNED = [
@@ -43,7 +43,8 @@ def server(fresh_db_url: str, tmp_path: Path) -> Any:
             emails.append(u.email)
         finess = s.finess
     engine.dispose()
-    with running_server(fresh_db_url, tmp_path) as url:
+    with run_server(fresh_db_url, tmp_path) as live:
+        url = live.url
         yield url, finess, emails
 
 
