@@ -16,6 +16,19 @@ GRID = "#dddddd"
 TEXT = "#161616"
 
 
+def svg_open(width: float, height: float, *, title: str, desc: str, chart_id: str,
+             font_size: int = 13) -> list[str]:
+    """The opening tag, <title> and <desc> every chart starts with (labelled for AT)."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" '
+        f'font-size="{font_size}">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+
+
 def _fmt(x: float | None, decimals: int = 1) -> str:
     if x is None:
         return "non applicable"
@@ -38,11 +51,8 @@ def horizontal_bars(
     width = label_w + bar_w + value_w
     height = 24 + row_h * len(rows)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
+                  font_size=13),
     ]
     for tick in (0, 25, 50, 75, 100):
         x = label_w + bar_w * tick / 100
@@ -80,11 +90,8 @@ def column_counts(
     height = plot_h + 60
     top = max([c for _, c in rows] + [1])
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
+                  font_size=13),
         f'<line x1="0" y1="{plot_h + 20}" x2="{width}" y2="{plot_h + 20}" stroke="{TEXT}"/>',
     ]
     for i, (label, count) in enumerate(rows):

@@ -11,7 +11,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.charts import BAR, BAR_ALT, GRID, TEXT, _fmt
+from app.charts import BAR, BAR_ALT, GRID, TEXT, _fmt, svg_open
 
 # One colour per palier, light to dark (DSFR illustrative palette), with a legend and the
 # table next to the chart: colour is never the only carrier of the information.
@@ -35,11 +35,8 @@ def stacked_columns(
     top = max([sum(v.values()) for _, v in columns] + [1])
     base = plot_h + 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="12">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
+                  font_size=12),
         f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="{TEXT}"/>',
     ]
     for i, (label, values) in enumerate(columns):
@@ -87,11 +84,8 @@ def compare_bars(
     height = top + row_h * len(rows) + 6
     colours = (BAR, BAR_ALT)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" font-size="13">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
+                  font_size=13),
     ]
     for k, name in enumerate((first, second)):
         x = label_w + k * 140
