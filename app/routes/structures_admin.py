@@ -23,7 +23,7 @@ from sqlmodel import Session
 from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.db import get_engine
 from app.deps import SessionDep, SettingsDep
-from app.imports import corrections
+from app.imports import corrections, creation
 from app.imports import service as imports
 from app.imports.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
 from app.imports.models import ImportJob, ImportStatus
@@ -35,6 +35,7 @@ log = logging.getLogger("palier.imports")
 
 PATH = "/admin/structures"
 IMPORT_PATH = PATH + "/import"
+NEW_PATH = PATH + "/nouvelle"  # declared before PATH/{finess}, which would capture it
 SHOWN_LINES = 500
 STATUS_FILTERS = {"rejected": "Rejetées", "skipped": "Ignorées", "warnings": "Avec avertissement",
                   "imported": "Importées", "updated": "Mises à jour"}
@@ -237,11 +238,68 @@ def find_structure(finess: str = "") -> Response:
     return RedirectResponse(f"{PATH}/{number}", status_code=303)
 
 
+def _category_options() -> list[dict[str, str]]:
+    return [{"value": c.code, "label": f"{c.code} — {c.label}"}
+            for c in sorted(finess_categories().values(), key=lambda c: c.code)]
+
+
+def _department_options() -> list[dict[str, str]]:
+    return [{"value": d.code, "label": f"{d.code} — {d.name}"}
+            for d in departments().values()]
+
+
+# --- adding a structure (admin) ------------------------------------------------------------
+
+
+def _new_page(request: Request, form: creation.NewStructureForm,
+              status_code: int = 200) -> Response:
+    return render(request, "pages/imports/structure_new.html", {
+        "form": form,
+        "categories": _category_options(),
+        "departments": _department_options(),
+        "breadcrumb": _crumbs(("Import des structures", IMPORT_PATH),
+                              ("Ajouter une structure", "")),
+    }, status_code=status_code)
+
+
+@router.get(NEW_PATH, response_class=HTMLResponse, dependencies=admins)
+def new_structure(request: Request, actor: CurrentActor) -> Response:
+    return _new_page(request, creation.NewStructureForm())
+
+
+@router.post(NEW_PATH, response_class=HTMLResponse, dependencies=admins)
+def create_structure(
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    finess: Annotated[str, Form()] = "",
+    finess_ej: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    category_code: Annotated[str, Form()] = "",
+    department: Annotated[str, Form()] = "",
+    city: Annotated[str, Form()] = "",
+    capacity: Annotated[str, Form()] = "",
+    confirmer_finess: Annotated[str, Form()] = "",
+) -> Response:
+    form = creation.NewStructureForm(
+        finess=finess, finess_ej=finess_ej, name=name, category_code=category_code,
+        department=department, city=city, capacity=capacity, confirm=bool(confirmer_finess))
+    try:
+        structure = creation.create(session, actor, form, client_ip(request))
+    except creation.InvalidStructure as exc:
+        # only a check digit to confirm: the form comes back, not an error
+        return _new_page(request, exc.form, status_code=422 if exc.form.errors else 200)
+    return RedirectResponse(f"{PATH}/{structure.finess}?cree=1", status_code=303)
+
+
 def _edit_page(request: Request, session: Session, structure: Any,
                form: corrections.CorrectionForm, status_code: int = 200,
-               saved: list[str] | None = None) -> Response:
+               saved: list[str] | None = None, created: bool = False) -> Response:
     pinned = corrections.pins(session, structure)
     messages = []
+    if created:
+        messages.append({"level": "success", "text": "Structure créée. Vous pouvez la "
+                         "corriger ici ; elle figure désormais dans l’annuaire."})
     if saved is not None:
         text = ("Aucune modification." if not saved else "Correction enregistrée : "
                 + ", ".join(FIELD_LABELS[f].lower() for f in saved) + ".")
@@ -250,10 +308,8 @@ def _edit_page(request: Request, session: Session, structure: Any,
         "structure": structure, "form": form, "messages": messages,
         "pinned": [{"field": k, "label": FIELD_LABELS.get(k, k), "value": p.value,
                     "at": p.corrected_at} for k, p in sorted(pinned.items())],
-        "categories": [{"value": c.code, "label": f"{c.code} — {c.label}"}
-                       for c in sorted(finess_categories().values(), key=lambda c: c.code)],
-        "departments": [{"value": d.code, "label": f"{d.code} — {d.name}"}
-                        for d in departments().values()],
+        "categories": _category_options(),
+        "departments": _department_options(),
         "breadcrumb": _crumbs(("Import des structures", IMPORT_PATH),
                               (f"Corriger {structure.name}", "")),
     }, status_code=status_code)
@@ -266,7 +322,7 @@ def edit_structure(request: Request, finess: str, actor: CurrentActor,
     saved = request.query_params.get("enregistre")
     changed = [f for f in (saved or "").split(",") if f in FIELD_LABELS] if saved else None
     return _edit_page(request, session, structure, corrections.CorrectionForm.of(structure),
-                      saved=changed)
+                      saved=changed, created=request.query_params.get("cree") == "1")
 
 
 @router.post(PATH + "/{finess}", response_class=HTMLResponse, dependencies=admins)
