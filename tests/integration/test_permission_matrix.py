@@ -112,6 +112,9 @@ NEW_USER = {"email": "nouveau.{actor}@example.fr", "name": "Nouveau compte",
             "role": "director", "region": "", "structures": "",
             "password": "un-mot-de-passe-assez-long-2026"}
 CORRECTION = {"category_code": "500", "capacity": "80", "department": "69"}
+# 69987654 + Luhn key: 6 + (9·2→9) + 9 + (8·2→7) + 7 + (6·2→3) + 5 + (4·2=8) = 54 → key 6
+NEW_STRUCTURE = {"finess": "69 987 654 6", "name": "EHPAD ajouté", "category_code": "500",
+                 "department": "69", "city": "Lyon", "capacity": "40"}
 IMPORT_FILE = {"file": ("finess.csv", CSV_SKIPPED, "text/csv")}
 
 # Columns:                  anon  dir_a dir_b ars_a ars_o c_84  c_nat admin
@@ -311,6 +314,8 @@ MATRIX: tuple[Row, ...] = (
       "/admin/structures/import/{import_84}/rapport.csv", IMPORT_84),
     R("GET", "/admin/structures", "/admin/structures?finess={c}",
       (303, 403, 403, 403, 403, 403, 403, 303)),
+    R("GET", "/admin/structures/nouvelle", None, ADMIN),
+    R("POST", "/admin/structures/nouvelle", None, ADMIN_POST, data=NEW_STRUCTURE),
     R("GET", "/admin/structures/{finess}", "/admin/structures/{c}", ADMIN),
     R("POST", "/admin/structures/{finess}", "/admin/structures/{c}", ADMIN_POST,
       data=CORRECTION),
