@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.audit import record
 from app.dashboard.service import refresh_structures
 from app.db import begin_write
-from app.finess import department_of, validate
+from app.finess import department_of, normalize, validate
 from app.imports.corrections import MAX_CAPACITY
 from app.models import Structure
 from app.permissions import Action, Actor, can
@@ -45,7 +45,9 @@ class NewStructureForm:
     department: str = ""
     city: str = ""
     capacity: str = ""
-    confirm: bool = False  # the admin confirms a number whose check digit is wrong
+    # The number the admin confirmed despite a wrong check digit (the checkbox's value is the
+    # number that was warned about, so a confirmation never covers another number).
+    confirmed: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
     # the structure already holding this FINESS ET (its correction page is linked)
@@ -84,7 +86,7 @@ def create(session: Session, actor: Actor | None, form: NewStructureForm,
     form.finess = check.number
     if check.errors:
         errors["finess"] = check.errors[0]
-    elif check.warnings and not form.confirm:
+    elif check.warnings and normalize(form.confirmed) != check.number:
         warnings["finess"] = check.warnings[0]
 
     finess_ej: str | None = None

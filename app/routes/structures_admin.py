@@ -283,7 +283,7 @@ def create_structure(
 ) -> Response:
     form = creation.NewStructureForm(
         finess=finess, finess_ej=finess_ej, name=name, category_code=category_code,
-        department=department, city=city, capacity=capacity, confirm=bool(confirmer_finess))
+        department=department, city=city, capacity=capacity, confirmed=confirmer_finess)
     try:
         structure = creation.create(session, actor, form, client_ip(request))
     except creation.InvalidStructure as exc:

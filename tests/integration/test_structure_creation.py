@@ -110,7 +110,11 @@ def test_a_bad_check_digit_needs_a_confirmation(app_client: TestClient, session:
     assert 'value="690000121"' in warned.text  # normalised, kept in the form
     assert _structures(session) == {}
 
-    confirmed = _post(app_client, admin, _form(finess="69 000 012 1", confirmer_finess="on"))
+    # A confirmation of another number does not count: the warning comes back.
+    other = _post(app_client, admin, _form(finess="69 000 012 1", confirmer_finess="690000139"))
+    assert other.status_code == 200 and _structures(session) == {}
+    confirmed = _post(app_client, admin, _form(finess="69 000 012 1",
+                                                confirmer_finess="690000121"))
     assert confirmed.status_code == 303, confirmed.text
     assert confirmed.headers["location"] == "/admin/structures/690000121?cree=1"
     assert set(_structures(session)) == {"690000121"}
