@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
-from scoring.errors import AnswerError
+from scoring.errors import AnswerError, Loc
 
 if TYPE_CHECKING:
     from scoring.model import Question, Questionnaire
@@ -246,7 +246,7 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
     return fn
 
 
-_ZERO = C.Loc(0, 0)
+_ZERO = Loc(0, 0)
 
 
 def _plan(q: Questionnaire) -> Plan:
@@ -451,7 +451,8 @@ class Result:
     def _score_of(self, domain: str) -> float | None:
         if domain == "global":
             return self.global_score
-        return next(d["score"] for d in self.domains if d["id"] == domain)
+        value: float | None = next(d["score"] for d in self.domains if d["id"] == domain)
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         return {

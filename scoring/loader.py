@@ -22,6 +22,7 @@ QUESTION_TYPES = ("single_choice", "multiple_choice", "number", "text")
 EFFORTS = ("faible", "moyen", "eleve")
 
 Check = Callable[[Any], str | None]  # returns an error message or None
+Spec = dict[str, tuple[bool, Check]]
 
 
 def _str(v: Any) -> str | None:
@@ -60,26 +61,26 @@ def _any(v: Any) -> str | None:
     return None
 
 
-TOP = {"id": (True, _str), "version": (True, _any), "title": (True, _str),
+TOP: Spec = {"id": (True, _str), "version": (True, _any), "title": (True, _str),
        "description": (False, _str), "domains": (True, _list), "sections": (True, _list),
        "tiers": (True, _list), "funding": (False, _list)}
-DOMAIN = {"id": (True, _item_id), "label": (True, _str), "weight": (True, _number)}
-SECTION = {"id": (True, _item_id), "title": (True, _str), "description": (False, _str),
+DOMAIN: Spec = {"id": (True, _item_id), "label": (True, _str), "weight": (True, _number)}
+SECTION: Spec = {"id": (True, _item_id), "title": (True, _str), "description": (False, _str),
            "questions": (True, _list)}
-QUESTION = {"id": (True, _item_id), "type": (True, _any), "label": (True, _str),
+QUESTION: Spec = {"id": (True, _item_id), "type": (True, _any), "label": (True, _str),
             "help": (False, _str), "required": (False, _bool), "show_if": (False, _any),
             "options": (False, _list), "min": (False, _number), "max": (False, _number),
             "bands": (False, _list)}
-OPTION = {"value": (True, _any), "label": (True, _str), "points": (False, _map),
+OPTION: Spec = {"value": (True, _any), "label": (True, _str), "points": (False, _map),
           "exclusive": (False, _bool)}
-BAND = {"from": (True, _number), "points": (False, _map)}
-TIER = {"id": (True, _item_id), "level": (True, _int), "label": (True, _str),
+BAND: Spec = {"from": (True, _number), "points": (False, _map)}
+TIER: Spec = {"id": (True, _item_id), "level": (True, _int), "label": (True, _str),
         "description": (False, _str), "requires": (True, _list)}
-REQUIREMENT = {"id": (True, _item_id), "label": (True, _str), "condition": (True, _any),
+REQUIREMENT: Spec = {"id": (True, _item_id), "label": (True, _str), "condition": (True, _any),
                "next_step": (True, _map)}
-NEXT_STEP = {"title": (True, _str), "detail": (False, _str), "effort": (True, _any),
+NEXT_STEP: Spec = {"title": (True, _str), "detail": (False, _str), "effort": (True, _any),
              "funding": (False, _list)}
-FUNDING = {"id": (True, _item_id), "label": (True, _str), "description": (False, _str),
+FUNDING: Spec = {"id": (True, _item_id), "label": (True, _str), "description": (False, _str),
            "url": (False, _str), "eligible_if": (True, _any)}
 
 
@@ -291,7 +292,8 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
     if not choice and "options" in q:
         ck.report(q.key_loc["options"], f"« options » n'est pas permis pour une question {qtype}")
     if qtype == "number":
-        lo, hi = q.get("min"), q.get("max")
+        lo: Any = q.get("min")
+        hi: Any = q.get("max")
         if C.is_number(lo) and C.is_number(hi) and lo > hi:
             ck.report(q.val_loc["max"], "max doit être supérieur ou égal à min")
         previous: float = -math.inf
@@ -315,7 +317,8 @@ def _build(data: LMap, file: str) -> Questionnaire:
         raise QuestionnaireError([SourceError(file, 1, 1, f"questionnaire invalide : {exc}")]) \
             from None
     q._source = file
-    q._id_line = tuple(data.val_loc["id"])
+    line, col = data.val_loc["id"]
+    q._id_line = (line, col)
     q._plan = compile_plan(q)
     return q
 

@@ -12,10 +12,7 @@ import yaml
 
 from scoring.errors import Loc, SourceError
 
-try:  # the C loader is much faster when libyaml is present
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,unused-ignore]
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C loader when libyaml is there
 
 
 class LMap(dict[str, Any]):
