@@ -1,0 +1,22 @@
+"""`palier purge`: delete what is past its retention period (run it daily)."""
+
+from __future__ import annotations
+
+import typer
+
+from app.config import get_settings
+from app.db import get_engine
+from app.services.retention import purge as run_purge
+
+
+def purge() -> None:
+    """Supprimer les sessions expirées, jetons et liens périmés, tentatives de connexion
+    anciennes et événements du journal de plus d'un an."""
+    from sqlmodel import Session
+
+    with Session(get_engine()) as session:
+        counts = run_purge(session, get_settings())
+    typer.echo(f"Supprimés : {counts.sessions} sessions, {counts.api_tokens} jetons d'API, "
+               f"{counts.reset_links} liens de réinitialisation, "
+               f"{counts.login_attempts} tentatives de connexion, "
+               f"{counts.audit_events} événements du journal.")
