@@ -1,4 +1,4 @@
-"""The condition grammar: checking at load time, then compiling to closures.
+"""The condition grammar: checking at load time, then generating Python for it.
 
 One grammar serves show_if, tier requirements and funding eligibility. A compiled condition
 is a function `(eff, ctx) -> bool` where `eff` maps the applicable, answered question ids
@@ -292,7 +292,7 @@ def _check_tier_leaf(node: LMap, env: CheckEnv) -> Cond | None:
     return TierLeaf(n)
 
 
-# ---- analysis and compilation -----------------------------------------------------------
+# ---- analysis -------------------------------------------------------------------------------
 
 
 def referenced_questions(cond: Cond, out: list[str] | None = None) -> list[str]:
@@ -316,93 +316,6 @@ def referenced_scores(cond: Cond, out: list[str] | None = None) -> list[str]:
         for item in cond.items:
             referenced_scores(item, out)
     return out
-
-
-def compile_condition(cond: Cond, domain_index: dict[str, int]) -> CondFn:
-    """Turn a checked condition into a closure; done once at load."""
-    if isinstance(cond, QLeaf):
-        return _compile_qleaf(cond)
-    if isinstance(cond, ScoreLeaf):
-        return _compile_score(cond, domain_index)
-    if isinstance(cond, TierLeaf):
-        n = cond.n
-
-        def tier_at_least(eff: dict[str, Any], ctx: EvalContext | None) -> bool:
-            return ctx is not None and ctx.tier_level is not None and ctx.tier_level >= n
-
-        return tier_at_least
-    fns = tuple(compile_condition(c, domain_index) for c in cond.items)
-    if cond.op == "not":
-        inner = fns[0]
-        return lambda eff, ctx: not inner(eff, ctx)
-    if cond.op == "all":
-        if len(fns) == 1:
-            return fns[0]
-
-        def all_of(eff: dict[str, Any], ctx: EvalContext | None) -> bool:
-            return all(f(eff, ctx) for f in fns)
-
-        return all_of
-
-    def any_of(eff: dict[str, Any], ctx: EvalContext | None) -> bool:
-        return any(f(eff, ctx) for f in fns)
-
-    return any_of
-
-
-def _compile_qleaf(leaf: QLeaf) -> CondFn:
-    q, v = leaf.question, leaf.operand
-    op = leaf.op
-    if op == "answered":
-        if v:
-            return lambda eff, ctx: q in eff
-        return lambda eff, ctx: q not in eff
-    if op == "equals":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a == v
-    if op == "not_equals":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a != v
-    if op == "in":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a in v
-    if op == "not_in":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a not in v
-    if op == "includes":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and v in a
-    if op == "includes_all":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and v.issubset(a)
-    if op == "includes_any":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and not v.isdisjoint(a)
-    if op == "count_at_least":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and len(a) >= v
-    if op == "at_least":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a >= v
-    if op == "at_most":
-        return lambda eff, ctx: (a := eff.get(q)) is not None and a <= v
-    raise AssertionError(op)  # pragma: no cover - checked at load
-
-
-def _compile_score(leaf: ScoreLeaf, domain_index: dict[str, int]) -> CondFn:
-    n, at_least = leaf.n, leaf.op == "at_least"
-    if leaf.domain == "global":
-
-        def global_score(eff: dict[str, Any], ctx: EvalContext | None) -> bool:
-            g = ctx.global_exact() if ctx is not None else None
-            if g is None:
-                return False
-            return g >= n if at_least else g <= n
-
-        return global_score
-    di = domain_index[leaf.domain]
-
-    def domain_score(eff: dict[str, Any], ctx: EvalContext | None) -> bool:
-        if ctx is None:
-            return False
-        m = ctx.maxs[di]
-        if not m:
-            return False  # null score
-        e100 = 100 * ctx.earned[di]
-        return e100 >= n * m if at_least else e100 <= n * m
-
-    return domain_score
 
 
 # ---- code generation: many conditions, one Python function --------------------------------

@@ -16,7 +16,7 @@ from scoring import conditions as C
 from scoring.errors import AnswerError, Loc
 
 if TYPE_CHECKING:
-    from scoring.model import Question, Questionnaire
+    from scoring.model import Questionnaire
 
 Exact = int | Fraction
 # core(answers, eff, earned, maxs, missing) -> number of applicable questions
@@ -50,7 +50,6 @@ class ReqPlan:
     id: str
     label: str
     tier_id: str
-    fn: C.CondFn
     questions: tuple[str, ...]
     scores: tuple[str, ...]
     title: str
@@ -110,7 +109,7 @@ def compile_plan(q: Questionnaire) -> Plan:
                      levels=frozenset(t.level for t in q.tiers),
                      report=lambda loc, msg: errors.append(msg))
 
-    def compiled(raw: dict[str, Any], usage: C.Usage, owner: str = "") -> tuple[C.Cond, C.CondFn]:
+    def compiled(raw: dict[str, Any], usage: C.Usage, owner: str = "") -> C.Cond:
         from scoring.yamlsrc import to_located
 
         env.usage, env.owner_id = usage, owner
@@ -118,14 +117,14 @@ def compile_plan(q: Questionnaire) -> Plan:
         ast = C.check(to_located(raw), _ZERO, env)
         if ast is None:  # pragma: no cover - validated before
             raise ValueError("; ".join(errors))
-        return ast, C.compile_condition(ast, index)
+        return ast
 
     qplans: list[QPlan] = []
     show_asts: dict[str, C.Cond] = {}
     for qu in q.questions.values():
         show_if = None
         if qu.show_if is not None:
-            show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)[0]
+            show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)
             show_if = C.compile_one(show_asts[qu.id], index)
         choice_points: dict[str, Pairs] = {}
         band_from: tuple[float, ...] = ()
@@ -158,10 +157,10 @@ def compile_plan(q: Questionnaire) -> Plan:
         reqs = []
         asts = []
         for r in t.requires:
-            ast, fn = compiled(r.condition, "requirement")
+            ast = compiled(r.condition, "requirement")
             asts.append(ast)
             reqs.append(ReqPlan(
-                id=r.id, label=r.label, tier_id=t.id, fn=fn,
+                id=r.id, label=r.label, tier_id=t.id,
                 questions=tuple(C.referenced_questions(ast)),
                 scores=tuple(C.referenced_scores(ast)),
                 title=r.next_step.title, detail=r.next_step.detail, effort=r.next_step.effort,
@@ -170,7 +169,7 @@ def compile_plan(q: Questionnaire) -> Plan:
         tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs),
                               C.compile_group(asts, index)))
 
-    funding_asts = [compiled(f.eligible_if, "funding")[0] for f in q.funding]
+    funding_asts = [compiled(f.eligible_if, "funding") for f in q.funding]
     base_max: list[Exact] = [0] * ndom
     for qp in qplans:
         if qp.show_if is None:
@@ -533,8 +532,3 @@ def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
         _eff=eff,
         _flags=flags,
     )
-
-
-def question_plan(q: Questionnaire, question_id: str) -> Question:
-    """The model of one question (KeyError if unknown)."""
-    return q.questions[question_id]

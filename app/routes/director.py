@@ -65,13 +65,6 @@ def time_fr(value: datetime | None) -> str:
     return f"{local.hour} h {local.minute:02d}"
 
 
-def _nav(actor: Actor | None, current: str | None = None) -> list[dict[str, Any]]:
-    if actor is None or actor.role != Role.director:
-        return []
-    return [{"href": "/mes-structures", "text": "Mes structures",
-             "current": current == "home"}]
-
-
 def _crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
     first = ({"text": "Mes structures", "href": "/mes-structures"}
              if actor is not None and actor.role == Role.director
@@ -93,10 +86,6 @@ def _section_url(a: Assessment, section_id: str, **query: str) -> str:
     return f"/evaluations/{a.id}/sections/{section_id}{qs}"
 
 
-def _base(actor: Actor | None, **extra: Any) -> dict[str, Any]:
-    return {"nav_items": _nav(actor), **extra}
-
-
 # ---- home -----------------------------------------------------------------------------------
 
 
@@ -116,7 +105,7 @@ def my_structures(request: Request, actor: CurrentActor, session: SessionDep,
                   registry: RegistryDep) -> Response:
     cards = view.my_structures(session, actor, registry)
     return render(request, "pages/director/home.html", {
-        "cards": cards, "nav_items": _nav(actor, "home"),
+        "cards": cards,
     })
 
 
@@ -128,8 +117,8 @@ def structure_page(request: Request, finess: str, actor: CurrentActor, session: 
                    registry: RegistryDep) -> Response:
     detail = view.structure_detail(session, actor, registry, finess)
     s = detail.card.structure
-    return render(request, "pages/director/structure.html", _base(
-        actor, detail=detail, card=detail.card, structure=s,
+    return render(request, "pages/director/structure.html", dict(
+        detail=detail, card=detail.card, structure=s,
         breadcrumb=_crumbs(actor, (s.name, "")),
     ))
 
@@ -182,8 +171,8 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
     summary = [{"label": slot.question.label, "error": slot.error,
                 "anchor": view.field_anchor(slot.question)}
                for slot in slots if slot.error]
-    return _base(
-        actor, assessment=a, structure=s, questionnaire=q, section=section,
+    return dict(
+        assessment=a, structure=s, questionnaire=q, section=section,
         number=index + 1, total=len(q.sections), progress=prog, slots=slots,
         editable=editable, disabled=not editable, errors=summary, conflicts=conflicts or [],
         version=a.version if version is None else version,
@@ -350,8 +339,8 @@ def _submit_context(actor: Actor, registry: Any, a: Assessment, s: Structure,
         title = next((sec.title for sec in q.sections if sec.id == saved), None)
         if title:
             messages.append({"level": "success", "text": f"Section « {title} » enregistrée."})
-    return _base(
-        actor, assessment=a, structure=s, questionnaire=q, progress=view.progress(q, answers),
+    return dict(
+        assessment=a, structure=s, questionnaire=q, progress=view.progress(q, answers),
         missing=view.missing_questions(q, answers), tier=live.tier,
         editable=_editable(actor, a, s), messages=messages,
         breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
@@ -388,7 +377,7 @@ def submit(request: Request, assessment_id: int, actor: CurrentActor, session: S
 def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
                     s: Structure) -> dict[str, Any]:
     rv = view.result_view(session, registry, a, s)
-    return _base(actor, rv=rv, assessment=a, structure=s, editable=_editable(actor, a, s))
+    return dict(rv=rv, assessment=a, structure=s, editable=_editable(actor, a, s))
 
 
 @router.get("/evaluations/{assessment_id}/resultat", response_class=HTMLResponse)
