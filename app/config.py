@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = 5
     login_max_failures_per_ip: int = 20
 
-    # Structures import and invitations (app/imports).
+    # Structures import and invitations (app/structures, app/accounts/invitations.py).
     # FINESS categories kept by the import: a CSV with a `code` column or one code per line;
     # None: the categories of app/reference/data/finess_categories.csv.
     import_categories_file: Path | None = None

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import app.dashboard.models
-import app.imports.models
 import app.models
 import app.reviews.models
 import app.shortlists.models
+import app.structures.models
 
-MODULES = (app.models, app.imports.models, app.dashboard.models, app.reviews.models,
+MODULES = (app.models, app.structures.models, app.dashboard.models, app.reviews.models,
            app.shortlists.models)

@@ -88,9 +88,9 @@ def prepare(url: str, say: Callable[[str], None]) -> None:
     from app.cli.db import upgrade_database
     from app.config import get_settings
     from app.db import make_engine
+    from app.demo.dataset import load_demo
     from app.models import Structure
     from app.questionnaires import Registry
-    from app.services.demo import load_demo
 
     if url.startswith("postgresql"):
         _ensure_pg_database(url)
@@ -153,11 +153,11 @@ def _app(url: str) -> Iterator[Any]:
 
 def _log_in(client: Any, email: str) -> Any:
     """A session for the demo account (no password check); returns its Actor."""
-    from app import auth
+    from app.accounts import auth
     from app.config import get_settings
     from app.db import get_engine
     from app.models import User
-    from app.security import SESSION_COOKIE
+    from app.web.security import SESSION_COOKIE
 
     with Session(get_engine()) as session:
         user = session.execute(select(User).where(User.email == email)).scalar_one()

@@ -13,10 +13,10 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app import auth
+from app.accounts import auth
 from app.config import Settings
 from app.models import User
-from app.security import SESSION_COOKIE
+from app.web.security import SESSION_COOKIE
 from tests.factories import DEFAULT_PASSWORD
 
 

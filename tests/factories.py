@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.finess import luhn_check_digit
+from app.accounts.passwords import hash_password
 from app.models import (
     Assessment,
     AssessmentDomainScore,
@@ -28,8 +28,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.passwords import hash_password
 from app.reference import departments, finess_categories
+from app.structures.finess import luhn_check_digit
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
 QUESTIONNAIRE_ID = "esms-maturite-numerique"

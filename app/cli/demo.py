@@ -6,12 +6,10 @@ import typer
 from sqlalchemy import inspect
 from sqlmodel import Session
 
+from app.accounts.passwords import password_problems
 from app.config import get_settings
 from app.db import make_engine
-from app.passwords import password_problems
-from app.questionnaires import Registry
-from app.reference import regions
-from app.services.demo import (
+from app.demo.dataset import (
     DEFAULT_SEED,
     DEFAULT_STRUCTURES,
     DEMO_GROUP,
@@ -22,6 +20,8 @@ from app.services.demo import (
     database_is_empty,
     load_demo,
 )
+from app.questionnaires import Registry
+from app.reference import regions
 
 ROLE_LABELS = {
     "director": "Directeur",

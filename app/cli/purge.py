@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from app.accounts.retention import purge as run_purge
 from app.config import get_settings
 from app.db import get_engine
-from app.services.retention import purge as run_purge
 
 
 def purge() -> None:

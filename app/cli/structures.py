@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine
-from app.imports import service
-from app.imports.adapters import EtalabCsvAdapter, SourceFormatError
 from app.reference import regions
+from app.structures import imports as service
+from app.structures.adapters import EtalabCsvAdapter, SourceFormatError
 
 app = typer.Typer(help="Structures : import du fichier FINESS.", no_args_is_help=True)
 

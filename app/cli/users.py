@@ -10,12 +10,12 @@ import typer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.accounts.passwords import hash_password, password_problems
 from app.config import get_settings
 from app.db import make_engine
-from app.finess import normalize
 from app.models import DirectorStructure, Role, Structure, User
-from app.passwords import hash_password, password_problems
 from app.reference import regions
+from app.structures.finess import normalize
 
 app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
 

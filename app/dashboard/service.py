@@ -50,13 +50,13 @@ from app.dashboard.bands import (
     size_band_sql,
 )
 from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
+from app.errors import Forbidden, NotFound
 from app.models import Assessment, AssessmentDomainScore, AssessmentStatus, Structure
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.reference import sector_of_category as reference_sector
-from app.services.errors import Forbidden, NotFound
-from app.services.structures import scope_clause
+from app.structures.directory import scope_clause
 from scoring import Questionnaire
 
 __all__ = [
@@ -1013,7 +1013,7 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
             finess_list: Sequence[str]) -> Comparison:
     """2 to 6 structures of the region side by side, from their stored result snapshots.
     An unknown FINESS or one outside the region or the actor's scope is NotFound."""
-    from app.finess import normalize
+    from app.structures.finess import normalize
 
     check_region(actor, region)
     wanted: list[str] = []

@@ -19,7 +19,7 @@ OVERHEAD = 64 * 1024  # multipart boundaries, CSRF token, question id, a note
 
 
 def _page(status: int, title: str, message: str) -> bytes:
-    from app.templating import env
+    from app.web.templating import env
 
     html = env.get_template("pages/error.html").render(status=status, title=title,
                                                        message=message)

@@ -25,10 +25,12 @@ from sqlalchemy import Subquery, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.assessments.service import get_assessment
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
+from app.errors import NotEditable, NotFound, ServiceError
 from app.models import Assessment, AssessmentStatus, DirectorStructure, Role, Structure, User
 from app.permissions import Action, Actor
 from app.reviews import storage
@@ -39,9 +41,7 @@ from app.reviews.models import (
     EvidenceKind,
     ReviewStatus,
 )
-from app.services.assessments import get_assessment
-from app.services.errors import NotEditable, NotFound, ServiceError
-from app.templating import date_fr
+from app.web.templating import date_fr
 
 log = logging.getLogger("palier.reviews")
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from app.config import Settings
-from app.services.errors import ServiceError
+from app.errors import ServiceError
 
 log = logging.getLogger("palier.evidence")
 

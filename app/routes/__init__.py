@@ -1,0 +1,52 @@
+"""The HTTP layer: one module per area, thin (parse, call one service, render).
+
+`ROUTERS` is what `app.main` includes, in this order: the order matters where two routers
+answer the same path (the director's "/" comes before the public one).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes import (
+    admin,
+    admin_users,
+    api,
+    assessments,
+    audit,
+    auth,
+    docs,
+    invitations,
+    organismes,
+    public,
+    region,
+    reviews,
+    reviews_api,
+    shortlists,
+    shortlists_api,
+    structures_admin,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    assessments.router,  # before public: its "/" sends directors home
+    public.router,
+    api.public_router,
+    admin.router,
+    api.router,
+    auth.router,
+    auth.api_router,
+    admin_users.router,
+    docs.router,
+    shortlists.router,
+    shortlists.region_router,
+    shortlists.jobs_router,
+    shortlists_api.router,
+    shortlists_api.jobs_router,
+    audit.router,
+    reviews.router,
+    reviews_api.router,
+    structures_admin.router,
+    invitations.router,
+    organismes.router,
+    region.router,
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.auth_deps import require_permission
 from app.permissions import Action
 from app.questionnaires import RegistryDep
-from app.templating import render
+from app.web.auth_deps import require_permission
+from app.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.view_questionnaires_admin))])

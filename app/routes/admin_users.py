@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth_deps import CurrentActor, client_ip, require_permission
+from app.accounts import users
+from app.accounts.passwords import MIN_LENGTH
 from app.deps import SessionDep, SettingsDep
-from app.passwords import MIN_LENGTH
 from app.permissions import Action, Role
 from app.reference import regions
-from app.services import users
-from app.templating import render
+from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.templating import render
 
 PATH = "/admin/utilisateurs"
 router = APIRouter(prefix=PATH, include_in_schema=False,

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
-from app.auth_deps import CurrentActor
+from app.assessments import service as svc
 from app.deps import SessionDep
 from app.questionnaires import RegistryDep
-from app.schemas import AnswersPatch, AssessmentOut, StructureOut
-from app.services import assessments as svc
-from app.services.structures import list_structures
+from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
+from app.structures.directory import list_structures
+from app.web.auth_deps import CurrentActor
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])

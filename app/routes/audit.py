@@ -17,14 +17,14 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.audit import record
-from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.deps import SessionDep
 from app.models import AuditEvent, User
 from app.permissions import Action
 from app.shortlists.exports import csv_chunks
 from app.shortlists.jobs import SessionFactory, SessionFactoryDep
 from app.shortlists.ranking import canonical_json
-from app.templating import PARIS, render
+from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.templating import PARIS, render
 
 router = APIRouter(prefix="/admin/journal", include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.view_audit))])

@@ -9,12 +9,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from app import auth
-from app.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
+from app.accounts import auth
+from app.accounts.passwords import MIN_LENGTH
 from app.deps import SessionDep, SettingsDep
-from app.passwords import MIN_LENGTH
-from app.security import SESSION_COOKIE, delete_cookie, set_cookie
-from app.templating import render
+from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
+from app.web.security import SESSION_COOKIE, delete_cookie, set_cookie
+from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["authentification"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.templating import dsfr_url
+from app.web.templating import dsfr_url
 
 SWAGGER_UI_VERSION = "5.35.0"
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.services.errors import Conflict, Incomplete, InvalidAnswers, ServiceError
+from app.errors import Conflict, Incomplete, InvalidAnswers, ServiceError
 
 
 def error_payload(exc: ServiceError) -> dict[str, Any]:
@@ -27,7 +27,7 @@ async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if request.url.path.startswith("/api/"):
         return JSONResponse(error_payload(exc), status_code=exc.status)
-    from app.templating import render
+    from app.web.templating import render
 
     return render(request, "pages/error.html",
                   {"status": exc.status, "title": _TITLES.get(exc.status, "Erreur"),

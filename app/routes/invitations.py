@@ -1,6 +1,6 @@
 """Invitations of directors: `/invitations` (ARS referents for their region, admins) lists
 them and sends new ones; `/invitation/{token}` is the invitee's page: create an account, or
-accept while logged in with the invited address. See app/imports/invitations.py."""
+accept while logged in with the invited address. See app/accounts/invitations.py."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import auth
-from app.auth_deps import CurrentActor, OptionalActor, client_ip, login_url, require_permission
+from app.accounts import auth
+from app.accounts import invitations as svc
+from app.accounts.passwords import MIN_LENGTH
 from app.deps import SessionDep, SettingsDep
-from app.imports import invitations as svc
-from app.passwords import MIN_LENGTH
+from app.errors import Forbidden
 from app.permissions import Action, Role
-from app.security import SESSION_COOKIE, set_cookie
-from app.services.errors import Forbidden
-from app.templating import render
+from app.web.auth_deps import CurrentActor, OptionalActor, client_ip, login_url, require_permission
+from app.web.security import SESSION_COOKIE, set_cookie
+from app.web.templating import render
 
 PATH = "/invitations"
 router = APIRouter(include_in_schema=False)

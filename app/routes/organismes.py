@@ -1,17 +1,17 @@
 """The organisme gestionnaire (FINESS EJ) page: its structures the actor may see, with their
-latest palier (see app/imports/organismes.py for who sees what)."""
+latest palier (see app/structures/organismes.py for who sees what)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.auth_deps import CurrentActor
 from app.deps import SessionDep
-from app.imports.organismes import organisme_view
 from app.permissions import Action, Role, can
 from app.questionnaires import RegistryDep
-from app.templating import render
+from app.structures.organismes import organisme_view
+from app.web.auth_deps import CurrentActor
+from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.questionnaires import RegistryDep
-from app.templating import is_htmx, render
+from app.web.templating import is_htmx, render
 
 router = APIRouter()
 

@@ -17,18 +17,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import false, func, select
 
-from app.auth_deps import CurrentActor
-from app.charts import column_counts
+from app.assessments import service as assessments
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
-from app.dashboard.charts import compare_bars, stacked_columns
 from app.deps import SessionDep
+from app.errors import Forbidden
 from app.permissions import Action, Actor, Role, can, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
-from app.services import assessments
-from app.services.errors import Forbidden
-from app.templating import is_htmx, number_fr, render
+from app.web.auth_deps import CurrentActor
+from app.web.charts import column_counts
+from app.web.dashboard_charts import compare_bars, stacked_columns
+from app.web.templating import is_htmx, number_fr, render
 
 router = APIRouter(tags=["région"])
 
@@ -90,10 +90,10 @@ def filter_tags(f: svc.Filters, registry: Any) -> list[str]:
         tags.append(svc.short_tier(svc.tier_labels(registry).get(
             f.tier, ("", f"Palier {f.tier}"))[1]))
     if f.after:
-        from app.templating import date_fr
+        from app.web.templating import date_fr
         tags.append(f"Transmis depuis le {date_fr(f.after)}")
     if f.before:
-        from app.templating import date_fr
+        from app.web.templating import date_fr
         tags.append(f"Transmis jusqu’au {date_fr(f.before)}")
     return tags
 

@@ -26,15 +26,15 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.datastructures import FormData, UploadFile
 
-from app.auth_deps import CurrentActor, client_ip
+from app.assessments import service as svc
 from app.deps import SessionDep, SettingsDep
+from app.errors import NotFound
 from app.permissions import Actor
 from app.questionnaires import RegistryDep
 from app.reviews import service, storage, views
 from app.reviews.models import REVIEW_LABELS, EvidenceKind, ReviewStatus
-from app.services import assessments as svc
-from app.services.errors import NotFound
-from app.templating import env, is_htmx, render
+from app.web.auth_deps import CurrentActor, client_ip
+from app.web.templating import env, is_htmx, render
 
 router = APIRouter(tags=["revue"])
 

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.auth_deps import CurrentActor, client_ip
+from app.assessments import service as svc
 from app.deps import SessionDep, SettingsDep
 from app.reviews import service
 from app.reviews.models import AssessmentReview
-from app.services import assessments as svc
+from app.web.auth_deps import CurrentActor, client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 

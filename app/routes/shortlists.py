@@ -21,16 +21,16 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
-from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.deps import SessionDep, SettingsDep
+from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, regions
-from app.services.errors import NotFound
 from app.shortlists import export_service, exports, forms, jobs, ranking
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
-from app.templating import render
+from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.templating import render
 
 router = APIRouter(include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.build_shortlist))])

@@ -15,16 +15,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.deps import SessionDep, SettingsDep
+from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
-from app.services.errors import NotFound
 from app.shortlists import export_service, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
 from app.shortlists.service import InvalidCriteria
+from app.web.auth_deps import CurrentActor, client_ip, require_permission
 
 router = APIRouter(prefix="/api/v1", tags=["sélections"],
                    dependencies=[Depends(require_permission(Action.build_shortlist))])

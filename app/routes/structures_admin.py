@@ -20,16 +20,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Up
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
-from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.db import get_engine
 from app.deps import SessionDep, SettingsDep
-from app.imports import corrections, creation
-from app.imports import service as imports
-from app.imports.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
-from app.imports.models import ImportJob, ImportStatus
 from app.permissions import Action, Actor, Role
 from app.reference import departments, finess_categories, regions
-from app.templating import render
+from app.structures import corrections, creation
+from app.structures import imports as imports
+from app.structures.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
+from app.structures.models import ImportJob, ImportStatus
+from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.templating import render
 
 log = logging.getLogger("palier.imports")
 

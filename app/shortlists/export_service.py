@@ -13,15 +13,15 @@ from typing import IO, Any
 from sqlmodel import Session, col, select
 
 from app.audit import record
+from app.errors import Forbidden, NotFound
 from app.models import Assessment, AssessmentDomainScore, Structure, User, utcnow
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
-from app.services.errors import Forbidden, NotFound
 from app.shortlists import exports, ranking
 from app.shortlists.models import Shortlist
 from app.shortlists.service import CHUNK, _review_statuses, latest_submitted_ids
-from app.templating import env
+from app.web.templating import env
 from scoring import Questionnaire
 
 
@@ -107,7 +107,7 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
 
 
 def shortlist_pdf_html(session: Session, shortlist: Shortlist, registry: Registry) -> str:
-    from app.charts import column_counts
+    from app.web.charts import column_counts
 
     labels = labels_for(registry, shortlist.questionnaire_versions)
     rows = shortlist.rows

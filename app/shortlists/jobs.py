@@ -22,12 +22,12 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlmodel import Session, col, select
 
-from app.auth import build_actor
+from app.accounts.auth import build_actor
 from app.config import Settings
 from app.db import get_engine
+from app.errors import NotFound
 from app.models import User, utcnow
 from app.questionnaires import Registry
-from app.services.errors import NotFound
 from app.shortlists import export_service, exports
 from app.shortlists import service as shortlists
 from app.shortlists.models import ExportJob, ExportStatus

@@ -1,9 +1,9 @@
 """The committee report PDF (WeasyPrint), with the shared print stylesheet (fonts, page) and
-the shortlist one; only local files under static/ may be fetched (app.services.pdf)."""
+the shortlist one; only local files under static/ may be fetched (app.assessments.pdf)."""
 
 from __future__ import annotations
 
-from app.services.pdf import PRINT_CSS, STATIC, _url_fetcher
+from app.assessments.pdf import PRINT_CSS, STATIC, _url_fetcher
 
 REPORT_CSS = STATIC / "css" / "shortlists-print.css"
 

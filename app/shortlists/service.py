@@ -25,14 +25,14 @@ from sqlmodel import Session, col, select
 
 from app.audit import record
 from app.db import begin_write
+from app.errors import Forbidden, NotFound, ServiceError
 from app.models import Assessment, AssessmentDomainScore, AssessmentStatus, Structure
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
-from app.services.errors import Forbidden, NotFound, ServiceError
-from app.services.structures import scope_clause
 from app.shortlists import ranking
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
+from app.structures.directory import scope_clause
 
 CHUNK = 500
 CAPACITY_QUESTION = "capacite"  # the profile question giving the capacity in places

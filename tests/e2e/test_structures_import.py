@@ -11,11 +11,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from app.accounts.invitations import NewInvitation, create_invitation
 from app.config import Settings
-from app.finess import luhn_check_digit
-from app.imports.invitations import NewInvitation, create_invitation
 from app.models import Structure
 from app.permissions import Actor, Role
+from app.structures.finess import luhn_check_digit
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import LiveServer

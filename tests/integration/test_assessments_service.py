@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from app.models import Assessment, AssessmentDomainScore, AuditEvent, Role, Structure, User
-from app.permissions import Actor
-from app.questionnaires import Registry
-from app.services import assessments as svc
-from app.services.errors import (
+from app.assessments import service as svc
+from app.errors import (
     Conflict,
     Forbidden,
     Incomplete,
@@ -19,6 +16,9 @@ from app.services.errors import (
     NotEditable,
     NotFound,
 )
+from app.models import Assessment, AssessmentDomainScore, AuditEvent, Role, Structure, User
+from app.permissions import Actor
+from app.questionnaires import Registry
 from tests.factories import make_structure, make_user
 from tests.unit.test_real_questionnaire import best
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app import email as email_module
+from app.accounts.passwords import verify_password
 from app.config import Settings
 from app.models import (
     ApiToken,
@@ -24,7 +25,6 @@ from app.models import (
     User,
     utcnow,
 )
-from app.passwords import verify_password
 from tests.auth_helpers import (
     api_token,
     bearer,
@@ -369,10 +369,10 @@ def test_rate_limit_per_email(app_client: TestClient, session: Session,
         assert login(app_client, "cible@example.fr", "essai au hasard").status_code == 400
     # Beyond the limit, even the right password is refused, without being checked.
     checked: list[str] = []
-    import app.auth
+    import app.accounts.auth
 
-    real = app.auth.verify_password
-    monkeypatch.setattr(app.auth, "verify_password",
+    real = app.accounts.auth.verify_password
+    monkeypatch.setattr(app.accounts.auth, "verify_password",
                         lambda p, h: checked.append(p) or real(p, h))
     response = login(app_client, "cible@example.fr", DEFAULT_PASSWORD)
     assert response.status_code == 429
@@ -768,8 +768,8 @@ def test_require_role_on_a_router(app_client: TestClient, session: Session,
                                   settings: Settings) -> None:
     from fastapi import APIRouter, Depends
 
-    from app.auth_deps import require_role
     from app.permissions import Role
+    from app.web.auth_deps import require_role
 
     router = APIRouter(dependencies=[Depends(require_role(Role.ars, Role.committee))])
 

@@ -34,15 +34,15 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.auth import build_actor, issue_api_token
+from app.accounts.auth import build_actor, issue_api_token
+from app.assessments import service as assessments
 from app.config import Settings
 from app.dashboard import service as svc
 from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
+from app.errors import Forbidden, NotFound
 from app.models import Assessment, Structure, User
 from app.permissions import Actor, Role
 from app.questionnaires import Registry
-from app.services import assessments
-from app.services.errors import Forbidden, NotFound
 from scoring import score
 from tests.auth_helpers import bearer, log_in
 from tests.factories import make_assessment, make_structure, make_user
@@ -562,7 +562,7 @@ def test_submit_updates_the_latest_result(session: Session, registry: Registry) 
 
 
 def test_demo_fills_the_read_model(session: Session, registry: Registry) -> None:
-    from app.services.demo import load_demo
+    from app.demo.dataset import load_demo
 
     q = registry.latest("esms-maturite-numerique")
     assert q is not None

@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from app.accounts.passwords import verify_password
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
-from app.finess import department_of, validate
+from app.demo.dataset import DEMO_PASSWORD, DatabaseNotEmpty, load_demo
 from app.models import (
     Assessment,
     AssessmentDomainScore,
@@ -28,9 +29,8 @@ from app.models import (
     Structure,
     User,
 )
-from app.passwords import verify_password
 from app.reference import departments
-from app.services.demo import DEMO_PASSWORD, DatabaseNotEmpty, load_demo
+from app.structures.finess import department_of, validate
 from scoring import Questionnaire, load_questionnaire, score, validate_answers
 
 PATH = (

@@ -707,7 +707,7 @@ def test_anonymous_visitors_are_sent_to_login(app_client: TestClient, session: S
     (["NaN"], (None, "Saisissez un nombre, par exemple 12 ou 12,5.")),
 ])
 def test_parse_number(raw: list[str], expected: tuple[Any, str | None]) -> None:
-    from app.services.director import parse_value
+    from app.assessments.views import parse_value
     from scoring import Question
 
     question = Question(id="n", type="number", label="N", min=0, max=10000)
@@ -715,7 +715,7 @@ def test_parse_number(raw: list[str], expected: tuple[Any, str | None]) -> None:
 
 
 def test_parse_choices_and_text() -> None:
-    from app.services.director import parse_value
+    from app.assessments.views import parse_value
     from scoring.model import Option, Question
 
     options = [Option(value="a", label="A"), Option(value="b", label="B"),

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from app import email
 from app.config import Settings
-from app.imports.models import Invitation, InvitationStructure
 from app.models import AuditEvent, DirectorStructure, Structure, User
-from app.security import SESSION_COOKIE, token_hash
+from app.structures.models import Invitation, InvitationStructure
+from app.web.security import SESSION_COOKIE, token_hash
 from tests.auth_helpers import csrf_headers, csrf_token, log_in
 from tests.factories import make_assessment, make_structure, make_user
 
@@ -348,7 +348,7 @@ def test_organisme_page_by_role(app_client: TestClient, session: Session,
 
 
 def test_parse_numbers() -> None:
-    from app.imports.invitations import parse_numbers
+    from app.accounts.invitations import parse_numbers
 
     assert parse_numbers("69 000 003 9\n690000054, 2a0000105;\n\n") == [
         "690000039", "690000054", "2A0000105"]

@@ -41,12 +41,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app import auth
+from app.accounts import auth
+from app.assessments import service as svc
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.models import Assessment, Structure, User
 from app.questionnaires import Registry
-from app.services import assessments as svc
 from tests.auth_helpers import bearer, csrf_token, log_in
 from tests.conftest import _clear_caches, temporary_database
 from tests.factories import finess_for, make_structure, make_user
@@ -437,7 +437,7 @@ class World:
                     "wifi", list(self._questions()), note=f"Note à supprimer ({actor})")
                 return {"evidence": str(added[0].id)}
             if what == "pin":
-                from app.imports import corrections
+                from app.structures import corrections
 
                 structure = s.exec(select(Structure).where(
                     Structure.finess == self.values["c"])).one()
@@ -447,7 +447,7 @@ class World:
                         category_code=category, capacity="80", department="69"))
                 return {}
             if what == "invitation":
-                from app.imports import invitations
+                from app.accounts import invitations
 
                 self.serial += 1
                 invitation, link = invitations.create_invitation(
@@ -532,8 +532,8 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         s.refresh(job)
         assert job.status == "done", job.error
 
-        from app.imports import service as imports
-        from app.imports.adapters import EtalabCsvAdapter
+        from app.structures import imports as imports
+        from app.structures.adapters import EtalabCsvAdapter
 
         options = imports.options_for(ars_a, settings)
         import_job = imports.create_job(s, filename="finess-84.csv", options=options,
@@ -541,7 +541,7 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         imports.run_import(s, import_job, EtalabCsvAdapter(CSV_SKIPPED, filename="finess-84.csv"),
                            options)
 
-        from app.imports import invitations
+        from app.accounts import invitations
 
         _, link = invitations.create_invitation(s, settings, ars_a, invitations.NewInvitation(
             email="invitee@example.fr", structures=a.finess))

@@ -1,5 +1,5 @@
 """Walk every route of the app: a route that is not in the hand-written PUBLIC set must
-depend on authentication (`app.auth_deps.current_actor`, or a `require_role` /
+depend on authentication (`app.web.auth_deps.current_actor`, or a `require_role` /
 `require_permission` dependency) somewhere in its dependency tree.
 
 A new public route must be added to PUBLIC below, deliberately; a route that needs a login
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from app import auth_deps
+from app.web import auth_deps
 from tests.routes import Key, RouteInfo, api_routes, infrastructure_routes
 
 # Routes anyone may call without logging in (written by hand: never derived from the app).

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings
-from app.security import new_anonymous_csrf_token
+from app.web.security import new_anonymous_csrf_token
 from tests.auth_helpers import api_token, bearer, csrf_headers, csrf_token, log_in
 from tests.factories import DEFAULT_PASSWORD, make_user
 

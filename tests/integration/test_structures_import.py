@@ -18,15 +18,15 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import get_engine, make_engine
-from app.imports import service
-from app.imports.adapters import EtalabCsvAdapter
-from app.imports.models import ImportJob, StructureCorrection
-from app.imports.service import ImportOptions, ImportReport
+from app.errors import Forbidden
 from app.models import AuditEvent, Structure, User
 from app.permissions import Actor, Role
 from app.reference import finess_categories
 from app.routes.structures_admin import IMPORT_PATH, job_sessions
-from app.services.errors import Forbidden
+from app.structures import imports as service
+from app.structures.adapters import EtalabCsvAdapter
+from app.structures.imports import ImportOptions, ImportReport
+from app.structures.models import ImportJob, StructureCorrection
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
 from tests.fixtures.finess import et_line, write_file
@@ -714,7 +714,7 @@ def test_import_and_correction_keep_the_dashboards_current(session: Session,
                                                             tmp_path: Path) -> None:
     from app.dashboard.models import LatestResult
     from app.dashboard.service import refresh_structures
-    from app.imports.corrections import CorrectionForm, correct
+    from app.structures.corrections import CorrectionForm, correct
     from tests.factories import make_assessment
 
     gone = make_structure(session, finess="690000161", department="69")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from app.auth_deps import local_path, login_url
-from app.security import (
+from app.web.auth_deps import local_path, login_url
+from app.web.security import (
     csrf_exempt,
     new_anonymous_csrf_token,
     submitted_csrf_token,

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.finess import validate
-from app.services.demo import (
+from app.demo.dataset import (
     KIND_BY_CODE,
     AnswerBuilder,
     _plan_sites,
@@ -22,6 +21,7 @@ from app.services.demo import (
     profile_answers,
     tier_quotas,
 )
+from app.structures.finess import validate
 from scoring import Questionnaire, applicable, load_questionnaire, score, validate_answers
 
 PATH = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.imports.adapters import (
+from app.structures.adapters import (
     EtalabCsvAdapter,
     SourceFormatError,
     StructureRecord,

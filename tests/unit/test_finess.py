@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.finess import (
+from app.structures.finess import (
     CHECK_DIGIT_WARNING,
     department_of,
     format_display,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.navigation import main_nav
 from app.permissions import Actor, Role
+from app.web.navigation import main_nav
 
 
 def hrefs(actor: Actor | None, path: str = "/") -> list[str]:

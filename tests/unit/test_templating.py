@@ -12,7 +12,7 @@ import pytest
 from markupsafe import Markup
 from starlette.requests import Request
 
-from app.templating import (
+from app.web.templating import (
     date_fr,
     env,
     finess,

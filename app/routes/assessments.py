@@ -16,18 +16,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth_deps import CurrentActor, OptionalActor, require_role
+from app.assessments import pdf as pdf_service
+from app.assessments import service as svc
+from app.assessments import views as view
 from app.deps import SessionDep, SettingsDep
+from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
 from app.models import Assessment, AssessmentStatus, Structure
-from app.navigation import main_nav
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
 from app.routes import public
-from app.services import assessments as svc
-from app.services import director as view
-from app.services import pdf as pdf_service
-from app.services.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
-from app.templating import PARIS, env, render
+from app.web.auth_deps import CurrentActor, OptionalActor, require_role
+from app.web.navigation import main_nav
+from app.web.templating import PARIS, env, render
 
 router = APIRouter(tags=["directeur"])
 
@@ -215,7 +215,7 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
     elif reprise and reprise.isdigit():
         notice = view.prefill_notice(session, actor, registry, a, int(reprise))
         if notice is not None:
-            from app.templating import date_fr
+            from app.web.templating import date_fr
 
             when = date_fr(notice["source"].submitted_at)
             n = notice["carried"]

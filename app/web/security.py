@@ -1,6 +1,6 @@
 """HTTP security: response headers (CSP...), CSRF tokens, cookies.
 
-CSRF contract (enforced by `app.auth_deps.load_user` on POST, PUT, PATCH and DELETE):
+CSRF contract (enforced by `app.web.auth_deps.load_user` on POST, PUT, PATCH and DELETE):
 - a logged-in browser session has one token, `AuthSession.csrf_token`;
 - an anonymous visitor gets a signed double-submit cookie `palier_csrf` whose value is the
   token (so the login and password-reset forms are protected too);

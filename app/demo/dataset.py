@@ -16,7 +16,7 @@ maturity level, then every requirement of the target palier and of the lower one
 true and some requirements of the palier above are made false, by reading the tier
 conditions of the questionnaire (no question id is hard-coded there). The answers pass
 `validate_answers`, are scored once with `score`, and a set whose placed palier is not the
-target is regenerated. Submitted rows hold exactly what `services.assessments.submit`
+target is regenerated. Submitted rows hold exactly what `assessments.service.submit`
 stores (Result snapshot, tier, global and per-domain scores).
 
 Inserts go through SQLAlchemy Core in batches, so 40,000 structures load in minutes.
@@ -38,9 +38,9 @@ from sqlalchemy import Table, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from app.accounts.passwords import hash_password
 from app.dashboard.service import refresh_structures
 from app.db import begin_write
-from app.finess import luhn_check_digit
 from app.models import (
     Assessment,
     AssessmentDomainScore,
@@ -52,8 +52,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.passwords import hash_password
 from app.reference import departments, finess_categories, regions
+from app.structures.finess import luhn_check_digit
 from scoring import Questionnaire, Result, applicable, score, validate_answers
 from scoring.generate import generate_answers
 

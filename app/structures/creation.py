@@ -14,12 +14,12 @@ from sqlmodel import Session, col, select
 from app.audit import record
 from app.dashboard.service import refresh_structures
 from app.db import begin_write
-from app.finess import department_of, normalize, validate
-from app.imports.corrections import MAX_CAPACITY
+from app.errors import Forbidden, ServiceError
 from app.models import Structure
 from app.permissions import Action, Actor, can
 from app.reference import departments, finess_categories, region_of_department
-from app.services.errors import Forbidden, ServiceError
+from app.structures.corrections import MAX_CAPACITY
+from app.structures.finess import department_of, normalize, validate
 
 MAX_NAME = 200
 MAX_CITY = 100

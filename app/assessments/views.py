@@ -1,7 +1,7 @@
 """View-models of the director's pages: structures overview, section progress, the question
 form (parsing posted values, errors, conflicts), results with labelled answers.
 
-Everything here reads through `app.services.assessments` (which owns permissions and
+Everything here reads through `app.assessments.service` (which owns permissions and
 transactions) and the scoring engine; nothing writes except `save_section` and
 `save_question`, which call `assessments.save_answers`.
 """
@@ -17,13 +17,13 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.charts import horizontal_bars
+from app.assessments import service as svc
+from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
 from app.models import Assessment, AssessmentStatus, Structure, User
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
-from app.services import assessments as svc
-from app.services.errors import Conflict, InvalidAnswers, NotEditable, NotFound
-from app.services.structures import list_structures
+from app.structures.directory import list_structures
+from app.web.charts import horizontal_bars
 from scoring import Question, Questionnaire, applicable, effective_answers, validate_answers
 from scoring.model import Section
 
@@ -75,7 +75,7 @@ def sentence(message: str) -> str:
 
 
 def format_number(value: float | int) -> str:
-    from app.templating import number_fr
+    from app.web.templating import number_fr
 
     return number_fr(value)
 
@@ -238,7 +238,7 @@ def section_slots(q: Questionnaire, section: Section, answers: Mapping[str, Any]
 def conflict_message(q: Questionnaire, item: Any, names: Mapping[int, str], actor: Actor,
                      ) -> dict[str, Any]:
     """What to show for one conflicting question: both values, who, when."""
-    from app.templating import date_fr
+    from app.web.templating import date_fr
 
     question = q.questions.get(item.question)
     when = None

@@ -1,7 +1,7 @@
 """The organisme gestionnaire (FINESS EJ) view: its structures with their latest palier.
 
 Who sees what (decided for issue 4): the page lists the EJ's structures *the actor may see*
-(`services.structures.scope_clause`): a director, those of the EJ they are linked to (never
+(`structures.directory.scope_clause`): a director, those of the EJ they are linked to (never
 the others, nor their number); an ARS referent or a regional committee, those of their
 region; an admin or the national committee, all. No visible structure → 404 (absent and
 out of scope look the same). Closed structures are listed apart.
@@ -18,13 +18,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.finess import normalize
+from app.errors import NotFound
 from app.models import Assessment, AssessmentStatus, Structure
 from app.permissions import Actor
 from app.questionnaires import Registry
 from app.reference import SECTOR_LABELS, departments, sector_of_category
-from app.services.errors import NotFound
-from app.services.structures import scope_clause
+from app.structures.directory import scope_clause
+from app.structures.finess import normalize
 
 
 @dataclass(slots=True)

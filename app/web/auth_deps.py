@@ -7,7 +7,7 @@ sets, on `request.state` (through `resolve_user`):
     auth        "session" | "token" | None: how the request was authenticated
     auth_session / api_token   the AuthSession / ApiToken row, when so authenticated
     csrf_token  the token this page must send back on POST/PUT/PATCH/DELETE
-and enforces CSRF (see app/security.py for the contract).
+and enforces CSRF (see app/web/security.py for the contract).
 
 Route parameters:
     OptionalActor   Actor | None
@@ -31,12 +31,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordBearer
 from markupsafe import escape
 
-from app import auth
+from app.accounts import auth
 from app.audit import record
 from app.deps import SessionDep, SettingsDep
 from app.models import User
 from app.permissions import Action, Actor, Role, can
-from app.security import (
+from app.web.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     cookie_header,
@@ -47,7 +47,7 @@ from app.security import (
     tokens_match,
     valid_anonymous_csrf_token,
 )
-from app.templating import is_htmx, render
+from app.web.templating import is_htmx, render
 
 LOGIN_PATH = "/connexion"
 SESSION_EXPIRED = "Votre session a expiré : reconnectez-vous."

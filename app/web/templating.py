@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
 
 DSFR_VERSION = "1.15.3"
@@ -144,7 +144,7 @@ def template_globals() -> dict[str, Any]:
 
 def _request_state(request: Request) -> dict[str, Any]:
     """Context processor: CSRF token and current user set on request.state by middleware."""
-    from app.navigation import main_nav
+    from app.web.navigation import main_nav
 
     return {
         "csrf_token": getattr(request.state, "csrf_token", "") or "",

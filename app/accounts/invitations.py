@@ -20,20 +20,20 @@ from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import auth
+from app.accounts import auth
+from app.accounts.passwords import hash_password, password_problems
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
-from app.finess import format_display, normalize
-from app.imports.models import Invitation, InvitationStructure
+from app.errors import Forbidden, NotFound, ServiceError
 from app.models import DirectorStructure, Structure, User, utcnow
-from app.passwords import hash_password, password_problems
 from app.permissions import Action, Actor, Role, can, can_on_structure
-from app.security import new_token, token_hash
-from app.services.errors import Forbidden, NotFound, ServiceError
-from app.services.structures import scope_clause
-from app.templating import date_fr
+from app.structures.directory import scope_clause
+from app.structures.finess import format_display, normalize
+from app.structures.models import Invitation, InvitationStructure
+from app.web.security import new_token, token_hash
+from app.web.templating import date_fr
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PATH = "/invitation/"

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from app.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write
@@ -30,9 +31,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.permissions import Actor, Role
-from app.security import new_token, token_hash
+from app.web.security import new_token, token_hash
 
 log = logging.getLogger("palier.auth")
 

@@ -18,17 +18,7 @@ from sqlmodel import Session, col, select
 from app.audit import record
 from app.dashboard.service import record_submission
 from app.db import begin_write
-from app.finess import normalize
-from app.models import (
-    Assessment,
-    AssessmentDomainScore,
-    AssessmentStatus,
-    Structure,
-    utcnow,
-)
-from app.permissions import Action, Actor, can_on_structure
-from app.questionnaires import Registry
-from app.services.errors import (
+from app.errors import (
     Conflict,
     ConflictItem,
     Forbidden,
@@ -38,6 +28,16 @@ from app.services.errors import (
     NotFound,
     QuestionnaireUnavailable,
 )
+from app.models import (
+    Assessment,
+    AssessmentDomainScore,
+    AssessmentStatus,
+    Structure,
+    utcnow,
+)
+from app.permissions import Action, Actor, can_on_structure
+from app.questionnaires import Registry
+from app.structures.finess import normalize
 from scoring import Questionnaire, Result, score, validate_answers
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"

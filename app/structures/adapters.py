@@ -3,7 +3,7 @@
 An adapter only reads and splits: it says which line a row comes from, gives the raw values
 of the establishment (ET) it describes, or says why the line cannot be read. Validation
 (numbers, categories, departments, regions, duplicates) is the import service's job
-(`app.imports.service`), the same for every format.
+(`app.structures.imports`), the same for every format.
 
 Formats:
 - `EtalabCsvAdapter`: the legacy etalab extraction (domain.md), `;`-separated, no header

@@ -1,4 +1,4 @@
-"""Dashboard charts not covered by `app.charts`: stacked columns (paliers by quarter) and
+"""Dashboard charts not covered by `app.web.charts`: stacked columns (paliers by quarter) and
 paired bars (region and national scores).
 
 Server-rendered SVG with a <title> and a <desc>, always shown next to a data table.
@@ -11,7 +11,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.charts import BAR, BAR_ALT, GRID, TEXT, _fmt, svg_open
+from app.web.charts import BAR, BAR_ALT, GRID, TEXT, _fmt, svg_open
 
 # One colour per palier, light to dark (DSFR illustrative palette), with a legend and the
 # table next to the chart: colour is never the only carrier of the information.

@@ -13,16 +13,16 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import auth
+from app.accounts import auth
+from app.accounts.passwords import hash_password, password_problems
 from app.audit import record
 from app.config import Settings
-from app.finess import normalize
+from app.errors import Forbidden, NotFound, ServiceError
 from app.models import AuditEvent, DirectorStructure, Structure, User, utcnow
-from app.passwords import hash_password, password_problems
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
-from app.security import new_token
-from app.services.errors import Forbidden, NotFound, ServiceError
+from app.structures.finess import normalize
+from app.web.security import new_token
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REGIONAL_ROLES = frozenset({Role.ars, Role.committee})

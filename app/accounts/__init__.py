@@ -1,0 +1,2 @@
+"""Accounts: users, login, sessions, API tokens, passwords, password resets, invitations of
+directors, retention of personal data."""

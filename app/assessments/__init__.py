@@ -1,0 +1,1 @@
+"""Assessments: the director's draft, autosave, submission, results and the declaration PDF."""

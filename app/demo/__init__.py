@@ -1,0 +1,1 @@
+"""The synthetic demo dataset (`palier demo`): structures, accounts, assessments."""

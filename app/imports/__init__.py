@@ -1,1 +1,0 @@
-"""Structures import (FINESS files, one adapter per format), invitations of directors."""
