@@ -1,13 +1,32 @@
-"""The audit trail: who did what to which object, when. `record` adds, the caller commits."""
+"""The audit trail: who did what to which object, when (table `audit_event`). `record` adds,
+the caller commits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Column
+from sqlmodel import Field, Session, SQLModel
 
-from app.models import AuditEvent, User
+from app.accounts.models import User
+from app.db import UTCDateTime, json_type, utcnow
 from app.permissions import Actor
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    action: str = Field(index=True)  # login, login_failed, submit, export, permission_denied...
+    object_type: str | None = None
+    object_id: str | None = None
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(json_type(), nullable=False)
+    )
+    ip: str | None = None
 
 
 def _user_id(who: Actor | User | int | None) -> int | None:

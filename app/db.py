@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import JSON, DateTime, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session
+from sqlmodel import Field, Session, SQLModel
 from starlette.requests import Request
 
 from app.config import get_settings
@@ -138,7 +139,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: use app.models.utcnow() or an aware one")
+            raise ValueError(f"naive datetime {value!r}: use app.db.utcnow() or an aware one")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -155,3 +156,34 @@ def json_type(*, none_as_null: bool = True) -> JSON:
     return JSON(none_as_null=none_as_null).with_variant(
         postgresql.JSONB(none_as_null=none_as_null), "postgresql"
     )
+
+
+# Table helpers, shared by the feature packages' models. Stable constraint names, so batch
+# migrations on SQLite can find them again (set before any table is declared: every models
+# module imports this one).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def created_field() -> Any:
+    """A non-null UTC datetime column defaulting to now."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def when_field(*, index: bool = False) -> Any:
+    """A nullable UTC datetime column (set when something happens)."""
+    return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+
+
+def in_values(column: str, values: type[StrEnum]) -> str:
+    """SQL of a CHECK constraint: `column` holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"

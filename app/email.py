@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.config import Settings
-from app.models import utcnow
+from app.db import utcnow
 
 log = logging.getLogger("palier.email")
 

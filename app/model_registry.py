@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import app.accounts.models
+import app.assessments.models
+import app.audit
 import app.dashboard.models
-import app.models
 import app.reviews.models
 import app.shortlists.models
 import app.structures.models
 
-MODULES = (app.models, app.structures.models, app.dashboard.models, app.reviews.models,
-           app.shortlists.models)
+MODULES = (app.structures.models, app.accounts.models, app.assessments.models, app.audit,
+           app.dashboard.models, app.reviews.models, app.shortlists.models)

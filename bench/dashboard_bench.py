@@ -89,8 +89,8 @@ def prepare(url: str, say: Callable[[str], None]) -> None:
     from app.config import get_settings
     from app.db import make_engine
     from app.demo.dataset import load_demo
-    from app.models import Structure
     from app.questionnaires import Registry
+    from app.structures.models import Structure
 
     if url.startswith("postgresql"):
         _ensure_pg_database(url)
@@ -154,9 +154,9 @@ def _app(url: str) -> Iterator[Any]:
 def _log_in(client: Any, email: str) -> Any:
     """A session for the demo account (no password check); returns its Actor."""
     from app.accounts import auth
+    from app.accounts.models import User
     from app.config import get_settings
     from app.db import get_engine
-    from app.models import User
     from app.web.security import SESSION_COOKIE
 
     with Session(get_engine()) as session:
@@ -218,8 +218,8 @@ def _replay(raw: Any, statements: list[tuple[str, Any]]) -> None:
 def _backend(url: str, rounds: int, warmup: int) -> dict[str, Any]:
     from app.dashboard import cache
     from app.db import get_engine
-    from app.models import Structure
     from app.permissions import Actor
+    from app.structures.models import Structure
 
     out: dict[str, Any] = {"database": _safe(url)}
     with _app(url) as client:

@@ -22,14 +22,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+from app.audit import AuditEvent
 from app.cli.db import upgrade_database
 from app.db import make_engine
-from app.models import AuditEvent, Structure
 from app.reference import departments, finess_categories
 from app.structures import imports as service
 from app.structures.adapters import EtalabCsvAdapter
 from app.structures.finess import luhn_check_digit
-from app.structures.models import ImportJob
+from app.structures.models import ImportJob, Structure
 
 HEADER = "finess;etalab;100;2026-11-01"
 NON_ESMS = ("355", "620", "124")  # a hospital, a pharmacy, a health centre: skipped

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.accounts import auth
+from app.accounts.models import User
 from app.config import Settings
-from app.models import User
 from app.web.security import SESSION_COOKIE
 from tests.factories import DEFAULT_PASSWORD
 

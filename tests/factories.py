@@ -17,19 +17,14 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password
-from app.models import (
-    Assessment,
-    AssessmentDomainScore,
-    AssessmentStatus,
-    DirectorStructure,
-    Role,
-    Structure,
-    User,
-    utcnow,
-)
+from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
+from app.db import utcnow
+from app.permissions import Role
 from app.reference import departments, finess_categories
 from app.structures.finess import luhn_check_digit
+from app.structures.models import Structure
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
 QUESTIONNAIRE_ID = "esms-maturite-numerique"

@@ -16,22 +16,21 @@ from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
-from app.audit import record
-from app.config import Settings
-from app.db import begin_write
-from app.email import send_email
-from app.models import (
+from app.accounts.models import (
     ApiToken,
     AuthSession,
     DirectorStructure,
     LoginAttempt,
     PasswordResetToken,
-    Structure,
     User,
-    utcnow,
 )
+from app.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
+from app.audit import record
+from app.config import Settings
+from app.db import begin_write, utcnow
+from app.email import send_email
 from app.permissions import Actor, Role
+from app.structures.models import Structure
 from app.web.security import new_token, token_hash
 
 log = logging.getLogger("palier.auth")

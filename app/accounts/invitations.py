@@ -21,17 +21,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts import auth
+from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.audit import record
 from app.config import Settings
-from app.db import begin_write
+from app.db import begin_write, utcnow
 from app.email import send_email
 from app.errors import Forbidden, NotFound, ServiceError
-from app.models import DirectorStructure, Structure, User, utcnow
 from app.permissions import Action, Actor, Role, can, can_on_structure
 from app.structures.directory import scope_clause
 from app.structures.finess import format_display, normalize
-from app.structures.models import Invitation, InvitationStructure
+from app.structures.models import Structure
 from app.web.security import new_token, token_hash
 from app.web.templating import date_fr
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
-from app.audit import record
+from app.accounts.models import ApiToken, AuthSession, LoginAttempt, PasswordResetToken
+from app.audit import AuditEvent, record
 from app.config import Settings
-from app.db import begin_write
-from app.models import ApiToken, AuditEvent, AuthSession, LoginAttempt, PasswordResetToken, utcnow
+from app.db import begin_write, utcnow
 
 AUDIT_RETENTION = timedelta(days=365)
 

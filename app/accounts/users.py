@@ -14,14 +14,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts import auth
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
-from app.audit import record
+from app.audit import AuditEvent, record
 from app.config import Settings
+from app.db import utcnow
 from app.errors import Forbidden, NotFound, ServiceError
-from app.models import AuditEvent, DirectorStructure, Structure, User, utcnow
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
 from app.structures.finess import normalize
+from app.structures.models import Structure
 from app.web.security import new_token
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.assessments.models import Assessment, AssessmentStatus
 from app.config import Settings
-from app.models import Assessment, AssessmentStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"

@@ -15,9 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
 from app.dashboard.service import record_submission
-from app.db import begin_write
+from app.db import begin_write, utcnow
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -28,16 +29,10 @@ from app.errors import (
     NotFound,
     QuestionnaireUnavailable,
 )
-from app.models import (
-    Assessment,
-    AssessmentDomainScore,
-    AssessmentStatus,
-    Structure,
-    utcnow,
-)
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.structures.finess import normalize
+from app.structures.models import Structure
 from scoring import Questionnaire, Result, score, validate_answers
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"

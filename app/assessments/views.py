@@ -17,12 +17,14 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app.accounts.models import User
 from app.assessments import service as svc
+from app.assessments.models import Assessment, AssessmentStatus
 from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
-from app.models import Assessment, AssessmentStatus, Structure, User
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.structures.directory import list_structures
+from app.structures.models import Structure
 from app.web.charts import horizontal_bars
 from scoring import Question, Questionnaire, applicable, effective_answers, validate_answers
 from scoring.model import Section

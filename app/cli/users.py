@@ -10,12 +10,14 @@ import typer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.config import get_settings
 from app.db import make_engine
-from app.models import DirectorStructure, Role, Structure, User
+from app.permissions import Role
 from app.reference import regions
 from app.structures.finess import normalize
+from app.structures.models import Structure
 
 app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
 

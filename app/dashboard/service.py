@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.dashboard import cache
 from app.dashboard.bands import (
     SIZE_BANDS,
@@ -51,12 +52,12 @@ from app.dashboard.bands import (
 )
 from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
 from app.errors import Forbidden, NotFound
-from app.models import Assessment, AssessmentDomainScore, AssessmentStatus, Structure
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.reference import sector_of_category as reference_sector
 from app.structures.directory import scope_clause
+from app.structures.models import Structure
 from scoring import Questionnaire
 
 __all__ = [

@@ -38,22 +38,16 @@ from sqlalchemy import Table, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password
+from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
+from app.audit import AuditEvent
 from app.dashboard.service import refresh_structures
-from app.db import begin_write
-from app.models import (
-    Assessment,
-    AssessmentDomainScore,
-    AssessmentStatus,
-    AuditEvent,
-    DirectorStructure,
-    Role,
-    Structure,
-    User,
-    utcnow,
-)
+from app.db import begin_write, utcnow
+from app.permissions import Role
 from app.reference import departments, finess_categories, regions
 from app.structures.finess import luhn_check_digit
+from app.structures.models import Structure
 from scoring import Questionnaire, Result, applicable, score, validate_answers
 from scoring.generate import generate_answers
 

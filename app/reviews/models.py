@@ -13,8 +13,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime
-from app.models import utcnow
+from app.db import created_field, in_values
 
 
 class ReviewStatus(StrEnum):
@@ -33,14 +32,10 @@ class EvidenceKind(StrEnum):
     note = "note"
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class AssessmentReview(SQLModel, table=True):
     __tablename__ = "assessment_review"
     __table_args__ = (
-        CheckConstraint(_in("status", ReviewStatus), name="status"),
+        CheckConstraint(in_values("status", ReviewStatus), name="status"),
         # The latest review of each assessment: max(id) per assessment_id.
         Index("ix_assessment_review_assessment_id_id", "assessment_id", "id"),
     )
@@ -50,13 +45,13 @@ class AssessmentReview(SQLModel, table=True):
     status: str
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     reviewer_id: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = created_field()
 
 
 class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
     __table_args__ = (
-        CheckConstraint(_in("kind", EvidenceKind), name="kind"),
+        CheckConstraint(in_values("kind", EvidenceKind), name="kind"),
         Index("ix_evidence_assessment_id_question_id", "assessment_id", "question_id"),
     )
 
@@ -71,4 +66,4 @@ class Evidence(SQLModel, table=True):
     size: int | None = None
     sha256: str | None = Field(default=None, max_length=64)
     uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = created_field()

@@ -25,14 +25,15 @@ from sqlalchemy import Subquery, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.accounts.models import DirectorStructure, User
+from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.service import get_assessment
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
 from app.errors import NotEditable, NotFound, ServiceError
-from app.models import Assessment, AssessmentStatus, DirectorStructure, Role, Structure, User
-from app.permissions import Action, Actor
+from app.permissions import Action, Actor, Role
 from app.reviews import storage
 from app.reviews.models import (
     REVIEW_LABELS,
@@ -41,6 +42,7 @@ from app.reviews.models import (
     EvidenceKind,
     ReviewStatus,
 )
+from app.structures.models import Structure
 from app.web.templating import date_fr
 
 log = logging.getLogger("palier.reviews")

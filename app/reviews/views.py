@@ -10,13 +10,14 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from app.assessments import service as svc
+from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.views import NOT_ASKED, answer_text, user_names
 from app.errors import NotFound
-from app.models import Assessment, AssessmentStatus, Structure
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.reviews import service
 from app.reviews.models import REVIEW_LABELS, Evidence
+from app.structures.models import Structure
 from scoring import Question, Questionnaire, applicable
 
 

@@ -19,12 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.assessments import pdf as pdf_service
 from app.assessments import service as svc
 from app.assessments import views as view
+from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import SessionDep, SettingsDep
 from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
-from app.models import Assessment, AssessmentStatus, Structure
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
 from app.routes import public
+from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
 from app.web.navigation import main_nav
 from app.web.templating import PARIS, env, render

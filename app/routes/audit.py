@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from app.audit import record
+from app.accounts.models import User
+from app.audit import AuditEvent, record
 from app.deps import SessionDep
-from app.models import AuditEvent, User
 from app.permissions import Action
 from app.shortlists.exports import csv_chunks
 from app.shortlists.jobs import SessionFactory, SessionFactoryDep

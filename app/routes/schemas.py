@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.models import Assessment, Structure
+from app.assessments.models import Assessment
 from app.reference import sector_of_category
+from app.structures.models import Structure
 
 
 class StructureOut(BaseModel):

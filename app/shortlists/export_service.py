@@ -12,15 +12,18 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
+from app.accounts.models import User
+from app.assessments.models import Assessment, AssessmentDomainScore
 from app.audit import record
+from app.db import utcnow
 from app.errors import Forbidden, NotFound
-from app.models import Assessment, AssessmentDomainScore, Structure, User, utcnow
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
 from app.shortlists import exports, ranking
 from app.shortlists.models import Shortlist
 from app.shortlists.service import CHUNK, _review_statuses, latest_submitted_ids
+from app.structures.models import Structure
 from app.web.templating import env
 from scoring import Questionnaire
 

@@ -23,10 +23,10 @@ from fastapi import Depends
 from sqlmodel import Session, col, select
 
 from app.accounts.auth import build_actor
+from app.accounts.models import User
 from app.config import Settings
-from app.db import get_engine
+from app.db import get_engine, utcnow
 from app.errors import NotFound
-from app.models import User, utcnow
 from app.questionnaires import Registry
 from app.shortlists import export_service, exports
 from app.shortlists import service as shortlists

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, json_type
-from app.models import Assessment, utcnow
+from app.assessments.models import Assessment
+from app.db import created_field, json_type, when_field
 
 
 class Shortlist(SQLModel, table=True):
@@ -21,7 +21,7 @@ class Shortlist(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = created_field()
     region: str | None = Field(default=None, index=True)  # None: national
     criteria: dict[str, Any] = Field(sa_column=Column(json_type(), nullable=False))
     questionnaire_versions: list[str] = Field(sa_column=Column(json_type(), nullable=False))
@@ -54,9 +54,9 @@ class ExportJob(SQLModel, table=True):
     file_path: str | None = None  # relative to the exports folder
     filename: str | None = None  # offered to the browser
     created_by: int | None = Field(default=None, foreign_key="user_account.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+    finished_at: datetime | None = when_field()
     error: str | None = None
 
 

@@ -23,16 +23,17 @@ from sqlalchemy import ColumnElement, Select, func, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
 from app.db import begin_write
 from app.errors import Forbidden, NotFound, ServiceError
-from app.models import Assessment, AssessmentDomainScore, AssessmentStatus, Structure
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import ranking
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
 from app.structures.directory import scope_clause
+from app.structures.models import Structure
 
 CHUNK = 500
 CAPACITY_QUESTION = "capacite"  # the profile question giving the capacity in places
@@ -340,7 +341,7 @@ class ShortlistSummary:
 
 
 def list_visible(session: Session, actor: Actor | None, limit: int = 200) -> list[ShortlistSummary]:
-    from app.models import User
+    from app.accounts.models import User
 
     rows_count = func.json_array_length(col(Shortlist.rows)) if session.get_bind().dialect.name \
         == "sqlite" else func.jsonb_array_length(col(Shortlist.rows))

@@ -15,13 +15,12 @@ from sqlmodel import Session, col, select
 
 from app.audit import record
 from app.dashboard.service import refresh_structures
-from app.db import begin_write
+from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
-from app.models import Structure, utcnow
 from app.permissions import Action, Actor, can
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.finess import normalize
-from app.structures.models import StructureCorrection
+from app.structures.models import Structure, StructureCorrection
 
 PINNED = ("category_code", "department")
 MAX_CAPACITY = 100_000

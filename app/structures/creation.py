@@ -15,11 +15,11 @@ from app.audit import record
 from app.dashboard.service import refresh_structures
 from app.db import begin_write
 from app.errors import Forbidden, ServiceError
-from app.models import Structure
 from app.permissions import Action, Actor, can
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.corrections import MAX_CAPACITY
 from app.structures.finess import department_of, normalize, validate
+from app.structures.models import Structure
 
 MAX_NAME = 200
 MAX_CITY = 100

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, true
 from sqlmodel import Session, col, select
 
-from app.models import Structure
 from app.permissions import Actor, structure_scope
+from app.structures.models import Structure
 
 
 def scope_clause(actor: Actor | None) -> ColumnElement[bool]:

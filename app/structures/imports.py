@@ -42,14 +42,13 @@ from sqlmodel import Session, col
 from app.audit import record
 from app.config import Settings
 from app.dashboard.service import refresh_structures
-from app.db import begin_write
+from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
-from app.models import Structure, utcnow
 from app.permissions import Action, Actor, Role, can
 from app.reference import departments, finess_categories, region_of_department, regions
 from app.structures.adapters import SourceRow, StructureSource
 from app.structures.finess import CHECK_DIGIT_WARNING, department_of, normalize, validate
-from app.structures.models import ImportJob, ImportStatus, StructureCorrection
+from app.structures.models import ImportJob, ImportStatus, Structure, StructureCorrection
 
 log = logging.getLogger("palier.imports")
 

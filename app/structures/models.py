@@ -1,9 +1,9 @@
-"""Tables of the structures import and of the invitations (migration 0002).
+"""Tables of structures: the structure (ESMS, FINESS ET), imports of FINESS files and the
+corrections an admin made by hand.
 
+    Structure            an ESMS (FINESS ET / établissement géographique)
     ImportJob            one import (CLI or upload page): options, progress, counts, report
     StructureCorrection  a field an admin corrected by hand, kept by later imports
-    Invitation           a one-time link inviting a director (by e-mail) to structures
-    InvitationStructure  the structures an invitation links the director to
 """
 
 from __future__ import annotations
@@ -15,17 +15,33 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, json_type
-from app.models import utcnow
+from app.db import created_field, in_values, json_type, when_field
 
 __all__ = [
     "CORRECTABLE_FIELDS",
     "ImportJob",
     "ImportStatus",
-    "Invitation",
-    "InvitationStructure",
+    "Structure",
     "StructureCorrection",
 ]
+
+
+class Structure(SQLModel, table=True):
+    """An ESMS (FINESS ET / établissement géographique)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    finess: str = Field(max_length=9, unique=True, index=True)
+    finess_ej: str | None = Field(default=None, max_length=9, index=True)
+    name: str
+    category_code: str  # FINESS categetab, e.g. "500"
+    category_label: str
+    department: str = Field(index=True)  # INSEE code: "01".."95", "2A", "2B", "971".."976"
+    region: str = Field(index=True)  # INSEE region code, e.g. "84"
+    city: str | None = None
+    capacity: int | None = None
+    closed: bool = False
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
 
 
 class ImportStatus(StrEnum):
@@ -33,18 +49,6 @@ class ImportStatus(StrEnum):
     running = "running"
     done = "done"  # finished (whether or not it wrote anything: see `applied`)
     failed = "failed"  # unreadable file or unexpected error: nothing written
-
-
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-def _when() -> Any:
-    return Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
 class ImportJob(SQLModel, table=True):
@@ -57,7 +61,7 @@ class ImportJob(SQLModel, table=True):
     """
 
     __tablename__ = "import_job"
-    __table_args__ = (CheckConstraint(_in("status", ImportStatus), name="status"),)
+    __table_args__ = (CheckConstraint(in_values("status", ImportStatus), name="status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True,
@@ -79,9 +83,9 @@ class ImportJob(SQLModel, table=True):
     applied: bool = False  # changes were written
     error: str | None = None
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(json_type()))
-    created_at: datetime = _created()
-    started_at: datetime | None = _when()
-    finished_at: datetime | None = _when()
+    created_at: datetime = created_field()
+    started_at: datetime | None = when_field()
+    finished_at: datetime | None = when_field()
 
     @property
     def progress(self) -> int:
@@ -106,30 +110,4 @@ class StructureCorrection(SQLModel, table=True):
     value: str
     corrected_by: int | None = Field(default=None, foreign_key="user_account.id",
                                      ondelete="SET NULL")
-    corrected_at: datetime = _created()
-
-
-class Invitation(SQLModel, table=True):
-    """A one-time invitation: the link carries a random token; only its sha256 is stored."""
-
-    __tablename__ = "invitation"
-
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(index=True)  # lower-case
-    token_hash: str = Field(unique=True, index=True, max_length=64)
-    invited_by: int | None = Field(default=None, foreign_key="user_account.id",
-                                   ondelete="SET NULL")
-    region: str | None = Field(default=None, index=True)  # the inviting ARS's region
-    created_at: datetime = _created()
-    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    used_at: datetime | None = _when()
-    used_by: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    revoked_at: datetime | None = _when()
-
-
-class InvitationStructure(SQLModel, table=True):
-    __tablename__ = "invitation_structure"
-
-    invitation_id: int = Field(foreign_key="invitation.id", primary_key=True, ondelete="CASCADE")
-    structure_id: int = Field(foreign_key="structure.id", primary_key=True, ondelete="CASCADE",
-                              index=True)
+    corrected_at: datetime = created_field()

@@ -18,13 +18,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.assessments.models import Assessment, AssessmentStatus
 from app.errors import NotFound
-from app.models import Assessment, AssessmentStatus, Structure
 from app.permissions import Actor
 from app.questionnaires import Registry
 from app.reference import SECTOR_LABELS, departments, sector_of_category
 from app.structures.directory import scope_clause
 from app.structures.finess import normalize
+from app.structures.models import Structure
 
 
 @dataclass(slots=True)

@@ -32,9 +32,9 @@ from fastapi.security import OAuth2PasswordBearer
 from markupsafe import escape
 
 from app.accounts import auth
+from app.accounts.models import User
 from app.audit import record
 from app.deps import SessionDep, SettingsDep
-from app.models import User
 from app.permissions import Action, Actor, Role, can
 from app.web.security import (
     CSRF_COOKIE,

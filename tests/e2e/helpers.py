@@ -25,7 +25,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.models import Assessment
+from app.assessments.models import Assessment
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"

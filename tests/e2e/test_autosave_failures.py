@@ -11,7 +11,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import update
 from sqlmodel import Session
 
-from app.models import AuthSession, utcnow
+from app.accounts.models import AuthSession
+from app.db import utcnow
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account, LiveServer
 from tests.e2e.helpers import (

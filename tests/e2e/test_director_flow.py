@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
-from app.models import Structure
+from app.structures.models import Structure
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account, LiveServer
 from tests.e2e.helpers import (

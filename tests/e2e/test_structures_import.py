@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from app.accounts.invitations import NewInvitation, create_invitation
 from app.config import Settings
-from app.models import Structure
 from app.permissions import Actor, Role
 from app.structures.finess import luhn_check_digit
+from app.structures.models import Structure
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import LiveServer

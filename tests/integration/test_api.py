@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Role
+from app.permissions import Role
 from tests.auth_helpers import api_token, bearer
 from tests.factories import make_structure, make_user
 from tests.unit.test_real_questionnaire import best

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from app.accounts.models import User
 from app.assessments import service as svc
+from app.assessments.models import Assessment, AssessmentDomainScore
+from app.audit import AuditEvent
 from app.errors import (
     Conflict,
     Forbidden,
@@ -16,9 +19,9 @@ from app.errors import (
     NotEditable,
     NotFound,
 )
-from app.models import Assessment, AssessmentDomainScore, AuditEvent, Role, Structure, User
-from app.permissions import Actor
+from app.permissions import Actor, Role
 from app.questionnaires import Registry
+from app.structures.models import Structure
 from tests.factories import make_structure, make_user
 from tests.unit.test_real_questionnaire import best
 

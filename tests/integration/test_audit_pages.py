@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts.models import User
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import AuditEvent, User
 from app.permissions import Role
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_user

@@ -14,17 +14,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app import email as email_module
+from app.accounts.models import ApiToken, AuthSession, LoginAttempt, PasswordResetToken, User
 from app.accounts.passwords import verify_password
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import (
-    ApiToken,
-    AuditEvent,
-    AuthSession,
-    LoginAttempt,
-    PasswordResetToken,
-    User,
-    utcnow,
-)
+from app.db import utcnow
 from tests.auth_helpers import (
     api_token,
     bearer,

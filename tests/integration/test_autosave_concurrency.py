@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from app.db import make_engine
-from app.models import Role
+from app.permissions import Role
 from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
 from tests.live import run_server
 

@@ -10,11 +10,12 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import verify_password
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
-from app.models import DirectorStructure, Structure, User
+from app.structures.models import Structure
 
 PASSWORD = "un mot de passe solide"
 

@@ -35,14 +35,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.auth import build_actor, issue_api_token
+from app.accounts.models import User
 from app.assessments import service as assessments
+from app.assessments.models import Assessment
 from app.config import Settings
 from app.dashboard import service as svc
 from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
 from app.errors import Forbidden, NotFound
-from app.models import Assessment, Structure, User
 from app.permissions import Actor, Role
 from app.questionnaires import Registry
+from app.structures.models import Structure
 from scoring import score
 from tests.auth_helpers import bearer, log_in
 from tests.factories import make_assessment, make_structure, make_user

@@ -16,21 +16,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import verify_password
+from app.assessments.models import Assessment, AssessmentDomainScore
+from app.audit import AuditEvent
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
 from app.demo.dataset import DEMO_PASSWORD, DatabaseNotEmpty, load_demo
-from app.models import (
-    Assessment,
-    AssessmentDomainScore,
-    AuditEvent,
-    DirectorStructure,
-    Structure,
-    User,
-)
 from app.reference import departments
 from app.structures.finess import department_of, validate
+from app.structures.models import Structure
 from scoring import Questionnaire, load_questionnaire, score, validate_answers
 
 PATH = (

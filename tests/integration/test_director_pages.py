@@ -13,9 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts.models import AuthSession, User
+from app.assessments.models import Assessment, AssessmentStatus
 from app.config import Settings
-from app.models import Assessment, AssessmentStatus, AuthSession, Structure, User, utcnow
+from app.db import utcnow
 from app.permissions import Role
+from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
 from tests.factories import make_assessment, make_structure, make_user
 from tests.unit.test_real_questionnaire import PETIT_EHPAD, best

@@ -18,11 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.accounts.models import User
+from app.assessments.models import Assessment
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import Assessment, AuditEvent, Structure, User
 from app.permissions import Role
 from app.reviews import storage
 from app.reviews.models import Evidence
+from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
 from tests.unit.test_real_questionnaire import PETIT_EHPAD

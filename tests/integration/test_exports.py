@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from app.accounts.models import User
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import AuditEvent, User
 from app.permissions import Role
 from app.routes import shortlists as shortlist_routes
 from app.routes import shortlists_api

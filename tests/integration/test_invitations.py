@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app import email
+from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import AuditEvent, DirectorStructure, Structure, User
-from app.structures.models import Invitation, InvitationStructure
+from app.structures.models import Structure
 from app.web.security import SESSION_COOKIE, token_hash
 from tests.auth_helpers import csrf_headers, csrf_token, log_in
 from tests.factories import make_assessment, make_structure, make_user

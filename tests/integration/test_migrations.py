@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 import app.model_registry  # noqa: F401  (every table in SQLModel.metadata)
+from app.assessments.models import Assessment
 from app.cli.db import downgrade_database, upgrade_database
 from app.db import make_engine
-from app.models import Assessment, Structure
+from app.structures.models import Structure
 
 TABLES = {
     "alembic_version",

@@ -11,18 +11,18 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import begin_write, make_engine
-from app.deps import SessionDep, SettingsDep
-from app.models import (
+from app.accounts.models import User
+from app.assessments.models import (
     ALLOWED_TRANSITIONS,
     Assessment,
     AssessmentDomainScore,
     AssessmentStatus,
-    AuditEvent,
-    Structure,
-    User,
 )
+from app.audit import AuditEvent
+from app.config import Settings
+from app.db import begin_write, make_engine
+from app.deps import SessionDep, SettingsDep
+from app.structures.models import Structure
 from tests.factories import make_assessment, make_structure, make_user
 
 
@@ -193,7 +193,7 @@ def test_finess_is_unique(session: Session) -> None:
 def test_director_links(session: Session) -> None:
     a, b = make_structure(session), make_structure(session)
     director = make_user(session, "director", [a, b])
-    from app.models import DirectorStructure
+    from app.accounts.models import DirectorStructure
 
     links = session.exec(
         select(DirectorStructure.structure_id).where(DirectorStructure.user_id == director.id)

@@ -42,11 +42,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts import auth
+from app.accounts.models import User
 from app.assessments import service as svc
+from app.assessments.models import Assessment
 from app.config import Settings, get_settings
 from app.db import get_engine
-from app.models import Assessment, Structure, User
 from app.questionnaires import Registry
+from app.structures.models import Structure
 from tests.auth_helpers import bearer, csrf_token, log_in
 from tests.conftest import _clear_caches, temporary_database
 from tests.factories import finess_for, make_structure, make_user

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.accounts.models import User
 from app.config import Settings
 from app.dashboard import service as svc
-from app.models import User
 from tests.auth_helpers import log_in
 from tests.integration.test_dashboard import World, build
 

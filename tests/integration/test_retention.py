@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from app.accounts.models import ApiToken, AuthSession, LoginAttempt, PasswordResetToken
 from app.accounts.retention import purge
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import ApiToken, AuditEvent, AuthSession, LoginAttempt, PasswordResetToken
 from tests.factories import make_user
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -15,11 +15,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app import email as email_module
+from app.accounts.models import User
+from app.assessments.models import Assessment
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import Assessment, AuditEvent, Structure, User
 from app.permissions import Role
 from app.reviews.models import AssessmentReview
 from app.reviews.service import latest_review_subquery, review_status
+from app.structures.models import Structure
 from tests.auth_helpers import api_token, bearer, csrf_headers, log_in
 from tests.factories import make_assessment, make_structure, make_user
 from tests.unit.test_real_questionnaire import PETIT_EHPAD

@@ -12,12 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.accounts.models import User
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import AuditEvent, Structure, User
 from app.permissions import Actor, Role
 from app.shortlists import service
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Criteria
+from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_assessment, make_structure, make_user
 
@@ -405,7 +407,7 @@ def test_review_status_filter_uses_the_latest_review(session: Session, dataset: 
 
     ids = dict(session.exec(select(col(Structure.name), col(Structure.id))).all())
     latest = set(session.exec(latest_submitted_ids(select(col(Structure.id)))).all())
-    from app.models import Assessment
+    from app.assessments.models import Assessment
 
     by_name = {name: session.exec(select(col(Assessment.id)).where(
         col(Assessment.structure_id) == sid, col(Assessment.id).in_(latest))).first()

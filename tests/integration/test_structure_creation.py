@@ -16,8 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.audit import AuditEvent
 from app.config import Settings
-from app.models import AuditEvent, Structure
+from app.structures.models import Structure
 from tests.auth_helpers import csrf_token, log_in
 from tests.factories import make_structure, make_user
 

@@ -15,18 +15,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from app.accounts.models import User
+from app.audit import AuditEvent
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import get_engine, make_engine
 from app.errors import Forbidden
-from app.models import AuditEvent, Structure, User
 from app.permissions import Actor, Role
 from app.reference import finess_categories
 from app.routes.structures_admin import IMPORT_PATH, job_sessions
 from app.structures import imports as service
 from app.structures.adapters import EtalabCsvAdapter
 from app.structures.imports import ImportOptions, ImportReport
-from app.structures.models import ImportJob, StructureCorrection
+from app.structures.models import ImportJob, Structure, StructureCorrection
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
 from tests.fixtures.finess import et_line, write_file
