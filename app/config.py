@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     # Marianne logo and bloc-marque: off for a deployment that is not a State service.
     state_marks: bool = True
+
+    @field_validator("state_marks", mode="before")
+    @classmethod
+    def _french_booleans(cls, value: Any) -> Any:
+        """Also accept "oui" / "non" (and an empty value: off)."""
+        if isinstance(value, str) and value.strip().lower() in ("non", "oui", ""):
+            return value.strip().lower() == "oui"
+        return value
 
     session_idle_minutes: int = 60
     session_absolute_hours: int = 12

@@ -10,10 +10,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import get_settings
 from app.questionnaires import Registry
-from app.reviews.limits import UploadSizeLimit
 from app.routes import ROUTERS, errors, public
 from app.web import auth_deps
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
+from app.web.upload_limit import UploadSizeLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 

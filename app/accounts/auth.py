@@ -25,13 +25,13 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
+from app.accounts.tokens import new_token, token_hash
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write, utcnow
 from app.email import send_email
 from app.permissions import Actor, Role
 from app.structures.models import Structure
-from app.web.security import new_token, token_hash
 
 log = logging.getLogger("palier.auth")
 

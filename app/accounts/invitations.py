@@ -1,7 +1,7 @@
 """Invitations: an ARS referent (their region) or an admin invites a director, by e-mail, to
 structures; the invitee follows a one-time link that expires (`Settings.invitation_days`).
 
-The link carries a random token (`security.new_token`); only its sha256 is stored. Following
+The link carries a random token (`accounts.tokens.new_token`); only its sha256 is stored. Following
 it, the invitee either creates a director account (name + password) or, logged in with the
 invited address, accepts: the structures are linked (DirectorStructure). A token is used at
 most once (a conditional UPDATE decides between concurrent acceptances). Every step is
@@ -23,17 +23,17 @@ from sqlmodel import Session, col, select
 from app.accounts import auth
 from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
 from app.accounts.passwords import hash_password, password_problems
+from app.accounts.tokens import new_token, token_hash
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write, utcnow
 from app.email import send_email
 from app.errors import Forbidden, NotFound, ServiceError
+from app.formatting import date_fr
 from app.permissions import Action, Actor, Role, can, can_on_structure
 from app.structures.directory import scope_clause
 from app.structures.finess import format_display, normalize
 from app.structures.models import Structure
-from app.web.security import new_token, token_hash
-from app.web.templating import date_fr
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PATH = "/invitation/"

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.accounts import auth
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
+from app.accounts.tokens import new_token
 from app.audit import AuditEvent, record
 from app.config import Settings
 from app.db import utcnow
@@ -24,7 +25,6 @@ from app.permissions import Action, Actor, Role, can
 from app.reference import regions
 from app.structures.finess import normalize
 from app.structures.models import Structure
-from app.web.security import new_token
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REGIONAL_ROLES = frozenset({Role.ars, Role.committee})

@@ -14,18 +14,17 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from markupsafe import Markup
 from sqlmodel import Session
 
 from app.accounts.models import User
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentStatus
 from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
+from app.formatting import date_fr, number_fr
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.structures.directory import list_structures
 from app.structures.models import Structure
-from app.web.charts import horizontal_bars
 from scoring import Question, Questionnaire, applicable, effective_answers, validate_answers
 from scoring.model import Section
 
@@ -77,8 +76,6 @@ def sentence(message: str) -> str:
 
 
 def format_number(value: float | int) -> str:
-    from app.web.templating import number_fr
-
     return number_fr(value)
 
 
@@ -240,8 +237,6 @@ def section_slots(q: Questionnaire, section: Section, answers: Mapping[str, Any]
 def conflict_message(q: Questionnaire, item: Any, names: Mapping[int, str], actor: Actor,
                      ) -> dict[str, Any]:
     """What to show for one conflicting question: both values, who, when."""
-    from app.web.templating import date_fr
-
     question = q.questions.get(item.question)
     when = None
     if item.at:
@@ -520,7 +515,7 @@ class ResultView:
     provisional: bool
     result: dict[str, Any]
     tier: dict[str, Any] | None  # id, level, label, description
-    chart: Markup
+    domain_scores: list[tuple[str, float | None]]  # (label, score rounded like the table)
     trace: list[dict[str, Any]]
     steps_by_tier: list[dict[str, Any]]
     funding: list[dict[str, Any]]
@@ -584,12 +579,7 @@ def result_view(session: Session, registry: Registry, a: Assessment,
     funding = [{**funding_ref(f["id"]), "eligible": f["eligible"]} for f in r.get("funding", [])]
 
     # Rounded half up like the table (number_fr), so chart and table show the same figures.
-    rows = [(d["label"], _round1(d["score"])) for d in r.get("domains", [])]
-    chart = horizontal_bars(
-        rows, title="Scores par domaine (sur 100)",
-        desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
-             "figure dans le tableau qui suit.",
-        chart_id=f"scores-{a.id}")
+    domain_scores = [(d["label"], _round1(d["score"])) for d in r.get("domains", [])]
 
     meta = dict(a.answer_meta or {})
     names = user_names(session, [m.get("by") for m in meta.values() if isinstance(m, dict)]
@@ -606,7 +596,7 @@ def result_view(session: Session, registry: Registry, a: Assessment,
 
     return ResultView(
         assessment=a, structure=s, questionnaire=q, provisional=provisional, result=r,
-        tier=_tier_info(q, r.get("tier")), chart=chart, trace=trace,
+        tier=_tier_info(q, r.get("tier")), domain_scores=domain_scores, trace=trace,
         steps_by_tier=list(groups.values()), funding=funding, answers=answer_sections,
         progress=progress(q, answers), names=names,
     )

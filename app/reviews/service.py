@@ -33,6 +33,7 @@ from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
 from app.errors import NotEditable, NotFound, ServiceError
+from app.formatting import date_fr
 from app.permissions import Action, Actor, Role
 from app.reviews import storage
 from app.reviews.models import (
@@ -43,7 +44,6 @@ from app.reviews.models import (
     ReviewStatus,
 )
 from app.structures.models import Structure
-from app.web.templating import date_fr
 
 log = logging.getLogger("palier.reviews")
 

@@ -22,13 +22,15 @@ from app.assessments import views as view
 from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import SessionDep, SettingsDep
 from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
+from app.formatting import PARIS, date_fr
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
 from app.routes import public
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
+from app.web.charts import horizontal_bars
 from app.web.navigation import main_nav
-from app.web.templating import PARIS, env, render
+from app.web.templating import env, render
 
 router = APIRouter(tags=["directeur"])
 
@@ -216,8 +218,6 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
     elif reprise and reprise.isdigit():
         notice = view.prefill_notice(session, actor, registry, a, int(reprise))
         if notice is not None:
-            from app.web.templating import date_fr
-
             when = date_fr(notice["source"].submitted_at)
             n = notice["carried"]
             text = (f"Cette nouvelle évaluation reprend {n} réponse{'s' if n > 1 else ''} de "
@@ -378,7 +378,13 @@ def submit(request: Request, assessment_id: int, actor: CurrentActor, session: S
 def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
                     s: Structure) -> dict[str, Any]:
     rv = view.result_view(session, registry, a, s)
-    return dict(rv=rv, assessment=a, structure=s, editable=_editable(actor, a, s))
+    chart = horizontal_bars(
+        rv.domain_scores, title="Scores par domaine (sur 100)",
+        desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
+             "figure dans le tableau qui suit.",
+        chart_id=f"scores-{a.id}")
+    return dict(rv=rv, chart=chart, assessment=a, structure=s,
+                editable=_editable(actor, a, s))
 
 
 @router.get("/evaluations/{assessment_id}/resultat", response_class=HTMLResponse)

@@ -19,12 +19,13 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import AuditEvent, record
 from app.deps import SessionDep
+from app.formatting import PARIS
 from app.permissions import Action
 from app.shortlists.exports import csv_chunks
 from app.shortlists.jobs import SessionFactory, SessionFactoryDep
 from app.shortlists.ranking import canonical_json
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
-from app.web.templating import PARIS, render
+from app.web.templating import render
 
 router = APIRouter(prefix="/admin/journal", include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.view_audit))])

@@ -22,13 +22,14 @@ from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
 from app.errors import Forbidden
+from app.formatting import date_fr, number_fr
 from app.permissions import Action, Actor, Role, can, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.web.auth_deps import CurrentActor
 from app.web.charts import column_counts
 from app.web.dashboard_charts import compare_bars, stacked_columns
-from app.web.templating import is_htmx, number_fr, render
+from app.web.templating import is_htmx, render
 
 router = APIRouter(tags=["région"])
 
@@ -90,10 +91,8 @@ def filter_tags(f: svc.Filters, registry: Any) -> list[str]:
         tags.append(svc.short_tier(svc.tier_labels(registry).get(
             f.tier, ("", f"Palier {f.tier}"))[1]))
     if f.after:
-        from app.web.templating import date_fr
         tags.append(f"Transmis depuis le {date_fr(f.after)}")
     if f.before:
-        from app.web.templating import date_fr
         tags.append(f"Transmis jusqu’au {date_fr(f.before)}")
     return tags
 

@@ -26,9 +26,10 @@ from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, regions
-from app.shortlists import export_service, exports, forms, jobs, ranking
+from app.shortlists import delivery, export_service, exports, forms, jobs, ranking
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
+from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.templating import render
 
@@ -38,8 +39,6 @@ region_router = APIRouter(include_in_schema=False,
                           dependencies=[Depends(require_permission(Action.export_region))])
 jobs_router = APIRouter(include_in_schema=False)
 
-SYNC_XLSX_ROWS = 2000  # above: a background job
-SYNC_PDF_ROWS = 100
 PAGE_ROWS = 100
 PREVIEW_ROWS = 20
 CSV_HEADERS = {"Cache-Control": "private, no-store"}
@@ -234,27 +233,17 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
                  background: BackgroundTasks, sessions: jobs.SessionFactory, kind: str,
                  params: dict[str, Any], filename: str, rows: int | None,
                  object_type: str, object_id: Any, reuse_done: bool) -> Response:
-    """An existing job for the same export (a frozen shortlist's file is reusable), else a
-    new background job; redirect to its page (or serve its finished file)."""
-    for job in jobs.list_for(session, actor.id):
-        if job.kind != kind or job.params != params:
-            continue
-        if job.status == ExportStatus.done and reuse_done:
-            path = jobs.file_of(settings, job)
-            if path is not None:
-                export_service.record_export(session, actor, object_type, kind.split("_")[1],
-                                             object_type, object_id, rows,
-                                             client_ip(request), job.id)
-                return FileResponse(path, filename=job.filename or path.name,
-                                    headers={"Cache-Control": "private, no-store"})
-        if job.status in (ExportStatus.pending, ExportStatus.running):
-            return RedirectResponse(f"/exports/{job.id}", 303)
-    job = jobs.create(session, actor.id, kind, params, filename, rows)
-    export_service.record_export(session, actor, object_type, kind.split("_")[1], object_type,
-                                 object_id, rows, client_ip(request), job.id)
-    assert job.id is not None
-    background.add_task(jobs.run, job.id, sessions, settings, registry)
-    return RedirectResponse(f"/exports/{job.id}", 303)
+    """The export's job (see app.shortlists.delivery): its finished file, else its page."""
+    out = delivery.job_export(session, settings, actor, kind=kind, params=params,
+                              filename=filename, rows=rows, object_type=object_type,
+                              object_id=object_id, ip=client_ip(request), reuse_done=reuse_done)
+    if out.file is not None:
+        return FileResponse(out.file, filename=out.job.filename or out.file.name,
+                            headers={"Cache-Control": "private, no-store"})
+    if out.started:
+        background.add_task(jobs.run, out.job.id, sessions, settings, registry,
+                            reports.shortlist_report_html)
+    return RedirectResponse(f"/exports/{out.job.id}", 303)
 
 
 @router.get("/selections/{shortlist_id}/export.xlsx")
@@ -263,7 +252,7 @@ def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
                    background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
     filename = f"selection-{s.id}.xlsx"
-    if len(s.rows) > SYNC_XLSX_ROWS:
+    if delivery.runs_as_job("xlsx", len(s.rows)):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "shortlist_xlsx", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
@@ -284,11 +273,11 @@ def shortlist_pdf(request: Request, shortlist_id: int, actor: CurrentActor,
                   background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
     filename = f"selection-{s.id}.pdf"
-    if len(s.rows) > SYNC_PDF_ROWS:
+    if delivery.runs_as_job("pdf", len(s.rows)):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "shortlist_pdf", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
-    data = export_service.shortlist_pdf(session, s, registry)
+    data = export_service.shortlist_pdf(session, s, registry, reports.shortlist_report_html)
     export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
                                  len(s.rows), client_ip(request))
     return Response(data, media_type="application/pdf", headers=_attachment(filename))
@@ -322,7 +311,7 @@ def region_xlsx(request: Request, code: str, actor: CurrentActor, session: Sessi
                 sessions: jobs.SessionFactoryDep) -> Response:
     table = export_service.region_table(session, actor, registry, code)
     filename = f"evaluations-region-{code}.xlsx"
-    if table.total > SYNC_XLSX_ROWS:
+    if delivery.runs_as_job("xlsx", table.total):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "region_xlsx", {"region": code}, filename, table.total,
                             "region", code, reuse_done=False)

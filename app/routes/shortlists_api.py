@@ -19,11 +19,12 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
-from app.shortlists import export_service, jobs
+from app.shortlists import delivery, export_service, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
 from app.shortlists.service import InvalidCriteria
+from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 
 router = APIRouter(prefix="/api/v1", tags=["sélections"],
@@ -31,8 +32,6 @@ router = APIRouter(prefix="/api/v1", tags=["sélections"],
 jobs_router = APIRouter(prefix="/api/v1", tags=["sélections"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SYNC_XLSX_ROWS = 2000
-SYNC_PDF_ROWS = 100
 
 
 class ShortlistRequest(Criteria):
@@ -123,23 +122,18 @@ def _job_json(job: ExportJob) -> dict[str, Any]:
 def _job_export(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
                 background: BackgroundTasks, sessions: jobs.SessionFactory, s: Shortlist,
                 kind: str, fmt: str) -> Response:
-    params = {"shortlist_id": s.id}
-    for job in jobs.list_for(session, actor.id):
-        if job.kind == kind and job.params == params:
-            if job.status == ExportStatus.done and (path := jobs.file_of(settings, job)):
-                export_service.record_export(session, actor, "shortlist", fmt, "shortlist",
-                                             s.id, len(s.rows), client_ip(request), job.id)
-                return FileResponse(path, filename=job.filename or path.name)
-            if job.status in (ExportStatus.pending, ExportStatus.running):
-                return JSONResponse(_job_json(job), status_code=202,
-                                    headers={"Location": f"/api/v1/exports/{job.id}"})
-    job = jobs.create(session, actor.id, kind, params, f"selection-{s.id}.{fmt}", len(s.rows))
-    export_service.record_export(session, actor, "shortlist", fmt, "shortlist", s.id,
-                                 len(s.rows), client_ip(request), job.id)
-    assert job.id is not None
-    background.add_task(jobs.run, job.id, sessions, settings, registry)
-    return JSONResponse(_job_json(job), status_code=202,
-                        headers={"Location": f"/api/v1/exports/{job.id}"})
+    """The export's job (see app.shortlists.delivery): its finished file, else 202 + job."""
+    out = delivery.job_export(session, settings, actor, kind=kind,
+                              params={"shortlist_id": s.id}, filename=f"selection-{s.id}.{fmt}",
+                              rows=len(s.rows), object_type="shortlist", object_id=s.id,
+                              ip=client_ip(request), reuse_done=True)
+    if out.file is not None:
+        return FileResponse(out.file, filename=out.job.filename or out.file.name)
+    if out.started:
+        background.add_task(jobs.run, out.job.id, sessions, settings, registry,
+                            reports.shortlist_report_html)
+    return JSONResponse(_job_json(out.job), status_code=202,
+                        headers={"Location": f"/api/v1/exports/{out.job.id}"})
 
 
 def _disposition(name: str) -> dict[str, str]:
@@ -165,7 +159,7 @@ def export_xlsx(shortlist_id: int, request: Request, actor: CurrentActor, sessio
                 sessions: jobs.SessionFactoryDep) -> Response:
     """XLSX (sélection, critères et provenance, scores par domaine, prochaines étapes)."""
     s = svc.get(session, actor, shortlist_id)
-    if len(s.rows) > SYNC_XLSX_ROWS:
+    if delivery.runs_as_job("xlsx", len(s.rows)):
         return _job_export(request, session, actor, settings, registry, background, sessions,
                            s, "shortlist_xlsx", "xlsx")
     buffer = io.BytesIO()
@@ -182,10 +176,10 @@ def export_pdf(shortlist_id: int, request: Request, actor: CurrentActor, session
                sessions: jobs.SessionFactoryDep) -> Response:
     """Rapport de comité (critères, répartition par palier, 500 premières lignes)."""
     s = svc.get(session, actor, shortlist_id)
-    if len(s.rows) > SYNC_PDF_ROWS:
+    if delivery.runs_as_job("pdf", len(s.rows)):
         return _job_export(request, session, actor, settings, registry, background, sessions,
                            s, "shortlist_pdf", "pdf")
-    data = export_service.shortlist_pdf(session, s, registry)
+    data = export_service.shortlist_pdf(session, s, registry, reports.shortlist_report_html)
     export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
                                  len(s.rows), client_ip(request))
     return Response(data, media_type="application/pdf",

@@ -6,7 +6,7 @@ Audit: every export is an AuditEvent `export` (kind, format, object, rows), reco
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -22,9 +22,9 @@ from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
 from app.shortlists import exports, ranking
 from app.shortlists.models import Shortlist
+from app.shortlists.pdf import html_to_pdf
 from app.shortlists.service import CHUNK, _review_statuses, latest_submitted_ids
 from app.structures.models import Structure
-from app.web.templating import env
 from scoring import Questionnaire
 
 
@@ -109,29 +109,27 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
         next_steps=steps if with_next_steps else None, progress=progress)
 
 
-def shortlist_pdf_html(session: Session, shortlist: Shortlist, registry: Registry) -> str:
-    from app.web.charts import column_counts
+ReportRenderer = Callable[[dict[str, Any]], str]
+"""Turns `shortlist_report()` into the report's HTML (the web side: app.web.reports)."""
 
+
+def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
+                     ) -> dict[str, Any]:
+    """The data of the committee's PDF report (the first PDF_MAX_ROWS rows)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     rows = shortlist.rows
-    distribution = exports.tier_distribution(rows)
-    chart = column_counts(distribution, title="Répartition des structures retenues par palier",
-                          desc="Nombre de structures retenues à chaque palier : "
-                          + ", ".join(f"{label} : {n}" for label, n in distribution) + ".",
-                          chart_id="repartition-paliers")
-    return env.get_template("pages/shortlists/report.html").render(
+    return dict(
         shortlist=shortlist, rows=rows[:exports.PDF_MAX_ROWS], total=len(rows),
         truncated=len(rows) > exports.PDF_MAX_ROWS, max_rows=exports.PDF_MAX_ROWS,
         criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
                                         labels.domains, labels.funding, exported_at()),
         key_label=exports.key_label(shortlist.criteria, labels.domains),
-        rule_label=exports.rule_label, chart=chart, distribution=distribution)
+        rule_label=exports.rule_label, distribution=exports.tier_distribution(rows))
 
 
-def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry) -> bytes:
-    from app.shortlists.pdf import html_to_pdf
-
-    return html_to_pdf(shortlist_pdf_html(session, shortlist, registry))
+def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry,
+                  render: ReportRenderer) -> bytes:
+    return html_to_pdf(render(shortlist_report(session, shortlist, registry)))
 
 
 # ---- the ARS's export of its region's assessments -------------------------------------------

@@ -97,8 +97,10 @@ def file_of(settings: Settings, job: ExportJob) -> Path | None:
     return path if path.is_file() else None
 
 
-def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Registry) -> None:
-    """Run one job to completion (or failure); never raises."""
+def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Registry,
+        render_report: export_service.ReportRenderer | None = None) -> None:
+    """Run one job to completion (or failure); never raises. PDF reports need
+    `render_report` (the web side renders their HTML)."""
     with sessions() as session:
         job = session.get(ExportJob, job_id)
         if job is None or job.status != ExportStatus.pending:
@@ -123,7 +125,7 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
             session.commit()
 
         try:
-            _produce(session, job, registry, tmp, progress)
+            _produce(session, job, registry, tmp, progress, render_report)
             final = target / f"export-{job_id}{suffix}"
             os.replace(tmp, final)
             job.file_path = final.name
@@ -144,7 +146,8 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
 
 
 def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
-             progress: exports.Progress) -> None:
+             progress: exports.Progress,
+             render_report: export_service.ReportRenderer | None) -> None:
     user = session.get(User, job.created_by) if job.created_by is not None else None
     if user is None or not user.active:
         raise NotFound("Compte introuvable ou désactivé.")
@@ -153,7 +156,10 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
     if job.kind in ("shortlist_xlsx", "shortlist_pdf"):
         shortlist = shortlists.get(session, actor, int(params["shortlist_id"]))
         if job.kind == "shortlist_pdf":
-            Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry))
+            if render_report is None:
+                raise ValueError("a PDF export job needs render_report")
+            Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
+                                                                render_report))
             return
         export_service.shortlist_xlsx(session, shortlist, registry, path,
                                       with_next_steps=bool(params.get("next_steps", True)),

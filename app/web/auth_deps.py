@@ -95,6 +95,7 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     """Who is asking (sets request.state). A sync function: FastAPI runs it in the
     threadpool, so database waits (SQLite busy timeout) never block the event loop."""
     state = request.state
+    state.settings = settings  # for render(): template globals follow the injected settings
     state.user = state.actor = state.auth = state.auth_session = state.api_token = None
     state.csrf_token = ""
     state.bearer = _bearer(request)

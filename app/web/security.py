@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.accounts.tokens import new_token
 
 SESSION_COOKIE = "palier_session"
 CSRF_COOKIE = "palier_csrf"
@@ -48,16 +49,7 @@ SECURITY_HEADERS = {
 }
 
 
-# --- tokens ---------------------------------------------------------------------------------
-
-
-def token_hash(raw: str) -> str:
-    """sha256 hex of a secret token: what the database stores instead of the token."""
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+# --- CSRF tokens--------------------------------------------------------------------------------
 
 
 def _signature(secret_key: str, value: str) -> str:
@@ -194,7 +186,7 @@ class SecurityHeadersMiddleware:
 
 DEFAULT_MAX_BODY = 1024 * 1024  # forms and JSON: answers, criteria, reviews
 LARGE_BODIES: tuple[tuple[re.Pattern[str], int | None], ...] = (
-    # Evidence uploads are bounded by app.reviews.limits.UploadSizeLimit (path-specific).
+    # Evidence uploads are bounded by app.web.upload_limit.UploadSizeLimit (path-specific).
     (re.compile(r"^/evaluations/\d+/preuves/?$"), None),
     # FINESS extractions: the settings' import limit plus room for the form fields.
     (re.compile(r"^/admin/structures/import/?$"), -1),

@@ -7,14 +7,9 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -25,84 +20,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from app.config import get_settings
+from app.formatting import date_fr, finess, number_fr
+from app.web.navigation import main_nav
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
 
 DSFR_VERSION = "1.15.3"
 HTMX_VERSION = "2.0.11"
 
-PARIS = ZoneInfo("Europe/Paris")
-EMPTY = "—"
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-NARROW_NBSP = "\u202f"  # French thousands separator
-
-_FALSE_WORDS = {"0", "false", "no", "non", "off", ""}
 
 
 # --- filters -------------------------------------------------------------------------------
-
-
-def _day(value: date) -> str:
-    return "1er" if value.day == 1 else str(value.day)
-
-
-def date_fr(value: date | datetime | None) -> str:
-    """'27 novembre 2026'; datetimes: '27 novembre 2026 à 14 h 05' in Europe/Paris.
-
-    Naive datetimes are taken as UTC (the database stores UTC).
-    """
-    if value is None:
-        return EMPTY
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        local = aware.astimezone(PARIS)
-        return (
-            f"{_day(local)} {MONTHS[local.month - 1]} {local.year}"
-            f" à {local.hour} h {local.minute:02d}"
-        )
-    return f"{_day(value)} {MONTHS[value.month - 1]} {value.year}"
-
-
-def number_fr(value: float | int | Decimal | str | None, decimals: int | None = None) -> str:
-    """41.9 -> '41,9'; 12345 -> '12 345' (narrow no-break space); None -> '—'.
-
-    `decimals=None`: at most 2 decimals, trailing zeros dropped (42.0 -> '42').
-    `decimals=n`: exactly n decimals, rounded half up (41.95, 1 -> '42,0').
-    """
-    if value is None or isinstance(value, bool):
-        return EMPTY
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return EMPTY
-    places = 2 if decimals is None else decimals
-    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{abs(number):f}"
-    integer, _, fraction = text.partition(".")
-    if decimals is None:
-        fraction = fraction.rstrip("0")
-    groups: list[str] = []
-    while len(integer) > 3:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    groups.insert(0, integer)
-    result = NARROW_NBSP.join(groups) + ("," + fraction if fraction else "")
-    return ("-" if number < 0 else "") + result
-
-
-def finess(value: str | None) -> str:
-    """'750000001' -> '75 000 000 1' (spaces stripped first); other lengths unchanged."""
-    if value is None:
-        return EMPTY
-    compact = re.sub(r"\s", "", str(value)).upper()
-    if len(compact) != 9:
-        return str(value)
-    return f"{compact[:2]} {compact[2:5]} {compact[5:8]} {compact[8]}"
 
 
 _md = MarkdownIt("commonmark", {"html": False})
@@ -125,27 +55,22 @@ def markdown_inline(text: str | None) -> Markup:
 # --- environment ---------------------------------------------------------------------------
 
 
-def state_marks_enabled() -> bool:
-    """State marks (Marianne, "République française") unless PALIER_STATE_MARKS is false."""
-    raw = os.environ.get("PALIER_STATE_MARKS")
-    return True if raw is None else raw.strip().lower() not in _FALSE_WORDS
-
-
-def template_globals() -> dict[str, Any]:
-    """Values every page may read; computed per render (the lead wires them to settings).
+def template_globals(request: Request | None = None) -> dict[str, Any]:
+    """Values every page may read, from the settings of the request (set on
+    `request.state.settings` by `app.web.auth_deps.resolve_user`; `get_settings()` when no
+    route ran, e.g. an error page from a middleware).
 
     `legal`: deployment facts shown on the legal pages (operator_name, operator_address,
     operator_email, publication_director, host_name, host_address, host_contact,
     host_location, dpo_contact, accessibility_contact, statement_date, site_url); a missing
     key shows a visible "à compléter par l'exploitant" placeholder.
     """
-    return {"state_marks": state_marks_enabled(), "legal": {}}
+    settings = getattr(request.state, "settings", None) if request is not None else None
+    return {"state_marks": (settings or get_settings()).state_marks, "legal": {}}
 
 
 def _request_state(request: Request) -> dict[str, Any]:
     """Context processor: CSRF token and current user set on request.state by middleware."""
-    from app.web.navigation import main_nav
-
     return {
         "csrf_token": getattr(request.state, "csrf_token", "") or "",
         "current_user": getattr(request.state, "user", None),
@@ -235,7 +160,7 @@ def render(
     The context gets `request`, `csrf_token`, `current_user` and `template_globals()`;
     values passed by the caller win over the globals.
     """
-    full: dict[str, Any] = {**template_globals(), **(context or {})}
+    full: dict[str, Any] = {**template_globals(request), **(context or {})}
     response: Response
     if block_name and is_htmx(request):
         full.setdefault("request", request)

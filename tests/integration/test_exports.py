@@ -19,9 +19,7 @@ from app.accounts.models import User
 from app.audit import AuditEvent
 from app.config import Settings
 from app.permissions import Role
-from app.routes import shortlists as shortlist_routes
-from app.routes import shortlists_api
-from app.shortlists import jobs
+from app.shortlists import delivery, jobs
 from app.shortlists.models import ExportJob
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_assessment, make_structure, make_user
@@ -168,13 +166,14 @@ def test_pdf_html_truncates_at_500_rows(session: Session, shortlist_id: int) -> 
     from app.questionnaires import Registry
     from app.shortlists import export_service
     from app.shortlists.models import Shortlist
+    from app.web import reports
 
     s = session.get(Shortlist, shortlist_id)
     assert s is not None
     many = [dict(s.rows[0], rank=i + 1, name=f"Structure {i + 1}") for i in range(501)]
     fake = Shortlist(**{**s.model_dump(), "rows": many})
-    html = export_service.shortlist_pdf_html(session, fake,
-                                             Registry.load(get_settings().questionnaires_dir))
+    html = reports.shortlist_report_html(export_service.shortlist_report(
+        session, fake, Registry.load(get_settings().questionnaires_dir)))
     assert "Structure 500<" in html and "Structure 501<" not in html
     assert "la liste complète (501 structures) est dans les exports CSV et XLSX" in html
     assert 'aria-labelledby="repartition-paliers-t repartition-paliers-d"' in html
@@ -183,7 +182,7 @@ def test_pdf_html_truncates_at_500_rows(session: Session, shortlist_id: int) -> 
 def test_large_export_runs_as_a_job_with_progress(
         app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
         monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    monkeypatch.setattr(shortlist_routes, "SYNC_XLSX_ROWS", 1)
+    monkeypatch.setitem(delivery.SYNC_ROWS, "xlsx", 1)
     r = app_client.get(f"/selections/{shortlist_id}/export.xlsx", follow_redirects=False)
     assert r.status_code == 303
     job = session.exec(select(ExportJob)).one()
@@ -224,7 +223,7 @@ def test_pending_job_page_polls(app_client: TestClient, session: Session,
 def test_api_large_export_answers_202_then_file(
         app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shortlists_api, "SYNC_PDF_ROWS", 1)
+    monkeypatch.setitem(delivery.SYNC_ROWS, "pdf", 1)
     r = app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.pdf")
     assert r.status_code == 202
     body = r.json()

@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 
 from app import email
 from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
+from app.accounts.tokens import token_hash
 from app.audit import AuditEvent
 from app.config import Settings
 from app.structures.models import Structure
-from app.web.security import SESSION_COOKIE, token_hash
+from app.web.security import SESSION_COOKIE
 from tests.auth_helpers import csrf_headers, csrf_token, log_in
 from tests.factories import make_assessment, make_structure, make_user
 

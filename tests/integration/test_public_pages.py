@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 HTML = {"accept": "text/html"}
 
@@ -129,16 +131,13 @@ def test_no_cdn(app_client: TestClient) -> None:
     assert external == []
 
 
-def test_state_marks_shown_by_default(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PALIER_STATE_MARKS", raising=False)
+def test_state_marks_shown_by_default(app_client: TestClient) -> None:
     html = app_client.get("/").text
     assert '<p class="fr-logo">République<br>Française</p>' in html
 
 
-def test_state_marks_off(app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PALIER_STATE_MARKS", "0")
+def test_state_marks_off(app_client: TestClient, settings: Settings) -> None:
+    settings.state_marks = False  # the setting (PALIER_STATE_MARKS), as the app receives it
     html = app_client.get("/").text
     assert "fr-logo" not in html
     assert "République" not in html

@@ -12,12 +12,11 @@ import pytest
 from markupsafe import Markup
 from starlette.requests import Request
 
+from app.config import get_settings
+from app.formatting import date_fr, finess, number_fr
 from app.web.templating import (
-    date_fr,
     env,
-    finess,
     markdown,
-    number_fr,
     render,
     template_globals,
 )
@@ -201,13 +200,19 @@ class TestMarkdown:
 
 
 def test_state_marks_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `state_marks` setting (PALIER_STATE_MARKS), read through get_settings() when no
+    request carries settings."""
     monkeypatch.delenv("PALIER_STATE_MARKS", raising=False)
+    get_settings.cache_clear()
     assert template_globals()["state_marks"] is True
     for off in ("0", "false", "non", "off"):
         monkeypatch.setenv("PALIER_STATE_MARKS", off)
+        get_settings.cache_clear()
         assert template_globals()["state_marks"] is False
     monkeypatch.setenv("PALIER_STATE_MARKS", "1")
+    get_settings.cache_clear()
     assert template_globals()["state_marks"] is True
+    get_settings.cache_clear()
 
 
 # --- question partials -----------------------------------------------------------------------

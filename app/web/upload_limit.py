@@ -13,14 +13,13 @@ import re
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.reviews.storage import MAX_BYTES, MAX_LABEL
+from app.web.templating import env
 
 UPLOAD_PATH = re.compile(r"^/evaluations/\d+/preuves/?$")
 OVERHEAD = 64 * 1024  # multipart boundaries, CSRF token, question id, a note
 
 
 def _page(status: int, title: str, message: str) -> bytes:
-    from app.web.templating import env
-
     html = env.get_template("pages/error.html").render(status=status, title=title,
                                                        message=message)
     return html.encode()

@@ -1,0 +1,58 @@
+"""Send an export now or run it as a background job: one decision for the pages and the API.
+
+Small files are built during the request; above `SYNC_ROWS[format]` rows the export becomes
+an `ExportJob` (app.shortlists.jobs). A frozen shortlist's finished file is reused rather
+than built again; the same export already pending or running is joined, not duplicated.
+Every request is audited (`export_service.record_export`), with the job's id when there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from app.config import Settings
+from app.permissions import Actor
+from app.shortlists import export_service, jobs
+from app.shortlists.models import ExportJob, ExportStatus
+
+SYNC_ROWS = {"xlsx": 2000, "pdf": 100}  # above: a background job
+
+
+def runs_as_job(fmt: str, rows: int | None) -> bool:
+    """Whether an export of `rows` rows in format `fmt` is a background job."""
+    limit = SYNC_ROWS.get(fmt)
+    return limit is not None and rows is not None and rows > limit
+
+
+@dataclass(frozen=True)
+class JobExport:
+    job: ExportJob
+    file: Path | None  # a finished job's file: serve it
+    started: bool  # a new job: the caller schedules `jobs.run(job.id, ...)`
+
+
+def job_export(session: Session, settings: Settings, actor: Actor, *, kind: str,
+               params: dict[str, Any], filename: str, rows: int | None, object_type: str,
+               object_id: Any, ip: str | None, reuse_done: bool) -> JobExport:
+    """The job that produces this export: a finished one (its file, if `reuse_done`), one
+    pending or running, else a new one."""
+    fmt = kind.split("_")[1]
+    for job in jobs.list_for(session, actor.id):
+        if job.kind != kind or job.params != params:
+            continue
+        if job.status == ExportStatus.done and reuse_done:
+            path = jobs.file_of(settings, job)
+            if path is not None:
+                export_service.record_export(session, actor, object_type, fmt, object_type,
+                                             object_id, rows, ip, job.id)
+                return JobExport(job, path, started=False)
+        if job.status in (ExportStatus.pending, ExportStatus.running):
+            return JobExport(job, None, started=False)
+    job = jobs.create(session, actor.id, kind, params, filename, rows)
+    export_service.record_export(session, actor, object_type, fmt, object_type, object_id,
+                                 rows, ip, job.id)
+    return JobExport(job, None, started=True)
