@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
-from app.dashboard.service import record_submission
+from app.dashboard.read_model import record_submission
 from app.db import begin_write, utcnow
 from app.errors import (
     Conflict,

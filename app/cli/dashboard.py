@@ -8,7 +8,7 @@ import typer
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, make_engine
 
 app = typer.Typer(help="Tableaux de bord régionaux.", no_args_is_help=True)

@@ -42,7 +42,7 @@ from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import AuditEvent
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.permissions import Role
 from app.reference import departments, finess_categories, regions

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from app.assessments import service as svc
+from app.dashboard import service as dashboard
 from app.deps import SessionDep
 from app.questionnaires import RegistryDep
 from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
@@ -144,8 +145,6 @@ def region_summary(
     `categorie` (code FINESS), `secteur`, `taille` (moins-de-40, 40-99, 100-199,
     200-et-plus), `palier` (0 à 4), `du` et `au` (dates de transmission, AAAA-MM-JJ).
     404 pour une région hors du périmètre de l'appelant."""
-    from app.dashboard import service as dashboard
-
     region = dashboard.check_region(actor, code)
     params = {"departement": departement, "categorie": categorie, "secteur": secteur,
               "taille": taille, "palier": palier, "du": du, "au": au}

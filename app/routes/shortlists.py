@@ -87,7 +87,7 @@ def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
         "domains": [(d.id, d.label) for d in q.domains] if q else [],
         "funding": [(f.id, f.label) for f in q.funding] if q else [],
         "tier_levels": [(t.level, t.label) for t in q.tiers] if q else [],
-        "reviews": svc.reviews_available(),
+        "reviews": True,
         "review_labels": ranking.REVIEW_STATUS_LABELS,
         "dimensions": [(d, ranking.DIMENSION_LABELS[d]) for d in ranking.DIMENSIONS],
         "reasons": ranking.EXCLUSION_REASONS,

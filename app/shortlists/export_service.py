@@ -20,10 +20,11 @@ from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
+from app.reviews.service import review_status
 from app.shortlists import exports, ranking
 from app.shortlists.models import Shortlist
 from app.shortlists.pdf import html_to_pdf
-from app.shortlists.service import CHUNK, _review_statuses, latest_submitted_ids
+from app.shortlists.service import CHUNK, latest_submitted_ids
 from app.structures.models import Structure
 from scoring import Questionnaire
 
@@ -222,7 +223,7 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                            col(AssessmentDomainScore.score))
                     .where(col(AssessmentDomainScore.assessment_id).in_(ids))).all():
                 scores.setdefault(aid, {})[did] = score
-            reviews = _review_statuses(session, ids)
+            reviews = review_status(session, ids)
             for sid, finess, name, department, category, capacity in chunk:
                 cat = categories.get(category)
                 sector = SECTOR_LABELS.get(cat.sector, cat.sector) if cat else None

@@ -14,7 +14,6 @@ a new scoring. The snapshot facts are extracted once per submitted assessment in
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,12 +22,14 @@ from sqlalchemy import ColumnElement, Select, func, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
 from app.db import begin_write
 from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
+from app.reviews.service import review_status
 from app.shortlists import ranking
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
@@ -97,25 +98,11 @@ def check_criteria(criteria: Criteria) -> None:
            if c not in finess_categories() and c not in SECTOR_LABELS]
     if bad:
         problems.append(f"Catégories ou secteurs inconnus : {', '.join(bad)}.")
-    if criteria.review_status and not reviews_available():
-        problems.append("Le filtre sur le statut de revue n’est pas encore disponible.")
     if problems:
         raise InvalidCriteria(problems)
 
 
 # ---- candidates -----------------------------------------------------------------------------
-
-
-def reviews_available() -> bool:
-    return importlib.util.find_spec("app.reviews") is not None
-
-
-def _review_statuses(session: Session, ids: Iterable[int]) -> dict[int, str] | None:
-    if not reviews_available():
-        return None
-    from app.reviews.service import review_status
-
-    return review_status(session, ids)
 
 
 def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
@@ -232,7 +219,7 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
     ids = [row[0] for row in assessments.values()]
     domains = domain_scores(session, ids) if with_domains else {}
     facts = ensure_facts(session, ids)
-    reviews = _review_statuses(session, ids)
+    reviews = review_status(session, ids)
     categories = finess_categories()
     out = []
     for sid, finess, name, department, region, category, capacity in structures:
@@ -341,8 +328,6 @@ class ShortlistSummary:
 
 
 def list_visible(session: Session, actor: Actor | None, limit: int = 200) -> list[ShortlistSummary]:
-    from app.accounts.models import User
-
     rows_count = func.json_array_length(col(Shortlist.rows)) if session.get_bind().dialect.name \
         == "sqlite" else func.jsonb_array_length(col(Shortlist.rows))
     query = (select(col(Shortlist.id), col(Shortlist.name), col(Shortlist.region),

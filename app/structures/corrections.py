@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.audit import record
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, can

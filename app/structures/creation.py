@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from app.audit import record
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.db import begin_write
 from app.errors import Forbidden, ServiceError
 from app.permissions import Action, Actor, can

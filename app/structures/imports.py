@@ -41,7 +41,7 @@ from sqlmodel import Session, col
 
 from app.audit import record
 from app.config import Settings
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, Role, can

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment
-from app.dashboard.service import refresh_structures
+from app.dashboard.read_model import refresh_structures
 from app.reviews.models import AssessmentReview
 from scoring import load_questionnaire, score
 from tests.e2e.axe import assert_accessible

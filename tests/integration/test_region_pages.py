@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.config import Settings
-from app.dashboard import service as svc
+from app.dashboard import listing
 from tests.auth_helpers import log_in
 from tests.integration.test_dashboard import World, build
 
@@ -147,7 +147,7 @@ def test_structure_list(app_client: TestClient, session: Session, settings: Sett
 def test_structure_list_paging_and_htmx(app_client: TestClient, session: Session,
                                         settings: Settings, world: World,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(svc, "PAGE_SIZE", 4)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 4)
     c = client_as(app_client, session, settings, world.ars84)
     r = get(c, "/regions/84/structures?page=2&departement=38&tri=nom")
     t = text_of(r.text)

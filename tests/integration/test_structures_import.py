@@ -714,7 +714,7 @@ def test_report_rows_never_start_a_formula() -> None:
 def test_import_and_correction_keep_the_dashboards_current(session: Session,
                                                             tmp_path: Path) -> None:
     from app.dashboard.models import LatestResult
-    from app.dashboard.service import refresh_structures
+    from app.dashboard.read_model import refresh_structures
     from app.structures.corrections import CorrectionForm, correct
     from tests.factories import make_assessment
 

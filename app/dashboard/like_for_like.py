@@ -1,0 +1,160 @@
+"""Like-for-like position of a structure: its percentile among structures of the same
+sector and size band (groups under MIN_GROUP are not shown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    select,
+    true,
+)
+from sqlmodel import Session
+
+from app.dashboard.bands import (
+    sector_label,
+    size_band,
+    size_band_label,
+)
+from app.dashboard.read_model import LDS, LR
+from app.dashboard.stats import percentile_rank, questionnaire_of
+from app.questionnaires import Registry
+from app.reference import finess_categories
+from app.reference import sector_of_category as reference_sector
+from app.structures.models import Structure
+
+MIN_GROUP = 5  # like-for-like groups smaller than this are not shown
+
+
+# ---- like for like -------------------------------------------------------------------------
+
+
+@dataclass
+class GroupPosition:
+    """Where a structure stands among comparable ones in one scope (region or nation)."""
+
+    scope: str  # "region" | "national"
+    basis: str | None  # "category" | "sector" | None (group too small)
+    group_label: str
+    n: int
+    global_percentile: float | None
+    domains: list[dict[str, Any]]  # {id, label, score, percentile}
+
+
+@dataclass
+class LikeForLike:
+    structure: Structure
+    has_result: bool
+    size_band: str | None
+    size_band_label: str
+    sector: str | None
+    questionnaire_version: str | None
+    global_score: float | None
+    positions: list[GroupPosition]
+
+
+def like_for_like(session: Session, registry: Registry, structure: Structure) -> LikeForLike:
+    """Percentile of the structure's latest global and domain scores among open structures
+    of the same category (or, if that group has fewer than MIN_GROUP, the same sector) and
+    the same size band, answering the same questionnaire version, in its region and
+    nationally. Anonymous: only counts and percentiles leave this function. The caller has
+    checked that the actor may see the structure."""
+    me = session.execute(select(LR).where(LR.c.structure_id == structure.id)).first()
+    band = me.size_band if me else size_band(structure.capacity)
+    sector = reference_sector(structure.category_code)
+    if me is None:
+        return LikeForLike(structure, False, band, size_band_label(band), sector, None, None,
+                           [])
+    my_domains = dict(session.execute(
+        select(LDS.c.domain_id, LDS.c.score).where(LDS.c.structure_id == structure.id)
+    ).all())
+    q = questionnaire_of(registry, me.questionnaire_id, me.questionnaire_version)
+    domain_labels = {d.id: d.label for d in q.domains} if q else {}
+    category = finess_categories().get(me.category_code)
+    cat_label = category.label if category else structure.category_label
+    positions = []
+    if band is None or (sector is None and me.category_code is None):
+        for scope in ("region", "national"):
+            positions.append(GroupPosition(scope, None, "", 0, None, []))
+        return LikeForLike(structure, True, band, size_band_label(band), sector,
+                           me.questionnaire_version, me.global_score, positions)
+
+    g = me.global_score
+    scored = {d: v for d, v in my_domains.items() if v is not None}
+
+    def counts(t: Any, value: Any, *conds: ColumnElement[bool]) -> list[Any]:
+        """(n, below, equal) sums for one group, as SQL aggregates."""
+        both = and_(*conds) if conds else true()
+        score = t.c.global_score if t is LR else t.c.score
+        return [func.sum(case((both, 1), else_=0)),
+                func.sum(case((and_(both, score < value), 1), else_=0)),
+                func.sum(case((and_(both, score == value), 1), else_=0))]
+
+    def groups(t: Any, value: Any) -> list[Any]:
+        is_cat, in_region = t.c.category_code == me.category_code, t.c.region == me.region
+        return [*counts(t, value, is_cat, in_region), *counts(t, value, in_region),
+                *counts(t, value, is_cat), *counts(t, value)]
+
+    def same(t: Any) -> list[ColumnElement[bool]]:
+        group = t.c.sector == sector if sector else t.c.category_code == me.category_code
+        return [group, t.c.size_band == band, t.c.questionnaire_id == me.questionnaire_id,
+                t.c.questionnaire_version == me.questionnaire_version]
+
+    # Global score: the four candidate groups in one pass.
+    row = session.execute(select(*groups(LR, g)).where(*same(LR))).one()
+    glob = [int(v or 0) for v in row]
+    # Domain scores: the distribution of each domain in the widest group, with the counts of
+    # the narrower groups, in one pass; (n, below, equal) per group are summed here.
+    drows: dict[str, list[int]] = {}
+    if scored:
+        is_cat, in_region = LDS.c.category_code == me.category_code, LDS.c.region == me.region
+        hist = session.execute(
+            select(LDS.c.domain_id, LDS.c.score,
+                   func.sum(case((and_(is_cat, in_region), 1), else_=0)),
+                   func.sum(case((in_region, 1), else_=0)),
+                   func.sum(case((is_cat, 1), else_=0)), func.count())
+            .where(*same(LDS), LDS.c.score.is_not(None))
+            .group_by(LDS.c.domain_id, LDS.c.score)
+        ).all()
+        for did, score, *group_counts in hist:
+            if did not in scored:
+                continue
+            acc = drows.setdefault(did, [0] * 12)
+            for k, count in enumerate(group_counts):
+                count = int(count or 0)
+                acc[3 * k] += count
+                acc[3 * k + 1] += count if score < scored[did] else 0
+                acc[3 * k + 2] += count if score == scored[did] else 0
+
+    # Offsets in the 12 sums: category+region, sector+region, category+nation, sector+nation.
+    for scope, cat_at, sec_at in (("region", 0, 3), ("national", 6, 9)):
+        if glob[cat_at] >= MIN_GROUP:
+            basis, at = "category", cat_at
+        elif sector and glob[sec_at] >= MIN_GROUP:
+            basis, at = "sector", sec_at
+        else:
+            positions.append(GroupPosition(scope, None, "", max(glob[cat_at], glob[sec_at]),
+                                           None, []))
+            continue
+        what = cat_label if basis == "category" else sector_label(sector)
+        where = "dans la région" if scope == "region" else "en France"
+        label = f"{what}, {size_band_label(band).lower()}, {where}"
+        n, below, equal = glob[at:at + 3]
+        pct = percentile_rank(below, equal, n) if g is not None else None
+        domains = []
+        for did in (list(domain_labels) or sorted(my_domains)):
+            if did not in my_domains:
+                continue
+            dn, dbelow, dequal = (drows.get(did) or [0] * 12)[at:at + 3]
+            domains.append({"id": did, "label": domain_labels.get(did, did),
+                            "score": my_domains[did], "n": dn,
+                            "percentile": percentile_rank(dbelow, dequal, dn)
+                            if dn >= MIN_GROUP and did in scored else None})
+        positions.append(GroupPosition(scope, basis, label, n, pct, domains))
+    return LikeForLike(structure, True, band, size_band_label(band), sector,
+                       me.questionnaire_version, me.global_score, positions)
