@@ -9,16 +9,14 @@ from sqlmodel import Session
 from app.accounts.passwords import password_problems
 from app.config import get_settings
 from app.db import make_engine
-from app.demo.dataset import (
+from app.demo.dataset import load_demo
+from app.demo.plan import DEMO_GROUP, DemoReport, database_is_empty
+from app.demo.profiles import (
     DEFAULT_SEED,
     DEFAULT_STRUCTURES,
-    DEMO_GROUP,
     DEMO_PASSWORD,
     QUESTIONNAIRE_ID,
     DatabaseNotEmpty,
-    DemoReport,
-    database_is_empty,
-    load_demo,
 )
 from app.questionnaires import Registry
 from app.reference import regions

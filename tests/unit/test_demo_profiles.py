@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.demo.dataset import (
-    KIND_BY_CODE,
-    AnswerBuilder,
-    _plan_sites,
-    de,
-    finess_number,
-    profile_answers,
-    tier_quotas,
-)
+from app.demo.answers import AnswerBuilder, profile_answers, tier_quotas
+from app.demo.plan import plan_sites
+from app.demo.profiles import KIND_BY_CODE, de, finess_number
 from app.structures.finess import validate
 from scoring import Questionnaire, applicable, load_questionnaire, score, validate_answers
 
@@ -217,7 +211,7 @@ def test_readme_example_answers(q: Questionnaire) -> None:
 @pytest.mark.parametrize(("n", "regions"), [(6, 1), (7, None), (40, None), (320, 5),
                                             (5000, 18)])
 def test_plan_keeps_the_requested_size(n: int, regions: int | None) -> None:
-    sites, groups = _plan_sites(n, random.Random(1), n > 1000)
+    sites, groups = plan_sites(n, random.Random(1), n > 1000)
     assert len(sites) == n
     if regions is not None:
         assert len({s.region for s in sites}) == regions
