@@ -106,10 +106,6 @@ Cond = QLeaf | ScoreLeaf | TierLeaf | Combo
 # ---- checking ---------------------------------------------------------------------------
 
 
-def _where(node: Any, fallback: Loc) -> Loc:
-    return getattr(node, "loc", fallback)
-
-
 def check(node: Any, loc: Loc, env: CheckEnv) -> Cond | None:
     """Check one condition node; report every problem; return its AST if it is valid."""
     if not isinstance(node, LMap):

@@ -53,7 +53,7 @@ def _url_fetcher() -> Any:
     from weasyprint import urls
 
     if hasattr(urls, "URLFetcher"):
-        class StaticOnly(urls.URLFetcher):  # type: ignore[misc, name-defined]
+        class StaticOnly(urls.URLFetcher):  # type: ignore[misc]
             def fetch(self, url: str, headers: Any = None) -> Any:
                 _check_static(url)
                 return super().fetch(url, headers)

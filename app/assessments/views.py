@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.assessments import service as svc
+from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
-from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
+from app.errors import Conflict, InvalidAnswers, NotFound
 from app.formatting import date_fr, number_fr
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
@@ -247,8 +248,7 @@ def conflict_message(q: Questionnaire, item: Any, names: Mapping[int, str], acto
     if item.by == actor.id:
         who = "vous-même (dans un autre onglet ou une autre fenêtre)"
     else:
-        who = names.get(item.by) if item.by is not None else None
-        who = who or "une autre personne"
+        who = (names.get(item.by) if item.by is not None else None) or "une autre personne"
     return {
         "question": question,
         "qid": item.question,
@@ -286,8 +286,7 @@ def save_section(session: Session, actor: Actor, registry: Registry, assessment_
     before the post) that are still applicable after it. An absent field clears the answer;
     unchanged answers are not re-saved."""
     a, _ = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
-    if a.status != AssessmentStatus.draft:
-        raise NotEditable()
+    ensure_editable(a)
     q = svc.questionnaire_of(registry, a)
     section = q.sections[section_index(q, section_id)]
     stored = dict(a.answers or {})
@@ -353,8 +352,7 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     with this save, and, when someone else saved in this section since `seen_version`, every
     other question of the section (their values changed under the page)."""
     a, _ = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
-    if a.status != AssessmentStatus.draft:
-        raise NotEditable()
+    ensure_editable(a)
     q = svc.questionnaire_of(registry, a)
     question = q.questions.get(question_id)
     if question is None:

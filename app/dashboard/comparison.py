@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import (
     select,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.assessments.models import Assessment
 from app.dashboard.filters import check_region, review_statuses
@@ -78,8 +78,8 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
     if not COMPARE_MIN <= len(wanted) <= COMPARE_MAX:
         raise BadComparison()
     found = {s.finess: s for s in session.execute(
-        select(Structure).where(Structure.finess.in_(wanted),  # type: ignore[attr-defined]
-                                Structure.region == region, scope_clause(actor))
+        select(Structure).where(col(Structure.finess).in_(wanted),
+                                col(Structure.region) == region, scope_clause(actor))
     ).scalars().all()}
     if len(found) != len(wanted):
         raise NotFound("Structure introuvable dans cette région.")

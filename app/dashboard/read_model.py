@@ -103,7 +103,7 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
     rank = func.row_number().over(partition_by=A.c.structure_id,
                                   order_by=(A.c.submitted_at.desc(), A.c.id.desc()))
     ranked = select(A.c.id.label("aid"), rank.label("rank")).where(submitted).subquery()
-    capacite = Assessment.answers["capacite"]  # type: ignore[index]
+    capacite = Assessment.answers["capacite"]
     latest = session.execute(
         select(A.c.id, A.c.structure_id, A.c.questionnaire_id, A.c.questionnaire_version,
                A.c.tier_level, A.c.global_score, A.c.submitted_at,

@@ -49,7 +49,15 @@ from app.dashboard.stats import (
     short_tier,
     tier_labels,
 )
-from app.dashboard.summary import BreakdownRow, DomainStat, Summary, TierCount, TrendRow, summary
+from app.dashboard.summary import (
+    BreakdownRow,
+    DomainStat,
+    Summary,
+    TierCount,
+    TrendRow,
+    regions_overview,
+    summary,
+)
 
 __all__ = [
     "COMPARE_MAX",
@@ -83,6 +91,7 @@ __all__ = [
     "quarter_of",
     "record_submission",
     "refresh_structures",
+    "regions_overview",
     "review_statuses",
     "set_review_status",
     "short_tier",

@@ -7,12 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlmodel import Session
 
 from app.assessments.models import AssessmentStatus
@@ -37,7 +32,8 @@ from app.dashboard.stats import (
     questionnaire_of,
     tier_labels,
 )
-from app.permissions import Actor
+from app.errors import Forbidden
+from app.permissions import Action, Actor, can, structure_scope
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, departments, regions
 from app.reference import sector_of_category as reference_sector
@@ -347,3 +343,26 @@ def _trend(session: Session, region: str, f: Filters) -> list[TrendRow]:
         if level is not None:
             by_quarter[quarter][level] = count
     return [TrendRow(k, quarter_label(k), v) for k, v in sorted(by_quarter.items())]
+
+
+def regions_overview(session: Session, actor: Actor | None,
+                     ) -> tuple[str | None, list[dict[str, Any]]]:
+    """For the regions page: (the actor's own region, []) for a regional actor, else (None,
+    every region with its open structures and latest results, by name). Forbidden for a
+    role without dashboards."""
+    if not can(actor, Action.view_dashboard):
+        raise Forbidden()
+    scope = structure_scope(actor)
+    if not scope.all:
+        if scope.region is None:
+            raise Forbidden()
+        return scope.region, []
+    structures = dict(session.execute(
+        select(S.c.region, func.count()).where(S.c.closed == false()).group_by(S.c.region)
+    ).all())
+    submitted = dict(session.execute(
+        select(LR.c.region, func.count()).group_by(LR.c.region)).all())
+    rows = [{"code": code, "name": r.name, "structures": structures.get(code, 0),
+             "submitted": submitted.get(code, 0)} for code, r in regions().items()]
+    rows.sort(key=lambda r: r["name"])
+    return None, rows

@@ -80,7 +80,7 @@ class AnswerBuilder:
         if "question" not in cond:
             raise CannotBuild(f"unsupported condition {cond!r}")
         qid = cond["question"]
-        value = ans.get(qid) if self.shown(qid, ans) else None
+        value: Any = ans.get(qid) if self.shown(qid, ans) else None
         answered = value is not None and value != [] and value != ""
         if "answered" in cond:
             return answered == bool(cond["answered"])
@@ -102,7 +102,7 @@ class AnswerBuilder:
         if op == "includes_any":
             return any(v in value for v in x)
         if op == "count_at_least":
-            return len(value) >= x
+            return bool(len(value) >= x)
         if op == "at_least":
             return bool(value >= x)
         if op == "at_most":

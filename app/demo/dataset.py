@@ -99,7 +99,7 @@ def _insert(conn: Connection, model: type[Any], rows: Sequence[dict[str, Any]],
     ids: list[int] = []
     stmt = insert(table)
     if returning:
-        stmt = stmt.returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[assignment]
+        stmt = stmt.returning(table.c.id, sort_by_parameter_order=True)
     for i in range(0, len(rows), batch):
         chunk = list(rows[i:i + batch])
         if not chunk:
@@ -128,9 +128,9 @@ def _meta(answers: dict[str, Any], user_id: int | None, start: datetime, end: da
     meta = {}
     for revision, qid in enumerate(qids, start=1):
         session_start = sessions[(revision - 1) // size]
-        at = min(end, session_start + timedelta(seconds=40 * ((revision - 1) % size)
-                                                + rng.randint(5, 35)))
-        meta[qid] = {"by": user_id, "at": at.isoformat(), "revision": revision}
+        saved = min(end, session_start + timedelta(seconds=40 * ((revision - 1) % size)
+                                                   + rng.randint(5, 35)))
+        meta[qid] = {"by": user_id, "at": saved.isoformat(), "revision": revision}
     return meta, len(answers)
 
 

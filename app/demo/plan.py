@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -98,7 +98,7 @@ def _department_weights(codes: Iterable[str]) -> tuple[list[str], list[float]]:
 
 def _region_counts(n: int, national: bool) -> dict[str, int]:
     if national:
-        weights: dict[str, float] = Counter()
+        weights: dict[str, float] = defaultdict(float)
         for code, dep in departments().items():
             weights[dep.region_code] += CITIES.get(code, (1.0, ()))[0]
     else:

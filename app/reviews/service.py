@@ -26,13 +26,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.accounts.models import DirectorStructure, User
+from app.assessments.lifecycle import editable, ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.service import get_assessment
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
-from app.errors import NotEditable, NotFound, ServiceError
+from app.errors import NotFound, ServiceError
 from app.formatting import date_fr
 from app.permissions import Action, Actor, Role
 from app.reviews import storage
@@ -51,6 +52,9 @@ MAX_COMMENT = 4000
 MAX_NOTE = 2000
 MAX_PER_QUESTION = 10
 _IN_CHUNK = 500
+
+EVIDENCE_LOCKED = ("Cette évaluation a été transmise : ses preuves ne peuvent plus être "
+                   "modifiées.")
 
 
 class NotReviewable(ServiceError):
@@ -217,10 +221,9 @@ def _lock_draft(session: Session, actor: Actor, assessment_id: int) -> Assessmen
     begin_write(session)
     a = session.exec(select(Assessment).where(Assessment.id == assessment_id)
                      .with_for_update().execution_options(populate_existing=True)).one()
-    if a.status != AssessmentStatus.draft:
+    if not editable(a):
         session.rollback()
-        raise NotEditable("Cette évaluation a été transmise : ses preuves ne peuvent plus "
-                          "être modifiées.")
+        ensure_editable(a, EVIDENCE_LOCKED)
     return a
 
 
@@ -241,9 +244,7 @@ def add_evidence(session: Session, settings: Settings, actor: Actor, assessment_
     of the assessment's questionnaire. Raises NotFound, Forbidden, NotEditable,
     InvalidEvidence or a storage.EvidenceFileError (then nothing is kept)."""
     a, _ = get_assessment(session, actor, assessment_id, Action.fill_assessment)
-    if a.status != AssessmentStatus.draft:
-        raise NotEditable("Cette évaluation a été transmise : ses preuves ne peuvent plus "
-                          "être modifiées.")
+    ensure_editable(a, EVIDENCE_LOCKED)
     if question_id not in question_ids:
         raise NotFound("Question introuvable.")
     text = (note or "").strip().replace("\r\n", "\n")

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.errors import Conflict, Incomplete, InvalidAnswers, ServiceError
+from app.web.templating import render
 
 
 def error_payload(exc: ServiceError) -> dict[str, Any]:
@@ -27,8 +28,6 @@ async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if request.url.path.startswith("/api/"):
         return JSONResponse(error_payload(exc), status_code=exc.status)
-    from app.web.templating import render
-
     return render(request, "pages/error.html",
                   {"status": exc.status, "title": _TITLES.get(exc.status, "Erreur"),
                    "message": exc.message}, status_code=exc.status)

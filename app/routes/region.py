@@ -15,15 +15,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import false, func, select
 
 from app.assessments import service as assessments
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
-from app.errors import Forbidden
 from app.formatting import date_fr, number_fr
-from app.permissions import Action, Actor, Role, can, structure_scope
+from app.permissions import Actor, Role, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.web.auth_deps import CurrentActor
@@ -107,22 +105,9 @@ def _pct(x: float | None) -> str:
 @router.get("/regions", response_class=HTMLResponse)
 def regions_index(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
     """National actors choose a region; regional ones go straight to theirs."""
-    if not can(actor, Action.view_dashboard):
-        raise Forbidden()
-    scope = structure_scope(actor)
-    if not scope.all:
-        if scope.region is None:
-            raise Forbidden()
-        return RedirectResponse(f"/regions/{scope.region}", status_code=303)
-    S = svc.S
-    structures = dict(session.execute(
-        select(S.c.region, func.count()).where(S.c.closed == false()).group_by(S.c.region)
-    ).all())
-    submitted = dict(session.execute(
-        select(LR.c.region, func.count()).group_by(LR.c.region)).all())
-    rows = [{"code": code, "name": r.name, "structures": structures.get(code, 0),
-             "submitted": submitted.get(code, 0)} for code, r in regions().items()]
-    rows.sort(key=lambda r: r["name"])
+    own_region, rows = svc.regions_overview(session, actor)
+    if own_region is not None:
+        return RedirectResponse(f"/regions/{own_region}", status_code=303)
     return render(request, "pages/region/index.html", {
         "rows": rows,
         "breadcrumb": [{"text": "Accueil", "href": "/"}, {"text": "Régions", "href": ""}],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
@@ -102,17 +102,18 @@ _ENTITIES = {"\r": "&#13;"}  # a raw CR would be read back as LF
 
 def _cell_xml(ref: str, v: Value, quote_style: str) -> str:
     if isinstance(v, str):
-        v = ILLEGAL_CHARACTERS_RE.sub("", v)
-        style = f' s="{quote_style}"' if v.startswith(DANGEROUS) else ""
-        space = ' xml:space="preserve"' if v != v.strip() else ""
-        text = escape(v, _ENTITIES)
+        clean = ILLEGAL_CHARACTERS_RE.sub("", v)
+        style = f' s="{quote_style}"' if clean.startswith(DANGEROUS) else ""
+        space = ' xml:space="preserve"' if clean != clean.strip() else ""
+        text = escape(clean, _ENTITIES)
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
     if isinstance(v, bool):
         return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
     return f'<c r="{ref}" t="n"><v>{v!r}</v></c>'
 
 
-def _fast_rows(ws: WriteOnlyWorksheet, quote_style: str, batch: int = 200) -> Iterator[None]:
+def _fast_rows(ws: WriteOnlyWorksheet, quote_style: str, batch: int = 200,
+               ) -> Generator[None, Sequence[Value], None]:
     """openpyxl's write-only row loop (WriteOnlyWorksheet._write_rows), but rows are built
     as XML text (escaped), parsed back by lxml in batches and written to openpyxl's stream,
     instead of one WriteOnlyCell and one xmlfile context per cell (about three times

@@ -92,9 +92,9 @@ def organisme_view(session: Session, actor: Actor | None, finess_ej: str,
         row = OrganismeRow(structure=s, department_name=dep.name if dep else s.department,
                            sector=SECTOR_LABELS.get(sector, "") if sector else "",
                            draft=s.id in drafts)
-        a = latest.get(s.id or 0)
-        if a is not None:
-            row.assessment_id = a.id
+        last = latest.get(s.id or 0)
+        if last is not None:
+            row.assessment_id = last.id
             row.tier_level = a.tier_level
             row.tier_label = _tier_label(registry, a)
             row.global_score = a.global_score

@@ -14,7 +14,6 @@ Route parameters:
     CurrentActor    Actor; anonymous -> LoginRequired: 303 to /connexion?suivant=... for
                     pages, 401 JSON (WWW-Authenticate: Bearer) under /api/, 401 with a short
                     French message for htmx requests (no redirect: the page alerts)
-    CurrentUser     the User row in the request's session (to modify it)
 Router or route dependencies:
     require_role(*roles)         403 (audited) for a logged-in actor of another role
     require_permission(action)   same through permissions.can (global actions)
@@ -160,16 +159,6 @@ def current_actor(
 
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def current_user(actor: CurrentActor, session: SessionDep) -> User:
-    user = session.get(User, actor.id)
-    if user is None:  # deleted during the request
-        raise LoginRequired()
-    return user
-
-
-CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTPException:

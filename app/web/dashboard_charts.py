@@ -92,8 +92,8 @@ def compare_bars(
         parts.append(f'<rect x="{x}" y="2" width="14" height="14" fill="{colours[k]}"/>')
         parts.append(f'<text x="{x + 20}" y="14" fill="{TEXT}">{escape(name)}</text>')
     for tick in (0, 25, 50, 75, 100):
-        x = label_w + bar_w * tick / 100
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{height}" '
+        tx = label_w + bar_w * tick / 100
+        parts.append(f'<line x1="{tx:.1f}" y1="{top - 8}" x2="{tx:.1f}" y2="{height}" '
                      f'stroke="{GRID}"/>')
         parts.append(f'<text x="{x:.1f}" y="{top - 11}" text-anchor="middle" fill="{TEXT}" '
                      f'font-size="10">{round(maximum * tick / 100)}</text>')
