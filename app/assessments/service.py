@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
 from app.dashboard.read_model import record_submission
@@ -81,6 +82,14 @@ def _lock(session: Session, a: Assessment) -> None:
     begin_write(session)
     session.exec(select(Assessment).where(Assessment.id == a.id).with_for_update()
                  .execution_options(populate_existing=True)).one()
+
+
+def _lock_editable(session: Session, a: Assessment) -> None:
+    """`_lock`, then NotEditable (rolled back) unless the assessment is still a draft."""
+    _lock(session, a)
+    if not editable(a):
+        session.rollback()
+        raise NotEditable()
 
 
 def current_draft(session: Session, structure_id: int) -> Assessment | None:
@@ -197,10 +206,7 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
     if errors:
         raise InvalidAnswers(errors)
     for _ in range(CAS_ATTEMPTS):
-        _lock(session, a)
-        if a.status != AssessmentStatus.draft:
-            session.rollback()
-            raise NotEditable()
+        _lock_editable(session, a)
         answers = dict(a.answers or {})
         meta = dict(a.answer_meta or {})
         conflicts = []
@@ -242,10 +248,7 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
     a, s = get_assessment(session, actor, assessment_id, Action.fill_assessment)
     q = questionnaire_of(registry, a)
     for _ in range(CAS_ATTEMPTS):
-        _lock(session, a)
-        if a.status != AssessmentStatus.draft:
-            session.rollback()
-            raise NotEditable()
+        _lock_editable(session, a)
         answers = dict(a.answers or {})
         errors = validate_answers(q, answers)
         if errors:  # pragma: no cover - saves are validated
@@ -255,24 +258,19 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
             session.rollback()
             raise Incomplete(result.missing_required)
         now = utcnow()
-        res = session.exec(
-            update(Assessment)
-            .where(col(Assessment.id) == a.id, col(Assessment.version) == a.version,
-                   col(Assessment.status) == AssessmentStatus.draft)
-            .values(status=AssessmentStatus.submitted, submitted_by=actor.id,
-                    submitted_at=now, updated_at=now, result=result.to_dict(),
-                    tier_id=result.tier["id"] if result.tier else None,
-                    tier_level=result.tier_level, global_score=result.global_score,
-                    complete=True, version=a.version + 1)
-        )
-        if res.rowcount != 1:
+        moved = transition(session, a, AssessmentStatus.submitted, submitted_by=actor.id,
+                           submitted_at=now, updated_at=now, result=result.to_dict(),
+                           tier_id=result.tier["id"] if result.tier else None,
+                           tier_level=result.tier_level, global_score=result.global_score,
+                           complete=True)
+        if not moved:
             session.rollback()
             continue
         for d in result.domains:
-            session.add(AssessmentDomainScore(assessment_id=a.id, domain_id=d["id"],
+            session.add(AssessmentDomainScore(assessment_id=assessment_id, domain_id=d["id"],
                                               score=d["score"], earned=float(d["earned"]),
                                               max=float(d["max"])))
-        record_submission(session, a.id)  # the dashboards' latest result, same transaction
+        record_submission(session, assessment_id)  # the dashboards' latest result, same transaction
         record(session, actor.id, "submit", "assessment", str(a.id),
                {"finess": s.finess, "tier": result.tier["id"] if result.tier else None,
                 "global_score": result.global_score,
