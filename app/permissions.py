@@ -124,3 +124,20 @@ def can_see_region(actor: Actor | None, region: str) -> bool:
     if actor is None or actor.role == Role.director:
         return False
     return scope.all or scope.region == region
+
+
+def can_write_structure(actor: Actor | None, current_region: str | None,
+                        new_region: str) -> bool:
+    """Create (`current_region` None) or change a structure of the directory.
+
+    An admin anywhere; an ARS referent (importing) only a structure that is in their region
+    and stays there, so a file never moves another region's structure into theirs; nobody
+    else. Callers skip the line (import) or answer as for an absent structure.
+    """
+    if actor is None or not actor.active:
+        return False
+    if actor.role == Role.admin:
+        return True
+    if actor.role == Role.ars and actor.region:
+        return new_region == actor.region and current_region in (None, actor.region)
+    return False
