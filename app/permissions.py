@@ -31,6 +31,9 @@ class Action(StrEnum):
     view_audit = "view_audit"
     view_questionnaires_admin = "view_questionnaires_admin"
     correct_structure = "correct_structure"  # fix category, capacity, department (admin)
+    # A draft's answers, evidence and notes: the director's working space. ARS referents
+    # and committees see that a draft exists and its progress, not its content.
+    read_draft = "read_draft"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +73,13 @@ GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
 
 # Actions on one structure, by role (given the structure is in the actor's scope).
 STRUCTURE_RIGHTS: dict[Role, frozenset[Action]] = {
-    Role.director: frozenset({Action.view_structure, Action.fill_assessment}),
+    Role.director: frozenset({Action.view_structure, Action.fill_assessment,
+                              Action.read_draft}),
     Role.ars: frozenset({Action.view_structure, Action.review_assessment,
                          Action.invite_director}),
     Role.committee: frozenset({Action.view_structure}),
     Role.admin: frozenset({Action.view_structure, Action.review_assessment,
-                           Action.invite_director}),
+                           Action.invite_director, Action.read_draft}),
 }
 
 
@@ -116,6 +120,17 @@ def can_on_structure(actor: Actor | None, action: Action, structure_id: int,
     if action not in STRUCTURE_RIGHTS[actor.role]:
         return False
     return in_scope(actor, structure_id, structure_region)
+
+
+def can_read_assessment(actor: Actor | None, structure_id: int, structure_region: str, *,
+                        submitted: bool) -> bool:
+    """The content of an assessment (answers, evidence, notes, result, print, PDF): a
+    submitted one for whoever sees the structure; a draft only for its directors (and
+    admins). Out of scope is NotFound for callers; in scope but a hidden draft, Forbidden."""
+    if not can_on_structure(actor, Action.view_structure, structure_id, structure_region):
+        return False
+    return submitted or can_on_structure(actor, Action.read_draft, structure_id,
+                                         structure_region)
 
 
 def can_see_region(actor: Actor | None, region: str) -> bool:
