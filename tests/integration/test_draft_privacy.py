@@ -119,3 +119,22 @@ def test_director_and_admin_read_the_draft(app_client: TestClient, session: Sess
     page = app_client.get(f"/structures/{ehpad.finess}")
     assert "Consulter les réponses en cours" in page.text
     assert app_client.get(f"/preuves/{file_id}").status_code == 200
+
+
+def test_exports_and_comparisons_never_carry_a_draft(app_client: TestClient, session: Session,
+                                                     settings: Settings, director: User,
+                                                     ehpad: Structure) -> None:
+    aid, _, _ = _draft(app_client, session, settings, director, ehpad)
+    a = session.get(Assessment, aid)
+    assert a is not None
+    a.answers = {**PETIT_EHPAD, "dui_logiciel": "Logiciel-secret-du-brouillon"}
+    session.add(a)
+    session.commit()
+    ars = make_user(session, "ars", region="84")
+    log_in(app_client, session, settings, ars)
+    for url in ("/regions/84/export.csv", "/regions/84/structures",
+                f"/structures/{ehpad.finess}/comparaison", f"/structures/{ehpad.finess}"):
+        response = app_client.get(url)
+        assert response.status_code == 200, url
+        assert "Logiciel-secret-du-brouillon" not in response.text, url
+        assert NOTE not in response.text, url
