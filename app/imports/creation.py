@@ -17,7 +17,7 @@ from app.db import begin_write
 from app.finess import department_of, normalize, validate
 from app.imports.corrections import MAX_CAPACITY
 from app.models import Structure
-from app.permissions import Action, Actor, can
+from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.services.errors import Forbidden, ServiceError
 
@@ -137,6 +137,10 @@ def create(session: Session, actor: Actor | None, form: NewStructureForm,
             form.existing = existing.finess
             warnings.pop("finess", None)
 
+    if not errors and not can_write_structure(actor, None,
+                                              region_of_department(department) or ""):
+        errors["department"] = ("Vous ne pouvez créer une structure que dans votre région : "
+                                "choisissez un département de votre région.")
     if errors or warnings:
         form.errors, form.warnings = errors, warnings
         session.rollback()
