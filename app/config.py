@@ -29,7 +29,17 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     questionnaires_dir: Path = ROOT / "questionnaires"
     evidence_dir: Path = VAR_DIR / "evidence"
-    base_url: str = "http://127.0.0.1:8000"
+    # The public address used in e-mailed and displayed links (invitations, reviews, password
+    # resets). Unset in development: the address `palier serve` listens on (PALIER_HOST and
+    # PALIER_PORT, set by the command). Required elsewhere.
+    base_url: str = ""
+    # Where `palier serve` listens (the command sets them from --host / --port).
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or
+    # networks, comma-separated ("127.0.0.1", "10.0.0.0/8"), "*" for any. Default: none, the
+    # client address and scheme are the connection's.
+    trusted_proxies: str = ""
     # Marianne logo and bloc-marque: off for a deployment that is not a State service.
     state_marks: bool = True
 
@@ -64,6 +74,25 @@ class Settings(BaseSettings):
     def is_development(self) -> bool:
         return self.env == "development"
 
+    @property
+    def public_url(self) -> str:
+        """The start of every absolute link (no trailing slash): the base URL, else the
+        address the server listens on (a wildcard address is reached through loopback)."""
+        if self.base_url.strip():
+            return self.base_url.strip().rstrip("/")
+        host = self.host.strip()
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [h.strip() for h in self.trusted_proxies.split(",") if h.strip()]
+
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
         if self.env != "development" and (
@@ -73,6 +102,11 @@ class Settings(BaseSettings):
                 f"PALIER_SECRET_KEY must be set to a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters when PALIER_ENV={self.env} "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        if self.env == "production" and not self.base_url.strip():
+            raise ValueError(
+                "PALIER_BASE_URL must be set to the public address of the application when "
+                "PALIER_ENV=production (e.g. https://palier.example.fr): e-mailed links use it."
             )
         return self
 

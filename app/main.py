@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import get_settings
 from app.questionnaires import Registry
@@ -29,7 +30,11 @@ def create_app() -> FastAPI:
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
     app.add_middleware(BodySizeLimit,
                        import_max_bytes=get_settings().import_max_upload_mb * 1024 * 1024)
-    app.add_middleware(SecurityHeadersMiddleware)
+    settings = get_settings()
+    app.add_middleware(SecurityHeadersMiddleware,
+                       https_base=settings.public_url.startswith("https://"))
+    if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)

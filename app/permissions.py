@@ -31,6 +31,9 @@ class Action(StrEnum):
     view_audit = "view_audit"
     view_questionnaires_admin = "view_questionnaires_admin"
     correct_structure = "correct_structure"  # fix category, capacity, department (admin)
+    # A draft's answers, evidence and notes: the director's working space. ARS referents
+    # and committees see that a draft exists and its progress, not its content.
+    read_draft = "read_draft"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +73,13 @@ GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
 
 # Actions on one structure, by role (given the structure is in the actor's scope).
 STRUCTURE_RIGHTS: dict[Role, frozenset[Action]] = {
-    Role.director: frozenset({Action.view_structure, Action.fill_assessment}),
+    Role.director: frozenset({Action.view_structure, Action.fill_assessment,
+                              Action.read_draft}),
     Role.ars: frozenset({Action.view_structure, Action.review_assessment,
                          Action.invite_director}),
     Role.committee: frozenset({Action.view_structure}),
     Role.admin: frozenset({Action.view_structure, Action.review_assessment,
-                           Action.invite_director}),
+                           Action.invite_director, Action.read_draft}),
 }
 
 
@@ -118,9 +122,37 @@ def can_on_structure(actor: Actor | None, action: Action, structure_id: int,
     return in_scope(actor, structure_id, structure_region)
 
 
+def can_read_assessment(actor: Actor | None, structure_id: int, structure_region: str, *,
+                        submitted: bool) -> bool:
+    """The content of an assessment (answers, evidence, notes, result, print, PDF): a
+    submitted one for whoever sees the structure; a draft only for its directors (and
+    admins). Out of scope is NotFound for callers; in scope but a hidden draft, Forbidden."""
+    if not can_on_structure(actor, Action.view_structure, structure_id, structure_region):
+        return False
+    return submitted or can_on_structure(actor, Action.read_draft, structure_id,
+                                         structure_region)
+
+
 def can_see_region(actor: Actor | None, region: str) -> bool:
     """Regional figures: admins and national committees everywhere, others their region."""
     scope = structure_scope(actor)
     if actor is None or actor.role == Role.director:
         return False
     return scope.all or scope.region == region
+
+
+def can_write_structure(actor: Actor | None, current_region: str | None,
+                        new_region: str) -> bool:
+    """Create (`current_region` None) or change a structure of the directory.
+
+    An admin anywhere; an ARS referent (importing) only a structure that is in their region
+    and stays there, so a file never moves another region's structure into theirs; nobody
+    else. Callers skip the line (import) or answer as for an absent structure.
+    """
+    if actor is None or not actor.active:
+        return False
+    if actor.role == Role.admin:
+        return True
+    if actor.role == Role.ars and actor.region:
+        return new_region == actor.region and current_region in (None, actor.region)
+    return False

@@ -356,7 +356,7 @@ def revoke_api_token(session: Session, raw: str, ip: str | None = None) -> bool:
 
 def reset_url(settings: Settings, raw: str) -> str:
     # From the configured base URL, never from the request's Host header (link poisoning).
-    return f"{settings.base_url.rstrip('/')}/reinitialiser/{raw}"
+    return f"{settings.public_url}/reinitialiser/{raw}"
 
 
 def create_reset_token(session: Session, settings: Settings, user: User) -> str:

@@ -186,7 +186,7 @@ def create_invitation(session: Session, settings: Settings, actor: Actor | None,
             "expires_at": invitation.expires_at.isoformat()}, ip=ip)
     session.commit()
     session.refresh(invitation)
-    link = settings.base_url.rstrip("/") + PATH + raw
+    link = settings.public_url + PATH + raw
     inviter = session.get(User, actor.id)
     _send(settings, email, link, structures, invitation.expires_at,
           inviter.name or inviter.email if inviter else None)

@@ -30,7 +30,7 @@ from app.errors import (
     NotFound,
     QuestionnaireUnavailable,
 )
-from app.permissions import Action, Actor, can_on_structure
+from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.questionnaires import Registry
 from app.structures.finess import normalize
 from app.structures.models import Structure
@@ -38,6 +38,8 @@ from scoring import Questionnaire, Result, score, validate_answers
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"
 CAS_ATTEMPTS = 20
+DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles du directeur "
+                "jusqu’à sa transmission.")
 
 
 # ---- lookups through the actor -------------------------------------------------------------
@@ -65,6 +67,9 @@ def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
     if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
                                                           s.region):
         raise NotFound("Évaluation introuvable.")
+    if not can_read_assessment(actor, s.id, s.region,
+                               submitted=a.status == AssessmentStatus.submitted):
+        raise Forbidden(DRAFT_HIDDEN)
     if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
         raise Forbidden()
     return a, s

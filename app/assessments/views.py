@@ -442,6 +442,7 @@ class StructureCard:
     last: LastResult | None
     submissions: int
     can_fill: bool
+    can_read_draft: bool = False  # its answers (permissions.Action.read_draft)
 
 
 def _draft_summary(registry: Registry, a: Assessment | None) -> DraftSummary | None:
@@ -471,6 +472,7 @@ def structure_card(session: Session, actor: Actor, registry: Registry,
         last=_last_result(subs),
         submissions=len(subs),
         can_fill=can_on_structure(actor, Action.fill_assessment, s.id, s.region),
+        can_read_draft=can_on_structure(actor, Action.read_draft, s.id, s.region),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 
@@ -12,4 +14,12 @@ def serve(
     """Servir l'application web (un seul processus)."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=1)
+    from app.config import get_settings
+
+    # The app's links use this address when PALIER_BASE_URL is unset (development).
+    os.environ["PALIER_HOST"], os.environ["PALIER_PORT"] = host, str(port)
+    get_settings.cache_clear()
+    # Proxy headers are the app's (PALIER_TRUSTED_PROXIES, app.main), never uvicorn's
+    # default trust of any loopback client.
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=1,
+                proxy_headers=False)

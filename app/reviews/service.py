@@ -185,7 +185,7 @@ def structure_directors(session: Session, structure_id: int) -> list[User]:
 def notify_directors(session: Session, settings: Settings, a: Assessment, s: Structure,
                      review: AssessmentReview) -> list[str]:
     """E-mail each active director of the structure that the assessment is "à revoir"."""
-    base = settings.base_url.rstrip("/")
+    base = settings.public_url
     sent = []
     for user in structure_directors(session, s.id or 0):
         body = (

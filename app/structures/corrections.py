@@ -17,7 +17,7 @@ from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
-from app.permissions import Action, Actor, can
+from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.finess import normalize
 from app.structures.models import Structure, StructureCorrection
@@ -102,6 +102,10 @@ def correct(session: Session, actor: Actor | None, finess: str, data: Correction
 
     begin_write(session)
     structure = get_structure(session, actor, finess)
+    if not can_write_structure(actor, structure.region,
+                               region_of_department(department) or structure.region):
+        session.rollback()
+        raise NotFound("Aucune structure de ce numéro FINESS.")
     before = _snapshot(structure)
     structure.category_code, structure.category_label = category, known.label
     structure.capacity = capacity
@@ -139,6 +143,9 @@ def unpin(session: Session, actor: Actor | None, finess: str, name: str,
     actor = _check(actor)
     begin_write(session)
     structure = get_structure(session, actor, finess)
+    if not can_write_structure(actor, structure.region, structure.region):
+        session.rollback()
+        raise NotFound("Aucune structure de ce numéro FINESS.")
     pin = pins(session, structure).get(name)
     if pin is None:
         raise NotFound()

@@ -15,7 +15,7 @@ from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write
 from app.errors import Forbidden, ServiceError
-from app.permissions import Action, Actor, can
+from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.corrections import MAX_CAPACITY
 from app.structures.finess import department_of, normalize, validate
@@ -137,6 +137,10 @@ def create(session: Session, actor: Actor | None, form: NewStructureForm,
             form.existing = existing.finess
             warnings.pop("finess", None)
 
+    if not errors and not can_write_structure(actor, None,
+                                              region_of_department(department) or ""):
+        errors["department"] = ("Vous ne pouvez créer une structure que dans votre région : "
+                                "choisissez un département de votre région.")
     if errors or warnings:
         form.errors, form.warnings = errors, warnings
         session.rollback()

@@ -8,7 +8,10 @@ Per line, in this order (first match decides):
 5. department unknown (file, then derived from the number)          -> rejected
 6. outside the import's region (`region` option, ARS uploads)       -> skipped
 7. same FINESS ET as an earlier line of the file                    -> skipped
-8. new FINESS ET -> imported; known with changes -> updated; known, same values -> skipped
+8. a structure the importing actor may not write (permissions.can_write_structure: an ARS
+   referent only creates or changes structures that are and stay in their region; the
+   current region of a known number is the database's, not the file's) -> skipped
+9. new FINESS ET -> imported; known with changes -> updated; known, same values -> skipped
    (already up to date). A bad check digit, a missing EJ, a missing name, a value kept from
    an admin's correction are warnings: the line is still imported or updated.
 
@@ -44,7 +47,7 @@ from app.config import Settings
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
-from app.permissions import Action, Actor, Role, can
+from app.permissions import Action, Actor, Role, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department, regions
 from app.structures.adapters import SourceRow, StructureSource
 from app.structures.finess import CHECK_DIGIT_WARNING, department_of, normalize, validate
@@ -73,6 +76,7 @@ REASONS = {
     "finess_ej_malformed": "Numéro FINESS EJ mal formé",
     "department": "Département inconnu",
     "other_region": "Hors de la région importée",
+    "not_writable": "Structure d’une autre région",
     "duplicate": "Doublon dans le fichier",
     "unchanged": "Déjà à jour",
     "not_applied": "Non importée (fichier comportant des lignes rejetées)",
@@ -96,6 +100,8 @@ class ImportOptions:
     region: str | None = None  # only lines of this region; others are skipped
     close_missing: bool = False  # full re-import of `region`
     categories: frozenset[str] = field(default_factory=frozenset)  # ESMS categories kept
+    # who imports (permissions.can_write_structure per line); None: the command line
+    actor: Actor | None = None
 
 
 @dataclass(slots=True)
@@ -218,7 +224,7 @@ def options_for(actor: Actor | None, settings: Settings, *, partial: bool = Fals
     if close_missing and region is None:
         raise ImportFailed("Un import complet porte sur une région : choisissez-la.")
     return ImportOptions(partial=partial, region=region, close_missing=close_missing,
-                         categories=load_categories(settings))
+                         categories=load_categories(settings), actor=actor)
 
 
 # --- validation (no database) -----------------------------------------------------------------
@@ -401,12 +407,19 @@ def _write(session: Session, validator: _Validator, options: ImportOptions,
         current = existing.get(plan.finess)
         values = dict(plan.values)
         warnings = plan.warnings
+        kept = _apply_corrections(values, fixes.get(current["id"], {})) if current else []
+        if not _writable(options, current, values):
+            result.status, result.reason = SKIPPED, "not_writable"
+            result.message = (
+                "Structure rattachée à une autre région que la vôtre : non modifiée "
+                "(seul un administrateur ou l’ARS de sa région peut la modifier).")
+            result.warnings = 0
+            continue
         if current is None:
             inserts.append({"finess": plan.finess, **values, "closed": False,
                             "created_at": now, "updated_at": now})
             result.status = IMPORTED
         else:
-            kept = _apply_corrections(values, fixes.get(current["id"], {}))
             if kept:
                 warnings = [*warnings, "Correction manuelle conservée : " + ", ".join(kept)
                             + "."]
@@ -433,7 +446,8 @@ def _write(session: Session, validator: _Validator, options: ImportOptions,
         else:
             for number, current in existing.items():
                 if (current["region"] == options.region and not current["closed"]
-                        and number not in validator.seen):
+                        and number not in validator.seen
+                        and _writable(options, current, current)):
                     closing.append({"_id": current["id"], "updated_at": now})
                     report.closed.append(number)
             report.closed.sort()
@@ -467,6 +481,15 @@ def _write(session: Session, validator: _Validator, options: ImportOptions,
     changed = [u["_id"] for u in updates] + [c["_id"] for c in closing]
     if changed:  # the dashboards' read model copies region, category, capacity, closed
         refresh_structures(session, changed)
+
+
+def _writable(options: ImportOptions, current: dict[str, Any] | None,
+              values: dict[str, Any]) -> bool:
+    """May the importing actor write this line (the command line may write anything)?"""
+    if options.actor is None:
+        return True
+    return can_write_structure(options.actor, current["region"] if current else None,
+                               values["region"])
 
 
 def _not_applied(validator: _Validator, report: ImportReport) -> None:

@@ -40,6 +40,8 @@ CSP = (
     "frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000; includeSubDomains"  # one year
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -150,15 +152,24 @@ def cookie_header(request: Request, base_url: str, key: str, value: str | None,
     return response.headers["set-cookie"]
 
 
+def _cookie_name(header_value: str) -> str:
+    return header_value.split("=", 1)[0].strip()
+
+
 # --- middleware -----------------------------------------------------------------------------
 
 
 class SecurityHeadersMiddleware:
     """Adds the security headers to every response (static files and errors included) and
-    the cookies queued by `queue_cookie`. Headers a route already set are kept."""
+    the cookies queued by `queue_cookie`. Headers a route already set are kept.
 
-    def __init__(self, app: ASGIApp) -> None:
+    HSTS when the application is served over https: its base URL is https, or the request
+    came over https (directly, or per X-Forwarded-Proto from a trusted proxy, which
+    `ProxyHeadersMiddleware` outside this one has written into the scope)."""
+
+    def __init__(self, app: ASGIApp, *, https_base: bool = False) -> None:
         self.app = app
+        self.https_base = https_base
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -172,11 +183,19 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("Content-Security-Policy", CSP)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.https_base or scope.get("scheme") == "https":
+                    headers.setdefault("Strict-Transport-Security", HSTS)
                 if state.get("user") is not None:
                     # Personal pages: not kept by caches nor shown again after logout.
                     headers.setdefault("Cache-Control", "no-store")
+                # A cookie the route set itself wins over a queued one of the same name
+                # (logging in with a stale session cookie: the new session, not its deletion).
+                own = {_cookie_name(v.decode("latin-1")) for k, v in headers.raw
+                       if k.lower() == b"set-cookie"}
                 for cookie in state.pop(_PENDING_COOKIES, ()):
-                    headers.append("set-cookie", cookie)
+                    if _cookie_name(cookie) not in own:
+                        headers.append("set-cookie", cookie)
+                        own.add(_cookie_name(cookie))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

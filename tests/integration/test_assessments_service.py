@@ -63,9 +63,9 @@ def test_out_of_scope_is_not_found_and_ars_cannot_fill(session: Session, world: 
     d, _ = svc.start_or_resume(session, world["dir_a"], REGISTRY, world["a"].finess)
     with pytest.raises(Forbidden):
         svc.save_answers(session, world["ars"], REGISTRY, d.id, 0, {"medicalise": "oui"})
-    # ARS of the region may read it
-    got, _ = svc.get_assessment(session, world["ars"], d.id)
-    assert got.id == d.id
+    # nor read it: a draft is the director's working space until it is submitted
+    with pytest.raises(Forbidden):
+        svc.get_assessment(session, world["ars"], d.id)
 
 
 def test_save_merge_and_conflict(session: Session, world: dict) -> None:

@@ -672,9 +672,9 @@ def test_ars_of_the_region_views_but_cannot_change(
     assert result.status_code == 200
     assert "Palier 2 — Dossier usager informatisé déployé" in result.text
     assert ars.get(f"/evaluations/{aid}/declaration.pdf").status_code == 200
-    section = ars.get(f"/evaluations/{draft}/sections/s-profil")
-    assert section.status_code == 200
-    assert section.context["editable"] is False
+    # the draft is the director's working space: its progress only, on the structure page
+    assert "Évaluation en cours" in page.text
+    assert ars.get(f"/evaluations/{draft}/sections/s-profil").status_code == 403
     assert ars.autosave(draft, "capacite", "1", version=0).status_code == 403
     assert ars.post(f"/evaluations/{draft}/sections/s-profil",
                     {"version": "0"}).status_code == 403

@@ -372,12 +372,10 @@ def test_strangers_get_404_the_region_reads_and_only_directors_change(
         assert b.upload(draft, "sauvegardes", "x.pdf", PDF).status_code == 404
     assert b.get("/preuves/999999").status_code == 404
 
-    for reader in (ars, committee):
+    for reader in (ars, committee):  # a draft's evidence is hidden until submission
         b.as_(reader)
-        assert b.get(f"/preuves/{e.id}").status_code == 200
-        page = b.get(f"/evaluations/{draft}/preuves?question=sauvegardes")
-        assert page.status_code == 200
-        assert 'name="fichier"' not in page.text and "Supprimer" not in page.text
+        assert b.get(f"/preuves/{e.id}").status_code == 403
+        assert b.get(f"/evaluations/{draft}/preuves?question=sauvegardes").status_code == 403
         assert b.post(f"/preuves/{e.id}/supprimer").status_code == 403
         assert b.upload(draft, "sauvegardes", "x.pdf", PDF).status_code == 403
 

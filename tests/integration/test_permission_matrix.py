@@ -129,6 +129,14 @@ VIEW_A_API = (401, 200, 404, 200, 404, 200, 200, 200)
 VIEW_B = (303, 404, 200, 404, 200, 404, 200, 200)  # the same pages of structure B's (region 11)
 VIEW_B_API = (401, 404, 200, 404, 200, 404, 200, 200)
 REDIRECT_A = (303, 303, 404, 303, 404, 303, 303, 303)  # a page of A's that redirects
+# A's draft is its director's working space: ARS referents and committees see that it exists
+# and its progress (A's page), never its answers, evidence or notes (403); admins read it.
+DRAFT_A = (303, 200, 404, 403, 404, 403, 403, 200)
+DRAFT_A_HTMX = (401, 200, 404, 403, 404, 403, 403, 200)
+DRAFT_A_API = (401, 200, 404, 403, 404, 403, 403, 200)
+DRAFT_A_REDIRECT = (303, 303, 404, 403, 404, 403, 403, 303)
+# a review page of a draft: the director and the admin are told it is not submitted (409)
+DRAFT_A_REVIEW = (303, 409, 404, 403, 404, 403, 403, 409)
 FILL_A = (303, 303, 404, 403, 404, 403, 403, 403)  # a director's change to A's draft
 FILL_A_HTMX = (401, 200, 404, 403, 404, 403, 403, 403)
 FILL_A_API = (401, 200, 404, 403, 404, 403, 403, 403)
@@ -189,24 +197,31 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/structures/{finess}", "/structures/{a}", VIEW_A),
     R("GET", "/structures/{finess}", "/structures/{b}", VIEW_B),
     R("POST", "/structures/{finess}/evaluation", "/structures/{a}/evaluation", FILL_A),
-    R("GET", "/evaluations/{assessment_id}", "/evaluations/{a_draft}", REDIRECT_A),
+    R("GET", "/evaluations/{assessment_id}", "/evaluations/{a_draft}", DRAFT_A_REDIRECT),
+    R("GET", "/evaluations/{assessment_id}", "/evaluations/{a_sub}", REDIRECT_A),
     R("GET", "/evaluations/{assessment_id}/sections/{section_id}",
-      f"/evaluations/{{a_draft}}/sections/{SECTION}", VIEW_A),
+      f"/evaluations/{{a_draft}}/sections/{SECTION}", DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/sections/{section_id}",
       f"/evaluations/{{a_draft}}/sections/{SECTION}", FILL_A,
       data={"version": "{a_draft_version}", "q_acces_internet": "fibre_thd", "q_wifi": "complet"}),
     R("POST", "/evaluations/{assessment_id}/reponses", "/evaluations/{a_draft}/reponses",
       FILL_A_HTMX, data=AUTOSAVE, htmx=True),
     R("GET", "/evaluations/{assessment_id}/questions/{question_id}",
-      "/evaluations/{a_draft}/questions/acces_internet", VIEW_A_HTMX, htmx=True),
+      "/evaluations/{a_draft}/questions/acces_internet", DRAFT_A_HTMX, htmx=True),
     R("GET", "/evaluations/{assessment_id}/transmettre", "/evaluations/{a_draft}/transmettre",
-      VIEW_A),
+      DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/transmettre", "/evaluations/{a_draft}/transmettre",
       SUBMIT_A),
     R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{a_sub}/resultat", VIEW_A),
     R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{b_sub}/resultat", VIEW_B),
+    R("GET", "/evaluations/{assessment_id}/resultat", "/evaluations/{a_draft}/resultat",
+      DRAFT_A),
     R("GET", "/evaluations/{assessment_id}/impression", "/evaluations/{a_sub}/impression",
       VIEW_A),
+    R("GET", "/evaluations/{assessment_id}/impression", "/evaluations/{a_draft}/impression",
+      DRAFT_A),
+    R("GET", "/evaluations/{assessment_id}/declaration.pdf",
+      "/evaluations/{a_draft}/declaration.pdf", DRAFT_A),
     R("GET", "/evaluations/{assessment_id}/declaration.pdf",
       "/evaluations/{a_sub}/declaration.pdf", VIEW_A),
     # ---- JSON API v1: structures and assessments
@@ -219,6 +234,8 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/api/v1/structures/{finess}/assessments", "/api/v1/structures/{a}/assessments",
       FILL_A_API),
     R("GET", "/api/v1/assessments/{assessment_id}", "/api/v1/assessments/{a_sub}", VIEW_A_API),
+    R("GET", "/api/v1/assessments/{assessment_id}", "/api/v1/assessments/{a_draft}",
+      DRAFT_A_API),
     R("PATCH", "/api/v1/assessments/{assessment_id}/answers",
       "/api/v1/assessments/{a_draft}/answers", FILL_A_API, json=ANSWERS_PATCH),
     R("POST", "/api/v1/assessments/{assessment_id}/submit",
@@ -227,6 +244,8 @@ MATRIX: tuple[Row, ...] = (
       "/api/v1/assessments/{a_sub}/result", VIEW_A_API),
     R("GET", "/api/v1/assessments/{assessment_id}/result",
       "/api/v1/assessments/{b_sub}/result", VIEW_B_API),
+    R("GET", "/api/v1/assessments/{assessment_id}/result",
+      "/api/v1/assessments/{a_draft}/result", DRAFT_A_API),
     R("GET", "/api/v1/regions/{code}/summary", "/api/v1/regions/84/summary", REGION_84_API),
     R("GET", "/api/v1/regions/{code}/summary", "/api/v1/regions/11/summary",
       (401, 403, 403, 404, 200, 404, 200, 200)),
@@ -244,13 +263,17 @@ MATRIX: tuple[Row, ...] = (
       json={"status": "validee", "comment": "Cohérent avec la visite."}),
     R("GET", "/api/v1/assessments/{assessment_id}/reviews",
       "/api/v1/assessments/{a_sub}/reviews", VIEW_A_API),
+    R("GET", "/api/v1/assessments/{assessment_id}/reviews",
+      "/api/v1/assessments/{a_draft}/reviews", DRAFT_A_API),
+    R("GET", "/evaluations/{assessment_id}/revue", "/evaluations/{a_draft}/revue",
+      DRAFT_A_REVIEW),
     R("GET", "/evaluations/{assessment_id}/preuves",
-      "/evaluations/{a_draft}/preuves?question=wifi", VIEW_A),
+      "/evaluations/{a_draft}/preuves?question=wifi", DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/preuves", "/evaluations/{a_draft}/preuves",
       FILL_A, data=EVIDENCE_NOTE),
     R("POST", "/preuves/{evidence_id}/supprimer", "/preuves/{evidence}/supprimer", FILL_A,
       fresh="evidence"),
-    R("GET", "/preuves/{evidence_id}", "/preuves/{evidence_file}", VIEW_A),
+    R("GET", "/preuves/{evidence_id}", "/preuves/{evidence_file}", DRAFT_A),
     # ---- regional pages (ARS; committees and admins read-only)
     R("GET", "/regions", None, (303, 403, 403, 303, 303, 303, 200, 200)),
     R("GET", "/regions/{code}", "/regions/84", REGION_84),

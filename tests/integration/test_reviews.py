@@ -224,14 +224,16 @@ def test_a_draft_cannot_be_reviewed(browser: Browser, session: Session, ehpad: S
     browser.as_(director)
     assert browser.post(f"/structures/{ehpad.finess}/evaluation").status_code == 303
     draft = session.exec(select(Assessment).where(Assessment.structure_id == ehpad.id)).one()
+    # The ARS may not even read a draft (the director's working space): 403.
     b = browser.as_(ars)
     response = b.post(f"/evaluations/{draft.id}/revue", {"status": "validee"})
-    assert response.status_code == 409
-    assert "seule une évaluation transmise peut être revue" in response.text
-    assert b.get(f"/evaluations/{draft.id}/revue").status_code == 409
+    assert response.status_code == 403
+    assert "ses réponses restent celles du directeur" in response.text
+    assert b.get(f"/evaluations/{draft.id}/revue").status_code == 403
+    assert b.get(f"/evaluations/{draft.id}/resultat").status_code == 403
     assert reviews_of(session, draft.id or 0) == []
-    # The provisional result page has no review panel.
-    result = b.get(f"/evaluations/{draft.id}/resultat")
+    # The director's provisional result page has no review panel.
+    result = browser.as_(director).get(f"/evaluations/{draft.id}/resultat")
     assert result.status_code == 200
     assert "/revue" not in result.text
 
@@ -330,10 +332,12 @@ def test_api_review(app_client: TestClient, session: Session, browser: Browser,
     assert post(other_ars, {"status": "validee"}).status_code == 404
     assert post(ars, {"status": "validee"}, "/api/v1/assessments/999999/review").status_code \
         == 404
+    # a draft is its director's working space: not the ARS's to read, nor to review
     response = post(ars, {"status": "validee"}, f"/api/v1/assessments/{draft.id}/review")
-    assert response.status_code == 409
-    assert response.json() == {"detail": "Cette évaluation n’est pas encore transmise : seule "
-                                         "une évaluation transmise peut être revue."}
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Cette évaluation est en cours : ses réponses "
+                                         "restent celles du directeur jusqu’à sa "
+                                         "transmission."}
     assert post(ars, {"status": "bof"}).status_code == 422
     response = post(ars, {"status": "a_revoir", "comment": " "})
     assert response.status_code == 422

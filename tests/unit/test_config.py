@@ -34,9 +34,11 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("PALIER_SECRET_KEY", STRONG)
     monkeypatch.setenv("PALIER_DATABASE_URL", "postgresql+psycopg://u@h/db")
     monkeypatch.setenv("PALIER_STATE_MARKS", "false")
+    monkeypatch.setenv("PALIER_BASE_URL", "https://palier.example.fr")
     monkeypatch.setenv("PALIER_QUESTIONNAIRES_DIR", str(tmp_path))
     settings = Settings()
     assert settings.env == "production"
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.state_marks is False
+    assert settings.public_url == "https://palier.example.fr"
     assert settings.questionnaires_dir == tmp_path
