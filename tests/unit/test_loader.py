@@ -308,3 +308,52 @@ extra: true
         "12:1: clé inconnue « extra » dans le questionnaire (clés permises : id, version, "
         "title, description, domains, sections, tiers, funding)",
     ]
+
+
+# ---- anchors and aliases (issue 8, defect 5) -------------------------------------------------
+
+NO_ALIAS = "ancres et alias YAML (& et *) refusés : le format n'en a pas besoin, " \
+    "écrivez chaque valeur en entier"
+
+
+def test_recursive_alias_is_refused_with_its_position(tmp_path: Path) -> None:
+    # Before: RecursionError escaped the loader.
+    errs = errors_of(tmp_path, "a: &a [*a]\n")
+    assert errs == [f"1:4: ancre « &a » : {NO_ALIAS}", f"1:8: alias « *a » : {NO_ALIAS}"]
+
+
+def billion_laughs() -> str:
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_at_once(tmp_path: Path) -> None:
+    # Before: 9^9 strings were built (> 120 s, 1.9 GB). Refused before building anything.
+    errs = errors_of(tmp_path, billion_laughs())
+    assert errs[:3] == [f"1:4: ancre « &a » : {NO_ALIAS}", f"2:4: ancre « &b » : {NO_ALIAS}",
+                        f"2:8: alias « *a » : {NO_ALIAS}"]
+    assert len(errs) == 20  # the first twenty are enough
+
+
+def test_anchor_in_an_otherwise_valid_questionnaire(tmp_path: Path) -> None:
+    text = (HEAD + QUESTION_OK + TIERS_OK).replace('title: "T"', 'title: &t "T"')
+    assert errors_of(tmp_path, text) == [f"3:8: ancre « &t » : {NO_ALIAS}"]
+
+
+def test_unknown_tag_and_deep_nesting_are_errors_not_crashes(tmp_path: Path) -> None:
+    text = (HEAD + QUESTION_OK + TIERS_OK).replace('title: "T"', 'title: !obj "T"')
+    assert errors_of(tmp_path, text) == [
+        "3:8: YAML invalide : could not determine a constructor for the tag '!obj'"]
+    errs = errors_of(tmp_path, "a: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert len(errs) == 1 and "YAML invalide" in errs[0]
+
+
+def test_a_refused_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    good = write(tmp_path, HEAD + QUESTION_OK + TIERS_OK)
+    bad = write(tmp_path, billion_laughs(), name="bad-1.yaml")
+    ok, refused = load_questionnaires([bad, good])
+    assert [q.key for q in ok] == [("t", "1")]
+    assert [e.errors[0].file for e in refused] == [str(bad)]
