@@ -46,14 +46,13 @@ def _anchors(text: str, file: str) -> list[SourceError]:
     """
     errors: list[SourceError] = []
     for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            what = f"alias « *{event.anchor} »"
-        elif getattr(event, "anchor", None) is not None:
-            what = f"ancre « &{event.anchor} »"
-        else:
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
             continue
+        kind = "alias « *" if isinstance(event, yaml.AliasEvent) else "ancre « &"
         mark = event.start_mark
-        errors.append(SourceError(file, mark.line + 1, mark.column + 1, f"{what} : {_NO_ALIAS}"))
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        errors.append(SourceError(file, line, col, f"{kind}{anchor} » : {_NO_ALIAS}"))
         if len(errors) >= 20:  # enough to show the problem; the rest is the same
             break
     return errors
