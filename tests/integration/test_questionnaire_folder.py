@@ -28,8 +28,7 @@ def folder(tmp_path: Path) -> Path:
     d = tmp_path / "questionnaires"
     d.mkdir()
     shutil.copy(REAL, d / REAL.name)
-    if (ROOT / "questionnaires" / "programmes.yaml").exists():
-        shutil.copy(ROOT / "questionnaires" / "programmes.yaml", d / "programmes.yaml")
+    shutil.copy(ROOT / "questionnaires" / "programmes.yaml", d / "programmes.yaml")
     (d / "laughs-1.yaml").write_text(billion_laughs(), encoding="utf-8")
     (d / "loop-1.yaml").write_text("a: &a [*a]\n", encoding="utf-8")
     return d

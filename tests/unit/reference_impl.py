@@ -113,7 +113,9 @@ def reference_score(doc: dict[str, Any], answers: dict[str, Any]) -> dict[str, A
             break
     steps = [r["id"] for t in doc["tiers"] if tier is None or t["level"] > tier
              for r, ok in zip(t["requires"], met[t["level"]], strict=True) if not ok]
-    funding = {f["id"]: _leaf(f["eligible_if"], eff, scores, tier) for f in doc.get("funding", [])}
     missing = [q["id"] for q in applicable if q.get("required") and q["id"] not in eff]
+    # Revision 2: no eligibility on an incomplete assessment.
+    funding = {f["id"]: _leaf(f["eligible_if"], eff, scores, tier) if not missing else None
+               for f in doc.get("funding", [])}
     return {"scores": scores, "tier": tier, "next_steps": steps, "funding": funding,
             "missing": missing}

@@ -21,6 +21,7 @@ def test_check_valid() -> None:
 
 def test_check_invalid_lists_every_error(tmp_path: Path) -> None:
     bad = tmp_path / "mini-1.yaml"
+    (tmp_path / "programmes.yaml").write_text((MINI.parent / "programmes.yaml").read_text())
     bad.write_text(MINI.read_text().replace("weight: 2", "weight: -2")
                    .replace("type: text", "type: texte"))
     res = runner.invoke(cli, ["questionnaire", "check", str(bad), str(MINI)])

@@ -42,6 +42,16 @@ def write(tmp_path: Path, text: str, name: str = "t-1.yaml") -> Path:
     return path
 
 
+def catalogue(directory: Path, *ids: str) -> Path:
+    """A valid programmes.yaml in `directory` naming `ids`."""
+    path = directory / "programmes.yaml"
+    path.write_text("programmes:\n" + "".join(
+        f"  - {{id: {i}, label: L, status: open, as_of: 2026-12-01, summary: S,\n"
+        f"     sources: [{{url: \"https://example.org/{i}\", title: T}}]}}\n" for i in ids),
+        encoding="utf-8")
+    return path
+
+
 def errors_of(tmp_path: Path, text: str, name: str = "t-1.yaml") -> list[str]:
     path = write(tmp_path, text, name)
     with pytest.raises(QuestionnaireError) as info:
@@ -204,6 +214,7 @@ funding:
   - id: f1
     label: "F1"
 """
+    catalogue(tmp_path, "f1")
     errs = errors_of(tmp_path, HEAD + QUESTION_OK + tiers)
     assert errs == [
         "19:12: level : les niveaux doivent se suivre à partir de 0 dans l'ordre déclaré "
