@@ -225,3 +225,27 @@ def test_leaves_on_an_unknown_answer(dui: str, expected: dict[str, bool]) -> Non
 def test_unknown_answer_validates_like_any_option(q: Questionnaire) -> None:
     assert validate_answers(q, {"dui": "nsp", "ins": "nsp"}) == []
     assert [e.message for e in validate_answers(q, {"dui": "jnsp"})] == ["option inconnue"]
+
+
+# ---- version 2026.1: the contradiction of issue 9 section 2, said plainly --------------------
+
+
+def test_2026_1_gap_when_palier_1_misses_one_point_and_palier_2_is_met() -> None:
+    from tests.unit.test_real_questionnaire import PATH, PETIT_EHPAD
+
+    q2026 = load_questionnaire(PATH)
+    r = result(q2026, {**PETIT_EHPAD, "messagerie_nominative": "partielle"})
+    # Palier 2's own requirements are met but one palier-1 requirement is not: placed on 0.
+    assert r["tier"]["id"] == "palier-0"
+    assert r["tiers_met_above"] == ["palier-2"]
+    assert r["gap"] == {
+        "next_tier": {"id": "palier-1", "level": 1,
+                      "label": "Palier 1 — Socle d'équipement et d'organisation"},
+        "requirements": [{
+            "id": "messagerie-nominative",
+            "label": "Messagerie professionnelle nominative pour tous les professionnels qui "
+                     "échangent des informations",
+            "answers": {"messagerie_nominative": "partielle"}, "to_verify": False,
+            "to_meet": {"question": "messagerie_nominative", "in": ["tous"]}}]}
+    assert r["unknown"] == []
+    assert all(req["applies"] for t in r["tiers"] for req in t["requirements"])
