@@ -71,3 +71,24 @@ def test_server_starts_and_admin_page_lists_the_refused_files(
     assert "Fichiers refusés (2)" in page.text
     assert "laughs-1.yaml:1:4: ancre « &amp;a »" in page.text
     assert "loop-1.yaml:1:8: alias « *a »" in page.text
+
+
+def test_registry_reads_the_catalogue_once_and_refuses_a_broken_one(folder: Path) -> None:
+    registry = Registry.load(folder)
+    assert registry.catalogue is not None
+    assert registry.catalogue.source == str(folder / "programmes.yaml")
+    q = registry.get("esms-maturite-numerique", "2026.1")
+    assert q is not None and q.catalogue is registry.catalogue
+    # programmes.yaml is never taken for a questionnaire.
+    assert not any(e.errors[0].file.endswith("programmes.yaml") for e in registry.refused)
+
+    catalogue = folder / "programmes.yaml"
+    catalogue.write_text(catalogue.read_text().replace("status: ended", "status: fini", 1))
+    broken = Registry.load(folder)
+    assert broken.catalogue is None and broken.all() == []
+    files = [Path(e.errors[0].file).name for e in broken.refused]
+    assert sorted(files) == ["esms-maturite-numerique-2026.1.yaml", "laughs-1.yaml",
+                             "loop-1.yaml", "programmes.yaml"]
+    # Reloading keeps serving the versions already loaded.
+    assert [x.key for x in registry.reload(folder).all()] == [
+        ("esms-maturite-numerique", "2026.1")]
