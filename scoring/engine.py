@@ -507,16 +507,21 @@ class Result:
         eff = self._eff
         return any(eff.get(qid) == u for qid, u in r.unknown)
 
-    def _to_meet(self, r: ReqPlan, finder: C.MeetFinder) -> dict[str, Any] | None:
-        """`finder.meet(condition)`, cached on the plan by the answers read when the
-        condition reads no score (the same answers always give the same answer)."""
+    def _finder(self) -> C.MeetFinder:
+        plan = self._plan
+        return C.MeetFinder(self._eff, self._ctx, dict(plan.unknown), plan.options or {},
+                            plan.types or {})
+
+    def _to_meet(self, r: ReqPlan) -> dict[str, Any] | None:
+        """What would meet `r`, cached on the plan by the answers read when its condition
+        reads no score (the same answers always give the same answer)."""
         if r.scores:
-            return finder.meet(r.condition)
+            return self._finder().meet(r.condition)
         eff = self._eff
-        key = (r.id, *(_frozen(eff.get(q)) for q in r.questions))
+        key = (r.id, *[_frozen(eff.get(q)) for q in r.questions])
         cache = self._plan.meet_cache
         if key not in cache:
-            found = finder.meet(r.condition)
+            found = self._finder().meet(r.condition)
             if len(cache) >= 20_000:  # bounded: past it, compute every time
                 return found
             cache[key] = found
@@ -558,8 +563,6 @@ class Result:
                 self._gap = {"next_tier": None, "requirements": []}
                 return self._gap
             t, flags = plan.tiers[start], self._flags[start]
-            finder = C.MeetFinder(self._eff, self._ctx, dict(plan.unknown),
-                                  plan.options or {}, plan.types or {})
             reqs = []
             for r, ok in zip(t.requirements, flags, strict=True):
                 if ok is False:
@@ -567,7 +570,7 @@ class Result:
                         "id": r.id, "label": r.label,
                         "answers": {q: self._eff.get(q) for q in r.questions},
                         "to_verify": self._to_verify(r),
-                        "to_meet": self._to_meet(r, finder)}
+                        "to_meet": self._to_meet(r)}
                     if r.scores:
                         item["scores"] = {d: self._score_of(d) for d in r.scores}
                     reqs.append(item)
