@@ -520,6 +520,10 @@ class Result:
         eff = self._eff
         key = (r.id, *[_frozen(eff.get(q)) for q in r.questions])
         cache = self._plan.meet_cache
+        try:
+            hash(key)
+        except TypeError:  # an odd, unvalidated answer: not cached
+            return self._finder().meet(r.condition)
         if key not in cache:
             found = self._finder().meet(r.condition)
             if len(cache) >= 20_000:  # bounded: past it, compute every time
