@@ -6,6 +6,7 @@ a version already served. New drafts use the newest valid version of each questi
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from scoring import Questionnaire, QuestionnaireError, load_questionnaires, questionnaire_files
+from scoring import (
+    CATALOGUE_FILE,
+    Catalogue,
+    Questionnaire,
+    QuestionnaireError,
+    load_catalogue,
+    load_questionnaires,
+    questionnaire_files,
+)
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
@@ -26,11 +35,21 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 class Registry:
     by_key: dict[tuple[str, str], Questionnaire] = field(default_factory=dict)
     refused: list[QuestionnaireError] = field(default_factory=list)
+    catalogue: Catalogue | None = None  # programmes.yaml: current status of each programme
 
     @classmethod
     def load(cls, directory: str | Path) -> Registry:
-        loaded, refused = load_questionnaires(questionnaire_files(directory))
-        return cls({q.key: q for q in loaded}, refused)
+        """Load every questionnaire of `directory` against its programmes.yaml, read once.
+        An invalid catalogue is listed among the refused files (and refuses the
+        questionnaires that name programmes); a broken file never stops the others."""
+        files = questionnaire_files(directory)
+        path = Path(directory) / CATALOGUE_FILE
+        loaded, refused = load_questionnaires([path, *files] if path.is_file() else files)
+        catalogue = next((q.catalogue for q in loaded if q.catalogue is not None), None)
+        if catalogue is None and path.is_file():
+            with contextlib.suppress(QuestionnaireError):  # else among the refused files
+                catalogue = load_catalogue(path)
+        return cls({q.key: q for q in loaded}, refused, catalogue)
 
     def get(self, qid: str, version: str) -> Questionnaire | None:
         return self.by_key.get((qid, version))
@@ -50,7 +69,7 @@ class Registry:
         fresh = Registry.load(directory)
         merged = dict(self.by_key)
         merged.update(fresh.by_key)
-        return Registry(merged, fresh.refused)
+        return Registry(merged, fresh.refused, fresh.catalogue or self.catalogue)
 
 
 def get_registry(request: Request) -> Registry:

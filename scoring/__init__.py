@@ -6,15 +6,20 @@ Public surface: load a questionnaire, decide which questions apply, validate ans
 from scoring.engine import Result, applicable, effective_answers, score, validate_answers
 from scoring.errors import AnswerError, QuestionnaireError, SourceError
 from scoring.loader import (
+    CATALOGUE_FILE,
+    load_catalogue,
     load_questionnaire,
     load_questionnaires,
     parse_questionnaire,
     questionnaire_files,
 )
-from scoring.model import Question, Questionnaire
+from scoring.model import Catalogue, Programme, Question, Questionnaire
 
 __all__ = [
+    "CATALOGUE_FILE",
     "AnswerError",
+    "Catalogue",
+    "Programme",
     "Question",
     "Questionnaire",
     "QuestionnaireError",
@@ -22,6 +27,7 @@ __all__ = [
     "SourceError",
     "applicable",
     "effective_answers",
+    "load_catalogue",
     "load_questionnaire",
     "load_questionnaires",
     "parse_questionnaire",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ class QPlan:
     max: float | None
     domain: int  # the one domain all its points go to, or -1
     flat: dict[str, Exact]  # single_choice with one domain: value -> points
+    options: tuple[str, ...] = ()  # option values in declared order
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,11 @@ class ReqPlan:
     detail: str
     effort: str
     funding: tuple[str, ...]
+    condition: C.Cond
+    unknown: tuple[tuple[str, str], ...]  # (question, "je ne sais pas" value) it reads
+
+
+Group = Callable[[dict[str, Any], "EvalContext | None"], list[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +70,15 @@ class TierPlan:
     level: int
     label: str
     requirements: tuple[ReqPlan, ...]
-    group: Callable[[dict[str, Any], EvalContext | None], list[bool]]
+    group: Group
+    applies: Group | None  # applies_if of its requirements (True when absent); None: all apply
+
+
+@dataclass(frozen=True, slots=True)
+class FundPlan:
+    id: str
+    kind: str
+    questions: tuple[str, ...]  # read by eligible_if (none for a resource)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +92,17 @@ class Plan:
     by_id: dict[str, QPlan]
     tiers: tuple[TierPlan, ...]
     funding: tuple[str, ...]
-    funding_group: Callable[[dict[str, Any], EvalContext | None], list[bool]]
+    funding_group: Group
     core: CoreFn
     base_max: tuple[Exact, ...]  # maxima of the questions that always apply
     fweights: tuple[float, ...]
+    fundings: tuple[FundPlan, ...] = ()
+    funding_applies: Group | None = None
+    unknown: tuple[tuple[str, str], ...] = ()  # (question, its "je ne sais pas" value)
+    domain_index: dict[str, int] | None = None
+    options: dict[str, tuple[str, ...]] | None = None
+    types: dict[str, str] | None = None
+    meet_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 def _pairs(points: dict[str, int | float], index: dict[str, int]) -> Pairs:
@@ -101,8 +122,13 @@ def compile_plan(q: Questionnaire) -> Plan:
     index = {d.id: i for i, d in enumerate(q.domains)}
     ndom = len(q.domains)
     infos: dict[str, C.QuestionInfo] = {}
+    unknown: dict[str, str] = {}
     for i, qu in enumerate(q.questions.values()):
-        infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []))
+        u = next((o.value for o in qu.options or [] if o.unknown), None)
+        if u is not None:
+            unknown[qu.id] = u
+        infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []),
+                                      u)
 
     errors: list[str] = []
     env = C.CheckEnv(questions=infos, domains=frozenset(index),
@@ -125,7 +151,7 @@ def compile_plan(q: Questionnaire) -> Plan:
         show_if = None
         if qu.show_if is not None:
             show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)
-            show_if = C.compile_one(show_asts[qu.id], index)
+            show_if = C.compile_one(show_asts[qu.id], index, unknown)
         choice_points: dict[str, Pairs] = {}
         band_from: tuple[float, ...] = ()
         band_points: tuple[Pairs, ...] = ()
@@ -149,27 +175,41 @@ def compile_plan(q: Questionnaire) -> Plan:
             max_pairs=max_pairs, choice_points=choice_points, band_from=band_from,
             band_points=band_points, values=frozenset(choice_points),
             exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
-            min=qu.min, max=qu.max,
+            min=qu.min, max=qu.max, options=tuple(o.value for o in qu.options or []),
         ))
 
     tiers: list[TierPlan] = []
     for t in q.tiers:
         reqs = []
         asts = []
+        applies: list[C.Cond] = []
         for r in t.requires:
             ast = compiled(r.condition, "requirement")
             asts.append(ast)
+            applies.append(compiled(r.applies_if, "applies_if") if r.applies_if is not None
+                           else C.Combo("all"))
+            read = tuple(C.referenced_questions(ast))
             reqs.append(ReqPlan(
                 id=r.id, label=r.label, tier_id=t.id,
-                questions=tuple(C.referenced_questions(ast)),
+                questions=read,
                 scores=tuple(C.referenced_scores(ast)),
                 title=r.next_step.title, detail=r.next_step.detail, effort=r.next_step.effort,
-                funding=tuple(r.next_step.funding),
+                funding=tuple(r.next_step.funding), condition=ast,
+                unknown=tuple((qid, unknown[qid]) for qid in read if qid in unknown),
             ))
+        any_applies = any(r.applies_if is not None for r in t.requires)
         tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs),
-                              C.compile_group(asts, index)))
+                              C.compile_group(asts, index, unknown),
+                              C.compile_group(applies, index, unknown) if any_applies else None))
 
-    funding_asts = [compiled(f.eligible_if, "funding") for f in q.funding]
+    funding_asts = [compiled(f.eligible_if, "funding")
+                    if f.eligible_if is not None and f.kind == "funding" else C.Combo("any")
+                    for f in q.funding]
+    funding_applies = [compiled(f.applies_if, "applies_if") if f.applies_if is not None
+                       else C.Combo("all") for f in q.funding]
+    fundings = tuple(FundPlan(f.id, f.kind, tuple(C.referenced_questions(ast))
+                              if f.kind == "funding" else ())
+                     for f, ast in zip(q.funding, funding_asts, strict=True))
     base_max: list[Exact] = [0] * ndom
     for qp in qplans:
         if qp.show_if is None:
@@ -182,21 +222,27 @@ def compile_plan(q: Questionnaire) -> Plan:
         weights=tuple(C.exact(d.weight) for d in q.domains),
         questions=tuple(qplans), by_id={p.id: p for p in qplans},
         tiers=tuple(tiers), funding=tuple(f.id for f in q.funding),
-        funding_group=C.compile_group(funding_asts, index),
-        core=_compile_core(qplans, show_asts, index), base_max=tuple(base_max),
+        funding_group=C.compile_group(funding_asts, index, unknown),
+        core=_compile_core(qplans, show_asts, index, unknown), base_max=tuple(base_max),
         fweights=tuple(float(d.weight) for d in q.domains),
+        fundings=fundings,
+        funding_applies=(C.compile_group(funding_applies, index, unknown)
+                         if any(f.applies_if is not None for f in q.funding) else None),
+        unknown=tuple(unknown.items()), domain_index=index,
+        options={p.id: p.options for p in qplans if p.options},
+        types={p.id: p.type for p in qplans},
     )
 
 
 def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
-                  index: dict[str, int]) -> CoreFn:
+                  index: dict[str, int], unknown: dict[str, str]) -> CoreFn:
     """Generate the straight-line scoring loop over the questions, in order.
 
     For each question: apply its show_if, add its maxima when it is conditional, read the
     answer, record it as effective or missing, add the points it earns. Values from the
     questionnaire reach the generated source only through the constants list K.
     """
-    gen = C._Gen(index)
+    gen = C._Gen(index, unknown)
     k = gen.const
     lines = ["def core(answers, eff, earned, maxs, missing):",
              "    ga = answers.get", "    g = eff.get", "    n = 0"]
@@ -358,14 +404,19 @@ def applicable(q: Questionnaire, answers: dict[str, Any]) -> dict[str, bool]:
 class EvalContext:
     """Exact domain sums and the placed tier, as conditions read them."""
 
-    __slots__ = ("_global", "earned", "maxs", "tier_level", "weights")
+    __slots__ = ("_global", "_index", "earned", "maxs", "tier_level", "weights")
 
-    def __init__(self, earned: list[Exact], maxs: list[Exact], weights: tuple[Exact, ...]):
+    def __init__(self, earned: list[Exact], maxs: list[Exact], weights: tuple[Exact, ...],
+                 index: dict[str, int] | None = None):
         self.earned = earned
         self.maxs = maxs
         self.weights = weights
         self.tier_level: int | None = None
         self._global: Fraction | bool | None = False
+        self._index = index or {}
+
+    def domain_index(self, domain: str) -> int:
+        return self._index[domain]
 
     def global_exact(self) -> Fraction | None:
         if self._global is False:
@@ -379,6 +430,19 @@ class EvalContext:
         return self._global  # type: ignore[return-value]
 
 
+def _frozen(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _copy(x: Any) -> Any:
+    """A copy of JSON-like data (the cache never hands out its own dicts)."""
+    if isinstance(x, dict):
+        return {k: _copy(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_copy(v) for v in x]
+    return x
+
+
 def _num(x: Exact) -> int | float:
     return x if isinstance(x, int) else float(x)
 
@@ -387,8 +451,9 @@ def _num(x: Exact) -> int | float:
 class Result:
     """The outcome of scoring one answer set. `to_dict()` is the contract's JSON.
 
-    Everything is decided when the Result is built; the per-requirement trace (`tiers`) and
-    `next_steps` are laid out as dicts on first access.
+    Everything is decided when the Result is built; the per-requirement trace (`tiers`),
+    `next_steps` and `gap` are laid out as dicts on first access. A requirement's flag is
+    True (met), False (unmet) or None (it does not apply: its applies_if is false).
     """
 
     questionnaire: dict[str, str]
@@ -402,9 +467,12 @@ class Result:
     applicable: int
     _plan: Plan
     _eff: dict[str, Any]
-    _flags: list[list[bool]]
+    _flags: list[list[bool | None]]
+    _ctx: EvalContext | None = None
+    unknown: list[str] = field(default_factory=list)
     _tiers: list[dict[str, Any]] | None = None
     _next_steps: list[dict[str, Any]] | None = None
+    _gap: dict[str, Any] | None = None
 
     @property
     def tier_level(self) -> int | None:
@@ -423,6 +491,7 @@ class Result:
                 reqs = []
                 for r, ok in zip(t.requirements, flags, strict=True):
                     item: dict[str, Any] = {"id": r.id, "label": r.label, "met": ok,
+                                            "applies": ok is not None,
                                             "answers": {q: eff.get(q) for q in r.questions}}
                     if r.scores:
                         item["scores"] = {d: self._score_of(d) for d in r.scores}
@@ -432,20 +501,86 @@ class Result:
             self._tiers = out
         return self._tiers
 
+    def _to_verify(self, r: ReqPlan) -> bool:
+        if not r.unknown:
+            return False
+        eff = self._eff
+        return any(eff.get(qid) == u for qid, u in r.unknown)
+
+    def _finder(self) -> C.MeetFinder:
+        plan = self._plan
+        return C.MeetFinder(self._eff, self._ctx, dict(plan.unknown), plan.options or {},
+                            plan.types or {})
+
+    def _to_meet(self, r: ReqPlan) -> dict[str, Any] | None:
+        """What would meet `r`, cached on the plan by the answers read when its condition
+        reads no score (the same answers always give the same answer)."""
+        if r.scores:
+            return self._finder().meet(r.condition)
+        eff = self._eff
+        key = (r.id, *[_frozen(eff.get(q)) for q in r.questions])
+        cache = self._plan.meet_cache
+        try:
+            hash(key)
+        except TypeError:  # an odd, unvalidated answer: not cached
+            return self._finder().meet(r.condition)
+        if key not in cache:
+            found = self._finder().meet(r.condition)
+            if len(cache) >= 20_000:  # bounded: past it, compute every time
+                return found
+            cache[key] = found
+        copied: dict[str, Any] | None = _copy(cache[key])
+        return copied
+
     @property
     def next_steps(self) -> list[dict[str, Any]]:
-        """Unmet requirements of every tier above the placed one, nearest tier first."""
+        """Unmet applicable requirements of every tier above the placed one, nearest first."""
         if self._next_steps is None:
             start = 0 if self.tier is None else int(self.tier["level"]) + 1
             out = []
             for t, flags in zip(self._plan.tiers[start:], self._flags[start:], strict=True):
                 for r, ok in zip(t.requirements, flags, strict=True):
-                    if not ok:
+                    if ok is False:
                         out.append({"requirement": r.id, "tier": t.id, "label": r.label,
                                     "title": r.title, "detail": r.detail, "effort": r.effort,
-                                    "funding": list(r.funding)})
+                                    "funding": list(r.funding),
+                                    "to_verify": self._to_verify(r)})
             self._next_steps = out
         return self._next_steps
+
+    @property
+    def tiers_met_above(self) -> list[str]:
+        """Ids of the tiers above the placed one whose own requirements are all met."""
+        start = 0 if self.tier is None else int(self.tier["level"]) + 1
+        return [t.id for t, flags in zip(self._plan.tiers[start:], self._flags[start:],
+                                         strict=True) if False not in flags]
+
+    @property
+    def gap(self) -> dict[str, Any]:
+        """What separates the structure from the next tier: that tier and its unmet
+        applicable requirements, each with the answers that decided it and `to_meet`, a
+        condition that would meet it (null where no exact answer says it)."""
+        if self._gap is None:
+            plan = self._plan
+            start = 0 if self.tier is None else int(self.tier["level"]) + 1
+            if start >= len(plan.tiers):
+                self._gap = {"next_tier": None, "requirements": []}
+                return self._gap
+            t, flags = plan.tiers[start], self._flags[start]
+            reqs = []
+            for r, ok in zip(t.requirements, flags, strict=True):
+                if ok is False:
+                    item: dict[str, Any] = {
+                        "id": r.id, "label": r.label,
+                        "answers": {q: self._eff.get(q) for q in r.questions},
+                        "to_verify": self._to_verify(r),
+                        "to_meet": self._to_meet(r)}
+                    if r.scores:
+                        item["scores"] = {d: self._score_of(d) for d in r.scores}
+                    reqs.append(item)
+            self._gap = {"next_tier": {"id": t.id, "level": t.level, "label": t.label},
+                         "requirements": reqs}
+        return self._gap
 
     def _score_of(self, domain: str) -> float | None:
         if domain == "global":
@@ -458,9 +593,12 @@ class Result:
             "questionnaire": dict(self.questionnaire),
             "complete": self.complete,
             "missing_required": list(self.missing_required),
+            "unknown": list(self.unknown),
             "global_score": self.global_score,
             "domains": self.domains,
             "tier": self.tier,
+            "gap": self.gap,
+            "tiers_met_above": self.tiers_met_above,
             "tiers": self.tiers,
             "next_steps": self.next_steps,
             "funding": self.funding,
@@ -503,23 +641,34 @@ def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
                             "max": m if m.__class__ is int else float(m)})
     global_score = wsum / wtot if wtot else None
 
-    ctx = EvalContext(earned, maxs, plan.weights)
-    flags: list[list[bool]] = []
+    ctx = EvalContext(earned, maxs, plan.weights, plan.domain_index)
+    flags: list[list[bool | None]] = []
     placed: TierPlan | None = None
     cumulative = True
     for t in plan.tiers:
-        tf = t.group(eff, ctx)
+        tf: list[bool | None] = t.group(eff, ctx)  # type: ignore[assignment]
+        if t.applies is not None:
+            tf = [ok if applies else None
+                  for ok, applies in zip(tf, t.applies(eff, ctx), strict=True)]
         flags.append(tf)
         if cumulative and False not in tf:
             placed = t
         else:
             cumulative = False
     ctx.tier_level = None if placed is None else placed.level
-    funding = [{"id": fid, "eligible": ok}
-               for fid, ok in zip(plan.funding, plan.funding_group(eff, ctx), strict=True)]
+    complete = not missing
+    eligible = plan.funding_group(eff, ctx)
+    applies = plan.funding_applies(eff, ctx) if plan.funding_applies is not None else None
+    funding = []
+    for i, f in enumerate(plan.fundings):
+        if applies is not None and not applies[i]:
+            continue  # not for this kind of structure
+        funding.append({"id": f.id, "kind": f.kind,
+                        "eligible": eligible[i] if complete and f.kind == "funding" else None,
+                        "conditions": {qid: eff.get(qid) for qid in f.questions}})
     return Result(
         questionnaire={"id": plan.qid, "version": plan.qversion},
-        complete=not missing,
+        complete=complete,
         missing_required=missing,
         global_score=global_score,
         domains=domains,
@@ -531,4 +680,6 @@ def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
         _plan=plan,
         _eff=eff,
         _flags=flags,
+        _ctx=ctx,
+        unknown=[qid for qid, u in plan.unknown if eff.get(qid) == u],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from scoring import conditions as C
 from scoring.engine import compile_plan
 from scoring.errors import Loc, QuestionnaireError, SourceError
-from scoring.model import Questionnaire
+from scoring.model import Catalogue, Questionnaire
 from scoring.yamlsrc import LList, LMap, load_located
 
 QUESTIONNAIRE_ID = re.compile(r"^[a-z0-9-]+$")
@@ -61,6 +62,18 @@ def _any(v: Any) -> str | None:
     return None
 
 
+def _url(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.match(r"^https?://\S+$", v):
+        return "une adresse http(s):// est attendue"
+    return None
+
+
+def _date(v: Any) -> str | None:
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return None
+    return "une date AAAA-MM-JJ est attendue (sans guillemets)"
+
+
 TOP: Spec = {"id": (True, _str), "version": (True, _any), "title": (True, _str),
        "description": (False, _str), "domains": (True, _list), "sections": (True, _list),
        "tiers": (True, _list), "funding": (False, _list)}
@@ -72,16 +85,26 @@ QUESTION: Spec = {"id": (True, _item_id), "type": (True, _any), "label": (True, 
             "options": (False, _list), "min": (False, _number), "max": (False, _number),
             "bands": (False, _list)}
 OPTION: Spec = {"value": (True, _any), "label": (True, _str), "points": (False, _map),
-          "exclusive": (False, _bool)}
+          "exclusive": (False, _bool), "unknown": (False, _bool)}
 BAND: Spec = {"from": (True, _number), "points": (False, _map)}
 TIER: Spec = {"id": (True, _item_id), "level": (True, _int), "label": (True, _str),
         "description": (False, _str), "requires": (True, _list)}
 REQUIREMENT: Spec = {"id": (True, _item_id), "label": (True, _str), "condition": (True, _any),
-               "next_step": (True, _map)}
+               "applies_if": (False, _any), "next_step": (True, _map)}
 NEXT_STEP: Spec = {"title": (True, _str), "detail": (False, _str), "effort": (True, _any),
              "funding": (False, _list)}
-FUNDING: Spec = {"id": (True, _item_id), "label": (True, _str), "description": (False, _str),
-           "url": (False, _str), "eligible_if": (True, _any)}
+FUNDING: Spec = {"id": (True, _item_id), "label": (True, _str), "kind": (False, _any),
+           "description": (False, _str), "url": (False, _url), "eligible_if": (False, _any),
+           "applies_if": (False, _any), "sources": (False, _list)}
+SOURCE: Spec = {"url": (True, _url), "title": (True, _str)}
+FUNDING_KINDS = ("funding", "resource")
+CATALOGUE: Spec = {"programmes": (True, _list)}
+PROGRAMME: Spec = {"id": (True, _item_id), "label": (True, _str), "status": (True, _any),
+             "as_of": (True, _date), "window": (False, _map), "summary": (True, _str),
+             "sources": (True, _list)}
+WINDOW: Spec = {"from": (False, _date), "until": (False, _date)}
+STATUSES = ("open", "closed", "ended", "announced")
+CATALOGUE_FILE = "programmes.yaml"
 
 
 class _Checker:
@@ -186,11 +209,11 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
                               f"(déjà à la ligne {question_locs[qid].line})")
                 else:
                     question_locs[qid] = q.val_loc["id"]
-                    values = frozenset(
-                        o["value"] for o in (q.get("options") or [])
-                        if isinstance(o, LMap) and isinstance(o.get("value"), str)
-                    )
-                    infos[qid] = C.QuestionInfo(len(infos), qtype, values)
+                    opts = [o for o in (q.get("options") or [])
+                            if isinstance(o, LMap) and isinstance(o.get("value"), str)]
+                    values = frozenset(o["value"] for o in opts)
+                    unknown = next((o["value"] for o in opts if o.get("unknown") is True), None)
+                    infos[qid] = C.QuestionInfo(len(infos), qtype, values, unknown)
             questions.append((q, qloc))
     if isinstance(top.get("sections"), LList) and not top["sections"]:
         ck.report(top.val_loc["sections"], "sections : au moins une section est attendue")
@@ -230,6 +253,10 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
             ck.unique(req_ids, req.get("id"), _val_loc(req, "id"), "exigence")
             if "condition" in req:
                 C.check(req["condition"], req.val_loc["condition"], env)
+            if "applies_if" in req:
+                env.usage = "applies_if"
+                C.check(req["applies_if"], req.val_loc["applies_if"], env)
+                env.usage = "requirement"
             step = req.get("next_step")
             has_step = "next_step" in req and ck.fields(
                 step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape")
@@ -241,10 +268,71 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
                     if fid not in funding_ids:
                         ck.report(floc, f"financement inconnu « {fid} »")
 
-    env.usage = "funding"
     for fund, loc in ck.items(top, "funding"):
-        if ck.fields(fund, loc, FUNDING, "un financement") and "eligible_if" in fund:
+        if not ck.fields(fund, loc, FUNDING, "un financement"):
+            continue
+        kind = fund.get("kind", "funding")
+        if kind not in FUNDING_KINDS:
+            ck.report(fund.val_loc["kind"], f"kind : « {kind} » inconnu (funding ou resource)")
+        if "eligible_if" in fund:
+            env.usage = "funding"
             C.check(fund["eligible_if"], fund.val_loc["eligible_if"], env)
+        elif kind != "resource":
+            ck.report(fund.loc, "clé obligatoire « eligible_if » manquante dans un financement")
+        if "applies_if" in fund:
+            env.usage = "applies_if"
+            C.check(fund["applies_if"], fund.val_loc["applies_if"], env)
+        _check_sources(ck, fund, required=False)
+    return ck.errors
+
+
+def _check_sources(ck: _Checker, owner: LMap, *, required: bool) -> None:
+    sources = owner.get("sources")
+    if not isinstance(sources, LList):
+        return
+    if required and not sources:
+        ck.report(owner.val_loc["sources"], "sources : au moins une source est attendue")
+    for src, sloc in zip(sources, sources.item_loc, strict=True):
+        ck.fields(src, sloc, SOURCE, "une source")
+
+
+def validate_catalogue(data: Any, root: Loc, file: str) -> list[SourceError]:
+    """Every error of a parsed programme catalogue (programmes.yaml)."""
+    ck = _Checker(file)
+    if not ck.fields(data, root, CATALOGUE, "le catalogue des programmes"):
+        return ck.errors
+    ids: dict[str, Loc] = {}
+    for prog, loc in ck.items(data, "programmes"):
+        if not ck.fields(prog, loc, PROGRAMME, "un programme"):
+            continue
+        ck.unique(ids, prog.get("id"), _val_loc(prog, "id"), "programme")
+        status = prog.get("status")
+        if "status" in prog and status not in STATUSES:
+            ck.report(prog.val_loc["status"],
+                      f"status : « {status} » inconnu (open, closed, ended ou announced)")
+        window = prog.get("window")
+        if "window" in prog and ck.fields(window, prog.val_loc["window"], WINDOW, "window"):
+            if not window:
+                ck.report(window.loc, "window : from ou until est attendu")
+            start, end = window.get("from"), window.get("until")
+            if isinstance(start, date) and isinstance(end, date) and start > end:
+                ck.report(window.val_loc["until"], "until doit être postérieur ou égal à from")
+        _check_sources(ck, prog, required=True)
+    return ck.errors
+
+
+def _check_catalogue_ids(data: LMap, file: str, catalogue: Catalogue | None,
+                         catalogue_file: str) -> list[SourceError]:
+    """Every funding id of a questionnaire must be a programme of the catalogue."""
+    ck = _Checker(file)
+    known = {p.id for p in catalogue.programmes} if catalogue is not None else set()
+    for fund, _ in ck.items(data, "funding"):
+        fid = fund.get("id") if isinstance(fund, LMap) else None
+        if isinstance(fid, str) and fid not in known:
+            ck.report(fund.val_loc["id"],
+                      f"programme « {fid} » absent du catalogue {catalogue_file}"
+                      if catalogue is not None else
+                      f"programme « {fid} » : catalogue {catalogue_file} introuvable ou invalide")
     return ck.errors
 
 
@@ -273,6 +361,7 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
         elif isinstance(q["options"], LList) and not q["options"]:
             ck.report(q.val_loc["options"], "options : au moins une option est attendue")
         values: dict[str, Loc] = {}
+        unknown_at: Loc | None = None
         for opt, oloc in ck.items(q, "options"):
             if not ck.fields(opt, oloc, OPTION, "une option"):
                 continue
@@ -285,6 +374,18 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
             if "exclusive" in opt and qtype != "multiple_choice":
                 ck.report(opt.key_loc["exclusive"],
                           "exclusive n'a de sens que pour une question multiple_choice")
+            if opt.get("unknown") is True:
+                if qtype != "single_choice":
+                    ck.report(opt.key_loc["unknown"],
+                              "unknown n'a de sens que pour une question single_choice")
+                elif unknown_at is not None:
+                    ck.report(opt.key_loc["unknown"], "une seule option unknown par question "
+                              f"(déjà à la ligne {unknown_at.line})")
+                else:
+                    unknown_at = opt.key_loc["unknown"]
+                if "points" in opt:
+                    ck.report(opt.key_loc["points"],
+                              "une option unknown (« je ne sais pas ») ne rapporte aucun point")
             _check_points(ck, opt, domains)
     for key in ("min", "max", "bands"):
         if key in q and qtype != "number":
@@ -323,29 +424,103 @@ def _build(data: LMap, file: str) -> Questionnaire:
     return q
 
 
-def parse_questionnaire(text: str, file: str = "<questionnaire>") -> Questionnaire:
-    """Validate and compile a questionnaire from YAML text."""
+def parse_questionnaire(text: str, file: str = "<questionnaire>",
+                        catalogue: Catalogue | None = None) -> Questionnaire:
+    """Validate and compile a questionnaire from YAML text.
+
+    With a `catalogue`, every funding id must be one of its programmes; without one (tests,
+    tools) funding ids are not checked against any catalogue.
+    """
+    cfile = (catalogue.source or CATALOGUE_FILE) if catalogue is not None else ""
+    return _parse(text, file, catalogue, cfile, check=catalogue is not None)
+
+
+def _parse(text: str, file: str, catalogue: Catalogue | None, cfile: str, *, check: bool,
+           catalogue_errors: list[SourceError] | None = None) -> Questionnaire:
     data, root, errors = load_located(text, file)
     if errors:
         raise QuestionnaireError(errors)
     if data is None:
         raise QuestionnaireError([SourceError(file, 1, 1, "le fichier est vide")])
     errors = validate_data(data, root, file)
+    if check and isinstance(data, LMap):
+        id_errors = _check_catalogue_ids(data, file, catalogue, cfile)
+        if id_errors:
+            errors += id_errors + (catalogue_errors or [])
     if errors:
         raise QuestionnaireError(errors)
-    return _build(data, file)
+    q = _build(data, file)
+    q._catalogue = catalogue
+    return q
 
 
-def load_questionnaire(path: str | Path) -> Questionnaire:
-    """Load one file; raise QuestionnaireError listing every FILE:LINE:COL: message."""
-    path = Path(path)
-    file = str(path)
+def parse_catalogue(text: str, file: str = CATALOGUE_FILE) -> Catalogue:
+    """Validate the programme catalogue from YAML text."""
+    data, root, errors = load_located(text, file)
+    if errors:
+        raise QuestionnaireError(errors)
+    if data is None:
+        raise QuestionnaireError([SourceError(file, 1, 1, "le fichier est vide")])
+    errors = validate_catalogue(data, root, file)
+    if errors:
+        raise QuestionnaireError(errors)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionnaireError([SourceError(file, 1, 1, f"lecture impossible : {exc}")]) \
+        catalogue = Catalogue.model_validate(data)
+    except ValidationError as exc:  # pragma: no cover - the checker should catch all of it
+        raise QuestionnaireError([SourceError(file, 1, 1, f"catalogue invalide : {exc}")]) \
             from None
-    q = parse_questionnaire(text, file)
+    catalogue._source = file
+    return catalogue
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Load programmes.yaml; raise QuestionnaireError listing every FILE:LINE:COL: message."""
+    path = Path(path)
+    return parse_catalogue(_read(path), str(path))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionnaireError([SourceError(str(path), 1, 1, f"lecture impossible : {exc}")]) \
+            from None
+
+
+CatalogueState = tuple[Catalogue | None, str, list[SourceError]]
+
+
+def catalogue_beside(path: str | Path) -> CatalogueState:
+    """The catalogue of the folder holding `path`: (catalogue or None, its file, its errors)."""
+    cpath = Path(path).parent / CATALOGUE_FILE
+    if not cpath.is_file():
+        return None, str(cpath), []
+    try:
+        return load_catalogue(cpath), str(cpath), []
+    except QuestionnaireError as exc:
+        return None, str(cpath), exc.errors
+
+
+def load_questionnaire(path: str | Path, catalogue: Catalogue | None = None) -> Questionnaire:
+    """Load one file; raise QuestionnaireError listing every FILE:LINE:COL: message.
+
+    Its funding ids are checked against `catalogue`, by default the programmes.yaml of the
+    file's folder (a missing or invalid catalogue refuses a questionnaire that has funding).
+    """
+    path = Path(path)
+    if catalogue is None:
+        state = catalogue_beside(path)
+    else:
+        state = (catalogue, catalogue.source or CATALOGUE_FILE, [])
+    return _load_one(path, state, with_catalogue_errors=True)
+
+
+def _load_one(path: Path, state: CatalogueState, *, with_catalogue_errors: bool
+              ) -> Questionnaire:
+    file = str(path)
+    catalogue, cfile, cerrors = state
+    q = _parse(_read(path), file, catalogue, cfile, check=True,
+               catalogue_errors=cerrors if with_catalogue_errors else None)
     expected = f"{q.id}-{q.version}"
     if path.stem != expected:
         line, col = q._id_line
@@ -357,17 +532,35 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
 
 
 def load_questionnaires(
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path], catalogue: Catalogue | None = None,
 ) -> tuple[list[Questionnaire], list[QuestionnaireError]]:
     """Load several files: (valid questionnaires, one error per refused file).
 
-    Two files with the same (id, version) are both refused.
+    Two files with the same (id, version) are both refused. Each folder's programmes.yaml
+    (or `catalogue`) is loaded once; an invalid catalogue is one refused entry of its own,
+    and a path naming a programmes.yaml is checked as a catalogue.
     """
     loaded: list[Questionnaire] = []
     refused: list[QuestionnaireError] = []
-    for path in paths:
+    states: dict[Path, CatalogueState] = {}
+
+    def state_of(path: Path) -> CatalogueState:
+        if catalogue is not None:
+            return (catalogue, catalogue.source or CATALOGUE_FILE, [])
+        folder = path.resolve().parent
+        if folder not in states:
+            states[folder] = catalogue_beside(path)
+            if states[folder][2]:
+                refused.append(QuestionnaireError(states[folder][2]))
+        return states[folder]
+
+    for raw in paths:
+        path = Path(raw)
+        if path.name == CATALOGUE_FILE:
+            state_of(path)
+            continue
         try:
-            loaded.append(load_questionnaire(path))
+            loaded.append(_load_one(path, state_of(path), with_catalogue_errors=False))
         except QuestionnaireError as exc:
             refused.append(exc)
     by_key: dict[tuple[str, str], list[Questionnaire]] = {}
@@ -389,6 +582,6 @@ def load_questionnaires(
 
 
 def questionnaire_files(directory: str | Path) -> list[Path]:
-    """The questionnaire files of a directory (*.yaml, *.yml), sorted by name."""
+    """The questionnaire files of a directory (*.yaml, *.yml but programmes.yaml), by name."""
     d = Path(directory)
-    return sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+    return sorted(p for p in [*d.glob("*.yaml"), *d.glob("*.yml")] if p.name != CATALOGUE_FILE)

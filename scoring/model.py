@@ -6,6 +6,7 @@ builds these models; the engine scores through a compiled plan kept beside them.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -13,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 QuestionType = Literal["single_choice", "multiple_choice", "number", "text"]
 Effort = Literal["faible", "moyen", "eleve"]
 Number = int | float
+FundingKind = Literal["funding", "resource"]
+ProgrammeStatus = Literal["open", "closed", "ended", "announced"]
 
 
 class _Model(BaseModel):
@@ -30,6 +33,7 @@ class Option(_Model):
     label: str
     points: dict[str, Number] = Field(default_factory=dict)
     exclusive: bool = False
+    unknown: bool = False  # "Je ne sais pas": an answer that earns 0 and meets nothing
 
 
 class Band(_Model):
@@ -68,6 +72,7 @@ class Requirement(_Model):
     id: str
     label: str
     condition: dict[str, Any]
+    applies_if: dict[str, Any] | None = None
     next_step: NextStep
 
 
@@ -79,12 +84,52 @@ class Tier(_Model):
     requires: list[Requirement] = Field(default_factory=list)
 
 
+class Source(_Model):
+    url: str
+    title: str
+
+
 class Funding(_Model):
     id: str
     label: str
+    kind: FundingKind = "funding"
     description: str | None = None
     url: str | None = None
-    eligible_if: dict[str, Any]
+    eligible_if: dict[str, Any] | None = None  # required unless kind is resource
+    applies_if: dict[str, Any] | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
+class Window(_Model):
+    from_: date | None = Field(default=None, alias="from")
+    until: date | None = None
+
+
+class Programme(_Model):
+    """One entry of the programme catalogue (programmes.yaml): status changes with time."""
+
+    id: str
+    label: str
+    status: ProgrammeStatus
+    as_of: date
+    window: Window | None = None
+    summary: str
+    sources: list[Source]
+
+
+class Catalogue(_Model):
+    """The programme catalogue read from programmes.yaml beside the questionnaires."""
+
+    programmes: list[Programme]
+
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        return self._source
+
+    def get(self, programme_id: str) -> Programme | None:
+        return next((p for p in self.programmes if p.id == programme_id), None)
 
 
 class Questionnaire(_Model):
@@ -101,6 +146,7 @@ class Questionnaire(_Model):
     _source: str | None = PrivateAttr(default=None)
     _id_line: tuple[int, int] = PrivateAttr(default=(1, 1))
     _questions: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _catalogue: Catalogue | None = PrivateAttr(default=None)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -110,6 +156,11 @@ class Questionnaire(_Model):
     def source(self) -> str | None:
         """The file the questionnaire was loaded from."""
         return self._source
+
+    @property
+    def catalogue(self) -> Catalogue | None:
+        """The programme catalogue checked at load (None when parsed without one)."""
+        return self._catalogue
 
     @property
     def questions(self) -> dict[str, Question]:

@@ -34,9 +34,37 @@ def _loc(node: yaml.Node) -> Loc:
     return Loc(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_NO_ALIAS = ("ancres et alias YAML (& et *) refusés : le format n'en a pas besoin, "
+             "écrivez chaque valeur en entier")
+
+
+def _anchors(text: str, file: str) -> list[SourceError]:
+    """Every anchor and alias of the document, refused before anything is built.
+
+    Expanding aliases is how a small file becomes gigabytes ("billion laughs") or an
+    endless recursion (`a: &a [*a]`); the questionnaire format never needs them.
+    """
+    errors: list[SourceError] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            continue
+        kind = "alias « *" if isinstance(event, yaml.AliasEvent) else "ancre « &"
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        errors.append(SourceError(file, line, col, f"{kind}{anchor} » : {_NO_ALIAS}"))
+        if len(errors) >= 20:  # enough to show the problem; the rest is the same
+            break
+    return errors
+
+
 def load_located(text: str, file: str) -> tuple[Any, Loc, list[SourceError]]:
-    """Parse `text`; return (data, root location, errors). A syntax error comes alone."""
+    """Parse `text`; return (data, root location, errors). A syntax error comes alone;
+    anchors and aliases are refused before the document is built."""
     try:
+        refused = _anchors(text, file)
+        if refused:
+            return None, Loc(1, 1), refused
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -45,13 +73,22 @@ def load_located(text: str, file: str) -> tuple[Any, Loc, list[SourceError]]:
         return None, Loc(1, 1), [SourceError(file, line, col, f"YAML invalide : {problem}")]
     except yaml.YAMLError as exc:
         return None, Loc(1, 1), [SourceError(file, 1, 1, f"YAML invalide : {exc}")]
+    except RecursionError:
+        return None, Loc(1, 1), [SourceError(file, 1, 1, _TOO_DEEP)]
     if root is None:
         return None, Loc(1, 1), []
     errors: list[SourceError] = []
     constructor = _Loader("")  # only used to resolve scalars (int, float, bool, null, str)
-    data = _build(root, constructor, file, errors)
-    constructor.dispose()
+    try:
+        data = _build(root, constructor, file, errors)
+    except RecursionError:
+        return None, Loc(1, 1), [SourceError(file, 1, 1, _TOO_DEEP)]
+    finally:
+        constructor.dispose()
     return data, _loc(root), errors
+
+
+_TOO_DEEP = "YAML invalide : imbrication trop profonde"
 
 
 def _build(node: yaml.Node, cons: Any, file: str, errors: list[SourceError]) -> Any:
@@ -78,7 +115,13 @@ def _build(node: yaml.Node, cons: Any, file: str, errors: list[SourceError]) -> 
             seq.append(_build(item, cons, file, errors))
             seq.item_loc.append(_loc(item))
         return seq
-    return cons.construct_object(node, deep=True)
+    try:
+        return cons.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:  # e.g. an unknown tag (!foo) or a bad timestamp
+        line, col = _loc(node)
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.append(SourceError(file, line, col, f"YAML invalide : {problem}"))
+        return None
 
 
 _NOWHERE = Loc(0, 0)

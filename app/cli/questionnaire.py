@@ -10,6 +10,7 @@ import typer
 import yaml
 
 from scoring import (
+    CATALOGUE_FILE,
     QuestionnaireError,
     Result,
     load_questionnaire,
@@ -17,6 +18,7 @@ from scoring import (
     score,
     validate_answers,
 )
+from scoring.loader import catalogue_beside
 
 app = typer.Typer(help="Vérifier les questionnaires.", no_args_is_help=True)
 
@@ -25,11 +27,24 @@ EFFORT_FR = {"faible": "effort faible", "moyen": "effort moyen", "eleve": "effor
 
 @app.command("check")
 def check(files: list[Path] = typer.Argument(..., help="Fichiers YAML à vérifier.")) -> None:
-    """Vérifier des questionnaires : chaque erreur s'affiche en FICHIER:LIGNE:COLONNE: message."""
+    """Vérifier des questionnaires et le catalogue des programmes (programmes.yaml) de leur
+    dossier : chaque erreur s'affiche en FICHIER:LIGNE:COLONNE: message."""
     loaded, refused = load_questionnaires(files)
     for exc in refused:
         for err in exc.errors:
             typer.echo(str(err), err=True)
+    seen: set[Path] = set()
+    for path in files:
+        folder = path.resolve().parent
+        if folder in seen:
+            continue
+        seen.add(folder)
+        catalogue, cfile, errors = catalogue_beside(path)
+        if catalogue is not None:
+            typer.echo(f"{cfile} : catalogue des programmes valide "
+                       f"({len(catalogue.programmes)} programmes)")
+        elif not errors and path.name == CATALOGUE_FILE:
+            typer.echo(f"{cfile} : fichier introuvable", err=True)
     for q in loaded:
         typer.echo(f"{q.source} : {q.id} version {q.version} valide "
                    f"({len(q.questions)} questions, {len(q.tiers)} paliers)")
@@ -96,6 +111,19 @@ def summary(result: Result) -> str:
     lines.append("Scores par domaine :")
     for d in result.domains:
         lines.append(f"  - {d['label']} : {_fr(d['score'])}")
+    gap = result.gap
+    if gap["next_tier"] is not None:
+        lines.append("")
+        lines.append(f"Pour atteindre {gap['next_tier']['label']} :")
+        for req in gap["requirements"]:
+            verify = " (à vérifier : réponse « je ne sais pas »)" if req["to_verify"] else ""
+            lines.append(f"  - {req['label']}{verify}")
+    if result.tiers_met_above:
+        labels = {t["id"]: t["label"] for t in result.tiers}
+        lines.append("Exigences propres déjà remplies : "
+                     + ", ".join(labels[t] for t in result.tiers_met_above))
+    if result.unknown:
+        lines.append("Réponses « je ne sais pas » : " + ", ".join(result.unknown))
     lines.append("")
     if result.next_steps:
         lines.append("Prochaines étapes :")
@@ -106,11 +134,18 @@ def summary(result: Result) -> str:
                 current = step["tier"]
                 lines.append(f"  {labels[current]}")
             funding = f" ; financements : {', '.join(step['funding'])}" if step["funding"] else ""
-            lines.append(f"    - {step['title']} ({EFFORT_FR[step['effort']]}{funding})")
+            verify = " ; à vérifier" if step.get("to_verify") else ""
+            lines.append(f"    - {step['title']} ({EFFORT_FR[step['effort']]}{funding}{verify})")
     else:
         lines.append("Prochaines étapes : aucune, toutes les exigences sont remplies.")
     lines.append("")
     lines.append("Financements :")
     for f in result.funding:
-        lines.append(f"  - {f['id']} : {'éligible' if f['eligible'] else 'non éligible'}")
+        if f.get("kind") == "resource":
+            state = "ressource (sans éligibilité)"
+        elif f["eligible"] is None:
+            state = "éligibilité non évaluée (questionnaire incomplet)"
+        else:
+            state = "éligible" if f["eligible"] else "non éligible"
+        lines.append(f"  - {f['id']} : {state}")
     return "\n".join(lines)

@@ -24,6 +24,15 @@ def _questions(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [q for s in doc["sections"] for q in s["questions"]]
 
 
+def _unknown_values(doc: dict[str, Any]) -> dict[str, str]:
+    """Question id -> the value of its `unknown: true` option ("je ne sais pas")."""
+    return {q["id"]: o["value"] for q in _questions(doc) for o in q.get("options", [])
+            if o.get("unknown")}
+
+
+UNKNOWN: dict[str, str] = {}  # set by reference_score for the document being read
+
+
 def _leaf(c: dict[str, Any], eff: dict[str, Any], scores: dict[str, Any], tier: Any) -> bool:
     if "all" in c:
         return all(_leaf(x, eff, scores, tier) for x in c["all"])
@@ -47,6 +56,11 @@ def _leaf(c: dict[str, Any], eff: dict[str, Any], scores: dict[str, Any], tier: 
         return False
     a = eff[qid]
     (op, v), = ((k, val) for k, val in c.items() if k != "question")
+    # Revision 2: "je ne sais pas" makes a leaf false unless the leaf names that value.
+    if qid in UNKNOWN and a == UNKNOWN[qid]:
+        named = v == a if isinstance(v, str) else a in v
+        if not named:
+            return False
     return {
         "equals": lambda: a == v,
         "not_equals": lambda: a != v,
@@ -62,6 +76,8 @@ def _leaf(c: dict[str, Any], eff: dict[str, Any], scores: dict[str, Any], tier: 
 
 
 def reference_score(doc: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    UNKNOWN.clear()
+    UNKNOWN.update(_unknown_values(doc))
     domains = [d["id"] for d in doc["domains"]]
     eff: dict[str, Any] = {}
     applicable: list[dict[str, Any]] = []
@@ -102,18 +118,30 @@ def reference_score(doc: dict[str, Any], answers: dict[str, Any]) -> dict[str, A
     total = sum(weights[d] for d in counted)
     scores["global"] = (sum(weights[d] * scores[d] for d in counted) / total
                         if counted else None)
-    met = {}
+    met: dict[int, list[bool | None]] = {}
     for t in doc["tiers"]:
-        met[t["level"]] = [_leaf(r["condition"], eff, scores, None) for r in t["requires"]]
+        # Revision 2: a requirement whose applies_if is false is met: None (never blocks).
+        met[t["level"]] = [
+            _leaf(r["condition"], eff, scores, None)
+            if _leaf(r.get("applies_if", {"all": []}), eff, scores, None) else None
+            for r in t["requires"]]
     tier = None
     for t in doc["tiers"]:
-        if all(met[t["level"]]):
+        if all(m is not False for m in met[t["level"]]):
             tier = t["level"]
         else:
             break
     steps = [r["id"] for t in doc["tiers"] if tier is None or t["level"] > tier
-             for r, ok in zip(t["requires"], met[t["level"]], strict=True) if not ok]
-    funding = {f["id"]: _leaf(f["eligible_if"], eff, scores, tier) for f in doc.get("funding", [])}
+             for r, ok in zip(t["requires"], met[t["level"]], strict=True) if ok is False]
     missing = [q["id"] for q in applicable if q.get("required") and q["id"] not in eff]
+    # Revision 2: entries whose applies_if is false are left out; a resource is never
+    # eligible; no eligibility on an incomplete assessment.
+    funding = {
+        f["id"]: (_leaf(f["eligible_if"], eff, scores, tier)
+                  if not missing and f.get("kind", "funding") == "funding" else None)
+        for f in doc.get("funding", [])
+        if _leaf(f.get("applies_if", {"all": []}), eff, scores, None)}
+    unknown = [q["id"] for q in applicable
+               if q["id"] in UNKNOWN and eff.get(q["id"]) == UNKNOWN[q["id"]]]
     return {"scores": scores, "tier": tier, "next_steps": steps, "funding": funding,
-            "missing": missing}
+            "missing": missing, "unknown": unknown}

@@ -21,6 +21,7 @@ def test_check_valid() -> None:
 
 def test_check_invalid_lists_every_error(tmp_path: Path) -> None:
     bad = tmp_path / "mini-1.yaml"
+    (tmp_path / "programmes.yaml").write_text((MINI.parent / "programmes.yaml").read_text())
     bad.write_text(MINI.read_text().replace("weight: 2", "weight: -2")
                    .replace("type: text", "type: texte"))
     res = runner.invoke(cli, ["questionnaire", "check", str(bad), str(MINI)])
@@ -75,3 +76,35 @@ def test_score_unreadable_answers_exit_2(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["score", "-q", str(MINI), "-a", str(answers)])
     assert res.exit_code == 2
     assert "réponses illisibles" in res.stderr
+
+
+def test_check_validates_the_catalogue_beside_the_files(tmp_path: Path) -> None:
+    res = runner.invoke(cli, ["questionnaire", "check", str(MINI)])
+    assert f"{MINI.parent / 'programmes.yaml'} : catalogue des programmes valide " \
+        "(4 programmes)" in res.stdout
+    copy = tmp_path / "mini-1.yaml"
+    copy.write_text(MINI.read_text())
+    (tmp_path / "programmes.yaml").write_text(
+        (MINI.parent / "programmes.yaml").read_text().replace("status: open", "status: ouvert",
+                                                              1))
+    res = runner.invoke(cli, ["questionnaire", "check", str(copy)])
+    assert res.exit_code == 1
+    catalogue = tmp_path / "programmes.yaml"
+    assert res.stderr.splitlines() == [
+        f"{catalogue}:4:13: status : « ouvert » inconnu (open, closed, ended ou announced)",
+        f"{copy}:59:9: programme « prog » : catalogue {catalogue} introuvable ou invalide",
+    ]
+
+
+def test_score_summary_of_revision_2(tmp_path: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text("type_structure: ssiad\ndui: oui\nins: nsp\nmedic: non\nusage: 60\n")
+    res = runner.invoke(cli, ["score", "-q", str(MINI.parent / "rev2-1.yaml"), "-a",
+                              str(answers)])
+    assert res.exit_code == 0, res.output
+    out = res.stdout.splitlines()
+    assert "Pour atteindre P2 :" in out
+    assert "  - INS (à vérifier : réponse « je ne sais pas »)" in out
+    assert "Réponses « je ne sais pas » : ins" in out
+    assert "    - Qualifier l'INS (effort faible ; à vérifier)" in out
+    assert "  - prog2 : non éligible" in out

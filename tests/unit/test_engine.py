@@ -217,7 +217,9 @@ def test_golden_empty_answers() -> None:
     assert r["global_score"] == 0.0
     assert r["tier"] == {"id": "p0", "level": 0, "label": "P0"}
     assert [s["requirement"] for s in r["next_steps"]] == ["thd", "dui60"]
-    assert r["funding"] == [{"id": "prog", "eligible": False}]
+    # Revision 2: incomplete, so no eligibility (was False); kind and conditions added.
+    assert r["funding"] == [{"id": "prog", "kind": "funding", "eligible": None,
+                             "conditions": {"postes": None}}]
     assert r["tiers"][2]["requirements"][0]["scores"] == {"dui": None}
 
 
@@ -227,7 +229,8 @@ def test_golden_below_first_band_and_boundary_60() -> None:
     r = score(mini(), {"internet": "fibre", "postes": 49.9, "fonctions": ["soins"]})
     assert r.domains[0]["earned"] == 3 and r.domains[0]["score"] == 60.0
     assert r.tier_level == 2
-    assert r.funding == [{"id": "prog", "eligible": False}]  # postes < 50
+    assert r.funding == [{"id": "prog", "kind": "funding", "eligible": False,  # postes < 50
+                          "conditions": {"postes": 49.9}}]
 
 
 def test_golden_number_below_first_band() -> None:
@@ -287,7 +290,7 @@ funding:
     q = parse_questionnaire(doc, "f-1.yaml")
     r = score(q, {"a": "y", "b": "y"})
     assert r.tier_level == 1
-    assert r.funding == [{"id": "g", "eligible": True}]
+    assert r.funding == [{"id": "g", "kind": "funding", "eligible": True, "conditions": {}}]
 
 
 def test_cumulative_placement_and_next_steps_order() -> None:
@@ -298,7 +301,7 @@ def test_cumulative_placement_and_next_steps_order() -> None:
     assert [s["requirement"] for s in r.next_steps] == ["thd"]
     assert r.next_steps[0] == {"requirement": "thd", "tier": "p1", "label": "THD",
                                "title": "Fibre", "detail": "Raccorder", "effort": "moyen",
-                               "funding": ["prog"]}
+                               "funding": ["prog"], "to_verify": False}
 
 
 def test_no_tier_when_lowest_unmet() -> None:
@@ -321,7 +324,8 @@ def test_result_keys_match_contract() -> None:
         assert key in r
     assert r["questionnaire"] == {"id": "mini", "version": "1"}
     req = r["tiers"][1]["requirements"][0]
-    assert req == {"id": "thd", "label": "THD", "met": True, "answers": {"internet": "fibre"}}
+    assert req == {"id": "thd", "label": "THD", "met": True, "applies": True,
+                   "answers": {"internet": "fibre"}}
 
 
 def test_score_does_not_alter_answers() -> None:

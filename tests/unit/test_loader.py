@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from scoring import QuestionnaireError, load_questionnaire, load_questionnaires
+from scoring import (
+    QuestionnaireError,
+    load_catalogue,
+    load_questionnaire,
+    load_questionnaires,
+    questionnaire_files,
+)
 
 HEAD = """\
 id: t
@@ -39,6 +45,16 @@ tiers:
 def write(tmp_path: Path, text: str, name: str = "t-1.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def catalogue(directory: Path, *ids: str) -> Path:
+    """A valid programmes.yaml in `directory` naming `ids`."""
+    path = directory / "programmes.yaml"
+    path.write_text("programmes:\n" + "".join(
+        f"  - {{id: {i}, label: L, status: open, as_of: 2026-12-01, summary: S,\n"
+        f"     sources: [{{url: \"https://example.org/{i}\", title: T}}]}}\n" for i in ids),
+        encoding="utf-8")
     return path
 
 
@@ -204,6 +220,7 @@ funding:
   - id: f1
     label: "F1"
 """
+    catalogue(tmp_path, "f1")
     errs = errors_of(tmp_path, HEAD + QUESTION_OK + tiers)
     assert errs == [
         "19:12: level : les niveaux doivent se suivre à partir de 0 dans l'ordre déclaré "
@@ -308,3 +325,186 @@ extra: true
         "12:1: clé inconnue « extra » dans le questionnaire (clés permises : id, version, "
         "title, description, domains, sections, tiers, funding)",
     ]
+
+
+# ---- anchors and aliases (issue 8, defect 5) -------------------------------------------------
+
+NO_ALIAS = "ancres et alias YAML (& et *) refusés : le format n'en a pas besoin, " \
+    "écrivez chaque valeur en entier"
+
+
+def test_recursive_alias_is_refused_with_its_position(tmp_path: Path) -> None:
+    # Before: RecursionError escaped the loader.
+    errs = errors_of(tmp_path, "a: &a [*a]\n")
+    assert errs == [f"1:4: ancre « &a » : {NO_ALIAS}", f"1:8: alias « *a » : {NO_ALIAS}"]
+
+
+def billion_laughs() -> str:
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_at_once(tmp_path: Path) -> None:
+    # Before: 9^9 strings were built (> 120 s, 1.9 GB). Refused before building anything.
+    errs = errors_of(tmp_path, billion_laughs())
+    assert errs[:3] == [f"1:4: ancre « &a » : {NO_ALIAS}", f"2:4: ancre « &b » : {NO_ALIAS}",
+                        f"2:8: alias « *a » : {NO_ALIAS}"]
+    assert len(errs) == 20  # the first twenty are enough
+
+
+def test_anchor_in_an_otherwise_valid_questionnaire(tmp_path: Path) -> None:
+    text = (HEAD + QUESTION_OK + TIERS_OK).replace('title: "T"', 'title: &t "T"')
+    assert errors_of(tmp_path, text) == [f"3:8: ancre « &t » : {NO_ALIAS}"]
+
+
+def test_unknown_tag_and_deep_nesting_are_errors_not_crashes(tmp_path: Path) -> None:
+    text = (HEAD + QUESTION_OK + TIERS_OK).replace('title: "T"', 'title: !obj "T"')
+    assert errors_of(tmp_path, text) == [
+        "3:8: YAML invalide : could not determine a constructor for the tag '!obj'"]
+    errs = errors_of(tmp_path, "a: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert len(errs) == 1 and "YAML invalide" in errs[0]
+
+
+def test_a_refused_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    good = write(tmp_path, HEAD + QUESTION_OK + TIERS_OK)
+    bad = write(tmp_path, billion_laughs(), name="bad-1.yaml")
+    ok, refused = load_questionnaires([bad, good])
+    assert [q.key for q in ok] == [("t", "1")]
+    assert [e.errors[0].file for e in refused] == [str(bad)]
+
+
+# ---- revision 2: unknown options, applies_if, funding kind and sources, catalogue -------------
+
+
+def test_unknown_option_rules(tmp_path: Path) -> None:
+    questions = """\
+      - id: q1
+        type: single_choice
+        label: "Q1"
+        options:
+          - {value: a, label: "A", points: {d1: 1}}
+          - {value: n, label: "NSP", unknown: true, points: {d1: 0}}
+          - {value: m, label: "NSP2", unknown: true}
+      - id: q2
+        type: multiple_choice
+        label: "Q2"
+        options:
+          - {value: x, label: "X", unknown: true}
+"""
+    errs = errors_of(tmp_path, HEAD + questions + TIERS_OK)
+    assert errs == [
+        "15:53: une option unknown (« je ne sais pas ») ne rapporte aucun point",
+        "16:39: une seule option unknown par question (déjà à la ligne 15)",
+        "21:36: unknown n'a de sens que pour une question single_choice",
+    ]
+
+
+def test_applies_if_kind_and_sources(tmp_path: Path) -> None:
+    rest = """\
+tiers:
+  - {id: p0, level: 0, label: "P0", requires: []}
+  - id: p1
+    level: 1
+    label: "P1"
+    requires:
+      - id: r1
+        label: "R1"
+        condition: {question: q1, equals: a}
+        applies_if: {any: [{score: d1, at_least: 1}, {tier_at_least: 0}]}
+        next_step: {title: "T", effort: faible}
+funding:
+  - id: f1
+    label: "F1"
+    kind: aide
+    eligible_if: {question: q1, equals: a}
+    sources: [{url: "ftp://x", label: "X"}]
+  - {id: f2, label: "F2", kind: resource}
+"""
+    catalogue(tmp_path, "f1", "f2")
+    errs = errors_of(tmp_path, HEAD + QUESTION_OK + rest)
+    assert errs == [
+        "25:29: une condition sur un score est interdite dans applies_if",
+        "25:55: « tier_at_least » n'est permis que dans l'éligibilité d'un financement "
+        "(pas dans applies_if)",
+        "30:11: kind : « aide » inconnu (funding ou resource)",
+        "32:15: clé obligatoire « title » manquante dans une source",
+        "32:21: url : une adresse http(s):// est attendue",
+        "32:32: clé inconnue « label » dans une source (clés permises : url, title)",
+    ]
+
+
+FUNDING_ZZ = """\
+funding:
+  - id: zz
+    label: "Z"
+    eligible_if: {question: q1, equals: a}
+"""
+
+
+def test_funding_id_must_be_in_the_catalogue(tmp_path: Path) -> None:
+    text = HEAD + QUESTION_OK + TIERS_OK + FUNDING_ZZ
+    assert errors_of(tmp_path, text) == [
+        f"19:9: programme « zz » : catalogue {tmp_path / 'programmes.yaml'} introuvable ou "
+        "invalide"]
+    catalogue(tmp_path, "f1")
+    assert errors_of(tmp_path, text) == [
+        f"19:9: programme « zz » absent du catalogue {tmp_path / 'programmes.yaml'}"]
+    catalogue(tmp_path, "zz")
+    q = load_questionnaire(write(tmp_path, text))
+    assert q.catalogue is not None and q.catalogue.get("zz") is not None
+
+
+BAD_CATALOGUE = """\
+programmes:
+  - id: a
+    label: "A"
+    status: ouvert
+    as_of: "2026-12-01"
+    summary: "S"
+    sources: []
+    window: {from: 2026-01-01, until: 2025-01-01}
+  - id: a
+    label: "A2"
+    statut: open
+    as_of: 2026-12-01
+    summary: "S"
+    sources: [{url: "https://x.org", title: "X"}]
+extra: 1
+"""
+
+
+def test_catalogue_errors(tmp_path: Path) -> None:
+    path = tmp_path / "programmes.yaml"
+    path.write_text(BAD_CATALOGUE, encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as info:
+        load_catalogue(path)
+    assert [str(e) for e in info.value.errors] == [f"{path}:{e}" for e in [
+        "4:13: status : « ouvert » inconnu (open, closed, ended ou announced)",
+        "5:12: as_of : une date AAAA-MM-JJ est attendue (sans guillemets)",
+        "7:14: sources : au moins une source est attendue",
+        "8:39: until doit être postérieur ou égal à from",
+        "9:5: clé obligatoire « status » manquante dans un programme",
+        "9:9: programme « a » en double (déjà à la ligne 2)",
+        "11:5: clé inconnue « statut » dans un programme (clés permises : id, label, status, "
+        "as_of, window, summary, sources)",
+        "15:1: clé inconnue « extra » dans le catalogue des programmes (clés permises : "
+        "programmes)",
+    ]]
+    # In a folder: the catalogue is refused once, and a questionnaire naming a programme
+    # is refused at its funding id; one without funding still loads.
+    named = write(tmp_path, HEAD + QUESTION_OK + TIERS_OK + FUNDING_ZZ)
+    plain = write(tmp_path, (HEAD + QUESTION_OK + TIERS_OK).replace("id: t", "id: u"),
+                  name="u-1.yaml")
+    ok, refused = load_questionnaires([named, plain])
+    assert [q.key for q in ok] == [("u", "1")]
+    assert [[f"{e.file}:{e.line}:{e.col}" for e in exc.errors][:1] for exc in refused] == [
+        [f"{path}:4:13"], [f"{named}:19:9"]]
+
+
+def test_catalogue_is_not_a_questionnaire(tmp_path: Path) -> None:
+    catalogue(tmp_path, "f1")
+    write(tmp_path, HEAD + QUESTION_OK + TIERS_OK)
+    assert [p.name for p in questionnaire_files(tmp_path)] == ["t-1.yaml"]

@@ -572,7 +572,7 @@ def test_small_ehpad_with_dui_on_palier_2(q: Questionnaire) -> None:
     assert p3[0]["answers"] == {"insi_appel": "non", "part_identites_qualifiees": None}
     assert p3[7] == {"id": "dui-actifs-cible",
                      "label": "DUI actif pour au moins 80 % des personnes accompagnées",
-                     "met": True, "answers": {"part_dui_actifs": 85}}
+                     "met": True, "applies": True, "answers": {"part_dui_actifs": 85}}
     # dui: 3 (tous) + 2 (Ségur) + 4 blocks + 2 (70 %) + 2 (85 %) + 1 (partial medication)
     # out of 3 + 2 + 7 + 3 + 2 + 3; the nomadic access question is not shown.
     dui = domain(result, "dui")
