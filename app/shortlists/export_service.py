@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -85,8 +86,10 @@ def next_steps_of(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, l
     """(assessment id, next steps of its stored result), in chunks."""
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start:start + CHUNK])
-        yield from session.exec(select(col(Assessment.id), col(Assessment.result)["next_steps"])
-                                .where(col(Assessment.id).in_(chunk))).all()
+        for aid, steps in session.exec(select(col(Assessment.id),
+                                              col(Assessment.result)["next_steps"])
+                                       .where(col(Assessment.id).in_(chunk))).all():
+            yield aid or 0, steps
 
 
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
@@ -101,7 +104,7 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
             found = dict(next_steps_of(session, [r["assessment_id"] for r in chunk
                                                  if r.get("assessment_id")]))
             for r in chunk:
-                yield r, list(found.get(r.get("assessment_id")) or [])
+                yield r, list(found.get(r.get("assessment_id") or 0) or [])
 
     exports.write_shortlist_xlsx(
         out, shortlist, author=author_name(session, shortlist.author_id),
@@ -182,8 +185,8 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     question id, scores, palier and review status (empty without a submission)."""
     authorize_region(actor, region)
     conds = [col(Structure.region) == region, col(Structure.closed).is_(False)]
-    structures = session.exec(
-        select(col(Structure.id), col(Structure.finess), col(Structure.name),
+    structures = session.execute(
+        sa_select(col(Structure.id), col(Structure.finess), col(Structure.name),
                col(Structure.department), col(Structure.category_code), col(Structure.capacity))
         .where(*conds).order_by(col(Structure.finess))).all()
     latest = latest_submitted_ids(select(col(Structure.id)).where(*conds))
@@ -211,8 +214,8 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
         for start in range(0, len(structures), CHUNK):
             chunk = structures[start:start + CHUNK]
             ids = [by_structure[s[0]] for s in chunk if s[0] in by_structure]
-            found = {a[0]: a for a in session.exec(
-                select(col(Assessment.id), col(Assessment.questionnaire_id),
+            found = {a[0]: a for a in session.execute(
+                sa_select(col(Assessment.id), col(Assessment.questionnaire_id),
                        col(Assessment.questionnaire_version), col(Assessment.submitted_at),
                        col(Assessment.tier_level), col(Assessment.global_score),
                        col(Assessment.answers)).where(col(Assessment.id).in_(ids))).all()}
@@ -223,7 +226,7 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                            col(AssessmentDomainScore.score))
                     .where(col(AssessmentDomainScore.assessment_id).in_(ids))).all():
                 scores.setdefault(aid, {})[did] = score
-            reviews = review_status(session, ids)
+            reviews = review_status(session, [i for i in ids if i is not None])
             for sid, finess, name, department, category, capacity in chunk:
                 cat = categories.get(category)
                 sector = SECTOR_LABELS.get(cat.sector, cat.sector) if cat else None

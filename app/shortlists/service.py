@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, true
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -154,7 +155,8 @@ def ensure_facts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int | 
         query = select(col(Assessment.id), col(Assessment.tier_level),
                        col(Assessment.result)["tiers"], col(Assessment.result)["funding"]
                        ).where(col(Assessment.id).in_(chunk))
-        for aid, level, tiers, funding in session.exec(query).all():
+        for fid, level, tiers, funding in session.exec(query).all():
+            aid = fid or 0
             readiness = ranking.readiness_from_tiers(tiers, level)
             eligible = ranking.eligible_funding(funding)
             facts[aid] = (readiness, eligible)
@@ -203,14 +205,14 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
     """One Candidate per visible, open structure matching the structural criteria, with the
     values of its latest submitted assessment (domain scores only `with_domains`)."""
     conds = structure_conditions(actor, criteria)
-    structures = session.exec(
-        select(col(Structure.id), col(Structure.finess), col(Structure.name),
+    structures = session.execute(
+        sa_select(col(Structure.id), col(Structure.finess), col(Structure.name),
                col(Structure.department), col(Structure.region), col(Structure.category_code),
                col(Structure.capacity)).where(*conds)).all()
     latest = latest_submitted_ids(select(col(Structure.id)).where(*conds))
     assessments = {
-        row[1]: row for row in session.exec(
-            select(col(Assessment.id), col(Assessment.structure_id),
+        row[1]: row for row in session.execute(
+            sa_select(col(Assessment.id), col(Assessment.structure_id),
                    col(Assessment.submitted_at), col(Assessment.tier_level),
                    col(Assessment.global_score), col(Assessment.questionnaire_id),
                    col(Assessment.questionnaire_version),
@@ -330,14 +332,14 @@ class ShortlistSummary:
 def list_visible(session: Session, actor: Actor | None, limit: int = 200) -> list[ShortlistSummary]:
     rows_count = func.json_array_length(col(Shortlist.rows)) if session.get_bind().dialect.name \
         == "sqlite" else func.jsonb_array_length(col(Shortlist.rows))
-    query = (select(col(Shortlist.id), col(Shortlist.name), col(Shortlist.region),
+    query = (sa_select(col(Shortlist.id), col(Shortlist.name), col(Shortlist.region),
                     col(Shortlist.created_at), col(User.name), col(User.email), rows_count,
                     col(Shortlist.hash))
              .outerjoin(User, col(User.id) == col(Shortlist.author_id))
              .where(visible_clause(actor))
              .order_by(col(Shortlist.created_at).desc(), col(Shortlist.id).desc()).limit(limit))
     return [ShortlistSummary(i, n, r, at, (un or ue or "—"), int(count or 0), h)
-            for i, n, r, at, un, ue, count, h in session.exec(query).all()]
+            for i, n, r, at, un, ue, count, h in session.execute(query).all()]
 
 
 @dataclass

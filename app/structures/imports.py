@@ -363,7 +363,7 @@ class _Validator:
 
 
 def _table() -> Table:
-    return cast(Table, Structure.__table__)
+    return cast(Table, Structure.__table__)  # type: ignore[attr-defined]
 
 
 def _corrections(session: Session) -> dict[int, dict[str, str]]:
@@ -478,9 +478,9 @@ def _write(session: Session, validator: _Validator, options: ImportOptions,
             done += len(chunk)
             if progress:
                 progress("writing", done, total)
-    changed = [u["_id"] for u in updates] + [c["_id"] for c in closing]
-    if changed:  # the dashboards' read model copies region, category, capacity, closed
-        refresh_structures(session, changed)
+    touched: list[int] = [u["_id"] for u in updates] + [c["_id"] for c in closing]
+    if touched:  # the dashboards' read model copies region, category, capacity, closed
+        refresh_structures(session, touched)
 
 
 def _writable(options: ImportOptions, current: dict[str, Any] | None,
