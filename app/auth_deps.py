@@ -128,6 +128,9 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE,
                                                 anonymous))
         state.csrf_token = anonymous
+    # End the read transaction: the connection goes back to the pool while the request
+    # waits for its next thread (the route runs in another one).
+    session.commit()
 
 
 async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:

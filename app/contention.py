@@ -1,7 +1,7 @@
 """Lock contention is not a bug: a request that could not get the database's write lock
 (SQLite `database is locked` past the busy timeout, PostgreSQL serialization failure,
-deadlock or lock timeout) answers 503 with Retry-After, which clients retry (autosave.js
-does). Any other database error stays a 500."""
+deadlock or lock timeout, no free connection in the pool) answers 503 with Retry-After,
+which clients retry (autosave.js does). Any other database error stays a 500."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.db import is_contention
 from app.templating import is_htmx, render
@@ -24,7 +25,7 @@ BUSY_MESSAGE = (
 
 
 async def contention_handler(request: Request, exc: Exception) -> Response:
-    if not is_contention(exc):
+    if not isinstance(exc, PoolTimeout) and not is_contention(exc):
         raise exc  # a real error: the server error page (500), logged
     log.warning("database busy on %s %s: 503", request.method, request.url.path)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
@@ -41,3 +42,4 @@ async def contention_handler(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, contention_handler)
+    app.add_exception_handler(PoolTimeout, contention_handler)  # every connection busy

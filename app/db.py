@@ -68,12 +68,23 @@ def _sqlite_file(url: str) -> Path | None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if not is_sqlite(url):
+        # As many connections as the threadpool has threads (40): a request never waits
+        # for a connection held by requests that wait for a thread; beyond, a 503.
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 30)
+            kwargs.setdefault("pool_timeout", 15)
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
     path = _sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+    if path is not None and "poolclass" not in kwargs:
+        # A SQLite connection is a file handle: never make a request wait for one (a
+        # bounded pool deadlocks when the requests holding its connections wait for a
+        # threadpool thread that requests waiting for a connection occupy).
+        kwargs.setdefault("max_overflow", -1)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
