@@ -1,4 +1,5 @@
-"""The audit trail: who did what to which object, when. `record` adds, the caller commits."""
+"""The audit trail: who did what to which object, when. `record` adds, the caller commits;
+`record_now` writes the event at once through the write path (`app.db.write`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.db import write
 from app.models import AuditEvent, User
 from app.permissions import Actor
 
@@ -42,3 +44,18 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_now(
+    session: Session,
+    who: Actor | User | int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    """Write an AuditEvent now, in a short write transaction of its own (retried on lock
+    contention): for events of read-only requests (refusals, exports). Commits whatever
+    the session held before."""
+    write(session, lambda s: record(s, who, action, object_type, object_id, details, ip))

@@ -32,7 +32,7 @@ from fastapi.security import OAuth2PasswordBearer
 from markupsafe import escape
 
 from app import auth
-from app.audit import record
+from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.models import User
 from app.permissions import Action, Actor, Role, can
@@ -128,6 +128,9 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE,
                                                 anonymous))
         state.csrf_token = anonymous
+    # End the read transaction: the connection goes back to the pool while the request
+    # waits for its next thread (the route runs in another one).
+    session.commit()
 
 
 async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:
@@ -173,11 +176,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTPException:
     """Audit a refusal and return the 403 to raise."""
-    record(session, actor, "permission_denied", details={"path": request.url.path,
-                                                         "method": request.method,
-                                                         "needs": what},
-           ip=client_ip(request))
-    session.commit()
+    record_now(session, actor, "permission_denied",
+               details={"path": request.url.path, "method": request.method, "needs": what},
+               ip=client_ip(request))
     return HTTPException(403, "Vous n’avez pas les droits nécessaires pour cette action.")
 
 

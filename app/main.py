@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import auth_deps
+from app import auth_deps, contention, stale_jobs
 from app.config import get_settings
+from app.db import get_engine
 from app.questionnaires import Registry
 from app.reviews.limits import UploadSizeLimit
 from app.routes import admin, admin_users, api, director, docs, errors, public, reviews, reviews_api
@@ -25,6 +31,22 @@ from app.routes.structures_admin import router as structures_admin_router
 from app.security import BodySizeLimit, SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("palier")
+
+
+def _recover_jobs() -> None:
+    """Jobs left running by a process that died are marked failed (best effort)."""
+    try:
+        with Session(get_engine()) as session:
+            stale_jobs.recover(session)
+    except Exception:  # a missing or unmigrated database must not stop the server here
+        log.warning("could not check for interrupted jobs at start-up", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(_recover_jobs)
+    yield
 
 
 def create_app() -> FastAPI:
@@ -34,6 +56,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(auth_deps.load_user)],  # user, actor, CSRF on every route
         docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
     app.add_middleware(BodySizeLimit,
@@ -53,6 +76,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     errors.install(app)
     auth_deps.install(app)
+    contention.install(app)
     app.include_router(auth_routes.router)
     app.include_router(auth_routes.api_router)
     app.include_router(admin_users.router)

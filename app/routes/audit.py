@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from app.audit import record
+from app.audit import record_now
 from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.deps import SessionDep
 from app.models import AuditEvent, User
@@ -158,9 +158,8 @@ def export(request: Request, actor: CurrentActor, session: SessionDep,
            sessions: SessionFactoryDep) -> Response:
     """The filtered trail as CSV (UTF-8 with BOM), newest first, streamed."""
     filters = Filters.of(request)
-    record(session, actor, "audit_exported", "audit_event", None,
-           {"filters": filters.query()}, client_ip(request))
-    session.commit()
+    record_now(session, actor, "audit_exported", "audit_event", None,
+               {"filters": filters.query()}, client_ip(request))
     values = _export_values(sessions, filters)
 
     header = ["Identifiant", "Date (UTC)", "Utilisateur (id)", "Utilisateur (courriel)",

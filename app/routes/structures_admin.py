@@ -20,13 +20,15 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Up
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
+from app import stale_jobs
 from app.auth_deps import CurrentActor, client_ip, require_permission
-from app.db import get_engine
+from app.db import get_engine, write
 from app.deps import SessionDep, SettingsDep
 from app.imports import corrections, creation
 from app.imports import service as imports
 from app.imports.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
 from app.imports.models import ImportJob, ImportStatus
+from app.models import utcnow
 from app.permissions import Action, Actor, Role
 from app.reference import departments, finess_categories, regions
 from app.templating import render
@@ -62,15 +64,36 @@ def job_sessions() -> JobSessions:
 
 def run_job(sessions: JobSessions, job_id: int, source: StructureSource,
             options: imports.ImportOptions, ip: str | None) -> None:
-    """The background task: run the import recorded as `job_id`."""
-    with sessions() as session:
-        job = session.get(ImportJob, job_id)
-        if job is None:
-            return
-        try:
-            imports.run_import(session, job, source, options, ip=ip)
-        except Exception:  # recorded on the job by run_import when it could
-            log.exception("import job %s failed", job_id)
+    """The background task: run the import recorded as `job_id`. Never raises; the job
+    always ends done or failed (if even that cannot be recorded, `stale_jobs.recover`
+    marks it failed later)."""
+    try:
+        with stale_jobs.active("import", job_id), sessions() as session:
+            job = session.get(ImportJob, job_id)
+            if job is None:
+                return
+            try:
+                imports.run_import(session, job, source, options, ip=ip)
+            except Exception:  # recorded on the job by run_import when it could
+                log.exception("import job %s failed", job_id)
+                _ensure_failed(session, job_id)
+    except Exception:
+        log.exception("import job %s: could not record its outcome", job_id)
+
+
+def _ensure_failed(session: Session, job_id: int) -> None:
+    """A job still pending/running after an error is marked failed (retried on contention)."""
+    def apply(s: Session) -> None:
+        job = s.get(ImportJob, job_id)
+        if job is not None and job.status in (ImportStatus.pending, ImportStatus.running):
+            job.status = ImportStatus.failed.value
+            job.phase = None
+            job.error = "Erreur inattendue pendant l’import : relancez-le."
+            job.finished_at = utcnow()
+            s.add(job)
+
+    session.rollback()
+    write(session, apply)
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -178,6 +201,7 @@ def _report_lines(job: ImportJob, wanted: str | None) -> tuple[list[dict[str, An
 @router.get(IMPORT_PATH + "/{job_id}", response_class=HTMLResponse, dependencies=importers)
 def import_job(request: Request, job_id: int, actor: CurrentActor, session: SessionDep,
                statut: str | None = None) -> Response:
+    stale_jobs.recover(session, exports=False)
     job = imports.get_job(session, actor, job_id)
     wanted = statut if statut in STATUS_FILTERS else None
     lines, total = _report_lines(job, wanted) if job.status == ImportStatus.done else ([], 0)

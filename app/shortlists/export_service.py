@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
-from app.audit import record
+from app.audit import record_now
 from app.models import Assessment, AssessmentDomainScore, Structure, User, utcnow
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
@@ -60,8 +60,7 @@ def record_export(session: Session, actor: Actor, kind: str, fmt: str, object_ty
     details: dict[str, Any] = {"kind": kind, "format": fmt, "rows": rows, **extra}
     if job_id is not None:
         details["job"] = job_id
-    record(session, actor, "export", object_type, object_id, details, ip)
-    session.commit()
+    record_now(session, actor, "export", object_type, object_id, details, ip)
 
 
 def exported_at() -> str:
