@@ -12,8 +12,10 @@ from scoring.loader import (
     questionnaire_files,
 )
 from scoring.model import Question, Questionnaire
+from scoring.text import MAX_TEXT_ANSWER, text_problem
 
 __all__ = [
+    "MAX_TEXT_ANSWER",
     "AnswerError",
     "Question",
     "Questionnaire",
@@ -27,5 +29,6 @@ __all__ = [
     "parse_questionnaire",
     "questionnaire_files",
     "score",
+    "text_problem",
     "validate_answers",
 ]

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from app.services.errors import Conflict, Incomplete, InvalidAnswers, ServiceError
+
+ECHO_MAX = 200  # characters of a refused value echoed back in an error body
+
+
+def json_safe(value: Any) -> Any:
+    """A refused value made fit to echo in a JSON error body: NaN and infinities become
+    strings, lone surrogates and control characters are escaped, long texts are cut."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        if len(value) > ECHO_MAX:
+            value = value[:ECHO_MAX] + "…"
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {json_safe(str(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def error_payload(exc: ServiceError) -> dict[str, Any]:
@@ -20,7 +41,14 @@ def error_payload(exc: ServiceError) -> dict[str, Any]:
         body["errors"] = [e.to_dict() for e in exc.errors]
     elif isinstance(exc, Incomplete):
         body["missing"] = exc.missing
-    return body
+    return json_safe(body)  # type: ignore[no-any-return]
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 body ({"detail": [{loc, msg, type, input, ...}]}), safe to serialise
+    whatever the refused input was (NaN, 1e400, lone surrogates)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
 async def service_error_handler(request: Request, exc: Exception) -> Response:
@@ -40,3 +68,4 @@ _TITLES = {403: "Accès refusé", 404: "Page introuvable", 409: "Modification im
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
