@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict
 from typing import Any
@@ -10,8 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 
-from app.services.errors import Conflict, Incomplete, InvalidAnswers, ServiceError
+from app.services.errors import Conflict, Incomplete, InvalidAnswers, InvalidValue, ServiceError
+
+log = logging.getLogger("palier.errors")
 
 ECHO_MAX = 200  # characters of a refused value echoed back in an error body
 
@@ -66,6 +70,17 @@ _TITLES = {403: "Accès refusé", 404: "Page introuvable", 409: "Modification im
            422: "Données invalides", 503: "Service indisponible"}
 
 
+async def out_of_range_handler(request: Request, exc: Exception) -> Response:
+    """Last line of defence: a value the database cannot store (a NUL byte on PostgreSQL, an
+    integer beyond its columns) that escaped the checks at the boundary is the client's
+    error, not the server's. The request's session is rolled back by its dependency."""
+    log.warning("value refused by the database on %s %s: %s", request.method,
+                request.url.path, type(exc).__name__)
+    return await service_error_handler(request, InvalidValue())
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(DataError, out_of_range_handler)
+    app.add_exception_handler(OverflowError, out_of_range_handler)
