@@ -106,6 +106,7 @@ class ApiError(BaseModel):
     conflicts: list[ConflictOut] | None = Field(None, description="Réponses modifiées "
                                                 "entre-temps (409).")
     version: int | None = Field(None, description="Version courante de l'évaluation (409).")
+    problems: list[str] | None = Field(None, description="Critères de sélection refusés.")
 
 
 def file_responses(*media_types: str, job: bool = False) -> dict[int | str, dict[str, Any]]:

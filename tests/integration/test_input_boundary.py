@@ -326,3 +326,20 @@ def test_importer_still_uploads(app_client: TestClient, session: Session, settin
                         headers=csrf_headers(token), follow_redirects=False)
     assert r.status_code == 303, r.text
     assert r.headers["location"].startswith("/admin/structures/import/")
+
+
+def test_shortlist_name_is_checked(app_client: TestClient, world: dict[str, Any]) -> None:
+    def create(name: str) -> Any:
+        return app_client.post("/api/v1/shortlists",
+                               headers={**world["ars"], "Content-Type": "application/json"},
+                               content=json.dumps({"name": name, "region": "84", "size": 5}))
+
+    surrogate = create("Vague\ud800")  # pydantic refuses it in a `str` field
+    assert surrogate.status_code == 422
+    assert [e["loc"] for e in surrogate.json()["detail"]] == [["body", "name"]]
+    nul = create("Vague\x00 2027")
+    assert nul.status_code == 422
+    message = "Nom de la sélection : le texte contient un caractère de contrôle interdit (U+0000)."
+    assert nul.json() == {"detail": message, "problems": [message]}
+    ApiError.model_validate(nul.json())
+    assert create("Vague 2027").status_code == 201
