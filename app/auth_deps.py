@@ -38,6 +38,7 @@ from app.models import User
 from app.permissions import Action, Actor, Role, can
 from app.security import (
     CSRF_COOKIE,
+    DEFAULT_MAX_BODY,
     SESSION_COOKIE,
     cookie_header,
     csrf_exempt,
@@ -139,9 +140,16 @@ async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:
     state = request.state
     if csrf_exempt(request, bearer=state.bearer is not None):
         return
+    if state.user is None and _declared_length(request) > DEFAULT_MAX_BODY:
+        raise LoginRequired()  # only logged-in users upload: never read a large anonymous body
     if not tokens_match(state.csrf_token, await submitted_csrf_token(request)):
         # A page left open past its session: say so, rather than "security check failed".
         raise LoginRequired(expired=True) if state.stale_session else CsrfFailed()
+
+
+def _declared_length(request: Request) -> int:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
 
 
 def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:

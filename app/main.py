@@ -28,6 +28,7 @@ from app.routes.invitations import router as invitations_router
 from app.routes.organismes import router as organismes_router
 from app.routes.region import router as region_router
 from app.routes.structures_admin import router as structures_admin_router
+from app.schemas import ApiError
 from app.security import BodySizeLimit, SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
         docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
         redoc_url=None,
         lifespan=lifespan,
+        responses={422: {"model": ApiError, "description": "Données invalides"}},
     )
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
     app.add_middleware(BodySizeLimit,

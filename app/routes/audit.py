@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import record_now
 from app.auth_deps import CurrentActor, client_ip, require_permission
-from app.deps import SessionDep
+from app.deps import PageQuery, SessionDep
 from app.models import AuditEvent, User
 from app.permissions import Action
 from app.shortlists.exports import csv_chunks
@@ -104,7 +104,7 @@ def _events(session: Session, filters: Filters) -> Any:
 
 
 @router.get("", response_class=HTMLResponse)
-def journal(request: Request, session: SessionDep, page: int = 1) -> Response:
+def journal(request: Request, session: SessionDep, page: PageQuery = 1) -> Response:
     filters = Filters.of(request)
     total = session.exec(select(func.count()).select_from(AuditEvent)
                          .where(*filters.conditions())).one()

@@ -22,7 +22,7 @@ from fastapi.responses import (
 )
 
 from app.auth_deps import CurrentActor, client_ip, require_permission
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, PageQuery, SessionDep, SettingsDep
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, regions
@@ -186,8 +186,8 @@ def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
 
 
 @router.get("/selections/{shortlist_id}", response_class=HTMLResponse)
-def detail(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
-           registry: RegistryDep, page: int = 1) -> Response:
+def detail(request: Request, shortlist_id: IdPath, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep, page: PageQuery = 1) -> Response:
     s = svc.get(session, actor, shortlist_id)
     ctx = _detail_context(session, actor, registry, s, page)
     if request.query_params.get("enregistree"):
@@ -197,7 +197,7 @@ def detail(request: Request, shortlist_id: int, actor: CurrentActor, session: Se
 
 
 @router.get("/selections/{shortlist_id}/comparaison", response_class=HTMLResponse)
-def compare(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
+def compare(request: Request, shortlist_id: IdPath, actor: CurrentActor, session: SessionDep,
             registry: RegistryDep) -> Response:
     """Re-run the frozen criteria against today's data and show what changed."""
     s = svc.get(session, actor, shortlist_id)
@@ -219,7 +219,7 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 @router.get("/selections/{shortlist_id}/export.csv")
-def shortlist_csv(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -258,7 +258,7 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
 
 
 @router.get("/selections/{shortlist_id}/export.xlsx")
-def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_xlsx(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                    session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                    background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -279,7 +279,7 @@ def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
 
 
 @router.get("/selections/{shortlist_id}/export.pdf")
-def shortlist_pdf(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                   background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -356,7 +356,8 @@ def job_list(request: Request, actor: CurrentActor, session: SessionDep) -> Resp
 
 
 @jobs_router.get("/exports/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def job_page(request: Request, job_id: IdPath, actor: CurrentActor,
+             session: SessionDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
     return render(request, "pages/shortlists/job.html", {
         **_job_view(job), "nav_items": _nav(actor, "exports"),
@@ -367,7 +368,7 @@ def job_page(request: Request, job_id: int, actor: CurrentActor, session: Sessio
 
 
 @jobs_router.get("/exports/{job_id}/fichier")
-def job_file(job_id: int, actor: CurrentActor, session: SessionDep,
+def job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
              settings: SettingsDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
     path = jobs.file_of(settings, job)

@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
+from starlette.datastructures import UploadFile
 
 from app import stale_jobs
 from app.auth_deps import CurrentActor, client_ip, require_permission
 from app.db import get_engine, write
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.imports import corrections, creation
 from app.imports import service as imports
 from app.imports.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
@@ -144,35 +145,43 @@ async def import_upload(
     settings: SettingsDep,
     background: BackgroundTasks,
     sessions: Annotated[JobSessions, Depends(job_sessions)],
-    file: Annotated[UploadFile | None, File()] = None,
-    partial: Annotated[str, Form()] = "",
-    region: Annotated[str, Form()] = "",
-    close_missing: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"partial": bool(partial), "region": region, "close_missing": bool(close_missing)}
+    # The body is read here, after the permission check (no File/Form parameters: FastAPI
+    # would parse them before any dependency runs).
+    fields = await request.form(max_files=1, max_fields=20)
+    try:
+        upload = fields.get("file")
+        partial, region, close_missing = (
+            value if isinstance(value := fields.get(name), str) else ""
+            for name in ("partial", "region", "close_missing"))
+        form = {"partial": bool(partial), "region": region,
+                "close_missing": bool(close_missing)}
 
-    def refuse(message: str, status_code: int = 400) -> Response:
-        return _import_page(request, session, actor, settings, status_code=status_code,
-                            form=form, error=message)
+        def refuse(message: str, status_code: int = 400) -> Response:
+            return _import_page(request, session, actor, settings, status_code=status_code,
+                                form=form, error=message)
 
-    if file is None or not file.filename:
-        return refuse("Choisissez le fichier FINESS à importer.")
-    if not file.filename.lower().endswith(".csv"):
-        return refuse("Le fichier doit être au format CSV (extension .csv).", 415)
-    limit = settings.import_max_upload_mb * 1024 * 1024
-    data = await _read_limited(file, limit)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return refuse("Choisissez le fichier FINESS à importer.")
+        filename = upload.filename
+        if not filename.lower().endswith(".csv"):
+            return refuse("Le fichier doit être au format CSV (extension .csv).", 415)
+        limit = settings.import_max_upload_mb * 1024 * 1024
+        data = await _read_limited(upload, limit)
+    finally:
+        await fields.close()
     if data is None:
         return refuse(f"Le fichier dépasse la taille maximale de "
                       f"{settings.import_max_upload_mb} Mo.", 413)
     try:
         options = imports.options_for(actor, settings, partial=bool(partial), region=region,
                                       close_missing=bool(close_missing))
-        source = EtalabCsvAdapter(data, filename=file.filename)
+        source = EtalabCsvAdapter(data, filename=filename)
     except imports.ImportFailed as exc:
         return refuse(exc.message)
     except SourceFormatError as exc:
         return refuse(str(exc), 422)
-    job = imports.create_job(session, filename=file.filename, options=options,
+    job = imports.create_job(session, filename=filename, options=options,
                              user_id=actor.id)
     job_id = job.id
     assert job_id is not None
@@ -199,7 +208,7 @@ def _report_lines(job: ImportJob, wanted: str | None) -> tuple[list[dict[str, An
 
 
 @router.get(IMPORT_PATH + "/{job_id}", response_class=HTMLResponse, dependencies=importers)
-def import_job(request: Request, job_id: int, actor: CurrentActor, session: SessionDep,
+def import_job(request: Request, job_id: IdPath, actor: CurrentActor, session: SessionDep,
                statut: str | None = None) -> Response:
     stale_jobs.recover(session, exports=False)
     job = imports.get_job(session, actor, job_id)
@@ -223,7 +232,7 @@ def import_job(request: Request, job_id: int, actor: CurrentActor, session: Sess
 
 
 @router.get(IMPORT_PATH + "/{job_id}/rapport.csv", dependencies=importers)
-def import_report_csv(job_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def import_report_csv(job_id: IdPath, actor: CurrentActor, session: SessionDep) -> Response:
     job = imports.get_job(session, actor, job_id)
     lines = (job.report or {}).get("lines", [])
 
