@@ -1,5 +1,6 @@
 """The audit trail: who did what to which object, when (table `audit_event`). `record` adds,
-the caller commits."""
+the caller commits; `record_now` writes the event at once through the write path
+(`app.db.write`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel
 
 from app.accounts.models import User
-from app.db import UTCDateTime, json_type, utcnow
+from app.db import UTCDateTime, json_type, utcnow, write
 from app.permissions import Actor
 
 
@@ -61,3 +62,18 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_now(
+    session: Session,
+    who: Actor | User | int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    """Write an AuditEvent now, in a short write transaction of its own (retried on lock
+    contention): for events of read-only requests (refusals, exports). Commits whatever
+    the session held before."""
+    write(session, lambda s: record(s, who, action, object_type, object_id, details, ip))

@@ -10,16 +10,20 @@ race call `begin_write(session)` first (BEGIN IMMEDIATE: wait for the write lock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 from starlette.requests import Request
@@ -33,6 +37,14 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
 )
 _IMMEDIATE = "palier_sqlite_immediate"
+# PostgreSQL SQLSTATEs that mean "another transaction is in the way; try again".
+_PG_CONTENTION = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock timeout
+# SQLite messages that mean the same.
+_SQLITE_CONTENTION = ("database is locked", "database table is locked", "database is busy")
+WRITE_ATTEMPTS = 4
+
+log = logging.getLogger("palier.db")
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -57,12 +69,23 @@ def _sqlite_file(url: str) -> Path | None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if not is_sqlite(url):
+        # As many connections as the threadpool has threads (40): a request never waits
+        # for a connection held by requests that wait for a thread; beyond, a 503.
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 30)
+            kwargs.setdefault("pool_timeout", 15)
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
     path = _sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+    if path is not None and "poolclass" not in kwargs:
+        # A SQLite connection is a file handle: never make a request wait for one (a
+        # bounded pool deadlocks when the requests holding its connections wait for a
+        # threadpool thread that requests waiting for a connection occupy).
+        kwargs.setdefault("max_overflow", -1)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -95,6 +118,43 @@ def begin_write(session: Session) -> None:
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={_IMMEDIATE: True})
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Whether a database error is lock contention (retryable), not a bug: SQLite
+    `database is locked`, PostgreSQL serialization failure, deadlock or lock timeout."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_CONTENTION:
+        return True
+    message = str(orig).lower()
+    return any(text in message for text in _SQLITE_CONTENTION)
+
+
+def write(session: Session, apply: Callable[[Session], T], *,
+          attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `apply(session)` in a write transaction of its own (`begin_write`) and commit;
+    on lock contention roll back and run it again (at most `attempts` times, then the
+    contention error propagates: a 503). The session's current transaction is committed
+    first. `apply` must be idempotent up to its commit (it is re-run after a rollback).
+
+    The one write path for writes that happen outside a state-changing request's own
+    transaction: audit events of GET requests, refusals, jobs.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            begin_write(session)
+            result = apply(session)
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == attempts or not is_contention(exc):
+                raise
+            log.info("database busy, write retried (%s/%s)", attempt, attempts)
+            time.sleep(0.05 * attempt + random.uniform(0, 0.05))
+    raise AssertionError("unreachable")
 
 
 @lru_cache

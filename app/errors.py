@@ -41,6 +41,12 @@ class QuestionnaireUnavailable(ServiceError):
     message = "Le questionnaire de cette évaluation n'est pas chargé."
 
 
+class InvalidValue(ServiceError):
+    status = 422
+    message = ("Une valeur de la requête ne peut pas être enregistrée (caractère interdit ou "
+               "nombre hors limites).")
+
+
 class InvalidAnswers(ServiceError):
     status = 422
     message = "Certaines réponses sont invalides."

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app import stale_jobs
 from app.config import get_settings
+from app.db import get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, errors, public
-from app.web import auth_deps
+from app.routes.schemas import ApiError
+from app.web import auth_deps, contention
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("palier")
+
+
+def _recover_jobs() -> None:
+    """Jobs left running by a process that died are marked failed (best effort)."""
+    try:
+        with Session(get_engine()) as session:
+            stale_jobs.recover(session)
+    except Exception:  # a missing or unmigrated database must not stop the server here
+        log.warning("could not check for interrupted jobs at start-up", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(_recover_jobs)
+    yield
 
 
 def create_app() -> FastAPI:
@@ -26,6 +50,8 @@ def create_app() -> FastAPI:
         dependencies=[Depends(auth_deps.load_user)],  # user, actor, CSRF on every route
         docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
         redoc_url=None,
+        lifespan=lifespan,
+        responses={422: {"model": ApiError, "description": "Données invalides"}},
     )
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
     app.add_middleware(BodySizeLimit,
@@ -40,6 +66,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
     errors.install(app)
     auth_deps.install(app)
+    contention.install(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

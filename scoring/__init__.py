@@ -14,9 +14,11 @@ from scoring.loader import (
     questionnaire_files,
 )
 from scoring.model import Catalogue, Programme, Question, Questionnaire
+from scoring.text import MAX_TEXT_ANSWER, text_problem
 
 __all__ = [
     "CATALOGUE_FILE",
+    "MAX_TEXT_ANSWER",
     "AnswerError",
     "Catalogue",
     "Programme",
@@ -33,5 +35,6 @@ __all__ = [
     "parse_questionnaire",
     "questionnaire_files",
     "score",
+    "text_problem",
     "validate_answers",
 ]

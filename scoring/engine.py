@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
 from scoring.errors import AnswerError, Loc
+from scoring.text import MAX_TEXT_ANSWER, text_problem
 
 if TYPE_CHECKING:
     from scoring.model import Questionnaire
@@ -369,7 +370,7 @@ def _check_value(p: QPlan, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         return "un texte est attendu"
-    return None
+    return text_problem(value, MAX_TEXT_ANSWER)
 
 
 def effective_answers(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, delete, func, text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -28,7 +28,7 @@ from app.accounts.passwords import hash_password, needs_rehash, password_problem
 from app.accounts.tokens import new_token, token_hash
 from app.audit import record
 from app.config import Settings
-from app.db import begin_write, utcnow
+from app.db import begin_write, utcnow, write
 from app.email import send_email
 from app.permissions import Actor, Role
 from app.structures.models import Structure
@@ -123,25 +123,51 @@ def _failures(session: Session, key: str, since: datetime) -> int:
     return int(session.exec(query).one())
 
 
-def check_rate_limit(session: Session, settings: Settings, email: str, ip: str | None) -> None:
-    """Raise RateLimited when this e-mail or this address failed too often lately."""
+def _lock_keys(session: Session, keys: tuple[str, ...]) -> None:
+    """Serialise the check-and-record of attempts on these keys until the transaction ends.
+    SQLite: the transaction is already a writer (BEGIN IMMEDIATE: one at a time).
+    PostgreSQL: transaction-level advisory locks, taken in a fixed order (no deadlock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": f"palier.login:{key}"})
+
+
+def _rate_limited(session: Session, settings: Settings, email_key: str, ip_key: str) -> bool:
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    email_key, ip_key = _keys(email, ip)
-    if (
+    return (
         _failures(session, email_key, since) >= settings.login_max_failures_per_email
         or _failures(session, ip_key, since) >= settings.login_max_failures_per_ip
-    ):
+    )
+
+
+def check_rate_limit(session: Session, settings: Settings, email: str, ip: str | None) -> None:
+    """Raise RateLimited when this e-mail or this address failed too often lately (a read:
+    `authenticate` checks and records atomically)."""
+    if _rate_limited(session, settings, *_keys(email, ip)):
         raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
 
 
-def _record_attempt(session: Session, settings: Settings, email: str, ip: str | None,
-                    success: bool) -> None:
+def _reserve_attempt(session: Session, settings: Settings, email: str,
+                     ip: str | None) -> list[int] | None:
+    """In the caller's write transaction, under the keys' lock: None when over the limit
+    (audited), else record this attempt as failed *before* the password is checked and
+    return its rows' ids (marked successful afterwards if the password is right). So
+    concurrent attempts never check more passwords than the limit allows."""
+    email_key, ip_key = _keys(email, ip)
+    _lock_keys(session, (email_key, ip_key))
+    if _rate_limited(session, settings, email_key, ip_key):
+        record(session, None, "login_failed", details={"reason": "rate_limited"}, ip=ip)
+        return None
     now = utcnow()
     # Attempts older than the window count for nothing: forget them.
     session.exec(delete(LoginAttempt).where(
         col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)))
-    for key in _keys(email, ip):
-        session.add(LoginAttempt(key=key, at=now, success=success))
+    rows = [LoginAttempt(key=key, at=now, success=False) for key in (email_key, ip_key)]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows if row.id is not None]
 
 
 def authenticate(session: Session, settings: Settings, email: str, password: str,
@@ -149,17 +175,15 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     """The active user with this e-mail and password, or InvalidCredentials / RateLimited.
 
     Failures are counted per e-mail and per client address; beyond the limits the password
-    is not even checked. Each outcome is audited (login_failed here; `login` comes with the
-    session or token). Rehashes a password stored with outdated parameters.
+    is not even checked. The check and the recording of the attempt are one write
+    transaction under a lock (`_reserve_attempt`), so concurrent attempts cannot overrun
+    the limit. Each outcome is audited (login_failed here; `login` comes with the session
+    or token). Rehashes a password stored with outdated parameters.
     """
     email = normalize_email(email)
-    try:
-        check_rate_limit(session, settings, email, ip)
-    except RateLimited:
-        begin_write(session)
-        record(session, None, "login_failed", details={"reason": "rate_limited"}, ip=ip)
-        session.commit()
-        raise
+    attempt_ids = write(session, lambda s: _reserve_attempt(s, settings, email, ip))
+    if attempt_ids is None:
+        raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
     user = session.exec(select(User).where(User.email == email)).first()
     user_id = user.id if user else None
     stored_hash = user.password_hash if user else _dummy_hash()
@@ -167,22 +191,24 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     session.commit()  # no transaction (nor SQLite lock) held while argon2 runs
     valid = verify_password(password, stored_hash)
     new_hash = hash_password(password) if valid and needs_rehash(stored_hash) else None
-    begin_write(session)
     if user_id is None or not valid or not active:
-        _record_attempt(session, settings, email, ip, success=False)
         reason = "unknown_email" if user_id is None else ("inactive" if valid else "bad_password")
-        record(session, user_id, "login_failed", "user", user_id, {"reason": reason}, ip=ip)
-        session.commit()
+        write(session, lambda s: record(s, user_id, "login_failed", "user", user_id,
+                                        {"reason": reason}, ip=ip))
         raise InvalidCredentials()
-    _record_attempt(session, settings, email, ip, success=True)
-    user = session.get(User, user_id)
-    assert user is not None
-    if new_hash is not None:
-        user.password_hash = new_hash
-        user.updated_at = utcnow()
-        session.add(user)
-    session.commit()
-    return user
+
+    def succeed(s: Session) -> User:
+        s.exec(update(LoginAttempt).where(col(LoginAttempt.id).in_(attempt_ids))
+               .values(success=True))
+        found = s.get(User, user_id)
+        assert found is not None
+        if new_hash is not None:
+            found.password_hash = new_hash
+            found.updated_at = utcnow()
+            s.add(found)
+        return found
+
+    return write(session, succeed)
 
 
 # --- browser sessions -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import textcheck
 from app.accounts import auth
 from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
 from app.accounts.passwords import hash_password, password_problems
@@ -155,7 +156,7 @@ def create_invitation(session: Session, settings: Settings, actor: Actor | None,
     actor = _check(actor)
     errors: dict[str, str] = {}
     email = auth.normalize_email(data.email)
-    if not EMAIL.fullmatch(email):
+    if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
         errors["email"] = "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
     else:
         user = session.exec(select(User).where(col(User.email) == email)).first()
@@ -341,6 +342,8 @@ def accept_with_new_account(session: Session, raw: str, data: NewAccount,
     errors: dict[str, str] = {}
     if not data.name.strip():
         errors["name"] = "Indiquez votre nom."
+    elif (bad := textcheck.problem(data.name.strip(), textcheck.NAME)) is not None:
+        errors["name"] = f"Nom : {bad}."
     problems = password_problems(data.password)
     if problems:
         errors["password"] = " ".join(problems)

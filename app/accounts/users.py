@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app import textcheck
 from app.accounts import auth
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
@@ -106,7 +107,9 @@ def list_users(session: Session, actor: Actor | None) -> list[UserRow]:
 def _validate(session: Session, data: NewUser) -> tuple[Role | None, list[Structure]]:
     errors: dict[str, str] = {}
     email = auth.normalize_email(data.email)
-    if not EMAIL.fullmatch(email):
+    if (bad := textcheck.problem(data.name.strip(), textcheck.NAME)) is not None:
+        errors["name"] = f"Nom : {bad}."
+    if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
         errors["email"] = "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
     elif session.exec(select(User.id).where(User.email == email)).first() is not None:
         errors["email"] = "Un compte existe déjà avec cette adresse électronique."

@@ -25,6 +25,7 @@ from sqlalchemy import Subquery, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app import textcheck
 from app.accounts.models import DirectorStructure, User
 from app.assessments.lifecycle import editable, ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
@@ -158,6 +159,8 @@ def record_review(session: Session, settings: Settings, actor: Actor, assessment
     if value is ReviewStatus.a_revoir and not text:
         raise InvalidReview("Indiquez ce qui doit être revu : le commentaire est obligatoire "
                             "pour une évaluation « à revoir ».", "comment")
+    if (bad := textcheck.problem(text, len(text))) is not None:
+        raise InvalidReview(f"Commentaire : {bad}.", "comment")
     if len(text) > MAX_COMMENT:
         raise InvalidReview(f"Le commentaire ne doit pas dépasser {MAX_COMMENT} caractères "
                             f"(il en compte {len(text)}).", "comment")
@@ -248,6 +251,8 @@ def add_evidence(session: Session, settings: Settings, actor: Actor, assessment_
     if question_id not in question_ids:
         raise NotFound("Question introuvable.")
     text = (note or "").strip().replace("\r\n", "\n")
+    if (bad := textcheck.problem(text, len(text))) is not None:
+        raise InvalidEvidence(f"Note : {bad}.", "note")
     if len(text) > MAX_NOTE:
         raise InvalidEvidence(f"La note ne doit pas dépasser {MAX_NOTE} caractères (elle en "
                               f"compte {len(text)}).", "note")

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import users
 from app.accounts.passwords import MIN_LENGTH
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action, Role
 from app.reference import regions
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
@@ -89,21 +89,21 @@ def create_user(
 
 
 @router.post("/{user_id}/desactiver")
-def deactivate(request: Request, user_id: int, actor: CurrentActor,
+def deactivate(request: Request, user_id: IdPath, actor: CurrentActor,
                session: SessionDep) -> Response:
     users.set_active(session, actor, user_id, False, client_ip(request))
     return RedirectResponse(f"{PATH}?info=desactive", status_code=303)
 
 
 @router.post("/{user_id}/reactiver")
-def reactivate(request: Request, user_id: int, actor: CurrentActor,
+def reactivate(request: Request, user_id: IdPath, actor: CurrentActor,
                session: SessionDep) -> Response:
     users.set_active(session, actor, user_id, True, client_ip(request))
     return RedirectResponse(f"{PATH}?info=reactive", status_code=303)
 
 
 @router.post("/{user_id}/lien-reinitialisation", response_class=HTMLResponse)
-def reset_link(request: Request, user_id: int, actor: CurrentActor, session: SessionDep,
+def reset_link(request: Request, user_id: IdPath, actor: CurrentActor, session: SessionDep,
                settings: SettingsDep) -> Response:
     user, link = users.reset_link(session, settings, actor, user_id, client_ip(request))
     return _no_store(render(request, "pages/admin/user_link.html", {

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 from app.assessments import service as svc
 from app.dashboard import service as dashboard
-from app.deps import SessionDep
+from app.deps import MAX_ID, IdPath, SessionDep
+from app.errors import InvalidAnswers
 from app.questionnaires import RegistryDep
 from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
 from app.structures.directory import list_structures
@@ -64,7 +65,7 @@ def score_answers(body: ScoreRequest, registry: RegistryDep) -> dict[str, Any]:
         raise HTTPException(404, "Questionnaire introuvable.")
     errors = validate_answers(q, body.answers)
     if errors:
-        raise HTTPException(422, [e.to_dict() for e in errors])
+        raise InvalidAnswers(errors)
     return score(q, body.answers).to_dict()
 
 
@@ -73,7 +74,7 @@ def structures(
     actor: CurrentActor, session: SessionDep, response: Response,
     region: str | None = None, department: str | None = None, category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[StructureOut]:
     """Les structures que l'appelant peut voir (total dans l'en-tête X-Total-Count)."""
     page = list_structures(session, actor, region=region, department=department,
@@ -99,13 +100,13 @@ def start_assessment(finess: str, actor: CurrentActor, session: SessionDep,
 
 
 @router.get("/assessments/{assessment_id}")
-def assessment(assessment_id: int, actor: CurrentActor, session: SessionDep) -> AssessmentOut:
+def assessment(assessment_id: IdPath, actor: CurrentActor, session: SessionDep) -> AssessmentOut:
     a, s = svc.get_assessment(session, actor, assessment_id)
     return AssessmentOut.of(a, s)
 
 
 @router.patch("/assessments/{assessment_id}/answers")
-def save(assessment_id: int, body: AnswersPatch, actor: CurrentActor, session: SessionDep,
+def save(assessment_id: IdPath, body: AnswersPatch, actor: CurrentActor, session: SessionDep,
          registry: RegistryDep) -> AssessmentOut:
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
     saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
@@ -115,7 +116,7 @@ def save(assessment_id: int, body: AnswersPatch, actor: CurrentActor, session: S
 
 
 @router.post("/assessments/{assessment_id}/submit")
-def submit(assessment_id: int, actor: CurrentActor, session: SessionDep,
+def submit(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
            registry: RegistryDep) -> AssessmentOut:
     """Transmettre l'évaluation (422 avec la liste des questions manquantes)."""
     a = svc.submit(session, actor, registry, assessment_id)
@@ -124,7 +125,7 @@ def submit(assessment_id: int, actor: CurrentActor, session: SessionDep,
 
 
 @router.get("/assessments/{assessment_id}/result")
-def result(assessment_id: int, actor: CurrentActor, session: SessionDep,
+def result(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
            registry: RegistryDep) -> dict[str, Any]:
     a, _ = svc.get_assessment(session, actor, assessment_id)
     return svc.result_of(registry, a)

@@ -20,12 +20,13 @@ from app.assessments import pdf as pdf_service
 from app.assessments import service as svc
 from app.assessments import views as view
 from app.assessments.models import Assessment, AssessmentStatus
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
 from app.formatting import PARIS, date_fr
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
 from app.routes import public
+from app.routes.schemas import file_responses
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
 from app.web.charts import horizontal_bars
@@ -147,7 +148,7 @@ def start_or_resume(finess: str, actor: CurrentActor, session: SessionDep,
 
 
 @router.get("/evaluations/{assessment_id}", response_class=HTMLResponse)
-def assessment_entry(assessment_id: int, actor: CurrentActor, session: SessionDep,
+def assessment_entry(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
                      registry: RegistryDep) -> Response:
     a, _ = svc.get_assessment(session, actor, assessment_id)
     if a.status == AssessmentStatus.submitted:
@@ -188,7 +189,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
 
 
 @router.get("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
-def section_page(request: Request, assessment_id: int, section_id: str, actor: CurrentActor,
+def section_page(request: Request, assessment_id: IdPath, section_id: str, actor: CurrentActor,
                  session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
     messages = _section_messages(request, session, actor, registry, a)
@@ -234,7 +235,7 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
 
 
 @router.post("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
-def section_post(request: Request, assessment_id: int, section_id: str, form: FormDep,
+def section_post(request: Request, assessment_id: IdPath, section_id: str, form: FormDep,
                  actor: CurrentActor, session: SessionDep, registry: RegistryDep) -> Response:
     """Save the whole section (works without JavaScript), then go to the next section."""
     base = _int(form, "version")
@@ -265,7 +266,7 @@ def _fragment(request: Request, template: str, context: dict[str, Any], status: 
 
 
 @router.post("/evaluations/{assessment_id}/reponses", response_class=HTMLResponse)
-def autosave(request: Request, assessment_id: int, form: FormDep, actor: CurrentActor,
+def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: CurrentActor,
              session: SessionDep, registry: RegistryDep) -> Response:
     """Autosave one question (see static/js/autosave.js for the protocol)."""
     qid = (form.get("question") or [""])[-1]
@@ -310,7 +311,7 @@ def autosave(request: Request, assessment_id: int, form: FormDep, actor: Current
 
 @router.get("/evaluations/{assessment_id}/questions/{question_id}",
             response_class=HTMLResponse)
-def question_fragment(request: Request, assessment_id: int, question_id: str,
+def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
                       actor: CurrentActor, session: SessionDep,
                       registry: RegistryDep) -> Response:
     """One question with its stored value ("keep the saved value" after a conflict)."""
@@ -350,7 +351,7 @@ def _submit_context(actor: Actor, registry: Any, a: Assessment, s: Structure,
 
 
 @router.get("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
-def submit_page(request: Request, assessment_id: int, actor: CurrentActor,
+def submit_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                 session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
     if a.status == AssessmentStatus.submitted:
@@ -360,7 +361,7 @@ def submit_page(request: Request, assessment_id: int, actor: CurrentActor,
 
 
 @router.post("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
-def submit(request: Request, assessment_id: int, actor: CurrentActor, session: SessionDep,
+def submit(request: Request, assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
            registry: RegistryDep) -> Response:
     try:
         a = svc.submit(session, actor, registry, assessment_id)
@@ -388,7 +389,7 @@ def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
 
 
 @router.get("/evaluations/{assessment_id}/resultat", response_class=HTMLResponse)
-def result_page(request: Request, assessment_id: int, actor: CurrentActor,
+def result_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                 session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
     ctx = _result_context(session, registry, actor, a, s)
@@ -404,7 +405,7 @@ def result_page(request: Request, assessment_id: int, actor: CurrentActor,
 
 
 @router.get("/evaluations/{assessment_id}/impression", response_class=HTMLResponse)
-def print_page(request: Request, assessment_id: int, actor: CurrentActor,
+def print_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
     ctx = _result_context(session, registry, actor, a, s)
@@ -412,8 +413,9 @@ def print_page(request: Request, assessment_id: int, actor: CurrentActor,
     return render(request, "pages/director/print.html", ctx)
 
 
-@router.get("/evaluations/{assessment_id}/declaration.pdf")
-def declaration_pdf(assessment_id: int, actor: CurrentActor, session: SessionDep,
+@router.get("/evaluations/{assessment_id}/declaration.pdf", response_class=Response,
+            responses=file_responses("application/pdf"))
+def declaration_pdf(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
                     registry: RegistryDep, settings: SettingsDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts import auth
 from app.accounts import invitations as svc
 from app.accounts.passwords import MIN_LENGTH
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Forbidden
 from app.permissions import Action, Role
 from app.web.auth_deps import CurrentActor, OptionalActor, client_ip, login_url, require_permission
@@ -79,7 +79,7 @@ def create_invitation(
 
 
 @router.post(PATH + "/{invitation_id}/annuler", dependencies=inviters)
-def revoke_invitation(request: Request, invitation_id: int, actor: CurrentActor,
+def revoke_invitation(request: Request, invitation_id: IdPath, actor: CurrentActor,
                       session: SessionDep) -> Response:
     svc.revoke(session, actor, invitation_id, client_ip(request))
     return RedirectResponse(f"{PATH}?info=annulee", status_code=303)

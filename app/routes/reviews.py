@@ -27,7 +27,7 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData, UploadFile
 
 from app.assessments import service as svc
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Actor
 from app.questionnaires import RegistryDep
@@ -111,7 +111,7 @@ def _review_context(request: Request, session: Any, registry: Any, actor: Actor,
 
 
 @router.get("/evaluations/{assessment_id}/revue", response_class=HTMLResponse)
-def review_page(request: Request, assessment_id: int, actor: CurrentActor, session: SessionDep,
+def review_page(request: Request, assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
                 registry: RegistryDep) -> Response:
     ctx = _review_context(request, session, registry, actor, assessment_id,
                           saved=request.query_params.get("enregistree") == "1",
@@ -121,7 +121,7 @@ def review_page(request: Request, assessment_id: int, actor: CurrentActor, sessi
 
 
 @router.post("/evaluations/{assessment_id}/revue", response_class=HTMLResponse)
-def review_post(request: Request, assessment_id: int, form: FormDep, actor: CurrentActor,
+def review_post(request: Request, assessment_id: IdPath, form: FormDep, actor: CurrentActor,
                 session: SessionDep, settings: SettingsDep, registry: RegistryDep) -> Response:
     status, comment = _field(form, "status"), _field(form, "comment")
     try:
@@ -158,7 +158,7 @@ def _evidence_context(session: Any, registry: Any, actor: Actor, assessment_id: 
 
 
 @router.get("/evaluations/{assessment_id}/preuves", response_class=HTMLResponse)
-def evidence_page(request: Request, assessment_id: int, actor: CurrentActor,
+def evidence_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep) -> Response:
     question = request.query_params.get("question", "")
     messages = []
@@ -177,7 +177,7 @@ def _upload(form: FormData) -> UploadFile | None:
 
 
 @router.post("/evaluations/{assessment_id}/preuves", response_class=HTMLResponse)
-def evidence_add(request: Request, assessment_id: int, form: FormDep, actor: CurrentActor,
+def evidence_add(request: Request, assessment_id: IdPath, form: FormDep, actor: CurrentActor,
                  session: SessionDep, settings: SettingsDep, registry: RegistryDep) -> Response:
     try:
         return _evidence_add(request, assessment_id, form, actor, session, settings, registry)
@@ -214,7 +214,7 @@ def _evidence_add(request: Request, assessment_id: int, form: FormData, actor: A
 
 
 @router.post("/preuves/{evidence_id}/supprimer")
-def evidence_delete(request: Request, evidence_id: int, actor: CurrentActor,
+def evidence_delete(request: Request, evidence_id: IdPath, actor: CurrentActor,
                     session: SessionDep, settings: SettingsDep) -> Response:
     e = service.delete_evidence(session, settings, actor, evidence_id, client_ip(request))
     query = urlencode({"question": e.question_id, "supprimee": "1"})
@@ -222,7 +222,7 @@ def evidence_delete(request: Request, evidence_id: int, actor: CurrentActor,
 
 
 @router.get("/preuves/{evidence_id}")
-def evidence_download(evidence_id: int, actor: CurrentActor, session: SessionDep,
+def evidence_download(evidence_id: IdPath, actor: CurrentActor, session: SessionDep,
                       settings: SettingsDep) -> Response:
     e, _ = service.get_evidence(session, actor, evidence_id)
     if e.kind != EvidenceKind.file or not e.stored_name:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.assessments import service as svc
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.reviews import service
 from app.reviews.models import AssessmentReview
 from app.web.auth_deps import CurrentActor, client_ip
@@ -43,7 +43,7 @@ class ReviewOut(BaseModel):
     409: {"description": "Évaluation non transmise (brouillon)"},
     422: {"description": "Statut invalide, ou commentaire manquant pour « a_revoir »"},
 })
-def review_assessment(assessment_id: int, body: ReviewIn, request: Request,
+def review_assessment(assessment_id: IdPath, body: ReviewIn, request: Request,
                       actor: CurrentActor, session: SessionDep,
                       settings: SettingsDep) -> ReviewOut:
     """Marquer une évaluation transmise « validee » ou « a_revoir » (commentaire obligatoire
@@ -55,7 +55,7 @@ def review_assessment(assessment_id: int, body: ReviewIn, request: Request,
 
 
 @router.get("/assessments/{assessment_id}/reviews")
-def list_reviews(assessment_id: int, actor: CurrentActor,
+def list_reviews(assessment_id: IdPath, actor: CurrentActor,
                  session: SessionDep) -> list[ReviewOut]:
     """L'historique des revues d'une évaluation, de la plus récente à la plus ancienne."""
     a, _ = svc.get_assessment(session, actor, assessment_id)

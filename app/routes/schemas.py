@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.assessments.models import Assessment
+from app.deps import MAX_ID
 from app.reference import sector_of_category
 from app.structures.models import Structure
 
@@ -66,5 +67,56 @@ class AssessmentOut(BaseModel):
 
 
 class AnswersPatch(BaseModel):
-    version: int = Field(ge=0, description="La version de l'évaluation vue par le client.")
+    version: int = Field(strict=True, ge=0, le=MAX_ID,
+                         description="La version de l'évaluation vue par le client.")
     answers: dict[str, Any] = Field(description="Réponses à enregistrer ; null efface.")
+
+
+# ---- error bodies (declared for 422 on every route; see app/routes/errors.py) ----------------
+
+
+class FieldError(BaseModel):
+    """A request that does not match its declared shape (FastAPI validation)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class AnswerErrorOut(BaseModel):
+    question: str
+    value: Any = Field(description="La valeur refusée (les textes longs sont tronqués).")
+    message: str
+
+
+class ConflictOut(BaseModel):
+    question: str
+    theirs: Any
+    yours: Any
+    by: int | None
+    at: str | None
+
+
+class ApiError(BaseModel):
+    """An error: `detail` is a French message, or the list of fields that do not match the
+    declared request shape. The other keys come with some errors only."""
+
+    detail: str | list[FieldError]
+    errors: list[AnswerErrorOut] | None = Field(None, description="Réponses refusées.")
+    missing: list[str] | None = Field(None, description="Questions obligatoires sans réponse.")
+    conflicts: list[ConflictOut] | None = Field(None, description="Réponses modifiées "
+                                                "entre-temps (409).")
+    version: int | None = Field(None, description="Version courante de l'évaluation (409).")
+    problems: list[str] | None = Field(None, description="Critères de sélection refusés.")
+
+
+def file_responses(*media_types: str, job: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route answering a file (and, with `job`, 202 and the
+    background export's JSON when the file is not ready)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    out: dict[int | str, dict[str, Any]] = {
+        200: {"description": "Le fichier", "content": {m: binary for m in media_types}}}
+    if job:
+        out[202] = {"description": "Export lancé en arrière-plan : suivre `url`",
+                    "content": {"application/json": {"schema": {"type": "object"}}}}
+    return out

@@ -21,7 +21,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, PageQuery, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
@@ -77,7 +77,8 @@ def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
     return {
         "national": national,
         "fixed_region": region,
-        "region_name": regions()[region].name if region in regions() else None,
+        "region_name": regions()[region].name if region is not None and region in regions()
+        else None,
         "regions": sorted(regions().values(), key=lambda r: r.name),
         "departments": sorted((d for d in departments().values()
                                if region is None or d.region_code == region),
@@ -185,8 +186,8 @@ def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
 
 
 @router.get("/selections/{shortlist_id}", response_class=HTMLResponse)
-def detail(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
-           registry: RegistryDep, page: int = 1) -> Response:
+def detail(request: Request, shortlist_id: IdPath, actor: CurrentActor, session: SessionDep,
+           registry: RegistryDep, page: PageQuery = 1) -> Response:
     s = svc.get(session, actor, shortlist_id)
     ctx = _detail_context(session, actor, registry, s, page)
     if request.query_params.get("enregistree"):
@@ -196,7 +197,7 @@ def detail(request: Request, shortlist_id: int, actor: CurrentActor, session: Se
 
 
 @router.get("/selections/{shortlist_id}/comparaison", response_class=HTMLResponse)
-def compare(request: Request, shortlist_id: int, actor: CurrentActor, session: SessionDep,
+def compare(request: Request, shortlist_id: IdPath, actor: CurrentActor, session: SessionDep,
             registry: RegistryDep) -> Response:
     """Re-run the frozen criteria against today's data and show what changed."""
     s = svc.get(session, actor, shortlist_id)
@@ -218,7 +219,7 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 @router.get("/selections/{shortlist_id}/export.csv")
-def shortlist_csv(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -241,13 +242,13 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
         return FileResponse(out.file, filename=out.job.filename or out.file.name,
                             headers={"Cache-Control": "private, no-store"})
     if out.started:
-        background.add_task(jobs.run, out.job.id, sessions, settings, registry,
+        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
                             reports.shortlist_report_html)
-    return RedirectResponse(f"/exports/{out.job.id}", 303)
+    return RedirectResponse(f"/exports/{out.job_id}", 303)
 
 
 @router.get("/selections/{shortlist_id}/export.xlsx")
-def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_xlsx(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                    session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                    background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -268,7 +269,7 @@ def shortlist_xlsx(request: Request, shortlist_id: int, actor: CurrentActor,
 
 
 @router.get("/selections/{shortlist_id}/export.pdf")
-def shortlist_pdf(request: Request, shortlist_id: int, actor: CurrentActor,
+def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                   background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
     s = svc.get(session, actor, shortlist_id)
@@ -345,7 +346,8 @@ def job_list(request: Request, actor: CurrentActor, session: SessionDep) -> Resp
 
 
 @jobs_router.get("/exports/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def job_page(request: Request, job_id: IdPath, actor: CurrentActor,
+             session: SessionDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
     return render(request, "pages/shortlists/job.html", {
         **_job_view(job), "nav_items": _nav(actor, "exports"),
@@ -356,7 +358,7 @@ def job_page(request: Request, job_id: int, actor: CurrentActor, session: Sessio
 
 
 @jobs_router.get("/exports/{job_id}/fichier")
-def job_file(job_id: int, actor: CurrentActor, session: SessionDep,
+def job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
              settings: SettingsDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
     path = jobs.file_of(settings, job)

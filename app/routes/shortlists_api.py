@@ -15,10 +15,11 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
+from app.routes.schemas import file_responses
 from app.shortlists import delivery, export_service, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
@@ -103,7 +104,7 @@ def create_shortlist(body: ShortlistRequest, request: Request, actor: CurrentAct
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistOut)
-def read_shortlist(shortlist_id: int, actor: CurrentActor, session: SessionDep) -> Any:
+def read_shortlist(shortlist_id: IdPath, actor: CurrentActor, session: SessionDep) -> Any:
     s = svc.get(session, actor, shortlist_id)
     return ShortlistOut(id=s.id or 0, hash=s.hash, rows=_rows(s), excluded=s.excluded,
                         name=s.name, region=s.region, created_at=s.created_at,
@@ -130,18 +131,19 @@ def _job_export(request: Request, session: Any, actor: Actor, settings: Any, reg
     if out.file is not None:
         return FileResponse(out.file, filename=out.job.filename or out.file.name)
     if out.started:
-        background.add_task(jobs.run, out.job.id, sessions, settings, registry,
+        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
                             reports.shortlist_report_html)
     return JSONResponse(_job_json(out.job), status_code=202,
-                        headers={"Location": f"/api/v1/exports/{out.job.id}"})
+                        headers={"Location": f"/api/v1/exports/{out.job_id}"})
 
 
 def _disposition(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/shortlists/{shortlist_id}/export.csv", response_class=StreamingResponse)
-def export_csv(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+@router.get("/shortlists/{shortlist_id}/export.csv", response_class=StreamingResponse,
+            responses=file_responses("text/csv"))
+def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, session: SessionDep,
                registry: RegistryDep,
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
@@ -153,8 +155,9 @@ def export_csv(shortlist_id: int, request: Request, actor: CurrentActor, session
                              headers=_disposition(f"selection-{s.id}.csv"))
 
 
-@router.get("/shortlists/{shortlist_id}/export.xlsx")
-def export_xlsx(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+@router.get("/shortlists/{shortlist_id}/export.xlsx", response_class=Response,
+            responses=file_responses(XLSX, job=True))
+def export_xlsx(shortlist_id: IdPath, request: Request, actor: CurrentActor, session: SessionDep,
                 settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                 sessions: jobs.SessionFactoryDep) -> Response:
     """XLSX (sélection, critères et provenance, scores par domaine, prochaines étapes)."""
@@ -170,8 +173,9 @@ def export_xlsx(shortlist_id: int, request: Request, actor: CurrentActor, sessio
                     headers=_disposition(f"selection-{s.id}.xlsx"))
 
 
-@router.get("/shortlists/{shortlist_id}/export.pdf")
-def export_pdf(shortlist_id: int, request: Request, actor: CurrentActor, session: SessionDep,
+@router.get("/shortlists/{shortlist_id}/export.pdf", response_class=Response,
+            responses=file_responses("application/pdf", job=True))
+def export_pdf(shortlist_id: IdPath, request: Request, actor: CurrentActor, session: SessionDep,
                settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                sessions: jobs.SessionFactoryDep) -> Response:
     """Rapport de comité (critères, répartition par palier, 500 premières lignes)."""
@@ -187,13 +191,14 @@ def export_pdf(shortlist_id: int, request: Request, actor: CurrentActor, session
 
 
 @jobs_router.get("/exports/{job_id}")
-def export_job(job_id: int, actor: CurrentActor, session: SessionDep) -> dict[str, Any]:
+def export_job(job_id: IdPath, actor: CurrentActor, session: SessionDep) -> dict[str, Any]:
     """État d'un export en arrière-plan (seul son auteur le voit)."""
     return _job_json(jobs.get(session, actor.id, job_id))
 
 
-@jobs_router.get("/exports/{job_id}/file")
-def export_job_file(job_id: int, actor: CurrentActor, session: SessionDep,
+@jobs_router.get("/exports/{job_id}/file", response_class=Response,
+                 responses=file_responses(XLSX, "application/pdf"))
+def export_job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
                     settings: SettingsDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
     path = jobs.file_of(settings, job)

@@ -12,21 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
+from starlette.datastructures import UploadFile
 
+from app import stale_jobs
 from app.db import get_engine
-from app.deps import SessionDep, SettingsDep
+from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role
 from app.reference import departments, finess_categories, regions
 from app.structures import corrections, creation
 from app.structures import imports as imports
-from app.structures.adapters import EtalabCsvAdapter, SourceFormatError, StructureSource
+from app.structures.adapters import EtalabCsvAdapter, SourceFormatError
 from app.structures.models import ImportJob, ImportStatus
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.templating import render
@@ -52,25 +53,9 @@ router = APIRouter(include_in_schema=False)
 importers = [Depends(require_permission(Action.import_structures))]
 admins = [Depends(require_permission(Action.correct_structure))]
 
-JobSessions = Callable[[], AbstractContextManager[Session]]
-
-
-def job_sessions() -> JobSessions:
+def job_sessions() -> imports.JobSessions:
     """How a background job opens its own Session (tests override this dependency)."""
     return lambda: Session(get_engine())
-
-
-def run_job(sessions: JobSessions, job_id: int, source: StructureSource,
-            options: imports.ImportOptions, ip: str | None) -> None:
-    """The background task: run the import recorded as `job_id`."""
-    with sessions() as session:
-        job = session.get(ImportJob, job_id)
-        if job is None:
-            return
-        try:
-            imports.run_import(session, job, source, options, ip=ip)
-        except Exception:  # recorded on the job by run_import when it could
-            log.exception("import job %s failed", job_id)
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -120,41 +105,45 @@ async def import_upload(
     session: SessionDep,
     settings: SettingsDep,
     background: BackgroundTasks,
-    sessions: Annotated[JobSessions, Depends(job_sessions)],
-    file: Annotated[UploadFile | None, File()] = None,
-    partial: Annotated[str, Form()] = "",
-    region: Annotated[str, Form()] = "",
-    close_missing: Annotated[str, Form()] = "",
+    sessions: Annotated[imports.JobSessions, Depends(job_sessions)],
 ) -> Response:
-    form = {"partial": bool(partial), "region": region, "close_missing": bool(close_missing)}
+    # The body is read here, after the permission check (no File/Form parameters: FastAPI
+    # would parse them before any dependency runs).
+    fields = await request.form(max_files=1, max_fields=20)
+    try:
+        upload = fields.get("file")
+        partial, region, close_missing = (
+            value if isinstance(value := fields.get(name), str) else ""
+            for name in ("partial", "region", "close_missing"))
+        form = {"partial": bool(partial), "region": region,
+                "close_missing": bool(close_missing)}
 
-    def refuse(message: str, status_code: int = 400) -> Response:
-        return _import_page(request, session, actor, settings, status_code=status_code,
-                            form=form, error=message)
+        def refuse(message: str, status_code: int = 400) -> Response:
+            return _import_page(request, session, actor, settings, status_code=status_code,
+                                form=form, error=message)
 
-    if file is None or not file.filename:
-        return refuse("Choisissez le fichier FINESS à importer.")
-    if not file.filename.lower().endswith(".csv"):
-        return refuse("Le fichier doit être au format CSV (extension .csv).", 415)
-    limit = settings.import_max_upload_mb * 1024 * 1024
-    data = await _read_limited(file, limit)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return refuse("Choisissez le fichier FINESS à importer.")
+        filename = upload.filename
+        if not filename.lower().endswith(".csv"):
+            return refuse("Le fichier doit être au format CSV (extension .csv).", 415)
+        limit = settings.import_max_upload_mb * 1024 * 1024
+        data = await _read_limited(upload, limit)
+    finally:
+        await fields.close()
     if data is None:
         return refuse(f"Le fichier dépasse la taille maximale de "
                       f"{settings.import_max_upload_mb} Mo.", 413)
     try:
         options = imports.options_for(actor, settings, partial=bool(partial), region=region,
                                       close_missing=bool(close_missing))
-        source = EtalabCsvAdapter(data, filename=file.filename)
+        source = EtalabCsvAdapter(data, filename=filename)
     except imports.ImportFailed as exc:
         return refuse(exc.message)
     except SourceFormatError as exc:
         return refuse(str(exc), 422)
-    job = imports.create_job(session, filename=file.filename, options=options,
-                             user_id=actor.id)
-    job_id = job.id
-    assert job_id is not None
-    session.commit()  # hold no (SQLite write) transaction while the job runs: no reads after
-    background.add_task(run_job, sessions, job_id, source, options, client_ip(request))
+    job_id = imports.queue_job(session, filename=filename, options=options, user_id=actor.id)
+    background.add_task(imports.run_job, sessions, job_id, source, options, client_ip(request))
     return RedirectResponse(f"{IMPORT_PATH}/{job_id}", status_code=303)
 
 
@@ -176,8 +165,9 @@ def _report_lines(job: ImportJob, wanted: str | None) -> tuple[list[dict[str, An
 
 
 @router.get(IMPORT_PATH + "/{job_id}", response_class=HTMLResponse, dependencies=importers)
-def import_job(request: Request, job_id: int, actor: CurrentActor, session: SessionDep,
+def import_job(request: Request, job_id: IdPath, actor: CurrentActor, session: SessionDep,
                statut: str | None = None) -> Response:
+    stale_jobs.recover(session, exports=False)
     job = imports.get_job(session, actor, job_id)
     wanted = statut if statut in STATUS_FILTERS else None
     lines, total = _report_lines(job, wanted) if job.status == ImportStatus.done else ([], 0)
@@ -199,7 +189,7 @@ def import_job(request: Request, job_id: int, actor: CurrentActor, session: Sess
 
 
 @router.get(IMPORT_PATH + "/{job_id}/rapport.csv", dependencies=importers)
-def import_report_csv(job_id: int, actor: CurrentActor, session: SessionDep) -> Response:
+def import_report_csv(job_id: IdPath, actor: CurrentActor, session: SessionDep) -> Response:
     job = imports.get_job(session, actor, job_id)
     lines = (job.report or {}).get("lines", [])
 

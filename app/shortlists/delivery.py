@@ -32,7 +32,12 @@ def runs_as_job(fmt: str, rows: int | None) -> bool:
 class JobExport:
     job: ExportJob
     file: Path | None  # a finished job's file: serve it
-    started: bool  # a new job: the caller schedules `jobs.run(job.id, ...)`
+    started: bool  # a new job: the caller schedules `jobs.run(job_id, ...)`
+
+    @property
+    def job_id(self) -> int:
+        assert self.job.id is not None  # a stored job
+        return self.job.id
 
 
 def job_export(session: Session, settings: Settings, actor: Actor, *, kind: str,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore
-from app.audit import record
+from app.audit import record_now
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, can, can_see_region
@@ -65,8 +65,7 @@ def record_export(session: Session, actor: Actor, kind: str, fmt: str, object_ty
     details: dict[str, Any] = {"kind": kind, "format": fmt, "rows": rows, **extra}
     if job_id is not None:
         details["job"] = job_id
-    record(session, actor, "export", object_type, object_id, details, ip)
-    session.commit()
+    record_now(session, actor, "export", object_type, object_id, details, ip)
 
 
 def exported_at() -> str:

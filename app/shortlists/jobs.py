@@ -4,8 +4,8 @@ the file under the exports folder (`<var>/exports/`, beside the evidence folder)
 A job is created by a request, then run after the response (Starlette background task, in
 the threadpool) in its own database session; it updates `rows_done`/`progress` as it goes,
 writes to a temporary file and renames it when complete. A job left `running` without
-progress for `STALE_AFTER` (its process died) is reported as failed, never as running
-forever. Only the job's creator sees it and downloads its file.
+progress for `stale_jobs.EXPORT_STALE_AFTER` (its process died) is marked failed, never
+left running forever. Only the job's creator sees it and downloads its file.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ import os
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import stale_jobs
 from app.accounts.auth import build_actor
 from app.accounts.models import User
 from app.config import Settings
-from app.db import get_engine, utcnow
+from app.db import get_engine, utcnow, write
 from app.errors import NotFound
 from app.questionnaires import Registry
 from app.shortlists import export_service, exports
@@ -34,7 +35,6 @@ from app.shortlists.models import ExportJob, ExportStatus
 
 log = logging.getLogger("palier.exports")
 
-STALE_AFTER = timedelta(minutes=15)
 KIND_LABELS = {
     "shortlist_xlsx": "Sélection au format XLSX",
     "shortlist_pdf": "Rapport de sélection au format PDF",
@@ -60,34 +60,32 @@ def exports_dir(settings: Settings) -> Path:
 
 def create(session: Session, actor_id: int, kind: str, params: dict[str, Any], filename: str,
            rows_total: int | None) -> ExportJob:
-    job = ExportJob(kind=kind, params=params, filename=filename, created_by=actor_id,
-                    rows_total=rows_total)
-    session.add(job)
-    session.commit()
+    """A pending job, committed at once through the write path (requests creating jobs
+    may be GETs: their session is a reader)."""
+    def apply(s: Session) -> ExportJob:
+        job = ExportJob(kind=kind, params=params, filename=filename, created_by=actor_id,
+                        rows_total=rows_total)
+        s.add(job)
+        s.flush()
+        return job
+
+    job = write(session, apply)
     session.refresh(job)
     return job
 
 
 def get(session: Session, actor_id: int, job_id: int) -> ExportJob:
+    stale_jobs.recover(session, imports=False)
     job = session.get(ExportJob, job_id)
     if job is None or job.created_by != actor_id:
         raise NotFound("Export introuvable.")
-    return _unstale(job)
+    return job
 
 
 def list_for(session: Session, actor_id: int, limit: int = 50) -> list[ExportJob]:
-    jobs = session.exec(select(ExportJob).where(col(ExportJob.created_by) == actor_id)
-                        .order_by(col(ExportJob.id).desc()).limit(limit)).all()
-    return [_unstale(j) for j in jobs]
-
-
-def _unstale(job: ExportJob) -> ExportJob:
-    """A job whose worker stopped reporting is shown as failed (not written back)."""
-    if job.status in (ExportStatus.pending, ExportStatus.running) \
-            and utcnow() - job.updated_at > STALE_AFTER:
-        job.status = ExportStatus.failed.value
-        job.error = "L’export a été interrompu (redémarrage du serveur ?) : relancez-le."
-    return job
+    stale_jobs.recover(session, imports=False)
+    return list(session.exec(select(ExportJob).where(col(ExportJob.created_by) == actor_id)
+                             .order_by(col(ExportJob.id).desc()).limit(limit)).all())
 
 
 def file_of(settings: Settings, job: ExportJob) -> Path | None:
@@ -97,52 +95,84 @@ def file_of(settings: Settings, job: ExportJob) -> Path | None:
     return path if path.is_file() else None
 
 
+def _start(session: Session, job_id: int) -> ExportJob | None:
+    job = session.get(ExportJob, job_id)
+    if job is None or job.status != ExportStatus.pending:
+        return None
+    job.status = ExportStatus.running.value
+    job.updated_at = utcnow()
+    session.add(job)
+    return job
+
+
 def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Registry,
         render_report: export_service.ReportRenderer | None = None) -> None:
-    """Run one job to completion (or failure); never raises. PDF reports need
-    `render_report` (the web side renders their HTML)."""
-    with sessions() as session:
-        job = session.get(ExportJob, job_id)
-        if job is None or job.status != ExportStatus.pending:
-            return
-        job.status = ExportStatus.running.value
-        job.updated_at = utcnow()
-        session.add(job)
-        session.commit()
-        target = exports_dir(settings)
-        target.mkdir(parents=True, exist_ok=True)
-        suffix = ".pdf" if job.kind.endswith("pdf") else (
-            ".csv" if job.kind.endswith("csv") else ".xlsx")
-        fd, tmp = tempfile.mkstemp(prefix=f"job-{job_id}-", suffix=".tmp", dir=target)
-        os.close(fd)
+    """Run one job to completion; never raises. The job always ends `done` or `failed`
+    (with the reason); if even that cannot be recorded (database gone), `recover_stale`
+    marks it failed later. PDF reports need `render_report` (the web side renders their
+    HTML)."""
+    tmp: str | None = None
+    try:
+        with stale_jobs.active("export", job_id), sessions() as session:
+            job = write(session, lambda s: _start(s, job_id))
+            if job is None:
+                return
+            target = exports_dir(settings)
+            target.mkdir(parents=True, exist_ok=True)
+            suffix = ".pdf" if job.kind.endswith("pdf") else (
+                ".csv" if job.kind.endswith("csv") else ".xlsx")
+            fd, tmp = tempfile.mkstemp(prefix=f"job-{job_id}-", suffix=".tmp", dir=target)
+            os.close(fd)
+            rows_total = job.rows_total
 
-        def progress(done: int) -> None:
-            job.rows_done = done
-            if job.rows_total:
-                job.progress = min(1.0, done / job.rows_total)
-            job.updated_at = utcnow()
-            session.add(job)
-            session.commit()
+            def progress(done: int) -> None:
+                def beat(s: Session) -> None:
+                    s.exec(update(ExportJob).where(col(ExportJob.id) == job_id).values(
+                        rows_done=done, updated_at=utcnow(),
+                        progress=min(1.0, done / rows_total) if rows_total else 0.0))
+                write(session, beat)
 
-        try:
             _produce(session, job, registry, tmp, progress, render_report)
             final = target / f"export-{job_id}{suffix}"
             os.replace(tmp, final)
-            job.file_path = final.name
-            job.status = ExportStatus.done.value
-            job.progress = 1.0
-            if job.rows_total is not None:
-                job.rows_done = job.rows_total
-        except Exception as exc:  # a failed export is reported on its page
-            log.exception("export job %s failed", job_id)
-            session.rollback()
+            tmp = str(final)  # removed below if it cannot be recorded as done
+
+            def finish(s: Session) -> None:
+                done = s.get(ExportJob, job_id)
+                assert done is not None
+                done.file_path = final.name
+                done.status = ExportStatus.done.value
+                done.progress = 1.0
+                if done.rows_total is not None:
+                    done.rows_done = done.rows_total
+                done.finished_at = done.updated_at = utcnow()
+                s.add(done)
+
+            write(session, finish)
+    except Exception as exc:  # a failed export is reported on its page
+        log.exception("export job %s failed", job_id)
+        if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-            job = session.get(ExportJob, job_id) or job
-            job.status = ExportStatus.failed.value
-            job.error = getattr(exc, "message", None) or "L’export a échoué."
+        fail(job_id, sessions, getattr(exc, "message", None) or "L’export a échoué.")
+
+
+def fail(job_id: int, sessions: SessionFactory, reason: str) -> None:
+    """Mark a pending or running job failed with `reason`; never raises."""
+    def apply(s: Session) -> None:
+        job = s.get(ExportJob, job_id)
+        if job is None or job.status not in (ExportStatus.pending, ExportStatus.running):
+            return
+        job.status = ExportStatus.failed.value
+        job.error = reason
         job.finished_at = job.updated_at = utcnow()
-        session.add(job)
-        session.commit()
+        s.add(job)
+
+    try:
+        with sessions() as session:
+            session.rollback()
+            write(session, apply)
+    except Exception:
+        log.exception("export job %s: could not record its failure", job_id)
 
 
 def _produce(session: Session, job: ExportJob, registry: Registry, path: str,

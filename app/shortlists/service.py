@@ -23,6 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app import textcheck
 from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
@@ -295,6 +296,8 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
         raise InvalidCriteria(["Donnez un nom à la sélection."])
     if len(name) > 200:
         raise InvalidCriteria(["Le nom de la sélection dépasse 200 caractères."])
+    if (bad := textcheck.problem(name, len(name))) is not None:
+        raise InvalidCriteria([f"Nom de la sélection : {bad}."])
     frozen = freeze(build(session, actor, criteria), criteria)
     begin_write(session)
     shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,

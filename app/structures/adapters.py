@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from scoring.text import text_problem
+
 __all__ = [
     "ETALAB_FIELDS",
     "EtalabCsvAdapter",
@@ -170,6 +172,9 @@ class EtalabCsvAdapter:
         for number, raw in enumerate(self._lines[1:], start=2):
             line = raw.rstrip("\r")
             if not line.strip():
+                continue
+            if (bad := text_problem(line, len(line))) is not None:  # e.g. a NUL byte
+                yield SourceRow(number, error=f"Ligne illisible : {bad}.")
                 continue
             fields = [_field(v) for v in line.split(";")]
             kind = fields[0].lower()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from app import textcheck
 from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write
@@ -102,6 +103,8 @@ def create(session: Session, actor: Actor | None, form: NewStructureForm,
     form.name = name
     if not name:
         errors["name"] = "Saisissez le nom de la structure."
+    elif (bad := textcheck.problem(name, MAX_NAME)) is not None:
+        errors["name"] = f"Nom : {bad}."
     elif len(name) > MAX_NAME:
         errors["name"] = f"Le nom ne doit pas dépasser {MAX_NAME} caractères."
 

@@ -35,6 +35,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -42,10 +43,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlmodel import Session, col
 
+from app import stale_jobs
 from app.audit import record
 from app.config import Settings
 from app.dashboard.read_model import refresh_structures
-from app.db import begin_write, utcnow
+from app.db import begin_write, utcnow, write
 from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, Role, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department, regions
@@ -514,6 +516,54 @@ def create_job(session: Session, *, filename: str, options: ImportOptions,
     session.commit()
     session.refresh(job)
     return job
+
+
+def queue_job(session: Session, *, filename: str, options: ImportOptions,
+              user_id: int | None) -> int:
+    """`create_job`, then end the session's transaction: the request holds no (SQLite write)
+    transaction while the job runs in the background. Returns the job's id."""
+    job = create_job(session, filename=filename, options=options, user_id=user_id)
+    job_id = job.id
+    assert job_id is not None
+    session.commit()
+    return job_id
+
+
+JobSessions = Callable[[], AbstractContextManager[Session]]
+
+
+def run_job(sessions: JobSessions, job_id: int, source: StructureSource,
+            options: ImportOptions, ip: str | None) -> None:
+    """The background task: run the import recorded as `job_id`. Never raises; the job
+    always ends done or failed (if even that cannot be recorded, `stale_jobs.recover`
+    marks it failed later)."""
+    try:
+        with stale_jobs.active("import", job_id), sessions() as session:
+            job = session.get(ImportJob, job_id)
+            if job is None:
+                return
+            try:
+                run_import(session, job, source, options, ip=ip)
+            except Exception:  # recorded on the job by run_import when it could
+                log.exception("import job %s failed", job_id)
+                _ensure_failed(session, job_id)
+    except Exception:
+        log.exception("import job %s: could not record its outcome", job_id)
+
+
+def _ensure_failed(session: Session, job_id: int) -> None:
+    """A job still pending/running after an error is marked failed (retried on contention)."""
+    def apply(s: Session) -> None:
+        job = s.get(ImportJob, job_id)
+        if job is not None and job.status in (ImportStatus.pending, ImportStatus.running):
+            job.status = ImportStatus.failed.value
+            job.phase = None
+            job.error = "Erreur inattendue pendant l’import : relancez-le."
+            job.finished_at = utcnow()
+            s.add(job)
+
+    session.rollback()
+    write(session, apply)
 
 
 class _JobProgress:

@@ -32,11 +32,12 @@ from markupsafe import escape
 
 from app.accounts import auth
 from app.accounts.models import User
-from app.audit import record
+from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role, can
 from app.web.security import (
     CSRF_COOKIE,
+    DEFAULT_MAX_BODY,
     SESSION_COOKIE,
     cookie_header,
     csrf_exempt,
@@ -128,6 +129,9 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE,
                                                 anonymous))
         state.csrf_token = anonymous
+    # End the read transaction: the connection goes back to the pool while the request
+    # waits for its next thread (the route runs in another one).
+    session.commit()
 
 
 async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:
@@ -136,9 +140,16 @@ async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:
     state = request.state
     if csrf_exempt(request, bearer=state.bearer is not None):
         return
+    if state.user is None and _declared_length(request) > DEFAULT_MAX_BODY:
+        raise LoginRequired()  # only logged-in users upload: never read a large anonymous body
     if not tokens_match(state.csrf_token, await submitted_csrf_token(request)):
         # A page left open past its session: say so, rather than "security check failed".
         raise LoginRequired(expired=True) if state.stale_session else CsrfFailed()
+
+
+def _declared_length(request: Request) -> int:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
 
 
 def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:
@@ -163,11 +174,9 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTPException:
     """Audit a refusal and return the 403 to raise."""
-    record(session, actor, "permission_denied", details={"path": request.url.path,
-                                                         "method": request.method,
-                                                         "needs": what},
-           ip=client_ip(request))
-    session.commit()
+    record_now(session, actor, "permission_denied",
+               details={"path": request.url.path, "method": request.method, "needs": what},
+               ip=client_ip(request))
     return HTTPException(403, "Vous n’avez pas les droits nécessaires pour cette action.")
 
 

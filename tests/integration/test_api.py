@@ -47,8 +47,9 @@ def test_stateless_score(app_client: TestClient) -> None:
     bad = app_client.post("/api/v1/score", json={"questionnaire": QID,
                                                  "answers": {"wifi": "satellite"}})
     assert bad.status_code == 422
-    assert bad.json()["detail"] == [{"question": "wifi", "value": "satellite",
-                                     "message": "option inconnue"}]
+    assert bad.json() == {"detail": "Certaines réponses sont invalides.",
+                          "errors": [{"question": "wifi", "value": "satellite",
+                                      "message": "option inconnue"}]}
 
 
 def test_structures_in_scope(app_client: TestClient, session: Session) -> None:

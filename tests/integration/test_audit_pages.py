@@ -116,10 +116,10 @@ def test_paging(app_client: TestClient, session: Session, settings: Settings) ->
 def stream_sessions(app_client: TestClient, session: Session,
                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The streamed export reads through the test's session, in pages of 2 rows."""
-    from app.routes import audit
+    from app import audit_trail
     from app.shortlists import jobs
 
-    monkeypatch.setattr(audit, "EXPORT_PAGE", 2)
+    monkeypatch.setattr(audit_trail, "EXPORT_PAGE", 2)
     app_client.app.dependency_overrides[jobs.session_factory] = (  # type: ignore[attr-defined]
         lambda: (lambda: nullcontext(session)))
 

@@ -106,6 +106,7 @@ EVIDENCE_NOTE = {"question_id": "terminaux_mobiles", "note": "Inventaire du parc
 SECTION = "s-equipement"
 AUTOSAVE = {"question": "acces_internet", "version": "{a_draft_version}",
             "q_acces_internet": "fibre_thd"}
+# "{...}" alone in a JSON body stands for an integer (the API's `version` is a strict int).
 ANSWERS_PATCH = {"version": "{a_draft_version}", "answers": {"acces_internet": "fibre_thd"}}
 SHORTLIST_FORM = {"nom": "Sélection {actor}", "region": "84", "taille_liste": "5",
                   "classement": "global"}
@@ -615,13 +616,15 @@ def request(w: World, row: Row, actor: str) -> Any:
         values.update(w.fresh(row.fresh, actor))
     client, csrf = w.client(actor, new=row.new_client)
 
-    def fill(value: Any) -> Any:
+    def fill(value: Any, as_json: bool = False) -> Any:
         if isinstance(value, str):
-            return value.format(**values)
+            filled = value.format(**values)
+            whole = value.startswith("{") and value.endswith("}") and value.count("{") == 1
+            return int(filled) if as_json and whole and filled.isdigit() else filled
         if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
+            return {k: fill(v, as_json) for k, v in value.items()}
         if isinstance(value, list):
-            return [fill(v) for v in value]
+            return [fill(v, as_json) for v in value]
         return value
 
     url = fill(row.url)
@@ -635,7 +638,7 @@ def request(w: World, row: Row, actor: str) -> Any:
     if row.data is not None:
         kwargs["data"] = fill(row.data)
     if row.json is not None:
-        kwargs["json"] = fill(row.json)
+        kwargs["json"] = fill(row.json, as_json=True)
     if row.files is not None:
         kwargs["files"] = row.files
     try:

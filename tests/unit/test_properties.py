@@ -40,7 +40,9 @@ def value_strategy(q: Question) -> st.SearchStrategy[Any]:
         hi = q.max if q.max is not None else 1e6
         return st.one_of(st.integers(int(lo), int(hi)),
                          st.floats(lo, hi, allow_nan=False, allow_infinity=False))
-    return st.text(max_size=20)
+    # Valid text: no control character but tab and line breaks, no lone surrogate.
+    return st.text(st.characters(exclude_categories=["Cc", "Cs"], include_characters="\t\n\r"),
+                   max_size=20)
 
 
 def answers_of(q: Questionnaire) -> st.SearchStrategy[dict[str, Any]]:

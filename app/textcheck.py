@@ -1,0 +1,52 @@
+"""Text checks at the boundary, shared by every text input of the application.
+
+One rule (scoring.text.text_problem: well-formed Unicode, no control characters but tab and
+line breaks) and one length limit per kind of field:
+
+    TEXT_ANSWER  2,000   a `text` answer of a questionnaire (checked by validate_answers)
+    NAME           200   names and titles: user, structure, organisme, shortlist, city
+    SHORT          320   e-mail addresses, codes and other one-line fields
+    COMMENT      5,000   review comments, evidence notes, invitation messages
+
+A refused text raises InvalidText (422) naming the field, with a French message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import ServiceError
+from scoring.text import MAX_TEXT_ANSWER, text_problem
+
+TEXT_ANSWER = MAX_TEXT_ANSWER
+NAME = 200
+SHORT = 320
+COMMENT = 5000
+
+
+class InvalidText(ServiceError):
+    status = 422
+
+    def __init__(self, field: str, label: str, problem: str) -> None:
+        super().__init__(f"{label} : {problem}.")
+        self.field = field
+        self.label = label
+        self.problem = problem
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message}
+
+
+def problem(value: str | None, max_len: int) -> str | None:
+    """Why `value` is refused (French), or None. None and "" are acceptable."""
+    if not value:
+        return None
+    return text_problem(value, max_len)
+
+
+def check_text(value: str | None, *, field: str, label: str, max_len: int) -> str | None:
+    """`value` unchanged if acceptable, else raise InvalidText."""
+    found = problem(value, max_len)
+    if found is not None:
+        raise InvalidText(field, label, found)
+    return value

@@ -1,0 +1,45 @@
+"""Lock contention is not a bug: a request that could not get the database's write lock
+(SQLite `database is locked` past the busy timeout, PostgreSQL serialization failure,
+deadlock or lock timeout, no free connection in the pool) answers 503 with Retry-After,
+which clients retry (autosave.js does). Any other database error stays a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.db import is_contention
+from app.web.templating import is_htmx, render
+
+log = logging.getLogger("palier.db")
+
+RETRY_AFTER_SECONDS = 2
+BUSY_MESSAGE = (
+    "Le service est momentanément très sollicité et n’a pas pu enregistrer ou lire vos "
+    "données. Rien n’a été perdu : réessayez dans quelques secondes."
+)
+
+
+async def contention_handler(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, PoolTimeout) and not is_contention(exc):
+        raise exc  # a real error: the server error page (500), logged
+    log.warning("database busy on %s %s: 503", request.method, request.url.path)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers=headers)
+    if is_htmx(request):
+        return HTMLResponse(
+            '<div class="fr-alert fr-alert--warning fr-alert--sm" role="alert">'
+            f"<p>{BUSY_MESSAGE}</p></div>", status_code=503, headers=headers)
+    return render(request, "pages/error.html",
+                  {"status": 503, "title": "Service momentanément indisponible",
+                   "message": BUSY_MESSAGE}, status_code=503, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, contention_handler)
+    app.add_exception_handler(PoolTimeout, contention_handler)  # every connection busy
