@@ -19,7 +19,7 @@ from app.db import begin_write
 from app.finess import normalize
 from app.imports.models import StructureCorrection
 from app.models import Structure, utcnow
-from app.numbers_fr import NumberError, parse_integer_fr
+from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.services.errors import Forbidden, NotFound, ServiceError
@@ -94,7 +94,7 @@ def correct(session: Session, actor: Actor | None, finess: str, data: Correction
     except NumberError:
         errors["capacity"] = "Indiquez un nombre entier de places, par exemple 80."
     if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
-        errors["capacity"] = f"Indiquez un nombre de places entre 0 et {MAX_CAPACITY}."
+        errors["capacity"] = f"Indiquez un nombre de places entre 0 et {number_fr(MAX_CAPACITY)}."
     if errors:
         raise InvalidCorrection(errors)
     assert known is not None

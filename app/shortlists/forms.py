@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.numbers_fr import NumberError, parse_integer_fr, parse_number_fr
+from app.numbers_fr import NumberError, number_input_fr, parse_integer_fr, parse_number_fr
 from app.shortlists.ranking import DIMENSIONS, Criteria
 
 FormData = Mapping[str, Sequence[str]]
@@ -133,4 +133,4 @@ def form_from_criteria(criteria: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _num(value: float) -> str:
-    return str(value).removesuffix(".0")
+    return number_input_fr(value) or ""  # 1.5 -> "1,5", as typed back in the form

@@ -142,3 +142,55 @@ def test_input_round_trip(text: str) -> None:
     assert number is not None
     shown = number_input_fr(as_answer(number))
     assert parse_number_fr(shown) == number
+
+
+# ---- the other number fields use the same parser ------------------------------------------
+
+
+def test_shortlist_builder_numbers() -> None:
+    from app.shortlists.forms import criteria_from_form
+
+    form = {"classement": ["weights"], "poids_dui": ["1,5"], "poids_securite": ["2"],
+            "taille_liste": ["1 000"], "max_department": [f"1{NNBSP}200"]}
+    criteria, errors = criteria_from_form(form, fixed_region="84", national=False)
+    assert errors == {}
+    assert criteria is not None
+    assert criteria.size == 1000
+    assert criteria.rank_by.weights == {"dui": 1.5, "securite": 2.0}  # type: ignore[union-attr]
+    assert [(q.by, q.max) for q in criteria.quotas] == [("department", 1200)]
+
+    form = {"classement": ["weights"], "poids_dui": ["1,5,2"], "taille_liste": ["12,5"]}
+    criteria, errors = criteria_from_form(form, fixed_region="84", national=False)
+    assert criteria is None
+    assert errors == {
+        "poids_dui": "Poids : saisissez un nombre avec une seule virgule pour les décimales "
+                     "et, si besoin, des espaces pour les milliers : par exemple 1 234,5.",
+        "taille_liste": "Nombre de structures : saisissez un nombre entier.",
+    }
+
+
+@pytest.mark.parametrize(("raw", "value", "error"), [
+    ("80", 80, None),
+    (f"1{NBSP}200", 1200, None),
+    ("", None, None),
+    ("8 0", None, "Indiquez un nombre entier de places, par exemple 80."),  # was 80
+    ("80,5", None, "Indiquez un nombre entier de places, par exemple 80."),
+    ("1_000", None, "Indiquez un nombre entier de places, par exemple 80."),
+    ("200000", 200000, f"Indiquez un nombre de places entre 0 et 100{NNBSP}000."),
+])
+def test_structure_capacity(raw: str, value: int | None, error: str | None) -> None:
+    from app.imports.creation import _capacity
+
+    errors: dict[str, str] = {}
+    assert _capacity(raw, errors) == value
+    assert errors.get("capacity") == error
+
+
+def test_shortlist_weights_read_the_french_way() -> None:
+    from app.shortlists.exports import key_label
+    from app.shortlists.forms import form_from_criteria
+
+    criteria = {"rank_by": {"weights": {"dui": 1.5, "securite": 2.0}}}
+    assert key_label(criteria, {"dui": "DUI", "securite": "Sécurité"}) == (
+        "Moyenne pondérée (DUI × 1,5, Sécurité × 2)")
+    assert ("poids_dui", "1,5") in form_from_criteria(criteria)
