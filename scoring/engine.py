@@ -364,13 +364,19 @@ def _check_value(p: QPlan, value: Any) -> str | None:
         if not C.is_number(value):
             return "un nombre est attendu"
         if p.min is not None and value < p.min:
-            return f"le nombre doit être supérieur ou égal à {p.min:g}"
+            return f"le nombre doit être supérieur ou égal à {_fr(p.min)}"
         if p.max is not None and value > p.max:
-            return f"le nombre doit être inférieur ou égal à {p.max:g}"
+            return f"le nombre doit être inférieur ou égal à {_fr(p.max)}"
         return None
     if not isinstance(value, str):
         return "un texte est attendu"
     return text_problem(value, MAX_TEXT_ANSWER)
+
+
+def _fr(x: float) -> str:
+    """A bound the French way, like the page's hint: 10000 -> '10 000', 0.5 -> '0,5'."""
+    text = f"{x:,.6f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def effective_answers(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -22,6 +22,7 @@ from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
 from app.errors import Conflict, InvalidAnswers, NotFound
 from app.formatting import date_fr, number_fr
+from app.numbers_fr import NUMBER_ERROR, NumberError, as_answer, parse_number_fr
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.structures.directory import list_structures
@@ -32,7 +33,6 @@ from scoring.model import Section
 NO_ANSWER = "Sans réponse"
 NOT_ASKED = "Question non posée (sans objet pour cette structure)"
 EFFORT_LABELS = {"faible": "Effort faible", "moyen": "Effort moyen", "eleve": "Effort élevé"}
-NUMBER_ERROR = "Saisissez un nombre, par exemple 12 ou 12,5."
 NOT_APPLICABLE_ERROR = ("Cette question ne s’applique pas à votre structure compte tenu de vos "
                         "autres réponses : elle n’a pas été enregistrée.")
 
@@ -51,16 +51,11 @@ def parse_value(question: Question, raw: Sequence[str]) -> tuple[Any, str | None
         return (ordered or None), None
     text = raw[-1] if raw else ""
     if question.type == "number":
-        compact = "".join(text.split()).replace(",", ".")
-        if not compact:
-            return None, None
         try:
-            number = Decimal(compact)
-        except InvalidOperation:
-            return None, NUMBER_ERROR
-        if not number.is_finite():
-            return None, NUMBER_ERROR
-        return (int(number) if number == number.to_integral_value() else float(number)), None
+            number = parse_number_fr(text)
+        except NumberError as exc:
+            return None, exc.message
+        return (None if number is None else as_answer(number)), None
     if question.type == "text":
         text = text.replace("\r\n", "\n")
         return (text if text.strip() else None), None

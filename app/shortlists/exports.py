@@ -24,6 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, regions
 from app.shortlists import ranking
 
@@ -174,7 +175,7 @@ def key_label(criteria: Mapping[str, Any], domain_labels: Mapping[str, str] | No
     rank_by = criteria.get("rank_by")
     labels = domain_labels or {}
     if isinstance(rank_by, dict):
-        parts = [f"{labels.get(d, d)} × {str(w).removesuffix('.0')}"
+        parts = [f"{labels.get(d, d)} × {number_fr(w)}"
                  for d, w in rank_by["weights"].items()]
         return "Moyenne pondérée (" + ", ".join(parts) + ")"
     if rank_by == "readiness":

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.numbers_fr import NumberError, number_input_fr, parse_integer_fr, parse_number_fr
 from app.shortlists.ranking import DIMENSIONS, Criteria
 
 FormData = Mapping[str, Sequence[str]]
@@ -32,12 +33,9 @@ def _one(form: FormData, name: str) -> str:
 
 
 def _int(form: FormData, name: str, errors: dict[str, str], label: str) -> int | None:
-    raw = _one(form, name)
-    if not raw:
-        return None
     try:
-        return int(raw)
-    except ValueError:
+        return parse_integer_fr(_one(form, name))
+    except NumberError:
         errors[name] = f"{label} : saisissez un nombre entier."
         return None
 
@@ -73,9 +71,9 @@ def criteria_from_form(form: FormData, *, fixed_region: str | None,
         for key in form:
             if key.startswith("poids_") and _one(form, key):
                 try:
-                    weights[key[6:]] = float(_one(form, key).replace(",", "."))
-                except ValueError:
-                    errors[key] = "Poids : saisissez un nombre."
+                    weights[key[6:]] = float(parse_number_fr(_one(form, key)) or 0)
+                except NumberError as exc:
+                    errors[key] = f"Poids : {exc.message[0].lower()}{exc.message[1:]}"
         data["rank_by"] = {"weights": weights}
     else:
         data["rank_by"] = rank_by
@@ -135,4 +133,4 @@ def form_from_criteria(criteria: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _num(value: float) -> str:
-    return str(value).removesuffix(".0")
+    return number_input_fr(value) or ""  # 1.5 -> "1,5", as typed back in the form

@@ -17,6 +17,7 @@ from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound, ServiceError
+from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.finess import normalize
@@ -87,15 +88,12 @@ def correct(session: Session, actor: Actor | None, finess: str, data: Correction
     if department not in departments():
         errors["department"] = "Choisissez un département de la liste."
     capacity: int | None = None
-    raw = data.capacity.strip().replace(" ", "").replace("\u202f", "")
-    if raw:
-        try:
-            capacity = int(raw)
-        except ValueError:
-            errors["capacity"] = "Indiquez un nombre entier de places, par exemple 80."
-        else:
-            if not 0 <= capacity <= MAX_CAPACITY:
-                errors["capacity"] = f"Indiquez un nombre de places entre 0 et {MAX_CAPACITY}."
+    try:
+        capacity = parse_integer_fr(data.capacity)
+    except NumberError:
+        errors["capacity"] = "Indiquez un nombre entier de places, par exemple 80."
+    if capacity is not None and not 0 <= capacity <= MAX_CAPACITY:
+        errors["capacity"] = f"Indiquez un nombre de places entre 0 et {number_fr(MAX_CAPACITY)}."
     if errors:
         raise InvalidCorrection(errors)
     assert known is not None

@@ -16,6 +16,7 @@ from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write
 from app.errors import Forbidden, ServiceError
+from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
 from app.structures.corrections import MAX_CAPACITY
@@ -62,16 +63,13 @@ def _check(actor: Actor | None) -> Actor:
 
 
 def _capacity(raw: str, errors: dict[str, str]) -> int | None:
-    raw = raw.strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
-    if not raw:
-        return None
     try:
-        value = int(raw)
-    except ValueError:
+        value = parse_integer_fr(raw)
+    except NumberError:
         errors["capacity"] = "Indiquez un nombre entier de places, par exemple 80."
         return None
-    if not 0 <= value <= MAX_CAPACITY:
-        errors["capacity"] = f"Indiquez un nombre de places entre 0 et {MAX_CAPACITY}."
+    if value is not None and not 0 <= value <= MAX_CAPACITY:
+        errors["capacity"] = f"Indiquez un nombre de places entre 0 et {number_fr(MAX_CAPACITY)}."
     return value
 
 

@@ -10,6 +10,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from app.numbers_fr import number_fr
+
 BAR = "#000091"  # DSFR blue France
 BAR_ALT = "#6a6af4"
 GRID = "#dddddd"
@@ -32,7 +34,7 @@ def svg_open(width: float, height: float, *, title: str, desc: str, chart_id: st
 def _fmt(x: float | None, decimals: int = 1) -> str:
     if x is None:
         return "non applicable"
-    return f"{x:.{decimals}f}".replace(".", ",")
+    return number_fr(x, decimals)  # rounded half up like the tables next to the chart
 
 
 def horizontal_bars(

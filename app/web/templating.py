@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from app.config import get_settings
-from app.formatting import date_fr, finess, number_fr
+from app.formatting import date_fr, finess
+from app.numbers_fr import number_fr, number_input_fr
 from app.web.navigation import main_nav
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,7 @@ env.lstrip_blocks = True
 env.filters.update(
     date_fr=date_fr,
     number_fr=number_fr,
+    number_input_fr=number_input_fr,
     finess=finess,
     markdown=markdown,
     markdown_inline=markdown_inline,

@@ -98,7 +98,7 @@ def test_save_after_session_expired_shows_alert_and_is_saved_after_login_elsewhe
     assert_accessible(page)
     assert "capacite" not in stored(live_server.engine, assessment_id).answers
     # The typed value stays on the page.
-    expect(question_box(page, "capacite").get_by_role("spinbutton")).to_have_value("84")
+    expect(question_box(page, "capacite").get_by_role("textbox")).to_have_value("84")
 
     # Log in again in another tab of the same browser, from the alert's link.
     with context.expect_page() as new_tab:

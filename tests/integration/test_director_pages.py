@@ -368,7 +368,7 @@ def test_autosave_invalid_values_answer_422_at_the_question(
     assert response.headers["X-Palier-Outcome"] == "invalid"
     assert '<div id="question-capacite" class="palier-question">' in response.text
     assert "fr-input-group--error" in response.text
-    assert "Le nombre doit être inférieur ou égal à 10000." in response.text
+    assert "Le nombre doit être inférieur ou égal à 10\u202f000." in response.text
     assert 'aria-invalid="true"' in response.text
     response = director.autosave(aid, "capacite", "beaucoup", version=0)
     assert response.status_code == 422

@@ -151,7 +151,7 @@ def test_other_fields_are_checked(app_client: TestClient, session: Session,
     assert response.status_code == 422
     assert "Saisissez le nom de la structure." in response.text
     assert "Choisissez une catégorie FINESS de la liste." in response.text
-    assert "Indiquez un nombre de places entre 0 et 100000." in response.text
+    assert "Indiquez un nombre de places entre 0 et 100\u202f000." in response.text
     assert "Le numéro FINESS doit comporter 9 caractères (2 saisis)." in response.text
     assert _structures(session) == {}
 

@@ -350,17 +350,17 @@ class TestNumber:
         tree = render_question(q, value=41.9)
         field_ = tree.by_id("q_part_postes")
         assert field_.tag == "input"
+        # A text input (type="number" lets Chromium turn « 62,5 » into 625), value in French.
         assert field_.attrs == {
             "class": "fr-input",
-            "type": "number",
+            "type": "text",
             "id": "q_part_postes",
             "name": "q_part_postes",
-            "value": "41.9",
+            "value": "41,9",
             "aria-describedby": "q_part_postes-hint q_part_postes-messages",
             "inputmode": "decimal",
-            "step": "any",
-            "min": "0",
-            "max": "100",
+            "autocomplete": "off",
+            "spellcheck": "false",
         }
         label = tree.find("label", for_="q_part_postes")[0]
         assert label.all_text() == "Part des professionnels équipés (%)"
