@@ -114,3 +114,17 @@ def test_upgrade_twice_is_a_no_op(empty_db_url: str) -> None:
         _check_head(engine)
     finally:
         engine.dispose()
+
+
+def test_history_is_linear() -> None:
+    """One head, and every revision revises exactly one other (no branches, no merges)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(Config("alembic.ini"))
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    for rev in revisions:
+        assert not isinstance(rev.down_revision, tuple | list), rev.revision
+    chain = [rev.revision for rev in reversed(revisions)]
+    assert chain[:6] == ["0001", "0002", "0003", "0004", "0005", "0006"]
