@@ -35,6 +35,7 @@ from app import auth
 from app.audit import record
 from app.deps import SessionDep, SettingsDep
 from app.models import User
+from app.observability import PROBE_PATHS
 from app.permissions import Action, Actor, Role, can
 from app.security import (
     CSRF_COOKIE,
@@ -99,6 +100,8 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     state.csrf_token = ""
     state.bearer = _bearer(request)
     state.stale_session = False
+    if request.url.path in PROBE_PATHS:  # load-balancer probes: no session, no cookie
+        return
     cookie = request.cookies.get(SESSION_COOKIE)
     user: User | None = None
 

@@ -11,11 +11,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import auth_deps
 from app.config import get_settings
+from app.observability import RequestObservability, configure_logging
 from app.questionnaires import Registry
 from app.reviews.limits import UploadSizeLimit
 from app.routes import admin, admin_users, api, director, docs, errors, public, reviews, reviews_api
 from app.routes import audit as audit_routes
 from app.routes import auth as auth_routes
+from app.routes import health as health_routes
 from app.routes import shortlists as shortlist_routes
 from app.routes import shortlists_api as shortlist_api_routes
 from app.routes.invitations import router as invitations_router
@@ -41,10 +43,13 @@ def create_app() -> FastAPI:
     settings = get_settings()
     app.add_middleware(SecurityHeadersMiddleware,
                        https_base=settings.public_url.startswith("https://"))
+    configure_logging(settings)
+    app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(health_routes.router)
     app.include_router(director.router)  # before public: its "/" sends directors home
     app.include_router(public.router)
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
