@@ -23,7 +23,7 @@ from app.db import get_engine
 from app.observability import log_formatter
 from app.permissions import Role
 from app.routes.health import migration_heads
-from tests.auth_helpers import log_in
+from tests.auth_helpers import api_token, bearer, log_in
 from tests.conftest import _clear_caches
 from tests.factories import make_structure, make_user
 from tests.integration.test_director_pages import as_user, start
@@ -254,3 +254,14 @@ def test_autosave_outcomes_are_counted(app_client: TestClient, session: Session,
     after = {o: sample("palier_autosave_total", outcome=o) for o in ("ok", "409", "422")}
     assert after == {"ok": before["ok"] + 2, "409": before["409"] + 1,
                      "422": before["422"] + 1}
+
+
+def test_prometheus_scrapes_with_an_admin_api_token(app_client: TestClient,
+                                                    session: Session) -> None:
+    admin = make_user(session, Role.admin, email="prometheus@example.fr")
+    token = api_token(app_client, admin.email)
+    app_client.cookies.clear()
+    response = app_client.get("/metrics", headers=bearer(token))
+    assert response.status_code == 200
+    assert "palier_http_requests_total" in response.text
+    assert app_client.get("/metrics", headers=bearer("faux")).status_code == 401
