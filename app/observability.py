@@ -87,7 +87,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _PalierHandler)]:
         root.removeHandler(handler)
-    handler = _PalierHandler(sys.stderr)
+    # The process's own standard error: never a stream swapped in for a while (test runners)
+    handler = _PalierHandler(sys.__stderr__ or sys.stderr)
     handler.setFormatter(log_formatter(json=settings.env == "production"))
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())

@@ -201,16 +201,20 @@ def test_metrics_count_requests_by_route_template_and_status(
     admin = make_user(session, Role.admin)
     ok = {"method": "GET", "route": "/healthz", "status": "200"}
     unknown = {"method": "GET", "route": "<unmatched>", "status": "404"}
+    static = {"method": "GET", "route": "/static", "status": "200"}  # a mount: its prefix
     before = (sample("palier_http_requests_total", **ok),
               sample("palier_http_request_duration_seconds_count", **ok),
-              sample("palier_http_requests_total", **unknown))
+              sample("palier_http_requests_total", **unknown),
+              sample("palier_http_requests_total", **static))
     for _ in range(3):
         app_client.get("/healthz")
     app_client.get("/nulle-part-1")
     app_client.get("/nulle-part-2")
+    assert app_client.get("/static/css/palier.css").status_code == 200
     assert sample("palier_http_requests_total", **ok) == before[0] + 3
     assert sample("palier_http_request_duration_seconds_count", **ok) == before[1] + 3
     assert sample("palier_http_requests_total", **unknown) == before[2] + 2
+    assert sample("palier_http_requests_total", **static) == before[3] + 1
 
     log_in(app_client, session, settings, admin)
     response = app_client.get("/metrics")
