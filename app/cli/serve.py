@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from typing import Annotated
 
 import typer
 
@@ -18,8 +19,8 @@ SQLITE_ONE_WORKER = (
 def serve(
     host: str = typer.Option("127.0.0.1", help="Adresse d'écoute."),
     port: int = typer.Option(8000, help="Port d'écoute."),
-    workers: int = typer.Option(1, "--workers", min=1,
-                                help="Nombre de processus (plus d'un : PostgreSQL seulement)."),
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Nombre de processus (plus d'un : PostgreSQL seulement).")] = 1,
 ) -> None:
     """Servir l'application web."""
     import uvicorn
