@@ -40,7 +40,6 @@ class Email:
             f"Date: {self.sent_at.isoformat()}\n\n{self.body}\n"
         )
 
-
     def as_mime(self) -> EmailMessage:
         """The message as sent over SMTP: UTF-8 text, encoded headers, a Message-ID."""
         mime = EmailMessage()

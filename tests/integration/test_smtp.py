@@ -5,8 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +161,29 @@ def test_console_stays_the_default() -> None:
     assert Settings(env="development").email_backend == "console"
     assert (Settings(env="development").smtp_tls, Settings(env="development").smtp_port) == (
         "starttls", 587)
+
+
+def test_starttls_verifies_the_server_certificate(
+        settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A server offering STARTTLS with a self-signed certificate is not trusted: nothing
+    is sent, the failure is logged."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context)
+    controller.start()
+    try:
+        use_smtp(settings, port, smtp_tls="starttls")
+        with caplog.at_level("ERROR", logger="palier.email"):
+            send_email(settings, "a@example.fr", "Sujet", "Corps")
+    finally:
+        controller.stop()
+    assert inbox.envelopes == []
+    assert "SSLCertVerificationError" in caplog.text
