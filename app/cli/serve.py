@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import tempfile
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -46,4 +48,16 @@ def serve(
         # Proxy headers are the app's (PALIER_TRUSTED_PROXIES, app.main), never uvicorn's
         # default trust of any loopback client. Logs and the access log are the app's too.
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=False, log_config=None, access_log=False)
+                    workers=workers, proxy_headers=False, log_config=None, access_log=False,
+                    **_worker_healthcheck(uvicorn.run))
+
+
+# uvicorn's supervisor restarts a worker that does not answer its ping within this time
+# (5 s by default): a worker still importing the app on a loaded machine would be killed
+# and restarted forever.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def _worker_healthcheck(run: Callable[..., Any]) -> dict[str, int]:
+    supported = "timeout_worker_healthcheck" in inspect.signature(run).parameters
+    return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS} if supported else {}
