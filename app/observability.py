@@ -163,19 +163,22 @@ class RequestObservability:
         request_id = _request_id(scope)
         status = 500  # unless a response starts
         started = time.perf_counter()
+        sent: float | None = None  # when the last byte left (background tasks run after)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                sent = time.perf_counter()
             await send(message)
 
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = (sent or time.perf_counter()) - started
             method, route = scope["method"], route_template(scope)
             REQUESTS.labels(method, route, str(status)).inc()
             DURATION.labels(method, route, str(status)).observe(elapsed)
