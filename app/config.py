@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PALIER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PALIER_", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = f"sqlite:///{VAR_DIR / 'palier.db'}"
@@ -67,8 +67,23 @@ class Settings(BaseSettings):
     import_max_upload_mb: int = 64
     invitation_days: int = 14
 
-    email_backend: Literal["console", "memory"] = "console"  # memory: tests (app.email.outbox)
-    email_from: str = "Palier <ne-pas-repondre@palier.invalid>"
+    # console: development (printed); memory: tests (app.email.outbox); smtp: the server below.
+    email_backend: Literal["console", "memory", "smtp"] = "console"
+    # The sender: PALIER_MAIL_FROM (or PALIER_EMAIL_FROM).
+    email_from: str = Field(default="Palier <ne-pas-repondre@palier.invalid>",
+                            validation_alias=AliasChoices("PALIER_MAIL_FROM",
+                                                          "PALIER_EMAIL_FROM"))
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    # none: plain SMTP (a local relay); starttls: upgrade after connecting (port 587);
+    # ssl: TLS from the first byte (port 465). Certificates are verified.
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_username: str = ""  # empty: no authentication
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = 10.0
+
+    # Logs: JSON lines when env=production, readable lines otherwise (app/observability.py).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def is_development(self) -> bool:

@@ -16,6 +16,7 @@ from app.routes import (
     audit,
     auth,
     docs,
+    health,
     invitations,
     organismes,
     public,
@@ -28,6 +29,7 @@ from app.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
     public.router,
     api.public_router,

@@ -1,4 +1,4 @@
-"""Public pages: home, legal pages, health check; the HTML error page for HTTP errors."""
+"""Public pages: home, legal pages; the HTML error page for HTTP errors."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from app.questionnaires import RegistryDep
 from app.web.templating import is_htmx, render
 
 router = APIRouter()
-
-
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -35,6 +35,7 @@ from app.accounts.models import User
 from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role, can
+from app.web.observability import PROBE_PATHS
 from app.web.security import (
     CSRF_COOKIE,
     DEFAULT_MAX_BODY,
@@ -100,6 +101,8 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     state.csrf_token = ""
     state.bearer = _bearer(request)
     state.stale_session = False
+    if request.url.path in PROBE_PATHS:  # load-balancer probes: no session, no cookie
+        return
     cookie = request.cookies.get(SESSION_COOKIE)
     user: User | None = None
 

@@ -172,6 +172,7 @@ MATRIX: tuple[Row, ...] = (
     # ---- public pages and endpoints
     P("GET", "/", None, (200, 303, 303, 303, 303, 303, 303, 303)),  # logged in: to one's menu
     P("GET", "/healthz", None, ALL_200),
+    P("GET", "/readyz", None, ALL_200),
     P("GET", "/accessibilite", None, ALL_200),
     P("GET", "/mentions-legales", None, ALL_200),
     P("GET", "/donnees-personnelles", None, ALL_200),
@@ -364,6 +365,7 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/organismes/{finess_ej}", "/organismes/{a_ej}", VIEW_A),
     # ---- administration: questionnaires, accounts, audit trail
     R("GET", "/admin/questionnaires", None, ADMIN),
+    R("GET", "/metrics", None, ADMIN),  # Prometheus: administrators (session or token)
     R("GET", "/admin/utilisateurs", None, ADMIN),
     R("GET", "/admin/utilisateurs/nouveau", None, ADMIN),
     R("POST", "/admin/utilisateurs/nouveau", None, ADMIN_POST, data=NEW_USER),

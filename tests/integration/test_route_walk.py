@@ -19,7 +19,8 @@ from tests.routes import Key, RouteInfo, api_routes, infrastructure_routes
 
 # Routes anyone may call without logging in (written by hand: never derived from the app).
 PUBLIC: frozenset[Key] = frozenset({
-    ("GET", "/healthz"),
+    ("GET", "/healthz"),  # load-balancer probes (no session, no cookie)
+    ("GET", "/readyz"),
     ("GET", "/"),  # home (directors are sent on to their structures)
     ("GET", "/accessibilite"),
     ("GET", "/mentions-legales"),

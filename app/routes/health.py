@@ -1,0 +1,73 @@
+"""Operations endpoints: the load balancer's probes and the Prometheus metrics.
+
+    GET /healthz   alive: answers without touching the database, the session or cookies
+    GET /readyz    ready: the database answers and its migrations are at head; else 503
+                   with a JSON reason
+    GET /metrics   Prometheus text exposition; administrators only (session or Bearer token)
+
+The probes are public and skip the user loading (app.web.observability.PROBE_PATHS, honoured by
+app.auth_deps.resolve_user), so a probe every second mints no cookie and opens no session.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.cli.db import MIGRATIONS_DIR
+from app.db import get_engine
+from app.permissions import Role
+from app.web.auth_deps import require_role
+from app.web.observability import metrics_exposition
+
+router = APIRouter()
+log = logging.getLogger("palier.health")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@lru_cache
+def migration_heads() -> frozenset[str]:
+    """The head revisions of the code's migrations (fixed for the life of the process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+@router.get("/healthz")
+def healthz() -> JSONResponse:
+    """Vivant : le processus répond (sans base de données)."""
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+@router.get("/readyz")
+def readyz() -> JSONResponse:
+    """Prêt : la base répond et ses migrations sont à jour ; sinon 503 et la raison."""
+    try:
+        with get_engine().connect() as connection:
+            current = frozenset(connection.execute(text(
+                "SELECT version_num FROM alembic_version")).scalars()
+                if inspect(connection).has_table("alembic_version") else ())
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("readiness: database unreachable: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"},
+                            status_code=503, headers=NO_STORE)
+    expected = migration_heads()
+    if current != expected:
+        return JSONResponse({"status": "unavailable", "reason": "migrations not at head",
+                             "database": sorted(current), "expected": sorted(expected)},
+                            status_code=503, headers=NO_STORE)
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+@router.get("/metrics", dependencies=[Depends(require_role(Role.admin))])
+def metrics() -> Response:
+    """Métriques Prometheus (administrateurs)."""
+    return Response(metrics_exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
