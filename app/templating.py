@@ -169,6 +169,8 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_s
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
+# Template files are re-checked on every render only in development (48 stats a page).
+env.auto_reload = os.environ.get("PALIER_ENV", "development").strip() == "development"
 env.filters.update(
     date_fr=date_fr,
     number_fr=number_fr,

@@ -21,5 +21,7 @@ def serve(
     get_settings.cache_clear()
     # Proxy headers are the app's (PALIER_TRUSTED_PROXIES, app.main), never uvicorn's
     # default trust of any loopback client.
+    # loop/http "auto": uvloop and httptools (runtime dependencies) when installed, else
+    # asyncio and h11.
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=1,
-                proxy_headers=False)
+                proxy_headers=False, loop="auto", http="auto")
