@@ -130,6 +130,11 @@ def refresh_structures(session: Session, structure_ids: Iterable[int] | None = N
     written = 0
     for batch in batches:
         written += _refresh_batch(session, batch)
+    # -- shortlists' read model (ranking facts of the latest results), same transaction --
+    from app.shortlists import readmodel as shortlist_readmodel
+
+    shortlist_readmodel.refresh(session, ids)
+    # -- end shortlists --
     cache.bump(session)  # the national figures' cache: stale from now on
     if ids is None:  # planner statistics for the rebuilt tables
         for table in ("latest_result", "latest_domain_score", "dashboard_submission"):

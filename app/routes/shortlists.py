@@ -118,7 +118,7 @@ def _preview(session: Any, actor: Actor, form: dict[str, list[str]],
     if criteria is None:
         return out
     try:
-        out["selection"] = svc.build(session, actor, criteria)
+        out["selection"] = svc.build(session, actor, criteria, detail=PREVIEW_ROWS)
     except svc.InvalidCriteria as exc:
         out["problems"] = exc.problems
         out["infeasible"] = isinstance(exc, svc.QuotasInfeasible)

@@ -260,8 +260,24 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
 # ---- building and saving --------------------------------------------------------------------
 
 
-def build(session: Session, actor: Actor | None, criteria: Criteria) -> Selection:
-    """The selection for `criteria` now (nothing saved). Raises QuotasInfeasible."""
+def build(session: Session, actor: Actor | None, criteria: Criteria, *,
+          detail: int | None = None) -> Selection:
+    """The selection for `criteria` now (nothing saved), computed in the database
+    (app.shortlists.sql); its rows carry the values of the first `detail` selected (None:
+    all). Raises QuotasInfeasible."""
+    authorize(actor, criteria.region)
+    check_criteria(criteria)
+    from app.shortlists import sql
+
+    try:
+        return sql.select_shortlist(session, actor, criteria, detail=detail)
+    except InfeasibleQuotas as exc:
+        raise QuotasInfeasible(exc.problems) from None
+
+
+def build_pure(session: Session, actor: Actor | None, criteria: Criteria) -> Selection:
+    """The same selection by the specification, `ranking.select`, over every candidate
+    loaded from the assessments (the reference the SQL path is tested against)."""
     authorize(actor, criteria.region)
     check_criteria(criteria)
     with_domains = needs_domains(criteria)
