@@ -14,13 +14,13 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.dashboard.service import refresh_structures
 from app.models import AuditEvent, Structure, User
 from app.permissions import Actor, Role
 from app.shortlists import service
 from app.shortlists.models import AssessmentFacts, Shortlist, ShortlistCandidate
 from app.shortlists.ranking import Criteria
 from tests.auth_helpers import csrf_headers, log_in
-from app.dashboard.service import refresh_structures
 from tests.factories import make_assessment, make_structure, make_user
 
 HTMX = {"HX-Request": "true"}
