@@ -143,7 +143,8 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
     _load(session, structures)
     got = _outcome(service.build, session, c)
     assert got == _outcome(service.build_pure, session, c)
-    event("infeasible" if got[0] == "infeasible" else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")
+    event("infeasible" if got[0] == "infeasible"
+          else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")
 
 
 def test_worked_example_of_the_docs_ties(session: Session) -> None:
