@@ -223,6 +223,7 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
+    session.expunge(s)  # read once: the audit commit below must not expire and reload it
     export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
                                  len(s.rows), client_ip(request), separator=sep)
     return StreamingResponse(export_service.shortlist_csv(s, registry, sep),

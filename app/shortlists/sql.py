@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select
@@ -168,6 +169,7 @@ def _stream(session: Session, q: _Query, limit: int | None) -> Iterator[tuple[in
         result.close()
 
 
+@lru_cache(maxsize=4096)
 def _stub(department: str, category: str, tier: int | None) -> Candidate:
     return Candidate(structure_id=0, finess="", name="", department=department, region="",
                      category_code=category, sector=_sector(category), capacity=None,
@@ -201,31 +203,33 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
     q = _Query(session, actor, criteria)
     # Population: counts by reason and quota groups, in one pass.
     combos = session.execute(
-        select(S.c.department, S.c.category_code, LR.c.tier_level, q.reason, func.count())
+        select(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
+               LR.c.questionnaire_version, q.reason, func.count())
         .select_from(q.joined).where(*q.conds)
-        .group_by(S.c.department, S.c.category_code, LR.c.tier_level, q.reason)).all()
+        .group_by(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
+                  LR.c.questionnaire_version, q.reason)).all()
     excluded: Counter[str] = Counter()
-    population: list[Candidate] = []
+    population: dict[tuple[str, str, int | None], Candidate] = {}  # distinct quota groups
     counts = {d: Counter[str]() for d in DIMENSIONS}
+    found_versions: set[str] = set()
     eligible = total = 0
-    for department, category, tier, reason, n in combos:
+    for department, category, tier, qid, version, reason, n in combos:
         stub = _stub(department, category, tier)
-        population.append(stub)
+        population[(department, category, tier)] = stub
         total += n
         if reason is not None:
             excluded[reason] += n
             continue
         eligible += n
+        found_versions.add(f"{qid}@{version}")
         for d in DIMENSIONS:
             if (g := stub.group(d)) is not None:
                 counts[d][g] += n
     groups = {d: {g: counts[d][g] for g in sorted(counts[d], key=ranking._group_sort)}
               for d in DIMENSIONS}
-    versions = sorted(f"{qid}@{version}" for qid, version in session.execute(
-        select(LR.c.questionnaire_id, LR.c.questionnaire_version).distinct()
-        .select_from(q.joined).where(*q.conds, q.reason.is_(None))).all())
+    versions = sorted(found_versions)
 
-    chosen = _walk(session, q, criteria, population, groups)
+    chosen = _walk(session, q, criteria, list(population.values()), groups)
     rows = _rows(session, criteria, chosen, detail)
     warnings = []
     if len(chosen) < criteria.size:
