@@ -120,6 +120,16 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={_IMMEDIATE: True})
 
 
+def begin_read(session: Session) -> None:
+    """Start the session's next transaction as a read one (plain deferred BEGIN on SQLite),
+    even on the write engine of a state-changing request: reading a token or a session
+    takes no write lock. Does nothing inside a transaction or on PostgreSQL; end the read
+    (commit) before writing."""
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
+        return
+    session.connection(execution_options={_IMMEDIATE: False})
+
+
 def is_contention(exc: BaseException) -> bool:
     """Whether a database error is lock contention (retryable), not a bug: SQLite
     `database is locked`, PostgreSQL serialization failure, deadlock or lock timeout."""

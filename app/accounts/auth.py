@@ -279,14 +279,13 @@ def resolve_session(session: Session, settings: Settings,
 
 def _touch(session: Session, table: type, where: ColumnElement[bool], column: Any,
            now: datetime) -> None:
-    """Best-effort timestamp update in its own short write transaction: if the database
-    stays busy, the request goes on (only the idle clock is a little behind)."""
+    """Best-effort timestamp update in its own short write transaction (`db.write`, one
+    attempt): if the database stays busy, the request goes on (only the idle clock is a
+    little behind)."""
     try:
-        begin_write(session)
-        session.exec(update(table).where(where).values({column: now}))
-        session.commit()
+        write(session, lambda s: s.exec(update(table).where(where).values({column: now})),
+              attempts=1)
     except OperationalError:
-        session.rollback()
         log.warning("could not record activity on %s (database busy)", table.__name__)
 
 

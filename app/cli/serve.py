@@ -47,7 +47,9 @@ def serve(
         # default trust of any loopback client. Logs and the access log are the app's too.
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port,
                     workers=workers, proxy_headers=False, log_config=None, access_log=False,
-                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                    # uvloop and httptools (runtime dependencies) when installed.
+                    loop="auto", http="auto")
 
 
 # uvicorn's supervisor restarts a worker that does not answer its ping within this time

@@ -32,6 +32,7 @@ from app.dashboard.bands import (
 from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
 from app.formatting import PARIS
 from app.reference import sector_of_category as reference_sector
+from app.shortlists import readmodel as shortlist_readmodel
 from app.structures.models import Structure
 
 CHUNK = 500
@@ -75,6 +76,7 @@ def refresh_structures(session: Session, structure_ids: Iterable[int] | None = N
     written = 0
     for batch in batches:
         written += _refresh_batch(session, batch)
+    shortlist_readmodel.refresh(session, ids)  # the shortlists' ranking facts, same transaction
     cache.bump(session)  # the national figures' cache: stale from now on
     if ids is None:  # planner statistics for the rebuilt tables
         for table in ("latest_result", "latest_domain_score", "dashboard_submission"):

@@ -118,7 +118,7 @@ def _preview(session: Any, actor: Actor, form: dict[str, list[str]],
     if criteria is None:
         return out
     try:
-        out["selection"] = svc.build(session, actor, criteria)
+        out["selection"] = svc.build(session, actor, criteria, detail=PREVIEW_ROWS)
     except svc.InvalidCriteria as exc:
         out["problems"] = exc.problems
         out["infeasible"] = isinstance(exc, svc.QuotasInfeasible)
@@ -223,6 +223,7 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
+    session.expunge(s)  # read once: the audit commit below must not expire and reload it
     export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
                                  len(s.rows), client_ip(request), separator=sep)
     return StreamingResponse(export_service.shortlist_csv(s, registry, sep),

@@ -148,6 +148,7 @@ def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
     s = svc.get(session, actor, shortlist_id)
+    session.expunge(s)  # read once: the audit commit below must not expire and reload it
     export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
                                  len(s.rows), client_ip(request), separator=sep)
     return StreamingResponse(export_service.shortlist_csv(s, registry, sep),

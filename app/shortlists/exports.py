@@ -63,6 +63,9 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str 
     writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([inert(h) for h in header])
+    yield buffer.getvalue()  # the first bytes go out before any row is read
+    buffer.seek(0)
+    buffer.truncate()
     for n, row in enumerate(rows, start=1):
         writer.writerow([_csv_cell(v, decimal_comma) for v in row])
         if n % batch == 0:

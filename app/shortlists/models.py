@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from app.assessments.models import Assessment
@@ -79,3 +79,23 @@ class AssessmentFacts(SQLModel, table=True):
 Index("ix_assessment_latest_submitted", Assessment.__table__.c.status,  # type: ignore[attr-defined]
       Assessment.__table__.c.structure_id, Assessment.__table__.c.submitted_at,  # type: ignore[attr-defined]
       Assessment.__table__.c.id)  # type: ignore[attr-defined]
+
+
+class ShortlistCandidate(SQLModel, table=True):
+    """Read model of the shortlists (migration 0007): for each latest result
+    (`latest_result`, one per open structure with a submission), the ranking facts of its
+    stored result snapshot. Written with the dashboards' read model, at submission and by
+    `palier dashboard refresh` (app.shortlists.readmodel); removed with its latest result.
+
+    `funding` lists the eligible funding programmes as "|a|b|" (a programme p is in it when
+    it contains "|p|"): filtered in SQL on every backend without JSON functions."""
+
+    __tablename__ = "shortlist_candidate"
+
+    structure_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("latest_result.structure_id", ondelete="CASCADE"),
+        primary_key=True))
+    assessment_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False))
+    readiness: int | None = None  # unmet requirements of the palier above; None at the top
+    funding: str = "|"

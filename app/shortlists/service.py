@@ -32,10 +32,9 @@ from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.reviews.service import review_status
-from app.shortlists import ranking
+from app.shortlists import ranking, sql
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
-from app.structures.directory import scope_clause
 from app.structures.models import Structure
 
 CHUNK = 500
@@ -105,19 +104,6 @@ def check_criteria(criteria: Criteria) -> None:
 
 
 # ---- candidates -----------------------------------------------------------------------------
-
-
-def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
-    conds: list[Any] = [scope_clause(actor), col(Structure.closed).is_(False)]
-    if criteria.region is not None:
-        conds.append(col(Structure.region) == criteria.region)
-    if criteria.departments:
-        conds.append(col(Structure.department).in_(criteria.departments))
-    if criteria.categories:
-        wanted = set(criteria.categories)
-        codes = {c.code for c in finess_categories().values() if c.sector in wanted} | wanted
-        conds.append(col(Structure.category_code).in_(sorted(codes)))
-    return conds
 
 
 def latest_submitted_ids(structure_filter: Select[Any]) -> Select[Any]:
@@ -205,7 +191,7 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
                     *, with_domains: bool = True) -> list[Candidate]:
     """One Candidate per visible, open structure matching the structural criteria, with the
     values of its latest submitted assessment (domain scores only `with_domains`)."""
-    conds = structure_conditions(actor, criteria)
+    conds = sql.structure_conditions(actor, criteria)
     structures = session.execute(
         sa_select(col(Structure.id), col(Structure.finess), col(Structure.name),
                col(Structure.department), col(Structure.region), col(Structure.category_code),
@@ -250,8 +236,22 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
 # ---- building and saving --------------------------------------------------------------------
 
 
-def build(session: Session, actor: Actor | None, criteria: Criteria) -> Selection:
-    """The selection for `criteria` now (nothing saved). Raises QuotasInfeasible."""
+def build(session: Session, actor: Actor | None, criteria: Criteria, *,
+          detail: int | None = None) -> Selection:
+    """The selection for `criteria` now (nothing saved), computed in the database
+    (app.shortlists.sql); its rows carry the values of the first `detail` selected (None:
+    all). Raises QuotasInfeasible."""
+    authorize(actor, criteria.region)
+    check_criteria(criteria)
+    try:
+        return sql.select_shortlist(session, actor, criteria, detail=detail)
+    except InfeasibleQuotas as exc:
+        raise QuotasInfeasible(exc.problems) from None
+
+
+def build_pure(session: Session, actor: Actor | None, criteria: Criteria) -> Selection:
+    """The same selection by the specification, `ranking.select`, over every candidate
+    loaded from the assessments (the reference the SQL path is tested against)."""
     authorize(actor, criteria.region)
     check_criteria(criteria)
     with_domains = needs_domains(criteria)

@@ -33,6 +33,7 @@ from markupsafe import escape
 from app.accounts import auth
 from app.accounts.models import User
 from app.audit import record_now
+from app.db import begin_read
 from app.deps import SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role, can
 from app.web.observability import PROBE_PATHS
@@ -104,16 +105,19 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     if request.url.path in PROBE_PATHS:  # load-balancer probes: no session, no cookie
         return
     cookie = request.cookies.get(SESSION_COOKIE)
+    begin_read(session)  # no write lock for reading a token or a session (SQLite)
     user: User | None = None
 
     if state.bearer is not None:
         found_token = auth.resolve_api_token(session, state.bearer)
+        begin_read(session)  # again after an activity touch (its own write transaction)
         if found_token is None:
             raise InvalidBearerToken()
         state.api_token, user = found_token
         state.auth = "token"
     elif cookie:
         found_session = auth.resolve_session(session, settings, cookie)
+        begin_read(session)  # again after an activity touch (its own write transaction)
         if found_session is None:
             state.stale_session = True
             queue_cookie(request, cookie_header(request, settings.base_url, SESSION_COOKIE, None))

@@ -7,6 +7,7 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,8 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_s
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
+# Template files are re-checked on every render only in development (48 stats a page).
+env.auto_reload = os.environ.get("PALIER_ENV", "development").strip() == "development"
 env.filters.update(
     date_fr=date_fr,
     number_fr=number_fr,

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
+from app.dashboard.service import refresh_structures
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import login
 from tests.factories import DEFAULT_PASSWORD, make_assessment, make_structure, make_user
@@ -34,13 +35,15 @@ def _seed(db: Session) -> dict[str, Any]:
     run = next(_runs)
     plans = [("EHPAD A", "500", 90.0), ("EHPAD B", "500", 85.0), ("EHPAD C", "500", 80.0),
              ("SSIAD", "354", 50.0), ("MAS", "255", 40.0)]
-    names = {}
+    names, ids = {}, []
     for i, (name, category, global_score) in enumerate(plans):
         s = make_structure(db, name=f"{name} {run}", department="972", category_code=category)
         make_assessment(db, s, "submitted", tier_level=2, global_score=global_score,
                         result=snapshot(2, 1, []),
                         submitted_at=datetime(2026, 3, 1 + i, 9, tzinfo=UTC))
         names[name] = s.name
+        ids.append(s.id)
+    refresh_structures(db, ids)  # the read models, as submit() keeps them
     committee = make_user(db, "committee", region="02", password=DEFAULT_PASSWORD)
     db.commit()
     return {"names": names, "committee": committee, "run": run}

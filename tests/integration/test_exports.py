@@ -13,13 +13,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.audit import AuditEvent
 from app.config import Settings
+from app.dashboard.service import refresh_structures
 from app.permissions import Role
-from app.shortlists import delivery, jobs
+from app.shortlists import delivery, exports, jobs
 from app.shortlists.models import ExportJob
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_assessment, make_structure, make_user
@@ -52,6 +55,8 @@ def shortlist_id(app_client: TestClient, session: Session, settings: Settings,
                     domain_scores={"dui": (5, 10), "securite": (1, 4)})
     make_assessment(session, c, "submitted", tier_level=1, global_score=None,
                     submitted_at=when, result=snapshot(1, 3, []))
+    refresh_structures(session)  # the read models, as submit() keeps them
+    session.commit()
     token = log_in(app_client, session, settings, committee)
     r = app_client.post("/api/v1/shortlists", headers=csrf_headers(token), json={
         "name": "@Export", "region": "84", "rank_by": "global", "order": "desc", "size": 3})
@@ -99,6 +104,34 @@ def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
                            "Moins de 40 places", "1", "", "", "3", "2026-03-02T08:15:00+00:00",
                            "Non revue", "", "Rang", "3"]
     assert len(rows) == 4
+
+
+@pytest.mark.parametrize("path", ["/selections/{}/export.csv",
+                                  "/api/v1/shortlists/{}/export.csv"])
+def test_shortlist_csv_reads_the_shortlist_once(app_client: TestClient, engine: Engine,
+                                                shortlist_id: int, path: str) -> None:
+    # Before: the audit commit expired the shortlist and the CSV reloaded (and re-decoded)
+    # every row.
+    reads: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "FROM shortlist " in statement or "FROM shortlist\n" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = app_client.get(path.format(shortlist_id))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 200
+    assert len(read_csv(r)) == 4
+    assert len(reads) == 1, reads
+
+
+def test_csv_header_is_the_first_chunk() -> None:
+    chunks = exports.csv_chunks(["a", "b"], iter([[1, 2], [3, 4]]))
+    assert next(chunks) == "\ufeffa,b\r\n"  # before any row is read
+    assert "".join(chunks) == "1,2\r\n3,4\r\n"
 
 
 def test_csv_semicolon_uses_decimal_comma(app_client: TestClient, shortlist_id: int) -> None:

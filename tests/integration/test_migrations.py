@@ -37,6 +37,7 @@ TABLES = {
     "password_reset_token",
     "shortlist",
     "shortlist_assessment_facts",
+    "shortlist_candidate",
     "structure",
     "structure_correction",
     "user_account",

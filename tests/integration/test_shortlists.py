@@ -10,14 +10,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit import AuditEvent
 from app.config import Settings
+from app.dashboard.service import refresh_structures
 from app.permissions import Actor, Role
 from app.shortlists import service
-from app.shortlists.models import AssessmentFacts, Shortlist
+from app.shortlists.models import AssessmentFacts, Shortlist, ShortlistCandidate
 from app.shortlists.ranking import Criteria
 from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, log_in
@@ -89,6 +91,8 @@ def dataset(session: Session) -> Data:
     make_assessment(session, s["epsilon"])  # a draft only
     make_assessment(session, s["paris"], "submitted", tier_level=2, global_score=80.0,
                     submitted_at=when(2, 2), result=snapshot(2, 1, []))
+    refresh_structures(session)  # the read models, as submit() keeps them
+    session.commit()
     return Data(
         s=s,
         committee84=make_user(session, Role.committee, region="84"),
@@ -121,8 +125,12 @@ def test_build_uses_latest_submission_and_stored_facts(session: Session, dataset
     assert [r.candidate.tier_level for r in sel.rows] == [4, 3, 2, 1]
     assert sel.excluded == {"no_submission": 1}
     assert sel.versions == ["esms-maturite-numerique@2026.1"]
-    facts = session.exec(select(AssessmentFacts)).all()
-    assert len(facts) == 4
+    # The snapshot facts are the shortlists' read model, written with the latest results
+    # (one per structure with a submission: the four above and Paris).
+    facts = {f.structure_id: f for f in session.exec(select(ShortlistCandidate)).all()}
+    assert len(facts) == 5
+    assert (facts[dataset.s["beta"].id or 0].readiness,
+            facts[dataset.s["beta"].id or 0].funding) == (1, "|esms-numerique|")
 
 
 def test_funding_sector_and_domain_key(session: Session, dataset: Data) -> None:
@@ -365,6 +373,8 @@ def test_rerun_shows_what_changed(app_client: TestClient, session: Session,
     make_assessment(session, dataset.s["epsilon"], "submitted", tier_level=4,
                     global_score=95.0, result=snapshot(4, None, []),
                     submitted_at=datetime(2026, 4, 1, tzinfo=UTC))
+    refresh_structures(session, [dataset.s["epsilon"].id or 0])  # as submit() does
+    session.commit()
     changed = app_client.get(f"/selections/{body['id']}/comparaison")
     diff = changed.context["rerun"].diff  # type: ignore[attr-defined]
     assert names(diff.added) == ["EHPAD Epsilon"]
@@ -390,13 +400,24 @@ def test_list_page(app_client: TestClient, session: Session, settings: Settings,
 
 
 def test_facts_rows_are_reused(session: Session, dataset: Data) -> None:
+    # The pure path (the specification, build_pure) caches the snapshot facts.
     a = actor(dataset.committee_national)
-    service.build(session, a, Criteria(size=10))
+    service.build_pure(session, a, Criteria(size=10))
     first = session.exec(select(col(AssessmentFacts.assessment_id))).all()
-    service.build(session, a, Criteria(size=10))
+    service.build_pure(session, a, Criteria(size=10))
     assert sorted(session.exec(select(col(AssessmentFacts.assessment_id))).all()) \
         == sorted(first)
     assert len(first) == 5
+
+
+def test_missing_read_model_rows_are_filled(session: Session, dataset: Data) -> None:
+    # A database upgraded to 0007 before any refresh: the first build fills the rows.
+    session.exec(delete(ShortlistCandidate))  # type: ignore[call-overload]
+    session.commit()
+    sel = service.build(session, actor(dataset.committee84), Criteria(
+        region="84", size=10, eligible_for="esms-numerique", rank_by="readiness"))
+    assert [r.candidate.name for r in sel.rows] == ["EHPAD Beta", "EHPAD Alpha", "IME Delta"]
+    assert len(session.exec(select(ShortlistCandidate)).all()) == 5
 
 
 def test_review_status_filter_uses_the_latest_review(session: Session, dataset: Data) -> None:

@@ -1,0 +1,378 @@
+"""Shortlists computed in the database: the same selection as `ranking.select` (the
+specification; tests/integration/test_shortlist_sql_vs_pure.py checks both agree), read
+from the read models (`latest_result`, `latest_domain_score`, `shortlist_candidate`)
+instead of loading every candidate.
+
+- Population and eligibility: one GROUP BY over the structures of the criteria with the
+  first failing reason as a SQL CASE (counts, groups, feasibility).
+- Ranking: the key, its rounding to 6 decimals and every tie-break in ORDER BY; the ranked
+  eligible structures are streamed (narrow rows: id and quota groups).
+- Quotas: the minimums pass walks the stream only until every minimum is met, the fill
+  stops at N; without quotas the query has a LIMIT N.
+- Only the selected structures are then loaded in full (`detail` of them at most: the
+  builder's preview shows the first rows).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col
+
+from app.dashboard.bands import size_band_sql
+from app.dashboard.models import LatestDomainScore, LatestResult
+from app.permissions import Actor
+from app.reference import finess_categories
+from app.reviews.models import AssessmentReview
+from app.reviews.service import review_status
+from app.shortlists import ranking, readmodel
+from app.shortlists.models import ShortlistCandidate
+from app.shortlists.ranking import (
+    DIMENSIONS,
+    RULE_RANK,
+    Candidate,
+    Criteria,
+    InfeasibleQuotas,
+    Row,
+    Selection,
+    Weights,
+)
+from app.structures.directory import scope_clause
+from app.structures.models import Structure
+
+CHUNK = 500
+S = Structure.__table__  # type: ignore[attr-defined]
+LR = LatestResult.__table__  # type: ignore[attr-defined]
+LDS = LatestDomainScore.__table__  # type: ignore[attr-defined]
+SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
+STREAM = 500
+
+
+@dataclass
+class SqlSelection(Selection):
+    selected: int = 0  # rows selected; `rows` may detail only the first ones
+
+
+def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
+    conds: list[Any] = [scope_clause(actor), col(Structure.closed).is_(False)]
+    if criteria.region is not None:
+        conds.append(col(Structure.region) == criteria.region)
+    if criteria.departments:
+        conds.append(col(Structure.department).in_(criteria.departments))
+    if criteria.categories:
+        wanted = set(criteria.categories)
+        codes = {c.code for c in finess_categories().values() if c.sector in wanted} | wanted
+        conds.append(col(Structure.category_code).in_(sorted(codes)))
+    return conds
+
+
+def _sector(category_code: str) -> str | None:
+    ref = finess_categories().get(category_code)
+    return ref.sector if ref else None
+
+
+def _reviews() -> Any:
+    ar = AssessmentReview.__table__  # type: ignore[attr-defined]
+    latest = select(func.max(ar.c.id)).group_by(ar.c.assessment_id)
+    return (select(ar.c.assessment_id, ar.c.status).where(ar.c.id.in_(latest))
+            .subquery("latest_review"))
+
+
+class _Query:
+    """The FROM clause, population conditions and expressions of one criteria."""
+
+    def __init__(self, session: Session, actor: Actor | None, criteria: Criteria) -> None:
+
+        self.criteria = criteria
+        self.dialect = session.get_bind().dialect.name
+        self.conds: list[Any] = structure_conditions(actor, criteria)
+        joined: Any = (S.outerjoin(LR, LR.c.structure_id == S.c.id)
+                       .outerjoin(SC, SC.c.structure_id == S.c.id))
+        if criteria.size_bands:
+            band = func.coalesce(LR.c.size_band, size_band_sql(S.c.capacity),
+                                 literal(ranking.UNKNOWN_SIZE))
+            self.conds.append(band.in_(criteria.size_bands))
+        self.review: Any = null()
+        if criteria.review_status:
+            latest = _reviews()
+            if latest is not None:
+                joined = joined.outerjoin(latest, latest.c.assessment_id == LR.c.assessment_id)
+                self.review = func.coalesce(latest.c.status, literal(ranking.NOT_REVIEWED))
+        self.key, joined = self._key(joined)
+        self.joined = joined
+        self.reason = self._reason()
+
+    def _key(self, joined: Any) -> tuple[ColumnElement[Any], Any]:
+        rank_by = self.criteria.rank_by
+        raw: Any
+        if isinstance(rank_by, Weights):
+            weights = rank_by.weights
+            scored = LDS.c.score.is_not(None)
+            total = sum((case((and_(LDS.c.domain_id == d, scored), LDS.c.score * w), else_=0.0)
+                         for d, w in weights.items()), start=literal(0.0))
+            weight = sum((case((and_(LDS.c.domain_id == d, scored), literal(w)), else_=0.0)
+                          for d, w in weights.items()), start=literal(0.0))
+            means = (select(LDS.c.structure_id.label("sid"),
+                            (func.sum(total) / func.nullif(func.sum(weight), 0.0)).label("v"))
+                     .where(LDS.c.domain_id.in_(sorted(weights)), scored)
+                     .group_by(LDS.c.structure_id).subquery("weighted"))
+            joined = joined.outerjoin(means, means.c.sid == S.c.id)
+            raw = means.c.v
+        elif rank_by == "global":
+            raw = LR.c.global_score
+        elif rank_by == "readiness":
+            raw = cast(SC.c.readiness, Float)
+        else:
+            domain = LDS.alias("ranked_domain")
+            joined = joined.outerjoin(domain, and_(
+                domain.c.structure_id == S.c.id,
+                domain.c.domain_id == rank_by.removeprefix("domain:")))
+            raw = domain.c.score
+        if self.dialect == "postgresql":
+            return func.round(cast(raw, Numeric), ranking.KEY_DECIMALS), joined
+        return func.round(raw, ranking.KEY_DECIMALS), joined
+
+    def _reason(self) -> ColumnElement[Any]:
+        c = self.criteria
+        whens: list[tuple[Any, Any]] = [(LR.c.structure_id.is_(None), literal("no_submission"))]
+        if c.submitted_after is not None:
+            start = datetime.combine(c.submitted_after, time(0), UTC)
+            whens.append((LR.c.submitted_at < start, literal("submitted_before")))
+        if c.tiers is not None:
+            whens.append((~func.coalesce(LR.c.tier_level, -1).between(*c.tiers),
+                          literal("tier")))
+        if c.eligible_for is not None:
+            whens.append((~func.coalesce(SC.c.funding, "|").contains(
+                f"|{c.eligible_for}|", autoescape=True), literal("funding")))
+        if c.review_status:
+            whens.append((~func.coalesce(self.review, "").in_(c.review_status),
+                          literal("review_status")))
+        return case(*whens, else_=null())
+
+    def order_by(self) -> list[Any]:
+        key = self.key.desc() if self.criteria.order == "desc" else self.key.asc()
+        finess = S.c.finess.collate("C") if self.dialect == "postgresql" else S.c.finess
+        return [case((self.key.is_(None), 1), else_=0), key,
+                case((SC.c.readiness.is_(None), 1), else_=0),
+                func.coalesce(SC.c.readiness, 0), LR.c.submitted_at, finess]
+
+
+def _stream(session: Session, q: _Query, limit: int | None
+            ) -> Generator[tuple[int, Candidate], None, None]:
+    """(structure id, a Candidate with its quota groups only), in rank order."""
+    query = (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
+             .select_from(q.joined).where(*q.conds, q.reason.is_(None))
+             .order_by(*q.order_by()))
+    if limit is not None:
+        query = query.limit(limit)
+    result = session.execute(query.execution_options(yield_per=STREAM))
+    try:
+        for sid, department, category, tier in result:
+            yield sid, _stub(department, category, tier)
+    finally:
+        result.close()
+
+
+@lru_cache(maxsize=4096)
+def _stub(department: str, category: str, tier: int | None) -> Candidate:
+    return Candidate(structure_id=0, finess="", name="", department=department, region="",
+                     category_code=category, sector=_sector(category), capacity=None,
+                     tier_level=tier)
+
+
+class _Ranked:
+    """The ranked stream, read lazily and kept (the fill pass re-reads its start)."""
+
+    def __init__(self, stream: Iterator[tuple[int, Candidate]]) -> None:
+        self.stream = stream
+        self.rows: list[tuple[int, Candidate]] = []
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[int, Candidate]]]:
+        i = 0
+        while True:
+            if i == len(self.rows):
+                nxt = next(self.stream, None)
+                if nxt is None:
+                    return
+                self.rows.append(nxt)
+            yield i, self.rows[i]
+            i += 1
+
+
+def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, *,
+                     detail: int | None = None) -> Selection:
+    """`ranking.select` over the database (same rows, order, rules, counts, errors); the
+    rows carry full candidates for the first `detail` of them (None: all)."""
+    readmodel.ensure(session)
+    q = _Query(session, actor, criteria)
+    # Population: counts by reason and quota groups, in one pass.
+    combos = session.execute(
+        select(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
+               LR.c.questionnaire_version, q.reason, func.count())
+        .select_from(q.joined).where(*q.conds)
+        .group_by(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
+                  LR.c.questionnaire_version, q.reason)).all()
+    excluded: Counter[str] = Counter()
+    population: dict[tuple[str, str, int | None], Candidate] = {}  # distinct quota groups
+    counts = {d: Counter[str]() for d in DIMENSIONS}
+    found_versions: set[str] = set()
+    eligible = total = 0
+    for department, category, tier, qid, version, reason, n in combos:
+        stub = _stub(department, category, tier)
+        population[(department, category, tier)] = stub
+        total += n
+        if reason is not None:
+            excluded[reason] += n
+            continue
+        eligible += n
+        found_versions.add(f"{qid}@{version}")
+        for d in DIMENSIONS:
+            if (g := stub.group(d)) is not None:
+                counts[d][g] += n
+    groups = {d: {g: counts[d][g] for g in sorted(counts[d], key=ranking._group_sort)}
+              for d in DIMENSIONS}
+    versions = sorted(found_versions)
+
+    chosen = _walk(session, q, criteria, list(population.values()), groups)
+    rows = _rows(session, criteria, chosen, detail)
+    warnings = []
+    if len(chosen) < criteria.size:
+        warnings.append(
+            f"Seulement {ranking._noun(eligible, 'structure éligible', 'structures éligibles')}"
+            f" pour {criteria.size} demandée{'s' if criteria.size > 1 else ''} : la sélection "
+            f"compte {ranking._noun(len(chosen), 'structure', 'structures')}.")
+    return SqlSelection(rows=rows, selected=len(chosen), eligible=eligible, population=total,
+                     excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
+                               if excluded[r]},
+                     groups=groups, versions=versions, warnings=warnings)
+
+
+def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Candidate],
+          groups: dict[str, dict[str, int]]) -> list[tuple[int, int, Candidate, str]]:
+    """`ranking._apply_quotas` over the stream: [(eligible index, structure id, groups,
+    rule)] in rank order."""
+    universes = ranking._check_feasible(population, criteria, groups)
+    plain = not criteria.quotas
+    stream = _stream(session, q, criteria.size if plain else None)
+    try:
+        return _apply(_Ranked(stream), criteria, universes)
+    finally:
+        stream.close()  # the rest of the ranked list is never read
+
+
+def _apply(ranked: _Ranked, criteria: Criteria, universes: dict[str, list[str]]
+           ) -> list[tuple[int, int, Candidate, str]]:
+    minimums, maximums = criteria.minimums, criteria.maximums
+    taken: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
+    chosen: dict[int, str] = {}
+
+    def at_max(c: Candidate) -> str | None:
+        for dimension, limit in maximums.items():
+            g = c.group(dimension)
+            if g is not None and taken[dimension][g] >= limit:
+                return dimension
+        return None
+
+    def take(index: int, c: Candidate, rule: str) -> None:
+        chosen[index] = rule
+        for dimension in DIMENSIONS:
+            g = c.group(dimension)
+            if g is not None:
+                taken[dimension][g] += 1
+
+    def minimums_met() -> bool:
+        return all(taken[d][g] >= m for d, m in minimums.items() for g in universes[d])
+
+    if minimums:
+        for index, (_, c) in ranked:
+            if minimums_met():  # nothing more can be taken by this pass
+                break
+            need = next((d for d in criteria.quota_dimensions if d in minimums
+                         and (g := c.group(d)) in universes[d]
+                         and taken[d][g] < minimums[d]), None)
+            if need is not None and at_max(c) is None:
+                take(index, c, f"min:{need}")
+        problems = []
+        for dimension, minimum in minimums.items():
+            for group in universes[dimension]:
+                if taken[dimension][group] < minimum:
+                    problems.append(
+                        f"{ranking._group_label(dimension, group).capitalize()} ne peut pas "
+                        f"atteindre son minimum de {minimum} sans dépasser un maximum.")
+        if len(chosen) > criteria.size:
+            problems.append(f"Ensemble, les minimums retiennent {len(chosen)} structures, plus "
+                            f"que les {criteria.size} demandées.")
+        if problems:
+            raise InfeasibleQuotas(problems)
+
+    skipped = 0
+    for index, (_, c) in ranked:
+        if len(chosen) >= criteria.size:
+            break
+        if index in chosen:
+            continue
+        if at_max(c) is not None:
+            skipped += 1
+            continue
+        take(index, c, RULE_RANK)
+    if len(chosen) < criteria.size and skipped:
+        raise InfeasibleQuotas([
+            f"Les maximums ne permettent de retenir que {len(chosen)} structures sur les "
+            f"{criteria.size} demandées ({skipped} structures éligibles écartées parce que "
+            "leur groupe avait atteint son maximum)."])
+    return [(index, ranked.rows[index][0], ranked.rows[index][1], chosen[index])
+            for index in sorted(chosen)]
+
+
+def _rows(session: Session, criteria: Criteria,
+          chosen: list[tuple[int, int, Candidate, str]], detail: int | None) -> list[Row]:
+    shown = chosen if detail is None else chosen[:detail]
+    candidates = load(session, [sid for _, sid, _, _ in shown])
+    dims = criteria.quota_dimensions
+    rows = []
+    for position, (index, sid, _, rule) in enumerate(shown, start=1):
+        c = candidates[sid]
+        group = " / ".join(c.group(d) or "—" for d in dims) if dims else None
+        rows.append(Row(rank=position, eligible_rank=index + 1, candidate=c,
+                        key=ranking.key_value(c, criteria.rank_by), rule=rule, group=group))
+    return rows
+
+
+def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
+    """Full candidates (with a latest result) of these structures, from the read models."""
+    out: dict[int, Candidate] = {}
+    for start in range(0, len(structure_ids), CHUNK):
+        chunk = structure_ids[start:start + CHUNK]
+        scores: dict[int, dict[str, float | None]] = {}
+        for sid, did, score in session.execute(
+                select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
+                .where(LDS.c.structure_id.in_(chunk))).all():
+            scores.setdefault(sid, {})[did] = score
+        rows = session.execute(
+            select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
+                   S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
+                   LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
+                   LR.c.global_score, SC.c.readiness, SC.c.funding)
+            .join(LR, LR.c.structure_id == S.c.id)
+            .outerjoin(SC, SC.c.structure_id == S.c.id)
+            .where(S.c.id.in_(chunk))).all()
+        reviews = review_status(session, [r.assessment_id for r in rows])
+        for r in rows:
+            out[r.id] = Candidate(
+                structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
+                region=r.region, category_code=r.category_code,
+                sector=_sector(r.category_code), capacity=r.capacity,
+                assessment_id=r.assessment_id, submitted_at=r.submitted_at,
+                questionnaire=f"{r.questionnaire_id}@{r.questionnaire_version}",
+                tier_level=r.tier_level, global_score=r.global_score,
+                domain_scores=scores.get(r.id, {}), readiness=r.readiness,
+                funding=readmodel.funding_set(r.funding),
+                review_status=reviews.get(r.assessment_id, ranking.NOT_REVIEWED))
+    return out
