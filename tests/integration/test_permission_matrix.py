@@ -363,6 +363,7 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/organismes/{finess_ej}", "/organismes/{a_ej}", VIEW_A),
     # ---- administration: questionnaires, accounts, audit trail
     R("GET", "/admin/questionnaires", None, ADMIN),
+    R("GET", "/admin/programmes", None, ADMIN),
     R("GET", "/admin/utilisateurs", None, ADMIN),
     R("GET", "/admin/utilisateurs/nouveau", None, ADMIN),
     R("POST", "/admin/utilisateurs/nouveau", None, ADMIN_POST, data=NEW_USER),
