@@ -15,9 +15,11 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore
+from app.assessments.result_parts import KIND_LABELS, STATUS_LABELS
 from app.audit import record
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
+from app.formatting import date_fr
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
@@ -52,6 +54,24 @@ def labels_for(registry: Registry, versions: Iterable[str]) -> Labels:
         return Labels({}, [], {})
     return Labels({d.id: d.label for d in q.domains}, [d.id for d in q.domains],
                   {f.id: f.label for f in q.funding})
+
+
+def funding_status(registry: Registry, versions: Iterable[str]) -> dict[str, str]:
+    """Each programme's kind and current status from the catalogue, in words."""
+    q = newest(registry, versions)
+    if q is None:
+        return {}
+    out = {}
+    for f in q.funding:
+        p = (registry.catalogue or q.catalogue)
+        prog = p.get(f.id) if p is not None else None
+        kind = KIND_LABELS.get(f.kind, f.kind).lower()
+        if prog is None:
+            out[f.id] = kind
+        else:
+            out[f.id] = (f"{kind}, {STATUS_LABELS.get(prog.status, prog.status).lower()} "
+                         f"au {date_fr(prog.as_of)}")
+    return out
 
 
 def author_name(session: Session, user_id: int | None) -> str:
@@ -110,7 +130,8 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
         out, shortlist, author=author_name(session, shortlist.author_id),
         domain_labels=labels.domains, domain_order=labels.domain_order,
         funding_labels=labels.funding, exported_at=exported_at(),
-        next_steps=steps if with_next_steps else None, progress=progress)
+        next_steps=steps if with_next_steps else None, progress=progress,
+        funding_status=funding_status(registry, shortlist.questionnaire_versions))
 
 
 ReportRenderer = Callable[[dict[str, Any]], str]
