@@ -178,6 +178,20 @@ BASE_COLUMNS = ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur",
                 "Questionnaire", "Version", "Transmise le", "Palier", "Score global"]
 
 
+GAP_COLUMNS = ["Palier suivant", "Exigences manquantes pour le palier suivant",
+               "Paliers supérieurs aux exigences propres remplies"]
+
+
+def gap_cells(gap: Any, above: Any, levels: Mapping[str, int]) -> list[exports.Value]:
+    """The gap to the next palier (revision 2 results; empty for older ones)."""
+    if not isinstance(gap, dict):
+        return [None, None, None]
+    nxt = gap.get("next_tier") or {}
+    reqs = gap.get("requirements") or []
+    met_above = ", ".join(str(levels.get(t, t)) for t in above or []) or None
+    return [nxt.get("level"), len(reqs) if nxt else None, met_above]
+
+
 def question_columns(registry: Registry, versions: Iterable[tuple[str, str]],
                      seen: Iterable[str] = ()) -> list[str]:
     """Question ids, stable across versions: the newest version's questionnaire order, then
@@ -228,7 +242,9 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     labels = labels_for(registry, [f"{q}@{v}" for q, v in versions])
     domains = labels.domain_order
     header = [*BASE_COLUMNS, *(f"Score {labels.domains.get(d, d)}" for d in domains),
-              "Statut de revue", *questions]
+              *GAP_COLUMNS, "Statut de revue", *questions]
+    tier_levels = {(q.id, q.version): {t.id: t.level for t in q.tiers}
+                   for q in registry.all()}
     categories = finess_categories()
 
     def rows() -> Iterator[list[exports.Value]]:
@@ -239,7 +255,9 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 sa_select(col(Assessment.id), col(Assessment.questionnaire_id),
                        col(Assessment.questionnaire_version), col(Assessment.submitted_at),
                        col(Assessment.tier_level), col(Assessment.global_score),
-                       col(Assessment.answers)).where(col(Assessment.id).in_(ids))).all()}
+                       col(Assessment.answers), col(Assessment.result)["gap"],
+                       col(Assessment.result)["tiers_met_above"])
+                .where(col(Assessment.id).in_(ids))).all()}
             scores: dict[int, dict[str, float | None]] = {}
             for aid, did, score in session.exec(
                     select(col(AssessmentDomainScore.assessment_id),
@@ -257,12 +275,13 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 if a is None:
                     yield [*base, *([None] * (len(header) - len(base)))]
                     continue
-                aid, qid, version, submitted_at, tier, global_score, answers = a
+                aid, qid, version, submitted_at, tier, global_score, answers, gap, above = a
                 status = None if reviews is None else reviews.get(aid, ranking.NOT_REVIEWED)
                 answers = answers or {}
                 ds = scores.get(aid, {})
                 yield [*base, qid, version, submitted_at.isoformat() if submitted_at else None,
                        tier, global_score, *(ds.get(d) for d in domains),
+                       *gap_cells(gap, above, tier_levels.get((qid, version), {})),
                        ranking.REVIEW_STATUS_LABELS.get(status or "", status),
                        *(_answer(answers.get(q)) for q in questions)]
 

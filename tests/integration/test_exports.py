@@ -258,7 +258,11 @@ def region_data(session: Session) -> dict[str, Any]:
                     answers={"dui_production": "oui", "capacite": 90,
                              "dui_fonctions": ["admin", "soins"]},
                     tier_level=2, global_score=64.0, domain_scores={"dui": (3, 4)},
-                    submitted_at=datetime(2026, 2, 1, tzinfo=UTC))
+                    submitted_at=datetime(2026, 2, 1, tzinfo=UTC),
+                    # revision 2 keys: two requirements of palier 3 unmet, palier 4's met
+                    result={"gap": {"next_tier": {"id": "palier-3", "level": 3},
+                                    "requirements": [{"id": "a"}, {"id": "b"}]},
+                            "tiers_met_above": ["palier-4"]})
     return {"old": old, "new": new, "none": none}
 
 
@@ -286,7 +290,12 @@ def test_region_csv_has_stable_question_columns(
     assert new["Score Dossier usager informatisé"] == "75"
     assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
     assert new["Statut de revue"] == "Non revue"
+    assert [new[c] for c in ("Palier suivant", "Exigences manquantes pour le palier suivant",
+                             "Paliers supérieurs aux exigences propres remplies")] \
+        == ["3", "2", "4"]
     old = by_name["EHPAD Ancien"]
+    assert old["Palier suivant"] == "" and old["Exigences manquantes pour le palier suivant"] \
+        == ""
     assert (old["Version"], old["zz_retiree"], old["capacite"]) == ("2025.1", "oui", "40")
     assert by_name["SSIAD Sans"]["Palier"] == "" and by_name["SSIAD Sans"]["Secteur"] \
         == "Domicile"
