@@ -22,6 +22,7 @@ from app.assessments import result_parts
 from app.assessments.models import AssessmentStatus
 from app.assessments.pdf import STATIC, _url_fetcher
 from app.config import Settings
+from app.dashboard.read_model import refresh_structures
 from app.formatting import PARIS
 from app.permissions import Role
 from app.questionnaires import Registry
@@ -321,3 +322,23 @@ def test_admin_programmes_lists_the_real_catalogue(
     response = page(app_client, session, settings, admin, "/admin/programmes")
     ids = [r["id"] for r in response.context["rows"]]
     assert ids[:3] == ["esms-numerique", "segur-vague-2-ms", "care-cybersecurite"]
+
+
+# ---- the ARS comparison page ---------------------------------------------------------------
+
+
+def test_comparison_says_not_applicable_never_unmet(
+        client: TestClient, session: Session, settings: Settings, registry: Registry,
+        ehpad: Structure) -> None:
+    other = make_structure(session, name="SSIAD du Val", department="69")
+    stored(session, registry, ehpad, BLOCKED)
+    stored(session, registry, other, UNSURE_SSIAD)
+    refresh_structures(session, [ehpad.id, other.id])
+    session.commit()
+    ars = make_user(session, Role.ars, region="84")
+    response = page(client, session, settings, ars,
+                    f"/regions/84/comparer?finess={ehpad.finess}&finess={other.finess}")
+    cols = {c.structure.name: c for c in response.context["cmp"].columns}
+    assert cols["SSIAD du Val"].requirements["p2/r-medic"]["applies"] is False
+    assert cols["EHPAD Les Tilleuls"].requirements["p2/r-medic"]["applies"] is True
+    assert response.text.count("Non applicable à cette structure") == 1
