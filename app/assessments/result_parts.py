@@ -26,6 +26,10 @@ INCOMPLETE_ELIGIBILITY = "Éligibilité non évaluée : évaluation incomplète"
 RESOURCE = "Ressource mobilisable"
 ELIGIBLE = "Éligible d’après les réponses"
 NOT_ELIGIBLE = "Non éligible en l’état"
+ELIGIBLE_NO_CALL = {
+    "ended": "Conditions remplies d’après les réponses, mais le programme est terminé",
+    "closed": "Conditions remplies d’après les réponses, mais le programme est fermé",
+}
 STALE_DAYS = 183  # "older than 6 months" on the admin page
 
 
@@ -219,6 +223,9 @@ def funding_view(q: Questionnaire, catalogue: Catalogue | None, r: Mapping[str, 
             eligibility, state = RESOURCE, "resource"
         elif not complete or eligible is None:
             eligibility, state = INCOMPLETE_ELIGIBILITY, "unknown"
+        elif eligible and prog is not None and prog.status in ("ended", "closed"):
+            # Never "éligible" to a programme that takes no more applications.
+            eligibility, state = ELIGIBLE_NO_CALL[prog.status], "no_call"
         elif eligible:
             eligibility, state = ELIGIBLE, "eligible"
         else:

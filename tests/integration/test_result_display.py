@@ -228,8 +228,9 @@ def test_a_2026_1_result_without_revision_2_keys_is_shown(
     rv = response.context["rv"]
     assert rv.gap is None and rv.unknown == []
     assert [(f["kind_label"], f["status_label"], f["as_of_fr"], f["eligibility"], f["reasons"])
-            for f in rv.funding] == [("Financement", "Terminé", "2 décembre 2026",
-                                      "Éligible d’après les réponses", [])]
+            for f in rv.funding] == [
+        ("Financement", "Terminé", "2 décembre 2026",
+         "Conditions remplies d’après les réponses, mais le programme est terminé", [])]
     assert "Palier 1 — Socle : atteint" in response.text
     assert "Terminé au 2 décembre 2026" in response.text
     assert "Ce qui vous sépare" not in response.text
