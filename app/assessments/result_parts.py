@@ -10,7 +10,7 @@ default (kind `funding`, no conditions, no gap computed here).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -257,16 +257,6 @@ def funding_view(q: Questionnaire, catalogue: Catalogue | None, r: Mapping[str, 
     return out
 
 
-def funding_line(f: Mapping[str, Any]) -> str:
-    """One funding entry in plain text (exports)."""
-    parts = [f"{f['label']} ({f['kind_label']}"]
-    if f.get("status_label"):
-        parts[0] += f", {f['status_label'].lower()} au {f['as_of_fr']}"
-    parts[0] += ")"
-    parts.append(f["eligibility"])
-    return " : ".join(parts)
-
-
 def stale(as_of: date, today: date) -> bool:
     """An entry not re-checked for more than six months."""
     months = (today.year - as_of.year) * 12 + today.month - as_of.month
@@ -291,6 +281,3 @@ def catalogue_rows(catalogue: Catalogue | None, today: date) -> list[dict[str, A
         })
     return rows
 
-
-def step_extras(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{**s, "to_verify": bool(s.get("to_verify"))} for s in steps]
