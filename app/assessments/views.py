@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.accounts.models import User
+from app.assessments import result_parts as parts
 from app.assessments import service as svc
 from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
@@ -517,6 +518,9 @@ class ResultView:
     answers: list[dict[str, Any]]  # sections with their questions and labelled answers
     progress: Progress
     names: dict[int, str]
+    gap: dict[str, Any] | None = None  # result_parts.gap_view (None on pre-revision-2 results)
+    unknown: list[str] = field(default_factory=list)  # « question ? Je ne sais pas »
+    neutral: bool = False  # read by an ARS referent / committee: "la structure", not "vous"
 
 
 def _tier_info(q: Questionnaire, tier: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -528,8 +532,9 @@ def _tier_info(q: Questionnaire, tier: Mapping[str, Any] | None) -> dict[str, An
 
 
 def result_view(session: Session, registry: Registry, a: Assessment,
-                s: Structure) -> ResultView:
-    """The result page's content, from the stored snapshot (or a live score of a draft)."""
+                s: Structure, *, neutral: bool = False) -> ResultView:
+    """The result page's content, from the stored snapshot (or a live score of a draft).
+    `neutral`: wording for readers other than the structure's director."""
     q = svc.questionnaire_of(registry, a)
     r = svc.result_of(registry, a)
     answers = dict(a.answers or {})
@@ -556,9 +561,14 @@ def result_view(session: Session, registry: Registry, a: Assessment,
                                  "answered": value is not None})
             scores = [{"id": did, "label": _domain_label(q, did), "score": sc}
                       for did, sc in (req.get("scores") or {}).items()]
-            reqs.append({**req, "decisive": decisive, "score_list": scores})
+            reqs.append({**req, "decisive": decisive, "score_list": scores,
+                         "applies": req.get("applies", True) is not False})
         info = _tier_info(q, t) or {}
-        trace.append({**t, "requirements": reqs, "description": info.get("description")})
+        applicable_reqs = [x for x in reqs if x["applies"]]
+        trace.append({**t, "requirements": reqs, "description": info.get("description"),
+                      "status": parts.trace_status(r, t),
+                      "n_met": sum(1 for x in applicable_reqs if x.get("met")),
+                      "n_applicable": len(applicable_reqs)})
 
     tier_labels = {t["id"]: t["label"] for t in r.get("tiers", [])}
     groups: dict[str, dict[str, Any]] = {}
@@ -569,9 +579,10 @@ def result_view(session: Session, registry: Registry, a: Assessment,
                                              "steps": []})
         g["steps"].append({**step, "effort_label": EFFORT_LABELS.get(step["effort"],
                                                                      step["effort"]),
+                           "to_verify": bool(step.get("to_verify")),
                            "funding_refs": [funding_ref(f) for f in step.get("funding", [])]})
 
-    funding = [{**funding_ref(f["id"]), "eligible": f["eligible"]} for f in r.get("funding", [])]
+    funding = parts.funding_view(q, registry.catalogue, r, answers)
 
     # Rounded half up like the table (number_fr), so chart and table show the same figures.
     domain_scores = [(d["label"], _round1(d["score"])) for d in r.get("domains", [])]
@@ -594,6 +605,8 @@ def result_view(session: Session, registry: Registry, a: Assessment,
         tier=_tier_info(q, r.get("tier")), domain_scores=domain_scores, trace=trace,
         steps_by_tier=list(groups.values()), funding=funding, answers=answer_sections,
         progress=progress(q, answers), names=names,
+        gap=parts.gap_view(q, r, shown, neutral=neutral),
+        unknown=parts.unknown_view(q, r, answers), neutral=neutral,
     )
 
 

@@ -140,7 +140,9 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
                 if key not in {x.id for x in tier_rows[tlabel]}:
                     tier_rows[tlabel].append(CompareRow(key, req.get("label", req["id"]),
                                                         tlabel))
+                # applies false (revision 2): met is null, never "non remplie"
                 reqs[key] = {"met": bool(req.get("met")),
+                             "applies": req.get("applies", True) is not False,
                              "answers": [_answer_text(q, qid, v)
                                          for qid, v in (req.get("answers") or {}).items()]}
         steps = [st.get("title") or st.get("label") or "" for st in r.get("next_steps", [])]

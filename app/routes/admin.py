@@ -1,10 +1,15 @@
-"""Admin pages: the questionnaires loaded and the files refused, with their errors."""
+"""Admin pages: the questionnaires loaded and the files refused, with their errors; the
+programme catalogue (programmes.yaml) with the entries not re-checked for six months."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.assessments.result_parts import catalogue_rows
+from app.formatting import PARIS
 from app.permissions import Action
 from app.questionnaires import RegistryDep
 from app.web.auth_deps import require_permission
@@ -27,4 +32,16 @@ def questionnaires(request: Request, registry: RegistryDep) -> Response:
         "loaded": loaded, "refused": refused,
         "breadcrumb": [{"text": "Accueil", "href": "/"},
                        {"text": "Questionnaires", "href": "/admin/questionnaires"}],
+    })
+
+
+@router.get("/programmes", response_class=HTMLResponse)
+def programmes(request: Request, registry: RegistryDep) -> Response:
+    today = datetime.now(PARIS).date()
+    rows = catalogue_rows(registry.catalogue, today)
+    return render(request, "pages/admin/programmes.html", {
+        "rows": rows, "stale": sum(1 for r in rows if r["stale"]), "today": today,
+        "source": registry.catalogue.source if registry.catalogue else None,
+        "breadcrumb": [{"text": "Accueil", "href": "/"},
+                       {"text": "Programmes", "href": "/admin/programmes"}],
     })

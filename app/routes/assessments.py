@@ -377,8 +377,11 @@ def submit(request: Request, assessment_id: IdPath, actor: CurrentActor, session
 
 
 def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
-                    s: Structure) -> dict[str, Any]:
-    rv = view.result_view(session, registry, a, s)
+                    s: Structure, *, document: bool = False) -> dict[str, Any]:
+    """`document`: the print view and the PDF (one cached file for every reader) speak of
+    "la structure"; the page speaks to its director and of the structure to anyone else."""
+    neutral = document or actor.role != Role.director
+    rv = view.result_view(session, registry, a, s, neutral=neutral)
     chart = horizontal_bars(
         rv.domain_scores, title="Scores par domaine (sur 100)",
         desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
@@ -408,7 +411,7 @@ def result_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
 def print_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
-    ctx = _result_context(session, registry, actor, a, s)
+    ctx = _result_context(session, registry, actor, a, s, document=True)
     ctx["for_pdf"] = False
     return render(request, "pages/director/print.html", ctx)
 
@@ -420,7 +423,7 @@ def declaration_pdf(assessment_id: IdPath, actor: CurrentActor, session: Session
     a, s = svc.get_assessment(session, actor, assessment_id)
 
     def html() -> str:
-        ctx = _result_context(session, registry, actor, a, s)
+        ctx = _result_context(session, registry, actor, a, s, document=True)
         ctx["for_pdf"] = True
         return env.get_template("pages/director/print.html").render(ctx)
 

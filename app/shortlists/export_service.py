@@ -15,9 +15,11 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore
+from app.assessments.result_parts import KIND_LABELS, STATUS_LABELS
 from app.audit import record_now
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
+from app.formatting import date_fr
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
@@ -52,6 +54,24 @@ def labels_for(registry: Registry, versions: Iterable[str]) -> Labels:
         return Labels({}, [], {})
     return Labels({d.id: d.label for d in q.domains}, [d.id for d in q.domains],
                   {f.id: f.label for f in q.funding})
+
+
+def funding_status(registry: Registry, versions: Iterable[str]) -> dict[str, str]:
+    """Each programme's kind and current status from the catalogue, in words."""
+    q = newest(registry, versions)
+    if q is None:
+        return {}
+    out = {}
+    for f in q.funding:
+        p = (registry.catalogue or q.catalogue)
+        prog = p.get(f.id) if p is not None else None
+        kind = KIND_LABELS.get(f.kind, f.kind).lower()
+        if prog is None:
+            out[f.id] = kind
+        else:
+            out[f.id] = (f"{kind}, {STATUS_LABELS.get(prog.status, prog.status).lower()} "
+                         f"au {date_fr(prog.as_of)}")
+    return out
 
 
 def author_name(session: Session, user_id: int | None) -> str:
@@ -109,7 +129,8 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
         out, shortlist, author=author_name(session, shortlist.author_id),
         domain_labels=labels.domains, domain_order=labels.domain_order,
         funding_labels=labels.funding, exported_at=exported_at(),
-        next_steps=steps if with_next_steps else None, progress=progress)
+        next_steps=steps if with_next_steps else None, progress=progress,
+        funding_status=funding_status(registry, shortlist.questionnaire_versions))
 
 
 ReportRenderer = Callable[[dict[str, Any]], str]
@@ -154,6 +175,20 @@ class RegionTable:
 
 BASE_COLUMNS = ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur", "Capacité",
                 "Questionnaire", "Version", "Transmise le", "Palier", "Score global"]
+
+
+GAP_COLUMNS = ["Palier suivant", "Exigences manquantes pour le palier suivant",
+               "Paliers supérieurs aux exigences propres remplies"]
+
+
+def gap_cells(gap: Any, above: Any, levels: Mapping[str, int]) -> list[exports.Value]:
+    """The gap to the next palier (revision 2 results; empty for older ones)."""
+    if not isinstance(gap, dict):
+        return [None, None, None]
+    nxt = gap.get("next_tier") or {}
+    reqs = gap.get("requirements") or []
+    met_above = ", ".join(str(levels.get(t, t)) for t in above or []) or None
+    return [nxt.get("level"), len(reqs) if nxt else None, met_above]
 
 
 def question_columns(registry: Registry, versions: Iterable[tuple[str, str]],
@@ -206,7 +241,9 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     labels = labels_for(registry, [f"{q}@{v}" for q, v in versions])
     domains = labels.domain_order
     header = [*BASE_COLUMNS, *(f"Score {labels.domains.get(d, d)}" for d in domains),
-              "Statut de revue", *questions]
+              *GAP_COLUMNS, "Statut de revue", *questions]
+    tier_levels = {(q.id, q.version): {t.id: t.level for t in q.tiers}
+                   for q in registry.all()}
     categories = finess_categories()
 
     def rows() -> Iterator[list[exports.Value]]:
@@ -217,7 +254,9 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 sa_select(col(Assessment.id), col(Assessment.questionnaire_id),
                        col(Assessment.questionnaire_version), col(Assessment.submitted_at),
                        col(Assessment.tier_level), col(Assessment.global_score),
-                       col(Assessment.answers)).where(col(Assessment.id).in_(ids))).all()}
+                       col(Assessment.answers), col(Assessment.result)["gap"],
+                       col(Assessment.result)["tiers_met_above"])
+                .where(col(Assessment.id).in_(ids))).all()}
             scores: dict[int, dict[str, float | None]] = {}
             for aid, did, score in session.exec(
                     select(col(AssessmentDomainScore.assessment_id),
@@ -235,12 +274,13 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 if a is None:
                     yield [*base, *([None] * (len(header) - len(base)))]
                     continue
-                aid, qid, version, submitted_at, tier, global_score, answers = a
+                aid, qid, version, submitted_at, tier, global_score, answers, gap, above = a
                 status = None if reviews is None else reviews.get(aid, ranking.NOT_REVIEWED)
                 answers = answers or {}
                 ds = scores.get(aid, {})
                 yield [*base, qid, version, submitted_at.isoformat() if submitted_at else None,
                        tier, global_score, *(ds.get(d) for d in domains),
+                       *gap_cells(gap, above, tier_levels.get((qid, version), {})),
                        ranking.REVIEW_STATUS_LABELS.get(status or "", status),
                        *(_answer(answers.get(q)) for q in questions)]
 

@@ -274,9 +274,18 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
                          next_steps: Callable[[], Iterable[tuple[Mapping[str, Any],
                                                                  list[dict[str, Any]]]]]
                          | None = None,
-                         progress: Progress | None = None) -> None:
+                         progress: Progress | None = None,
+                         funding_status: Mapping[str, str] | None = None) -> None:
     """Sheets: Sélection, Critères et provenance, Scores par domaine, Prochaines étapes
-    (`next_steps()` yields (row, steps) in rank order; omitted when None)."""
+    (`next_steps()` yields (row, steps) in rank order; omitted when None). `funding_status`
+    gives each programme's kind and current status ("financement, terminé au 2 décembre
+    2026") shown beside its name."""
+    status = funding_status or {}
+
+    def funding_cell(fid: str) -> str:
+        label = funding_labels.get(fid, fid)
+        return f"{label} ({status[fid]})" if fid in status else label
+
     wb = Workbook(write_only=True)
     rows = shortlist.rows
     done = 0
@@ -311,12 +320,13 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
     if next_steps is not None:
         append = row_appender(wb.create_sheet("Prochaines étapes"))
         append(["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
-                "Effort", "Financements"])
+                "Effort", "À vérifier auprès de l’éditeur ou du prestataire", "Financements"])
         for row, steps in next_steps():
             for step in steps:
                 append([row["rank"], row["finess"], row["name"], step.get("tier"),
                         step.get("label"), step.get("title"), step.get("effort"),
-                        ", ".join(funding_labels.get(f, f) for f in step.get("funding") or [])])
+                        "oui" if step.get("to_verify") else None,
+                        ", ".join(funding_cell(f) for f in step.get("funding") or [])])
             tick()
     wb.save(out)
     if progress is not None:

@@ -31,6 +31,7 @@ def main_nav(actor: Actor | None, path: str) -> list[dict[str, Any]]:
         items.append(("/admin/utilisateurs", "Utilisateurs"))
     if can(actor, Action.view_questionnaires_admin):
         items.append(("/admin/questionnaires", "Questionnaires"))
+        items.append(("/admin/programmes", "Programmes"))
     if can(actor, Action.view_audit):
         items.append(("/admin/journal", "Journal"))
     # The longest matching href is the current one (/regions/84/structures over /regions/84).

@@ -417,7 +417,7 @@ def test_compare_reads_the_snapshots(session: Session, registry: Registry) -> No
                            "Palier 3 — DUI relié aux services socles",
                            "Palier 4 — Pilotage, coordination et sécurité"]
     internet = a.requirements["palier-1/internet-suffisant"]
-    assert internet == {"met": True, "answers": [
+    assert internet == {"met": True, "applies": True, "answers": [
         "Quelle connexion internet dessert la structure ? Fibre ou très haut débit"]}
     assert b.requirements["palier-1/internet-suffisant"]["answers"] == [
         "Quelle connexion internet dessert la structure ? "

@@ -558,7 +558,7 @@ def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
     assert "Effort moyen" in text and "Effort faible" in text
     assert ('title="Programme ESMS numérique - nouvelle fenêtre">Programme ESMS numérique</a>, '
             "Ségur numérique vague 2 — médico-social") in text
-    assert "Éligible d’après vos réponses" in text
+    assert "Éligible d’après les réponses" in text
 
 
 def test_draft_result_is_labelled_provisional(director: Director, session: Session,

@@ -32,6 +32,10 @@ XLSX_SHEETS = ["Sélection", "Critères et provenance", "Scores par domaine",
                "Prochaines étapes"]
 STEP = {"requirement": "ins", "tier": 3, "label": "INS qualifiée", "title": "=Qualifier l'INS",
         "detail": "", "effort": "moyen", "funding": ["esms-numerique"]}
+# A step whose condition read a "je ne sais pas" answer (revision 2).
+STEP_TO_VERIFY = {"requirement": "mss", "tier": 3, "label": "MSSanté intégrée",
+                  "title": "Intégrer MSSanté", "detail": "", "effort": "faible",
+                  "funding": ["segur-vague-2-ms"], "to_verify": True}
 
 
 @pytest.fixture
@@ -48,7 +52,8 @@ def shortlist_id(app_client: TestClient, session: Session, settings: Settings,
     b = make_structure(session, name="-2+3 Résidence", department="69", capacity=45)
     c = make_structure(session, name="EHPAD Les Tilleuls", department="69", capacity=20)
     make_assessment(session, a, "submitted", tier_level=3, global_score=81.25,
-                    submitted_at=when, result=snapshot(3, 1, ["esms-numerique"], [STEP]),
+                    submitted_at=when,
+                    result=snapshot(3, 1, ["esms-numerique"], [STEP, STEP_TO_VERIFY]),
                     domain_scores={"dui": (8, 10), "securite": (3, 4)})
     make_assessment(session, b, "submitted", tier_level=2, global_score=60.5,
                     submitted_at=when, result=snapshot(2, 2, []),
@@ -180,11 +185,16 @@ def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Ses
 
     steps = [[c.value for c in row] for row in wb["Prochaines étapes"].iter_rows()]
     assert steps[0] == ["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
-                        "Effort", "Financements"]
-    assert steps[1][3:] == [3, "INS qualifiée", "=Qualifier l'INS", "moyen",
-                            "Programme ESMS numérique"]
+                        "Effort", "À vérifier auprès de l’éditeur ou du prestataire",
+                        "Financements"]
+    assert steps[1][3:] == [3, "INS qualifiée", "=Qualifier l'INS", "moyen", None,
+                            "Programme ESMS numérique (financement, terminé au 2 décembre "
+                            "2026)"]
+    assert steps[2][3:] == [3, "MSSanté intégrée", "Intégrer MSSanté", "faible", "oui",
+                            "Ségur numérique vague 2 — médico-social (financement, annoncé au "
+                            "2 décembre 2026)"]
     assert wb["Prochaines étapes"]["F2"].data_type == "s"
-    assert len(steps) == 2
+    assert len(steps) == 3
 
 
 def test_pdf_report(app_client: TestClient, session: Session, shortlist_id: int) -> None:
@@ -281,7 +291,11 @@ def region_data(session: Session) -> dict[str, Any]:
                     answers={"dui_production": "oui", "capacite": 90,
                              "dui_fonctions": ["admin", "soins"]},
                     tier_level=2, global_score=64.0, domain_scores={"dui": (3, 4)},
-                    submitted_at=datetime(2026, 2, 1, tzinfo=UTC))
+                    submitted_at=datetime(2026, 2, 1, tzinfo=UTC),
+                    # revision 2 keys: two requirements of palier 3 unmet, palier 4's met
+                    result={"gap": {"next_tier": {"id": "palier-3", "level": 3},
+                                    "requirements": [{"id": "a"}, {"id": "b"}]},
+                            "tiers_met_above": ["palier-4"]})
     return {"old": old, "new": new, "none": none}
 
 
@@ -309,7 +323,12 @@ def test_region_csv_has_stable_question_columns(
     assert new["Score Dossier usager informatisé"] == "75"
     assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
     assert new["Statut de revue"] == "Non revue"
+    assert [new[c] for c in ("Palier suivant", "Exigences manquantes pour le palier suivant",
+                             "Paliers supérieurs aux exigences propres remplies")] \
+        == ["3", "2", "4"]
     old = by_name["EHPAD Ancien"]
+    assert old["Palier suivant"] == "" and old["Exigences manquantes pour le palier suivant"] \
+        == ""
     assert (old["Version"], old["zz_retiree"], old["capacite"]) == ("2025.1", "oui", "40")
     assert by_name["SSIAD Sans"]["Palier"] == "" and by_name["SSIAD Sans"]["Secteur"] \
         == "Domicile"

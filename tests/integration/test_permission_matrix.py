@@ -366,6 +366,7 @@ MATRIX: tuple[Row, ...] = (
     # ---- administration: questionnaires, accounts, audit trail
     R("GET", "/admin/questionnaires", None, ADMIN),
     R("GET", "/metrics", None, ADMIN),  # Prometheus: administrators (session or token)
+    R("GET", "/admin/programmes", None, ADMIN),
     R("GET", "/admin/utilisateurs", None, ADMIN),
     R("GET", "/admin/utilisateurs/nouveau", None, ADMIN),
     R("POST", "/admin/utilisateurs/nouveau", None, ADMIN_POST, data=NEW_USER),

@@ -21,7 +21,7 @@ def test_menus_per_role() -> None:
         "/regions/11", "/regions/11/structures", "/selections"]
     assert hrefs(Actor(5, Role.admin)) == [
         "/regions", "/selections", "/invitations", "/admin/structures/import",
-        "/admin/utilisateurs", "/admin/questionnaires", "/admin/journal"]
+        "/admin/utilisateurs", "/admin/questionnaires", "/admin/programmes", "/admin/journal"]
 
 
 def test_current_entry_is_the_longest_prefix() -> None:
