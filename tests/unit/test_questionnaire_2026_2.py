@@ -31,7 +31,8 @@ CATALOGUE = ROOT / "programmes.yaml"
 MIGRATION = ROOT / "migrations" / "esms-maturite-numerique-2026.1-to-2026.2.yaml"
 
 # Keys that only an engine implementing contract Revision 2 knows.
-_REV2_KEYS = ("« kind »", "« unknown »", "« applies_if »", "« sources »", "« eligible_if » manquante")
+_REV2_KEYS = ("« kind »", "« unknown »", "« applies_if »", "« sources »",
+              "« eligible_if » manquante")
 
 
 def _load() -> Any:
