@@ -504,3 +504,54 @@ def test_migration_map_covers_2026_1() -> None:
             assert old_values <= new_values, qid  # every old value still exists
     assert set(m["added"]) == set(new) - targets
     assert not set(m["added"]) & set(old)
+
+
+# ---- carrying a 2026.1 draft over with the migration map ---------------------------------
+
+
+def _migrate(answers: dict[str, Any], m: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The map's documented semantics, read naively: (carried answers, questions to ask)."""
+    out: dict[str, Any] = {}
+    ask = list(m["added"])
+    for qid, value in answers.items():
+        rule = m["questions"][qid]
+        if rule["action"] == "removed":
+            continue
+        target = rule.get("to", qid)
+        values = rule.get("values") or {}
+        if isinstance(value, list):
+            kept = [values.get(v, v) for v in value]
+            new = [v for v in kept if v is not None]
+        else:
+            new = values.get(value, value) if isinstance(value, str) else value
+        if new is None or new == []:
+            ask.append(target)
+        else:
+            out[target] = new
+    return out, ask
+
+
+def test_small_ehpad_example_carries_over_to_2026_2(q: Any) -> None:
+    example = _yaml(Path(__file__).resolve().parents[2] / "docs" / "examples"
+                    / "reponses-petit-ehpad.yaml")
+    carried, ask = _migrate(example, _yaml(MIGRATION))
+    assert sorted(ask) == ["categorie", "dui_consultation_dmp", "medicalisation", "segur_vague2"]
+    assert "medicalise" not in carried
+    assert carried["messagerie_nominative"] == "partielle"  # 2026.1 "tous" = those who exchange
+    assert carried["ror"] == "ancienne" and carried["dui_segur"] == "oui"
+    answers = carried | {"categorie": "ehpad", "medicalisation": "equipe_medicale",
+                         "segur_vague2": "ne_sait_pas", "dui_consultation_dmp": "non"}
+    r = result_of(q, answers)
+    assert r["complete"] is True
+    assert r["unknown"] == ["segur_vague2"]
+    assert r["tier"]["id"] == "palier-2"
+    assert [s["requirement"] for s in r["next_steps"]] == [
+        "ins-qualifiee", "identitovigilance-formalisee", "mssante-utilisee", "dmp-alimente",
+        "rpps-plus-engage", "ror-a-jour", "circuit-medicament-informatise",
+        "sdsi-formalise", "ressources-si-mutualisees", "indicateurs-usage-suivis",
+        "authentification-forte", "sauvegardes-testees", "pcra-exerce",
+        "procedures-formalisees", "plan-formation-annuel", "referent-temps-dedie"]
+    assert not any(s["to_verify"] for s in r["next_steps"])
+    assert {f["id"]: f["eligible"] for f in r["funding"]} == {
+        "esms-numerique": True, "segur-vague-2-ms": False, "care-cybersecurite": None,
+        "rpps-plus": None, "appui-regional": None, "cert-sante": None}
