@@ -555,3 +555,13 @@ def test_small_ehpad_example_carries_over_to_2026_2(q: Any) -> None:
     assert {f["id"]: f["eligible"] for f in r["funding"]} == {
         "esms-numerique": True, "segur-vague-2-ms": False, "care-cybersecurite": None,
         "rpps-plus": None, "appui-regional": None, "cert-sante": None}
+
+
+def test_small_ehpad_2026_2_example_file(q: Any) -> None:
+    example = _yaml(Path(__file__).resolve().parents[2] / "docs" / "examples"
+                    / "reponses-petit-ehpad-2026.2.yaml")
+    r = result_of(q, example)
+    assert r["complete"] is True
+    assert r["unknown"] == ["segur_vague2"]
+    assert r["tier"]["id"] == "palier-2"
+    assert r["next_steps"][0]["requirement"] == "ins-qualifiee"
