@@ -30,7 +30,7 @@ from tests.e2e.helpers import (
     wait_saved,
 )
 from tests.factories import make_assessment
-from tests.unit.test_real_questionnaire import best
+from tests.answers import best
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ from tests.e2e.helpers import (
     start_assessment,
     stored,
 )
-from tests.unit.test_real_questionnaire import best
+from tests.answers import best
 
 pytestmark = pytest.mark.e2e
 

@@ -48,7 +48,7 @@ from app.structures.models import Structure
 from scoring import score
 from tests.auth_helpers import bearer, log_in
 from tests.factories import make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
+from tests.answers import PETIT_EHPAD, best
 
 REF = "2026.1"
 OLD = "2025.1"

@@ -21,7 +21,7 @@ from app.permissions import Role
 from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
 from tests.factories import make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
+from tests.answers import PETIT_EHPAD, best
 
 HTMX = {"HX-Request": "true"}
 SECTIONS = ["s-profil", "s-equipement", "s-dui", "s-services-socles", "s-coordination",

@@ -28,7 +28,7 @@ from app.reviews.models import Evidence
 from app.structures.models import Structure
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
+from tests.answers import PETIT_EHPAD
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)

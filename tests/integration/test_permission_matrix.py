@@ -54,7 +54,7 @@ from tests.conftest import _clear_caches, temporary_database
 from tests.factories import finess_for, make_structure, make_user
 from tests.fixtures.finess import et_line
 from tests.routes import Key, route_keys
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
+from tests.answers import PETIT_EHPAD
 
 ACTORS = ("anonymous", "director_a", "director_b", "ars_a", "ars_other", "committee_84",
           "committee_national", "admin")
