@@ -132,7 +132,7 @@ class AnswerBuilder:
             return False
         op, x = _operator(cond)
         u = self.unknown.get(qid)
-        if u is not None and value == u and not (x == u or isinstance(x, list) and u in x):
+        if u is not None and value == u and not (x == u or (isinstance(x, list) and u in x)):
             return False  # "je ne sais pas" meets nothing but a leaf naming it
         if op == "equals":
             return bool(value == x)

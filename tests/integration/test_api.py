@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.permissions import Role
+from tests.answers import best
 from tests.auth_helpers import api_token, bearer
 from tests.factories import make_structure, make_user
-from tests.answers import best
 
 QID, QV = "esms-maturite-numerique", "2026.2"  # the newest version: new drafts use it
 

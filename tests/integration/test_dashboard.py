@@ -46,9 +46,9 @@ from app.permissions import Actor, Role
 from app.questionnaires import Registry
 from app.structures.models import Structure
 from scoring import score
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import bearer, log_in
 from tests.factories import make_assessment, make_structure, make_user
-from tests.answers import PETIT_EHPAD, best
 
 REF = "2026.1"
 OLD = "2025.1"

@@ -19,9 +19,9 @@ from app.config import Settings
 from app.db import utcnow
 from app.permissions import Role
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
 from tests.factories import make_assessment, make_structure, make_user
-from tests.answers import PETIT_EHPAD, best
 from tests.unit.test_real_questionnaire import PETIT_EHPAD as PETIT_EHPAD_2026_1
 
 HTMX = {"HX-Request": "true"}

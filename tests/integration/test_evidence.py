@@ -26,9 +26,9 @@ from app.permissions import Role
 from app.reviews import storage
 from app.reviews.models import Evidence
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
-from tests.answers import PETIT_EHPAD
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
