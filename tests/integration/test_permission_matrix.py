@@ -60,7 +60,7 @@ ACTORS = ("anonymous", "director_a", "director_b", "ars_a", "ars_other", "commit
           "committee_national", "admin")
 
 QID = "esms-maturite-numerique"
-QVERSION = "2026.1"
+QVERSION = "2026.2"
 MISSING = "effectif_etp"  # a required answer removed from A's draft: its submission is 422
 
 
