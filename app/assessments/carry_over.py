@@ -181,7 +181,10 @@ def migrate(answers: Mapping[str, Any], m: MigrationMap,
     """The answers of the map's old version in its new version. With `new`, an answer the
     new version refuses (a number out of a new range...) is asked again too."""
     out = CarriedOver({}, added=list(m.added))
-    for qid, value in answers.items():
+    # In the map's (questionnaire) order, whatever the order of the stored keys (JSONB).
+    rank = {qid: i for i, qid in enumerate(m.questions)}
+    for qid in sorted(answers, key=lambda k: (rank.get(k, len(rank)), k)):
+        value = answers[qid]
         rule = m.questions.get(qid, Rule("removed"))
         target = rule.target(qid)
         if target is None:
