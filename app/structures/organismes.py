@@ -95,10 +95,10 @@ def organisme_view(session: Session, actor: Actor | None, finess_ej: str,
         last = latest.get(s.id or 0)
         if last is not None:
             row.assessment_id = last.id
-            row.tier_level = a.tier_level
-            row.tier_label = _tier_label(registry, a)
-            row.global_score = a.global_score
-            row.submitted_at = a.submitted_at
+            row.tier_level = last.tier_level
+            row.tier_label = _tier_label(registry, last)
+            row.global_score = last.global_score
+            row.submitted_at = last.submitted_at
         (closed if s.closed else rows).append(row)
     counts = Counter((r.tier_level, r.tier_label) for r in rows if r.tier_level is not None)
     tiers = [(label or f"Palier {level}", n)
