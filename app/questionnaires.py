@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.assessments.carry_over import MIGRATIONS_DIR, MigrationMap, check_map, load_maps
 from scoring import (
     CATALOGUE_FILE,
     Catalogue,
@@ -36,6 +37,9 @@ class Registry:
     by_key: dict[tuple[str, str], Questionnaire] = field(default_factory=dict)
     refused: list[QuestionnaireError] = field(default_factory=list)
     catalogue: Catalogue | None = None  # programmes.yaml: current status of each programme
+    # migrations/*.yaml whose two versions are served: (id, from version) -> map
+    migrations: dict[tuple[str, str], MigrationMap] = field(default_factory=dict)
+    migration_errors: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, directory: str | Path) -> Registry:
@@ -49,7 +53,32 @@ class Registry:
         if catalogue is None and path.is_file():
             with contextlib.suppress(QuestionnaireError):  # else among the refused files
                 catalogue = load_catalogue(path)
-        return cls({q.key: q for q in loaded}, refused, catalogue)
+        registry = cls({q.key: q for q in loaded}, refused, catalogue)
+        registry._load_migrations(Path(directory) / MIGRATIONS_DIR)
+        return registry
+
+    def _load_migrations(self, directory: Path) -> None:
+        """The maps that fit the versions served (a map that does not fit is not used)."""
+        maps, errors = load_maps(directory)
+        for key, m in maps.items():
+            old = self.get(m.questionnaire_id, m.from_version)
+            new = self.get(m.questionnaire_id, m.to_version)
+            if old is None or new is None:
+                continue
+            problems = check_map(m, old, new)
+            if problems:
+                errors += problems
+            else:
+                self.migrations[key] = m
+        self.migration_errors = errors
+
+    def migration(self, qid: str, from_version: str) -> MigrationMap | None:
+        """The map from `from_version` to the newest version of `qid`, if one exists."""
+        m = self.migrations.get((qid, from_version))
+        latest = self.latest(qid)
+        if m is None or latest is None or m.to_version != latest.version:
+            return None
+        return m
 
     def get(self, qid: str, version: str) -> Questionnaire | None:
         return self.by_key.get((qid, version))
@@ -69,7 +98,9 @@ class Registry:
         fresh = Registry.load(directory)
         merged = dict(self.by_key)
         merged.update(fresh.by_key)
-        return Registry(merged, fresh.refused, fresh.catalogue or self.catalogue)
+        registry = Registry(merged, fresh.refused, fresh.catalogue or self.catalogue)
+        registry._load_migrations(Path(directory) / MIGRATIONS_DIR)
+        return registry
 
 
 def get_registry(request: Request) -> Registry:

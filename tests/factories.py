@@ -28,7 +28,7 @@ from app.structures.models import Structure
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
 QUESTIONNAIRE_ID = "esms-maturite-numerique"
-QUESTIONNAIRE_VERSION = "2026.1"
+QUESTIONNAIRE_VERSION = "2026.2"  # the newest version: what new drafts use
 
 _serial = itertools.count(1)
 

@@ -15,9 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.assessments.carry_over import migrate
 from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
-from app.audit import record
+from app.audit import AuditEvent, record
 from app.dashboard.read_model import record_submission
 from app.db import begin_write, utcnow
 from app.errors import (
@@ -128,8 +129,17 @@ class Prefill:
 
 
 def carry_over(old_q: Questionnaire | None, new_q: Questionnaire,
-               answers: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
-    """Answers whose question id and type still exist (and whose value is still valid)."""
+               answers: dict[str, Any], registry: Registry | None = None,
+               ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(answers, carried ids, dropped ids) of a submission in a newer version: through the
+    migration map from the old version to the new one when the registry has it (renamed
+    questions and options follow; dropped ids are the old questions removed and the new
+    ones to answer again), else the answers whose question id and type still exist (and
+    whose value is still valid)."""
+    m = registry.migrations.get((new_q.id, old_q.version)) if registry and old_q else None
+    if m is not None and m.to_version == new_q.version:
+        out = migrate(answers, m, new_q)
+        return out.answers, list(out.answers), out.removed + out.ask_again
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for qid, value in answers.items():
@@ -152,6 +162,7 @@ def start_or_resume(session: Session, actor: Actor, registry: Registry, finess: 
     assert s.id is not None
     existing = current_draft(session, s.id)
     if existing is not None:
+        carry_over_draft(session, actor, registry, existing)
         return existing, None
     q = registry.latest(questionnaire_id)
     if q is None:
@@ -163,7 +174,8 @@ def start_or_resume(session: Session, actor: Actor, registry: Registry, finess: 
     if previous:
         last = previous[0]
         old_q = registry.get(last.questionnaire_id, last.questionnaire_version)
-        answers, carried, dropped = carry_over(old_q, q, dict(last.answers or {}))
+        answers, carried, dropped = carry_over(old_q, q, dict(last.answers or {}),
+                                              registry)
         now = utcnow().isoformat()
         meta = {qid: {"by": actor.id, "at": now, "revision": 0, "from": last.id}
                 for qid in answers}
@@ -189,6 +201,84 @@ def start_or_resume(session: Session, actor: Actor, registry: Registry, finess: 
     session.commit()
     session.refresh(draft)
     return draft, prefill
+
+
+# ---- carrying an open draft over to the newest version --------------------------------------
+
+CARRIED_OVER = "draft_carried_over"  # the audit action; its details are the draft's notice
+
+
+def carry_over_draft(session: Session, actor: Actor | None, registry: Registry,
+                     a: Assessment) -> dict[str, Any] | None:
+    """Move an open draft on an older questionnaire version to the newest one when a
+    migration map leads there and the actor may fill it (its director opening it): answers
+    mapped (`carry_over.migrate`), questionnaire_version changed and version counter bumped
+    in one compare-and-swap write, audited (`draft_carried_over`, whose details are the
+    notice). Returns those details, or None when nothing moved. Submitted assessments and
+    readers (an ARS referent) never trigger it."""
+    if a.status != AssessmentStatus.draft or actor is None:
+        return None
+    m = registry.migration(a.questionnaire_id, a.questionnaire_version)
+    if m is None:
+        return None
+    s = session.get(Structure, a.structure_id)
+    if s is None or s.id is None or not can_on_structure(actor, Action.fill_assessment, s.id,
+                                                          s.region):
+        return None
+    new_q = registry.get(m.questionnaire_id, m.to_version)
+    assert new_q is not None
+    for _ in range(CAS_ATTEMPTS):
+        _lock(session, a)
+        if a.status != AssessmentStatus.draft or a.questionnaire_version != m.from_version:
+            session.rollback()
+            return None
+        out = migrate(dict(a.answers or {}), m, new_q)
+        new_version = a.version + 1
+        now = utcnow()
+        old_meta = dict(a.answer_meta or {})
+        # Unchanged answers keep their history; moved ones are written by this carry-over.
+        meta = {qid: old_meta[qid] for qid in out.kept if qid in old_meta}
+        for mv in out.moved:
+            meta[mv.to] = {"by": actor.id, "at": now.isoformat(), "revision": new_version,
+                           "carried_from": m.from_version}
+        res = session.exec(
+            update(Assessment)
+            .where(col(Assessment.id) == a.id, col(Assessment.version) == a.version,
+                   col(Assessment.status) == AssessmentStatus.draft,
+                   col(Assessment.questionnaire_version) == m.from_version)
+            .values(answers=out.answers, answer_meta=meta, version=new_version,
+                    questionnaire_version=m.to_version, updated_at=now)
+        )
+        if res.rowcount != 1:
+            session.rollback()
+            continue
+        details = {
+            "finess": s.finess, "from": m.from_version, "to": m.to_version,
+            "version": new_version,
+            "moved": [[mv.question, mv.to] for mv in out.moved],
+            "ask_again": out.ask_again, "added": out.added, "removed": out.removed,
+            "kept": len(out.kept), "notes": out.notes,
+        }
+        record(session, actor.id, CARRIED_OVER, "assessment", str(a.id), details)
+        session.commit()
+        session.refresh(a)
+        return details
+    raise Conflict([], a.version)  # pragma: no cover - only under extreme contention
+
+
+def carried_over(session: Session, a: Assessment) -> dict[str, Any] | None:
+    """The details of the carry-over that brought this draft to its version, if any."""
+    if a.status != AssessmentStatus.draft:
+        return None
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == CARRIED_OVER, AuditEvent.object_type == "assessment",
+               AuditEvent.object_id == str(a.id))
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    if event is None or event.details.get("to") != a.questionnaire_version:
+        return None
+    return {**event.details, "at": event.at}
 
 
 # ---- autosave -------------------------------------------------------------------------------

@@ -406,13 +406,49 @@ def prefill_notice(session: Session, actor: Actor, registry: Registry, draft: As
         return None
     old_q = registry.get(src.questionnaire_id, src.questionnaire_version)
     new_q = svc.questionnaire_of(registry, draft)
-    _, carried, dropped = svc.carry_over(old_q, new_q, dict(src.answers or {}))
+    _, carried, dropped = svc.carry_over(old_q, new_q, dict(src.answers or {}), registry)
     labels = []
     for qid in dropped:
-        question = (old_q.questions.get(qid) if old_q else None) or new_q.questions.get(qid)
+        question = new_q.questions.get(qid) or (old_q.questions.get(qid) if old_q else None)
         labels.append(question.label if question else qid)
     return {"source": src, "carried": len(carried), "dropped": labels,
             "same_version": src.questionnaire_version == draft.questionnaire_version}
+
+
+def carry_over_notice(session: Session, registry: Registry, a: Assessment,
+                      ) -> dict[str, Any] | None:
+    """The notice of a draft carried over to a newer questionnaire version
+    (`assessments.service.carry_over_draft`), while some answers it asks for are still to be
+    given: the answers that moved (labels in the new version), the questions to answer again
+    and the new questions still without an answer, with the map's notes."""
+    details = svc.carried_over(session, a)
+    if details is None:
+        return None
+    q = svc.questionnaire_of(registry, a)
+    answers = dict(a.answers or {})
+    shown = applicable(q, answers)
+    eff = effective_answers(q, answers)
+
+    def label(qid: str) -> str:
+        question = q.questions.get(qid)
+        return question.label if question else qid
+
+    def open_(qid: str) -> bool:
+        return qid in q.questions and shown[qid] and qid not in eff
+
+    ask_again = [qid for qid in details.get("ask_again", []) if open_(qid)]
+    added = [qid for qid in details.get("added", []) if open_(qid)]
+    if not ask_again and not added:
+        return None
+    order = list(q.questions)
+    moved = sorted({to for _, to in details.get("moved", []) if to in q.questions},
+                   key=order.index)
+    notes = details.get("notes") or {}
+    return {"from": details.get("from"), "to": details.get("to"), "at": details.get("at"),
+            "moved": [label(qid) for qid in moved],
+            "ask_again": [label(qid) for qid in ask_again],
+            "added": [label(qid) for qid in added],
+            "notes": [notes[qid] for qid in [*moved, *ask_again] if qid in notes]}
 
 
 # ---- structures ----------------------------------------------------------------------------

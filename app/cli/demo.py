@@ -91,6 +91,10 @@ def demo(
     if q is None:
         raise _fail(f"aucune version valide du questionnaire {QUESTIONNAIRE_ID} dans "
                     f"{settings.questionnaires_dir}.")
+    # Older submissions on the version that carries over to this one (2026.1 -> 2026.2).
+    history = next((registry.get(m.questionnaire_id, m.from_version)
+                    for m in registry.migrations.values()
+                    if m.questionnaire_id == q.id and m.to_version == q.version), None)
     engine = make_engine(settings.database_url)
     try:
         if not inspect(engine).has_table("structure"):
@@ -99,7 +103,8 @@ def demo(
             if if_empty and not database_is_empty(session):
                 return
             try:
-                report = load_demo(session, q, password=password, structures=structures,
+                report = load_demo(session, q, history=history, password=password,
+                                   structures=structures,
                                    seed=seed, progress=typer.echo if structures > 2000 else None)
             except DatabaseNotEmpty:
                 raise _fail(

@@ -41,7 +41,7 @@ class CompareColumn:
     tier: dict[str, Any] | None
     global_score: float | None
     domains: dict[str, float | None]
-    requirements: dict[str, dict[str, Any]]  # requirement id -> {met, answers: [text]}
+    requirements: dict[str, dict[str, Any]]  # requirement id -> {met, applies, answers}
     next_steps: list[str]
     review_status: str | None = None
 
@@ -140,9 +140,10 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
                 if key not in {x.id for x in tier_rows[tlabel]}:
                     tier_rows[tlabel].append(CompareRow(key, req.get("label", req["id"]),
                                                         tlabel))
-                # applies false (revision 2): met is null, never "non remplie"
-                reqs[key] = {"met": bool(req.get("met")),
-                             "applies": req.get("applies", True) is not False,
+                applies = req.get("applies", True) is not False
+                # met: True / False, or None when the requirement does not apply
+                reqs[key] = {"met": (req.get("met") is True) if applies else None,
+                             "applies": applies,
                              "answers": [_answer_text(q, qid, v)
                                          for qid, v in (req.get("answers") or {}).items()]}
         steps = [st.get("title") or st.get("label") or "" for st in r.get("next_steps", [])]

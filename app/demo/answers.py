@@ -16,21 +16,61 @@ from scoring.generate import generate_answers
 # ---- profiles and answers ----------------------------------------------------------------
 
 
+# FINESS category -> the `categorie` profile question (2026.2).
+CATEGORIE: dict[str, str] = {
+    "500": "ehpad", "202": "residence_autonomie", "207": "residence_autonomie",
+    "354": "sad_soins", "209": "sad_soins", "460": "sad_aide",
+    "183": "enfants_handicapes", "182": "enfants_handicapes", "186": "enfants_handicapes",
+    "189": "enfants_handicapes", "190": "enfants_handicapes", "192": "enfants_handicapes",
+    "255": "mas_fam", "437": "mas_fam", "448": "mas_fam",
+    "449": "adultes_handicapes", "382": "adultes_handicapes", "252": "adultes_handicapes",
+    "446": "adultes_handicapes", "445": "adultes_handicapes",
+    "246": "esat", "197": "addictologie", "214": "chrs_ahi", "177": "protection_enfance",
+}
+# Medicalised categories whose own medical team prescribes and administers (EHPAD, MAS,
+# FAM, EAM); the other medicalised ones have nursing care only (SSIAD, SAMSAH, IME...).
+MEDICAL_TEAM = frozenset({"500", "255", "437", "448"})
+# Values an older version did not have: their counterpart there.
+OLDER_VALUES: dict[str, dict[str, str]] = {"modalite": {"hebergement_accueil_jour": "hebergement"}}
+
+
 def profile_answers(kind: Kind, capacity: int, multi_site: bool, target: int,
                     rng: random.Random) -> dict[str, Any]:
-    """The questionnaire's profile section for a structure of this category and size."""
+    """The profile of a structure of this category and size, with the profile questions of
+    every version (2026.1 `medicalise`, 2026.2 `categorie` and `medicalisation`): pass it
+    through `fit_profile` for one version."""
     category = finess_categories()[kind.code]
     grouped = rng.random() < (0.75 if target >= 2 else 0.35)
+    modalite = rng.choice(kind.modalites)
+    medical = rng.random() < kind.medicalised
     return {
+        "categorie": CATEGORIE.get(kind.code, "autre"),
         "public_accueilli": category.sector,
-        "modalite": rng.choice(kind.modalites),
-        "medicalise": "oui" if rng.random() < kind.medicalised else "non",
+        "modalite": modalite,
+        "medicalise": "oui" if medical else "non",
+        "medicalisation": ("non" if not medical else
+                           "equipe_medicale" if kind.code in MEDICAL_TEAM
+                           else "soins_infirmiers"),
         "capacite": capacity,
         "effectif_etp": round(capacity * kind.staff_per_place * rng.uniform(0.8, 1.2), 1),
         "gestionnaire_multi": "oui" if multi_site else "non",
         "finess_propre": "oui" if rng.random() < 0.97 else "non",
         "regroupement": "oui" if grouped else rng.choice(["en_cours", "non"]),
     }
+
+
+def fit_profile(q: Questionnaire, profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile answers of `q`'s first section (values it lacks mapped to older ones)."""
+    out: dict[str, Any] = {}
+    for qu in q.sections[0].questions:
+        if qu.id not in profile:
+            continue
+        value = profile[qu.id]
+        options = {o.value for o in qu.options or []}
+        if options and value not in options:
+            value = OLDER_VALUES.get(qu.id, {}).get(value, value)
+        out[qu.id] = value
+    return out
 
 
 class CannotBuild(Exception):
@@ -58,6 +98,10 @@ class AnswerBuilder:
             profile_questions = [qu.id for qu in q.sections[0].questions]
         self.fixed = frozenset(profile_questions)
         self.order = list(q.questions)
+        # question id -> the value of its "je ne sais pas" option (contract revision 2)
+        self.unknown = {qid: u for qid, qu in q.questions.items()
+                        for u in [next((o.value for o in qu.options or [] if o.unknown),
+                                       None)] if u is not None}
         # Option values from fewest to most points.
         self.ranked = {
             qid: [o.value for o in sorted(qu.options or [], key=lambda o: sum(o.points.values()))]
@@ -87,6 +131,9 @@ class AnswerBuilder:
         if not answered:
             return False
         op, x = _operator(cond)
+        u = self.unknown.get(qid)
+        if u is not None and value == u and not (x == u or (isinstance(x, list) and u in x)):
+            return False  # "je ne sais pas" meets nothing but a leaf naming it
         if op == "equals":
             return bool(value == x)
         if op == "not_equals":
@@ -206,6 +253,7 @@ class AnswerBuilder:
                 ans[qid] = rng.choice(list(x))
             elif op in ("not_equals", "not_in"):
                 bad = {x} if op == "not_equals" else set(x)
+                bad.add(self.unknown.get(qid, ""))  # "je ne sais pas" meets nothing
                 ans[qid] = rng.choice([v for v in self.ranked[qid] if v not in bad])
 
     def _set_false(self, qid: str, cond: dict[str, Any], ans: dict[str, Any],
@@ -307,6 +355,9 @@ class AnswerBuilder:
                 ans[qid] = self._nothing(qid, None)
             elif qu.type == "text":
                 ans.pop(qid, None)
+            u = self.unknown.get(qid)
+            if u is not None and value == u and rng.random() < 0.7:  # "je ne sais pas": rarer
+                ans[qid] = rng.choice([v for v in self.ranked[qid] if v != u])
         return ans
 
     def _realism(self, ans: dict[str, Any], profile: dict[str, Any],
@@ -329,9 +380,14 @@ class AnswerBuilder:
                 if rng.random() < 0.2:
                     ans.pop(qid)
 
+    def applies(self, r: Any, ans: dict[str, Any]) -> bool:
+        """A requirement applies unless its `applies_if` (profile questions) is false."""
+        return r.applies_if is None or self.holds(r.applies_if, ans)
+
     def _requirements_met(self, ans: dict[str, Any], upto: int) -> bool:
         return all(self.holds(r.condition, ans)
-                   for t in self.tiers if t.level <= upto for r in t.requires)
+                   for t in self.tiers if t.level <= upto for r in t.requires
+                   if self.applies(r, ans))
 
     def candidate(self, profile: dict[str, Any], target: int, rng: random.Random,
                   maturity: float | None = None) -> dict[str, Any] | None:
@@ -345,14 +401,15 @@ class AnswerBuilder:
                 if t.level > target:
                     break
                 for r in t.requires:
-                    self.satisfy(r.condition, ans, rng)
+                    if self.applies(r, ans):
+                        self.satisfy(r.condition, ans, rng)
             if self._requirements_met(ans, target):
                 break
         else:
             return None
         above = [t for t in self.tiers if t.level == target + 1]
         if above:
-            reqs = list(above[0].requires)
+            reqs = [r for r in above[0].requires if self.applies(r, ans)]
             rng.shuffle(reqs)
             failing = sum(1 for r in reqs if not self.holds(r.condition, ans))
             wanted = rng.choice((1, 1, 1, 2, 2, 3))

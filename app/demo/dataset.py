@@ -9,7 +9,9 @@
 - one director account per organisme gestionnaire, plus the four demo accounts
   (`DEMO_ACCOUNTS`), all with the same password (hashed once);
 - assessments: most structures have a submitted one (some 2 or 3 successive submissions
-  showing progress), some a draft in progress, some nothing.
+  showing progress), some a draft in progress, some nothing. Drafts and each structure's
+  latest submission use the current questionnaire version; older submissions the previous
+  version when one is given (`history`), with the same structure profile.
 
 Answers are built per target palier (`AnswerBuilder`): a random answer set biased by a
 maturity level, then every requirement of the target palier and of the lower ones is made
@@ -42,7 +44,13 @@ from app.assessments.models import Assessment, AssessmentDomainScore, Assessment
 from app.audit import AuditEvent
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
-from app.demo.answers import AnswerBuilder, CannotBuild, profile_answers, tier_quotas
+from app.demo.answers import (
+    AnswerBuilder,
+    CannotBuild,
+    fit_profile,
+    profile_answers,
+    tier_quotas,
+)
 from app.demo.plan import (
     DEMO_GROUP,
     DemoReport,
@@ -80,6 +88,7 @@ __all__ = [
     "DemoReport",
     "database_is_empty",
     "finess_number",
+    "fit_profile",
     "load_demo",
     "profile_answers",
     "tier_quotas",
@@ -138,9 +147,8 @@ class _AssessmentWriter:
     """Buffers assessments and writes them in batches with their domain scores and audit
     events; a draft prefilled from a submission gets the submission's id once written."""
 
-    def __init__(self, conn: Connection, q: Questionnaire, say: Callable[[str], None]) -> None:
+    def __init__(self, conn: Connection, say: Callable[[str], None]) -> None:
         self.conn = conn
-        self.label = f"{q.id} {q.version}"
         self.say = say
         self.subs: list[tuple[dict[str, Any], Result, str]] = []
         self.drafts: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
@@ -170,7 +178,8 @@ class _AssessmentWriter:
             {"at": row["submitted_at"], "user_id": row["submitted_by"], "action": "submit",
              "object_type": "assessment", "object_id": str(aid),
              "details": {"finess": finess, "tier": row["tier_id"],
-                         "global_score": row["global_score"], "questionnaire": self.label},
+                         "global_score": row["global_score"],
+                         "questionnaire": _label(row)},
              "ip": None}
             for aid, (row, _, finess) in zip(ids, self.subs, strict=True)
         ]
@@ -188,7 +197,7 @@ class _AssessmentWriter:
             audit.append({
                 "at": row["created_at"], "user_id": row["created_by"],
                 "action": "draft_created", "object_type": "assessment", "object_id": str(aid),
-                "details": {"finess": finess, "questionnaire": self.label,
+                "details": {"finess": finess, "questionnaire": _label(row),
                             "prefilled_from": source_id},
                 "ip": None,
             })
@@ -201,10 +210,15 @@ class _AssessmentWriter:
             self.say(f"{self.n_submitted} évaluations soumises écrites…")
 
 
+def _label(row: dict[str, Any]) -> str:
+    return f"{row['questionnaire_id']} {row['questionnaire_version']}"
+
+
 def load_demo(
     session: Session,
     q: Questionnaire,
     *,
+    history: Questionnaire | None = None,
     password: str = DEMO_PASSWORD,
     structures: int = DEFAULT_STRUCTURES,
     seed: int = DEFAULT_SEED,
@@ -213,7 +227,10 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoReport:
     """Fill an empty database with the demo dataset (one transaction); raise
-    DatabaseNotEmpty if it holds structures or accounts."""
+    DatabaseNotEmpty if it holds structures or accounts.
+
+    `q` is the current version: drafts and each structure's latest submission use it; the
+    older submissions use `history` (an older version, e.g. 2026.1) when given."""
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     if structures < len(DEMO_GROUP):
@@ -231,6 +248,7 @@ def load_demo(
     say(f"{len(sites)} structures prévues, génération des évaluations…")
 
     builder = AnswerBuilder(q)
+    old_builder = AnswerBuilder(history) if history is not None else builder
     quarters = campaign_quarters(now)
     conn = session.connection()
 
@@ -264,7 +282,7 @@ def load_demo(
     ])
 
     # Assessments, structure by structure, written in batches (bounded memory at 40,000).
-    writer = _AssessmentWriter(conn, q, say)
+    writer = _AssessmentWriter(conn, say)
     tier_counts: Counter[int] = Counter()
     for s in sites:
         uid = groups[s.group].user_id
@@ -274,11 +292,13 @@ def load_demo(
         dates = submission_dates(s.submissions, quarters, now, rng) if s.submissions else []
         previous_global = -1.0
         for nth, (target, submitted_at) in enumerate(zip(s.targets, dates, strict=True)):
-            profile = dict(base_profile)
-            if nth < len(dates) - 1 and profile["regroupement"] == "oui" and rng.random() < 0.4:
+            older = nth < len(dates) - 1
+            used = old_builder if older else builder  # history on the older version
+            profile = fit_profile(used.q, base_profile)
+            if older and profile["regroupement"] == "oui" and rng.random() < 0.4:
                 profile["regroupement"] = "en_cours"  # the grappe formed since
             for _ in range(5):  # progress: successive global scores should not drop
-                answers, result = builder.build(profile, target, rng)
+                answers, result = used.build(profile, target, rng)
                 if (result.global_score or 0) >= previous_global:
                     break
             previous_global = result.global_score or 0
@@ -286,8 +306,9 @@ def load_demo(
                                     rng)
             meta, saves = _meta(answers, uid, created, submitted_at, rng)
             row = {
-                "structure_id": s.id, "questionnaire_id": q.id,
-                "questionnaire_version": q.version, "status": AssessmentStatus.submitted.value,
+                "structure_id": s.id, "questionnaire_id": used.q.id,
+                "questionnaire_version": used.q.version,
+                "status": AssessmentStatus.submitted.value,
                 "answers": answers, "answer_meta": meta, "version": saves + 1,
                 "created_by": uid, "created_at": created, "updated_at": submitted_at,
                 "submitted_by": uid, "submitted_at": submitted_at, "result": result.to_dict(),
@@ -307,7 +328,7 @@ def load_demo(
             created = min(max(working_time(created.date(), rng), earliest), now)
             updated = created + (now - created) * rng.uniform(0.05, 0.95)
             target = min(builder.top, s.targets[-1] + 1) if s.targets else target
-            fresh, _ = builder.build(base_profile, target, rng)
+            fresh, _ = builder.build(fit_profile(q, base_profile), target, rng)
             if last is None:  # a first assessment, filled in section by section
                 answers = builder.partial(fresh, rng)
                 meta, saves = _meta(answers, uid, created, updated, rng)

@@ -56,7 +56,7 @@ class Kind:
     weight: float  # share of the national mix
     family: str  # "pa" (personnes âgées, domicile), "ph" (handicap), "social"
     capacity: tuple[int, int, int]  # low, high, mode
-    modalites: tuple[str, ...]  # drawn uniformly: repeat a value to weight it
+    modalites: tuple[str, ...]  # drawn uniformly: repeat a value to weight it (newest values)
     medicalised: float  # probability
     staff_per_place: float  # ETP per place (or per person followed)
     names: tuple[str, ...]  # patterns: {lieu}, {saint}, {de_city}
@@ -77,7 +77,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("460", 9, "pa", (20, 400, 90), ("domicile",), 0.0, 0.35,
          ("SAA {de_city}", "Service autonomie aide {de_city}",
           "Aide et services à domicile {de_city}"), -0.35),
-    Kind("183", 5, "ph", (20, 90, 50), ("accueil_jour",) * 5 + ("hebergement",) * 4 + ("mixte",),
+    Kind("183", 5, "ph", (20, 90, 50),
+         ("accueil_jour",) * 5 + ("hebergement_accueil_jour",) * 4 + ("mixte",),
          0.7, 0.85, ("IME {lieu}", "IME {de_city}", "IME {saint}")),
     Kind("182", 5, "ph", (15, 80, 35), ("domicile", "mixte"), 0.5, 0.3,
          ("SESSAD {lieu}", "SESSAD {de_city}")),

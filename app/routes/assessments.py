@@ -119,6 +119,9 @@ def my_structures(request: Request, actor: CurrentActor, session: SessionDep,
 @router.get("/structures/{finess}", response_class=HTMLResponse)
 def structure_page(request: Request, finess: str, actor: CurrentActor, session: SessionDep,
                    registry: RegistryDep) -> Response:
+    s = svc.get_structure(session, actor, finess)
+    if s.id is not None and (draft := svc.current_draft(session, s.id)) is not None:
+        svc.carry_over_draft(session, actor, registry, draft)  # only its director moves it
     detail = view.structure_detail(session, actor, registry, finess)
     s = detail.card.structure
     return render(request, "pages/director/structure.html", dict(
@@ -153,6 +156,7 @@ def assessment_entry(assessment_id: IdPath, actor: CurrentActor, session: Sessio
     a, _ = svc.get_assessment(session, actor, assessment_id)
     if a.status == AssessmentStatus.submitted:
         return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
+    svc.carry_over_draft(session, actor, registry, a)
     q = svc.questionnaire_of(registry, a)
     section = view.first_open_section(q, a.answers or {}) or q.sections[0]
     return RedirectResponse(_section_url(a, section.id), 303)
@@ -192,6 +196,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
 def section_page(request: Request, assessment_id: IdPath, section_id: str, actor: CurrentActor,
                  session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
+    svc.carry_over_draft(session, actor, registry, a)
     messages = _section_messages(request, session, actor, registry, a)
     ctx = _section_context(request, actor, session, registry, a, s, section_id,
                            messages=messages)
@@ -231,7 +236,31 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
             else:
                 text += " Toutes les réponses ont été reprises."
             out.append({"level": "info", "title": "Évaluation préremplie", "text": text})
+    moved = view.carry_over_notice(session, registry, a)
+    if moved is not None:
+        out.append({"level": "info", "title": "Questionnaire mis à jour",
+                    "text": carry_over_text(moved)})
     return out
+
+
+def _quoted(labels: list[str]) -> str:
+    return " ; ".join(f"« {label} »" for label in labels)
+
+
+def carry_over_text(notice: Mapping[str, Any]) -> str:
+    """The notice of a draft carried over to a newer questionnaire version."""
+    text = (f"Cette évaluation en cours est passée de la version {notice['from']} à la "
+            f"version {notice['to']} du questionnaire ; vos réponses ont été reprises.")
+    if notice["moved"]:
+        text += (" Ces réponses ont été reprises sous une question ou un choix modifié, "
+                 "vérifiez-les : " + _quoted(notice["moved"]) + ".")
+    if notice["ask_again"]:
+        text += " Répondez de nouveau à : " + _quoted(notice["ask_again"]) + "."
+    if notice["added"]:
+        text += " Nouvelles questions : " + _quoted(notice["added"]) + "."
+    for note in notice["notes"]:
+        text += " " + note
+    return text
 
 
 @router.post("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
@@ -356,6 +385,7 @@ def submit_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
     a, s = svc.get_assessment(session, actor, assessment_id)
     if a.status == AssessmentStatus.submitted:
         return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
+    svc.carry_over_draft(session, actor, registry, a)
     return render(request, "pages/director/submit.html",
                   _submit_context(actor, registry, a, s, request))
 

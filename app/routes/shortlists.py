@@ -86,7 +86,7 @@ def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
         "sectors": list(SECTOR_LABELS.items()),
         "size_bands": [(b, label) for b, label, _, _ in ranking.SIZE_BANDS],
         "domains": [(d.id, d.label) for d in q.domains] if q else [],
-        "funding": [(f.id, f.label) for f in q.funding] if q else [],
+        "funding": [(f.id, f.label) for f in q.funding if f.kind != "resource"] if q else [],
         "tier_levels": [(t.level, t.label) for t in q.tiers] if q else [],
         "reviews": True,
         "review_labels": ranking.REVIEW_STATUS_LABELS,

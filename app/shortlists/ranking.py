@@ -71,17 +71,20 @@ def size_band(capacity: int | None) -> str:
 def readiness_from_tiers(tiers: Sequence[Mapping[str, Any]] | None,
                          placed_level: int | None) -> int | None:
     """Unmet requirements of the palier just above the placed one, from a stored result's
-    `tiers`; None when the structure is on the top palier (nothing above)."""
+    `tiers`; None when the structure is on the top palier (nothing above). A requirement
+    that does not apply to the structure (`applies: false`, `met: null`) is not unmet."""
     above = [t for t in tiers or [] if placed_level is None or t["level"] > placed_level]
     if not above:
         return None
     nxt = min(above, key=lambda t: t["level"])
-    return sum(1 for r in nxt.get("requirements") or [] if not r.get("met"))
+    return sum(1 for r in nxt.get("requirements") or []
+               if r.get("applies", True) is not False and r.get("met") is not True)
 
 
 def eligible_funding(funding: Sequence[Mapping[str, Any]] | None) -> list[str]:
-    """The funding programmes a stored result says the structure is eligible to."""
-    return sorted(f["id"] for f in funding or [] if f.get("eligible"))
+    """The funding programmes a stored result says the structure is eligible to:
+    `eligible: true` only (`null` on an incomplete assessment or a resource is not)."""
+    return sorted(f["id"] for f in funding or [] if f.get("eligible") is True)
 
 
 # ---- criteria -------------------------------------------------------------------------------

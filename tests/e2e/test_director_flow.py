@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from app.structures.models import Structure
+from tests.answers import best
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account, LiveServer
 from tests.e2e.helpers import (
@@ -30,7 +31,6 @@ from tests.e2e.helpers import (
     wait_saved,
 )
 from tests.factories import make_assessment
-from tests.unit.test_real_questionnaire import best
 
 pytestmark = pytest.mark.e2e
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.answers import best
 from tests.e2e.conftest import Account, LiveServer, PageErrors, new_context
 from tests.e2e.helpers import (
     Section,
@@ -21,7 +22,6 @@ from tests.e2e.helpers import (
     start_assessment,
     stored,
 )
-from tests.unit.test_real_questionnaire import best
 
 pytestmark = pytest.mark.e2e
 

@@ -20,10 +20,10 @@ from app.assessments.models import Assessment
 from app.dashboard.read_model import refresh_structures
 from app.reviews.models import AssessmentReview
 from scoring import load_questionnaire, score
+from tests.answers import PETIT_EHPAD, best
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import login
 from tests.factories import DEFAULT_PASSWORD, make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
 
 pytestmark = pytest.mark.e2e
 

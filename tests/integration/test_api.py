@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.permissions import Role
+from tests.answers import best
 from tests.auth_helpers import api_token, bearer
 from tests.factories import make_structure, make_user
-from tests.unit.test_real_questionnaire import best
 
-QID, QV = "esms-maturite-numerique", "2026.1"
+QID, QV = "esms-maturite-numerique", "2026.2"  # the newest version: new drafts use it
 
 
 def setup(session: Session, client: TestClient) -> dict[str, Any]:
@@ -33,7 +33,8 @@ def setup(session: Session, client: TestClient) -> dict[str, Any]:
 def test_questionnaires_are_public(app_client: TestClient) -> None:
     r = app_client.get("/api/v1/questionnaires")
     assert r.status_code == 200
-    assert [(x["id"], x["version"], x["latest"]) for x in r.json()] == [(QID, QV, True)]
+    assert [(x["id"], x["version"], x["latest"]) for x in r.json()] == [
+        (QID, "2026.1", False), (QID, QV, True)]
     full = app_client.get(f"/api/v1/questionnaires/{QID}/{QV}").json()
     assert list(full)[:3] == ["id", "version", "title"]
     assert full["tiers"][0]["id"] == "palier-0"
@@ -84,13 +85,13 @@ def test_assessment_lifecycle(app_client: TestClient, session: Session) -> None:
     assert again.json()["id"] == a["id"]
     url = f"/api/v1/assessments/{a['id']}"
     r = app_client.patch(f"{url}/answers", headers=h,
-                         json={"version": 0, "answers": {"medicalise": "oui"}})
+                         json={"version": 0, "answers": {"medicalisation": "non"}})
     assert r.status_code == 200 and r.json()["version"] == 1
     stale = app_client.patch(f"{url}/answers", headers=h,
-                             json={"version": 0, "answers": {"medicalise": "non"}})
+                             json={"version": 0, "answers": {"medicalisation": "soins_infirmiers"}})
     assert stale.status_code == 409
-    assert stale.json()["conflicts"][0]["theirs"] == "oui"
-    assert stale.json()["conflicts"][0]["yours"] == "non"
+    assert stale.json()["conflicts"][0]["theirs"] == "non"
+    assert stale.json()["conflicts"][0]["yours"] == "soins_infirmiers"
     invalid = app_client.patch(f"{url}/answers", headers=h,
                                json={"version": 1, "answers": {"capacite": "beaucoup"}})
     assert invalid.status_code == 422

@@ -22,8 +22,8 @@ from app.errors import (
 from app.permissions import Actor, Role
 from app.questionnaires import Registry
 from app.structures.models import Structure
+from tests.answers import best
 from tests.factories import make_structure, make_user
-from tests.unit.test_real_questionnaire import best
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REGISTRY = Registry.load(ROOT / "questionnaires")
@@ -51,7 +51,7 @@ def test_one_draft_per_structure(session: Session, world: dict) -> None:
     d2, _ = svc.start_or_resume(session, world["dir_a2"], REGISTRY, world["a"].finess)
     assert d1.id == d2.id and pre is None
     assert (d1.questionnaire_id, d1.questionnaire_version) == ("esms-maturite-numerique",
-                                                               "2026.1")
+                                                               "2026.2")
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "draft_created")).all()
 
 
@@ -62,7 +62,8 @@ def test_out_of_scope_is_not_found_and_ars_cannot_fill(session: Session, world: 
         svc.start_or_resume(session, world["ars"], REGISTRY, world["a"].finess)
     d, _ = svc.start_or_resume(session, world["dir_a"], REGISTRY, world["a"].finess)
     with pytest.raises(Forbidden):
-        svc.save_answers(session, world["ars"], REGISTRY, d.id, 0, {"medicalise": "oui"})
+        svc.save_answers(session, world["ars"], REGISTRY, d.id, 0,
+                         {"medicalisation": "equipe_medicale"})
     # nor read it: a draft is the director's working space until it is submitted
     with pytest.raises(Forbidden):
         svc.get_assessment(session, world["ars"], d.id)
@@ -71,29 +72,31 @@ def test_out_of_scope_is_not_found_and_ars_cannot_fill(session: Session, world: 
 def test_save_merge_and_conflict(session: Session, world: dict) -> None:
     d, _ = svc.start_or_resume(session, world["dir_a"], REGISTRY, world["a"].finess)
     # Tab 1 and tab 2 both loaded version 0.
-    r1 = svc.save_answers(session, world["dir_a"], REGISTRY, d.id, 0, {"medicalise": "oui"})
+    r1 = svc.save_answers(session, world["dir_a"], REGISTRY, d.id, 0,
+                         {"medicalisation": "equipe_medicale"})
     assert r1.version == 1
     # A different question from version 0 merges.
     r2 = svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 0, {"wifi": "partiel"})
     assert r2.version == 2
-    assert r2.assessment.answers == {"medicalise": "oui", "wifi": "partiel"}
+    assert r2.assessment.answers == {"medicalisation": "equipe_medicale", "wifi": "partiel"}
     assert r2.assessment.answer_meta["wifi"]["by"] == world["dir_a2"].id
-    assert r2.assessment.answer_meta["medicalise"]["by"] == world["dir_a"].id
+    assert r2.assessment.answer_meta["medicalisation"]["by"] == world["dir_a"].id
     # The same question changed since version 0 to another value: 409, nothing written.
     with pytest.raises(Conflict) as info:
-        svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 0, {"medicalise": "non"})
+        svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 0, {"medicalisation": "non"})
     item = info.value.items[0]
     assert (item.question, item.theirs, item.yours, item.by) == (
-        "medicalise", "oui", "non", world["dir_a"].id)
+        "medicalisation", "equipe_medicale", "non", world["dir_a"].id)
     assert info.value.version == 2
     session.refresh(d)
-    assert d.answers["medicalise"] == "oui" and d.version == 2
+    assert d.answers["medicalisation"] == "equipe_medicale" and d.version == 2
     # Same value as stored: no conflict.
     assert svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 0,
-                            {"medicalise": "oui"}).version == 3
+
+                         {"medicalisation": "equipe_medicale"}).version == 3
     # With the current version, the change goes through; None clears.
-    r = svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 3, {"medicalise": None})
-    assert "medicalise" not in r.assessment.answers and r.version == 4
+    r = svc.save_answers(session, world["dir_a2"], REGISTRY, d.id, 3, {"medicalisation": None})
+    assert "medicalisation" not in r.assessment.answers and r.version == 4
 
 
 def test_invalid_answer_is_refused_and_nothing_saved(session: Session, world: dict) -> None:
@@ -108,7 +111,8 @@ def test_invalid_answer_is_refused_and_nothing_saved(session: Session, world: di
 
 def test_submit_incomplete_then_complete_then_immutable(session: Session, world: dict) -> None:
     d, _ = svc.start_or_resume(session, world["dir_a"], REGISTRY, world["a"].finess)
-    svc.save_answers(session, world["dir_a"], REGISTRY, d.id, 0, {"medicalise": "oui"})
+    svc.save_answers(session, world["dir_a"], REGISTRY, d.id, 0,
+                         {"medicalisation": "equipe_medicale"})
     with pytest.raises(Incomplete) as info:
         svc.submit(session, world["dir_a"], REGISTRY, d.id)
     assert "public_accueilli" in info.value.missing

@@ -46,11 +46,11 @@ from app.permissions import Actor, Role
 from app.questionnaires import Registry
 from app.structures.models import Structure
 from scoring import score
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import bearer, log_in
 from tests.factories import make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
 
-REF = "2026.1"
+REF = "2026.2"  # the newest version: the dashboards' reference
 OLD = "2025.1"
 
 
@@ -359,7 +359,8 @@ def test_structure_list_sorting_and_paging(session: Session, registry: Registry,
                               svc.Filters(department="38", tier=2), sort="date")
     assert [r.name for r in page.rows] == ["Lima"]
     row = page.rows[0]
-    assert row.tier == {"level": 2, "label": "Palier 2 — Dossier usager informatisé déployé"}
+    assert row.tier == {"level": 2,
+                        "label": "Palier 2 — Dossier usager informatisé déployé, données protégées"}
     assert row.questionnaire_version == OLD
     page = svc.structure_page(session, a, registry, "84", svc.Filters(size_band="moins-de-40"))
     assert [r.name for r in page.rows] == ["Alpha", "India"]
@@ -401,20 +402,21 @@ def test_compare_reads_the_snapshots(session: Session, registry: Registry) -> No
         result = score(q, answers)
         make_assessment(session, s, "submitted", answers=answers, result=result.to_dict(),
                         tier_level=result.tier_level, global_score=result.global_score,
-                        submitted_at=at(2026, 1, 20))
+                        submitted_at=at(2026, 1, 20), questionnaire_version=REF)
     svc.refresh_structures(session, [a_struct.id, b_struct.id])  # type: ignore[list-item]
     session.commit()
     ars = make_user(session, Role.ars, region="84")
     cmp = svc.compare(session, actor(session, ars), registry, "84",
                       [a_struct.finess, f" {b_struct.finess[:2]} {b_struct.finess[2:]}"])
     a, b = cmp.columns
-    assert a.tier == {"level": 2, "label": "Palier 2 — Dossier usager informatisé déployé"}
+    assert a.tier == {"level": 2,
+                      "label": "Palier 2 — Dossier usager informatisé déployé, données protégées"}
     assert b.tier is not None and b.tier["level"] == 4
     assert [d for d, _ in cmp.domains][:2] == ["equipement", "dui"]
     tiers = dict(cmp.tiers)
-    assert list(tiers) == ["Palier 1 — Socle d'équipement et d'organisation",
-                           "Palier 2 — Dossier usager informatisé déployé",
-                           "Palier 3 — DUI relié aux services socles",
+    assert list(tiers) == ["Palier 1 — Socle d'équipement, d'organisation et d'obligations",
+                           "Palier 2 — Dossier usager informatisé déployé, données protégées",
+                           "Palier 3 — DUI relié aux services socles et utilisé",
                            "Palier 4 — Pilotage, coordination et sécurité"]
     internet = a.requirements["palier-1/internet-suffisant"]
     assert internet == {"met": True, "applies": True, "answers": [

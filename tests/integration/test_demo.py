@@ -23,6 +23,7 @@ from app.audit import AuditEvent
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
+from app.demo.answers import CATEGORIE
 from app.demo.dataset import DEMO_PASSWORD, DatabaseNotEmpty, load_demo
 from app.reference import departments
 from app.structures.finess import department_of, validate
@@ -30,8 +31,9 @@ from app.structures.models import Structure
 from scoring import Questionnaire, load_questionnaire, score, validate_answers
 
 PATH = (
-    Path(__file__).resolve().parents[2] / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
+    Path(__file__).resolve().parents[2] / "questionnaires" / "esms-maturite-numerique-2026.2.yaml"
 )
+PATH_HISTORY = PATH.with_name("esms-maturite-numerique-2026.1.yaml")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 # Plausible capacity ranges per category, from the issue: EHPAD 30–150, SSIAD 20–120,
 # IME 20–90, MAS 20-70, FAM 15-60.
@@ -44,6 +46,11 @@ def q() -> Questionnaire:
     return load_questionnaire(PATH)
 
 
+@pytest.fixture(scope="module")
+def history() -> Questionnaire:
+    return load_questionnaire(PATH_HISTORY)
+
+
 @pytest.fixture
 def demo_engine(fresh_db_url: str) -> Iterator[Engine]:
     engine = make_engine(fresh_db_url)
@@ -51,9 +58,9 @@ def demo_engine(fresh_db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_demo_dataset(demo_engine: Engine, q: Questionnaire) -> None:
+def test_demo_dataset(demo_engine: Engine, q: Questionnaire, history: Questionnaire) -> None:
     with Session(demo_engine) as session:
-        report = load_demo(session, q, now=NOW)
+        report = load_demo(session, q, history=history, now=NOW)
     assert report.structures == 320
     assert report.password == DEMO_PASSWORD
 
@@ -101,11 +108,13 @@ def test_demo_dataset(demo_engine: Engine, q: Questionnaire) -> None:
     drafts = [a for a in assessments if a.status == "draft"]
     submitted = [a for a in assessments if a.status == "submitted"]
     assert len(submitted) >= 250
+    version_of = {q.version: q, history.version: history}
     for a in submitted:
-        assert validate_answers(q, a.answers) == []
-        result = score(q, a.answers)
+        assert a.questionnaire_id == q.id and a.questionnaire_version in version_of
+        used = version_of[a.questionnaire_version]
+        assert validate_answers(used, a.answers) == []
+        result = score(used, a.answers)
         assert a.result == result.to_dict()
-        assert (a.questionnaire_id, a.questionnaire_version) == (q.id, q.version)
         assert a.complete is True
         assert a.tier_level == result.tier_level == a.result["tier"]["level"]
         assert a.tier_id == a.result["tier"]["id"]
@@ -126,6 +135,7 @@ def test_demo_dataset(demo_engine: Engine, q: Questionnaire) -> None:
     assert len(drafts) >= 10
     assert len({a.structure_id for a in drafts}) == len(drafts)
     for a in drafts:
+        assert a.questionnaire_version == q.version  # current drafts: the newest version
         assert validate_answers(q, a.answers) == []
         assert a.result is None and a.tier_level is None and a.submitted_at is None
     assert sum(1 for a in drafts if a.structure_id not in by_structure) >= 5  # first ones
@@ -138,6 +148,26 @@ def test_demo_dataset(demo_engine: Engine, q: Questionnaire) -> None:
     for h in histories:
         levels = [a.tier_level or 0 for a in h]
         assert levels == sorted(levels)
+        # The latest submission on 2026.2, the older ones on 2026.1.
+        assert [a.questionnaire_version for a in h] == ["2026.1"] * (len(h) - 1) + ["2026.2"]
+
+    # Profiles follow the FINESS category, in both versions, the same over time.
+    category = {s.id: s.category_code for s in structures}
+    for h in histories:
+        code = category[h[-1].structure_id]
+        new = h[-1].answers
+        assert new["categorie"] == CATEGORIE[code]
+        if code == "500":
+            assert new["medicalisation"] == "equipe_medicale"
+        if code in ("246", "214", "460"):  # ESAT, CHRS, SAA: no care
+            assert new["medicalisation"] == "non"
+        for older in h[:-1]:
+            assert "categorie" not in older.answers
+            assert (older.answers["medicalise"] == "non") == (new["medicalisation"] == "non")
+            assert older.answers["public_accueilli"] == new["public_accueilli"]
+    # "Je ne sais pas" now and then on 2026.2 (not on most assessments).
+    with_unknown = sum(1 for h in histories if h[-1].result and h[-1].result["unknown"])
+    assert 0.1 <= with_unknown / len(histories) <= 0.6, with_unknown
     untouched = {s.id for s in structures} - set(by_structure) - {a.structure_id for a in drafts}
     assert len(untouched) >= 5
 
@@ -178,7 +208,7 @@ def test_demo_dataset(demo_engine: Engine, q: Questionnaire) -> None:
 
     # A second run refuses, and changes nothing.
     with Session(demo_engine) as session, pytest.raises(DatabaseNotEmpty):
-        load_demo(session, q, now=NOW)
+        load_demo(session, q, history=history, now=NOW)
     with Session(demo_engine) as session:
         assert len(session.exec(select(Structure)).all()) == len(structures)
         assert len(session.exec(select(col(Assessment.id))).all()) == len(assessments)
@@ -227,6 +257,15 @@ def test_cli_demo(cli_db: str) -> None:
         assert email in result.output
     assert "un-mot-de-passe-de-demo" in result.output
     assert _count(cli_db, Structure) == 40
+    engine = make_engine(cli_db)
+    try:
+        with Session(engine) as session:
+            versions = Counter(a.questionnaire_version
+                               for a in session.exec(select(Assessment)).all())
+    finally:
+        engine.dispose()
+    assert set(versions) == {"2026.1", "2026.2"}  # the history on the older version
+    assert versions["2026.2"] > versions["2026.1"]
 
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 1

@@ -19,9 +19,10 @@ from app.config import Settings
 from app.db import utcnow
 from app.permissions import Role
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
 from tests.factories import make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
+from tests.unit.test_real_questionnaire import PETIT_EHPAD as PETIT_EHPAD_2026_1
 
 HTMX = {"HX-Request": "true"}
 SECTIONS = ["s-profil", "s-equipement", "s-dui", "s-services-socles", "s-coordination",
@@ -145,9 +146,10 @@ def test_home_lists_structures_and_starts_one_draft(director: Director, session:
 def test_resuming_a_saved_draft_goes_to_the_first_open_section(
         director: Director, session: Session, ehpad: Structure) -> None:
     aid = start(director, ehpad)
-    profile = {k: best("ehpad")[k] for k in ("public_accueilli", "modalite", "medicalise",
-                                             "capacite", "effectif_etp", "gestionnaire_multi",
-                                             "finess_propre", "regroupement")}
+    profile = {k: best("ehpad")[k] for k in ("categorie", "public_accueilli", "modalite",
+                                             "medicalisation", "capacite", "effectif_etp",
+                                             "gestionnaire_multi", "finess_propre",
+                                             "regroupement")}
     fill(session, aid, profile)
     response = director.post(f"/structures/{ehpad.finess}/evaluation")
     assert response.headers["location"] == (
@@ -159,7 +161,7 @@ def test_resuming_a_saved_draft_goes_to_the_first_open_section(
 def test_new_evaluation_is_prefilled_and_says_what_did_not_carry_over(
         director: Director, session: Session, ehpad: Structure) -> None:
     old = make_assessment(session, ehpad, "submitted",
-                          answers={"medicalise": "oui", "capacite": 80,
+                          answers={"medicalisation": "equipe_medicale", "capacite": 80,
                                    "question_supprimee": "oui"},
                           tier_level=0, global_score=10.0)
     response = director.post(f"/structures/{ehpad.finess}/evaluation")
@@ -173,7 +175,7 @@ def test_new_evaluation_is_prefilled_and_says_what_did_not_carry_over(
     assert "reprend 2 réponses de l’évaluation transmise le" in text
     assert "« question_supprimee »" in text
     aid = int(location.split("/")[2])
-    assert answers_of(session, aid) == {"medicalise": "oui", "capacite": 80}
+    assert answers_of(session, aid) == {"medicalisation": "equipe_medicale", "capacite": 80}
 
 
 def test_structure_page_shows_identity_draft_result_and_history(
@@ -217,8 +219,8 @@ def test_section_page_renders_its_questions_with_labels_and_hints_wired(
     assert page.template.name == "pages/director/section.html"
     ctx = page.context
     assert [s.question.id for s in ctx["slots"]] == [
-        "public_accueilli", "modalite", "medicalise", "capacite", "effectif_etp",
-        "gestionnaire_multi", "finess_propre", "regroupement"]
+        "categorie", "public_accueilli", "modalite", "medicalisation", "capacite",
+        "effectif_etp", "gestionnaire_multi", "finess_propre", "regroupement"]
     assert (ctx["number"], ctx["total"]) == (1, 8)
     text = page.text
     # A select (8 options) with its label, hint and messages.
@@ -227,8 +229,9 @@ def test_section_page_renders_its_questions_with_labels_and_hints_wired(
             'aria-describedby="q_public_accueilli-hint q_public_accueilli-messages"') in text
     assert 'id="q_public_accueilli-hint"' in text
     # Radios in a fieldset described by the hint.
-    assert ('<fieldset class="fr-fieldset" id="q_medicalise" aria-labelledby="q_medicalise-legend '
-            'q_medicalise-messages" aria-describedby="q_medicalise-hint">') in text
+    assert ('<fieldset class="fr-fieldset" id="q_medicalisation" aria-labelledby='
+            '"q_medicalisation-legend q_medicalisation-messages" '
+            'aria-describedby="q_medicalisation-hint">') in text
     # A number with its bounds.
     assert 'aria-describedby="q_capacite-hint q_capacite-messages"' in text
     assert "Nombre entre 1 et 10" in text
@@ -247,7 +250,7 @@ def test_show_if_medication_questions_follow_the_profile(
         director: Director, session: Session, ehpad: Structure) -> None:
     aid = start(director, ehpad)
     fill(session, aid, {"public_accueilli": "personnes_agees", "modalite": "hebergement",
-                        "medicalise": "non"})
+                        "medicalisation": "non"})
     page = director.get(f"/evaluations/{aid}/sections/s-dui")
     assert 'name="q_circuit_medicament"' not in page.text
     assert ('<div id="question-circuit_medicament" class="palier-question '
@@ -255,7 +258,7 @@ def test_show_if_medication_questions_follow_the_profile(
     counts = {sp.id: sp.applicable for sp in page.context["progress"].sections}
     assert counts["s-dui"] == 1  # dui_production only
 
-    response = director.autosave(aid, "medicalise", "oui", version=1)
+    response = director.autosave(aid, "medicalisation", "equipe_medicale", version=1)
     assert response.status_code == 200, response.text
     # The side menu counts come back: the medication question now applies in s-dui.
     assert ('<span id="section-count-s-dui" class="palier-section-count">'
@@ -269,24 +272,24 @@ def test_show_if_in_the_same_section_comes_back_in_the_autosave_response(
         director: Director, session: Session, ehpad: Structure) -> None:
     aid = start(director, ehpad)
     fill(session, aid, {"public_accueilli": "personnes_agees", "modalite": "hebergement",
-                        "medicalise": "non"})
+                        "medicalisation": "non"})
     response = director.autosave(aid, "dui_production", "tous", version=1)
     assert response.status_code == 200
     text = response.text
-    for qid in ("dui_logiciel", "dui_segur", "dui_fonctions", "part_pros_dui_quotidien",
-                "part_dui_actifs"):
+    for qid in ("dui_logiciel", "dui_segur", "segur_vague2", "dui_fonctions",
+                "part_pros_dui_quotidien", "part_dui_actifs"):
         assert f'<div id="question-{qid}" class="palier-question">' in text, qid
     assert 'name="q_dui_fonctions"' in text
     assert "question-dui_production" not in text  # the saved one is left as the user set it
     assert "question-circuit_medicament" not in text  # still hidden: untouched
 
-    assert ". 5 nouvelles questions sont apparues dans cette section." in text
+    assert ". 6 nouvelles questions sont apparues dans cette section." in text
 
     response = director.autosave(aid, "dui_production", "non", version=2)
     assert response.status_code == 200
-    assert ". 5 questions ne s’appliquent plus et ont été masquées." in response.text
-    for qid in ("dui_logiciel", "dui_segur", "dui_fonctions", "part_pros_dui_quotidien",
-                "part_dui_actifs"):
+    assert ". 6 questions ne s’appliquent plus et ont été masquées." in response.text
+    for qid in ("dui_logiciel", "dui_segur", "segur_vague2", "dui_fonctions",
+                "part_pros_dui_quotidien", "part_dui_actifs"):
         assert (f'<div id="question-{qid}" class="palier-question palier-question--hidden" '
                 "hidden></div>") in response.text, qid
 
@@ -304,7 +307,7 @@ def test_autosave_saves_one_question_and_returns_the_new_version(
     assert "Section 1 sur 8 · " in response.text
     assert answers_of(session, aid) == {"capacite": 85}
     # Multiple choice: values in option order; none checked clears the answer.
-    fill(session, aid, {"medicalise": "oui", "dui_production": "tous"})
+    fill(session, aid, {"medicalisation": "equipe_medicale", "dui_production": "tous"})
     response = director.autosave(aid, "dui_fonctions", ["soins", "admission"], version=1)
     assert response.status_code == 200
     assert answers_of(session, aid)["dui_fonctions"] == ["admission", "soins"]
@@ -422,8 +425,9 @@ def test_real_login_then_form_post_path(app_client: TestClient, session: Session
     assert response.status_code == 303
     aid = int(response.headers["location"].split("/")[2])
     profile = {k: v for k, v in best("ehpad").items()
-               if k in ("public_accueilli", "modalite", "medicalise", "capacite",
-                        "effectif_etp", "gestionnaire_multi", "finess_propre", "regroupement")}
+               if k in ("categorie", "public_accueilli", "modalite", "medicalisation",
+                        "capacite", "effectif_etp", "gestionnaire_multi", "finess_propre",
+                        "regroupement")}
     response = app_client.post(f"/evaluations/{aid}/sections/s-profil",
                                data={"csrf_token": token, "version": "0",
                                      **form_values(profile)}, follow_redirects=False)
@@ -440,7 +444,7 @@ def test_form_post_errors_are_shown_at_the_questions(
     aid = start(director, ehpad)
     response = director.post(f"/evaluations/{aid}/sections/s-profil", {
         "version": "0", "q_capacite": "quatre-vingts", "q_effectif_etp": "-3",
-        "q_medicalise": "oui"})
+        "q_medicalisation": "equipe_medicale"})
     assert response.status_code == 422
     assert response.template.name == "pages/director/section.html"
     text = response.text
@@ -457,15 +461,16 @@ def test_form_post_errors_are_shown_at_the_questions(
 def test_form_post_clears_emptied_fields_and_unchecked_boxes(
         director: Director, session: Session, ehpad: Structure) -> None:
     aid = start(director, ehpad)
-    fill(session, aid, {"medicalise": "oui", "dui_production": "tous",
+    fill(session, aid, {"medicalisation": "equipe_medicale", "dui_production": "tous",
                         "dui_logiciel": "Logiciel X", "dui_fonctions": ["soins"],
                         "part_dui_actifs": 80})
     response = director.post(f"/evaluations/{aid}/sections/s-dui", {
         "version": "1", "q_dui_production": "tous", "q_dui_logiciel": "  ",
         "q_part_dui_actifs": "80", "q_dui_segur": "oui"})
     assert response.status_code == 303
-    assert answers_of(session, aid) == {"medicalise": "oui", "dui_production": "tous",
-                                        "part_dui_actifs": 80, "dui_segur": "oui"}
+    assert answers_of(session, aid) == {"medicalisation": "equipe_medicale",
+                                        "dui_production": "tous", "part_dui_actifs": 80,
+                                        "dui_segur": "oui"}
 
 
 def test_form_post_that_reveals_questions_stays_on_the_section(
@@ -531,9 +536,18 @@ def submitted(director: Director, session: Session, structure: Structure,
     return aid
 
 
+def submitted_2026_1(director: Director, session: Session, structure: Structure,
+                     answers: dict[str, Any]) -> int:
+    """A 2026.1 draft (from before 2026.2) submitted by its director: it stays 2026.1."""
+    a = make_assessment(session, structure, questionnaire_version="2026.1", answers=answers)
+    assert director.post(f"/evaluations/{a.id}/transmettre").status_code == 303
+    return int(a.id or 0)
+
+
 def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
         director: Director, session: Session, ehpad: Structure) -> None:
-    aid = submitted(director, session, ehpad, PETIT_EHPAD)
+    # A 2026.1 submission: its labels (the page for 2026.2 results: int-display's tests).
+    aid = submitted_2026_1(director, session, ehpad, PETIT_EHPAD_2026_1)
     page = director.get(f"/evaluations/{aid}/resultat?transmis=1")
     assert page.status_code == 200
     assert page.template.name == "pages/director/result.html"
@@ -564,7 +578,7 @@ def test_result_page_shows_palier_chart_table_trace_steps_and_funding(
 def test_draft_result_is_labelled_provisional(director: Director, session: Session,
                                               ehpad: Structure) -> None:
     aid = start(director, ehpad)
-    fill(session, aid, {"medicalise": "oui"})
+    fill(session, aid, {"medicalisation": "equipe_medicale"})
     page = director.get(f"/evaluations/{aid}/resultat")
     assert page.status_code == 200
     assert "Résultat provisoire" in page.text
@@ -581,7 +595,7 @@ def test_print_view_and_pdf_hold_result_and_every_answer(
     assert "Déclaration d’autodiagnostic" in text
     assert "Réponses déclarées" in text
     assert "Quelle connexion internet dessert la structure ?" in text
-    assert "Logiciel X de l&#39;éditeur Y" in text
+    assert "Logiciel de l&#39;éditeur retenu par la grappe" in text
     assert 'href="/static/css/director-print.css"' in text
 
     cache = Path(settings.evidence_dir).parent / "pdf"
@@ -603,7 +617,7 @@ def test_print_view_and_pdf_hold_result_and_every_answer(
 def test_draft_pdf_is_not_cached(director: Director, session: Session, ehpad: Structure,
                                  settings: Settings) -> None:
     aid = start(director, ehpad)
-    fill(session, aid, {"medicalise": "oui"})
+    fill(session, aid, {"medicalisation": "equipe_medicale"})
     response = director.get(f"/evaluations/{aid}/declaration.pdf")
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
@@ -621,7 +635,7 @@ def test_submitted_assessment_is_read_only_everywhere(
     assert "lecture seule" in page.text
     assert 'id="section-form"' not in page.text
     assert "autosave.js" not in page.text
-    assert 'id="q_medicalise" aria-labelledby' in page.text and " disabled>" in page.text
+    assert 'id="q_medicalisation" aria-labelledby' in page.text and " disabled>" in page.text
     response = director.autosave(aid, "capacite", "12", version=99)
     assert response.status_code == 409
     assert response.headers["X-Palier-Outcome"] == "closed"

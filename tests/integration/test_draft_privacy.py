@@ -17,9 +17,9 @@ from app.config import Settings
 from app.permissions import Role
 from app.reviews.models import Evidence
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD
 from tests.auth_helpers import bearer, csrf_headers, log_in
 from tests.factories import make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
 
 NOTE = "Note privée du directeur : inventaire en cours"
 HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles du directeur "

@@ -26,9 +26,9 @@ from app.permissions import Role
 from app.reviews import storage
 from app.reviews.models import Evidence
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD
 from tests.auth_helpers import csrf_headers, log_in
 from tests.factories import make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
@@ -160,12 +160,13 @@ def test_upload_a_pdf_then_download_it_with_safe_headers(
     # Other questions offer to attach one; those a palier depends on recommend it.
     assert f'href="/evaluations/{draft}/preuves?question=pca_pra">Joindre une preuve' \
         in section.text
-    assert f'href="/evaluations/{draft}/preuves?question=rgpd">Joindre une preuve' \
+    assert f'href="/evaluations/{draft}/preuves?question=diagnostic_cyber">Joindre une preuve' \
         in section.text
     hint = "Cette réponse compte pour le palier : votre ARS peut vous en demander une preuve."
     pca = section.text.split('id="preuves-pca_pra"', 1)[1].split("</div>", 1)[0]
-    rgpd = section.text.split('id="preuves-rgpd"', 1)[1].split("</div>", 1)[0]
-    assert hint in pca and hint not in rgpd
+    # (2026.2: the RGPD basics are a palier-2 requirement; the cyber diagnosis is read by none)
+    diag = section.text.split('id="preuves-diagnostic_cyber"', 1)[1].split("</div>", 1)[0]
+    assert hint in pca and hint not in diag
 
     download = b.get(f"/preuves/{e.id}")
     assert download.status_code == 200

@@ -173,7 +173,7 @@ def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Ses
     assert wb["Critères et provenance"]["B2"].quotePrefix
     assert crit["Portée"] == "Auvergne-Rhône-Alpes (84)"
     assert crit["Classement"] == "Score global"
-    assert crit["Versions du questionnaire"] == "esms-maturite-numerique@2026.1"
+    assert crit["Versions du questionnaire"] == "esms-maturite-numerique@2026.2"
     assert crit["Structures retenues"] == "3"
 
     scores = [[c.value for c in row] for row in wb["Scores par domaine"].iter_rows()]
@@ -191,8 +191,8 @@ def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Ses
                             "Programme ESMS numérique (financement, terminé au 2 décembre "
                             "2026)"]
     assert steps[2][3:] == [3, "MSSanté intégrée", "Intégrer MSSanté", "faible", "oui",
-                            "Ségur numérique vague 2 — médico-social (financement, annoncé au "
-                            "2 décembre 2026)"]
+                            "Ségur numérique vague 2 — médico-social (SONS) (financement, "
+                            "annoncé au 2 décembre 2026)"]
     assert wb["Prochaines étapes"]["F2"].data_type == "s"
     assert len(steps) == 3
 
@@ -312,14 +312,14 @@ def test_region_csv_has_stable_question_columns(
                            "Capacité", "Questionnaire", "Version", "Transmise le", "Palier",
                            "Score global"]
     questions = header[header.index("Statut de revue") + 1:]
-    # 2026.1's questions in questionnaire order, then the older version's (not loaded here)
+    # 2026.2's questions in questionnaire order, then the older version's (not loaded here)
     # leftover id alphabetically
-    assert questions[0] == "public_accueilli" and questions[-1] == "zz_retiree"
+    assert questions[0] == "categorie" and questions[-1] == "zz_retiree"
     assert questions.index("capacite") < questions.index("dui_production")
     by_name = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert set(by_name) == {"EHPAD Ancien", "'+EHPAD Nouveau", "SSIAD Sans"}
     new = by_name["'+EHPAD Nouveau"]
-    assert (new["Version"], new["Palier"], new["Score global"]) == ("2026.1", "2", "64")
+    assert (new["Version"], new["Palier"], new["Score global"]) == ("2026.2", "2", "64")
     assert new["Score Dossier usager informatisé"] == "75"
     assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
     assert new["Statut de revue"] == "Non revue"

@@ -321,7 +321,7 @@ def test_organisme_page_by_role(app_client: TestClient, session: Session,
     assert page.status_code == 200
     rows = re.findall(r'<th scope="row"><a href="/structures/(\d+)">', page.text)
     assert rows == ["690000039", "690000054"]  # by name; not the others of the EJ
-    assert "Palier 3 — DUI relié aux services socles" in page.text
+    assert "Palier 3 — DUI relié aux services socles et utilisé" in page.text
     assert "Palier 1" not in page.text  # only the latest submission counts
     assert "<td>72<span" in page.text
     assert "Évaluation en cours" in page.text

@@ -49,18 +49,18 @@ from app.config import Settings, get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD
 from tests.auth_helpers import bearer, csrf_token, log_in
 from tests.conftest import _clear_caches, temporary_database
 from tests.factories import finess_for, make_structure, make_user
 from tests.fixtures.finess import et_line
 from tests.routes import Key, route_keys
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
 
 ACTORS = ("anonymous", "director_a", "director_b", "ars_a", "ars_other", "committee_84",
           "committee_national", "admin")
 
 QID = "esms-maturite-numerique"
-QVERSION = "2026.1"
+QVERSION = "2026.2"
 MISSING = "effectif_etp"  # a required answer removed from A's draft: its submission is 422
 
 

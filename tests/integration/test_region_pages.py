@@ -53,7 +53,7 @@ def test_dashboard_page(app_client: TestClient, session: Session, settings: Sett
     assert "11 structures en activité" in t
     assert "9 avec une évaluation transmise : taux de participation 81,8 %" in t
     assert "1 évaluation en cours (brouillon)" in t
-    assert "53,8 score global moyen sur 100 (médiane 55,0, version 2026.1)" in t
+    assert "53,8 score global moyen sur 100 (médiane 55,0, version 2026.2)" in t
     assert ("1 résultat d’une autre version du questionnaire (version 2025.1 : 1)" in t)
     # Charts with title and desc, each followed by its table with a caption.
     for chart in ("chart-tiers", "chart-domains", "chart-trend"):
@@ -69,7 +69,7 @@ def test_dashboard_page(app_client: TestClient, session: Session, settings: Sett
     # Domain table: dui region 52,5 / 55,0, national 49,0 / 45,0, 8 / 10 structures.
     assert "Dossier usager informatisé 52,5 55,0 49,0 45,0 8 / 10" in t
     # Tier table: palier 2: 3 structures, 33,3 % of 9; nationally 4 of 11 = 36,4 %.
-    assert "Palier 2 — Dossier usager informatisé déployé 3 33,3 % 36,4 %" in t
+    assert "Palier 2 — Dossier usager informatisé déployé, données protégées 3 33,3 % 36,4 %" in t
     # Department breakdown: Rhône 4 structures, 3 submitted, 75,0 %, paliers 0 1 1 1 0, 56,7.
     assert "Rhône (69) 4 3 75,0 % 0 1 1 1 0 56,7" in t
     assert "4e trimestre 2025 0 1 0 1 0 2" in t

@@ -23,9 +23,9 @@ from app.permissions import Role
 from app.reviews.models import AssessmentReview
 from app.reviews.service import latest_review_subquery, review_status
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD
 from tests.auth_helpers import api_token, bearer, csrf_headers, log_in
 from tests.factories import make_assessment, make_structure, make_user
-from tests.unit.test_real_questionnaire import PETIT_EHPAD
 
 COMMENT = ("Les sauvegardes sont déclarées régulières : joignez le compte rendu du dernier "
            "test de restauration.")

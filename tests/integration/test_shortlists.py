@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -124,7 +125,7 @@ def test_build_uses_latest_submission_and_stored_facts(session: Session, dataset
     assert [r.candidate.readiness for r in sel.rows] == [None, 1, 2, 3]
     assert [r.candidate.tier_level for r in sel.rows] == [4, 3, 2, 1]
     assert sel.excluded == {"no_submission": 1}
-    assert sel.versions == ["esms-maturite-numerique@2026.1"]
+    assert sel.versions == ["esms-maturite-numerique@2026.2"]
     # The snapshot facts are the shortlists' read model, written with the latest results
     # (one per structure with a submission: the four above and Paris).
     facts = {f.structure_id: f for f in session.exec(select(ShortlistCandidate)).all()}
@@ -442,3 +443,33 @@ def test_review_status_filter_uses_the_latest_review(session: Session, dataset: 
     assert [r.candidate.name for r in sel.rows] == ["IME Delta", "EHPAD Beta", "MAS Gamma"]
     assert [r.candidate.review_status for r in sel.rows] == ["validee", "validee", "non_revue"]
     assert sel.excluded == {"no_submission": 1, "review_status": 1}
+
+
+def test_unknown_heavy_or_incomplete_results_are_never_counted_eligible(
+        session: Session) -> None:
+    """Real 2026.2 results: only `eligible: true` passes an eligibility filter."""
+    from app.questionnaires import Registry
+    from scoring import score
+    from tests.answers import best
+    from tests.unit.test_questionnaire_2026_2 import ALL_UNKNOWN_EHPAD
+
+    q = Registry.load(Path(__file__).resolve().parents[2] / "questionnaires").get(
+        "esms-maturite-numerique", "2026.2")
+    assert q is not None
+    incomplete = {k: v for k, v in best("ehpad").items() if k != "wifi"}
+    for name, answers in (("EHPAD Complet", best("ehpad")), ("EHPAD Inconnu", ALL_UNKNOWN_EHPAD),
+                          ("EHPAD Incomplet", incomplete)):
+        r = score(q, answers)
+        make_assessment(session, make_structure(session, name=name, department="69"),
+                        "submitted", answers=answers, result=r.to_dict(),
+                        tier_level=r.tier_level, global_score=r.global_score)
+    refresh_structures(session)  # the read models, as submit() keeps them
+    committee = actor(make_user(session, Role.committee, region="84"))
+    for programme in ("esms-numerique", "segur-vague-2-ms"):
+        sel = service.build(session, committee,
+                            Criteria(region="84", size=10, eligible_for=programme))
+        assert [row.candidate.name for row in sel.rows] == ["EHPAD Complet"], programme
+    # A resource is never eligible: nobody passes.
+    sel = service.build(session, committee,
+                        Criteria(region="84", size=10, eligible_for="care-cybersecurite"))
+    assert sel.rows == []

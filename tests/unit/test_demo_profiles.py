@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.demo.answers import AnswerBuilder, profile_answers, tier_quotas
+from app.demo.answers import AnswerBuilder, fit_profile, profile_answers, tier_quotas
 from app.demo.plan import plan_sites
 from app.demo.profiles import KIND_BY_CODE, de, finess_number
 from app.structures.finess import validate
 from scoring import Questionnaire, applicable, load_questionnaire, score, validate_answers
 
+# Most of these tests read 2026.1 (the demo's history version); the palier tests run on both.
 PATH = (
     Path(__file__).resolve().parents[2] / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
 )
+PATH_2026_2 = PATH.with_name("esms-maturite-numerique-2026.2.yaml")
 PROFILE_QUESTIONS = {
     "public_accueilli", "modalite", "medicalise", "capacite", "effectif_etp",
     "gestionnaire_multi", "finess_propre", "regroupement",
@@ -35,6 +37,11 @@ def q() -> Questionnaire:
 @pytest.fixture(scope="module")
 def builder(q: Questionnaire) -> AnswerBuilder:
     return AnswerBuilder(q)
+
+
+@pytest.fixture(scope="module")
+def builders(q: Questionnaire) -> dict[str, AnswerBuilder]:
+    return {"2026.1": AnswerBuilder(q), "2026.2": AnswerBuilder(load_questionnaire(PATH_2026_2))}
 
 
 @pytest.mark.parametrize(
@@ -79,26 +86,41 @@ def test_tier_quotas_largest_remainder() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "public", "modalites", "medicalise"),
+    ("code", "public", "modalites", "medicalise", "categorie", "medicalisation"),
     [
-        ("500", "personnes_agees", {"hebergement", "mixte"}, {"oui"}),  # EHPAD
-        ("354", "domicile", {"domicile"}, {"oui"}),  # SSIAD
-        ("460", "domicile", {"domicile"}, {"non"}),  # SAA
+        ("500", "personnes_agees", {"hebergement", "mixte"}, {"oui"}, "ehpad",
+         {"equipe_medicale"}),  # EHPAD
+        ("354", "domicile", {"domicile"}, {"oui"}, "sad_soins", {"soins_infirmiers"}),  # SSIAD
+        ("460", "domicile", {"domicile"}, {"non"}, "sad_aide", {"non"}),  # SAA
         ("183", "enfants_handicapes", {"accueil_jour", "hebergement", "mixte"},
-         {"oui", "non"}),  # IME
-        ("255", "adultes_handicapes", {"hebergement"}, {"oui"}),  # MAS
-        ("437", "adultes_handicapes", {"hebergement"}, {"oui"}),  # FAM
-        ("246", "adultes_handicapes", {"accueil_jour"}, {"non"}),  # ESAT
-        ("382", "adultes_handicapes", {"hebergement", "accueil_jour"}, {"oui", "non"}),
-        ("177", "protection_enfance", {"hebergement"}, {"non"}),  # MECS
+         {"oui", "non"}, "enfants_handicapes", {"soins_infirmiers", "non"}),  # IME
+        ("255", "adultes_handicapes", {"hebergement"}, {"oui"}, "mas_fam",
+         {"equipe_medicale"}),  # MAS
+        ("437", "adultes_handicapes", {"hebergement"}, {"oui"}, "mas_fam",
+         {"equipe_medicale"}),  # FAM
+        ("246", "adultes_handicapes", {"accueil_jour"}, {"non"}, "esat", {"non"}),  # ESAT
+        ("382", "adultes_handicapes", {"hebergement", "accueil_jour"}, {"oui", "non"},
+         "adultes_handicapes", {"soins_infirmiers", "non"}),
+        ("177", "protection_enfance", {"hebergement"}, {"non"}, "protection_enfance",
+         {"non"}),  # MECS
+        ("214", "inclusion_sociale", {"hebergement", "mixte"}, {"non"}, "chrs_ahi",
+         {"non"}),  # CHRS
     ],
 )
 def test_profile_follows_the_category(q: Questionnaire, code: str, public: str,
-                                      modalites: set[str], medicalise: set[str]) -> None:
+                                      modalites: set[str], medicalise: set[str],
+                                      categorie: str, medicalisation: set[str]) -> None:
     rng = random.Random(3)
+    q2 = load_questionnaire(PATH_2026_2)
     for multi in (True, False):
         for target in range(5):
-            p = profile_answers(KIND_BY_CODE[code], 64, multi, target, rng)
+            both = profile_answers(KIND_BY_CODE[code], 64, multi, target, rng)
+            new = fit_profile(q2, both)
+            assert new["categorie"] == categorie
+            assert new["medicalisation"] in medicalisation
+            assert (new["medicalisation"] == "non") == (both["medicalise"] == "non")
+            assert validate_answers(q2, new) == []
+            p = fit_profile(q, both)
             assert set(p) == PROFILE_QUESTIONS
             assert p["public_accueilli"] == public
             assert p["modalite"] in modalites
@@ -112,13 +134,16 @@ def test_profile_follows_the_category(q: Questionnaire, code: str, public: str,
 KINDS_UNDER_TEST = ["500", "354", "460", "183", "255", "246", "382", "197", "214", "177"]
 
 
+@pytest.mark.parametrize("version", ["2026.1", "2026.2"])
 @pytest.mark.parametrize("code", KINDS_UNDER_TEST)
 @pytest.mark.parametrize("target", [0, 1, 2, 3, 4])
-def test_answers_land_on_the_target_palier(q: Questionnaire, builder: AnswerBuilder,
+def test_answers_land_on_the_target_palier(builders: dict[str, AnswerBuilder], version: str,
                                             code: str, target: int) -> None:
+    builder = builders[version]
+    q = builder.q
     rng = random.Random(f"{code}-{target}")
     for _ in range(5):
-        profile = profile_answers(KIND_BY_CODE[code], 50, True, target, rng)
+        profile = fit_profile(q, profile_answers(KIND_BY_CODE[code], 50, True, target, rng))
         answers, result = builder.build(profile, target, rng)
         assert validate_answers(q, answers) == []
         again = score(q, answers)
@@ -139,7 +164,7 @@ def test_non_medicalised_service_reaches_palier_4_without_medication_answers(
     q: Questionnaire, builder: AnswerBuilder
 ) -> None:
     rng = random.Random(11)
-    profile = profile_answers(KIND_BY_CODE["460"], 120, True, 4, rng)
+    profile = fit_profile(q, profile_answers(KIND_BY_CODE["460"], 120, True, 4, rng))
     assert profile["medicalise"] == "non"
     answers, result = builder.build(profile, 4, rng)
     assert result.tier_level == 4
@@ -149,7 +174,7 @@ def test_non_medicalised_service_reaches_palier_4_without_medication_answers(
 
 def test_satisfy_and_negate_conditions(q: Questionnaire, builder: AnswerBuilder) -> None:
     rng = random.Random(5)
-    profile = profile_answers(KIND_BY_CODE["500"], 80, True, 2, rng)
+    profile = fit_profile(q, profile_answers(KIND_BY_CODE["500"], 80, True, 2, rng))
     answers, _ = builder.build(profile, 2, rng)
 
     internet = {"question": "acces_internet",
@@ -185,7 +210,7 @@ def test_satisfy_and_negate_conditions(q: Questionnaire, builder: AnswerBuilder)
 
 def test_partial_keeps_the_first_questions(q: Questionnaire, builder: AnswerBuilder) -> None:
     rng = random.Random(9)
-    profile = profile_answers(KIND_BY_CODE["183"], 40, False, 1, rng)
+    profile = fit_profile(q, profile_answers(KIND_BY_CODE["183"], 40, False, 1, rng))
     answers, _ = builder.build(profile, 1, rng)
     for _ in range(20):
         draft = builder.partial(answers, rng)

@@ -372,10 +372,27 @@ def test_readiness_counts_unmet_requirements_of_the_palier_above() -> None:
     assert readiness_from_tiers([], 0) is None
 
 
+def test_readiness_ignores_requirements_that_do_not_apply() -> None:
+    # Regression: a requirement outside the structure's sector (applies false, met null)
+    # was counted as unmet.
+    tiers = [{"level": 2, "requirements": [{"met": True}]},
+             {"level": 3, "requirements": [{"applies": False, "met": None},
+                                           {"applies": True, "met": False},
+                                           {"applies": True, "met": True}]}]
+    assert readiness_from_tiers(tiers, 2) == 1
+
+
 def test_eligible_funding() -> None:
     assert eligible_funding([{"id": "b", "eligible": True}, {"id": "a", "eligible": True},
                              {"id": "c", "eligible": False}]) == ["a", "b"]
     assert eligible_funding(None) == []
+
+
+def test_eligible_funding_is_eligible_true_only() -> None:
+    # null: an incomplete assessment or a resource; anything but true is not eligible.
+    assert eligible_funding([{"id": "a", "eligible": None}, {"id": "b", "eligible": "true"},
+                             {"id": "c", "eligible": 1}, {"id": "d"},
+                             {"id": "e", "eligible": True}]) == ["e"]
 
 
 def test_submitted_after_is_a_day_boundary() -> None:
