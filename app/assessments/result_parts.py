@@ -205,11 +205,18 @@ def programme_of(catalogue: Catalogue | None, fid: str) -> Any:
 
 
 def funding_view(q: Questionnaire, catalogue: Catalogue | None, r: Mapping[str, Any],
-                 answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+                 answers: Mapping[str, Any], current: Questionnaire | None = None
+                 ) -> list[dict[str, Any]]:
     """Each funding entry of the result with its kind, current status (catalogue), as_of,
     eligibility (only on a complete assessment; never "éligible" for a resource), reasons and
-    sources."""
+    sources.
+
+    A result stored before revision 2 has no `kind`: it takes the kind that `current` (the
+    newest version of the questionnaire) gives the same programme, so that a 2026.1 result
+    never reads "éligible" to what is today known to be a resource (CaRE for an ESMS). The
+    stored result itself is never changed."""
     models = {f.id: f for f in q.funding}
+    current_kinds = {f.id: f.kind for f in current.funding} if current is not None else {}
     cat = catalogue or q.catalogue
     complete = bool(r.get("complete", True))
     out = []
@@ -217,7 +224,8 @@ def funding_view(q: Questionnaire, catalogue: Catalogue | None, r: Mapping[str, 
         fid = entry.get("id")
         model = models.get(fid)
         prog = programme_of(cat, fid)
-        kind = entry.get("kind") or (model.kind if model else "funding") or "funding"
+        kind = (entry.get("kind") or current_kinds.get(fid)
+                or (model.kind if model else "funding") or "funding")
         eligible = entry.get("eligible")
         if kind == "resource":
             eligibility, state = RESOURCE, "resource"

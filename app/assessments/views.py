@@ -618,7 +618,8 @@ def result_view(session: Session, registry: Registry, a: Assessment,
                            "to_verify": bool(step.get("to_verify")),
                            "funding_refs": [funding_ref(f) for f in step.get("funding", [])]})
 
-    funding = parts.funding_view(q, registry.catalogue, r, answers)
+    funding = parts.funding_view(q, registry.catalogue, r, answers,
+                                 current=registry.latest(q.id))
 
     # Rounded half up like the table (number_fr), so chart and table show the same figures.
     domain_scores = [(d["label"], _round1(d["score"])) for d in r.get("domains", [])]

@@ -219,7 +219,8 @@ def test_a_2026_1_result_without_revision_2_keys_is_shown(
                                      "answers": {}}]}],
         "next_steps": [{"requirement": "y", "tier": "palier-2", "label": "Exigence Y",
                         "title": "Faire Y", "detail": "", "effort": "moyen", "funding": []}],
-        "funding": [{"id": "esms-numerique", "eligible": True}],
+        "funding": [{"id": "esms-numerique", "eligible": True},
+                    {"id": "care-cybersecurite", "eligible": True}],
         "answered": 10, "applicable": 10,
     }
     a = make_assessment(session, ehpad, AssessmentStatus.submitted, answers={}, result=old,
@@ -230,7 +231,11 @@ def test_a_2026_1_result_without_revision_2_keys_is_shown(
     assert [(f["kind_label"], f["status_label"], f["as_of_fr"], f["eligibility"], f["reasons"])
             for f in rv.funding] == [
         ("Financement", "Terminé", "2 décembre 2026",
-         "Conditions remplies d’après les réponses, mais le programme est terminé", [])]
+         "Conditions remplies d’après les réponses, mais le programme est terminé", []),
+        # 2026.1 called CaRE a funding and stored "eligible"; 2026.2 knows it is a resource
+        # for an ESMS: shown as such, never "éligible".
+        ("Ressource", "Ouvert", "2 décembre 2026", "Ressource mobilisable", [])]
+    assert a.result["funding"][1]["eligible"] is True  # the stored result is unchanged
     assert "Palier 1 — Socle : atteint" in response.text
     assert "Terminé au 2 décembre 2026" in response.text
     assert "Ce qui vous sépare" not in response.text
