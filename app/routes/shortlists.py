@@ -223,11 +223,9 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
-    session.expunge(s)  # read once: the audit commit below must not expire and reload it
-    export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
-                                 len(s.rows), client_ip(request), separator=sep)
-    return StreamingResponse(export_service.shortlist_csv(s, registry, sep),
-                             media_type="text/csv; charset=utf-8",
+    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
+                                              client_ip(request))
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_attachment(f"selection-{s.id}.csv"))
 
 
@@ -258,13 +256,9 @@ def shortlist_xlsx(request: Request, shortlist_id: IdPath, actor: CurrentActor,
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "shortlist_xlsx", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
-    import io
-
-    buffer = io.BytesIO()
-    export_service.shortlist_xlsx(session, s, registry, buffer)
-    export_service.record_export(session, actor, "shortlist", "xlsx", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
-    return Response(buffer.getvalue(), headers=_attachment(filename),
+    data = export_service.shortlist_file_now(session, actor, s, registry, "xlsx",
+                                             reports.shortlist_report_html, client_ip(request))
+    return Response(data, headers=_attachment(filename),
                     media_type="application/vnd.openxmlformats-officedocument."
                                "spreadsheetml.sheet")
 
@@ -279,9 +273,8 @@ def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "shortlist_pdf", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
-    data = export_service.shortlist_pdf(session, s, registry, reports.shortlist_report_html)
-    export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
+    data = export_service.shortlist_file_now(session, actor, s, registry, "pdf",
+                                             reports.shortlist_report_html, client_ip(request))
     return Response(data, media_type="application/pdf", headers=_attachment(filename))
 
 
