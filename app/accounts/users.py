@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import textcheck
-from app.accounts import auth
+from app.accounts import auth, password_reset
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.tokens import new_token
@@ -164,7 +164,7 @@ def create_user(session: Session, settings: Settings, actor: Actor | None, data:
     for structure in linked:
         assert structure.id is not None
         session.add(DirectorStructure(user_id=user.id, structure_id=structure.id))
-    raw = None if data.password else auth.create_reset_token(session, settings, user)
+    raw = None if data.password else password_reset.create_reset_token(session, settings, user)
     record(session, actor, "user_created", "user", user.id,
            {"role": role.value, "region": user.region,
             "structures": [s.finess for s in linked]}, ip=ip)
@@ -172,8 +172,8 @@ def create_user(session: Session, settings: Settings, actor: Actor | None, data:
     session.refresh(user)
     if raw is None:
         return user, None
-    auth.send_reset_email(settings, user, raw, by_admin=True)
-    return user, auth.reset_url(settings, raw)
+    password_reset.send_reset_email(settings, user, raw, by_admin=True)
+    return user, password_reset.reset_url(settings, raw)
 
 
 def _get(session: Session, user_id: int) -> User:
@@ -210,9 +210,9 @@ def reset_link(session: Session, settings: Settings, actor: Actor | None, user_i
     user = _get(session, user_id)
     if not user.active:
         raise Forbidden("Ce compte est désactivé : réactivez-le d’abord.")
-    raw = auth.create_reset_token(session, settings, user)
+    raw = password_reset.create_reset_token(session, settings, user)
     record(session, actor, "password_reset_requested", "user", user_id, {"by_admin": True},
            ip=ip)
     session.commit()
-    auth.send_reset_email(settings, user, raw, by_admin=True)
-    return user, auth.reset_url(settings, raw)
+    password_reset.send_reset_email(settings, user, raw, by_admin=True)
+    return user, password_reset.reset_url(settings, raw)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from app.accounts import auth
+from app.accounts import auth, password_reset
 from app.accounts.passwords import MIN_LENGTH
 from app.deps import SessionDep, SettingsDep
 from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
@@ -103,7 +103,7 @@ def forgot_password(request: Request, session: SessionDep, settings: SettingsDep
                       {"email": email, "reset_hours": settings.password_reset_hours,
                        "error": "Indiquez une adresse électronique, par exemple nom@domaine.fr."},
                       status_code=400)
-    auth.request_password_reset(session, settings, email, client_ip(request))
+    password_reset.request_password_reset(session, settings, email, client_ip(request))
     return RedirectResponse("/mot-de-passe-oublie?envoye=1", status_code=303)
 
 
@@ -117,7 +117,7 @@ def _reset_page(request: Request, status_code: int = 200, **context: Any) -> Res
 @router.get("/reinitialiser/{token}", response_class=HTMLResponse)
 def reset_password_form(request: Request, token: str, session: SessionDep) -> Response:
     try:
-        _, user = auth.check_reset_token(session, token)
+        _, user = password_reset.check_reset_token(session, token)
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
     return _reset_page(request, email=user.email)
@@ -132,14 +132,14 @@ def reset_password(
     password_confirm: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        _, user = auth.check_reset_token(session, token)
+        _, user = password_reset.check_reset_token(session, token)
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
     if password != password_confirm:
         return _reset_page(request, status_code=400, email=user.email,
                            error="Les deux mots de passe saisis sont différents.")
     try:
-        auth.reset_password(session, token, password, client_ip(request))
+        password_reset.reset_password(session, token, password, client_ip(request))
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
     except auth.WeakPassword as exc:

@@ -37,6 +37,13 @@ LR = svc.LR
 # ---- helpers --------------------------------------------------------------------------------
 
 
+def _page(request: Request, template: str, ctx: dict[str, Any], block_name: str) -> Response:
+    """The page, or only its `block_name` block for an htmx request (`htmx` in the context)."""
+    block = _block(request, block_name)
+    ctx["htmx"] = block is not None
+    return render(request, template, ctx, block_name=block)
+
+
 def _block(request: Request, name: str) -> str | None:
     """The htmx block to render, or None for a whole page (history restore included)."""
     if request.headers.get("HX-History-Restore-Request", "").lower() == "true":
@@ -148,9 +155,7 @@ def dashboard(request: Request, code: str, actor: CurrentActor, session: Session
         "list_url": _url(f"/regions/{region}/structures", f.query()),
         "breadcrumb": _crumbs(actor, region, ("Tableau de bord", "")),
     }
-    block = _block(request, "results")
-    ctx["htmx"] = block is not None
-    return render(request, "pages/region/dashboard.html", ctx, block_name=block)
+    return _page(request, "pages/region/dashboard.html", ctx, "results")
 
 
 def _sort_links(region: str, f: svc.Filters, sort: str, order: str) -> dict[str, dict[str, Any]]:
@@ -192,9 +197,7 @@ def structures(request: Request, code: str, actor: CurrentActor, session: Sessio
         "dashboard_url": _url(f"/regions/{region}", f.query()),
         "breadcrumb": _crumbs(actor, region, ("Structures", "")),
     }
-    block = _block(request, "list")
-    ctx["htmx"] = block is not None
-    return render(request, "pages/region/structures.html", ctx, block_name=block)
+    return _page(request, "pages/region/structures.html", ctx, "list")
 
 
 @router.get("/regions/{code}/comparer", response_class=HTMLResponse)

@@ -223,11 +223,9 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s = svc.get(session, actor, shortlist_id)
-    session.expunge(s)  # read once: the audit commit below must not expire and reload it
-    export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
-                                 len(s.rows), client_ip(request), separator=sep)
-    return StreamingResponse(export_service.shortlist_csv(s, registry, sep),
-                             media_type="text/csv; charset=utf-8",
+    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
+                                              client_ip(request))
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_attachment(f"selection-{s.id}.csv"))
 
 
@@ -252,37 +250,32 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
 def shortlist_xlsx(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                    session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                    background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
-    s = svc.get(session, actor, shortlist_id)
-    filename = f"selection-{s.id}.xlsx"
-    if delivery.runs_as_job("xlsx", len(s.rows)):
-        return _job_or_file(request, session, actor, settings, registry, background, sessions,
-                            "shortlist_xlsx", {"shortlist_id": s.id}, filename, len(s.rows),
-                            "shortlist", s.id, reuse_done=True)
-    import io
-
-    buffer = io.BytesIO()
-    export_service.shortlist_xlsx(session, s, registry, buffer)
-    export_service.record_export(session, actor, "shortlist", "xlsx", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
-    return Response(buffer.getvalue(), headers=_attachment(filename),
-                    media_type="application/vnd.openxmlformats-officedocument."
-                               "spreadsheetml.sheet")
+    return _shortlist_file(request, shortlist_id, actor, session, settings, registry,
+                           background, sessions, "xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @router.get("/selections/{shortlist_id}/export.pdf")
 def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, settings: SettingsDep, registry: RegistryDep,
                   background: BackgroundTasks, sessions: jobs.SessionFactoryDep) -> Response:
+    return _shortlist_file(request, shortlist_id, actor, session, settings, registry,
+                           background, sessions, "pdf", "application/pdf")
+
+
+def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Any,
+                    settings: Any, registry: Any, background: BackgroundTasks,
+                    sessions: Any, fmt: str, media_type: str) -> Response:
+    """The XLSX or PDF of a shortlist: now, or as a job when it is large."""
     s = svc.get(session, actor, shortlist_id)
-    filename = f"selection-{s.id}.pdf"
-    if delivery.runs_as_job("pdf", len(s.rows)):
+    filename = f"selection-{s.id}.{fmt}"
+    if delivery.runs_as_job(fmt, len(s.rows)):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
-                            "shortlist_pdf", {"shortlist_id": s.id}, filename, len(s.rows),
+                            f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
-    data = export_service.shortlist_pdf(session, s, registry, reports.shortlist_report_html)
-    export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
-    return Response(data, media_type="application/pdf", headers=_attachment(filename))
+    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
+                                             reports.shortlist_report_html, client_ip(request))
+    return Response(data, media_type=media_type, headers=_attachment(filename))
 
 
 # ---- the ARS's export of its region ---------------------------------------------------------

@@ -8,7 +8,6 @@ A finished export of a (frozen) shortlist is served directly the next time.
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -148,11 +147,9 @@ def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
     s = svc.get(session, actor, shortlist_id)
-    session.expunge(s)  # read once: the audit commit below must not expire and reload it
-    export_service.record_export(session, actor, "shortlist", "csv", "shortlist", s.id,
-                                 len(s.rows), client_ip(request), separator=sep)
-    return StreamingResponse(export_service.shortlist_csv(s, registry, sep),
-                             media_type="text/csv; charset=utf-8",
+    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
+                                              client_ip(request))
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_disposition(f"selection-{s.id}.csv"))
 
 
@@ -162,16 +159,8 @@ def export_xlsx(shortlist_id: IdPath, request: Request, actor: CurrentActor, ses
                 settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                 sessions: jobs.SessionFactoryDep) -> Response:
     """XLSX (sélection, critères et provenance, scores par domaine, prochaines étapes)."""
-    s = svc.get(session, actor, shortlist_id)
-    if delivery.runs_as_job("xlsx", len(s.rows)):
-        return _job_export(request, session, actor, settings, registry, background, sessions,
-                           s, "shortlist_xlsx", "xlsx")
-    buffer = io.BytesIO()
-    export_service.shortlist_xlsx(session, s, registry, buffer)
-    export_service.record_export(session, actor, "shortlist", "xlsx", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
-    return Response(buffer.getvalue(), media_type=XLSX,
-                    headers=_disposition(f"selection-{s.id}.xlsx"))
+    return _file(request, shortlist_id, actor, session, settings, registry, background,
+                 sessions, "xlsx", XLSX)
 
 
 @router.get("/shortlists/{shortlist_id}/export.pdf", response_class=Response,
@@ -180,15 +169,22 @@ def export_pdf(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                sessions: jobs.SessionFactoryDep) -> Response:
     """Rapport de comité (critères, répartition par palier, 500 premières lignes)."""
+    return _file(request, shortlist_id, actor, session, settings, registry, background,
+                 sessions, "pdf", "application/pdf")
+
+
+def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
+          settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
+          fmt: str, media_type: str) -> Response:
+    """The XLSX or PDF of a shortlist: now, or as a job (202) when it is large."""
     s = svc.get(session, actor, shortlist_id)
-    if delivery.runs_as_job("pdf", len(s.rows)):
+    if delivery.runs_as_job(fmt, len(s.rows)):
         return _job_export(request, session, actor, settings, registry, background, sessions,
-                           s, "shortlist_pdf", "pdf")
-    data = export_service.shortlist_pdf(session, s, registry, reports.shortlist_report_html)
-    export_service.record_export(session, actor, "shortlist", "pdf", "shortlist", s.id,
-                                 len(s.rows), client_ip(request))
-    return Response(data, media_type="application/pdf",
-                    headers=_disposition(f"selection-{s.id}.pdf"))
+                           s, f"shortlist_{fmt}", fmt)
+    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
+                                             reports.shortlist_report_html, client_ip(request))
+    return Response(data, media_type=media_type,
+                    headers=_disposition(f"selection-{s.id}.{fmt}"))
 
 
 @jobs_router.get("/exports/{job_id}")

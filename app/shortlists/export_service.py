@@ -6,6 +6,7 @@ Audit: every export is an AuditEvent `export` (kind, format, object, rows), reco
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -154,6 +155,29 @@ def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
 def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry,
                   render: ReportRenderer) -> bytes:
     return html_to_pdf(render(shortlist_report(session, shortlist, registry)))
+
+
+def shortlist_csv_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,
+                      sep: str, ip: str | None) -> Iterator[str]:
+    """The CSV stream of a shortlist, its export recorded first."""
+    session.expunge(shortlist)  # read once: the audit commit must not expire and reload it
+    record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id,
+                  len(shortlist.rows), ip, separator=sep)
+    return shortlist_csv(shortlist, registry, sep)
+
+
+def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,
+                       fmt: str, render: ReportRenderer, ip: str | None) -> bytes:
+    """The XLSX or PDF of a shortlist built in the request, its export recorded."""
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        shortlist_xlsx(session, shortlist, registry, buffer)
+        data = buffer.getvalue()
+    else:
+        data = shortlist_pdf(session, shortlist, registry, render)
+    record_export(session, actor, "shortlist", fmt, "shortlist", shortlist.id,
+                  len(shortlist.rows), ip)
+    return data
 
 
 # ---- the ARS's export of its region's assessments -------------------------------------------

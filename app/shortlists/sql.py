@@ -36,10 +36,8 @@ from app.shortlists import ranking, readmodel
 from app.shortlists.models import ShortlistCandidate
 from app.shortlists.ranking import (
     DIMENSIONS,
-    RULE_RANK,
     Candidate,
     Criteria,
-    InfeasibleQuotas,
     Row,
     Selection,
     Weights,
@@ -194,7 +192,7 @@ class _Ranked:
         self.stream = stream
         self.rows: list[tuple[int, Candidate]] = []
 
-    def __iter__(self) -> Iterator[tuple[int, tuple[int, Candidate]]]:
+    def __iter__(self) -> Iterator[tuple[int, Candidate]]:
         i = 0
         while True:
             if i == len(self.rows):
@@ -202,7 +200,7 @@ class _Ranked:
                 if nxt is None:
                     return
                 self.rows.append(nxt)
-            yield i, self.rows[i]
+            yield i, self.rows[i][1]
             i += 1
 
 
@@ -236,18 +234,12 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
         for d in DIMENSIONS:
             if (g := stub.group(d)) is not None:
                 counts[d][g] += n
-    groups = {d: {g: counts[d][g] for g in sorted(counts[d], key=ranking._group_sort)}
-              for d in DIMENSIONS}
+    groups = {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}
     versions = sorted(found_versions)
 
     chosen = _walk(session, q, criteria, list(population.values()), groups)
     rows = _rows(session, criteria, chosen, detail)
-    warnings = []
-    if len(chosen) < criteria.size:
-        warnings.append(
-            f"Seulement {ranking._noun(eligible, 'structure éligible', 'structures éligibles')}"
-            f" pour {criteria.size} demandée{'s' if criteria.size > 1 else ''} : la sélection "
-            f"compte {ranking._noun(len(chosen), 'structure', 'structures')}.")
+    warnings = ranking.short_warnings(eligible, criteria.size, len(chosen))
     return SqlSelection(rows=rows, selected=len(chosen), eligible=eligible, population=total,
                      excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
                                if excluded[r]},
@@ -256,9 +248,9 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
 
 def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Candidate],
           groups: dict[str, dict[str, int]]) -> list[tuple[int, int, Candidate, str]]:
-    """`ranking._apply_quotas` over the stream: [(eligible index, structure id, groups,
+    """`ranking.choose` over the stream: [(eligible index, structure id, groups,
     rule)] in rank order."""
-    universes = ranking._check_feasible(population, criteria, groups)
+    universes = ranking.check_feasible(population, criteria, groups)
     plain = not criteria.quotas
     stream = _stream(session, q, criteria.size if plain else None)
     try:
@@ -269,64 +261,7 @@ def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Cand
 
 def _apply(ranked: _Ranked, criteria: Criteria, universes: dict[str, list[str]]
            ) -> list[tuple[int, int, Candidate, str]]:
-    minimums, maximums = criteria.minimums, criteria.maximums
-    taken: dict[str, Counter[str]] = {d: Counter() for d in DIMENSIONS}
-    chosen: dict[int, str] = {}
-
-    def at_max(c: Candidate) -> str | None:
-        for dimension, limit in maximums.items():
-            g = c.group(dimension)
-            if g is not None and taken[dimension][g] >= limit:
-                return dimension
-        return None
-
-    def take(index: int, c: Candidate, rule: str) -> None:
-        chosen[index] = rule
-        for dimension in DIMENSIONS:
-            g = c.group(dimension)
-            if g is not None:
-                taken[dimension][g] += 1
-
-    def minimums_met() -> bool:
-        return all(taken[d][g] >= m for d, m in minimums.items() for g in universes[d])
-
-    if minimums:
-        for index, (_, c) in ranked:
-            if minimums_met():  # nothing more can be taken by this pass
-                break
-            need = next((d for d in criteria.quota_dimensions if d in minimums
-                         and (g := c.group(d)) in universes[d]
-                         and taken[d][g] < minimums[d]), None)
-            if need is not None and at_max(c) is None:
-                take(index, c, f"min:{need}")
-        problems = []
-        for dimension, minimum in minimums.items():
-            for group in universes[dimension]:
-                if taken[dimension][group] < minimum:
-                    problems.append(
-                        f"{ranking._group_label(dimension, group).capitalize()} ne peut pas "
-                        f"atteindre son minimum de {minimum} sans dépasser un maximum.")
-        if len(chosen) > criteria.size:
-            problems.append(f"Ensemble, les minimums retiennent {len(chosen)} structures, plus "
-                            f"que les {criteria.size} demandées.")
-        if problems:
-            raise InfeasibleQuotas(problems)
-
-    skipped = 0
-    for index, (_, c) in ranked:
-        if len(chosen) >= criteria.size:
-            break
-        if index in chosen:
-            continue
-        if at_max(c) is not None:
-            skipped += 1
-            continue
-        take(index, c, RULE_RANK)
-    if len(chosen) < criteria.size and skipped:
-        raise InfeasibleQuotas([
-            f"Les maximums ne permettent de retenir que {len(chosen)} structures sur les "
-            f"{criteria.size} demandées ({skipped} structures éligibles écartées parce que "
-            "leur groupe avait atteint son maximum)."])
+    chosen = ranking.choose(ranked, criteria, universes)
     return [(index, ranked.rows[index][0], ranked.rows[index][1], chosen[index])
             for index in sorted(chosen)]
 

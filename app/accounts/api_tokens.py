@@ -1,0 +1,71 @@
+"""API tokens: issue (a login), resolve (bearer), revoke. Only their sha256 is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from app.accounts.models import (
+    ApiToken,
+    User,
+)
+from app.accounts.sessions import TOUCH_INTERVAL, touch
+from app.accounts.tokens import new_token, token_hash
+from app.audit import record
+from app.config import Settings
+from app.db import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int  # seconds
+    row: ApiToken
+
+
+def issue_api_token(session: Session, settings: Settings, user: User,
+                    ip: str | None = None) -> IssuedToken:
+    assert user.id is not None
+    now = utcnow()
+    raw = new_token()
+    lifetime = timedelta(days=settings.api_token_days)
+    row = ApiToken(token_hash=token_hash(raw), user_id=user.id, created_at=now,
+                   expires_at=now + lifetime)
+    session.add(row)
+    record(session, user, "login", "user", user.id, {"via": "api_token"}, ip=ip)
+    session.commit()
+    session.refresh(row)
+    return IssuedToken(token=raw, expires_in=int(lifetime.total_seconds()), row=row)
+
+
+def resolve_api_token(session: Session, raw: str) -> tuple[ApiToken, User] | None:
+    now = utcnow()
+    row = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(raw))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.revoked_at is not None or now >= token.expires_at or not user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        touch(session, ApiToken, col(ApiToken.id) == token.id, col(ApiToken.last_used_at), now)
+    return token, user
+
+
+def revoke_api_token(session: Session, raw: str, ip: str | None = None) -> bool:
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).first()
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    session.add(token)
+    record(session, token.user_id, "logout", "user", token.user_id, {"via": "api_token"}, ip=ip)
+    session.commit()
+    return True
+
+
+# --- password reset -------------------------------------------------------------------------
