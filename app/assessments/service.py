@@ -9,18 +9,22 @@ concurrent requests never lose each other's answers, on SQLite and PostgreSQL al
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.accounts.models import User
 from app.assessments.carry_over import migrate
 from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import AuditEvent, record
+from app.config import Settings
 from app.dashboard.read_model import record_submission
 from app.db import begin_write, utcnow
+from app.email import send_email
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -31,6 +35,7 @@ from app.errors import (
     NotFound,
     QuestionnaireUnavailable,
 )
+from app.formatting import PARIS, date_fr
 from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.questionnaires import Registry
 from app.structures.finess import normalize
@@ -338,10 +343,26 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
 # ---- submit ---------------------------------------------------------------------------------
 
 
-def submit(session: Session, actor: Actor, registry: Registry, assessment_id: int) -> Assessment:
-    """Submit a complete draft: store the Result snapshot and aggregatable scores."""
+def receipt_number(a: Assessment) -> str:
+    """The acknowledgement number of a submission: « PAL-<year>-<id on 6 digits> », the
+    year of submission in Paris time. Unique (the id is) and computed, never stored."""
+    assert a.id is not None and a.submitted_at is not None
+    when = a.submitted_at if a.submitted_at.tzinfo else a.submitted_at.replace(tzinfo=UTC)
+    return f"PAL-{when.astimezone(PARIS).year}-{a.id:06d}"
+
+
+def submit(session: Session, actor: Actor, registry: Registry, assessment_id: int, *,
+           settings: Settings | None = None, declared: bool = False) -> Assessment:
+    """Submit a complete draft: store the Result snapshot and aggregatable scores.
+
+    `declared`: the director ticked the declaration of accuracy (the page requires it; the
+    API accepts it). With `settings`, the acknowledgement (receipt number, palier, link to
+    the PDF declaration) is e-mailed to the submitting user after the commit; the audit
+    event holds the receipt number, the declaration and the recipient."""
     a, s = get_assessment(session, actor, assessment_id, Action.fill_assessment)
     q = questionnaire_of(registry, a)
+    user = session.get(User, actor.id)
+    recipient = user.email if settings is not None and user is not None and user.email else None
     for _ in range(CAS_ATTEMPTS):
         _lock_editable(session, a)
         answers = dict(a.answers or {})
@@ -370,11 +391,34 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
         record(session, actor.id, "submit", "assessment", str(a.id),
                {"finess": s.finess, "tier": result.tier["id"] if result.tier else None,
                 "global_score": result.global_score,
-                "questionnaire": f"{q.id} {q.version}"})
+                "questionnaire": f"{q.id} {q.version}",
+                "receipt": receipt_number(a), "declaration": declared,
+                "receipt_to": recipient})
         session.commit()
         session.refresh(a)
+        if settings is not None and recipient is not None:
+            send_receipt(settings, recipient, a, s)
         return a
     raise Conflict([], a.version)  # pragma: no cover
+
+
+def send_receipt(settings: Settings, to: str, a: Assessment, s: Structure) -> None:
+    """E-mail the acknowledgement of a submission."""
+    tier = (a.result or {}).get("tier") or {}
+    base = settings.public_url
+    number = receipt_number(a)
+    body = (
+        f"Bonjour,\n\n"
+        f"L’autodiagnostic de « {s.name} » (FINESS {s.finess}) a bien été transmis à votre "
+        f"ARS le {date_fr(a.submitted_at)}.\n\n"
+        f"Numéro d’accusé de réception : {number}\n"
+        f"Palier atteint : {tier.get('label') or 'non déterminé'}\n\n"
+        f"Déclaration (PDF) : {base}/evaluations/{a.id}/declaration.pdf\n"
+        f"Résultat détaillé : {base}/evaluations/{a.id}/resultat\n\n"
+        f"Conservez ce numéro : il identifie votre transmission auprès de l’ARS.\n"
+        f"\n-- \nPalier, autodiagnostic de maturité numérique des ESMS\n"
+    )
+    send_email(settings, to, f"Palier : accusé de réception {number}", body)
 
 
 # ---- results and history ------------------------------------------------------------------

@@ -183,6 +183,24 @@ def missing_questions(q: Questionnaire, answers: Mapping[str, Any]) -> list[dict
     return out
 
 
+def submit_recap(q: Questionnaire, assessment_id: int,
+                 answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every applicable question by section, with its answer as the user saw it and a link
+    to its field (the recap before submitting)."""
+    shown = applicable(q, dict(answers))
+    eff = effective_answers(q, dict(answers))
+    out = []
+    for number, section in enumerate(q.sections, start=1):
+        items = [{"question": qu, "answer": answer_text(qu, eff.get(qu.id)),
+                  "answered": qu.id in eff,
+                  "href": f"/evaluations/{assessment_id}/sections/{section.id}"
+                          f"#{field_anchor(qu)}"}
+                 for qu in section.questions if shown[qu.id]]
+        if items:
+            out.append({"section": section, "number": number, "items": items})
+    return out
+
+
 def section_index(q: Questionnaire, section_id: str) -> int:
     for i, section in enumerate(q.sections):
         if section.id == section_id:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.assessments import service as svc
 from app.dashboard import service as dashboard
-from app.deps import MAX_ID, IdPath, SessionDep
+from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep
 from app.errors import InvalidAnswers
 from app.questionnaires import RegistryDep
 from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
@@ -33,6 +33,10 @@ class ScoreRequest(BaseModel):
     questionnaire: str
     version: str | None = None
     answers: dict[str, Any]
+
+
+class SubmitOut(AssessmentOut):
+    receipt: str = Field(description="Numéro d'accusé de réception (PAL-AAAA-NNNNNN).")
 
 
 @public_router.get("/questionnaires")
@@ -115,13 +119,26 @@ def save(assessment_id: IdPath, body: AnswersPatch, actor: CurrentActor, session
     return AssessmentOut.of(saved.assessment, s)
 
 
+class SubmitRequest(BaseModel):
+    declaration: bool = Field(
+        False, strict=True,
+        description="true : l'appelant certifie que les réponses transmises sont exactes et "
+                    "complètes à sa connaissance (consigné dans le journal d'audit). "
+                    "Facultatif pour l'API ; la page de transmission exige la case cochée.")
+
+
 @router.post("/assessments/{assessment_id}/submit")
 def submit(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
-           registry: RegistryDep) -> AssessmentOut:
-    """Transmettre l'évaluation (422 avec la liste des questions manquantes)."""
-    a = svc.submit(session, actor, registry, assessment_id)
+           registry: RegistryDep, settings: SettingsDep,
+           body: SubmitRequest | None = None) -> SubmitOut:
+    """Transmettre l'évaluation (422 avec la liste des questions manquantes). Le corps est
+    facultatif (`{"declaration": true}`). L'accusé de réception (`receipt`, aussi envoyé
+    par courriel à l'appelant avec le palier et le lien vers la déclaration PDF) est rendu
+    avec l'évaluation."""
+    a = svc.submit(session, actor, registry, assessment_id, settings=settings,
+                   declared=bool(body and body.declaration))
     _, s = svc.get_assessment(session, actor, assessment_id)
-    return AssessmentOut.of(a, s)
+    return SubmitOut(**AssessmentOut.of(a, s).model_dump(), receipt=svc.receipt_number(a))
 
 
 @router.get("/assessments/{assessment_id}/result")

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.assessments import pdf as pdf_service
 from app.assessments import service as svc
 from app.assessments import views as view
+from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
@@ -359,11 +360,22 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
 # ---- submit ---------------------------------------------------------------------------------
 
 
-def _submit_context(actor: Actor, registry: Any, a: Assessment, s: Structure,
+DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "
+               "connaissance.")
+DECLARATION_ERROR = ("Cochez la déclaration pour transmettre : vous certifiez ainsi que les "
+                     "réponses sont exactes et complètes à votre connaissance.")
+
+
+def _submit_context(session: Any, actor: Actor, registry: Any, a: Assessment, s: Structure,
                     request: Request) -> dict[str, Any]:
     q = svc.questionnaire_of(registry, a)
     answers = dict(a.answers or {})
-    live = svc.live_result(registry, a)
+    live = svc.live_result(registry, a)  # the engine's palier for the draft as it stands
+    assert s.id is not None
+    previous = svc.submitted_assessments(session, s.id)
+    last = previous[0] if previous else None
+    lower = (last is not None and last.tier_level is not None and live.tier_level is not None
+             and live.tier_level < last.tier_level)
     messages = []
     saved = request.query_params.get("enregistre")
     if saved:
@@ -373,6 +385,9 @@ def _submit_context(actor: Actor, registry: Any, a: Assessment, s: Structure,
     return dict(
         assessment=a, structure=s, questionnaire=q, progress=view.progress(q, answers),
         missing=view.missing_questions(q, answers), tier=live.tier,
+        recap=view.submit_recap(q, a.id or 0, answers),
+        last=last, last_tier=(last.result or {}).get("tier") if last else None, lower=lower,
+        declaration=DECLARATION, declaration_error=None, declared=False,
         editable=_editable(actor, a, s), messages=messages,
         breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
                            ("Transmettre l’autodiagnostic", "")),
@@ -387,18 +402,29 @@ def submit_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
         return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
     svc.carry_over_draft(session, actor, registry, a)
     return render(request, "pages/director/submit.html",
-                  _submit_context(actor, registry, a, s, request))
+                  _submit_context(session, actor, registry, a, s, request))
 
 
 @router.post("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
 def submit(request: Request, assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
-           registry: RegistryDep) -> Response:
+           registry: RegistryDep, settings: SettingsDep, form: FormDep) -> Response:
+    """Submit with the declaration ticked (`declaration=oui`); refused (422, the page again
+    with its error focused) without it or with required questions unanswered."""
+    declared = "oui" in form.get("declaration", [])
+    # Permissions and state first: a reader gets 403/404, a submitted assessment 409.
+    a, s = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
+    ensure_editable(a)
     try:
-        a = svc.submit(session, actor, registry, assessment_id)
+        if not declared:
+            raise Incomplete([])
+        a = svc.submit(session, actor, registry, assessment_id, settings=settings,
+                       declared=True)
     except Incomplete:
         a, s = svc.get_assessment(session, actor, assessment_id)
-        ctx = _submit_context(actor, registry, a, s, request)
+        ctx = _submit_context(session, actor, registry, a, s, request)
         ctx["refused"] = True
+        ctx["declared"] = declared
+        ctx["declaration_error"] = None if declared else DECLARATION_ERROR
         return render(request, "pages/director/submit.html", ctx, status_code=422)
     return RedirectResponse(f"/evaluations/{a.id}/resultat?transmis=1", 303)
 
@@ -417,7 +443,8 @@ def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
         desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
              "figure dans le tableau qui suit.",
         chart_id=f"scores-{a.id}")
-    return dict(rv=rv, chart=chart, assessment=a, structure=s,
+    receipt = svc.receipt_number(a) if a.status == AssessmentStatus.submitted else None
+    return dict(rv=rv, chart=chart, assessment=a, structure=s, receipt=receipt,
                 editable=_editable(actor, a, s))
 
 
@@ -430,10 +457,14 @@ def result_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
                                 ("Résultat provisoire" if ctx["rv"].provisional
                                  else "Résultat", ""))
     if request.query_params.get("transmis") and a.status == AssessmentStatus.submitted:
-        ctx["messages"] = [{"level": "success", "title": "Autodiagnostic transmis",
-                            "text": "Votre autodiagnostic est transmis à votre ARS. Il ne "
-                                    "peut plus être modifié ; vous pourrez en commencer un "
-                                    "nouveau à tout moment depuis la page de la structure."}]
+        number = svc.receipt_number(a)
+        ctx["messages"] = [{"level": "success",
+                            "title": f"Autodiagnostic transmis : accusé de réception n° {number}",
+                            "text": "Votre autodiagnostic est transmis à votre ARS ; "
+                                    "l’accusé de réception vous est aussi envoyé par "
+                                    "courriel. Il ne peut plus être modifié ; vous pourrez "
+                                    "en commencer un nouveau à tout moment depuis la page de "
+                                    "la structure."}]
     return render(request, "pages/director/result.html", ctx)
 
 

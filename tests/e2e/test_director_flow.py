@@ -1,16 +1,19 @@
 """The director's whole path in Chromium, with JavaScript (autosave): log in, start the
 self-assessment, answer every question section by section (a conditional question appears
 live), reload midway and find the answers, submit, read the palier and the next steps,
-download the PDF declaration. axe on the form, submit and result pages."""
+download the PDF declaration. axe on the form, submit (with its recap and refused without the
+declaration) and result pages."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
+from app.formatting import PARIS
 from app.structures.models import Structure
 from tests.answers import best
 from tests.e2e.axe import assert_accessible
@@ -41,6 +44,9 @@ ANSWERS = best("ehpad", part_pros_dui_quotidien=40)
 PALIER_1 = "Palier 1 — Socle d'équipement et d'organisation"
 PALIER_2 = "Palier 2 — Dossier usager informatisé déployé"
 NEXT_STEP = "Faire du DUI l'outil quotidien des équipes"
+DUI_SOFTWARE_LABEL = "Quel logiciel de DUI utilisez-vous ou avez-vous choisi (éditeur et nom) ?"
+DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "
+               "connaissance.")
 SECTION_IDS = [
     "s-profil", "s-equipement", "s-dui", "s-services-socles", "s-coordination",
     "s-gouvernance", "s-securite", "s-competences",
@@ -79,12 +85,27 @@ def test_director_fills_in_submits_and_downloads_the_declaration(
     expect(page).to_have_url(re.compile(rf"/evaluations/{assessment_id}/transmettre"))
     expect(page.get_by_text("Toutes les questions obligatoires ont une réponse")).to_be_visible()
     expect(page.locator(".palier-badge")).to_have_text(f"{PALIER_1} (provisoire)")
+    # The recap: every answer by section, each linked to its field.
+    recap = page.get_by_role("region", name="3. Dossier usager informatisé")
+    expect(recap.get_by_role("link", name=DUI_SOFTWARE_LABEL)).to_have_attribute(
+        "href", f"/evaluations/{assessment_id}/sections/s-dui#q_dui_logiciel")
     assert_accessible(page)
+    # Without the declaration: refused, the error summary focused, nothing submitted.
+    page.get_by_role("button", name="Transmettre l’autodiagnostic").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text(
+        "Transmission impossible : déclaration non cochée")
+    assert stored(live_server.engine, assessment_id).status == "draft"
+    assert_accessible(page)
+    page.get_by_text(DECLARATION).click()
+    expect(page.get_by_label(DECLARATION)).to_be_checked()
     page.get_by_role("button", name="Transmettre l’autodiagnostic").click()
 
     expect(page).to_have_url(re.compile(rf"/evaluations/{assessment_id}/resultat\?transmis=1$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Résultat de l’autodiagnostic")
     expect(page.get_by_role("status").filter(has_text="Autodiagnostic transmis")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Autodiagnostic transmis")).to_contain_text(
+        f"accusé de réception n° PAL-{datetime.now(PARIS).year}-{assessment_id:06d}")
     palier = page.get_by_role("region", name="Votre palier")
     expect(palier.locator(".palier-badge")).to_have_text(PALIER_1)
     steps = page.get_by_role("region", name="Prochaines étapes")

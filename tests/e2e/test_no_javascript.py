@@ -95,6 +95,11 @@ def test_fill_and_submit_without_javascript(
     expect(page).to_have_url(re.compile(rf"/evaluations/{assessment_id}/transmettre"))
     expect(page.get_by_text("Toutes les questions obligatoires ont une réponse")).to_be_visible()
     page.get_by_role("button", name="Transmettre l’autodiagnostic").click()
+    # The declaration is required: refused without it, then ticked.
+    expect(page.locator("#error-summary")).to_contain_text(
+        "Transmission impossible : déclaration non cochée")
+    page.get_by_text("Je certifie que les réponses transmises sont exactes").click()
+    page.get_by_role("button", name="Transmettre l’autodiagnostic").click()
 
     expect(page).to_have_url(re.compile(rf"/evaluations/{assessment_id}/resultat\?transmis=1$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Résultat de l’autodiagnostic")

@@ -512,13 +512,13 @@ def test_submit_lists_missing_questions_then_submits(
     assert (f'<a href="/evaluations/{aid}/sections/s-profil#question-capacite">Capacité de la '
             "structure") in page.text
     assert f'href="/evaluations/{aid}/sections/s-gouvernance#question-sdsi"' in page.text
-    response = director.post(f"/evaluations/{aid}/transmettre")
+    response = director.post(f"/evaluations/{aid}/transmettre", {"declaration": "oui"})
     assert response.status_code == 422
     assert "Transmission impossible : 2 questions obligatoires sans réponse" in response.text
     assert session.get(Assessment, aid).status == "draft"  # type: ignore[union-attr]
 
     fill(session, aid, answers)
-    response = director.post(f"/evaluations/{aid}/transmettre")
+    response = director.post(f"/evaluations/{aid}/transmettre", {"declaration": "oui"})
     assert response.status_code == 303
     assert response.headers["location"] == f"/evaluations/{aid}/resultat?transmis=1"
     a = session.get(Assessment, aid)
@@ -532,7 +532,8 @@ def submitted(director: Director, session: Session, structure: Structure,
               answers: dict[str, Any]) -> int:
     aid = start(director, structure)
     fill(session, aid, answers)
-    assert director.post(f"/evaluations/{aid}/transmettre").status_code == 303
+    assert director.post(f"/evaluations/{aid}/transmettre",
+                         {"declaration": "oui"}).status_code == 303
     return aid
 
 

@@ -95,7 +95,7 @@ def test_draft_hidden_until_submitted(app_client: TestClient, session: Session,
 
     # Submitted: now theirs to read.
     token = log_in(app_client, session, settings, director)
-    submitted = app_client.post(f"/evaluations/{aid}/transmettre",
+    submitted = app_client.post(f"/evaluations/{aid}/transmettre", data={"declaration": "oui"},
                                 headers=csrf_headers(token), follow_redirects=False)
     session.expire_all()
     a = session.get(Assessment, aid)

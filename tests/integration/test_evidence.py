@@ -411,7 +411,7 @@ def test_evidence_stays_with_the_submitted_assessment_and_the_ars_sees_it(
     b.upload(draft, "sauvegardes", "restauration.pdf", PDF)
     b.upload(draft, "commentaires", note="Rien à ajouter.")
     [pdf, _] = evidence_rows(session, draft)
-    assert b.post(f"/evaluations/{draft}/transmettre").status_code == 303
+    assert b.post(f"/evaluations/{draft}/transmettre", {"declaration": "oui"}).status_code == 303
 
     assert b.upload(draft, "sauvegardes", "x.pdf", PDF).status_code == 409
     assert b.post(f"/preuves/{pdf.id}/supprimer").status_code == 409

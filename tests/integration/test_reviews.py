@@ -100,7 +100,8 @@ def submit_as(b: Browser, director: User, structure: Structure,
     a.version = 1
     b.session.add(a)
     b.session.commit()
-    assert b.post(f"/evaluations/{aid}/transmettre").status_code == 303
+    assert b.post(f"/evaluations/{aid}/transmettre", {"declaration": "oui"}).status_code == 303
+    email_module.outbox.clear()  # the acknowledgement (tests/integration/test_submit_receipt.py)
     return aid
 
 
@@ -292,7 +293,7 @@ def test_director_sees_a_revoir_with_the_comment_then_starts_a_new_assessment(
     # Once a new assessment is submitted, the notice about the old one goes away.
     draft = session.exec(select(Assessment).where(Assessment.structure_id == ehpad.id,
                                                   Assessment.status == "draft")).one()
-    assert b.post(f"/evaluations/{draft.id}/transmettre").status_code == 303
+    assert b.post(f"/evaluations/{draft.id}/transmettre", {"declaration": "oui"}).status_code == 303
     home = b.get("/mes-structures")
     assert "À revoir" not in home.text
 
