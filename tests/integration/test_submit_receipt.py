@@ -2,7 +2,7 @@
 the palier the submission will give with a warning when lower than the last submission, the
 required declaration, and the numbered acknowledgement on screen, in the audit trail and by
 e-mail (issue 10). Expected texts written by hand from
-questionnaires/esms-maturite-numerique-2026.1.yaml."""
+questionnaires/esms-maturite-numerique-2026.2.yaml."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from app.config import Settings
 from app.formatting import PARIS
 from app.permissions import Role
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import api_token, bearer
 from tests.factories import make_structure, make_user
 from tests.integration.test_director_pages import Director, as_user, fill, start
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
 
 DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "
                "connaissance.")
@@ -102,9 +102,9 @@ def test_recap_lists_every_answer_by_section_with_links(
                       "3. Dossier usager informatisé", "4. Identité et services socles",
                       "5. Coordination et parcours", "6. Gouvernance et pilotage du SI",
                       "7. Sécurité et protection des données", "8. Compétences et usages"]
-    # 58 questions apply to this EHPAD: 57 answered, the free comment left empty.
+    # 61 questions apply to this EHPAD: 60 answered, the free comment left empty.
     links = re.findall(rf'<a href="/evaluations/{aid}/sections/', recap)
-    assert len(links) == 58
+    assert len(links) == 61
     assert recap.count("Sans réponse") == 1
     # Answers as the director saw them (labels, French numbers, text), linked to the field.
     assert (f'<a href="/evaluations/{aid}/sections/s-profil#q_capacite">Capacité de la '
@@ -122,7 +122,7 @@ def test_recap_lists_every_answer_by_section_with_links(
             'précisions sur vos réponses</a><br>'
             '<span class="fr-text-mention--grey">Sans réponse</span>') in recap
     # The palier it will give, from the engine; the declaration to tick.
-    assert "Palier 2 — Dossier usager informatisé déployé (provisoire)" in text
+    assert "Palier 2 — Dossier usager informatisé déployé, données protégées (provisoire)" in text
     assert f'<label class="fr-label" for="declaration">{DECLARATION}</label>' in text
     assert "Palier inférieur" not in text  # nothing submitted before
 
@@ -146,7 +146,7 @@ def test_lower_palier_warning_only_when_lower_than_the_last_submission(
            f"à {when.hour} h {when.minute:02d}")
     assert (f"L’autodiagnostic transmis le {day} donnait « Palier 4 — Pilotage, coordination "
             "et sécurité » ; avec vos réponses actuelles, la structure obtiendra « Palier 2 — "
-            "Dossier usager informatisé déployé ».") in page.text
+            "Dossier usager informatisé déployé, données protégées ».") in page.text
 
     # The same palier again: no warning.
     fill(session, lower, best("ehpad"))
@@ -228,7 +228,8 @@ def test_submit_with_the_declaration_gives_a_numbered_receipt_on_screen_and_by_e
     assert mail.subject == f"Palier : accusé de réception {number}"
     assert "L’autodiagnostic de « EHPAD Les Tilleuls »" in mail.body
     assert f"Numéro d’accusé de réception : {number}\n" in mail.body
-    assert "Palier atteint : Palier 2 — Dossier usager informatisé déployé\n" in mail.body
+    assert ("Palier atteint : Palier 2 — Dossier usager informatisé déployé, données "
+            "protégées\n") in mail.body
     assert f"Déclaration (PDF) : {PDF_LINK.format(aid=aid)}\n" in mail.body
 
     [event] = submit_events(session, aid)
