@@ -27,3 +27,14 @@ ALIASES = {"ssiad": "sad"}
 def best(profile: str, **overrides: Any) -> dict[str, Any]:
     """Best answers of a sector profile (ehpad, sad/ssiad, ime, esat, mas, chrs)."""
     return {**COMMON_BEST, **PROFILES[ALIASES.get(profile, profile)], **overrides}
+
+
+def shown_only(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to the questions shown for these answers (show_if), as a person fills in
+    the form: a browser test cannot answer a hidden question."""
+    from scoring import applicable, load_questionnaire
+
+    q = load_questionnaire(Path(__file__).resolve().parents[1] / "questionnaires"
+                           / f"esms-maturite-numerique-{VERSION}.yaml")
+    shown = applicable(q, answers)
+    return {k: v for k, v in answers.items() if shown.get(k)}

@@ -28,7 +28,7 @@ from sqlmodel import Session
 from app.assessments.models import Assessment
 
 ROOT = Path(__file__).resolve().parents[2]
-QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
+QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.2.yaml"
 SELECT_BEYOND = 5  # single choice: radios up to 5 options, a select beyond
 
 

@@ -48,7 +48,7 @@ def test_save_while_offline_shows_alert_and_is_sent_when_back_online(
     expect(page.locator("#save-status-text")).to_have_text("Réponses non enregistrées")
     expect(question_box(page, "modalite")).to_have_class(re.compile("palier-question--unsaved"))
     # Still offline: another answer waits in the queue too.
-    answer(page, question("medicalise"), "oui")
+    answer(page, question("medicalisation"), "equipe_medicale")
     assert_accessible(page)  # the page with its failure alert
     assert stored(live_server.engine, assessment_id).answers == {
         "public_accueilli": "personnes_agees"
@@ -63,12 +63,12 @@ def test_save_while_offline_shows_alert_and_is_sent_when_back_online(
     assert stored(live_server.engine, assessment_id).answers == {
         "public_accueilli": "personnes_agees",
         "modalite": "hebergement",
-        "medicalise": "oui",
+        "medicalisation": "equipe_medicale",
     }
 
     page.reload()
     expect_answer(page, question("modalite"), "hebergement")
-    expect_answer(page, question("medicalise"), "oui")
+    expect_answer(page, question("medicalisation"), "equipe_medicale")
 
 
 def test_save_after_session_expired_shows_alert_and_is_saved_after_login_elsewhere(

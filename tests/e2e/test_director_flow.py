@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.formatting import PARIS
 from app.structures.models import Structure
-from tests.answers import best
+from tests.answers import best, shown_only
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account, LiveServer
 from tests.e2e.helpers import (
@@ -40,9 +40,9 @@ pytestmark = pytest.mark.e2e
 # A medicalised EHPAD, exemplary except for the daily use of its DUI (40 % < 50 %): it stops
 # on palier 1 with a single next step (worked out in tests/unit/test_real_questionnaire.py,
 # test_missing_palier_2_requirement_caps_at_palier_1).
-ANSWERS = best("ehpad", part_pros_dui_quotidien=40)
-PALIER_1 = "Palier 1 — Socle d'équipement et d'organisation"
-PALIER_2 = "Palier 2 — Dossier usager informatisé déployé"
+ANSWERS = shown_only(best("ehpad", part_pros_dui_quotidien=40))
+PALIER_1 = "Palier 1 — Socle d'équipement, d'organisation et d'obligations"
+PALIER_2 = "Palier 2 — Dossier usager informatisé déployé, données protégées"
 NEXT_STEP = "Faire du DUI l'outil quotidien des équipes"
 DUI_SOFTWARE_LABEL = "Quel logiciel de DUI utilisez-vous ou avez-vous choisi (éditeur et nom) ?"
 DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.answers import best
+from tests.answers import best, shown_only
 from tests.e2e.conftest import Account, LiveServer, PageErrors, new_context
 from tests.e2e.helpers import (
     Section,
@@ -25,13 +25,13 @@ from tests.e2e.helpers import (
 
 pytestmark = pytest.mark.e2e
 
-# A medicalised home-care service (SSIAD) whose medication circuit is only partly computerised:
-# palier 2, one next step toward palier 3 (tests/unit/test_real_questionnaire.py,
-# test_medicalised_service_needs_complete_medication_circuit).
-ANSWERS = best("ssiad", circuit_medicament="partiel")
-PALIER_2 = "Palier 2 — Dossier usager informatisé déployé"
-PALIER_3 = "Palier 3 — DUI relié aux services socles"
-NEXT_STEP = "Informatiser le circuit du médicament"
+# A home-care service with care (SAD, questionnaire 2026.2), exemplary except that it has no
+# MSSanté mailbox: palier 2, one next step toward palier 3 (the medication circuit does not
+# apply to it: its residents' GPs prescribe, the community pharmacy dispenses).
+ANSWERS = shown_only(best("ssiad", mssante="non"))
+PALIER_2 = "Palier 2 — Dossier usager informatisé déployé, données protégées"
+PALIER_3 = "Palier 3 — DUI relié aux services socles et utilisé"
+NEXT_STEP = "Intégrer MSSanté au DUI et l'utiliser avec vos partenaires"
 NEW_QUESTIONS = "Vos réponses font apparaître de nouvelles questions dans cette section"
 
 
@@ -85,11 +85,12 @@ def test_fill_and_submit_without_javascript(
         expect(page.get_by_role("heading", level=1)).to_have_text(section.title)
         rounds[section.id] = fill_section_with_posts(page, section)
 
-    # The DUI section needed a second post: its six detailed questions (software, Ségur,
-    # functions, two usage rates, mobile access for a home service) appear once the DUI is
-    # said to be in production; the medication circuit was shown at once (médicalisé : oui).
-    assert rounds["s-dui"] == [2, 6]
-    assert rounds["s-profil"] == [8]
+    # The DUI section needed a second post: its seven detailed questions (software, Ségur
+    # referencing, Ségur vague 2 readiness, functions, two usage rates, mobile access for a
+    # home service) appear once the DUI is said to be in production; the medication circuit
+    # is never shown to a home-care service (questionnaire 2026.2).
+    assert rounds["s-dui"] == [1, 7]
+    assert rounds["s-profil"] == [9]  # 2026.2 adds the FINESS-like category
     assert stored(live_server.engine, assessment_id).answers == ANSWERS
 
     expect(page).to_have_url(re.compile(rf"/evaluations/{assessment_id}/transmettre"))
