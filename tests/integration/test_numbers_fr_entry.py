@@ -18,6 +18,7 @@ from app.config import Settings
 from app.numbers_fr import GROUPS_ERROR, SEPARATORS_ERROR
 from app.permissions import Role
 from app.structures.models import Structure
+from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import api_token, bearer
 from tests.factories import make_structure, make_user
 from tests.integration.test_director_pages import (
@@ -29,7 +30,6 @@ from tests.integration.test_director_pages import (
     start,
     submitted,
 )
-from tests.unit.test_real_questionnaire import PETIT_EHPAD, best
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
