@@ -541,7 +541,8 @@ def submitted_2026_1(director: Director, session: Session, structure: Structure,
                      answers: dict[str, Any]) -> int:
     """A 2026.1 draft (from before 2026.2) submitted by its director: it stays 2026.1."""
     a = make_assessment(session, structure, questionnaire_version="2026.1", answers=answers)
-    assert director.post(f"/evaluations/{a.id}/transmettre").status_code == 303
+    assert director.post(f"/evaluations/{a.id}/transmettre",
+                         {"declaration": "oui"}).status_code == 303
     return int(a.id or 0)
 
 
