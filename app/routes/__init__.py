@@ -25,12 +25,14 @@ from app.routes import (
     reviews_api,
     shortlists,
     shortlists_api,
+    simulation,
     structures_admin,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
+    simulation.router,
     public.router,
     api.public_router,
     admin.router,
