@@ -16,6 +16,7 @@ from app.routes import (
     audit,
     auth,
     docs,
+    guide,
     health,
     invitations,
     organismes,
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     assessments.router,  # before public: its "/" sends directors home
     simulation.router,
     public.router,
+    guide.router,
     api.public_router,
     admin.router,
     api.router,

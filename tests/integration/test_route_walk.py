@@ -26,6 +26,9 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/mentions-legales"),
     ("GET", "/donnees-personnelles"),
     ("GET", "/docs"),
+    ("GET", "/glossaire"),  # before starting: acronyms and the blank questionnaire
+    ("GET", "/questionnaire-vierge"),
+    ("GET", "/questionnaire-vierge.pdf"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
     ("POST", "/deconnexion"),  # closes the session of the cookie, if any
