@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.routes import (
+    account,
     admin,
     admin_users,
     api,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     api.router,
     auth.router,
     auth.api_router,
+    account.router,
     admin_users.router,
     docs.router,
     shortlists.router,

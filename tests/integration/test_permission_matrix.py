@@ -360,6 +360,14 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/admin/structures/{finess}/liberer/{field}",
       "/admin/structures/{c}/liberer/category_code", ADMIN_POST, fresh="pin"),
     # ---- invitations of directors (ARS for their region, admin) and the invitee's page
+    # ---- « Mon compte » (a wrong current password: 422; a director's colleague invited to
+    # no structure: 422; other roles may not invite a colleague: 403)
+    R("GET", "/mon-compte", None, LOGGED_200),
+    R("POST", "/mon-compte/nom", None, (303,) * 8, data={"name": "Nom {actor}"}),
+    R("POST", "/mon-compte/mot-de-passe", None, (303,) + (422,) * 7,
+      data={"current": "pas-le-bon-mot-de-passe", "new": "x" * 20, "confirm": "x" * 20}),
+    R("POST", "/mon-compte/invitation", None, (303, 422, 422, 403, 403, 403, 403, 403),
+      data={"email": "collegue.{actor}@example.fr", "structure": ""}),
     R("GET", "/invitations", None, INVITERS),
     # ars_other: structure A is not in their region, said as a form error (422)
     R("POST", "/invitations", None, (303, 403, 403, 200, 422, 403, 403, 200),
