@@ -20,7 +20,7 @@ from app.db import get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, errors, public
 from app.routes.schemas import ApiError
-from app.web import auth_deps, contention
+from app.web import auth_deps, contention, templating
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -61,6 +61,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware,
                        https_base=settings.public_url.startswith("https://"))
     configure_logging(settings)
+    templating.configure(settings)
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
