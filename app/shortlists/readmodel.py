@@ -5,7 +5,8 @@ palier (readiness) and the eligible funding programmes.
 Written in the dashboards' read-model transaction (`app.dashboard.service.refresh_structures`
 calls `refresh`), so it follows every submission, import and `palier dashboard refresh`;
 its rows go with their `latest_result` (ON DELETE CASCADE). `ensure` fills what a database
-upgraded from before migration 0007 lacks.
+upgraded from before migration 0007 lacks: once, at application start-up (`app.main`), never
+per request.
 """
 
 from __future__ import annotations

@@ -208,7 +208,6 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
-    readmodel.ensure(session)
     q = _Query(session, actor, criteria)
     # Population: counts by reason and quota groups, in one pass.
     combos = session.execute(
