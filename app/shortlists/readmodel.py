@@ -17,16 +17,13 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from app.assessments.models import Assessment
-from app.dashboard.models import LatestResult
+from app.dashboard.tables import LR, A
 from app.db import write
 from app.shortlists import ranking
 from app.shortlists.models import ShortlistCandidate
 
 CHUNK = 500
-LR = LatestResult.__table__  # type: ignore[attr-defined]
 SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
-A = Assessment.__table__  # type: ignore[attr-defined]
 
 
 def funding_text(programmes: Iterable[str]) -> str:
