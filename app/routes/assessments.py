@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assessments import pdf as pdf_service
+from app.assessments import question_form as qform
 from app.assessments import service as svc
 from app.assessments import views as view
 from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
+from app.assessments.result_page import result_view
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
 from app.formatting import PARIS, date_fr
@@ -175,7 +177,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
     section = q.sections[index]
     answers = dict(a.answers or {})
     prog = view.progress(q, answers)
-    slots = view.section_slots(q, section, answers, values=values, errors=errors)
+    slots = qform.section_slots(q, section, answers, values=values, errors=errors)
     editable = _editable(actor, a, s)
     summary = [{"label": slot.question.label, "error": slot.error,
                 "anchor": view.field_anchor(slot.question)}
@@ -223,7 +225,7 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
         out.append({"level": "info", "text": "Vous reprenez l’évaluation en cours de votre "
                     "structure : vos réponses déjà enregistrées sont conservées."})
     elif reprise and reprise.isdigit():
-        notice = view.prefill_notice(session, actor, registry, a, int(reprise))
+        notice = qform.prefill_notice(session, actor, registry, a, int(reprise))
         if notice is not None:
             when = date_fr(notice["source"].submitted_at)
             n = notice["carried"]
@@ -237,7 +239,7 @@ def _section_messages(request: Request, session: Any, actor: Actor, registry: An
             else:
                 text += " Toutes les réponses ont été reprises."
             out.append({"level": "info", "title": "Évaluation préremplie", "text": text})
-    moved = view.carry_over_notice(session, registry, a)
+    moved = qform.carry_over_notice(session, registry, a)
     if moved is not None:
         out.append({"level": "info", "title": "Questionnaire mis à jour",
                     "text": carry_over_text(moved)})
@@ -269,7 +271,7 @@ def section_post(request: Request, assessment_id: IdPath, section_id: str, form:
                  actor: CurrentActor, session: SessionDep, registry: RegistryDep) -> Response:
     """Save the whole section (works without JavaScript), then go to the next section."""
     base = _int(form, "version")
-    outcome = view.save_section(session, actor, registry, assessment_id, section_id, form, base)
+    outcome = qform.save_section(session, actor, registry, assessment_id, section_id, form, base)
     a, s = svc.get_assessment(session, actor, assessment_id)
     q = svc.questionnaire_of(registry, a)
     index = view.section_index(q, section_id)
@@ -304,7 +306,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
     seen = _int(form, "seen", default=base)
     raw = form.get(f"q_{qid}", [])
     try:
-        done = view.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
+        done = qform.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
     except Conflict as exc:
         if not exc.items:  # the row kept changing under us: let the page retry
             return Response("Enregistrement momentanément impossible : réessayez.",
@@ -313,7 +315,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         a, _ = svc.get_assessment(session, actor, assessment_id)
         q = svc.questionnaire_of(registry, a)
         names = view.user_names(session, [i.by for i in exc.items])
-        conflicts = [view.conflict_message(q, i, names, actor) for i in exc.items]
+        conflicts = [qform.conflict_message(q, i, names, actor) for i in exc.items]
         return _fragment(request, "partials/director/_autosave_conflict.html",
                          {"assessment": a, "conflicts": conflicts, "version": exc.version},
                          409, "conflict", exc.version)
@@ -326,7 +328,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         q = svc.questionnaire_of(registry, a)
         if not exc.errors or exc.errors[0].question not in q.questions:
             raise
-        slot, message = view.invalid_slot(q, a, exc, raw)
+        slot, message = qform.invalid_slot(q, a, exc, raw)
         return _fragment(request, "partials/director/_autosave_invalid.html",
                          {"slot": slot, "message": message, "disabled": False},
                          422, "invalid", a.version)
@@ -351,7 +353,7 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     section = q.section_of(question_id)
     if question is None or section is None:
         raise NotFound("Question introuvable.")
-    slot = view.section_slots(q, section, a.answers or {}, only=[question_id])[0]
+    slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
     return _fragment(request, "partials/director/_slot.html",
                      {"slot": slot, "disabled": not _editable(actor, a, s)},
                      200, "question", a.version)
@@ -437,7 +439,7 @@ def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
     """`document`: the print view and the PDF (one cached file for every reader) speak of
     "la structure"; the page speaks to its director and of the structure to anyone else."""
     neutral = document or actor.role != Role.director
-    rv = view.result_view(session, registry, a, s, neutral=neutral)
+    rv = result_view(session, registry, a, s, neutral=neutral)
     chart = horizontal_bars(
         rv.domain_scores, title="Scores par domaine (sur 100)",
         desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
