@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.assessments import service as svc
 from app.assessments.lifecycle import ensure_editable
-from app.assessments.models import Assessment, AssessmentStatus
+from app.assessments.models import Assessment
 from app.assessments.views import (
     NOT_APPLICABLE_ERROR,
     answer_text,
@@ -27,7 +27,7 @@ from app.formatting import date_fr
 from app.numbers_fr import NUMBER_ERROR
 from app.permissions import Action, Actor
 from app.questionnaires import Registry
-from scoring import Question, Questionnaire, applicable, effective_answers, validate_answers
+from scoring import Question, Questionnaire, applicable, validate_answers
 from scoring.model import Section
 
 # ---- the question form ----------------------------------------------------------------------
@@ -224,60 +224,3 @@ def invalid_slot(q: Questionnaire, a: Assessment, exc: InvalidAnswers,
     message = err.message if err.message in (NUMBER_ERROR, NOT_APPLICABLE_ERROR) \
         else sentence(err.message)
     return Slot(question, shown[question.id], value, message), message
-
-
-def prefill_notice(session: Session, actor: Actor, registry: Registry, draft: Assessment,
-                   source_id: int) -> dict[str, Any] | None:
-    """What a new draft took from the submission it was prefilled from (for the message
-    shown once after "Nouvelle évaluation"): recomputed, since carrying over is pure."""
-    try:
-        src, _ = svc.get_assessment(session, actor, source_id)
-    except NotFound:
-        return None
-    if src.structure_id != draft.structure_id or src.status != AssessmentStatus.submitted:
-        return None
-    old_q = registry.get(src.questionnaire_id, src.questionnaire_version)
-    new_q = svc.questionnaire_of(registry, draft)
-    _, carried, dropped = svc.carry_over(old_q, new_q, dict(src.answers or {}), registry)
-    labels = []
-    for qid in dropped:
-        question = new_q.questions.get(qid) or (old_q.questions.get(qid) if old_q else None)
-        labels.append(question.label if question else qid)
-    return {"source": src, "carried": len(carried), "dropped": labels,
-            "same_version": src.questionnaire_version == draft.questionnaire_version}
-
-
-def carry_over_notice(session: Session, registry: Registry, a: Assessment,
-                      ) -> dict[str, Any] | None:
-    """The notice of a draft carried over to a newer questionnaire version
-    (`assessments.service.carry_over_draft`), while some answers it asks for are still to be
-    given: the answers that moved (labels in the new version), the questions to answer again
-    and the new questions still without an answer, with the map's notes."""
-    details = svc.carried_over(session, a)
-    if details is None:
-        return None
-    q = svc.questionnaire_of(registry, a)
-    answers = dict(a.answers or {})
-    shown = applicable(q, answers)
-    eff = effective_answers(q, answers)
-
-    def label(qid: str) -> str:
-        question = q.questions.get(qid)
-        return question.label if question else qid
-
-    def open_(qid: str) -> bool:
-        return qid in q.questions and shown[qid] and qid not in eff
-
-    ask_again = [qid for qid in details.get("ask_again", []) if open_(qid)]
-    added = [qid for qid in details.get("added", []) if open_(qid)]
-    if not ask_again and not added:
-        return None
-    order = list(q.questions)
-    moved = sorted({to for _, to in details.get("moved", []) if to in q.questions},
-                   key=order.index)
-    notes = details.get("notes") or {}
-    return {"from": details.get("from"), "to": details.get("to"), "at": details.get("at"),
-            "moved": [label(qid) for qid in moved],
-            "ask_again": [label(qid) for qid in ask_again],
-            "added": [label(qid) for qid in added],
-            "notes": [notes[qid] for qid in [*moved, *ask_again] if qid in notes]}

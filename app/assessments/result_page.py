@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.assessments import result_parts as parts
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.views import (
@@ -61,7 +62,7 @@ def result_view(session: Session, registry: Registry, a: Assessment,
     """The result page's content, from the stored snapshot (or a live score of a draft).
     `neutral`: wording for readers other than the structure's director."""
     q = svc.questionnaire_of(registry, a)
-    r = svc.result_of(registry, a)
+    r = results.result_of(registry, a)
     answers = dict(a.answers or {})
     shown = applicable(q, answers)
     provisional = a.status != AssessmentStatus.submitted

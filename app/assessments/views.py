@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.accounts.models import User
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment
 from app.errors import NotFound
@@ -278,7 +279,7 @@ def my_structures(session: Session, actor: Actor, registry: Registry) -> list[St
 @dataclass
 class StructureDetail:
     card: StructureCard
-    history: list[svc.HistoryEntry]
+    history: list[results.HistoryEntry]
     domains: list[dict[str, str]]  # id, label of the columns of the history table
 
 
@@ -286,7 +287,7 @@ def structure_detail(session: Session, actor: Actor | None, registry: Registry,
                      finess: str) -> StructureDetail:
     s = svc.get_structure(session, actor, finess)
     assert actor is not None
-    entries = svc.history(session, actor, finess)
+    entries = results.history(session, actor, finess)
     domains: list[dict[str, str]] = []
     seen: set[str] = set()
     for e in entries:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app import email as email_module
 from app.assessments.models import Assessment
-from app.assessments.service import receipt_number
+from app.assessments.receipt import receipt_number
 from app.audit import AuditEvent
 from app.formatting import PARIS
 from app.permissions import Role
