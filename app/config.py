@@ -82,6 +82,28 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_seconds: float = 10.0
 
+    # ProConnect (OpenID Connect sign-in, docs/proconnect.md). Off while issuer or client id
+    # is empty. Redirect URIs: {public_url}/proconnect/retour and /proconnect/deconnecte.
+    oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid email given_name usual_name siret uid"
+    oidc_email_claim: str = "email"
+    oidc_organisation_claim: str = "siret"  # empty: none kept
+    # Roles that must sign in with ProConnect (the password form refuses them): "ars,committee".
+    oidc_required_roles: str = ""
+    oidc_timeout_seconds: float = 10.0
+    # One-time links proving an e-mail address before an identity is attached to its account.
+    oidc_link_hours: int = 2
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip())
+
+    @property
+    def oidc_required_role_list(self) -> list[str]:
+        return [r.strip() for r in self.oidc_required_roles.split(",") if r.strip()]
+
     # Logs: JSON lines when env=production, readable lines otherwise (app/observability.py).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
