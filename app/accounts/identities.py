@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.accounts import oidc
 from app.accounts.models import User
 from app.accounts.oidc import ProviderIdentity
 from app.accounts.oidc_models import ExternalIdentity, OidcLinkToken, OidcSession
@@ -201,6 +202,10 @@ def remember_session(session: Session, auth_session_id: str, issuer: str,
     session.commit()
 
 
-def session_id_token(session: Session, auth_session_id: str) -> str | None:
-    row = session.get(OidcSession, auth_session_id)
-    return row.id_token if row else None
+def provider_logout_url(session: Session, settings: Settings, session_id: str) -> str | None:
+    """Where to end the provider's session too when this session logs out (None: not opened
+    through the provider). Call before the local session is closed."""
+    row = session.get(OidcSession, session_id)
+    if row is None or not settings.oidc_enabled:
+        return None
+    return oidc.logout_url(settings, row.id_token)
