@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
@@ -79,6 +80,14 @@ def callback_url(settings: Settings) -> str:
 
 def logged_out_url(settings: Settings) -> str:
     return settings.public_url + LOGGED_OUT_PATH
+
+
+def provider_origins(settings: Settings) -> tuple[str, ...]:
+    """The provider's origin (its pages: authorization, logout), for the CSP form-action."""
+    if not settings.oidc_enabled:
+        return ()
+    parts = urlsplit(settings.oidc_issuer.strip())
+    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
 
 
 def _discovery_url(issuer: str) -> str:
