@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.permissions import Role
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
 
@@ -95,6 +97,16 @@ class Settings(BaseSettings):
     oidc_timeout_seconds: float = 10.0
     # One-time links proving an e-mail address before an identity is attached to its account.
     oidc_link_hours: int = 2
+
+    @field_validator("oidc_required_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        known = {role.value for role in Role}
+        unknown = [r.strip() for r in value.split(",") if r.strip() and r.strip() not in known]
+        if unknown:
+            raise ValueError(f"PALIER_OIDC_REQUIRED_ROLES: unknown role(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(known))}).")
+        return value
 
     @property
     def oidc_enabled(self) -> bool:

@@ -42,7 +42,7 @@ def running_provider(public_url: str, **env: str) -> Iterator[str]:
         reader = threading.Thread(target=lambda: line.append(process.stdout.readline()
                                                               if process.stdout else ""))
         reader.start()
-        reader.join(30)
+        reader.join(90)  # a loaded machine starts node slowly
         if not line or not line[0].strip():
             process.kill()
             raise RuntimeError("the test OpenID Connect provider did not start: "

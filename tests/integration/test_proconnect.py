@@ -6,6 +6,7 @@ ProConnect for some roles. Nothing of the protocol is mocked."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,9 +16,11 @@ from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from app import email as email_module
-from app.accounts.oidc_models import ExternalIdentity
+from app.accounts.models import User
+from app.accounts.oidc_models import ExternalIdentity, OidcLinkToken
 from app.audit import AuditEvent
 from app.config import Settings
+from app.db import utcnow
 from app.permissions import Role
 from tests.auth_helpers import csrf_token, log_in, login
 from tests.factories import make_user
@@ -284,3 +287,48 @@ def test_disabled_proconnect(app_client: TestClient, settings: Settings) -> None
     response = app_client.post("/proconnect/connexion",
                                data={"csrf_token": csrf_token(app_client)})
     assert response.status_code == 404 and "n’est pas activée" in response.text
+
+
+def test_deactivated_account_and_detached_identity_get_no_session(
+        app_client: TestClient, session: Session, browser: httpx.Client, issuer: str,
+        settings: Settings, outbox: list[email_module.Email]) -> None:
+    assert _sign_in_linked(app_client, session, browser, issuer, outbox).status_code == 303
+    user = session.exec(select(User).where(User.email == AGENT)).one()
+    identity = session.exec(select(ExternalIdentity)).one()
+    admin = make_user(session, Role.admin, email="admin@palier.fr")
+    with TestClient(app_client.app) as admin_client:
+        token = log_in(admin_client, session, settings, admin)
+        assert admin_client.post(f"/admin/utilisateurs/{user.id}/desactiver",
+                                 data={"csrf_token": token}).status_code == 200
+        app_client.cookies.clear()
+        refused = sign_in(app_client, browser, issuer)
+        assert refused.status_code == 403 and "Votre compte Palier est désactivé" in refused.text
+        assert admin_client.post(f"/admin/proconnect/{identity.id}/detacher",
+                                 data={"csrf_token": token}).status_code == 200
+    session.refresh(identity)
+    assert identity.user_id is None
+    assert "oidc_identity_unlinked" in actions(session)
+
+
+def test_expired_link_is_refused(app_client: TestClient, session: Session,
+                                 browser: httpx.Client, issuer: str,
+                                 outbox: list[email_module.Email]) -> None:
+    _linked(session)
+    sign_in(app_client, browser, issuer)
+    row = session.exec(select(OidcLinkToken)).one()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.commit()
+    page = app_client.get(link_url(outbox))
+    assert page.status_code == 400 and "a expiré" in page.text
+    assert session.exec(select(ExternalIdentity)).one().user_id is None
+
+
+def test_answer_from_another_issuer_is_refused(app_client: TestClient, session: Session,
+                                               browser: httpx.Client, issuer: str) -> None:
+    url = provider_login(browser, start(app_client), issuer, AGENT)
+    query = parse_qs(urlsplit(url).query)
+    response = app_client.get("/proconnect/retour", params={
+        "code": query["code"][0], "state": query["state"][0], "iss": "https://autre.example"})
+    assert response.status_code == 400
+    assert "ne vient pas du fournisseur d’identité attendu" in response.text
