@@ -267,6 +267,16 @@ def test_login_page_offers_proconnect(app_client: TestClient) -> None:
     page = app_client.get("/connexion")
     assert "S’identifier avec" in page.text and "ProConnect" in page.text
     assert 'action="/proconnect/connexion"' in page.text
+    assert "Qu’est-ce que ProConnect ?" in page.text  # the official look (State marks)
+    assert 'class="palier-proconnect__button"' in page.text
+
+
+def test_login_page_without_state_marks(app_client: TestClient, settings: Settings) -> None:
+    settings.state_marks = False
+    page = app_client.get("/connexion").text
+    assert "Qu’est-ce que ProConnect ?" not in page
+    assert ('<button class="fr-btn fr-btn--secondary" type="submit" id="proconnect-button">'
+            "S’identifier avec ProConnect</button>") in page
 
 
 def test_mandatory_proconnect_refuses_the_password(app_client: TestClient, session: Session,
