@@ -16,7 +16,8 @@ from app.permissions import Role
 from tests.conftest import temporary_database
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import new_context
-from tests.factories import make_user
+from tests.e2e.helpers import login
+from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.live import LiveServer, _free_port, run_server
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, running_provider
 
@@ -103,3 +104,39 @@ def test_proconnect_link_sign_in_and_logout(pc_page: Page,
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Aucun compte Palier pour cette identité")
     assert_accessible(page)
+
+
+def test_admin_attaches_an_unknown_identity(pc_page: Page, browser: Browser,
+                                            proconnect_server: LiveServer) -> None:
+    page = pc_page
+    with Session(proconnect_server.engine, expire_on_commit=False) as db:
+        make_user(db, Role.admin, email="admin.e2e@palier.fr")
+        make_user(db, Role.committee, email="membre.e2e@palier.fr")
+        db.commit()
+    # Someone without an account signs in with ProConnect: no access.
+    page.goto("/connexion")
+    page.get_by_role("button", name="S’identifier avec ProConnect").click()
+    _provider_login(page, "membre.pc@exemple.gouv.fr")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Aucun compte Palier pour cette identité")
+
+    # An admin attaches that identity to the committee member's account.
+    admin_context = new_context(browser, proconnect_server)
+    admin = admin_context.new_page()
+    login(admin, "admin.e2e@palier.fr", DEFAULT_PASSWORD)
+    admin.goto("/admin/proconnect")
+    row = admin.locator("tr", has_text="membre.pc@exemple.gouv.fr")
+    expect(row.get_by_text("Aucun : pas d’accès")).to_be_visible()
+    assert_accessible(admin)
+    row.get_by_label(re.compile("Adresse du compte à relier")).fill("membre.e2e@palier.fr")
+    row.get_by_role("button", name=re.compile("^Relier")).click()
+    expect(admin.get_by_text("L’identité a été reliée au compte.")).to_be_visible()
+    expect(admin.locator("tr", has_text="membre.pc@exemple.gouv.fr")
+           .get_by_text("membre.e2e@palier.fr")).to_be_visible()
+    assert_accessible(admin)
+    admin_context.close()
+
+    # Now the same ProConnect identity opens the committee member's session.
+    page.goto("/connexion")
+    page.get_by_role("button", name="S’identifier avec ProConnect").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
