@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.assessments import result_parts as parts
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment
 from app.assessments.views import parse_value, sentence
@@ -95,7 +96,7 @@ def simulate(registry: Registry, a: Assessment, form: Mapping[str, Sequence[str]
                 answers.pop(qid, None)
     shown = applicable(q, answers)
     after = score(q, answers).to_dict()
-    before = svc.result_of(registry, a)
+    before = results.result_of(registry, a)
     current = registry.latest(q.id)
     fund_after = parts.funding_view(q, registry.catalogue, after, answers, current=current)
     fund_before = {f["id"]: f for f in parts.funding_view(q, registry.catalogue, before, saved,

@@ -13,6 +13,7 @@ from app.routes import (
     admin,
     admin_users,
     api,
+    assessment_results,
     assessments,
     audit,
     auth,
@@ -20,6 +21,7 @@ from app.routes import (
     guide,
     health,
     invitations,
+    oidc,
     organismes,
     public,
     region,
@@ -34,6 +36,7 @@ from app.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
+    assessment_results.router,
     simulation.router,
     public.router,
     guide.router,
@@ -44,6 +47,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.api_router,
     account.router,
     admin_users.router,
+    oidc.router,
+    oidc.admin_router,
     docs.router,
     shortlists.router,
     shortlists.region_router,

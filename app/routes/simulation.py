@@ -4,9 +4,7 @@ result panel only; a plain post (no JavaScript) gets the whole page again."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.assessments import service as svc
@@ -15,20 +13,12 @@ from app.assessments.simulation import simulate, simulated_questions
 from app.deps import IdPath, SessionDep
 from app.permissions import Role
 from app.questionnaires import RegistryDep
+from app.routes.assessments import FormDep, FormLists
 from app.web.auth_deps import CurrentActor
 from app.web.templating import is_htmx, render
 
 router = APIRouter(tags=["directeur"])
 
-FormLists = dict[str, list[str]]
-
-
-async def _form(request: Request) -> FormLists:
-    form = await request.form()
-    return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
-
-
-FormDep = Annotated[FormLists, Depends(_form)]
 
 
 def _page(request: Request, assessment_id: int, actor: CurrentActor, session: SessionDep,

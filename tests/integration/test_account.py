@@ -4,8 +4,6 @@ structures through the invitation machinery; each change is audited."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -13,39 +11,14 @@ from sqlmodel import Session, select
 from app import email as email_module
 from app.accounts.models import Invitation, InvitationStructure, User
 from app.audit import AuditEvent
-from app.config import Settings
-from app.permissions import Role
 from app.structures.models import Structure
 from tests.auth_helpers import api_token, bearer, login
-from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
-from tests.integration.test_director_pages import Director, as_user
+from tests.director_client import Director
+from tests.factories import DEFAULT_PASSWORD, make_structure
+
+pytestmark = pytest.mark.usefixtures("outbox")  # e-mails kept in memory
 
 NEW_PASSWORD = "une phrase de passe assez longue"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"email_backend": "memory"})
-
-
-@pytest.fixture(autouse=True)
-def outbox() -> Iterator[list[email_module.Email]]:
-    email_module.outbox.clear()
-    yield email_module.outbox
-    email_module.outbox.clear()
-
-
-@pytest.fixture
-def ehpad(session: Session) -> Structure:
-    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
-
-
-@pytest.fixture
-def director(app_client: TestClient, session: Session, settings: Settings,
-             ehpad: Structure) -> Director:
-    user = make_user(session, Role.director, [ehpad], name="Claire Martin",
-                     email="claire.martin@tilleuls.example.fr")
-    return as_user(app_client, session, settings, user)
 
 
 def events(session: Session, action: str) -> list[AuditEvent]:

@@ -19,7 +19,7 @@ from app.assessments.glossary import TERMS, acronyms_in
 from app.assessments.guide import estimate
 from app.structures.models import Structure
 from scoring import load_questionnaire
-from tests.integration.test_director_pages import Director, director, ehpad, start  # noqa: F401
+from tests.director_client import Director, start
 
 QUESTIONNAIRE = (Path(__file__).resolve().parents[2] / "questionnaires"
                  / "esms-maturite-numerique-2026.2.yaml")
@@ -50,7 +50,7 @@ def test_glossary_page_is_public(app_client: TestClient) -> None:
 
 
 def test_questions_link_to_their_acronyms(
-        director: Director, ehpad: Structure, session: Session) -> None:  # noqa: F811
+        director: Director, ehpad: Structure, session: Session) -> None:
     aid = start(director, ehpad)
     page = director.get(f"/evaluations/{aid}/sections/s-dui")
     assert page.status_code == 200
@@ -60,7 +60,7 @@ def test_questions_link_to_their_acronyms(
 
 
 def test_structure_page_says_how_long_and_links_the_aids(
-        director: Director, ehpad: Structure) -> None:  # noqa: F811
+        director: Director, ehpad: Structure) -> None:
     page = director.get(f"/structures/{ehpad.finess}")
     assert f"Temps estimé : {ESTIMATE}." in page.text
     assert '<a href="/questionnaire-vierge">Questionnaire vierge à imprimer</a>' in page.text

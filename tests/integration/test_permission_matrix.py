@@ -190,6 +190,12 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8),
     P("POST", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8,
       data={"password": "x" * 20, "password_confirm": "x" * 20}),
+    # ProConnect: off in this world (no provider configured), links unknown
+    P("POST", "/proconnect/connexion", None, (404,) * 8),
+    P("GET", "/proconnect/retour", "/proconnect/retour?code=x&state=y", (404,) * 8),
+    P("GET", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("POST", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("GET", "/proconnect/deconnecte", None, (303,) * 8),
     P("POST", "/api/v1/auth/token", None, ALL_200,
       data={"username": "api.client@example.fr", "password": "mot-de-passe-de-test"}),
     P("GET", "/api/v1/questionnaires", None, ALL_200),
@@ -394,7 +400,13 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/admin/utilisateurs/{user_id}/reactiver", "/admin/utilisateurs/{victim}/reactiver",
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/lien-reinitialisation",
-      "/admin/utilisateurs/{victim}/lien-reinitialisation", ADMIN),
+      "/admin/utilisateurs/{reset_target}/lien-reinitialisation", ADMIN),
+    R("GET", "/admin/proconnect", None, ADMIN),
+    # no such identity: the admin is answered 400 / 404, everyone else refused first
+    R("POST", "/admin/proconnect/{identity_id}/lier", "/admin/proconnect/999999/lier",
+      (303, 403, 403, 403, 403, 403, 403, 400), data={"email": "personne@example.fr"}),
+    R("POST", "/admin/proconnect/{identity_id}/detacher", "/admin/proconnect/999999/detacher",
+      (303, 403, 403, 403, 403, 403, 403, 404)),
     R("GET", "/admin/journal", None, ADMIN),
     R("GET", "/admin/journal/export.csv", None, ADMIN),
 )
@@ -543,6 +555,8 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         }
         director_a2 = make_user(s, "director", [a2], email="directeur.a2@example.fr")
         victim = make_user(s, "director", email="victime@example.fr")
+        # Never deactivated: the reset-link case must not depend on the deactivate case's order.
+        reset_target = make_user(s, "director", email="victime.lien@example.fr")
         make_user(s, "director", email="api.client@example.fr")
 
         a_sub = _submit(s, registry, users["director_a"], a, PETIT_EHPAD)
@@ -601,7 +615,7 @@ def build_world(app: FastAPI, settings: Settings) -> World:
             "evidence_file": str(evidence[0].id),
             "shortlist_84": str(sl_84.id), "shortlist_national": str(sl_nat.id),
             "job_of_ars_a": str(job.id), "import_84": str(import_job.id),
-            "victim": str(victim.id),
+            "victim": str(victim.id), "reset_target": str(reset_target.id),
         }
         ids = {name: user.id for name, user in users.items() if user.id is not None}
         return World(app=app, settings=settings, registry=registry, users=ids, values=values)

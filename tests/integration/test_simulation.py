@@ -21,34 +21,14 @@ from app.permissions import Role
 from app.structures.models import Structure
 from scoring import load_questionnaire, score
 from tests.answers import PETIT_EHPAD
-from tests.factories import make_assessment, make_structure, make_user
-from tests.integration.test_director_pages import (
-    Director,
-    answers_of,
-    as_user,
-    fill,
-    form_values,
-    start,
-    version_of,
-)
+from tests.director_client import Director, as_user, form_values, start
+from tests.factories import answers_of, fill, make_assessment, make_user, version_of
 
 QUESTIONNAIRE = (Path(__file__).resolve().parents[2] / "questionnaires"
                  / "esms-maturite-numerique-2026.2.yaml")
 # as escaped in HTML
 P1 = "Palier 1 — Socle d&#39;équipement, d&#39;organisation et d&#39;obligations"
 P2 = "Palier 2 — Dossier usager informatisé déployé, données protégées"
-
-
-@pytest.fixture
-def ehpad(session: Session) -> Structure:
-    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
-
-
-@pytest.fixture
-def director(app_client: TestClient, session: Session, settings: Settings,
-             ehpad: Structure) -> Director:
-    user = make_user(session, Role.director, [ehpad], name="Claire Martin")
-    return as_user(app_client, session, settings, user)
 
 
 @pytest.fixture

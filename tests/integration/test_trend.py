@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.assessments.models import AssessmentStatus
 from app.structures.models import Structure
 from app.web.trend_charts import position_chart
+from tests.director_client import Director
 from tests.factories import make_assessment
-from tests.integration.test_director_pages import Director, director, ehpad  # noqa: F401
 
 
 def submission(session: Session, s: Structure, when: datetime, level: int,
@@ -32,8 +32,8 @@ def submission(session: Session, s: Structure, when: datetime, level: int,
     return a.id
 
 
-def test_structure_page_draws_the_trend(director: Director, session: Session,  # noqa: F811
-                                        ehpad: Structure) -> None:  # noqa: F811
+def test_structure_page_draws_the_trend(director: Director, session: Session,
+                                        ehpad: Structure) -> None:
     submission(session, ehpad, datetime(2026, 3, 2, 9, tzinfo=UTC), 2, 40.0, 50.0)
     aid = submission(session, ehpad, datetime(2026, 9, 14, 9, tzinfo=UTC), 3, 60.0, 75.0)
     page = director.get(f"/structures/{ehpad.finess}").text
@@ -47,8 +47,8 @@ def test_structure_page_draws_the_trend(director: Director, session: Session,  #
     assert f'hx-get="/structures/{ehpad.finess}/comparaison"' in result
 
 
-def test_one_submission_draws_no_trend(director: Director, session: Session,  # noqa: F811
-                                       ehpad: Structure) -> None:  # noqa: F811
+def test_one_submission_draws_no_trend(director: Director, session: Session,
+                                       ehpad: Structure) -> None:
     submission(session, ehpad, datetime(2026, 3, 2, 9, tzinfo=UTC), 2, 40.0, 50.0)
     page = director.get(f"/structures/{ehpad.finess}").text
     assert "tendance-t" not in page
