@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.routes import (
+    account_security,
     admin,
     admin_users,
     api,
@@ -18,6 +19,7 @@ from app.routes import (
     docs,
     health,
     invitations,
+    mfa_login,
     organismes,
     public,
     region,
@@ -37,6 +39,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     api.router,
     auth.router,
     auth.api_router,
+    mfa_login.router,
+    account_security.router,
+    account_security.admin_router,
     admin_users.router,
     docs.router,
     shortlists.router,

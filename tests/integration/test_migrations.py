@@ -34,13 +34,17 @@ TABLES = {
     "latest_domain_score",
     "latest_result",
     "login_attempt",
+    "login_challenge",
     "password_reset_token",
+    "recovery_code",
     "shortlist",
     "shortlist_assessment_facts",
     "shortlist_candidate",
     "structure",
     "structure_correction",
+    "trusted_device",
     "user_account",
+    "user_totp",
 }
 
 
