@@ -16,7 +16,7 @@ import segno
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from app.accounts.auth import RateLimited, mark_succeeded, reserve_attempt
+from app.accounts.auth import AuthError, RateLimited, mark_succeeded, reserve_attempt
 from app.accounts.mfa_models import RecoveryCode, TrustedDevice, UserTotp
 from app.accounts.models import User
 from app.accounts.passwords import hash_password, verify_password
@@ -34,12 +34,8 @@ _RECOVERY_LENGTH = 10
 PRIVILEGED = frozenset({Role.ars, Role.committee, Role.admin})
 
 
-class CodeError(Exception):
+class CodeError(AuthError):
     message = "Code incorrect. Vérifiez l’heure de votre téléphone et saisissez le code affiché."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class CodeReplayed(CodeError):

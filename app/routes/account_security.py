@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action, Actor
-from app.routes.mfa_login import enrol_page, recovery_codes_page
+from app.routes.mfa_login import confirm_enrolment, enrol_page, recovery_codes_page
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.templating import render
 
@@ -83,16 +83,10 @@ def enrol_form(request: Request, actor: CurrentActor, session: SessionDep) -> Re
 @router.post("/activation", response_class=HTMLResponse)
 def enrol(request: Request, actor: CurrentActor, session: SessionDep, settings: SettingsDep,
           code: Annotated[str, Form()] = "") -> Response:
-    try:
-        enrolment = totp.begin_enrolment(session, _user(session, actor))
-    except totp.AlreadyEnrolled:
-        return RedirectResponse(PATH, status_code=303)
-    try:
-        codes = totp.confirm_enrolment(session, settings, actor.id, code, client_ip(request))
-    except auth.RateLimited as exc:
-        return enrol_page(request, enrolment, forced=False, status_code=429, error=exc.message)
-    except totp.CodeError as exc:
-        return enrol_page(request, enrolment, forced=False, status_code=400, error=exc.message)
+    codes = confirm_enrolment(request, session, settings, _user(session, actor), code,
+                              forced=False)
+    if isinstance(codes, Response):
+        return codes
     return recovery_codes_page(request, codes, next_path=f"{PATH}?info=active", enrolled=True)
 
 

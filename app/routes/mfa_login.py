@@ -146,6 +146,23 @@ def enrol_page(request: Request, enrolment: totp.Enrolment, *, forced: bool,
                  error=error)
 
 
+def confirm_enrolment(request: Request, session: Session, settings: Settings, user: User,
+                      code: str, *, forced: bool) -> list[str] | Response:
+    """Turn the factor on with its first code: the recovery codes, or the response to send
+    (already on: onwards; a wrong code or too many: the enrolment page again)."""
+    assert user.id is not None
+    try:
+        enrolment = totp.begin_enrolment(session, user)
+    except totp.AlreadyEnrolled:
+        return RedirectResponse(CODE_PATH if forced else "/compte/securite", status_code=303)
+    try:
+        return totp.confirm_enrolment(session, settings, user.id, code, client_ip(request))
+    except (auth.RateLimited, totp.CodeError) as exc:
+        status = 429 if isinstance(exc, auth.RateLimited) else 400
+        return enrol_page(request, enrolment, forced=forced, status_code=status,
+                          error=exc.message)
+
+
 @router.post(ENROL_PATH, response_class=HTMLResponse)
 def enrol_submit(request: Request, session: SessionDep, settings: SettingsDep,
                  code: Annotated[str, Form()] = "") -> Response:
@@ -153,17 +170,9 @@ def enrol_submit(request: Request, session: SessionDep, settings: SettingsDep,
     if found is None:
         return RedirectResponse(EXPIRED, status_code=303)
     challenge, user = found
-    assert user.id is not None
-    try:
-        enrolment = totp.begin_enrolment(session, user)
-    except totp.AlreadyEnrolled:
-        return RedirectResponse(CODE_PATH, status_code=303)
-    try:
-        codes = totp.confirm_enrolment(session, settings, user.id, code, client_ip(request))
-    except auth.RateLimited as exc:
-        return enrol_page(request, enrolment, forced=True, status_code=429, error=exc.message)
-    except totp.CodeError as exc:
-        return enrol_page(request, enrolment, forced=True, status_code=400, error=exc.message)
+    codes = confirm_enrolment(request, session, settings, user, code, forced=True)
+    if isinstance(codes, Response):
+        return codes
     if not second_factor.close_challenge(session, request.cookies.get(CHALLENGE_COOKIE, "")):
         return RedirectResponse(EXPIRED, status_code=303)
     response = recovery_codes_page(request, codes, next_path=challenge.next_path or "/",
