@@ -20,10 +20,11 @@ import time
 import httpx
 import pyotp
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.accounts import auth
 from app.accounts.models import User
+from app.audit import AuditEvent
 from app.config import Settings
 from app.web.security import SESSION_COOKIE
 from tests.factories import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET
@@ -131,3 +132,23 @@ def personal_access_token(client: TestClient, email: str, password: str = DEFAUL
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def set_cookie_attrs(response_headers: list[str], name: str) -> dict[str, str | bool]:
+    """The attributes of the Set-Cookie header for `name` (lower-case keys)."""
+    for header in response_headers:
+        if header.startswith(f"{name}="):
+            parts = [p.strip() for p in header.split(";")]
+            attrs: dict[str, str | bool] = {"value": parts[0].partition("=")[2]}
+            for part in parts[1:]:
+                key, eq, value = part.partition("=")
+                attrs[key.lower()] = value if eq else True
+            return attrs
+    raise AssertionError(f"no Set-Cookie for {name} in {response_headers}")
+
+
+def audit_actions(session: Session, user_id: int | None = None) -> list[str]:
+    query = select(AuditEvent.action).order_by(col(AuditEvent.id))
+    if user_id is not None:
+        query = query.where(AuditEvent.user_id == user_id)
+    return list(session.exec(query).all())

@@ -13,6 +13,7 @@ from app.routes import (
     admin,
     admin_users,
     api,
+    assessment_results,
     assessments,
     audit,
     auth,
@@ -20,6 +21,7 @@ from app.routes import (
     health,
     invitations,
     mfa_login,
+    oidc,
     organismes,
     public,
     region,
@@ -33,6 +35,7 @@ from app.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
+    assessment_results.router,
     public.router,
     api.public_router,
     admin.router,
@@ -43,6 +46,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     account_security.router,
     account_security.admin_router,
     admin_users.router,
+    oidc.router,
+    oidc.admin_router,
     docs.router,
     shortlists.router,
     shortlists.region_router,

@@ -12,9 +12,14 @@ from sqlmodel import Session, select
 
 from app.accounts.models import ApiToken
 from app.db import utcnow
-from tests.auth_helpers import bearer, csrf_headers, log_in, personal_access_token
+from tests.auth_helpers import (
+    audit_actions,
+    bearer,
+    csrf_headers,
+    log_in,
+    personal_access_token,
+)
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.test_auth import audit_actions
 
 SHORTLIST = {"name": "Vague de test", "region": "84", "size": 5}
 

@@ -16,9 +16,17 @@ from sqlmodel import Session, col, select
 from app.accounts.mfa_models import LoginChallenge, RecoveryCode, TrustedDevice, UserTotp
 from app.audit import AuditEvent
 from app.db import utcnow
-from tests.auth_helpers import csrf_headers, csrf_token, log_in, login, post_code, second_step
+from tests.auth_helpers import (
+    audit_actions,
+    csrf_headers,
+    csrf_token,
+    log_in,
+    login,
+    post_code,
+    second_step,
+    set_cookie_attrs,
+)
 from tests.factories import DEFAULT_TOTP_SECRET, make_user
-from tests.integration.test_auth import audit_actions, set_cookie_attrs
 
 
 def logged_in(client: TestClient) -> bool:
