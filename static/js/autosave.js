@@ -1,29 +1,23 @@
 /*
  * Palier: autosave of the questionnaire (section pages). Loaded with `defer` after htmx and
- * palier.js; no inline script anywhere (CSP). Without JavaScript the section form posts as a
- * whole; with it, every answer is saved as it changes and nothing is ever lost silently.
+ * palier.js; no inline script (CSP). Without JavaScript the section form posts as a whole.
  *
- * htmx does the requests and the swaps. The form carries hx-post (the autosave URL),
- * hx-trigger="autosave", hx-swap="none" and hx-sync="this:queue all"; this script triggers
- * `autosave` for one question at a time and sets its parameters in htmx:configRequest:
- * question=<id>, version=<base version of this question>, seen=<latest version this page
- * knows>, q_<id>=<value(s)> (absent: cleared). The responses are blocks of
- * pages/director/section.html (app/routes/assessments.py `autosave`) whose <hx-partial>
- * elements replace the page's version, progress, counts and questions, and whose out-of-band
- * elements fill the status and the alerts; X-Palier-Outcome: saved (200), conflict | closed
- * (409), invalid (422). 401: session expired; 403: CSRF token stale or not allowed. "Garder la
- * valeur enregistrée" is a plain hx-get queued behind the form's requests.
+ * htmx does the requests and the swaps: the form has hx-post (the autosave URL),
+ * hx-trigger="autosave", hx-swap="none", hx-sync="this:queue all". This script triggers
+ * `autosave` for one question at a time and sets the parameters in htmx:configRequest:
+ * question=<id>, version=<base version of this question>, seen=<latest version the page knows>,
+ * q_<id>=<value(s)> (absent: cleared). Responses are blocks of pages/director/section.html
+ * (app/routes/assessments.py `autosave`): <hx-partial> elements replace the page's own (version,
+ * progress, counts, questions), out-of-band ones fill the status and the alerts.
+ * X-Palier-Outcome: saved (200), conflict | closed (409), invalid (422); 401: session expired;
+ * 403: CSRF token stale or not allowed. "Garder la valeur enregistrée" is a plain hx-get.
  *
- * What only a script can do stays here: the queue (one question at a time, in order of change,
- * its value read when the request leaves so the last value wins), keeping the values the page
- * holds but has not saved (a refreshed question never overwrites them), the conflict and
- * failure states, retry, and saving what is pending before leaving the page.
+ * What only a script can do stays here: the queue (in order of change, the value read when the
+ * request leaves so the last one wins), keeping values typed but not saved when their question
+ * is refreshed, conflict and failure states with retry, and saving before leaving the page.
  */
 (function () {
   "use strict";
-
-  var focusTarget = document.querySelector("[data-autofocus]");
-  if (focusTarget) focusTarget.focus();
 
   var form = document.getElementById("section-form");
   if (!form || !form.hasAttribute("hx-post") || !window.htmx) return;
@@ -345,15 +339,11 @@
   function clearError(qid) {
     var w = wrapper(qid);
     if (!w) return;
-    w.querySelectorAll("[class*='--error']").forEach(function (el) {
-      Array.prototype.slice.call(el.classList).forEach(function (c) {
-        if (/--error$/.test(c) && c.indexOf("fr-message") !== 0) el.classList.remove(c);
-      });
-    });
-    w.querySelectorAll("[aria-invalid]").forEach(function (el) {
-      el.removeAttribute("aria-invalid");
-    });
     w.querySelectorAll(".fr-message--error").forEach(function (el) { el.remove(); });
+    w.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    w.querySelectorAll("[class*='--error']").forEach(function (el) {
+      el.className = el.className.replace(/\S+--error\b/g, "").trim();
+    });
   }
 
   /* The CSRF token of the current session, read from a fresh copy of this page:
