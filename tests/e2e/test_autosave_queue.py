@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     question,
     question_box,
     start_assessment,
+    start_in_two_tabs,
     stored,
     wait_saved,
 )
@@ -45,24 +46,30 @@ def test_quick_answers_leave_one_at_a_time_in_the_order_given(
     answer(page, question("modalite"), "hebergement")
     answer(page, question("effectif_etp"), 62.5)
     wait_saved(page, before)
-    expected = {"public_accueilli": "personnes_agees", "capacite": 84,
-                "modalite": "hebergement", "effectif_etp": 62.5}
+    expected = {
+        "public_accueilli": "personnes_agees",
+        "capacite": 84,
+        "modalite": "hebergement",
+        "effectif_etp": 62.5,
+    }
     eventually_stored(live_server.engine, assessment_id, expected)
     saved = stored(live_server.engine, assessment_id)
     # One request per answer, each on the version the previous one made.
     assert {qid: saved.answer_meta[qid]["revision"] for qid in expected} == {
-        "public_accueilli": 1, "capacite": 2, "modalite": 3, "effectif_etp": 4,
+        "public_accueilli": 1,
+        "capacite": 2,
+        "modalite": 3,
+        "effectif_etp": 4,
     }
     expect(page.locator("#assessment-version")).to_have_value("4")
 
 
 def test_unsaved_value_survives_a_refresh_and_the_saved_value_can_be_kept(
-    page: Page, context: BrowserContext, director: Account, live_server: LiveServer
+    page: Page, director: Account, live_server: LiveServer
 ) -> None:
-    login(page, director.email, director.password)
-    assessment_id = start_assessment(page, director.structure_name)
-    other = context.new_page()
-    other.goto(page.url)
+    assessment_id, other = start_in_two_tabs(
+        page, director.email, director.password, director.structure_name
+    )
     autosave_answer(other, question("capacite"), 40)
 
     # Typed, not sent yet (no change event); a radio saved meanwhile brings back the other
@@ -77,22 +84,26 @@ def test_unsaved_value_survives_a_refresh_and_the_saved_value_can_be_kept(
     expect(alert).to_be_focused()
     expect(field).to_have_value("12")
     assert_accessible(page)
-    eventually_stored(live_server.engine, assessment_id,
-                      {"capacite": 40, "modalite": "hebergement"})
+    eventually_stored(
+        live_server.engine, assessment_id, {"capacite": 40, "modalite": "hebergement"}
+    )
 
     alert.get_by_role("button", name="Garder la valeur enregistrée").click()
     expect(alert).to_have_count(0)
     expect(field).to_have_value("40")
     expect(field).to_be_focused()
     expect(page.locator("#save-status-text")).to_have_text(
-        f"Valeur enregistrée conservée pour « {CAPACITE} »")
+        f"Valeur enregistrée conservée pour « {CAPACITE} »"
+    )
 
     # A later change is based on the kept value: saved, no conflict.
     before = current_version(page)
     answer(page, question("capacite"), 50)
     wait_saved(page, before)
     assert stored(live_server.engine, assessment_id).answers == {
-        "capacite": 50, "modalite": "hebergement"}
+        "capacite": 50,
+        "modalite": "hebergement",
+    }
     other.close()
 
 
@@ -125,8 +136,7 @@ def test_a_save_after_the_draft_was_submitted_elsewhere_is_refused_with_an_alert
     alert = page.locator("#autosave-alerts").get_by_role("alert")
     expect(alert).to_contain_text("Évaluation déjà transmise")
     expect(alert).to_be_focused()
-    expect(page.locator("#save-status-text")).to_have_text(
-        "Non enregistré : évaluation transmise")
+    expect(page.locator("#save-status-text")).to_have_text("Non enregistré : évaluation transmise")
     expect(question_box(page, "modalite")).to_have_class(re.compile("palier-question--unsaved"))
     assert_accessible(page)
     assert stored(live_server.engine, assessment_id).answers == {}
