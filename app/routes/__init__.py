@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from app.routes import (
     account,
+    account_security,
     admin,
     admin_users,
     api,
@@ -21,6 +22,7 @@ from app.routes import (
     guide,
     health,
     invitations,
+    mfa_login,
     oidc,
     organismes,
     public,
@@ -45,7 +47,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     api.router,
     auth.router,
     auth.api_router,
+    mfa_login.router,
     account.router,
+    account_security.router,
+    account_security.admin_router,
     admin_users.router,
     oidc.router,
     oidc.admin_router,

@@ -35,16 +35,20 @@ TABLES = {
     "latest_domain_score",
     "latest_result",
     "login_attempt",
+    "login_challenge",
     "oidc_link_token",
     "oidc_login_request",
     "oidc_session",
     "password_reset_token",
+    "recovery_code",
     "shortlist",
     "shortlist_assessment_facts",
     "shortlist_candidate",
     "structure",
     "structure_correction",
+    "trusted_device",
     "user_account",
+    "user_totp",
 }
 
 

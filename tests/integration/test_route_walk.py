@@ -31,6 +31,10 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/questionnaire-vierge.pdf"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
+    ("GET", "/connexion/code"),  # the second step: needs the login challenge's cookie
+    ("POST", "/connexion/code"),
+    ("GET", "/connexion/activation"),  # enrolment forced at login (challenge cookie too)
+    ("POST", "/connexion/activation"),
     ("POST", "/deconnexion"),  # closes the session of the cookie, if any
     ("GET", "/session/csrf"),
     ("GET", "/mot-de-passe-oublie"),
