@@ -13,7 +13,8 @@ from app.structures.models import Structure
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import Account
 from tests.e2e.helpers import login
-from tests.e2e.test_demo import DEMO_PASSWORD, demo_page, demo_server  # noqa: F401
+from tests.e2e.test_demo import demo_page, demo_server  # noqa: F401
+from tests.e2e.test_mobile_360 import demo_login
 from tests.integration.test_trend import submission
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,7 @@ def test_trend_on_the_structure_page(page: Page, db: Session, director: Account)
 
 def test_position_chart_on_demo_data(demo_page: Page) -> None:  # noqa: F811
     page = demo_page
-    login(page, "ars@demo.palier.fr", DEMO_PASSWORD)
+    demo_login(page, "ars@demo.palier.fr")
     page.goto("/regions/84/structures")
     href = page.locator("main a[href^='/structures/']").first.get_attribute("href")
     page.goto(f"{href}/comparaison")
