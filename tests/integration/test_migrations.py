@@ -20,6 +20,7 @@ TABLES = {
     "api_token",
     "assessment",
     "assessment_domain_score",
+    "assessment_message",
     "assessment_review",
     "audit_event",
     "auth_session",

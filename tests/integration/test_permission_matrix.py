@@ -144,6 +144,7 @@ FILL_A_API = (401, 200, 404, 403, 404, 403, 403, 403)
 SUBMIT_A = (303, 422, 404, 403, 404, 403, 403, 403)  # A's draft is incomplete: 422
 SUBMIT_A_API = (401, 422, 404, 403, 404, 403, 403, 403)
 REVIEW_A = (303, 403, 404, 303, 404, 403, 403, 303)  # ARS of the region, admin
+MESSAGES_A = (303, 200, 404, 200, 404, 403, 403, 403)  # A's directors, ARS of 84
 REVIEW_A_API = (401, 403, 404, 200, 404, 403, 403, 200)
 ADMIN = (303, 403, 403, 403, 403, 403, 403, 200)
 ADMIN_POST = (303, 403, 403, 403, 403, 403, 403, 303)
@@ -269,6 +270,13 @@ MATRIX: tuple[Row, ...] = (
       "/api/v1/assessments/{a_draft}/reviews", DRAFT_A_API),
     R("GET", "/evaluations/{assessment_id}/revue", "/evaluations/{a_draft}/revue",
       DRAFT_A_REVIEW),
+    # ---- the message thread: A's directors and the ARS of region 84 only (issue 10)
+    R("GET", "/evaluations/{assessment_id}/messages", "/evaluations/{a_sub}/messages",
+      MESSAGES_A),
+    R("POST", "/evaluations/{assessment_id}/messages", "/evaluations/{a_sub}/messages",
+      (303, 303, 404, 303, 404, 403, 403, 403), data={"message": "Message de {actor}."}),
+    R("GET", "/evaluations/{assessment_id}/messages", "/evaluations/{a_draft}/messages",
+      (303, 409, 404, 403, 404, 403, 403, 403)),
     R("GET", "/evaluations/{assessment_id}/preuves",
       "/evaluations/{a_draft}/preuves?question=wifi", DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/preuves", "/evaluations/{a_draft}/preuves",

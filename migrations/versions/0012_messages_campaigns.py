@@ -1,0 +1,54 @@
+"""Issue 10 (ARS): the questions an "à revoir" review concerns, and the message thread
+between a structure's directors and its region's ARS about a submitted assessment.
+
+Revision ID: 0012
+Revises: 0007
+Create Date: 2026-12-02 14:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0012"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _json() -> sa.types.TypeEngine:  # type: ignore[type-arg]
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("assessment_review", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("questions", _json(), nullable=True))
+
+    op.create_table(
+        "assessment_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assessment_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("author_role", sa.String(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["assessment_id"], ["assessment.id"],
+                                name=op.f("fk_assessment_message_assessment_id_assessment"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"],
+                                name=op.f("fk_assessment_message_author_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_message")),
+    )
+    with op.batch_alter_table("assessment_message", schema=None) as batch_op:
+        batch_op.create_index("ix_assessment_message_assessment_id_id",
+                              ["assessment_id", "id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("assessment_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessment_message_assessment_id_id")
+    op.drop_table("assessment_message")
+    with op.batch_alter_table("assessment_review", schema=None) as batch_op:
+        batch_op.drop_column("questions")
