@@ -22,6 +22,7 @@ from app.routes import (
     organismes,
     public,
     region,
+    region_exports,
     reviews,
     reviews_api,
     shortlists,
@@ -52,5 +53,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     structures_admin.router,
     invitations.router,
     organismes.router,
+    region_exports.router,
     region.router,
 )
