@@ -6,10 +6,12 @@ from __future__ import annotations
 import app.accounts.models
 import app.assessments.models
 import app.audit
+import app.campaigns.models
 import app.dashboard.models
 import app.reviews.models
 import app.shortlists.models
 import app.structures.models
 
 MODULES = (app.structures.models, app.accounts.models, app.assessments.models, app.audit,
-           app.dashboard.models, app.reviews.models, app.shortlists.models)
+           app.dashboard.models, app.reviews.models, app.shortlists.models,
+           app.campaigns.models)

@@ -36,6 +36,7 @@ class Action(StrEnum):
     read_draft = "read_draft"
     # The message thread of a submitted assessment: its directors and its region's ARS only.
     message_assessment = "message_assessment"
+    run_campaign = "run_campaign"  # open campaigns for one's region, remind late structures
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,8 @@ NOTHING = Scope(structure_ids=frozenset())
 GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
     Role.director: frozenset(),
     Role.ars: frozenset({Action.view_dashboard, Action.build_shortlist, Action.export_region,
-                         Action.import_structures, Action.invite_director}),
+                         Action.import_structures, Action.invite_director,
+                         Action.run_campaign}),
     Role.committee: frozenset({Action.view_dashboard, Action.build_shortlist}),
     Role.admin: frozenset(Action),
 }

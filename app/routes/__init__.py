@@ -15,6 +15,7 @@ from app.routes import (
     assessments,
     audit,
     auth,
+    campaigns,
     docs,
     health,
     invitations,
@@ -53,6 +54,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     structures_admin.router,
     invitations.router,
     organismes.router,
+    campaigns.router,
     region_exports.router,
     region.router,
 )

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assessments import service as assessments
+from app.campaigns.service import campaign_participation
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
@@ -156,6 +157,7 @@ def dashboard(request: Request, code: str, actor: CurrentActor, session: Session
         "list_url": _url(f"/regions/{region}/structures", f.query()),
         "exports": region_export_links(region, f),
         "can_export": can(actor, Action.export_region),
+        "campaigns": campaign_participation(session, actor, region),
         "breadcrumb": _crumbs(actor, region, ("Tableau de bord", "")),
     }
     return _page(request, "pages/region/dashboard.html", ctx, "results")

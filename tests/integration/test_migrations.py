@@ -24,6 +24,8 @@ TABLES = {
     "assessment_review",
     "audit_event",
     "auth_session",
+    "campaign",
+    "campaign_reminder",
     "dashboard_state",
     "dashboard_submission",
     "director_structure",

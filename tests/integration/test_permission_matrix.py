@@ -166,6 +166,8 @@ JOB_OF_ARS_A_API = (401, 404, 404, 200, 404, 404, 404, 404)
 IMPORTERS = (303, 403, 403, 200, 200, 403, 403, 200)  # ARS (their region), admin
 IMPORTERS_POST = (303, 403, 403, 303, 303, 403, 403, 303)
 IMPORT_84 = (303, 403, 403, 200, 404, 403, 403, 200)
+CAMPAIGN_84 = (303, 403, 403, 200, 404, 403, 403, 200)  # ARS of the region, admin
+CAMPAIGN_84_POST = (303, 403, 403, 303, 404, 403, 403, 303)
 INVITERS = (303, 403, 403, 200, 200, 403, 403, 200)  # ARS (their region), admin
 INVITATION_OF_84 = (303, 403, 403, 303, 404, 403, 403, 303)
 
@@ -347,6 +349,16 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/api/v1/exports/{job_id}", "/api/v1/exports/{job_of_ars_a}", JOB_OF_ARS_A_API),
     R("GET", "/api/v1/exports/{job_id}/file", "/api/v1/exports/{job_of_ars_a}/file",
       JOB_OF_ARS_A_API),
+    # ---- ARS campaigns of region 84 (issue 10): its ARS and admins
+    R("GET", "/regions/{code}/campagnes", "/regions/84/campagnes", CAMPAIGN_84),
+    R("POST", "/regions/{code}/campagnes", "/regions/84/campagnes", CAMPAIGN_84_POST,
+      data={"nom": "Campagne de {actor}", "debut": "2026-01-01", "echeance": "2027-12-31",
+            "categories": "500"}),
+    R("GET", "/campagnes/{campaign_id}", "/campagnes/{campaign_84}", CAMPAIGN_84),
+    R("GET", "/campagnes/{campaign_id}/relances", "/campagnes/{campaign_84}/relances",
+      CAMPAIGN_84),
+    R("POST", "/campagnes/{campaign_id}/relances", "/campagnes/{campaign_84}/relances",
+      CAMPAIGN_84_POST),
     # ---- structures directory: FINESS import (ARS for their region, admin), corrections
     R("GET", "/admin/structures/import", None, IMPORTERS),
     R("POST", "/admin/structures/import", None, IMPORTERS_POST, files=IMPORT_FILE),
@@ -407,11 +419,12 @@ MATRIX: tuple[Row, ...] = (
 # (an invitation link shows its structures to whoever holds it).
 STRUCTURE_MARKERS = {"EHPAD A": "a", "EHPAD A2": "a2", "EHPAD B": "b", "Structure C": "c"}
 NEVER_SEEN: dict[str, tuple[str, ...]] = {
-    "anonymous": ("EHPAD A", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
+    "anonymous": ("EHPAD A", "EHPAD B", "Structure C", "Vague 84", "Vague nationale",
+                  "Campagne 84"),
     "director_a": ("EHPAD A2", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
-    "director_b": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "director_b": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale", "Campagne 84"),
     "ars_a": ("EHPAD B", "Vague nationale"),
-    "ars_other": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "ars_other": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale", "Campagne 84"),
     "committee_84": ("EHPAD B", "Vague nationale"),
     "committee_national": (),
     "admin": (),
@@ -595,7 +608,17 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         _, link = invitations.create_invitation(s, settings, ars_a, invitations.NewInvitation(
             email="invitee@example.fr", structures=a.finess))
 
+        from datetime import date
+
+        from app.campaigns.models import Campaign
+
+        campaign = Campaign(region="84", name="Campagne 84", starts_on=date(2026, 1, 1),
+                            deadline=date(2027, 12, 31), categories=["500"])
+        s.add(campaign)
+        s.commit()
+
         values = {
+            "campaign_84": str(campaign.id),
             "a_ej": a.finess_ej or "", "invitation_token": link.rsplit("/", 1)[1],
             "a": a.finess, "a2": a2.finess, "b": b.finess, "c": c.finess,
             "a_sub": str(a_sub), "b_sub": str(b_sub), "a_draft": str(draft.id),
