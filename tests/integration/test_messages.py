@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import Session, col, select
 
 from app import email as email_module
@@ -21,9 +22,9 @@ from tests.integration import test_reviews as rv
 from tests.integration.test_reviews import COMMENT, Browser
 
 # The review tests' world: EHPAD Les Tilleuls (69), Claire Martin its director, Karim Benali
-# the ARS of region 84, a submitted assessment, the memory outbox.
-settings, outbox, ehpad, director, ars = rv.settings, rv.outbox, rv.ehpad, rv.director, rv.ars
-browser, submitted = rv.browser, rv.submitted
+# the ARS of region 84, a submitted assessment.
+ehpad, director, ars, browser, submitted = rv.ehpad, rv.director, rv.ars, rv.browser, rv.submitted
+pytestmark = pytest.mark.usefixtures("outbox")  # e-mails kept in memory, cleared
 
 SECTION = "s-equipement"
 
