@@ -77,7 +77,7 @@ def test_review_follows_the_director_and_the_thread(page: Page, db: Session,
     assert_accessible(page)
     page.get_by_label("Votre message").fill("Le contrat est joint à la nouvelle évaluation.")
     page.get_by_role("button", name="Envoyer le message").click()
-    expect(page.get_by_role("status").filter(has_text=re.compile(".")).first).to_contain_text("Message envoyé.")
+    expect(page.locator(".fr-alert--success")).to_contain_text("Message envoyé.")
     expect(page.locator("#fil")).to_contain_text("Le contrat est joint à la nouvelle évaluation.")
     assert_accessible(page)
     mails = _mails(live_server, ars.email)
@@ -113,7 +113,8 @@ def test_campaign_and_reminders(page: Page, db: Session, live_server: LiveServer
     expect(page.locator("main")).to_contain_text("Objet : Palier : rappel")
     assert_accessible(page)
     page.get_by_role("button", name="Envoyer 1 relance").click()
-    expect(page.get_by_role("status").filter(has_text=re.compile(".")).first).to_contain_text("1 structure relancée par courriel.")
+    expect(page.locator(".fr-alert--success")).to_contain_text(
+        "1 structure relancée par courriel.")
     for d in directors:
         mails = _mails(live_server, d.email)
         assert len(mails) == 1, d.email
