@@ -76,7 +76,7 @@ def test_committee_builds_saves_and_exports(page: Page, db: Session) -> None:
     expect(page.get_by_text("Sélection enregistrée")).to_be_visible()
     table = page.locator("table").last
     expect(table.locator("tbody tr")).to_have_count(3)
-    expect(table).to_contain_text("Minimum par secteur")
+    expect(table).to_contain_text("Place réservée (minimum par secteur)")
     assert_accessible(page)
 
     with page.expect_download() as download:
