@@ -3,7 +3,8 @@
 Public surface: load a questionnaire, decide which questions apply, validate answers, score.
 """
 
-from scoring.engine import Result, applicable, effective_answers, score, validate_answers
+from scoring.answers import applicable, effective_answers, validate_answers
+from scoring.engine import Result, score
 from scoring.errors import AnswerError, QuestionnaireError, SourceError
 from scoring.loader import (
     CATALOGUE_FILE,

@@ -331,7 +331,18 @@ class _Gen:
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
-        return f"K[{len(self.consts) - 1}]"
+        return f"k{len(self.consts) - 1}"
+
+    def define(self, source: str, name: str, filename: str,
+               names: dict[str, Any] | None = None) -> Any:
+        """Compile the function `name` defined by `source`, its constants bound as closure
+        variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
+        body = "".join(f"    {line}\n" for line in source.splitlines())
+        unpack = f"    {', '.join(f'k{i}' for i in range(len(self.consts)))}, = K\n"
+        text = f"def make(K):\n{unpack if self.consts else ''}{body}    return {name}\n"
+        namespace: dict[str, Any] = dict(names or {})
+        exec(compile(text, filename, "exec"), namespace)
+        return namespace["make"](tuple(self.consts))
 
     def expr(self, cond: Cond) -> str:
         if isinstance(cond, Combo):
@@ -393,9 +404,8 @@ def compile_group(conds: list[Cond], domain_index: dict[str, int],
     gen = _Gen(domain_index, unknown)
     items = ", ".join(gen.expr(c) for c in conds)
     source = f"def group(eff, ctx):\n    g = eff.get\n    return [{items}]\n"
-    namespace: dict[str, Any] = {"K": tuple(gen.consts)}
-    exec(compile(source, "<palier-conditions>", "exec"), namespace)
-    fn: Callable[[dict[str, Any], EvalContext | None], list[bool]] = namespace["group"]
+    fn: Callable[[dict[str, Any], EvalContext | None], list[bool]] = gen.define(
+        source, "group", "<palier-conditions>")
     return fn
 
 
@@ -404,9 +414,7 @@ def compile_one(cond: Cond, domain_index: dict[str, int],
     """One generated function for one condition (used for show_if)."""
     gen = _Gen(domain_index, unknown)
     source = f"def one(eff, ctx):\n    g = eff.get\n    return bool({gen.expr(cond)})\n"
-    namespace: dict[str, Any] = {"K": tuple(gen.consts)}
-    exec(compile(source, "<palier-condition>", "exec"), namespace)
-    fn: CondFn = namespace["one"]
+    fn: CondFn = gen.define(source, "one", "<palier-condition>")
     return fn
 
 
