@@ -354,7 +354,7 @@ def plan_of(q: Questionnaire) -> Plan:
     """The compiled plan of `q`, compiled on first use. Read from pydantic's private-attribute
     dict directly: `q._plan` goes through `BaseModel.__getattr__` (6 µs, as much as validating
     a whole answer set)."""
-    plan: Plan | None = q.__pydantic_private__["_plan"]
+    plan: Plan | None = q.__pydantic_private__["_plan"]  # type: ignore[index]
     if plan is None:
         plan = q._plan = compile_plan(q)
     return plan
