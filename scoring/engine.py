@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scoring import conditions as C
+from scoring.meet import MeetFinder
 from scoring.plan import (
     Exact,
     Plan,
@@ -131,9 +131,9 @@ class Result:
         eff = self._eff
         return any(eff.get(qid) == u for qid, u in r.unknown)
 
-    def _finder(self) -> C.MeetFinder:
+    def _finder(self) -> MeetFinder:
         plan = self._plan
-        return C.MeetFinder(self._eff, self._ctx, dict(plan.unknown), plan.options or {},
+        return MeetFinder(self._eff, self._ctx, dict(plan.unknown), plan.options or {},
                             plan.types or {})
 
     def _to_meet(self, r: ReqPlan) -> dict[str, Any] | None:

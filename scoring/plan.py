@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
+from scoring.codegen import Gen, compile_group, compile_one
 from scoring.errors import Loc
 from scoring.text import FORBIDDEN, MAX_TEXT_ANSWER
 
@@ -155,7 +156,7 @@ def compile_plan(q: Questionnaire) -> Plan:
         show_if = None
         if qu.show_if is not None:
             show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)
-            show_if = C.compile_one(show_asts[qu.id], index, unknown)
+            show_if = compile_one(show_asts[qu.id], index, unknown)
         choice_points: dict[str, Pairs] = {}
         band_from: tuple[float, ...] = ()
         band_points: tuple[Pairs, ...] = ()
@@ -203,8 +204,8 @@ def compile_plan(q: Questionnaire) -> Plan:
             ))
         any_applies = any(r.applies_if is not None for r in t.requires)
         tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs),
-                              C.compile_group(asts, index, unknown),
-                              C.compile_group(applies, index, unknown) if any_applies else None))
+                              compile_group(asts, index, unknown),
+                              compile_group(applies, index, unknown) if any_applies else None))
 
     funding_asts = [compiled(f.eligible_if, "funding")
                     if f.eligible_if is not None and f.kind == "funding" else C.Combo("any")
@@ -226,12 +227,12 @@ def compile_plan(q: Questionnaire) -> Plan:
         weights=tuple(C.exact(d.weight) for d in q.domains),
         questions=tuple(qplans), by_id={p.id: p for p in qplans},
         tiers=tuple(tiers), funding=tuple(f.id for f in q.funding),
-        funding_group=C.compile_group(funding_asts, index, unknown),
+        funding_group=compile_group(funding_asts, index, unknown),
         core=_compile_core(qplans, show_asts, index, unknown), base_max=tuple(base_max),
         valid=_compile_valid(qplans),
         fweights=tuple(float(d.weight) for d in q.domains),
         fundings=fundings,
-        funding_applies=(C.compile_group(funding_applies, index, unknown)
+        funding_applies=(compile_group(funding_applies, index, unknown)
                          if any(f.applies_if is not None for f in q.funding) else None),
         unknown=tuple(unknown.items()), domain_index=index,
         options={p.id: p.options for p in qplans if p.options},
@@ -247,7 +248,7 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
     answer, record it as effective or missing, add the points it earns. Values from the
     questionnaire reach the generated source only through the constants list K.
     """
-    gen = C._Gen(index, unknown)
+    gen = Gen(index, unknown)
     k = gen.const
     ndom = len(index)
     always = sum(1 for p in qplans if p.id not in show_asts)
