@@ -232,6 +232,7 @@ class Result:
 
 
 def score(q: Questionnaire, answers: dict[str, Any]) -> Result:
+    # Long: the hot path, straight-line on purpose (domain sums, tiers, funding in one pass).
     """Score an answer set (validated with validate_answers first)."""
     plan = plan_of(q)
     ndom = len(plan.domain_ids)

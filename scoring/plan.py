@@ -123,6 +123,7 @@ def _max_pairs(candidates: list[Pairs], ndom: int, additive: bool) -> Pairs:
 
 
 def compile_plan(q: Questionnaire) -> Plan:
+    # Long: one walk of the questionnaire filling the plan (a dozen shared locals).
     """Compile a validated questionnaire once: conditions become closures, points tuples."""
     index = {d.id: i for i, d in enumerate(q.domains)}
     ndom = len(q.domains)

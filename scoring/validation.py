@@ -37,6 +37,7 @@ from scoring.yamlsrc import LList, LMap
 
 
 def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
+    # Long: one walk of the document in file order, so errors come out in the order of the lines.
     """Every error of a parsed questionnaire document."""
     ck = _Checker(file)
     if not ck.fields(data, root, TOP, "le questionnaire"):
@@ -230,6 +231,7 @@ def _check_points(ck: _Checker, owner: LMap, domains: dict[str, Loc]) -> None:
 
 
 def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | None:
+    # Long: the checks of each question type, in the order the format documents them.
     qtype = q.get("type")
     if qtype not in QUESTION_TYPES:
         if "type" in q:
