@@ -40,8 +40,7 @@ def trend_chart(history: Sequence[Any], *, chart_id: str = "tendance") -> Markup
     each one; None with fewer than two submissions (no trend to draw)."""
     if len(history) < 2:
         return None
-    entries = list(reversed(history))
-    series = _series(history)
+    entries, series = list(reversed(history)), _series(history)
     left, right, top, plot_h = 44, 30, 40, 220
     step = max(90, min(160, 560 // (len(entries) - 1)))
     plot_w = step * (len(entries) - 1)
@@ -62,16 +61,16 @@ def trend_chart(history: Sequence[Any], *, chart_id: str = "tendance") -> Markup
 
     for tick in (0, 25, 50, 75, 100):
         parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" '
-                     f'y2="{y(tick):.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-                     f'fill="{TEXT}" font-size="11">{tick}</text>')
+                     f'y2="{y(tick):.1f}" stroke="{GRID}"/><text x="{left - 6}" '
+                     f'y="{y(tick) + 4:.1f}" text-anchor="end" fill="{TEXT}" '
+                     f'font-size="11">{tick}</text>')
     for i, e in enumerate(entries):
         at = e.assessment.submitted_at
         when = date_fr(at.astimezone(PARIS).date() if at.tzinfo else at.date())
         parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 20}" text-anchor="middle" '
                      f'fill="{TEXT}" font-size="11">{escape(when)}</text>')
-        level = (e.assessment.result or {}).get("tier", {}) or {}
-        tier = f"Palier {level.get('level')}" if level.get("level") is not None else "—"
+        level = ((e.assessment.result or {}).get("tier") or {}).get("level")
+        tier = "—" if level is None else f"Palier {level}"
         parts.append(f'<text x="{x(i):.1f}" y="{top - 12}" text-anchor="middle" '
                      f'fill="{TEXT}" font-weight="700">{escape(tier)}</text>')
     for k, (label, values) in enumerate(series):
