@@ -7,7 +7,7 @@ Audit: every export is an AuditEvent `export` (kind, format, object, rows), reco
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,7 +25,7 @@ from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
 from app.reviews.service import review_status
-from app.shortlists import exports, ranking
+from app.shortlists import exports, next_steps, ranking
 from app.shortlists.models import Shortlist
 from app.shortlists.pdf import html_to_pdf
 from app.shortlists.service import CHUNK, latest_submitted_ids
@@ -102,29 +102,22 @@ def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str) -> Iterato
                               (exports.shortlist_values(r) for r in shortlist.rows), sep)
 
 
-def next_steps_of(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
-    """(assessment id, next steps of its stored result), in chunks."""
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
-        for aid, steps in session.exec(select(col(Assessment.id),
-                                              col(Assessment.result)["next_steps"])
-                                       .where(col(Assessment.id).in_(chunk))).all():
-            yield aid or 0, steps
-
-
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
                    *, with_next_steps: bool = True,
                    progress: exports.Progress | None = None) -> None:
     labels = labels_for(registry, shortlist.questionnaire_versions)
 
-    def steps() -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
+    def steps() -> Iterator[tuple[Mapping[str, Any], list[next_steps.Step]]]:
         rows = shortlist.rows
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            found = dict(next_steps_of(session, [r["assessment_id"] for r in chunk
-                                                 if r.get("assessment_id")]))
-            for r in chunk:
-                yield r, list(found.get(r.get("assessment_id") or 0) or [])
+        found = next_steps.of(session, [r["assessment_id"] for r in rows
+                                        if r.get("assessment_id")])
+        for r in rows:
+            if r.get("assessment_id"):
+                aid, row_steps = next(found)
+                assert aid == r["assessment_id"]
+                yield r, row_steps
+            else:
+                yield r, []
 
     exports.write_shortlist_xlsx(
         out, shortlist, author=author_name(session, shortlist.author_id),
