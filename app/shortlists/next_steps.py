@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.assessments.models import Assessment
+from app.db import id_chunk, in_ids
 from app.shortlists.models import AssessmentNextStep, NextStepText
 
 CHUNK = 500
@@ -119,21 +120,34 @@ def of(session: Session, assessment_ids: Sequence[int],
     """(assessment id, its steps in order) for these assessments, in chunks; `known`: the
     texts already read (`texts`), completed as needed."""
     table = known if known is not None else texts(session)
-    for start in range(0, len(assessment_ids), CHUNK):
-        chunk = list(assessment_ids[start:start + CHUNK])
+    size = id_chunk(session)
+    for start in range(0, len(assessment_ids), size):
+        chunk = list(assessment_ids[start:start + size])
         steps: dict[int, list[Step]] = {}
         for aid, text_id, to_verify in session.execute(
                 select(ANS.c.assessment_id, ANS.c.text_id, ANS.c.to_verify)
-                .where(ANS.c.assessment_id.in_(chunk))
+                .where(in_ids(session, ANS.c.assessment_id, chunk))
                 .order_by(ANS.c.assessment_id, ANS.c.position)).all():
             if text_id not in table:
                 table.update(texts(session))
-            steps.setdefault(aid, []).append((table[text_id], to_verify))
+            found = steps.get(aid)
+            if found is None:
+                found = steps[aid] = []
+            found.append((table[text_id], to_verify))
         missing = [a for a in chunk if a not in steps]
         if missing:  # stored before migration 0011, or no step at all
-            for aid, raw, tiers in session.execute(
-                    select(A.c.id, A.c.result["next_steps"], A.c.result["tiers"])
-                    .where(A.c.id.in_(missing))).all():
-                steps[aid] = parse(raw, tiers)
+            steps.update(_from_snapshots(session, missing))
         for aid in chunk:
             yield aid, steps.get(aid, [])
+
+
+def _from_snapshots(session: Session, ids: list[int]) -> dict[int, list[Step]]:
+    """Steps read from the result snapshots; the tiers (for the levels) only of the
+    results that have steps (those without any are most of the calls)."""
+    raw = {aid: s for aid, s in session.execute(
+        select(A.c.id, A.c.result["next_steps"]).where(in_ids(session, A.c.id, ids))).all()}
+    with_steps = [aid for aid, s in raw.items() if s]
+    tiers = dict(session.execute(select(A.c.id, A.c.result["tiers"])
+                                 .where(in_ids(session, A.c.id, with_steps))).all()
+                 ) if with_steps else {}
+    return {aid: parse(s, tiers.get(aid)) for aid, s in raw.items()}
