@@ -22,7 +22,7 @@ from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select, text
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
@@ -169,9 +169,13 @@ def _stream(session: Session, q: _Query, limit: int | None
     query = (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
              .select_from(q.joined).where(*q.conds, q.reason.is_(None))
              .order_by(*q.order_by()))
-    if limit is not None:
-        query = query.limit(limit)
-    result = session.execute(query.execution_options(yield_per=STREAM))
+    if limit is not None:  # a few rows: fetched at once
+        result = session.execute(query.limit(limit))
+    else:  # read as the quotas need it; planned for the whole list (a sort is needed
+        # anyway), not for the first rows as PostgreSQL plans a cursor by default
+        if q.dialect == "postgresql":
+            session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        result = session.execute(query.execution_options(yield_per=STREAM))
     try:
         for sid, department, category, tier in result:
             yield sid, _stub(department, category, tier)
@@ -209,9 +213,11 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
-    if not cache.cached(session, ("shortlist-read-model-complete",), lambda: False):
-        readmodel.ensure(session)  # once per generation of the read model
-        cache.cached(session, ("shortlist-read-model-complete",), lambda: True)
+    def ensure() -> bool:
+        readmodel.ensure(session)
+        return True
+
+    cache.cached(session, ("shortlist-read-model-complete",), ensure)  # once a generation
     q = _Query(session, actor, criteria)
     combos = _population(session, actor, criteria, q)
     excluded: Counter[str] = Counter()
