@@ -15,12 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import stale_jobs
+from app.accounts.oidc import provider_origins
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, errors, public
 from app.routes.schemas import ApiError
-from app.web import auth_deps, contention
+from app.shortlists import readmodel as shortlist_readmodel
+from app.web import auth_deps, contention, templating
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -29,18 +31,23 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("palier")
 
 
-def _recover_jobs() -> None:
-    """Jobs left running by a process that died are marked failed (best effort)."""
+def _at_start() -> None:
+    """Best effort: jobs left running by a process that died are marked failed; the
+    shortlists' read model gets the rows a database upgraded to 0007 lacks (once here,
+    not on every preview)."""
     try:
         with Session(get_engine()) as session:
             stale_jobs.recover(session)
+        with Session(get_engine()) as session:
+            shortlist_readmodel.ensure(session)
     except Exception:  # a missing or unmigrated database must not stop the server here
-        log.warning("could not check for interrupted jobs at start-up", exc_info=True)
+        log.warning("could not check for interrupted jobs or read-model rows at start-up",
+                    exc_info=True)
 
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(_recover_jobs)
+    await run_in_threadpool(_at_start)
     yield
 
 
@@ -59,8 +66,10 @@ def create_app() -> FastAPI:
                        import_max_bytes=get_settings().import_max_upload_mb * 1024 * 1024)
     settings = get_settings()
     app.add_middleware(SecurityHeadersMiddleware,
-                       https_base=settings.public_url.startswith("https://"))
+                       https_base=settings.public_url.startswith("https://"),
+                       form_origins=provider_origins(settings))
     configure_logging(settings)
+    templating.configure(settings)
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

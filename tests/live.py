@@ -77,9 +77,11 @@ def server_env(database_url: str, tmp: Path, url: str = "http://127.0.0.1:8000")
 
 
 @contextmanager
-def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
-    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess."""
-    port = _free_port()
+def run_server(database_url: str, tmp: Path, *, port: int | None = None,
+               extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess
+    (on `port`, else a free one; `extra_env`: more PALIER_* settings)."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
     command = [
@@ -90,7 +92,7 @@ def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=server_env(database_url, tmp, url),
+            env={**server_env(database_url, tmp, url), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

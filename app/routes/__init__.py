@@ -9,15 +9,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.routes import (
+    account_security,
     admin,
     admin_users,
     api,
+    assessment_results,
     assessments,
     audit,
     auth,
     docs,
     health,
     invitations,
+    mfa_login,
+    oidc,
     organismes,
     public,
     region,
@@ -31,13 +35,19 @@ from app.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
+    assessment_results.router,
     public.router,
     api.public_router,
     admin.router,
     api.router,
     auth.router,
     auth.api_router,
+    mfa_login.router,
+    account_security.router,
+    account_security.admin_router,
     admin_users.router,
+    oidc.router,
+    oidc.admin_router,
     docs.router,
     shortlists.router,
     shortlists.region_router,

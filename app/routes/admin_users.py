@@ -23,6 +23,8 @@ NOTICES = {
     "cree": "Le compte a été créé.",
     "desactive": "Le compte a été désactivé : ses sessions et jetons d’accès ont pris fin.",
     "reactive": "Le compte a été réactivé.",
+    "facteur": "La double authentification du compte a été réinitialisée : le compte "
+               "l’activera de nouveau à sa prochaine connexion.",
 }
 BREADCRUMB = [{"text": "Accueil", "href": "/"}, {"text": "Utilisateurs", "href": PATH}]
 

@@ -6,7 +6,8 @@ Written in the dashboards' read-model transaction (`app.dashboard.service.refres
 calls `refresh`), so it follows every submission, import and `palier dashboard refresh`
 (and so do the next steps of those results, app.shortlists.next_steps);
 its rows go with their `latest_result` (ON DELETE CASCADE). `ensure` fills what a database
-upgraded from before migration 0007 lacks.
+upgraded from before migration 0007 lacks: once, at application start-up (`app.main`), never
+per request.
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from app.assessments.models import Assessment
-from app.dashboard.models import LatestResult
+from app.dashboard.tables import LR, A
 from app.db import write
 from app.shortlists import next_steps, ranking
 from app.shortlists.models import ShortlistCandidate
 
 CHUNK = 500
-LR = LatestResult.__table__  # type: ignore[attr-defined]
 SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
-A = Assessment.__table__  # type: ignore[attr-defined]
 
 
 def funding_text(programmes: Iterable[str]) -> str:

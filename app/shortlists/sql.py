@@ -28,13 +28,12 @@ from sqlmodel import Session, col
 
 from app.dashboard import cache
 from app.dashboard.bands import size_band_sql
-from app.dashboard.models import LatestDomainScore, LatestResult
+from app.dashboard.tables import LDS, LR, S
 from app.db import id_chunk, in_ids
 from app.permissions import Actor, structure_scope
 from app.reference import finess_categories
 from app.reviews.models import AssessmentReview
 from app.shortlists import ranking, readmodel
-from app.shortlists.models import ShortlistCandidate
 from app.shortlists.ranking import (
     DIMENSIONS,
     Candidate,
@@ -43,14 +42,11 @@ from app.shortlists.ranking import (
     Selection,
     Weights,
 )
+from app.shortlists.readmodel import SC
 from app.structures.directory import scope_clause
 from app.structures.models import Structure
 
 CHUNK = 500
-S = Structure.__table__  # type: ignore[attr-defined]
-LR = LatestResult.__table__  # type: ignore[attr-defined]
-LDS = LatestDomainScore.__table__  # type: ignore[attr-defined]
-SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
 STREAM = 500
 
 
@@ -213,11 +209,6 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
-    def ensure() -> bool:
-        readmodel.ensure(session)
-        return True
-
-    cache.cached(session, ("shortlist-read-model-complete",), ensure)  # once a generation
     q = _Query(session, actor, criteria)
     combos = _population(session, actor, criteria, q)
     excluded: Counter[str] = Counter()

@@ -7,12 +7,11 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2_fragments import render_block
+from jinja2_fragments import render_block as render_jinja_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.web.navigation import main_nav
@@ -55,6 +54,12 @@ def markdown_inline(text: str | None) -> Markup:
 
 
 # --- environment ---------------------------------------------------------------------------
+
+
+def configure(settings: Settings) -> None:
+    """Apply the settings to the environment (called once by `create_app`): template files
+    are re-checked on every render only in development (48 stats a page)."""
+    env.auto_reload = settings.is_development
 
 
 def template_globals(request: Request | None = None) -> dict[str, Any]:
@@ -96,8 +101,6 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_s
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
-# Template files are re-checked on every render only in development (48 stats a page).
-env.auto_reload = os.environ.get("PALIER_ENV", "development").strip() == "development"
 env.filters.update(
     date_fr=date_fr,
     number_fr=number_fr,
@@ -137,7 +140,7 @@ class FragmentResponse(HTMLResponse):
         self.template = env.get_template(template_name)
         self.context = context
         self.block_name = block_name
-        content = render_block(env, template_name, block_name, context)
+        content = render_jinja_block(env, template_name, block_name, context)
         super().__init__(content, status_code, headers, background=background)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -165,16 +168,32 @@ def render(
     The context gets `request`, `csrf_token`, `current_user` and `template_globals()`;
     values passed by the caller win over the globals.
     """
-    full: dict[str, Any] = {**template_globals(request), **(context or {})}
-    response: Response
     if block_name and is_htmx(request):
-        full.setdefault("request", request)
-        full.update(_request_state(request))
-        response = FragmentResponse(template, block_name, full, status_code, headers)
-    else:
-        response = templates.TemplateResponse(
-            request, template, full, status_code=status_code, headers=headers
-        )
+        return render_block(request, template, block_name, context, status_code, headers)
+    full: dict[str, Any] = {**template_globals(request), **(context or {})}
+    response = templates.TemplateResponse(
+        request, template, full, status_code=status_code, headers=headers
+    )
+    return _vary(response)
+
+
+def render_block(
+    request: Request,
+    template: str,
+    block_name: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Only `block_name` of `template`, whatever the request (a response only htmx asks for,
+    e.g. an autosave); same context as `render()`."""
+    full: dict[str, Any] = {**template_globals(request), **(context or {})}
+    full.setdefault("request", request)
+    full.update(_request_state(request))
+    return _vary(FragmentResponse(template, block_name, full, status_code, headers))
+
+
+def _vary(response: Response) -> Response:
     vary = response.headers.get("Vary")
     if vary is None:
         response.headers["Vary"] = "HX-Request"

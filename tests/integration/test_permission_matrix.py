@@ -118,6 +118,7 @@ CORRECTION = {"category_code": "500", "capacity": "80", "department": "69"}
 # 69987654 + Luhn key: 6 + (9·2→9) + 9 + (8·2→7) + 7 + (6·2→3) + 5 + (4·2=8) = 54 → key 6
 NEW_STRUCTURE = {"finess": "69 987 654 6", "name": "EHPAD ajouté", "category_code": "500",
                  "department": "69", "city": "Lyon", "capacity": "40"}
+NEW_PAT = {"name": "Jeton {actor}", "scope": "read", "days": "30"}
 IMPORT_FILE = {"file": ("finess.csv", CSV_SKIPPED, "text/csv")}
 
 # Columns:                  anon  dir_a dir_b ars_a ars_o c_84  c_nat admin
@@ -180,6 +181,11 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/connexion", None, (200, 303, 303, 303, 303, 303, 303, 303)),
     P("POST", "/connexion", None, (400,) * 8, data={"email": "", "password": ""}),
     P("POST", "/deconnexion", None, (303,) * 8, new_client=True),
+    # the second step of a login: without a login challenge, back to the password form
+    P("GET", "/connexion/code", None, (303,) * 8),
+    P("POST", "/connexion/code", None, (303,) * 8, data={"code": "123456"}),
+    P("GET", "/connexion/activation", None, (303,) * 8),
+    P("POST", "/connexion/activation", None, (303,) * 8, data={"code": "123456"}),
     P("GET", "/session/csrf", None, ALL_200),
     P("GET", "/mot-de-passe-oublie", None, ALL_200),
     P("POST", "/mot-de-passe-oublie", None, (303,) * 8,
@@ -187,6 +193,12 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8),
     P("POST", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8,
       data={"password": "x" * 20, "password_confirm": "x" * 20}),
+    # ProConnect: off in this world (no provider configured), links unknown
+    P("POST", "/proconnect/connexion", None, (404,) * 8),
+    P("GET", "/proconnect/retour", "/proconnect/retour?code=x&state=y", (404,) * 8),
+    P("GET", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("POST", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("GET", "/proconnect/deconnecte", None, (303,) * 8),
     P("POST", "/api/v1/auth/token", None, ALL_200,
       data={"username": "api.client@example.fr", "password": "mot-de-passe-de-test"}),
     P("GET", "/api/v1/questionnaires", None, ALL_200),
@@ -361,6 +373,23 @@ MATRIX: tuple[Row, ...] = (
       (303, 403, 403, 403, 403, 403, 403, 403), fresh="invitation", new_client=True,
       data={"name": "Nouvelle Directrice", "password": "un-mot-de-passe-assez-long-2026",
             "password_confirm": "un-mot-de-passe-assez-long-2026"}),
+    # ---- the account's security page: everyone's own (second factor, devices, tokens).
+    # Directors are not enrolled (activation: a wrong code, 400; new recovery codes: back to
+    # the page); the others are (activation: back to the page; new codes: a wrong code).
+    R("GET", "/compte/securite", None, LOGGED_200),
+    R("GET", "/compte/securite/activation", None, (303, 200, 200, 303, 303, 303, 303, 303)),
+    R("POST", "/compte/securite/activation", None, (303, 400, 400, 303, 303, 303, 303, 303),
+      data={"code": "000000"}),
+    R("POST", "/compte/securite/codes-de-secours", None,
+      (303, 303, 303, 400, 400, 400, 400, 400), data={"code": "000000"}),
+    R("POST", "/compte/securite/appareils/{device_id}/oublier",
+      "/compte/securite/appareils/{device}/oublier", (303, 404, 404, 303, 404, 404, 404, 404),
+      fresh="device"),
+    R("POST", "/compte/securite/appareils/oublier", None, (303,) * 8),
+    R("POST", "/compte/securite/jetons", None, LOGGED_200, data=NEW_PAT),
+    R("POST", "/compte/securite/jetons/{token_id}/revoquer",
+      "/compte/securite/jetons/{pat}/revoquer", (303, 404, 404, 303, 404, 404, 404, 404),
+      fresh="pat"),
     # ---- organisme gestionnaire (FINESS EJ) of structure A: the structures one may see
     R("GET", "/organismes/{finess_ej}", "/organismes/{a_ej}", VIEW_A),
     # ---- administration: questionnaires, accounts, audit trail
@@ -369,13 +398,21 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/admin/programmes", None, ADMIN),
     R("GET", "/admin/utilisateurs", None, ADMIN),
     R("GET", "/admin/utilisateurs/nouveau", None, ADMIN),
+    R("POST", "/admin/utilisateurs/{user_id}/double-authentification",
+      "/admin/utilisateurs/{victim}/double-authentification", ADMIN_POST),
     R("POST", "/admin/utilisateurs/nouveau", None, ADMIN_POST, data=NEW_USER),
     R("POST", "/admin/utilisateurs/{user_id}/desactiver", "/admin/utilisateurs/{victim}/desactiver",
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/reactiver", "/admin/utilisateurs/{victim}/reactiver",
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/lien-reinitialisation",
-      "/admin/utilisateurs/{victim}/lien-reinitialisation", ADMIN),
+      "/admin/utilisateurs/{reset_target}/lien-reinitialisation", ADMIN),
+    R("GET", "/admin/proconnect", None, ADMIN),
+    # no such identity: the admin is answered 400 / 404, everyone else refused first
+    R("POST", "/admin/proconnect/{identity_id}/lier", "/admin/proconnect/999999/lier",
+      (303, 403, 403, 403, 403, 403, 403, 400), data={"email": "personne@example.fr"}),
+    R("POST", "/admin/proconnect/{identity_id}/detacher", "/admin/proconnect/999999/detacher",
+      (303, 403, 403, 403, 403, 403, 403, 404)),
     R("GET", "/admin/journal", None, ADMIN),
     R("GET", "/admin/journal/export.csv", None, ADMIN),
 )
@@ -484,6 +521,17 @@ class World:
                         email=f"invitee.{actor}.{self.serial}@example.fr",
                         structures=self.values["a"]))
                 return {"invitation": str(invitation.id), "token": link.rsplit("/", 1)[1]}
+            if what in ("pat", "device"):  # ars_a's own: nobody else's to revoke
+                from app.accounts import second_factor, tokens_pat
+
+                owner = s.get(User, self.users["ars_a"])
+                assert owner is not None
+                if what == "device":
+                    second_factor.remember_device(s, self.settings, owner, "Firefox")
+                    return {"device": str(second_factor.list_devices(s, owner.id or 0)[0].id)}
+                pat = tokens_pat.create_pat(s, self.settings, owner, tokens_pat.NewPat(
+                    name=f"Jeton {actor}", scope="read", days="30"))
+                return {"pat": str(pat.row.id)}
         if what == "api_token":
             return {} if actor == "anonymous" else {"bearer": self.new_token(actor)}
         raise AssertionError(f"unknown fresh object {what}")
@@ -524,6 +572,8 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         }
         director_a2 = make_user(s, "director", [a2], email="directeur.a2@example.fr")
         victim = make_user(s, "director", email="victime@example.fr")
+        # Never deactivated: the reset-link case must not depend on the deactivate case's order.
+        reset_target = make_user(s, "director", email="victime.lien@example.fr")
         make_user(s, "director", email="api.client@example.fr")
 
         a_sub = _submit(s, registry, users["director_a"], a, PETIT_EHPAD)
@@ -582,7 +632,7 @@ def build_world(app: FastAPI, settings: Settings) -> World:
             "evidence_file": str(evidence[0].id),
             "shortlist_84": str(sl_84.id), "shortlist_national": str(sl_nat.id),
             "job_of_ars_a": str(job.id), "import_84": str(import_job.id),
-            "victim": str(victim.id),
+            "victim": str(victim.id), "reset_target": str(reset_target.id),
         }
         ids = {name: user.id for name, user in users.items() if user.id is not None}
         return World(app=app, settings=settings, registry=registry, users=ids, values=values)

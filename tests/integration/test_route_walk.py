@@ -28,6 +28,10 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/docs"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
+    ("GET", "/connexion/code"),  # the second step: needs the login challenge's cookie
+    ("POST", "/connexion/code"),
+    ("GET", "/connexion/activation"),  # enrolment forced at login (challenge cookie too)
+    ("POST", "/connexion/activation"),
     ("POST", "/deconnexion"),  # closes the session of the cookie, if any
     ("GET", "/session/csrf"),
     ("GET", "/mot-de-passe-oublie"),
@@ -37,6 +41,11 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/invitation/{token}"),  # the invitee's page: create an account, or accept
     ("POST", "/invitation/{token}"),
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/proconnect/connexion"),  # ProConnect sign-in: start, the provider's return,
+    ("GET", "/proconnect/retour"),  # the e-mailed link proof, back from the provider's logout
+    ("GET", "/proconnect/lier/{token}"),
+    ("POST", "/proconnect/lier/{token}"),
+    ("GET", "/proconnect/deconnecte"),
     ("GET", "/api/v1/questionnaires"),
     ("GET", "/api/v1/questionnaires/{qid}/{version}"),
     ("POST", "/api/v1/score"),  # stateless scoring
