@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 
+from bench.dashboard_bench import _ms as ms
+from bench.dashboard_bench import _pct as pct
+
 ROOT = Path(__file__).resolve().parent.parent
 PALIER = str(Path(sys.executable).with_name("palier"))
 PASSWORD = "demo-palier-2026"
@@ -99,16 +102,6 @@ def api_client(base: str, email: str) -> httpx.Client:
     r.raise_for_status()
     return httpx.Client(base_url=base, timeout=600, headers={
         "Authorization": f"Bearer {r.json()['access_token']}"})
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def ms(x: float) -> float:
-    return round(1000 * x, 1)
 
 
 def summary(times: list[float]) -> dict[str, float]:
