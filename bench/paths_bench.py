@@ -208,13 +208,13 @@ def run(url: str, var: Path, repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    global ROUNDS
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="previews per case")
     parser.add_argument("--var", default="var/bench-paths", help="exports folder's parent")
     args = parser.parse_args()
-    global ROUNDS
     ROUNDS = args.rounds
     print(f"database: {make_url(args.database_url).render_as_string(hide_password=True)}",
           file=sys.stderr)
