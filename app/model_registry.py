@@ -8,6 +8,7 @@ import app.accounts.models
 import app.accounts.oidc_models
 import app.assessments.models
 import app.audit
+import app.campaigns.models
 import app.dashboard.models
 import app.reviews.models
 import app.shortlists.models
@@ -15,4 +16,4 @@ import app.structures.models
 
 MODULES = (app.structures.models, app.accounts.models, app.accounts.mfa_models,
            app.accounts.oidc_models, app.assessments.models, app.audit, app.dashboard.models,
-           app.reviews.models, app.shortlists.models)
+           app.reviews.models, app.shortlists.models, app.campaigns.models)

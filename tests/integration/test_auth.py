@@ -541,7 +541,8 @@ def test_admin_lists_users(app_client: TestClient, session: Session, settings: S
     assert page.status_code == 200
     assert page.template.name == "pages/admin/users.html"  # type: ignore[attr-defined]
     rows = {u.email: u for u in page.context["users"]}  # type: ignore[attr-defined]
-    assert rows["d@example.fr"].structures == [structure.finess]
+    assert [(x.finess, x.name) for x in rows["d@example.fr"].structures] == \
+        [(structure.finess, structure.name)]
     assert rows["ars@example.fr"].active is False
     assert rows["ars@example.fr"].region_name == "Auvergne-Rhône-Alpes"
     assert rows["admin@example.fr"].last_login is not None
