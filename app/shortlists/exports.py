@@ -22,7 +22,8 @@ from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, regions
 from app.shortlists import ranking
 from app.shortlists.next_steps import Step
-from app.shortlists.xlsx import DANGEROUS, Book, Cells, Sheet
+from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
+from app.shortlists.xlsx import Book, Cells, Sheet
 from app.shortlists.xlsx import Value as Value  # the exports' cell values
 
 BOM = "\ufeff"
