@@ -231,9 +231,8 @@ def _attachment(filename: str) -> dict[str, str]:
 def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
-    s = svc.get(session, actor, shortlist_id)
-    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
-                                              client_ip(request))
+    s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
+                                                 client_ip(request))
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_attachment(f"selection-{s.id}.csv"))
 

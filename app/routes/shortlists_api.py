@@ -146,9 +146,8 @@ def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                registry: RegistryDep,
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
-    s = svc.get(session, actor, shortlist_id)
-    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
-                                              client_ip(request))
+    s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
+                                                 client_ip(request))
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_disposition(f"selection-{s.id}.csv"))
 

@@ -10,6 +10,10 @@ left running forever. Only the job's creator sees it and downloads its file.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import tempfile
@@ -154,6 +158,17 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         fail(job_id, sessions, getattr(exc, "message", None) or "L’export a échoué.")
+    finally:
+        return_memory()
+
+
+def return_memory() -> None:
+    """Give what a large export used back to the system: Python frees its objects, but
+    glibc keeps the freed heap of the process unless asked (a worker would otherwise hold
+    hundreds of MiB after a national export)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to ask
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def fail(job_id: int, sessions: SessionFactory, reason: str) -> None:
