@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_seconds: float = 10.0
 
+    # Jobs (app/jobs): "queue" stores them for `palier worker` (PostgreSQL only); "inline"
+    # runs them in the web process; "auto": queue on PostgreSQL, inline on SQLite.
+    jobs_runner: Literal["auto", "inline", "queue"] = "auto"
+    jobs_max_attempts: int = Field(default=5, ge=1)  # attempts of a job failing transiently
+    jobs_retry_wait_seconds: int = Field(default=10, ge=0)  # × attempts before a retry
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # A worker silent this long is dead: its running jobs are retried (or failed).
+    worker_stalled_seconds: float = Field(default=60.0, gt=0)
+
     # Logs: JSON lines when env=production, readable lines otherwise (app/observability.py).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -123,6 +132,9 @@ class Settings(BaseSettings):
                 "PALIER_BASE_URL must be set to the public address of the application when "
                 "PALIER_ENV=production (e.g. https://palier.example.fr): e-mailed links use it."
             )
+        if self.jobs_runner == "queue" and self.database_url.startswith("sqlite"):
+            raise ValueError("PALIER_JOBS_RUNNER=queue needs PostgreSQL (PALIER_DATABASE_URL); "
+                             "on SQLite jobs run inline.")
         return self
 
 

@@ -14,13 +14,13 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import stale_jobs
+from app import jobs, stale_jobs
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, errors, public
 from app.routes.schemas import ApiError
-from app.web import auth_deps, contention
+from app.web import auth_deps, contention, reports
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -36,6 +36,11 @@ def _recover_jobs() -> None:
             stale_jobs.recover(session)
     except Exception:  # a missing or unmigrated database must not stop the server here
         log.warning("could not check for interrupted jobs at start-up", exc_info=True)
+
+
+def install_jobs() -> None:
+    """The web-side helpers jobs need (the routes imported above register every job kind)."""
+    jobs.RENDERERS["shortlist_report"] = reports.shortlist_report_html
 
 
 @asynccontextmanager
@@ -64,6 +69,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+    install_jobs()
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)

@@ -7,9 +7,10 @@ import app.accounts.models
 import app.assessments.models
 import app.audit
 import app.dashboard.models
+import app.files
 import app.reviews.models
 import app.shortlists.models
 import app.structures.models
 
 MODULES = (app.structures.models, app.accounts.models, app.assessments.models, app.audit,
-           app.dashboard.models, app.reviews.models, app.shortlists.models)
+           app.dashboard.models, app.files, app.reviews.models, app.shortlists.models)

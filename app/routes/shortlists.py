@@ -241,8 +241,8 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
         return FileResponse(out.file, filename=out.job.filename or out.file.name,
                             headers={"Cache-Control": "private, no-store"})
     if out.started:
-        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
-                            reports.shortlist_report_html)
+        jobs.start(settings, out.job_id, background=background, sessions=sessions,
+                   registry=registry)
     return RedirectResponse(f"/exports/{out.job_id}", 303)
 
 

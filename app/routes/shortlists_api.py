@@ -130,8 +130,8 @@ def _job_export(request: Request, session: Any, actor: Actor, settings: Any, reg
     if out.file is not None:
         return FileResponse(out.file, filename=out.job.filename or out.file.name)
     if out.started:
-        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
-                            reports.shortlist_report_html)
+        jobs.start(settings, out.job_id, background=background, sessions=sessions,
+                   registry=registry)
     return JSONResponse(_job_json(out.job), status_code=202,
                         headers={"Location": f"/api/v1/exports/{out.job_id}"})
 
