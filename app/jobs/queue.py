@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 import procrastinate
+import procrastinate.exceptions
+import procrastinate.worker
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 from sqlalchemy.engine import make_url
@@ -44,7 +46,20 @@ def conninfo(database_url: str) -> str:
 def _deferrer(info: str) -> procrastinate.App:
     """The (opened) app a web process defers with: a small synchronous pool."""
     connector = procrastinate.SyncPsycopgConnector(conninfo=info, min_size=0, max_size=4)
-    return procrastinate.App(connector=connector).open()
+    app = procrastinate.App(connector=connector).open()
+    _OPENED.append(app)
+    return app
+
+
+def close() -> None:
+    """Close the deferring pools of this process (tests dropping their database)."""
+    for app in list(_OPENED):
+        app.close()
+    _OPENED.clear()
+    _deferrer.cache_clear()
+
+
+_OPENED: list[procrastinate.App] = []
 
 
 def defer(settings: Settings, kind: str, *, lock: str | None, request_id: str | None,
@@ -90,29 +105,41 @@ def _task_function(settings: Settings, name: str) -> Any:
     return task
 
 
-async def recover_stalled(app: procrastinate.App, settings: Settings) -> int:
-    """Retry (or fail, with no attempt left) the jobs of workers that stopped beating."""
+async def recover_stalled(app: procrastinate.App, settings: Settings,
+                          own_worker: int | None = None) -> int:
+    """Retry (or fail, with no attempt left) the jobs of workers that stopped beating
+    (never `own_worker`'s: a busy machine may delay its own heartbeat). Returns how many."""
     manager = app.job_manager
-    jobs = await manager.get_stalled_jobs(
+    jobs = [job for job in await manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.worker_stalled_seconds)
+        if own_worker is None or job.worker_id != own_worker]
     for job in jobs:
-        kind = KINDS.get(job.task_name)
-        if kind is not None and kind.retry and job.attempts + 1 < settings.jobs_max_attempts:
-            log.warning("stalled job %s (%s) retried", job.id, job.task_name)
-            await manager.retry_job(job)
-            continue
-        log.warning("stalled job %s (%s) failed: no attempt left", job.id, job.task_name)
-        await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-        if kind is not None and kind.abandon is not None:
-            args = {k: v for k, v in job.task_kwargs.items() if k != "request_id"}
-            await asyncio.to_thread(kind.abandon, JobContext(settings), args, ABANDONED)
+        try:
+            await _recover(app, settings, job)
+        except procrastinate.exceptions.ConnectorException:  # finished or taken meanwhile
+            log.info("stalled job %s changed meanwhile", job.id, exc_info=True)
     return len(jobs)
 
 
-async def _recovery_loop(app: procrastinate.App, settings: Settings) -> None:
+async def _recover(app: procrastinate.App, settings: Settings, job: Any) -> None:
+    manager = app.job_manager
+    kind = KINDS.get(job.task_name)
+    if kind is not None and kind.retry and job.attempts + 1 < settings.jobs_max_attempts:
+        log.warning("stalled job %s (%s) retried", job.id, job.task_name)
+        await manager.retry_job(job)
+        return
+    log.warning("stalled job %s (%s) failed: no attempt left", job.id, job.task_name)
+    await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    if kind is not None and kind.abandon is not None:
+        args = {k: v for k, v in job.task_kwargs.items() if k != "request_id"}
+        await asyncio.to_thread(kind.abandon, JobContext(settings), args, ABANDONED)
+
+
+async def _recovery_loop(app: procrastinate.App, settings: Settings,
+                         worker: procrastinate.worker.Worker) -> None:
     while True:
         try:
-            await recover_stalled(app, settings)
+            await recover_stalled(app, settings, worker.worker_id)
         except Exception:
             log.exception("stalled job recovery failed")
         await asyncio.sleep(settings.worker_heartbeat_seconds)
@@ -123,13 +150,14 @@ async def run_worker(settings: Settings, *, concurrency: int = 1, wait: bool = T
     """Run jobs until stopped (SIGINT / SIGTERM finish the current jobs first)."""
     app = worker_app(settings)
     async with app.open_async():
-        recovery = asyncio.create_task(_recovery_loop(app, settings))
+        worker = procrastinate.worker.Worker(
+            app=app, concurrency=concurrency, wait=wait, name=name,
+            update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=settings.worker_stalled_seconds,
+            fetch_job_polling_interval=min(5.0, settings.worker_heartbeat_seconds))
+        recovery = asyncio.create_task(_recovery_loop(app, settings, worker))
         try:
-            await app.run_worker_async(
-                concurrency=concurrency, wait=wait, name=name,
-                update_heartbeat_interval=settings.worker_heartbeat_seconds,
-                stalled_worker_timeout=settings.worker_stalled_seconds,
-                fetch_job_polling_interval=min(5.0, settings.worker_heartbeat_seconds))
+            await worker.run()  # type: ignore[no-untyped-call]
         finally:
             recovery.cancel()
 

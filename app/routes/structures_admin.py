@@ -3,8 +3,8 @@ report) for admins and ARS referents (their region only), and the admin's correc
 structure (category, capacity, department; audited).
 
 The import runs as the "import" job (app.structures.import_jobs), in its own Session
-(`job_sessions`, a dependency tests override); its progress lives on the ImportJob row, which the job page
-polls with htmx every second (a plain "Actualiser" link without JavaScript).
+(`job_sessions`, a dependency tests override); its progress lives on the ImportJob row,
+which the job page polls with htmx every second (a plain "Actualiser" link without JavaScript).
 """
 
 from __future__ import annotations
