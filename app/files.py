@@ -13,7 +13,10 @@ are stored, or not, together.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlalchemy import Column, LargeBinary, select
 from sqlalchemy import delete as sql_delete
@@ -57,3 +60,11 @@ def exists(session: Session, key: str) -> bool:
 
 def delete(session: Session, key: str) -> None:
     session.execute(sql_delete(StoredFile).where(col(StoredFile.key) == key))
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name)
+    ascii_name = re.sub(r"\s+", " ", ascii_name).strip() or "fichier"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

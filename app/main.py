@@ -19,6 +19,7 @@ from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, errors, public
+from app.routes import assessments as assessment_routes
 from app.routes.schemas import ApiError
 from app.web import auth_deps, contention, reports
 from app.web.observability import RequestObservability, configure_logging
@@ -41,6 +42,7 @@ def _recover_jobs() -> None:
 def install_jobs() -> None:
     """The web-side helpers jobs need (the routes imported above register every job kind)."""
     jobs.RENDERERS["shortlist_report"] = reports.shortlist_report_html
+    jobs.RENDERERS["declaration_html"] = assessment_routes.declaration_html
 
 
 @asynccontextmanager

@@ -23,8 +23,8 @@ from fastapi import Depends
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import files, stale_jobs
 from app import jobs as job_queue
-from app import stale_jobs
 from app.accounts.auth import build_actor
 from app.accounts.models import User
 from app.config import Settings
@@ -53,11 +53,6 @@ def session_factory() -> SessionFactory:
 
 
 SessionFactoryDep = Annotated[SessionFactory, Depends(session_factory)]
-
-
-def exports_dir(settings: Settings) -> Path:
-    configured = getattr(settings, "exports_dir", None)
-    return Path(configured) if configured else Path(settings.evidence_dir).parent / "exports"
 
 
 def create(session: Session, actor_id: int, kind: str, params: dict[str, Any], filename: str,
@@ -90,11 +85,15 @@ def list_for(session: Session, actor_id: int, limit: int = 50) -> list[ExportJob
                              .order_by(col(ExportJob.id).desc()).limit(limit)).all())
 
 
-def file_of(settings: Settings, job: ExportJob) -> Path | None:
+CONTENT_TYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8",
+                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def file_of(session: Session, job: ExportJob) -> files.StoredFile | None:
+    """A finished job's file (file storage), if still there."""
     if job.status != ExportStatus.done or not job.file_path:
         return None
-    path = exports_dir(settings) / job.file_path
-    return path if path.is_file() else None
+    return files.get(session, job.file_path)
 
 
 def start(settings: Settings, job_id: int, *, background: job_queue.Background | None,
@@ -140,11 +139,9 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
             job = write(session, lambda s: _start(s, job_id, restart))
             if job is None:
                 return
-            target = exports_dir(settings)
-            target.mkdir(parents=True, exist_ok=True)
             suffix = ".pdf" if job.kind.endswith("pdf") else (
                 ".csv" if job.kind.endswith("csv") else ".xlsx")
-            fd, tmp = tempfile.mkstemp(prefix=f"job-{job_id}-", suffix=".tmp", dir=target)
+            fd, tmp = tempfile.mkstemp(prefix=f"palier-export-{job_id}-", suffix=suffix)
             os.close(fd)
             rows_total = job.rows_total
 
@@ -156,14 +153,14 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
                 write(session, beat)
 
             _produce(session, job, registry, tmp, progress, render_report)
-            final = target / f"export-{job_id}{suffix}"
-            os.replace(tmp, final)
-            tmp = str(final)  # removed below if it cannot be recorded as done
+            data = Path(tmp).read_bytes()
+            key = f"export/{job_id}{suffix}"
 
             def finish(s: Session) -> None:
                 done = s.get(ExportJob, job_id)
                 assert done is not None
-                done.file_path = final.name
+                files.put(s, key, data, CONTENT_TYPES[suffix])
+                done.file_path = key
                 done.status = ExportStatus.done.value
                 done.progress = 1.0
                 if done.rows_total is not None:
@@ -172,6 +169,7 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
                 s.add(done)
 
             write(session, finish)
+            Path(tmp).unlink(missing_ok=True)
     except Exception as exc:  # a failed export is reported on its page
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
