@@ -17,21 +17,26 @@ from typing import Any
 import pytest
 import structlog
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 import tests.fixtures.slow_jobs  # noqa: F401  (the "test_sleep" kind)
-from app import jobs
+from app import jobs, stale_jobs
 from app.accounts.auth import build_actor
 from app.accounts.models import User
 from app.config import Settings
 from app.db import make_engine
 from app.email import send_email
 from app.jobs import queue
+from app.main import create_app
 from app.permissions import Role
+from app.shortlists import jobs as export_jobs
+from app.shortlists.models import ExportJob
 from app.structures import import_jobs, imports
 from app.structures.models import ImportJob, Structure
-from tests.conftest import PG_URL, TEST_SECRET_KEY, temporary_database
+from tests.auth_helpers import log_in
+from tests.conftest import PG_URL, TEST_SECRET_KEY, _clear_caches, temporary_database
 from tests.factories import make_user
 from tests.fixtures.finess import HEADER, et_line
 from tests.integration.test_smtp import Inbox
@@ -232,3 +237,66 @@ def test_worker_is_refused_on_sqlite(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert result.returncode == 2
     assert "sur SQLite, les tâches s'exécutent dans le processus web" in result.stderr
+
+
+@pg_only
+def test_an_export_runs_on_the_worker_and_its_file_is_read_by_the_web(
+        qsettings: Settings, engine: Engine, workers: Callable[..., Any]) -> None:
+    with Session(engine) as session:
+        ars = make_user(session, Role.ars, region="84")
+        job = export_jobs.create(session, ars.id, "region_csv", {"region": "84", "sep": ";"},
+                                 "evaluations-84.csv", None)
+        assert job.id is not None
+        export_jobs.start(qsettings, job.id, background=None)
+    workers()
+
+    def done() -> ExportJob | None:
+        with Session(engine) as s:
+            row = s.get(ExportJob, job.id)
+            return row if row is not None and row.status == "done" else None
+
+    finished = wait_for(done, "the export")
+    assert finished.file_path == f"export/{job.id}.csv"
+    with Session(engine) as session:  # another process than the worker reads the file
+        blob = export_jobs.file_of(session, finished)
+        assert blob is not None and blob.content_type == "text/csv; charset=utf-8"
+        assert blob.data.decode("utf-8-sig").splitlines()[0].startswith("FINESS;")
+    assert queue_jobs(engine) == [("export", "succeeded", 1)]
+
+
+@pg_only
+def test_a_row_whose_queue_job_failed_is_reported_failed(
+        qsettings: Settings, engine: Engine) -> None:
+    """stale_jobs on PostgreSQL: an export still `running` whose queue job ended failed."""
+    with Session(engine) as session:
+        ars = make_user(session, Role.ars, region="84")
+        job = export_jobs.create(session, ars.id, "region_csv", {"region": "84"}, "x.csv", None)
+        job.status = "running"
+        session.add(job)
+        session.commit()
+        export_jobs.start(qsettings, job.id or 0, background=None)
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'failed'"))
+        session.commit()
+        assert stale_jobs.recover(session) == 1
+        session.refresh(job)
+        assert (job.status, job.error) == ("failed", stale_jobs.INTERRUPTED)
+
+
+@pg_only
+def test_readyz_and_metrics_see_the_queue(qsettings: Settings, engine: Engine,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PALIER_DATABASE_URL", qsettings.database_url)
+    monkeypatch.setenv("PALIER_JOBS_RUNNER", "queue")
+    _clear_caches()
+    try:
+        jobs.defer(qsettings, "test_sleep", log="/dev/null", seconds=0)
+        with Session(engine) as session:
+            admin = make_user(session, Role.admin)
+            with TestClient(create_app()) as client:
+                assert client.get("/readyz").json() == {"status": "ok"}
+                log_in(client, session, qsettings, admin)
+                text_ = client.get("/metrics").text
+        assert 'palier_jobs{kind="test_sleep",state="todo"} 1.0' in text_
+        assert "palier_job_queue_depth 1.0" in text_
+    finally:
+        _clear_caches()
