@@ -22,23 +22,28 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 import tests.fixtures.slow_jobs  # noqa: F401  (the "test_sleep" kind)
-from app import jobs, stale_jobs
+from app import files, jobs, stale_jobs
 from app.accounts.auth import build_actor
 from app.accounts.models import User
+from app.assessments import pdf
+from app.assessments import service as assessments
 from app.config import Settings
 from app.db import make_engine
 from app.email import send_email
 from app.jobs import queue
 from app.main import create_app
 from app.permissions import Role
+from app.questionnaires import Registry
 from app.shortlists import jobs as export_jobs
 from app.shortlists.models import ExportJob
 from app.structures import import_jobs, imports
 from app.structures.models import ImportJob, Structure
+from tests.answers import best
 from tests.auth_helpers import log_in
 from tests.conftest import PG_URL, TEST_SECRET_KEY, _clear_caches, temporary_database
-from tests.factories import make_user
+from tests.factories import make_structure, make_user
 from tests.fixtures.finess import HEADER, et_line
+from tests.integration.test_director_pages import fill
 from tests.integration.test_smtp import Inbox
 from tests.live import ROOT, _free_port
 
@@ -300,3 +305,41 @@ def test_readyz_and_metrics_see_the_queue(qsettings: Settings, engine: Engine,
         assert "palier_job_queue_depth 1.0" in text_
     finally:
         _clear_caches()
+
+
+@pg_only
+def test_submitting_has_the_worker_build_the_declaration_pdf(
+        qsettings: Settings, engine: Engine, workers: Callable[..., Any]) -> None:
+    registry = Registry.load(ROOT / "questionnaires")
+    with Session(engine) as session:
+        ehpad = make_structure(session, name="EHPAD Les Tilleuls", department="69")
+        director = make_user(session, Role.director, [ehpad])
+        actor = build_actor(session, director)
+        draft, _ = assessments.start_or_resume(session, actor, registry, ehpad.finess)
+        assert draft.id is not None
+        fill(session, draft.id, best("ehpad"))
+        submitted = assessments.submit(session, actor, registry, draft.id, settings=qsettings,
+                                       declared=True)
+        key = pdf.cache_key(submitted)
+    assert key is not None
+    assert queue_jobs(engine) == [("declaration_pdf", "todo", 0)]  # e-mail (console) sent at once
+    workers()
+    wait_for(lambda: queue_jobs(engine) == [("declaration_pdf", "succeeded", 1)],
+             "the PDF job", timeout=90)
+    with Session(engine) as session:
+        blob = files.get(session, key)
+        assert blob is not None and blob.content_type == "application/pdf"
+        assert blob.data.startswith(b"%PDF") and len(blob.data) > 20_000
+
+
+@pg_only
+def test_the_read_model_refresh_is_handed_to_the_worker(
+        qsettings: Settings, engine: Engine, workers: Callable[..., Any]) -> None:
+    env = {**os.environ, "PALIER_DATABASE_URL": qsettings.database_url}
+    out = subprocess.run([PALIER, "dashboard", "refresh", "--file-d-attente"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Reconstruction confiée à la file de tâches (tâche n° 1)." in out.stdout
+    workers()
+    wait_for(lambda: queue_jobs(engine) == [("dashboard_refresh", "succeeded", 1)],
+             "the refresh")
