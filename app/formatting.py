@@ -46,3 +46,12 @@ def finess(value: str | None) -> str:
         return EMPTY
     shown = format_display(str(value))
     return shown if " " in shown else str(value)
+
+
+def time_fr(value: datetime | None) -> str:
+    """'14 h 05' in Europe/Paris."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    local = aware.astimezone(PARIS)
+    return f"{local.hour} h {local.minute:02d}"

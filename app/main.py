@@ -18,10 +18,10 @@ from app import jobs, stale_jobs
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, errors, public
-from app.routes import assessments as assessment_routes
+from app.routes import ROUTERS, assessment_results, errors, public
 from app.routes.schemas import ApiError
-from app.web import auth_deps, contention, reports
+from app.shortlists import readmodel as shortlist_readmodel
+from app.web import auth_deps, contention, reports, templating
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -30,24 +30,29 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("palier")
 
 
-def _recover_jobs() -> None:
-    """Jobs left running by a process that died are marked failed (best effort)."""
+def _at_start() -> None:
+    """Best effort: jobs left running by a process that died are marked failed; the
+    shortlists' read model gets the rows a database upgraded to 0007 lacks (once here,
+    not on every preview)."""
     try:
         with Session(get_engine()) as session:
             stale_jobs.recover(session)
+        with Session(get_engine()) as session:
+            shortlist_readmodel.ensure(session)
     except Exception:  # a missing or unmigrated database must not stop the server here
-        log.warning("could not check for interrupted jobs at start-up", exc_info=True)
+        log.warning("could not check for interrupted jobs or read-model rows at start-up",
+                    exc_info=True)
 
 
 def install_jobs() -> None:
     """The web-side helpers jobs need (the routes imported above register every job kind)."""
     jobs.RENDERERS["shortlist_report"] = reports.shortlist_report_html
-    jobs.RENDERERS["declaration_html"] = assessment_routes.declaration_html
+    jobs.RENDERERS["declaration_html"] = assessment_results.declaration_html
 
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    await run_in_threadpool(_recover_jobs)
+    await run_in_threadpool(_at_start)
     yield
 
 
@@ -68,6 +73,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware,
                        https_base=settings.public_url.startswith("https://"))
     configure_logging(settings)
+    templating.configure(settings)
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from scoring import conditions as C
-from scoring.engine import compile_plan
 from scoring.errors import Loc, QuestionnaireError, SourceError
 from scoring.model import Catalogue, Questionnaire
+from scoring.plan import compile_plan
 from scoring.yamlsrc import LList, LMap, load_located
 
 QUESTIONNAIRE_ID = re.compile(r"^[a-z0-9-]+$")

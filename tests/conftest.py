@@ -30,6 +30,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from app import email
 from app.cli.db import upgrade_database
 from app.config import Settings, get_settings
 from app.db import get_engine, get_session, get_write_engine, make_engine, normalize_url
@@ -175,3 +176,12 @@ def app_client(
     finally:
         app.dependency_overrides.clear()
         _clear_caches()
+
+
+@pytest.fixture
+def outbox(settings: Settings) -> Iterator[list[email.Email]]:
+    """E-mails sent to memory (`email_backend=memory`), empty at the start and the end."""
+    settings.email_backend = "memory"
+    email.outbox.clear()
+    yield email.outbox
+    email.outbox.clear()

@@ -168,3 +168,31 @@ def make_assessment(
     session.commit()
     session.refresh(assessment)
     return assessment
+
+
+def fill(session: Session, aid: int, answers: dict[str, Any]) -> None:
+    """Store answers directly (setup for the pages under test)."""
+    a = session.get(Assessment, aid)
+    assert a is not None
+    a.answers = dict(answers)
+    a.answer_meta = {q: {"by": None, "at": "2026-01-05T10:00:00+00:00", "revision": 1}
+                     for q in answers}
+    a.version = 1
+    session.add(a)
+    session.commit()
+
+
+def version_of(session: Session, aid: int) -> int:
+    a = session.get(Assessment, aid)
+    assert a is not None
+    session.refresh(a)
+    return a.version
+
+
+def answers_of(session: Session, aid: int) -> dict[str, Any]:
+    a = session.get(Assessment, aid)
+    assert a is not None
+    session.refresh(a)
+    return dict(a.answers)
+
+

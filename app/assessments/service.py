@@ -9,7 +9,6 @@ concurrent requests never lose each other's answers, on SQLite and PostgreSQL al
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import update
@@ -21,11 +20,11 @@ from app.assessments import pdf
 from app.assessments.carry_over import migrate
 from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
+from app.assessments.receipt import receipt_number, send_receipt
 from app.audit import AuditEvent, record
 from app.config import Settings
 from app.dashboard.read_model import record_submission
 from app.db import begin_write, utcnow
-from app.email import send_email
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -36,12 +35,11 @@ from app.errors import (
     NotFound,
     QuestionnaireUnavailable,
 )
-from app.formatting import PARIS, date_fr
 from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.questionnaires import Registry
 from app.structures.finess import normalize
 from app.structures.models import Structure
-from scoring import Questionnaire, Result, score, validate_answers
+from scoring import Questionnaire, score, validate_answers
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"
 CAS_ATTEMPTS = 20
@@ -344,14 +342,6 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
 # ---- submit ---------------------------------------------------------------------------------
 
 
-def receipt_number(a: Assessment) -> str:
-    """The acknowledgement number of a submission: « PAL-<year>-<id on 6 digits> », the
-    year of submission in Paris time. Unique (the id is) and computed, never stored."""
-    assert a.id is not None and a.submitted_at is not None
-    when = a.submitted_at if a.submitted_at.tzinfo else a.submitted_at.replace(tzinfo=UTC)
-    return f"PAL-{when.astimezone(PARIS).year}-{a.id:06d}"
-
-
 def submit(session: Session, actor: Actor, registry: Registry, assessment_id: int, *,
            settings: Settings | None = None, declared: bool = False) -> Assessment:
     """Submit a complete draft: store the Result snapshot and aggregatable scores.
@@ -403,75 +393,3 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
             pdf.prebuild(settings, a, actor.id)
         return a
     raise Conflict([], a.version)  # pragma: no cover
-
-
-def send_receipt(settings: Settings, to: str, a: Assessment, s: Structure) -> None:
-    """E-mail the acknowledgement of a submission."""
-    tier = (a.result or {}).get("tier") or {}
-    base = settings.public_url
-    number = receipt_number(a)
-    body = (
-        f"Bonjour,\n\n"
-        f"L’autodiagnostic de « {s.name} » (FINESS {s.finess}) a bien été transmis à votre "
-        f"ARS le {date_fr(a.submitted_at)}.\n\n"
-        f"Numéro d’accusé de réception : {number}\n"
-        f"Palier atteint : {tier.get('label') or 'non déterminé'}\n\n"
-        f"Déclaration (PDF) : {base}/evaluations/{a.id}/declaration.pdf\n"
-        f"Résultat détaillé : {base}/evaluations/{a.id}/resultat\n\n"
-        f"Conservez ce numéro : il identifie votre transmission auprès de l’ARS.\n"
-        f"\n-- \nPalier, autodiagnostic de maturité numérique des ESMS\n"
-    )
-    send_email(settings, to, f"Palier : accusé de réception {number}", body)
-
-
-# ---- results and history ------------------------------------------------------------------
-
-
-def result_of(registry: Registry, a: Assessment) -> dict[str, Any]:
-    """The stored snapshot of a submitted assessment; a live score of a draft."""
-    if a.status == AssessmentStatus.submitted and a.result:
-        return dict(a.result)
-    q = questionnaire_of(registry, a)
-    answers = dict(a.answers or {})
-    return score(q, answers).to_dict()
-
-
-def live_result(registry: Registry, a: Assessment) -> Result:
-    return score(questionnaire_of(registry, a), dict(a.answers or {}))
-
-
-@dataclass
-class HistoryEntry:
-    assessment: Assessment
-    tier_label: str | None
-    global_score: float | None
-    global_delta: float | None
-    domains: list[dict[str, Any]]  # id, label, score, delta
-
-
-def history(session: Session, actor: Actor | None, finess: str) -> list[HistoryEntry]:
-    """Submitted assessments, newest first, with deltas against the previous submission."""
-    s = get_structure(session, actor, finess)
-    assert s.id is not None
-    subs = submitted_assessments(session, s.id)
-    out: list[HistoryEntry] = []
-    for i, a in enumerate(subs):
-        r = a.result or {}
-        prev = (subs[i + 1].result or {}) if i + 1 < len(subs) else None
-        prev_scores = {d["id"]: d["score"] for d in (prev or {}).get("domains", [])}
-        domains = []
-        for d in r.get("domains", []):
-            before = prev_scores.get(d["id"])
-            delta = None if prev is None or d["score"] is None or before is None \
-                else d["score"] - before
-            domains.append({"id": d["id"], "label": d["label"], "score": d["score"],
-                            "delta": delta})
-        g, pg = r.get("global_score"), (prev or {}).get("global_score")
-        out.append(HistoryEntry(
-            assessment=a,
-            tier_label=(r.get("tier") or {}).get("label"),
-            global_score=g,
-            global_delta=None if prev is None or g is None or pg is None else g - pg,
-            domains=domains,
-        ))
-    return out

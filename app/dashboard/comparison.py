@@ -16,8 +16,8 @@ from sqlmodel import Session, col
 
 from app.assessments.models import Assessment
 from app.dashboard.filters import check_region, review_statuses
-from app.dashboard.read_model import LDS, LR
 from app.dashboard.stats import tier_labels
+from app.dashboard.tables import LDS, LR
 from app.errors import NotFound
 from app.permissions import Actor
 from app.questionnaires import Registry

@@ -22,7 +22,7 @@ from app.dashboard.bands import (
     categories_of_sector,
     size_band_sql,
 )
-from app.dashboard.read_model import LR, S
+from app.dashboard.tables import LR, S
 from app.errors import Forbidden, NotFound
 from app.formatting import PARIS
 from app.permissions import Action, Actor, can, can_see_region

@@ -21,8 +21,8 @@ from app.dashboard.bands import (
     size_band,
     size_band_label,
 )
-from app.dashboard.read_model import LDS, LR
 from app.dashboard.stats import percentile_rank, questionnaire_of
+from app.dashboard.tables import LDS, LR
 from app.questionnaires import Registry
 from app.reference import finess_categories
 from app.reference import sector_of_category as reference_sector

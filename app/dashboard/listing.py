@@ -15,8 +15,8 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app.dashboard.filters import Filters, check_region, latest_of, review_statuses, structure_conds
-from app.dashboard.read_model import LR, S
 from app.dashboard.stats import DEFAULT_QUESTIONNAIRE, tier_labels
+from app.dashboard.tables import LR, S
 from app.permissions import Actor
 from app.questionnaires import Registry
 

@@ -25,29 +25,22 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app import jobs
-from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
+from app.assessments.models import Assessment, AssessmentStatus
 from app.dashboard import cache
 from app.dashboard.bands import (
     declared_capacity,
     size_band,
 )
-from app.dashboard.models import DashboardSubmission, LatestDomainScore, LatestResult
+from app.dashboard.tables import ADS, DS, LDS, LR, A, S
 from app.db import begin_write
 from app.formatting import PARIS
 from app.reference import sector_of_category as reference_sector
 from app.shortlists import readmodel as shortlist_readmodel
-from app.structures.models import Structure
 
 log = logging.getLogger("palier.dashboard")
 
 CHUNK = 500
 
-LR = LatestResult.__table__  # type: ignore[attr-defined]
-LDS = LatestDomainScore.__table__  # type: ignore[attr-defined]
-DS = DashboardSubmission.__table__  # type: ignore[attr-defined]
-S = Structure.__table__  # type: ignore[attr-defined]
-A = Assessment.__table__  # type: ignore[attr-defined]
-ADS = AssessmentDomainScore.__table__  # type: ignore[attr-defined]
 
 
 # ---- the read model ------------------------------------------------------------------------

@@ -33,9 +33,6 @@ from app.dashboard.filters import Filters, check_region, review_statuses
 from app.dashboard.like_for_like import MIN_GROUP, GroupPosition, LikeForLike, like_for_like
 from app.dashboard.listing import SORTS, ListRow, StructureListPage, structure_page
 from app.dashboard.read_model import (
-    LDS,
-    LR,
-    S,
     quarter_label,
     quarter_of,
     record_submission,
@@ -58,6 +55,7 @@ from app.dashboard.summary import (
     regions_overview,
     summary,
 )
+from app.dashboard.tables import LDS, LR, S
 
 __all__ = [
     "COMPARE_MAX",

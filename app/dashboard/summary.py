@@ -25,13 +25,14 @@ from app.dashboard.filters import (
     structure_band,
     structure_conds,
 )
-from app.dashboard.read_model import DS, LDS, LR, A, S, quarter_label
+from app.dashboard.read_model import quarter_label
 from app.dashboard.stats import (
     DEFAULT_QUESTIONNAIRE,
     distribution_stats,
     questionnaire_of,
     tier_labels,
 )
+from app.dashboard.tables import DS, LDS, LR, A, S
 from app.errors import Forbidden
 from app.permissions import Action, Actor, can, structure_scope
 from app.questionnaires import Registry, version_key

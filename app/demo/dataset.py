@@ -44,13 +44,7 @@ from app.assessments.models import Assessment, AssessmentDomainScore, Assessment
 from app.audit import AuditEvent
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
-from app.demo.answers import (
-    AnswerBuilder,
-    CannotBuild,
-    fit_profile,
-    profile_answers,
-    tier_quotas,
-)
+from app.demo.answers import AnswerBuilder, CannotBuild
 from app.demo.plan import (
     DEMO_GROUP,
     DemoReport,
@@ -59,8 +53,10 @@ from app.demo.plan import (
     plan_sites,
     plan_states,
     submission_dates,
+    tier_quotas,
     working_time,
 )
+from app.demo.profile_answers import fit_profile, profile_answers
 from app.demo.profiles import (
     BATCH,
     DEFAULT_SEED,

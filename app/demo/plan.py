@@ -9,12 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.accounts.models import User
-from app.demo.answers import split_evenly, tier_quotas
 from app.demo.profiles import (
     CAMPAIGN_START,
     CITIES,
@@ -29,6 +29,7 @@ from app.demo.profiles import (
     LIEUX,
     PARIS,
     SAINTS,
+    TIER_SHARES,
     Kind,
     de,
     finess_number,
@@ -301,3 +302,21 @@ def submission_dates(count: int, quarters: list[date], now: datetime,
     for _ in range(count - 1):
         picked.append(max(0, picked[-1] - rng.randint(1, 3)))
     return sorted(_in_quarter(quarters, i, now, rng) for i in picked)
+
+
+_K = TypeVar("_K", int, str)
+
+
+def tier_quotas(n: int, shares: dict[int, float] = TIER_SHARES) -> dict[int, int]:
+    """Split n structures over the paliers by `shares` (largest remainder, sums to n)."""
+    return split_evenly(n, shares)
+
+
+def split_evenly(n: int, shares: dict[_K, float]) -> dict[_K, int]:
+    total = sum(shares.values())
+    exact = {k: n * v / total for k, v in shares.items()}
+    out = {k: int(x) for k, x in exact.items()}
+    rest = n - sum(out.values())
+    for k in sorted(exact, key=lambda k: (out[k] - exact[k], k))[:rest]:
+        out[k] += 1
+    return out

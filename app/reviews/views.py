@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.views import NOT_ASKED, answer_text, user_names
@@ -114,7 +115,7 @@ def review_panel(session: Session, registry: Registry, actor: Actor, a: Assessme
     q = registry.get(a.questionnaire_id, a.questionnaire_version)
     answers = dict(a.answers or {})
     shown = applicable(q, answers) if q else {}
-    result = svc.result_of(registry, a) if q else dict(a.result or {})
+    result = results.result_of(registry, a) if q else dict(a.result or {})
     reached = (result.get("tier") or {}).get("level")
     evidence = service.evidence_by_question(session, a.id)
 

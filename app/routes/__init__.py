@@ -12,6 +12,7 @@ from app.routes import (
     admin,
     admin_users,
     api,
+    assessment_results,
     assessments,
     audit,
     auth,
@@ -31,6 +32,7 @@ from app.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
+    assessment_results.router,
     public.router,
     api.public_router,
     admin.router,

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from app.assessments import results
 from app.assessments import service as svc
+from app.assessments.receipt import receipt_number
 from app.dashboard import service as dashboard
 from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep
 from app.errors import InvalidAnswers
@@ -138,14 +140,14 @@ def submit(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
     a = svc.submit(session, actor, registry, assessment_id, settings=settings,
                    declared=bool(body and body.declaration))
     _, s = svc.get_assessment(session, actor, assessment_id)
-    return SubmitOut(**AssessmentOut.of(a, s).model_dump(), receipt=svc.receipt_number(a))
+    return SubmitOut(**AssessmentOut.of(a, s).model_dump(), receipt=receipt_number(a))
 
 
 @router.get("/assessments/{assessment_id}/result")
 def result(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
            registry: RegistryDep) -> dict[str, Any]:
     a, _ = svc.get_assessment(session, actor, assessment_id)
-    return svc.result_of(registry, a)
+    return results.result_of(registry, a)
 
 
 # ---- regional dashboard (app/dashboard) -----------------------------------------------------

@@ -9,31 +9,27 @@ the actor's to change -> 403.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
-from app.assessments import pdf as pdf_service
+from app.assessments import notices
+from app.assessments import question_form as qform
 from app.assessments import service as svc
 from app.assessments import views as view
-from app.assessments.lifecycle import ensure_editable
 from app.assessments.models import Assessment, AssessmentStatus
-from app.deps import IdPath, SessionDep, SettingsDep
-from app.errors import Conflict, Incomplete, InvalidAnswers, NotEditable, NotFound
-from app.formatting import PARIS, date_fr
+from app.deps import IdPath, SessionDep
+from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
+from app.formatting import time_fr
 from app.permissions import Action, Actor, Role, can_on_structure
-from app.questionnaires import Registry, RegistryDep
+from app.questionnaires import RegistryDep
 from app.routes import public
-from app.routes.schemas import file_responses
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
-from app.web.charts import horizontal_bars
 from app.web.navigation import main_nav
-from app.web.templating import env, render
+from app.web.templating import render
 
 router = APIRouter(tags=["directeur"])
 
@@ -62,16 +58,7 @@ def _int(form: Mapping[str, list[str]], name: str, default: int | None = None) -
         raise HTTPException(400, f"Champ « {name} » manquant ou invalide.") from None
 
 
-def time_fr(value: datetime | None) -> str:
-    """'14 h 05' in Europe/Paris."""
-    if value is None:
-        return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    local = aware.astimezone(PARIS)
-    return f"{local.hour} h {local.minute:02d}"
-
-
-def _crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
+def crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
     first = ({"text": "Mes structures", "href": "/mes-structures"}
              if actor is not None and actor.role == Role.director
              else {"text": "Accueil", "href": "/"})
@@ -83,7 +70,7 @@ def _can_fill(actor: Actor | None, s: Structure) -> bool:
     return can_on_structure(actor, Action.fill_assessment, s.id, s.region)
 
 
-def _editable(actor: Actor | None, a: Assessment, s: Structure) -> bool:
+def can_edit(actor: Actor | None, a: Assessment, s: Structure) -> bool:
     return a.status == AssessmentStatus.draft and _can_fill(actor, s)
 
 
@@ -128,7 +115,7 @@ def structure_page(request: Request, finess: str, actor: CurrentActor, session: 
     s = detail.card.structure
     return render(request, "pages/director/structure.html", dict(
         detail=detail, card=detail.card, structure=s,
-        breadcrumb=_crumbs(actor, (s.name, "")),
+        breadcrumb=crumbs(actor, (s.name, "")),
     ))
 
 
@@ -176,8 +163,8 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
     section = q.sections[index]
     answers = dict(a.answers or {})
     prog = view.progress(q, answers)
-    slots = view.section_slots(q, section, answers, values=values, errors=errors)
-    editable = _editable(actor, a, s)
+    slots = qform.section_slots(q, section, answers, values=values, errors=errors)
+    editable = can_edit(actor, a, s)
     summary = [{"label": slot.question.label, "error": slot.error,
                 "anchor": view.field_anchor(slot.question)}
                for slot in slots if slot.error]
@@ -189,7 +176,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
         prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
         messages=messages or [],
-        breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
+        breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
                            (f"Autodiagnostic – {section.title}", "")),
     )
 
@@ -199,70 +186,13 @@ def section_page(request: Request, assessment_id: IdPath, section_id: str, actor
                  session: SessionDep, registry: RegistryDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
     svc.carry_over_draft(session, actor, registry, a)
-    messages = _section_messages(request, session, actor, registry, a)
+    params = request.query_params
+    messages = notices.section_messages(
+        session, actor, registry, a, saved=params.get("enregistre"),
+        new_questions=bool(params.get("nouvelles")), reprise=params.get("reprise"))
     ctx = _section_context(request, actor, session, registry, a, s, section_id,
                            messages=messages)
     return render(request, "pages/director/section.html", ctx)
-
-
-def _section_messages(request: Request, session: Any, actor: Actor, registry: Any,
-                      a: Assessment) -> list[dict[str, Any]]:
-    """One-time messages carried by the query string after a redirect."""
-    out: list[dict[str, Any]] = []
-    params = request.query_params
-    saved = params.get("enregistre")
-    if saved:
-        q = svc.questionnaire_of(registry, a)
-        title = next((sec.title for sec in q.sections if sec.id == saved), None)
-        if title:
-            out.append({"level": "success", "text": f"Section « {title} » enregistrée."})
-    if params.get("nouvelles"):
-        out.append({"level": "info", "text": "Vos réponses font apparaître de nouvelles "
-                    "questions dans cette section : complétez-les puis enregistrez."})
-    reprise = params.get("reprise")
-    if reprise == "brouillon":
-        out.append({"level": "info", "text": "Vous reprenez l’évaluation en cours de votre "
-                    "structure : vos réponses déjà enregistrées sont conservées."})
-    elif reprise and reprise.isdigit():
-        notice = view.prefill_notice(session, actor, registry, a, int(reprise))
-        if notice is not None:
-            when = date_fr(notice["source"].submitted_at)
-            n = notice["carried"]
-            text = (f"Cette nouvelle évaluation reprend {n} réponse{'s' if n > 1 else ''} de "
-                    f"l’évaluation transmise le {when}. Vérifiez-les dans chaque section avant "
-                    "de transmettre.")
-            if notice["dropped"]:
-                text += (" Les réponses aux questions suivantes n’ont pas été reprises, car "
-                         "ces questions ont changé ou n’existent plus : "
-                         + " ; ".join(f"« {label} »" for label in notice["dropped"]) + ".")
-            else:
-                text += " Toutes les réponses ont été reprises."
-            out.append({"level": "info", "title": "Évaluation préremplie", "text": text})
-    moved = view.carry_over_notice(session, registry, a)
-    if moved is not None:
-        out.append({"level": "info", "title": "Questionnaire mis à jour",
-                    "text": carry_over_text(moved)})
-    return out
-
-
-def _quoted(labels: list[str]) -> str:
-    return " ; ".join(f"« {label} »" for label in labels)
-
-
-def carry_over_text(notice: Mapping[str, Any]) -> str:
-    """The notice of a draft carried over to a newer questionnaire version."""
-    text = (f"Cette évaluation en cours est passée de la version {notice['from']} à la "
-            f"version {notice['to']} du questionnaire ; vos réponses ont été reprises.")
-    if notice["moved"]:
-        text += (" Ces réponses ont été reprises sous une question ou un choix modifié, "
-                 "vérifiez-les : " + _quoted(notice["moved"]) + ".")
-    if notice["ask_again"]:
-        text += " Répondez de nouveau à : " + _quoted(notice["ask_again"]) + "."
-    if notice["added"]:
-        text += " Nouvelles questions : " + _quoted(notice["added"]) + "."
-    for note in notice["notes"]:
-        text += " " + note
-    return text
 
 
 @router.post("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)
@@ -270,7 +200,7 @@ def section_post(request: Request, assessment_id: IdPath, section_id: str, form:
                  actor: CurrentActor, session: SessionDep, registry: RegistryDep) -> Response:
     """Save the whole section (works without JavaScript), then go to the next section."""
     base = _int(form, "version")
-    outcome = view.save_section(session, actor, registry, assessment_id, section_id, form, base)
+    outcome = qform.save_section(session, actor, registry, assessment_id, section_id, form, base)
     a, s = svc.get_assessment(session, actor, assessment_id)
     q = svc.questionnaire_of(registry, a)
     index = view.section_index(q, section_id)
@@ -305,7 +235,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
     seen = _int(form, "seen", default=base)
     raw = form.get(f"q_{qid}", [])
     try:
-        done = view.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
+        done = qform.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
     except Conflict as exc:
         if not exc.items:  # the row kept changing under us: let the page retry
             return Response("Enregistrement momentanément impossible : réessayez.",
@@ -314,7 +244,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         a, _ = svc.get_assessment(session, actor, assessment_id)
         q = svc.questionnaire_of(registry, a)
         names = view.user_names(session, [i.by for i in exc.items])
-        conflicts = [view.conflict_message(q, i, names, actor) for i in exc.items]
+        conflicts = [qform.conflict_message(q, i, names, actor) for i in exc.items]
         return _fragment(request, "partials/director/_autosave_conflict.html",
                          {"assessment": a, "conflicts": conflicts, "version": exc.version},
                          409, "conflict", exc.version)
@@ -327,7 +257,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         q = svc.questionnaire_of(registry, a)
         if not exc.errors or exc.errors[0].question not in q.questions:
             raise
-        slot, message = view.invalid_slot(q, a, exc, raw)
+        slot, message = qform.invalid_slot(q, a, exc, raw)
         return _fragment(request, "partials/director/_autosave_invalid.html",
                          {"slot": slot, "message": message, "disabled": False},
                          422, "invalid", a.version)
@@ -352,153 +282,7 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     section = q.section_of(question_id)
     if question is None or section is None:
         raise NotFound("Question introuvable.")
-    slot = view.section_slots(q, section, a.answers or {}, only=[question_id])[0]
+    slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
     return _fragment(request, "partials/director/_slot.html",
-                     {"slot": slot, "disabled": not _editable(actor, a, s)},
+                     {"slot": slot, "disabled": not can_edit(actor, a, s)},
                      200, "question", a.version)
-
-
-# ---- submit ---------------------------------------------------------------------------------
-
-
-DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "
-               "connaissance.")
-DECLARATION_ERROR = ("Cochez la déclaration pour transmettre : vous certifiez ainsi que les "
-                     "réponses sont exactes et complètes à votre connaissance.")
-
-
-def _submit_context(session: Any, actor: Actor, registry: Any, a: Assessment, s: Structure,
-                    request: Request) -> dict[str, Any]:
-    q = svc.questionnaire_of(registry, a)
-    answers = dict(a.answers or {})
-    live = svc.live_result(registry, a)  # the engine's palier for the draft as it stands
-    assert s.id is not None
-    previous = svc.submitted_assessments(session, s.id)
-    last = previous[0] if previous else None
-    lower = (last is not None and last.tier_level is not None and live.tier_level is not None
-             and live.tier_level < last.tier_level)
-    messages = []
-    saved = request.query_params.get("enregistre")
-    if saved:
-        title = next((sec.title for sec in q.sections if sec.id == saved), None)
-        if title:
-            messages.append({"level": "success", "text": f"Section « {title} » enregistrée."})
-    return dict(
-        assessment=a, structure=s, questionnaire=q, progress=view.progress(q, answers),
-        missing=view.missing_questions(q, answers), tier=live.tier,
-        recap=view.submit_recap(q, a.id or 0, answers),
-        last=last, last_tier=(last.result or {}).get("tier") if last else None, lower=lower,
-        declaration=DECLARATION, declaration_error=None, declared=False,
-        editable=_editable(actor, a, s), messages=messages,
-        breadcrumb=_crumbs(actor, (s.name, f"/structures/{s.finess}"),
-                           ("Transmettre l’autodiagnostic", "")),
-    )
-
-
-@router.get("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
-def submit_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
-                session: SessionDep, registry: RegistryDep) -> Response:
-    a, s = svc.get_assessment(session, actor, assessment_id)
-    if a.status == AssessmentStatus.submitted:
-        return RedirectResponse(f"/evaluations/{a.id}/resultat", 303)
-    svc.carry_over_draft(session, actor, registry, a)
-    return render(request, "pages/director/submit.html",
-                  _submit_context(session, actor, registry, a, s, request))
-
-
-@router.post("/evaluations/{assessment_id}/transmettre", response_class=HTMLResponse)
-def submit(request: Request, assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
-           registry: RegistryDep, settings: SettingsDep, form: FormDep) -> Response:
-    """Submit with the declaration ticked (`declaration=oui`); refused (422, the page again
-    with its error focused) without it or with required questions unanswered."""
-    declared = "oui" in form.get("declaration", [])
-    # Permissions and state first: a reader gets 403/404, a submitted assessment 409.
-    a, s = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
-    ensure_editable(a)
-    try:
-        if not declared:
-            raise Incomplete([])
-        a = svc.submit(session, actor, registry, assessment_id, settings=settings,
-                       declared=True)
-    except Incomplete:
-        a, s = svc.get_assessment(session, actor, assessment_id)
-        ctx = _submit_context(session, actor, registry, a, s, request)
-        ctx["refused"] = True
-        ctx["declared"] = declared
-        ctx["declaration_error"] = None if declared else DECLARATION_ERROR
-        return render(request, "pages/director/submit.html", ctx, status_code=422)
-    return RedirectResponse(f"/evaluations/{a.id}/resultat?transmis=1", 303)
-
-
-# ---- result, print, PDF ---------------------------------------------------------------------
-
-
-def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
-                    s: Structure, *, document: bool = False) -> dict[str, Any]:
-    """`document`: the print view and the PDF (one cached file for every reader) speak of
-    "la structure"; the page speaks to its director and of the structure to anyone else."""
-    neutral = document or actor.role != Role.director
-    rv = view.result_view(session, registry, a, s, neutral=neutral)
-    chart = horizontal_bars(
-        rv.domain_scores, title="Scores par domaine (sur 100)",
-        desc="Score de la structure dans chacun des domaines, de 0 à 100 ; le détail "
-             "figure dans le tableau qui suit.",
-        chart_id=f"scores-{a.id}")
-    receipt = svc.receipt_number(a) if a.status == AssessmentStatus.submitted else None
-    return dict(rv=rv, chart=chart, assessment=a, structure=s, receipt=receipt,
-                editable=_editable(actor, a, s))
-
-
-@router.get("/evaluations/{assessment_id}/resultat", response_class=HTMLResponse)
-def result_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
-                session: SessionDep, registry: RegistryDep) -> Response:
-    a, s = svc.get_assessment(session, actor, assessment_id)
-    ctx = _result_context(session, registry, actor, a, s)
-    ctx["breadcrumb"] = _crumbs(actor, (s.name, f"/structures/{s.finess}"),
-                                ("Résultat provisoire" if ctx["rv"].provisional
-                                 else "Résultat", ""))
-    if request.query_params.get("transmis") and a.status == AssessmentStatus.submitted:
-        number = svc.receipt_number(a)
-        ctx["messages"] = [{"level": "success",
-                            "title": f"Autodiagnostic transmis : accusé de réception n° {number}",
-                            "text": "Votre autodiagnostic est transmis à votre ARS ; "
-                                    "l’accusé de réception vous est aussi envoyé par "
-                                    "courriel. Il ne peut plus être modifié ; vous pourrez "
-                                    "en commencer un nouveau à tout moment depuis la page de "
-                                    "la structure."}]
-    return render(request, "pages/director/result.html", ctx)
-
-
-@router.get("/evaluations/{assessment_id}/impression", response_class=HTMLResponse)
-def print_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
-               session: SessionDep, registry: RegistryDep) -> Response:
-    a, s = svc.get_assessment(session, actor, assessment_id)
-    ctx = _result_context(session, registry, actor, a, s, document=True)
-    ctx["for_pdf"] = False
-    return render(request, "pages/director/print.html", ctx)
-
-
-def declaration_html(session: Session, registry: Registry, actor: Actor,
-                     a: Assessment) -> str:
-    """The print page as the PDF renders it (also the job "declaration_pdf"'s renderer)."""
-    s = session.get(Structure, a.structure_id)
-    assert s is not None
-    ctx = _result_context(session, registry, actor, a, s, document=True)
-    ctx["for_pdf"] = True
-    return env.get_template("pages/director/print.html").render(ctx)
-
-
-@router.get("/evaluations/{assessment_id}/declaration.pdf", response_class=Response,
-            responses=file_responses("application/pdf"))
-def declaration_pdf(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
-                    registry: RegistryDep, settings: SettingsDep) -> Response:
-    a, s = svc.get_assessment(session, actor, assessment_id)
-    data, cached = pdf_service.declaration_pdf(
-        session, a, lambda: declaration_html(session, registry, actor, a))
-    kind = "declaration" if a.status == AssessmentStatus.submitted else "provisoire"
-    filename = f"palier-{s.finess}-{kind}-{a.id}.pdf"
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Palier-Cache": "hit" if cached else "miss",
-        "Cache-Control": "private, no-cache",
-    })

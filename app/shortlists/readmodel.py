@@ -5,7 +5,8 @@ palier (readiness) and the eligible funding programmes.
 Written in the dashboards' read-model transaction (`app.dashboard.service.refresh_structures`
 calls `refresh`), so it follows every submission, import and `palier dashboard refresh`;
 its rows go with their `latest_result` (ON DELETE CASCADE). `ensure` fills what a database
-upgraded from before migration 0007 lacks.
+upgraded from before migration 0007 lacks: once, at application start-up (`app.main`), never
+per request.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from app.assessments.models import Assessment
-from app.dashboard.models import LatestResult
+from app.dashboard.tables import LR, A
 from app.db import write
 from app.shortlists import ranking
 from app.shortlists.models import ShortlistCandidate
 
 CHUNK = 500
-LR = LatestResult.__table__  # type: ignore[attr-defined]
 SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
-A = Assessment.__table__  # type: ignore[attr-defined]
 
 
 def funding_text(programmes: Iterable[str]) -> str:

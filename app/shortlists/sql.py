@@ -27,13 +27,12 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
 from app.dashboard.bands import size_band_sql
-from app.dashboard.models import LatestDomainScore, LatestResult
+from app.dashboard.tables import LDS, LR, S
 from app.permissions import Actor
 from app.reference import finess_categories
 from app.reviews.models import AssessmentReview
 from app.reviews.service import review_status
 from app.shortlists import ranking, readmodel
-from app.shortlists.models import ShortlistCandidate
 from app.shortlists.ranking import (
     DIMENSIONS,
     Candidate,
@@ -42,14 +41,11 @@ from app.shortlists.ranking import (
     Selection,
     Weights,
 )
+from app.shortlists.readmodel import SC
 from app.structures.directory import scope_clause
 from app.structures.models import Structure
 
 CHUNK = 500
-S = Structure.__table__  # type: ignore[attr-defined]
-LR = LatestResult.__table__  # type: ignore[attr-defined]
-LDS = LatestDomainScore.__table__  # type: ignore[attr-defined]
-SC = ShortlistCandidate.__table__  # type: ignore[attr-defined]
 STREAM = 500
 
 
@@ -208,7 +204,6 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
-    readmodel.ensure(session)
     q = _Query(session, actor, criteria)
     # Population: counts by reason and quota groups, in one pass.
     combos = session.execute(

@@ -7,7 +7,6 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.web.navigation import main_nav
@@ -55,6 +54,12 @@ def markdown_inline(text: str | None) -> Markup:
 
 
 # --- environment ---------------------------------------------------------------------------
+
+
+def configure(settings: Settings) -> None:
+    """Apply the settings to the environment (called once by `create_app`): template files
+    are re-checked on every render only in development (48 stats a page)."""
+    env.auto_reload = settings.is_development
 
 
 def template_globals(request: Request | None = None) -> dict[str, Any]:
@@ -96,8 +101,6 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_s
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
-# Template files are re-checked on every render only in development (48 stats a page).
-env.auto_reload = os.environ.get("PALIER_ENV", "development").strip() == "development"
 env.filters.update(
     date_fr=date_fr,
     number_fr=number_fr,

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.accounts.models import User
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentDomainScore
 from app.audit import AuditEvent
@@ -159,7 +160,7 @@ def test_history_with_deltas(session: Session, world: dict) -> None:
     svc.save_answers(session, who, REGISTRY, d2.id, d2.version,
                      {"wifi": "complet", "sauvegardes": "testees_hors_ligne"})
     svc.submit(session, who, REGISTRY, d2.id)
-    h = svc.history(session, who, world["a"].finess)
+    h = results.history(session, who, world["a"].finess)
     assert [e.assessment.id for e in h] == [d2.id, d.id]
     assert h[0].tier_label is not None and h[0].tier_label.startswith("Palier 4")
     assert h[1].tier_label is not None and h[1].tier_label.startswith("Palier 0")
@@ -182,12 +183,12 @@ def test_carry_over_drops_changed_questions() -> None:
 def test_result_of_draft_is_live_and_of_submission_is_snapshot(session: Session,
                                                                world: dict) -> None:
     d, _ = svc.start_or_resume(session, world["dir_a"], REGISTRY, world["a"].finess)
-    assert svc.result_of(REGISTRY, d)["complete"] is False
+    assert results.result_of(REGISTRY, d)["complete"] is False
     svc.save_answers(session, world["dir_a"], REGISTRY, d.id, 0, best("ehpad"))
     svc.submit(session, world["dir_a"], REGISTRY, d.id)
     session.refresh(d)
     d.result = {**d.result, "marker": 1}  # the snapshot is what is served
-    assert svc.result_of(REGISTRY, d)["marker"] == 1
+    assert results.result_of(REGISTRY, d)["marker"] == 1
 
 
 def test_unknown_assessment(session: Session, world: dict) -> None:

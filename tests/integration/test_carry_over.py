@@ -16,8 +16,8 @@ from app.audit import AuditEvent
 from app.config import Settings
 from app.permissions import Role
 from app.structures.models import Structure
+from tests.director_client import as_user
 from tests.factories import make_assessment, make_structure, make_user
-from tests.integration.test_director_pages import as_user
 
 OLD_ANSWERS: dict[str, Any] = {
     "public_accueilli": "personnes_agees", "modalite": "hebergement",

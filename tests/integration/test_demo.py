@@ -23,8 +23,8 @@ from app.audit import AuditEvent
 from app.cli import cli
 from app.config import get_settings
 from app.db import make_engine
-from app.demo.answers import CATEGORIE
 from app.demo.dataset import DEMO_PASSWORD, DatabaseNotEmpty, load_demo
+from app.demo.profile_answers import CATEGORIE
 from app.reference import departments
 from app.structures.finess import department_of, validate
 from app.structures.models import Structure

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.accounts.models import AuthSession, User
+from app.accounts.models import AuthSession
 from app.assessments.models import Assessment, AssessmentStatus
 from app.config import Settings
 from app.db import utcnow
@@ -20,8 +20,9 @@ from app.files import StoredFile
 from app.permissions import Role
 from app.structures.models import Structure
 from tests.answers import PETIT_EHPAD, best
-from tests.auth_helpers import csrf_headers, csrf_token, log_in, login
-from tests.factories import make_assessment, make_structure, make_user
+from tests.auth_helpers import csrf_token, login
+from tests.director_client import Director, as_user, form_values, start, submitted
+from tests.factories import answers_of, fill, make_assessment, make_structure, make_user
 from tests.unit.test_real_questionnaire import PETIT_EHPAD as PETIT_EHPAD_2026_1
 
 HTMX = {"HX-Request": "true"}
@@ -30,86 +31,6 @@ SECTIONS = ["s-profil", "s-equipement", "s-dui", "s-services-socles", "s-coordin
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-class Director:
-    """A logged-in test client with its CSRF token."""
-
-    def __init__(self, client: TestClient, token: str, user: User) -> None:
-        self.client = client
-        self.token = token
-        self.user = user
-
-    def get(self, url: str, **kw: Any) -> Any:
-        return self.client.get(url, follow_redirects=False, **kw)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, htmx: bool = False,
-             **kw: Any) -> Any:
-        return self.client.post(url, data={**(data or {})}, follow_redirects=False,
-                                headers=csrf_headers(self.token, htmx=htmx), **kw)
-
-    def autosave(self, aid: int, qid: str, value: Any, version: int,
-                 seen: int | None = None) -> Any:
-        data: dict[str, Any] = {"question": qid, "version": version,
-                                "seen": version if seen is None else seen}
-        if value is not None:
-            data[f"q_{qid}"] = value
-        return self.post(f"/evaluations/{aid}/reponses", data, htmx=True)
-
-
-def as_user(client: TestClient, session: Session, settings: Settings, user: User) -> Director:
-    return Director(client, log_in(client, session, settings, user), user)
-
-
-def start(d: Director, structure: Structure) -> int:
-    response = d.post(f"/structures/{structure.finess}/evaluation")
-    assert response.status_code == 303, response.text
-    match = re.match(r"/evaluations/(\d+)/sections/", response.headers["location"])
-    assert match, response.headers["location"]
-    return int(match.group(1))
-
-
-def form_values(answers: dict[str, Any]) -> dict[str, Any]:
-    return {f"q_{k}": [str(x) for x in v] if isinstance(v, list) else str(v)
-            for k, v in answers.items()}
-
-
-def fill(session: Session, aid: int, answers: dict[str, Any]) -> None:
-    """Store answers directly (setup for the pages under test)."""
-    a = session.get(Assessment, aid)
-    assert a is not None
-    a.answers = dict(answers)
-    a.answer_meta = {q: {"by": None, "at": "2026-01-05T10:00:00+00:00", "revision": 1}
-                     for q in answers}
-    a.version = 1
-    session.add(a)
-    session.commit()
-
-
-def version_of(session: Session, aid: int) -> int:
-    a = session.get(Assessment, aid)
-    assert a is not None
-    session.refresh(a)
-    return a.version
-
-
-def answers_of(session: Session, aid: int) -> dict[str, Any]:
-    a = session.get(Assessment, aid)
-    assert a is not None
-    session.refresh(a)
-    return dict(a.answers)
-
-
-@pytest.fixture
-def ehpad(session: Session) -> Structure:
-    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
-
-
-@pytest.fixture
-def director(app_client: TestClient, session: Session, settings: Settings,
-             ehpad: Structure) -> Director:
-    user = make_user(session, Role.director, [ehpad], name="Claire Martin")
-    return as_user(app_client, session, settings, user)
 
 
 # ---- home and structures --------------------------------------------------------------------
@@ -526,15 +447,6 @@ def test_submit_lists_missing_questions_then_submits(
     session.refresh(a)
     assert a.status == AssessmentStatus.submitted
     assert a.tier_level == 4
-
-
-def submitted(director: Director, session: Session, structure: Structure,
-              answers: dict[str, Any]) -> int:
-    aid = start(director, structure)
-    fill(session, aid, answers)
-    assert director.post(f"/evaluations/{aid}/transmettre",
-                         {"declaration": "oui"}).status_code == 303
-    return aid
 
 
 def submitted_2026_1(director: Director, session: Session, structure: Structure,

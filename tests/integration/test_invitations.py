@@ -4,7 +4,6 @@ acceptance) and the organisme gestionnaire page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,14 +22,6 @@ from tests.auth_helpers import csrf_headers, csrf_token, log_in
 from tests.factories import make_assessment, make_structure, make_user
 
 PASSWORD = "une phrase de passe solide"
-
-
-@pytest.fixture
-def outbox(settings: Settings) -> Iterator[list[email.Email]]:
-    settings.email_backend = "memory"
-    email.outbox.clear()
-    yield email.outbox
-    email.outbox.clear()
 
 
 class Client:

@@ -41,9 +41,8 @@ from app.structures.models import ImportJob, Structure
 from tests.answers import best
 from tests.auth_helpers import log_in
 from tests.conftest import PG_URL, TEST_SECRET_KEY, _clear_caches, temporary_database
-from tests.factories import make_structure, make_user
+from tests.factories import fill, make_structure, make_user
 from tests.fixtures.finess import HEADER, et_line
-from tests.integration.test_director_pages import fill
 from tests.integration.test_smtp import Inbox
 from tests.live import ROOT, _free_port
 

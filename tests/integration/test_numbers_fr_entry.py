@@ -14,36 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings
 from app.numbers_fr import GROUPS_ERROR, SEPARATORS_ERROR
 from app.permissions import Role
 from app.structures.models import Structure
 from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import api_token, bearer
-from tests.factories import make_structure, make_user
-from tests.integration.test_director_pages import (
-    Director,
-    answers_of,
-    as_user,
-    fill,
-    form_values,
-    start,
-    submitted,
-)
+from tests.director_client import Director, form_values, start, submitted
+from tests.factories import answers_of, fill, make_structure, make_user
 
 NNBSP, NBSP = "\u202f", "\u00a0"
-
-
-@pytest.fixture
-def ehpad(session: Session) -> Structure:
-    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
-
-
-@pytest.fixture
-def director(app_client: TestClient, session: Session, settings: Settings,
-             ehpad: Structure) -> Director:
-    user = make_user(session, Role.director, [ehpad], name="Claire Martin")
-    return as_user(app_client, session, settings, user)
 
 
 def number_input(html: str, qid: str) -> str:

@@ -25,8 +25,8 @@ from app.routes.health import migration_heads
 from app.web.observability import log_formatter
 from tests.auth_helpers import api_token, bearer, log_in
 from tests.conftest import _clear_caches
+from tests.director_client import as_user, start
 from tests.factories import make_structure, make_user
-from tests.integration.test_director_pages import as_user, start
 
 
 @contextmanager

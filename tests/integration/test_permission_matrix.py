@@ -375,7 +375,7 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/admin/utilisateurs/{user_id}/reactiver", "/admin/utilisateurs/{victim}/reactiver",
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/lien-reinitialisation",
-      "/admin/utilisateurs/{victim}/lien-reinitialisation", ADMIN),
+      "/admin/utilisateurs/{reset_target}/lien-reinitialisation", ADMIN),
     R("GET", "/admin/journal", None, ADMIN),
     R("GET", "/admin/journal/export.csv", None, ADMIN),
 )
@@ -524,6 +524,8 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         }
         director_a2 = make_user(s, "director", [a2], email="directeur.a2@example.fr")
         victim = make_user(s, "director", email="victime@example.fr")
+        # Never deactivated: the reset-link case must not depend on the deactivate case's order.
+        reset_target = make_user(s, "director", email="victime.lien@example.fr")
         make_user(s, "director", email="api.client@example.fr")
 
         a_sub = _submit(s, registry, users["director_a"], a, PETIT_EHPAD)
@@ -582,7 +584,7 @@ def build_world(app: FastAPI, settings: Settings) -> World:
             "evidence_file": str(evidence[0].id),
             "shortlist_84": str(sl_84.id), "shortlist_national": str(sl_nat.id),
             "job_of_ars_a": str(job.id), "import_84": str(import_job.id),
-            "victim": str(victim.id),
+            "victim": str(victim.id), "reset_target": str(reset_target.id),
         }
         ids = {name: user.id for name, user in users.items() if user.id is not None}
         return World(app=app, settings=settings, registry=registry, users=ids, values=values)

@@ -7,7 +7,6 @@ questionnaire answered with PETIT_EHPAD (palier 2, see tests/unit/test_real_ques
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,16 +50,7 @@ class Browser:
                                 follow_redirects=False)
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"email_backend": "memory"})
-
-
-@pytest.fixture(autouse=True)
-def outbox() -> Iterator[list[email_module.Email]]:
-    email_module.outbox.clear()
-    yield email_module.outbox
-    email_module.outbox.clear()
+pytestmark = pytest.mark.usefixtures("outbox")  # e-mails kept in memory, cleared
 
 
 @pytest.fixture

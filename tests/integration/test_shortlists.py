@@ -19,7 +19,7 @@ from app.audit import AuditEvent
 from app.config import Settings
 from app.dashboard.service import refresh_structures
 from app.permissions import Actor, Role
-from app.shortlists import service
+from app.shortlists import readmodel, service
 from app.shortlists.models import AssessmentFacts, Shortlist, ShortlistCandidate
 from app.shortlists.ranking import Criteria
 from app.structures.models import Structure
@@ -412,9 +412,10 @@ def test_facts_rows_are_reused(session: Session, dataset: Data) -> None:
 
 
 def test_missing_read_model_rows_are_filled(session: Session, dataset: Data) -> None:
-    # A database upgraded to 0007 before any refresh: the first build fills the rows.
+    # A database upgraded to 0007 before any refresh: start-up (app.main) fills the rows.
     session.exec(delete(ShortlistCandidate))  # type: ignore[call-overload]
     session.commit()
+    readmodel.ensure(session)
     sel = service.build(session, actor(dataset.committee84), Criteria(
         region="84", size=10, eligible_for="esms-numerique", rank_by="readiness"))
     assert [r.candidate.name for r in sel.rows] == ["EHPAD Beta", "EHPAD Alpha", "IME Delta"]

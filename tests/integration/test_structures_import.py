@@ -24,6 +24,7 @@ from app.errors import Forbidden
 from app.permissions import Actor, Role
 from app.reference import finess_categories
 from app.routes.structures_admin import IMPORT_PATH, job_sessions
+from app.structures import import_writing
 from app.structures import imports as service
 from app.structures.adapters import EtalabCsvAdapter
 from app.structures.imports import ImportOptions, ImportReport
@@ -298,7 +299,7 @@ def test_corrections_survive_a_reimport(session: Session, tmp_path: Path) -> Non
 
 def test_failure_while_writing_leaves_nothing(session: Session, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "BATCH", 1)
+    monkeypatch.setattr(import_writing, "BATCH", 1)
     calls = {"n": 0}
     real_execute = Session.execute
 

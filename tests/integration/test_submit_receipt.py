@@ -7,7 +7,6 @@ questionnaires/esms-maturite-numerique-2026.2.yaml."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,16 +15,15 @@ from sqlmodel import Session, select
 
 from app import email as email_module
 from app.assessments.models import Assessment
-from app.assessments.service import receipt_number
+from app.assessments.receipt import receipt_number
 from app.audit import AuditEvent
-from app.config import Settings
 from app.formatting import PARIS
 from app.permissions import Role
 from app.structures.models import Structure
 from tests.answers import PETIT_EHPAD, best
 from tests.auth_helpers import api_token, bearer
-from tests.factories import make_structure, make_user
-from tests.integration.test_director_pages import Director, as_user, fill, start
+from tests.director_client import Director, start
+from tests.factories import fill, make_structure, make_user
 
 DECLARATION = ("Je certifie que les réponses transmises sont exactes et complètes à ma "
                "connaissance.")
@@ -33,29 +31,7 @@ DECLARED = {"declaration": "oui"}
 PDF_LINK = "http://127.0.0.1:8000/evaluations/{aid}/declaration.pdf"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"email_backend": "memory"})
-
-
-@pytest.fixture(autouse=True)
-def outbox() -> Iterator[list[email_module.Email]]:
-    email_module.outbox.clear()
-    yield email_module.outbox
-    email_module.outbox.clear()
-
-
-@pytest.fixture
-def ehpad(session: Session) -> Structure:
-    return make_structure(session, name="EHPAD Les Tilleuls", city="Lyon")
-
-
-@pytest.fixture
-def director(app_client: TestClient, session: Session, settings: Settings,
-             ehpad: Structure) -> Director:
-    user = make_user(session, Role.director, [ehpad], name="Claire Martin",
-                     email="claire.martin@tilleuls.example.fr")
-    return as_user(app_client, session, settings, user)
+pytestmark = pytest.mark.usefixtures("outbox")  # e-mails kept in memory, cleared
 
 
 def draft_with(director: Director, session: Session, ehpad: Structure,

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.demo.answers import AnswerBuilder, fit_profile, profile_answers, tier_quotas
-from app.demo.plan import plan_sites
+from app.demo.answers import AnswerBuilder
+from app.demo.plan import plan_sites, tier_quotas
+from app.demo.profile_answers import fit_profile, profile_answers
 from app.demo.profiles import KIND_BY_CODE, de, finess_number
 from app.structures.finess import validate
 from scoring import Questionnaire, applicable, load_questionnaire, score, validate_answers
