@@ -44,7 +44,7 @@ from tests.conftest import PG_URL, TEST_SECRET_KEY, _clear_caches, temporary_dat
 from tests.factories import fill, make_structure, make_user
 from tests.fixtures.finess import HEADER, et_line
 from tests.integration.test_smtp import Inbox
-from tests.live import ROOT, _free_port
+from tests.live import ROOT, _free_port, stop_process
 
 pg_only = pytest.mark.skipif(not PG_URL, reason="the job queue needs PostgreSQL "
                                                "(PALIER_TEST_DATABASE_URL)")
@@ -95,12 +95,7 @@ def workers(tmp_path: Path,
     yield start
     for process in started:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=15)
     for log in logs:
         log.close()
 
