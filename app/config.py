@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{VAR_DIR / 'palier.db'}"
     secret_key: str = DEV_SECRET_KEY
     questionnaires_dir: Path = ROOT / "questionnaires"
+    # No longer used for storage (files live in the database, app/files.py); kept so that
+    # existing settings files stay valid.
     evidence_dir: Path = VAR_DIR / "evidence"
     # The public address used in e-mailed and displayed links (invitations, reviews, password
     # resets). Unset in development: the address `palier serve` listens on (PALIER_HOST and
