@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.permissions import Role
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
 
@@ -92,6 +94,37 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     # A worker silent this long is dead: its running jobs are retried (or failed).
     worker_stalled_seconds: float = Field(default=60.0, gt=0)
+    # ProConnect (OpenID Connect sign-in, docs/proconnect.md). Off while issuer or client id
+    # is empty. Redirect URIs: {public_url}/proconnect/retour and /proconnect/deconnecte.
+    oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid email given_name usual_name siret uid"
+    oidc_email_claim: str = "email"
+    oidc_organisation_claim: str = "siret"  # empty: none kept
+    # Roles that must sign in with ProConnect (the password form refuses them): "ars,committee".
+    oidc_required_roles: str = ""
+    oidc_timeout_seconds: float = 10.0
+    # One-time links proving an e-mail address before an identity is attached to its account.
+    oidc_link_hours: int = 2
+
+    @field_validator("oidc_required_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        known = {role.value for role in Role}
+        unknown = [r.strip() for r in value.split(",") if r.strip() and r.strip() not in known]
+        if unknown:
+            raise ValueError(f"PALIER_OIDC_REQUIRED_ROLES: unknown role(s) {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(known))}).")
+        return value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip())
+
+    @property
+    def oidc_required_role_list(self) -> list[str]:
+        return [r.strip() for r in self.oidc_required_roles.split(",") if r.strip()]
 
     # Logs: JSON lines when env=production, readable lines otherwise (app/observability.py).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

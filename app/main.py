@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import jobs, stale_jobs
+from app.accounts.oidc import provider_origins
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
@@ -71,7 +72,8 @@ def create_app() -> FastAPI:
                        import_max_bytes=get_settings().import_max_upload_mb * 1024 * 1024)
     settings = get_settings()
     app.add_middleware(SecurityHeadersMiddleware,
-                       https_base=settings.public_url.startswith("https://"))
+                       https_base=settings.public_url.startswith("https://"),
+                       form_origins=provider_origins(settings))
     configure_logging(settings)
     templating.configure(settings)
     app.add_middleware(RequestObservability)  # request id, access log, metrics

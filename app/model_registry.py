@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import app.accounts.models
+import app.accounts.oidc_models
 import app.assessments.models
 import app.audit
 import app.dashboard.models
@@ -12,5 +13,6 @@ import app.reviews.models
 import app.shortlists.models
 import app.structures.models
 
-MODULES = (app.structures.models, app.accounts.models, app.assessments.models, app.audit,
-           app.dashboard.models, app.files, app.reviews.models, app.shortlists.models)
+MODULES = (app.structures.models, app.accounts.models, app.accounts.oidc_models,
+           app.assessments.models, app.audit, app.dashboard.models, app.files,
+           app.reviews.models, app.shortlists.models)

@@ -87,9 +87,11 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 @contextmanager
-def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
-    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess."""
-    port = _free_port()
+def run_server(database_url: str, tmp: Path, *, port: int | None = None,
+               extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess
+    (on `port`, else a free one; `extra_env`: more PALIER_* settings)."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
     command = [
@@ -100,7 +102,7 @@ def run_server(database_url: str, tmp: Path) -> Iterator[LiveServer]:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=server_env(database_url, tmp, url),
+            env={**server_env(database_url, tmp, url), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -29,7 +29,7 @@ from app.routes import public
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
 from app.web.navigation import main_nav
-from app.web.templating import render
+from app.web.templating import render, render_block
 
 router = APIRouter(tags=["directeur"])
 
@@ -219,11 +219,13 @@ def section_post(request: Request, assessment_id: IdPath, section_id: str, form:
     return RedirectResponse(f"/evaluations/{a.id}/transmettre?enregistre={section_id}", 303)
 
 
-def _fragment(request: Request, template: str, context: dict[str, Any], status: int,
+def _fragment(request: Request, block: str, context: dict[str, Any], status: int,
               outcome: str, version: int) -> Response:
-    return render(request, template, context, status_code=status,
-                  headers={"X-Palier-Outcome": outcome, "X-Palier-Version": str(version),
-                           "Cache-Control": "no-store"})
+    """One autosave block of the section page (static/js/autosave.js reads the headers)."""
+    return render_block(request, "pages/director/section.html", block, context,
+                        status_code=status,
+                        headers={"X-Palier-Outcome": outcome, "X-Palier-Version": str(version),
+                                 "Cache-Control": "no-store"})
 
 
 @router.post("/evaluations/{assessment_id}/reponses", response_class=HTMLResponse)
@@ -245,12 +247,12 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         q = svc.questionnaire_of(registry, a)
         names = view.user_names(session, [i.by for i in exc.items])
         conflicts = [qform.conflict_message(q, i, names, actor) for i in exc.items]
-        return _fragment(request, "partials/director/_autosave_conflict.html",
+        return _fragment(request, "autosave_conflict",
                          {"assessment": a, "conflicts": conflicts, "version": exc.version},
                          409, "conflict", exc.version)
     except NotEditable:
         a, _ = svc.get_assessment(session, actor, assessment_id)
-        return _fragment(request, "partials/director/_autosave_closed.html",
+        return _fragment(request, "autosave_closed",
                          {"assessment": a}, 409, "closed", a.version)
     except InvalidAnswers as exc:
         a, _ = svc.get_assessment(session, actor, assessment_id)
@@ -258,11 +260,11 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         if not exc.errors or exc.errors[0].question not in q.questions:
             raise
         slot, message = qform.invalid_slot(q, a, exc, raw)
-        return _fragment(request, "partials/director/_autosave_invalid.html",
+        return _fragment(request, "autosave_invalid",
                          {"slot": slot, "message": message, "disabled": False},
                          422, "invalid", a.version)
     q = done.questionnaire
-    return _fragment(request, "partials/director/_autosave_saved.html", {
+    return _fragment(request, "autosave_saved", {
         "assessment": done.assessment, "version": done.version,
         "saved_time": time_fr(done.saved_at), "progress": view.progress(q, done.assessment.answers),
         "number": view.section_index(q, done.section.id) + 1, "total": len(q.sections),
@@ -283,6 +285,6 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     if question is None or section is None:
         raise NotFound("Question introuvable.")
     slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
-    return _fragment(request, "partials/director/_slot.html",
+    return _fragment(request, "question_kept",
                      {"slot": slot, "disabled": not can_edit(actor, a, s)},
                      200, "question", a.version)

@@ -9,8 +9,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from app.accounts import auth, password_reset
+from app.accounts import auth, identities, password_reset
 from app.accounts.passwords import MIN_LENGTH
+from app.accounts.tokens import token_hash
+from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
 from app.web.security import SESSION_COOKIE, delete_cookie, set_cookie
@@ -26,19 +28,26 @@ NOTICES = {
 }
 
 
-def _login_page(request: Request, *, status_code: int = 200, **context: Any) -> Response:
+def _login_page(request: Request, settings: SettingsDep, *, status_code: int = 200,
+                **context: Any) -> Response:
     notice = NOTICES.get(request.query_params.get("info", ""))
     messages = [{"level": notice[0], "text": notice[1]}] if notice else []
-    return render(request, "pages/login.html", {"messages": messages, **context},
+    return render(request, "pages/login.html",
+                  {"messages": messages, "proconnect": settings.oidc_enabled, **context},
                   status_code=status_code)
 
 
+PROCONNECT_REQUIRED = ("Votre compte se connecte avec ProConnect, l’identité des agents publics "
+                       "et des professionnels : utilisez le bouton « S’identifier avec "
+                       "ProConnect ».")
+
+
 @router.get("/connexion", response_class=HTMLResponse)
-def login_form(request: Request, suivant: str | None = None) -> Response:
+def login_form(request: Request, settings: SettingsDep, suivant: str | None = None) -> Response:
     target = local_path(suivant)
     if request.state.actor is not None:
         return RedirectResponse(target or "/", status_code=303)
-    return _login_page(request, next=target)
+    return _login_page(request, settings, next=target)
 
 
 @router.post("/connexion", response_class=HTMLResponse)
@@ -52,14 +61,21 @@ def login(
 ) -> Response:
     target = local_path(next)
     if not email.strip() or not password:
-        return _login_page(request, status_code=400, email=email, next=target,
+        return _login_page(request, settings, status_code=400, email=email, next=target,
                            error="Indiquez votre adresse électronique et votre mot de passe.")
     try:
         user = auth.authenticate(session, settings, email, password, client_ip(request))
     except auth.RateLimited as exc:
-        return _login_page(request, status_code=429, email=email, next=target, error=exc.message)
+        return _login_page(request, settings, status_code=429, email=email, next=target,
+                           error=exc.message)
     except auth.InvalidCredentials as exc:
-        return _login_page(request, status_code=400, email=email, next=target, error=exc.message)
+        return _login_page(request, settings, status_code=400, email=email, next=target,
+                           error=exc.message)
+    if identities.requires_proconnect(settings, user.role):
+        record_now(session, user, "login_failed", "user", user.id,
+                   {"reason": "proconnect_required"}, ip=client_ip(request))
+        return _login_page(request, settings, status_code=403, email=email, next=target,
+                           error=PROCONNECT_REQUIRED)
     raw, _ = auth.open_session(session, settings, user,
                                user_agent=request.headers.get("user-agent"),
                                ip=client_ip(request),
@@ -73,9 +89,13 @@ def login(
 @router.post("/deconnexion")
 def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
+    provider_url = None
     if raw:
+        provider_url = identities.provider_logout_url(session, settings, token_hash(raw))
         auth.close_session(session, raw, client_ip(request))
-    response = RedirectResponse(f"{LOGIN_PATH}?info=deconnexion", status_code=303)
+    # A ProConnect session ends at the provider too, which sends the browser back.
+    response = RedirectResponse(provider_url or f"{LOGIN_PATH}?info=deconnexion",
+                                status_code=303)
     delete_cookie(response, request, settings.base_url, SESSION_COOKIE)
     return response
 

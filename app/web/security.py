@@ -167,9 +167,13 @@ class SecurityHeadersMiddleware:
     came over https (directly, or per X-Forwarded-Proto from a trusted proxy, which
     `ProxyHeadersMiddleware` outside this one has written into the scope)."""
 
-    def __init__(self, app: ASGIApp, *, https_base: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, https_base: bool = False,
+                 form_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.https_base = https_base
+        # Origins forms may lead to (ProConnect: login and logout redirect to the provider).
+        self.csp = CSP.replace("form-action 'self'",
+                               " ".join(("form-action 'self'", *form_origins)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,7 +184,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", self.csp)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if self.https_base or scope.get("scheme") == "https":

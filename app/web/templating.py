@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2_fragments import render_block
+from jinja2_fragments import render_block as render_jinja_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -140,7 +140,7 @@ class FragmentResponse(HTMLResponse):
         self.template = env.get_template(template_name)
         self.context = context
         self.block_name = block_name
-        content = render_block(env, template_name, block_name, context)
+        content = render_jinja_block(env, template_name, block_name, context)
         super().__init__(content, status_code, headers, background=background)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -168,16 +168,32 @@ def render(
     The context gets `request`, `csrf_token`, `current_user` and `template_globals()`;
     values passed by the caller win over the globals.
     """
-    full: dict[str, Any] = {**template_globals(request), **(context or {})}
-    response: Response
     if block_name and is_htmx(request):
-        full.setdefault("request", request)
-        full.update(_request_state(request))
-        response = FragmentResponse(template, block_name, full, status_code, headers)
-    else:
-        response = templates.TemplateResponse(
-            request, template, full, status_code=status_code, headers=headers
-        )
+        return render_block(request, template, block_name, context, status_code, headers)
+    full: dict[str, Any] = {**template_globals(request), **(context or {})}
+    response = templates.TemplateResponse(
+        request, template, full, status_code=status_code, headers=headers
+    )
+    return _vary(response)
+
+
+def render_block(
+    request: Request,
+    template: str,
+    block_name: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Only `block_name` of `template`, whatever the request (a response only htmx asks for,
+    e.g. an autosave); same context as `render()`."""
+    full: dict[str, Any] = {**template_globals(request), **(context or {})}
+    full.setdefault("request", request)
+    full.update(_request_state(request))
+    return _vary(FragmentResponse(template, block_name, full, status_code, headers))
+
+
+def _vary(response: Response) -> Response:
     vary = response.headers.get("Vary")
     if vary is None:
         response.headers["Vary"] = "HX-Request"

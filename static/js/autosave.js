@@ -1,45 +1,40 @@
 /*
  * Palier: autosave of the questionnaire (section pages). Loaded with `defer` after htmx and
- * palier.js; no inline script anywhere (CSP). Without JavaScript the section form posts as a
- * whole; with it, every answer is saved as it changes and nothing is ever lost silently.
+ * palier.js; no inline script (CSP). Without JavaScript the section form posts as a whole.
  *
- * Protocol (see app/routes/director.py, `autosave`):
- *   POST <form data-autosave-url>   form-encoded: question=<id>, version=<base version of this
- *     question>, seen=<latest version this page knows>, q_<id>=<value(s)> (absent: cleared);
- *     headers HX-Request: true, X-CSRF-Token.
- *   200 X-Palier-Outcome: saved     X-Palier-Version: new version; body: elements that replace
- *     the elements with the same id (version input, status, progress, section counts, and the
- *     questions of the section whose visibility or value changed).
- *   409 conflict | closed, 422 invalid: body holds the alert(s) or the question with its error.
- *   401: session expired; 403: CSRF token stale (after logging in again) or not allowed.
- *   GET <form data-question-url><id>: one question with its saved value ("keep theirs").
- * Requests leave one at a time, in order of change; the value sent is read when the request
- * leaves, so the last value wins.
+ * htmx does the requests and the swaps: the form has hx-post (the autosave URL),
+ * hx-trigger="autosave", hx-swap="none", hx-sync="this:queue all". This script triggers
+ * `autosave` for one question at a time and sets the parameters in htmx:configRequest:
+ * question=<id>, version=<base version of this question>, seen=<latest version the page knows>,
+ * q_<id>=<value(s)> (absent: cleared). Responses are blocks of pages/director/section.html
+ * (app/routes/assessments.py `autosave`): <hx-partial> elements replace the page's own (version,
+ * progress, counts, questions), out-of-band ones fill the status and the alerts.
+ * X-Palier-Outcome: saved (200), conflict | closed (409), invalid (422); 401: session expired;
+ * 403: CSRF token stale or not allowed. "Garder la valeur enregistrée" is a plain hx-get.
+ *
+ * What only a script can do stays here: the queue (in order of change, the value read when the
+ * request leaves so the last one wins), keeping values typed but not saved when their question
+ * is refreshed, conflict and failure states with retry, and saving before leaving the page.
  */
 (function () {
   "use strict";
 
-  var focusTarget = document.querySelector("[data-autofocus]");
-  if (focusTarget) focusTarget.focus();
-
   var form = document.getElementById("section-form");
-  if (!form || !form.getAttribute("data-autosave-url") || !window.fetch) return;
+  if (!form || !form.hasAttribute("hx-post") || !window.htmx) return;
 
-  var SAVE_URL = form.getAttribute("data-autosave-url");
-  var QUESTION_URL = form.getAttribute("data-question-url");
   var DEBOUNCE_MS = 600;
   var RETRY_MS = 30000;
   var TEXT_TYPES = { text: 1, number: 1, email: 1, tel: 1, url: 1, search: 1 };
 
   var state = {
-    version: readVersion(),
     queue: [],        // question ids waiting to be sent, in order of change
     seq: {},          // question id -> change counter
     timers: {},       // question id -> debounce timer
     unsaved: {},      // question id -> true while the page holds a value not saved
     base: {},         // question id -> version the user's value was based on (if older)
     blocked: {},      // question id -> "conflict" | "invalid": waits for the user
-    busy: false,      // a request is in flight
+    sent: null,       // the save in flight: {qid, seq, seen}
+    busy: false,      // a save (or a CSRF refresh) is in flight
     paused: null,     // null | "auth" | "offline" | "error" | "forbidden" | "closed"
     csrfRetried: false,
     retryTimer: null,
@@ -52,11 +47,6 @@
   function readVersion() {
     var input = document.getElementById("assessment-version");
     return input ? parseInt(input.value, 10) || 0 : 0;
-  }
-
-  function csrfToken() {
-    var input = form.querySelector('input[name="csrf_token"]');
-    return input ? input.value : "";
   }
 
   function questionOf(el) {
@@ -74,6 +64,11 @@
     return form.querySelectorAll('[name="q_' + CSS.escape(qid) + '"]');
   }
 
+  function focusField(qid) {
+    var first = wrapper(qid) && wrapper(qid).querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+
   function isTextual(el) {
     return el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && TEXT_TYPES[el.type] === 1);
   }
@@ -87,11 +82,8 @@
   function setStatus(text, kind) {
     var current = document.getElementById("save-status-text");
     if (!current) return;
-    var span = document.createElement("span");
-    span.id = "save-status-text";
-    span.className = "palier-save-status__text" + (kind ? " palier-save-status--" + kind : "");
-    span.textContent = text;
-    current.replaceWith(span);
+    current.className = "palier-save-status__text" + (kind ? " palier-save-status--" + kind : "");
+    current.textContent = text;
   }
 
   function hasPending() {
@@ -100,6 +92,10 @@
 
   function hasUnsaved() {
     return hasPending() || Object.keys(state.unsaved).length > 0;
+  }
+
+  function hasConflict() {
+    return Object.keys(state.blocked).some(function (q) { return state.blocked[q] === "conflict"; });
   }
 
   function markFailed() {
@@ -115,158 +111,62 @@
     if (w) w.classList.remove("palier-question--unsaved");
   }
 
-  /* ---- alerts ------------------------------------------------------------------------- */
-
-  function alertsArea() {
-    return document.getElementById("autosave-alerts");
-  }
-
-  function putAlert(el, focus) {
-    var area = alertsArea();
-    if (!area) return;
-    var existing = el.id ? document.getElementById(el.id) : null;
-    if (existing) existing.replaceWith(el);
-    else area.appendChild(el);
-    if (focus) {
-      if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
-      el.focus();
-    }
-  }
-
   function removeAlert(id) {
     var el = document.getElementById(id);
     if (el) el.remove();
   }
 
-  function button(text, action, extra) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = "fr-btn fr-btn--sm" + (extra || "");
-    b.setAttribute("data-autosave-action", action);
-    b.textContent = text;
-    return b;
+  /* ---- failure alerts (the page's <template id="autosave-failures">) ------------------ */
+
+  function failureAlert(kind) {
+    var tpl = document.getElementById("autosave-failures");
+    var box = tpl && tpl.content.querySelector('[data-kind="' + kind + '"]');
+    if (!box) return null;
+    box = box.cloneNode(true);
+    var old = document.getElementById("autosave-failure");
+    if (old) old.replaceWith(box);
+    else document.getElementById("autosave-alerts").appendChild(box);
+    return box;
   }
 
-  var FAILURES = {
-    auth: {
-      title: "Session expirée : réponses non enregistrées",
-      text: "Votre session a expiré. Vos réponses non enregistrées sont conservées sur cette " +
-        "page : reconnectez-vous dans un autre onglet puis cliquez sur Réessayer.",
-      login: true
-    },
-    offline: {
-      title: "Connexion perdue : réponses non enregistrées",
-      text: "Le serveur n’a pas pu être joint. Vos réponses non enregistrées sont conservées " +
-        "sur cette page et seront envoyées automatiquement au retour de la connexion. Vous " +
-        "pouvez aussi cliquer sur Réessayer. Ne fermez pas cette page d’ici là."
-    },
-    forbidden: {
-      title: "Enregistrement refusé",
-      text: "L’enregistrement a été refusé (droits insuffisants ou page trop ancienne). Vos " +
-        "réponses non enregistrées sont conservées sur cette page : vérifiez que vous êtes " +
-        "connecté avec le bon compte dans un autre onglet, puis cliquez sur Réessayer.",
-      login: true
-    },
-    error: {
-      title: "Erreur du serveur : réponses non enregistrées",
-      text: "Le serveur a rencontré une erreur. Vos réponses non enregistrées sont conservées " +
-        "sur cette page : réessayez dans quelques instants. Ne fermez pas cette page d’ici là."
-    }
-  };
-
   function showFailure(kind, status) {
-    var info = FAILURES[kind] || FAILURES.error;
-    var box = document.createElement("div");
-    box.id = "autosave-failure";
-    box.className = "fr-alert fr-alert--error palier-autosave-alert";
-    box.setAttribute("role", "alert");
-    box.setAttribute("tabindex", "-1");
-    var title = document.createElement("p");
-    title.className = "fr-alert__title";
-    title.textContent = info.title;
-    var text = document.createElement("p");
-    text.textContent = info.text + (status ? " (code " + status + ")" : "");
-    var count = Object.keys(state.unsaved).length;
-    var list = document.createElement("p");
-    list.textContent = count ? "Réponse" + (count > 1 ? "s" : "") + " en attente : " +
-      Object.keys(state.unsaved).map(labelOf).join(" ; ") + "." : "";
-    var actions = document.createElement("ul");
-    actions.className = "fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm fr-mt-2w";
-    if (info.login) {
-      var li = document.createElement("li");
-      var a = document.createElement("a");
-      a.className = "fr-btn fr-btn--secondary fr-btn--sm";
-      a.href = "/connexion?suivant=" + encodeURIComponent(location.pathname);
-      a.target = "_blank";
-      a.rel = "noopener";
-      a.textContent = "Se reconnecter (nouvel onglet)";
-      li.appendChild(a);
-      actions.appendChild(li);
-    }
-    var li2 = document.createElement("li");
-    li2.appendChild(button("Réessayer", "retry"));
-    actions.appendChild(li2);
-    box.append(title, text, list, actions);
-    putAlert(box, true);
+    var box = failureAlert(kind);
+    if (!box) return;
+    var pending = Object.keys(state.unsaved);
+    box.querySelector("[data-code]").textContent = status ? " (code " + status + ")" : "";
+    box.querySelector("[data-pending]").textContent = pending.length ? "Réponse" +
+      (pending.length > 1 ? "s" : "") + " en attente : " + pending.map(labelOf).join(" ; ") + "." : "";
+    box.focus();
     markFailed();
     setStatus("Réponses non enregistrées", "error");
   }
 
   function showRecovered() {
-    var failure = document.getElementById("autosave-failure");
-    if (!failure) return;
-    var box = document.createElement("div");
-    box.id = "autosave-failure";
-    box.className = "fr-alert fr-alert--success fr-alert--sm palier-autosave-alert";
-    box.setAttribute("role", "status");
-    var p = document.createElement("p");
-    p.textContent = "Enregistrement rétabli : vos réponses en attente ont été enregistrées. ";
-    var close = button("Masquer ce message", "dismiss", " fr-btn--tertiary-no-outline");
-    p.appendChild(close);
-    box.appendChild(p);
-    failure.replaceWith(box);
+    if (document.getElementById("autosave-failure")) failureAlert("recovered");
   }
 
-  /* ---- applying server fragments ------------------------------------------------------ */
-
-  function replaceKeepingFocus(old, fresh) {
-    var active = document.activeElement;
-    var focusId = active && old.contains(active) ? active.id : null;
-    old.replaceWith(fresh);
-    if (focusId) {
-      var again = document.getElementById(focusId);
-      if (again) again.focus();
-    }
+  function focusFirstAlert() {
+    var first = document.querySelector("#autosave-alerts [role=alert]");
+    if (first) first.focus();
   }
 
-  /* Replace, by id, the page's elements with the response's top-level elements. Refreshed
-   * questions that hold an unsaved value keep it (its base version stays the older one). */
-  function apply(html, sent) {
-    var tpl = document.createElement("template");
-    tpl.innerHTML = html;
-    var focusAlert = null;
-    Array.prototype.slice.call(tpl.content.children).forEach(function (el) {
-      var id = el.id;
-      if (!id) return;
-      if (id.indexOf("autosave-conflict-") === 0 || id === "autosave-closed") {
-        putAlert(el, false);
-        focusAlert = focusAlert || el;
-        return;
-      }
-      var old = document.getElementById(id);
-      if (!old) return;
-      if (id.indexOf("question-") === 0 && sent) {
-        var qid = id.slice("question-".length);
-        var hiding = el.hasAttribute("hidden");
-        if (qid !== sent.qid && state.unsaved[qid] && !hiding) {
-          if (!(qid in state.base)) state.base[qid] = sent.seen;
-          return;
-        }
-        if (hiding) forget(qid);
-      }
-      replaceKeepingFocus(old, el);
-    });
-    if (focusAlert) focusAlert.focus();
+  /* ---- the queue ---------------------------------------------------------------------- */
+
+  function touch(qid) {
+    state.seq[qid] = (state.seq[qid] || 0) + 1;
+    state.unsaved[qid] = true;
+  }
+
+  function enqueue(qid) {
+    clearTimeout(state.timers[qid]);
+    delete state.timers[qid];
+    delete state.blocked[qid];
+    if (state.queue.indexOf(qid) < 0) state.queue.push(qid);
+    setTimeout(pump, 0);  // after other change handlers (exclusive options) have run
+  }
+
+  function requeueFront(qid) {
+    if (state.queue.indexOf(qid) < 0) state.queue.unshift(qid);
   }
 
   /* A question that no longer applies: its pending value is dropped with it. */
@@ -280,62 +180,17 @@
     markSaved(qid);
   }
 
-  function clearError(qid) {
-    var w = wrapper(qid);
-    if (!w) return;
-    w.querySelectorAll("[class*='--error']").forEach(function (el) {
-      Array.prototype.slice.call(el.classList).forEach(function (c) {
-        if (/--error$/.test(c) && c.indexOf("fr-message") !== 0) el.classList.remove(c);
-      });
-    });
-    w.querySelectorAll("[aria-invalid]").forEach(function (el) {
-      el.removeAttribute("aria-invalid");
-    });
-    w.querySelectorAll(".fr-message--error").forEach(function (el) { el.remove(); });
-  }
-
-  /* ---- the queue ---------------------------------------------------------------------- */
-
-  function touch(qid) {
-    state.seq[qid] = (state.seq[qid] || 0) + 1;
-    state.unsaved[qid] = true;
-  }
-
-  function enqueue(qid) {
-    clearTimeout(state.timers[qid]);
-    delete state.timers[qid];
-    if (state.blocked[qid]) delete state.blocked[qid];
-    if (state.queue.indexOf(qid) < 0) state.queue.push(qid);
-    setTimeout(pump, 0);  // after other change handlers (exclusive options) have run
-  }
-
-  function requeueFront(qid) {
-    if (state.queue.indexOf(qid) < 0) state.queue.unshift(qid);
-  }
-
-  function nextQuestion() {
-    for (var i = 0; i < state.queue.length; i++) {
-      if (!state.blocked[state.queue[i]]) return state.queue[i];
-    }
-    return null;
-  }
-
   function pump() {
     if (state.paused) settleWaiters();  // whoever waits (a link, the submit) is told "no"
     if (state.busy || state.paused) return;
-    var qid = nextQuestion();
-    if (qid === null) {
-      settleWaiters();
-      return;
-    }
-    send(qid);
+    var qid = state.queue.filter(function (q) { return !state.blocked[q]; })[0];
+    if (qid === undefined) settleWaiters();
+    else send(qid);
   }
 
   function settleWaiters() {
     if (hasPending() && !state.paused) return;
-    var ok = !state.paused && !Object.keys(state.blocked).some(function (q) {
-      return state.blocked[q] === "conflict";
-    });
+    var ok = !state.paused && !hasConflict();
     var waiters = state.waiters;
     state.waiters = [];
     waiters.forEach(function (resolve) { resolve(ok); });
@@ -359,104 +214,136 @@
     }
   }
 
-  function body(qid, base) {
-    var params = new URLSearchParams();
-    params.append("question", qid);
-    params.append("version", String(base));
-    params.append("seen", String(state.version));
-    fields(qid).forEach(function (el) {
-      if (el.disabled) return;
-      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
-      params.append(el.name, el.value);
-    });
-    return params;
-  }
-
-  function headers() {
-    return { "HX-Request": "true", "X-CSRF-Token": csrfToken(), "Accept": "text/html" };
-  }
-
   function send(qid) {
     state.busy = true;
     state.queue.splice(state.queue.indexOf(qid), 1);
-    var sentSeq = state.seq[qid];
-    var base = qid in state.base ? state.base[qid] : state.version;
-    var sent = { qid: qid, seen: state.version };
+    state.sent = { qid: qid };
+    removeAlert("autosave-conflict-" + qid);  // a new conflict brings its own alert
     setStatus("Enregistrement en cours…", "");
-    fetch(SAVE_URL, {
-      method: "POST",
-      body: body(qid, base),
-      headers: headers(),
-      credentials: "same-origin",
-      keepalive: true
-    }).then(function (response) {
-      return response.text().then(function (html) { return { r: response, html: html }; });
-    }).then(function (res) {
-      handle(qid, sentSeq, sent, res.r, res.html);
-    }, function () {
-      requeueFront(qid);
-      state.busy = false;
-      pause("offline");
-    });
+    htmx.trigger(form, "autosave");
   }
 
-  function handle(qid, sentSeq, sent, response, html) {
-    var status = response.status;
-    var outcome = response.headers.get("X-Palier-Outcome");
-    var version = parseInt(response.headers.get("X-Palier-Version") || "", 10);
+  /* The request leaves (maybe after others queued by hx-sync): its parameters, read now. */
+  form.addEventListener("htmx:configRequest", function (event) {
+    var sent = state.sent;
+    if (event.target !== form || !sent) return;
+    var params = new FormData();
+    sent.seq = state.seq[sent.qid];
+    sent.seen = readVersion();
+    params.append("question", sent.qid);
+    params.append("version", String(sent.qid in state.base ? state.base[sent.qid] : sent.seen));
+    params.append("seen", String(sent.seen));
+    fields(sent.qid).forEach(function (el) {
+      if (el.disabled || ((el.type === "radio" || el.type === "checkbox") && !el.checked)) return;
+      params.append(el.name, el.value);
+    });
+    event.detail.parameters = params;
+  });
+
+  /* Conflict, closed and invalid answers are swapped too (not errors: the page shows them),
+   * except an invalid value the user has changed since. */
+  form.addEventListener("htmx:beforeSwap", function (event) {
+    var sent = state.sent;
+    var outcome = event.detail.xhr.getResponseHeader("X-Palier-Outcome");
+    if (event.target !== form || !sent || !/^(conflict|closed|invalid)$/.test(outcome || "")) return;
+    event.detail.isError = false;
+    event.detail.shouldSwap = outcome !== "invalid" || state.seq[sent.qid] === sent.seq;
+  });
+
+  /* A refreshed question that holds an unsaved value keeps it (its base version stays the
+   * older one); a question that no longer applies is dropped with its pending value. */
+  document.addEventListener("htmx:partialBeforeSwap", function (event) {
+    var sent = state.sent;
+    var id = event.detail.target.id || "";
+    if (!sent || id.indexOf("question-") !== 0) return;
+    var qid = id.slice("question-".length);
+    var fresh = event.detail.fragment.firstElementChild;
+    if (fresh && fresh.hasAttribute("hidden")) {
+      forget(qid);
+    } else if (qid !== sent.qid && state.unsaved[qid]) {
+      event.detail.shouldSwap = false;
+      if (!(qid in state.base)) state.base[qid] = sent.seen;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (elt === form && state.sent) {
+      saved(event.detail.xhr);
+    } else if (elt && elt.getAttribute("data-autosave-action") === "keep" && event.detail.successful) {
+      kept(elt.getAttribute("data-question"), event.detail.xhr);
+    }
+  });
+
+  /* "Garder la valeur enregistrée" failed: say why, like a failed save. */
+  function keepFailed(event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!elt || elt.getAttribute("data-autosave-action") !== "keep") return;
+    var status = event.type === "htmx:sendError" ? 0 : event.detail.xhr.status;
+    showFailure(status === 0 ? "offline" : status === 401 ? "auth" : "error", status);
+  }
+  document.addEventListener("htmx:responseError", keepFailed);
+  document.addEventListener("htmx:sendError", keepFailed);
+
+  function saved(xhr) {
+    var sent = state.sent;
+    var qid = sent.qid;
+    var outcome = xhr.getResponseHeader("X-Palier-Outcome");
+    var current = state.seq[qid] === sent.seq;
+    state.sent = null;
     state.busy = false;
-    if (status === 200 && outcome === "saved") {
+    if (outcome === "saved") {
       state.csrfRetried = false;
-      if (!isNaN(version)) state.version = version;
       delete state.base[qid];
-      apply(html, sent);
-      state.version = readVersion() || state.version;
       clearError(qid);
-      removeAlert("autosave-conflict-" + qid);
-      if (state.seq[qid] === sentSeq) markSaved(qid);
+      if (current) markSaved(qid);
       if (!state.paused) showRecovered();
-    } else if (status === 409 && outcome === "conflict") {
+    } else if (outcome === "conflict") {
       state.blocked[qid] = "conflict";
-      apply(html, null);
       markFailed();
-    } else if (status === 409 && outcome === "closed") {
+    } else if (outcome === "invalid") {
+      if (current) state.blocked[qid] = "invalid";
+    } else if (outcome === "closed") {
       requeueFront(qid);
       state.paused = "closed";
-      apply(html, null);
       markFailed();
       settleWaiters();
       return;
-    } else if (status === 422 && outcome === "invalid") {
-      if (state.seq[qid] === sentSeq) {
-        state.blocked[qid] = "invalid";
-        apply(html, null);
-      }
-    } else if (status === 401) {
+    } else {
       requeueFront(qid);
-      pause("auth", 401);
+      failed(xhr.status);
       return;
-    } else if (status === 403 && !state.csrfRetried) {
+    }
+    pump();
+  }
+
+  function failed(status) {
+    if (status === 403 && !state.csrfRetried) {
       // Logged in again elsewhere: this page's CSRF token belongs to the old session; or
       // logged out elsewhere: then the fresh copy of the page is the login page.
       state.csrfRetried = true;
-      requeueFront(qid);
       state.busy = true;
       refreshCsrf().then(function (result) {
         state.busy = false;
         if (result === "login") pause("auth", 401);
         else pump();
       });
-      return;
-    } else if (status === 403) {
-      requeueFront(qid);
-      pause("forbidden", 403);
-      return;
+    } else if (status === 0) {
+      pause("offline");
     } else {
-      requeueFront(qid);
-      pause("error", status);
-      return;
+      pause(status === 401 ? "auth" : status === 403 ? "forbidden" : "error", status);
     }
-    pump();
+  }
+
+  /* The saved question is left as the user set it: only its old error goes. */
+  function clearError(qid) {
+    var w = wrapper(qid);
+    if (!w) return;
+    w.querySelectorAll(".fr-message--error").forEach(function (el) { el.remove(); });
+    w.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    w.querySelectorAll("[class*='--error']").forEach(function (el) {
+      el.className = el.className.replace(/\S+--error\b/g, "").trim();
+    });
   }
 
   /* The CSRF token of the current session, read from a fresh copy of this page:
@@ -495,49 +382,28 @@
       return;
     }
     refreshCsrf().then(function (result) {
-      if (result === "login") {
-        showFailure("auth", 401);  // still logged out: say so again
-        return;
-      }
-      go();
+      if (result === "login") showFailure("auth", 401);  // still logged out: say so again
+      else go();
     });
   }
 
   /* ---- conflict choices --------------------------------------------------------------- */
 
-  function keepTheirs(qid, btn) {
-    if (btn) btn.disabled = true;
-    fetch(QUESTION_URL + encodeURIComponent(qid), {
-      headers: headers(), credentials: "same-origin"
-    }).then(function (response) {
-      if (!response.ok) {
-        if (btn) btn.disabled = false;
-        showFailure(response.status === 401 ? "auth" : "error", response.status);
-        return null;
-      }
-      var version = parseInt(response.headers.get("X-Palier-Version") || "", 10);
-      return response.text().then(function (html) {
-        forget(qid);
-        if (!isNaN(version)) state.base[qid] = version;
-        apply(html, null);
-        var first = wrapper(qid) && wrapper(qid).querySelector("input, select, textarea");
-        if (first) first.focus();
-        setStatus("Valeur enregistrée conservée pour « " + labelOf(qid) + " »", "saved");
-      });
-    }).catch(function () {
-      if (btn) btn.disabled = false;
-      showFailure("offline");
-    });
+  /* "Garder la valeur enregistrée": htmx swapped in the stored value; later changes of the
+   * question are based on the version it came with. */
+  function kept(qid, xhr) {
+    var version = parseInt(xhr.getResponseHeader("X-Palier-Version") || "", 10);
+    forget(qid);
+    if (!isNaN(version)) state.base[qid] = version;
+    focusField(qid);
   }
 
   function reapply(qid, version) {
     removeAlert("autosave-conflict-" + qid);
     if (!isNaN(version)) state.base[qid] = version;
-    delete state.blocked[qid];
     touch(qid);
     enqueue(qid);
-    var first = wrapper(qid) && wrapper(qid).querySelector("input, select, textarea");
-    if (first) first.focus();
+    focusField(qid);
   }
 
   /* ---- events ------------------------------------------------------------------------- */
@@ -567,10 +433,9 @@
       var kind = action.getAttribute("data-autosave-action");
       var qid = action.getAttribute("data-question");
       if (kind === "retry") retry(state.paused === "auth" || state.paused === "forbidden");
-      else if (kind === "keep") keepTheirs(qid, action);
       else if (kind === "reapply") reapply(qid, parseInt(action.getAttribute("data-version"), 10));
       else if (kind === "dismiss") removeAlert("autosave-failure");
-      return;
+      return;  // "keep" is an hx-get
     }
     // Leaving by a link: save what is pending first.
     var link = target && target.closest("a[href]");
@@ -586,16 +451,9 @@
     });
   });
 
-  function focusFirstAlert() {
-    var first = alertsArea() && alertsArea().querySelector("[role=alert]");
-    if (first) first.focus();
-  }
-
   form.addEventListener("submit", function (event) {
     if (state.submitting) return;
-    if (!hasPending() && !state.paused && !Object.keys(state.blocked).some(function (q) {
-      return state.blocked[q] === "conflict";
-    })) {
+    if (!hasPending() && !state.paused && !hasConflict()) {
       state.submitting = true;
       return;
     }

@@ -204,6 +204,18 @@ def start_assessment(page: Page, structure_name: str) -> int:
     return int(match.group(1))
 
 
+def start_in_two_tabs(
+    page: Page, email: str, password: str, structure_name: str
+) -> tuple[int, Page]:
+    """Log in, start the self-assessment and open its first section in a second tab of the
+    same browser context; returns the assessment id and the second tab."""
+    login(page, email, password)
+    assessment_id = start_assessment(page, structure_name)
+    other = page.context.new_page()
+    other.goto(page.url)
+    return assessment_id, other
+
+
 def current_version(page: Page) -> int:
     return int(page.locator("#assessment-version").input_value())
 

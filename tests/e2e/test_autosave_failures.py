@@ -23,6 +23,7 @@ from tests.e2e.helpers import (
     question,
     question_box,
     start_assessment,
+    start_in_two_tabs,
     stored,
     submit_login_form,
 )
@@ -119,12 +120,11 @@ def test_save_after_session_expired_shows_alert_and_is_saved_after_login_elsewhe
 
 
 def test_conflicting_save_from_another_tab_shows_both_values_and_overwrites_nothing(
-    page: Page, context: BrowserContext, director: Account, live_server: LiveServer
+    page: Page, director: Account, live_server: LiveServer
 ) -> None:
-    login(page, director.email, director.password)
-    assessment_id = start_assessment(page, director.structure_name)
-    other = context.new_page()
-    other.goto(page.url)
+    assessment_id, other = start_in_two_tabs(
+        page, director.email, director.password, director.structure_name
+    )
 
     autosave_answer(page, question("modalite"), "hebergement")
     answer(other, question("modalite"), "domicile")

@@ -161,7 +161,7 @@ def test_section_page_renders_its_questions_with_labels_and_hints_wired(
     assert 'aria-current="page"' in text
     assert "Section 1 sur 8 · 0 % des questions répondues" in text
     assert f'action="/evaluations/{aid}/sections/s-profil"' in text
-    assert f'data-autosave-url="/evaluations/{aid}/reponses"' in text
+    assert f'hx-post="/evaluations/{aid}/reponses" hx-trigger="autosave"' in text
     assert '<input type="hidden" id="assessment-version" name="version" value="0">' in text
     assert 'src="/static/js/autosave.js"' in text
     assert "Enregistrer et continuer" in text

@@ -3,10 +3,7 @@ state-changing request), Jinja re-checks template files only in development."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,13 +60,18 @@ def test_token_lookup_of_a_write_request_does_not_wait_for_the_write_lock(
         engine.dispose()
 
 
-@pytest.mark.parametrize(("env", "expected"), [("development", "True"),
-                                                ("production", "False"), ("test", "False")])
-def test_jinja_auto_reload_only_in_development(env: str, expected: str) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", "from app.web.templating import env; print(env.auto_reload)"],
-        env={**os.environ, "PALIER_ENV": env}, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == expected
+@pytest.mark.parametrize(("env", "expected"), [("development", True),
+                                                ("production", False), ("test", False)])
+def test_jinja_auto_reload_only_in_development(env: str, expected: bool) -> None:
+    from app.web import templating
+
+    before = templating.env.auto_reload
+    try:
+        templating.configure(Settings(env=env, secret_key=TEST_SECRET_KEY,
+                                     base_url="https://palier.example.fr"))
+        assert templating.env.auto_reload is expected
+    finally:
+        templating.env.auto_reload = before
 
 
 def test_serve_uses_uvloop_and_httptools() -> None:

@@ -28,12 +28,16 @@ TABLES = {
     "director_structure",
     "evidence",
     "export_job",
+    "external_identity",
     "import_job",
     "invitation",
     "invitation_structure",
     "latest_domain_score",
     "latest_result",
     "login_attempt",
+    "oidc_link_token",
+    "oidc_login_request",
+    "oidc_session",
     "password_reset_token",
     "shortlist",
     "shortlist_assessment_facts",
@@ -49,7 +53,7 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
 
-# procrastinate's schema, on PostgreSQL only (migration 0008): the job queue.
+# procrastinate's schema, on PostgreSQL only (migration 0009): the job queue.
 QUEUE_TABLES = {"procrastinate_events", "procrastinate_jobs", "procrastinate_periodic_defers",
                 "procrastinate_workers"}
 

@@ -187,6 +187,12 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8),
     P("POST", "/reinitialiser/{token}", "/reinitialiser/jeton-inconnu", (400,) * 8,
       data={"password": "x" * 20, "password_confirm": "x" * 20}),
+    # ProConnect: off in this world (no provider configured), links unknown
+    P("POST", "/proconnect/connexion", None, (404,) * 8),
+    P("GET", "/proconnect/retour", "/proconnect/retour?code=x&state=y", (404,) * 8),
+    P("GET", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("POST", "/proconnect/lier/{token}", "/proconnect/lier/jeton-inconnu", (400,) * 8),
+    P("GET", "/proconnect/deconnecte", None, (303,) * 8),
     P("POST", "/api/v1/auth/token", None, ALL_200,
       data={"username": "api.client@example.fr", "password": "mot-de-passe-de-test"}),
     P("GET", "/api/v1/questionnaires", None, ALL_200),
@@ -376,6 +382,12 @@ MATRIX: tuple[Row, ...] = (
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/lien-reinitialisation",
       "/admin/utilisateurs/{reset_target}/lien-reinitialisation", ADMIN),
+    R("GET", "/admin/proconnect", None, ADMIN),
+    # no such identity: the admin is answered 400 / 404, everyone else refused first
+    R("POST", "/admin/proconnect/{identity_id}/lier", "/admin/proconnect/999999/lier",
+      (303, 403, 403, 403, 403, 403, 403, 400), data={"email": "personne@example.fr"}),
+    R("POST", "/admin/proconnect/{identity_id}/detacher", "/admin/proconnect/999999/detacher",
+      (303, 403, 403, 403, 403, 403, 403, 404)),
     R("GET", "/admin/journal", None, ADMIN),
     R("GET", "/admin/journal/export.csv", None, ADMIN),
 )

@@ -37,6 +37,11 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/invitation/{token}"),  # the invitee's page: create an account, or accept
     ("POST", "/invitation/{token}"),
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/proconnect/connexion"),  # ProConnect sign-in: start, the provider's return,
+    ("GET", "/proconnect/retour"),  # the e-mailed link proof, back from the provider's logout
+    ("GET", "/proconnect/lier/{token}"),
+    ("POST", "/proconnect/lier/{token}"),
+    ("GET", "/proconnect/deconnecte"),
     ("GET", "/api/v1/questionnaires"),
     ("GET", "/api/v1/questionnaires/{qid}/{version}"),
     ("POST", "/api/v1/score"),  # stateless scoring
