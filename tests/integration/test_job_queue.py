@@ -186,8 +186,11 @@ def test_imports_of_a_region_wait_for_each_other(
     assert job.imported == 1
     with Session(engine) as s:
         assert [x.finess for x in s.exec(select(Structure)).all()] == ["690000039"]
-    assert [(t, st) for t, st, _ in queue_jobs(engine)] == [
-        ("test_sleep", "succeeded"), ("import", "succeeded")]
+    # the queue job ends just after the row (the stored file is removed in between)
+    wait_for(lambda: [(t, st) for t, st, _ in queue_jobs(engine)] == [
+        ("test_sleep", "succeeded"), ("import", "succeeded")], "the queue job to end")
+    with Session(engine) as s:
+        assert s.get(files.StoredFile, import_jobs.file_key(import_id)) is None
 
 
 def admin_actor(session: Session, user_id: int) -> Any:
@@ -260,7 +263,7 @@ def test_an_export_runs_on_the_worker_and_its_file_is_read_by_the_web(
         blob = export_jobs.file_of(session, finished)
         assert blob is not None and blob.content_type == "text/csv; charset=utf-8"
         assert blob.data.decode("utf-8-sig").splitlines()[0].startswith("FINESS;")
-    assert queue_jobs(engine) == [("export", "succeeded", 1)]
+    wait_for(lambda: queue_jobs(engine) == [("export", "succeeded", 1)], "the queue job")
 
 
 @pg_only
