@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_max_failures_per_email: int = 5
     login_max_failures_per_ip: int = 20
+    # Second factor (app/accounts/totp.py, second_factor.py): time to type the code after
+    # the password; how long a remembered device skips it (30 days at most).
+    mfa_challenge_minutes: int = 10
+    mfa_remember_days: int = 30
 
     # Structures import and invitations (app/structures, app/accounts/invitations.py).
     # FINESS categories kept by the import: a CSV with a `code` column or one code per line;

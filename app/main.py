@@ -19,7 +19,7 @@ from app.accounts.oidc import provider_origins
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, assessment_results, errors, public
+from app.routes import ROUTERS, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import auth_deps, contention, reports, templating
@@ -86,6 +86,9 @@ def create_app() -> FastAPI:
     errors.install(app)
     auth_deps.install(app)
     contention.install(app)
+    # The liveness probe's route joins the app's routes as is: include_router would add the
+    # app-wide dependencies (user loading in the threadpool) to it.
+    app.router.routes.extend(health.probe_router.routes)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -34,6 +34,9 @@ class Action(StrEnum):
     # A draft's answers, evidence and notes: the director's working space. ARS referents
     # and committees see that a draft exists and its progress, not its content.
     read_draft = "read_draft"
+    # The message thread of a submitted assessment: its directors and its region's ARS only.
+    message_assessment = "message_assessment"
+    run_campaign = "run_campaign"  # open campaigns for one's region, remind late structures
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,8 @@ NOTHING = Scope(structure_ids=frozenset())
 GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
     Role.director: frozenset(),
     Role.ars: frozenset({Action.view_dashboard, Action.build_shortlist, Action.export_region,
-                         Action.import_structures, Action.invite_director}),
+                         Action.import_structures, Action.invite_director,
+                         Action.run_campaign}),
     Role.committee: frozenset({Action.view_dashboard, Action.build_shortlist}),
     Role.admin: frozenset(Action),
 }
@@ -74,9 +78,9 @@ GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
 # Actions on one structure, by role (given the structure is in the actor's scope).
 STRUCTURE_RIGHTS: dict[Role, frozenset[Action]] = {
     Role.director: frozenset({Action.view_structure, Action.fill_assessment,
-                              Action.read_draft}),
+                              Action.read_draft, Action.message_assessment}),
     Role.ars: frozenset({Action.view_structure, Action.review_assessment,
-                         Action.invite_director}),
+                         Action.invite_director, Action.message_assessment}),
     Role.committee: frozenset({Action.view_structure}),
     Role.admin: frozenset({Action.view_structure, Action.review_assessment,
                            Action.invite_director, Action.read_draft}),

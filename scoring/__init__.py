@@ -3,10 +3,10 @@
 Public surface: load a questionnaire, decide which questions apply, validate answers, score.
 """
 
-from scoring.engine import Result, applicable, effective_answers, score, validate_answers
+from scoring.answers import applicable, effective_answers, validate_answers
+from scoring.engine import Result, score
 from scoring.errors import AnswerError, QuestionnaireError, SourceError
 from scoring.loader import (
-    CATALOGUE_FILE,
     load_catalogue,
     load_questionnaire,
     load_questionnaires,
@@ -14,6 +14,7 @@ from scoring.loader import (
     questionnaire_files,
 )
 from scoring.model import Catalogue, Programme, Question, Questionnaire
+from scoring.schema import CATALOGUE_FILE
 from scoring.text import MAX_TEXT_ANSWER, text_problem
 
 __all__ = [

@@ -5,13 +5,17 @@ cached on it by `plan_of`). Used by `engine.py`."""
 from __future__ import annotations
 
 import bisect
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
+from scoring.codegen import Gen, compile_group, compile_one
 from scoring.errors import Loc
+from scoring.text import FORBIDDEN, MAX_TEXT_ANSWER
 
 if TYPE_CHECKING:
     from scoring.engine import EvalContext
@@ -94,6 +98,7 @@ class Plan:
     funding: tuple[str, ...]
     funding_group: Group
     core: CoreFn
+    valid: Callable[[dict[str, Any]], bool]  # True: every answer valid (may raise TypeError)
     base_max: tuple[Exact, ...]  # maxima of the questions that always apply
     fweights: tuple[float, ...]
     fundings: tuple[FundPlan, ...] = ()
@@ -118,6 +123,7 @@ def _max_pairs(candidates: list[Pairs], ndom: int, additive: bool) -> Pairs:
 
 
 def compile_plan(q: Questionnaire) -> Plan:
+    # Long: one walk of the questionnaire filling the plan (a dozen shared locals).
     """Compile a validated questionnaire once: conditions become closures, points tuples."""
     index = {d.id: i for i, d in enumerate(q.domains)}
     ndom = len(q.domains)
@@ -151,7 +157,7 @@ def compile_plan(q: Questionnaire) -> Plan:
         show_if = None
         if qu.show_if is not None:
             show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)
-            show_if = C.compile_one(show_asts[qu.id], index, unknown)
+            show_if = compile_one(show_asts[qu.id], index, unknown)
         choice_points: dict[str, Pairs] = {}
         band_from: tuple[float, ...] = ()
         band_points: tuple[Pairs, ...] = ()
@@ -199,8 +205,8 @@ def compile_plan(q: Questionnaire) -> Plan:
             ))
         any_applies = any(r.applies_if is not None for r in t.requires)
         tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs),
-                              C.compile_group(asts, index, unknown),
-                              C.compile_group(applies, index, unknown) if any_applies else None))
+                              compile_group(asts, index, unknown),
+                              compile_group(applies, index, unknown) if any_applies else None))
 
     funding_asts = [compiled(f.eligible_if, "funding")
                     if f.eligible_if is not None and f.kind == "funding" else C.Combo("any")
@@ -222,11 +228,12 @@ def compile_plan(q: Questionnaire) -> Plan:
         weights=tuple(C.exact(d.weight) for d in q.domains),
         questions=tuple(qplans), by_id={p.id: p for p in qplans},
         tiers=tuple(tiers), funding=tuple(f.id for f in q.funding),
-        funding_group=C.compile_group(funding_asts, index, unknown),
+        funding_group=compile_group(funding_asts, index, unknown),
         core=_compile_core(qplans, show_asts, index, unknown), base_max=tuple(base_max),
+        valid=_compile_valid(qplans),
         fweights=tuple(float(d.weight) for d in q.domains),
         fundings=fundings,
-        funding_applies=(C.compile_group(funding_applies, index, unknown)
+        funding_applies=(compile_group(funding_applies, index, unknown)
                          if any(f.applies_if is not None for f in q.funding) else None),
         unknown=tuple(unknown.items()), domain_index=index,
         options={p.id: p.options for p in qplans if p.options},
@@ -242,10 +249,13 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
     answer, record it as effective or missing, add the points it earns. Values from the
     questionnaire reach the generated source only through the constants list K.
     """
-    gen = C._Gen(index, unknown)
+    gen = Gen(index, unknown)
     k = gen.const
+    ndom = len(index)
+    always = sum(1 for p in qplans if p.id not in show_asts)
     lines = ["def core(answers, eff, earned, maxs, missing):",
-             "    ga = answers.get", "    g = eff.get", "    n = 0"]
+             "    ga = answers.get", "    g = eff.get", f"    n = {always}",
+             *(f"    e{i} = 0" for i in range(ndom))]
     for p in qplans:
         ind = "    "
         if p.id in show_asts:
@@ -253,8 +263,8 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
             ind = "        "
             for di, m in p.max_pairs:
                 lines.append(f"{ind}maxs[{int(di)}] += {k(m)}")
+            lines.append(f"{ind}n += 1")
         qk = k(p.id)
-        lines.append(f"{ind}n += 1")
         lines.append(f"{ind}v = ga({qk})")
         if p.type == "multiple_choice":
             unanswered = "not v or v.__class__ is not list"
@@ -269,7 +279,7 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
         lines.append(f"{body}eff[{qk}] = v")
         if p.type == "single_choice" and p.max_pairs:
             if p.flat:
-                lines.append(f"{body}earned[{int(p.domain)}] += {k(p.flat)}.get(v, 0)")
+                lines.append(f"{body}e{int(p.domain)} += {k(p.flat)}.get(v, 0)")
             else:
                 lines.append(f"{body}for di, pts in {k(p.choice_points)}.get(v, ()):")
                 lines.append(f"{body}    earned[di] += pts")
@@ -284,10 +294,58 @@ def _compile_core(qplans: list[QPlan], show_asts: dict[str, C.Cond],
             lines.append(f"{body}    if i >= 0:")
             lines.append(f"{body}        for di, pts in {k(p.band_points)}[i]:")
             lines.append(f"{body}            earned[di] += pts")
+    lines.extend(f"    earned[{i}] += e{i}" for i in range(ndom))
     lines.append("    return n")
-    namespace: dict[str, Any] = {"K": tuple(gen.consts), "bisect_right": bisect.bisect_right}
-    exec(compile("\n".join(lines) + "\n", "<palier-score>", "exec"), namespace)
-    fn: CoreFn = namespace["core"]
+    fn: CoreFn = gen.define("\n".join(lines), "core", "<palier-score>",
+                            {"bisect_right": bisect.bisect_right})
+    return fn
+
+
+def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
+    """Generate the straight-line check "every answer is valid", the common case.
+
+    It answers True only where `answers._check_value` would find no problem (same types,
+    options, bounds and text rules); False or a TypeError (an unhashable item) sends
+    `validate_answers` to the per-value checks that say what is wrong.
+    """
+    consts: list[Any] = [frozenset(p.id for p in qplans)]
+
+    def k(value: Any) -> str:
+        consts.append(value)
+        return f"K[{len(consts) - 1}]"
+
+    single = [p for p in qplans if p.type == "single_choice"]
+    # Single choices in one C-level pass: each value is None or one of the options.
+    lines = ["def valid(answers):", "    if not K[0].issuperset(answers):", "        return False",
+             "    ga = answers.get",
+             f"    if not all(map(contains, {k(tuple(p.values | {None} for p in single))}, "
+             f"map(ga, {k(tuple(p.id for p in single))}))):",
+             "        return False"]
+    for p in qplans:
+        if p.type == "single_choice":
+            continue
+        lines.append(f"    v = ga({k(p.id)})")
+        if p.type == "multiple_choice":
+            bad = (f"v.__class__ is not list or not {k(p.values)}.issuperset(v)"
+                   " or len(set(v)) != len(v)")
+            if p.exclusive:
+                bad += f" or (len(v) > 1 and not {k(p.exclusive)}.isdisjoint(v))"
+        elif p.type == "number":
+            bad = "not ((v.__class__ is int or v.__class__ is float) and isfinite(v))"
+            if p.min is not None:
+                bad += f" or v < {k(p.min)}"
+            if p.max is not None:
+                bad += f" or v > {k(p.max)}"
+        else:
+            bad = (f"v.__class__ is not str or len(v) > {MAX_TEXT_ANSWER}"
+                   " or forbidden(v) is not None")
+        lines.append(f"    if v is not None and ({bad}):")
+        lines.append("        return False")
+    lines.append("    return True")
+    namespace: dict[str, Any] = {"K": tuple(consts), "isfinite": math.isfinite,
+                                 "forbidden": FORBIDDEN.search, "contains": operator.contains}
+    exec(compile("\n".join(lines) + "\n", "<palier-valid>", "exec"), namespace)
+    fn: Callable[[dict[str, Any]], bool] = namespace["valid"]
     return fn
 
 
@@ -295,7 +353,10 @@ ZERO_LOC = Loc(0, 0)
 
 
 def plan_of(q: Questionnaire) -> Plan:
-    plan: Plan | None = q._plan
+    """The compiled plan of `q`, compiled on first use. Read from pydantic's private-attribute
+    dict directly: `q._plan` goes through `BaseModel.__getattr__` (6 µs, as much as validating
+    a whole answer set)."""
+    plan: Plan | None = q.__pydantic_private__["_plan"]  # type: ignore[index]
     if plan is None:
         plan = q._plan = compile_plan(q)
     return plan

@@ -13,12 +13,12 @@ import re
 MAX_TEXT_ANSWER = 2000  # a `text` answer: a short free comment, not a document
 
 # C0 controls except \t \n \r, DEL, C1 controls, and UTF-16 surrogates (never valid alone).
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def text_problem(value: str, max_len: int) -> str | None:
     """Why `value` is not acceptable text (French), or None."""
-    bad = _FORBIDDEN.search(value)
+    bad = FORBIDDEN.search(value)
     if bad is not None:
         code = ord(bad.group())
         if 0xD800 <= code <= 0xDFFF:

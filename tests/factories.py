@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.accounts.mfa_models import UserTotp
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
@@ -27,6 +28,9 @@ from app.structures.finess import luhn_check_digit
 from app.structures.models import Structure
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
+# The TOTP secret of every ars, committee and admin account made here (enrolled): tests
+# compute its codes with pyotp, as the user's phone would (tests/auth_helpers.py).
+DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 QUESTIONNAIRE_ID = "esms-maturite-numerique"
 QUESTIONNAIRE_VERSION = "2026.2"  # the newest version: what new drafts use
 
@@ -84,8 +88,11 @@ def make_user(
     name: str | None = None,
     region: str | None = None,
     active: bool = True,
+    totp_secret: str | None = DEFAULT_TOTP_SECRET,
 ) -> User:
-    """An account; `structures` links a director to them. Password: DEFAULT_PASSWORD."""
+    """An account; `structures` links a director to them. Password: DEFAULT_PASSWORD.
+    ars, committee and admin accounts get the confirmed second factor `totp_secret`
+    (None: not enrolled, as a new account before its first login)."""
     role = Role(role)
     n = next(_serial)
     user = User(
@@ -102,6 +109,8 @@ def make_user(
     for structure in structures:
         assert structure.id is not None
         session.add(DirectorStructure(user_id=user.id, structure_id=structure.id))
+    if role != Role.director and totp_secret is not None:
+        session.add(UserTotp(user_id=user.id, secret=totp_secret, confirmed_at=utcnow()))
     session.commit()
     session.refresh(user)
     return user

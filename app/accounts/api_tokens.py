@@ -26,15 +26,23 @@ class IssuedToken:
 
 
 def issue_api_token(session: Session, settings: Settings, user: User,
-                    ip: str | None = None) -> IssuedToken:
+                    ip: str | None = None, *, name: str | None = None, scope: str = "write",
+                    days: int | None = None) -> IssuedToken:
+    """A token for `user`: the password grant's (no name, `api_token_days`), or a personal
+    access token (named, scoped, `days`; see app/accounts/tokens_pat.py)."""
     assert user.id is not None
     now = utcnow()
     raw = new_token()
-    lifetime = timedelta(days=settings.api_token_days)
+    lifetime = timedelta(days=days or settings.api_token_days)
     row = ApiToken(token_hash=token_hash(raw), user_id=user.id, created_at=now,
-                   expires_at=now + lifetime)
+                   expires_at=now + lifetime, name=name, scope=scope)
     session.add(row)
-    record(session, user, "login", "user", user.id, {"via": "api_token"}, ip=ip)
+    if name is None:
+        record(session, user, "login", "user", user.id, {"via": "api_token"}, ip=ip)
+    else:
+        session.flush()
+        record(session, user, "pat_created", "api_token", row.id,
+               {"name": name, "scope": scope, "days": lifetime.days}, ip=ip)
     session.commit()
     session.refresh(row)
     return IssuedToken(token=raw, expires_in=int(lifetime.total_seconds()), row=row)
@@ -67,5 +75,3 @@ def revoke_api_token(session: Session, raw: str, ip: str | None = None) -> bool:
     session.commit()
     return True
 
-
-# --- password reset -------------------------------------------------------------------------

@@ -44,9 +44,9 @@ from app.structures.models import Structure
 __all__ = [
     "TOUCH_INTERVAL", "AuthError", "ExpiredResetToken", "InvalidCredentials", "InvalidResetToken",
     "IssuedToken", "RateLimited", "WeakPassword", "authenticate", "build_actor",
-    "check_rate_limit", "close_session", "issue_api_token", "normalize_email", "open_session",
-    "resolve_api_token", "resolve_session", "revoke_all", "revoke_api_token", "session_valid",
-    "structure_finess",
+    "check_rate_limit", "close_session", "issue_api_token", "mark_succeeded", "normalize_email",
+    "open_session", "reserve_attempt", "resolve_api_token", "resolve_session", "revoke_all",
+    "revoke_api_token", "session_valid", "structure_finess",
 ]
 
 log = logging.getLogger("palier.auth")
@@ -160,25 +160,33 @@ def check_rate_limit(session: Session, settings: Settings, email: str, ip: str |
         raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
 
 
-def _reserve_attempt(session: Session, settings: Settings, email: str,
-                     ip: str | None) -> list[int] | None:
+def reserve_attempt(session: Session, settings: Settings, keys: tuple[str, str],
+                    ip: str | None, *, user_id: int | None = None,
+                    what: str = "login_failed") -> list[int] | None:
     """In the caller's write transaction, under the keys' lock: None when over the limit
-    (audited), else record this attempt as failed *before* the password is checked and
-    return its rows' ids (marked successful afterwards if the password is right). So
-    concurrent attempts never check more passwords than the limit allows."""
-    email_key, ip_key = _keys(email, ip)
-    _lock_keys(session, (email_key, ip_key))
-    if _rate_limited(session, settings, email_key, ip_key):
-        record(session, None, "login_failed", details={"reason": "rate_limited"}, ip=ip)
+    (audited as `what`), else record this attempt as failed *before* the secret is checked
+    and return its rows' ids (`mark_succeeded` afterwards if it is right). So concurrent
+    attempts never check more secrets than the limit allows. `keys`: (the account's key,
+    limited per e-mail; the client's "ip:" key, limited per address)."""
+    account_key, ip_key = keys
+    _lock_keys(session, keys)
+    if _rate_limited(session, settings, account_key, ip_key):
+        record(session, user_id, what, "user" if user_id else None, user_id,
+               {"reason": "rate_limited"}, ip=ip)
         return None
     now = utcnow()
     # Attempts older than the window count for nothing: forget them.
     session.exec(delete(LoginAttempt).where(
         col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)))
-    rows = [LoginAttempt(key=key, at=now, success=False) for key in (email_key, ip_key)]
+    rows = [LoginAttempt(key=key, at=now, success=False) for key in keys]
     session.add_all(rows)
     session.flush()
     return [row.id for row in rows if row.id is not None]
+
+
+def mark_succeeded(session: Session, attempt_ids: list[int]) -> None:
+    session.exec(update(LoginAttempt).where(col(LoginAttempt.id).in_(attempt_ids))
+                 .values(success=True))
 
 
 def authenticate(session: Session, settings: Settings, email: str, password: str,
@@ -187,12 +195,13 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
 
     Failures are counted per e-mail and per client address; beyond the limits the password
     is not even checked. The check and the recording of the attempt are one write
-    transaction under a lock (`_reserve_attempt`), so concurrent attempts cannot overrun
+    transaction under a lock (`reserve_attempt`), so concurrent attempts cannot overrun
     the limit. Each outcome is audited (login_failed here; `login` comes with the session
     or token). Rehashes a password stored with outdated parameters.
     """
     email = normalize_email(email)
-    attempt_ids = write(session, lambda s: _reserve_attempt(s, settings, email, ip))
+    keys = _keys(email, ip)
+    attempt_ids = write(session, lambda s: reserve_attempt(s, settings, keys, ip))
     if attempt_ids is None:
         raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
     user = session.exec(select(User).where(User.email == email)).first()
@@ -209,8 +218,7 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
         raise InvalidCredentials()
 
     def succeed(s: Session) -> User:
-        s.exec(update(LoginAttempt).where(col(LoginAttempt.id).in_(attempt_ids))
-               .values(success=True))
+        mark_succeeded(s, attempt_ids)
         found = s.get(User, user_id)
         assert found is not None
         if new_hash is not None:

@@ -78,6 +78,7 @@ class AuthSession(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True, max_length=64)
@@ -86,6 +87,10 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = when_field()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = when_field()
+    # Personal access tokens (created on the account page) have a name; the password
+    # grant's tokens none. scope: "write" (everything the account may do) or "read".
+    name: str | None = Field(default=None, max_length=100)
+    scope: str = Field(default="write", max_length=10)
 
 
 class PasswordResetToken(SQLModel, table=True):

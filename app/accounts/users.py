@@ -1,4 +1,5 @@
-"""Account administration: list, create, deactivate / reactivate, reset links.
+"""Account administration: create, deactivate / reactivate, reset links (the list and the
+change of role and scope: accounts/admin_users.py).
 
 Every function checks `permissions.can(actor, Action.manage_users)` (deny by default) and
 commits. Deactivating an account revokes its sessions, API tokens and reset links at once.
@@ -8,17 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app import textcheck
 from app.accounts import auth, password_reset
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.tokens import new_token
-from app.audit import AuditEvent, record
+from app.audit import record
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Forbidden, NotFound, ServiceError
@@ -46,20 +45,6 @@ class InvalidUser(ServiceError):
         self.errors = errors
 
 
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    id: int
-    email: str
-    name: str
-    role: str
-    role_label: str
-    region: str | None
-    region_name: str | None
-    active: bool
-    structures: list[str]
-    last_login: datetime | None
-
-
 @dataclass(slots=True)
 class NewUser:
     email: str = ""
@@ -77,31 +62,32 @@ def _check(actor: Actor | None) -> Actor:
     return actor
 
 
-def list_users(session: Session, actor: Actor | None) -> list[UserRow]:
-    _check(actor)
-    last_login = dict(session.exec(
-        select(AuditEvent.user_id, func.max(AuditEvent.at))
-        .where(AuditEvent.action == "login").group_by(col(AuditEvent.user_id))
-    ).all())
-    links: dict[int, list[str]] = {}
-    for user_id, finess in session.exec(
-        select(DirectorStructure.user_id, Structure.finess)
-        .join(Structure, col(Structure.id) == DirectorStructure.structure_id)
-        .order_by(col(Structure.finess))
-    ).all():
-        links.setdefault(user_id, []).append(finess)
-    names = regions()
-    rows = []
-    for user in session.exec(select(User).order_by(col(User.role), col(User.email))).all():
-        assert user.id is not None
-        role = Role(user.role)
-        region = names.get(user.region) if user.region else None
-        rows.append(UserRow(
-            id=user.id, email=user.email, name=user.name, role=role.value,
-            role_label=ROLE_LABELS[role], region=user.region,
-            region_name=region.name if region else None, active=user.active,
-            structures=links.get(user.id, []), last_login=last_login.get(user.id)))
-    return rows
+def validate_scope(session: Session, raw_role: str, raw_region: str, raw_structures: str,
+                   errors: dict[str, str]) -> tuple[Role | None, list[Structure]]:
+    """An account's role, region and structures (FINESS numbers separated by spaces, commas
+    or new lines); problems go into `errors` under "role", "region", "structures"."""
+    role = Role(raw_role) if raw_role in set(Role) else None
+    if role is None:
+        errors["role"] = "Choisissez un rôle."
+    region = raw_region.strip()
+    if region and region not in regions():
+        errors["region"] = "Région inconnue."
+    elif region and role is not None and role not in REGIONAL_ROLES:
+        errors["region"] = "Seuls les comptes ARS et comité de sélection ont une région."
+    elif not region and role is Role.ars:
+        errors["region"] = "Un compte ARS doit avoir une région."
+    linked: list[Structure] = []
+    numbers = [normalize(n) for n in re.split(r"[\s,;]+", raw_structures) if n.strip()]
+    if numbers and role is not Role.director:
+        errors["structures"] = "Seuls les comptes de direction sont rattachés à des structures."
+        numbers = []
+    for number in dict.fromkeys(numbers):
+        structure = session.exec(select(Structure).where(Structure.finess == number)).first()
+        if structure is None:
+            errors["structures"] = f"Aucune structure de numéro FINESS {number}."
+            break
+        linked.append(structure)
+    return role, linked
 
 
 def _validate(session: Session, data: NewUser) -> tuple[Role | None, list[Structure]]:
@@ -113,27 +99,7 @@ def _validate(session: Session, data: NewUser) -> tuple[Role | None, list[Struct
         errors["email"] = "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
     elif session.exec(select(User.id).where(User.email == email)).first() is not None:
         errors["email"] = "Un compte existe déjà avec cette adresse électronique."
-    role = Role(data.role) if data.role in set(Role) else None
-    if role is None:
-        errors["role"] = "Choisissez un rôle."
-    region = data.region.strip()
-    if region and region not in regions():
-        errors["region"] = "Région inconnue."
-    elif region and role is not None and role not in REGIONAL_ROLES:
-        errors["region"] = "Seuls les comptes ARS et comité de sélection ont une région."
-    elif not region and role is Role.ars:
-        errors["region"] = "Un compte ARS doit avoir une région."
-    linked: list[Structure] = []
-    numbers = [normalize(n) for n in re.split(r"[\s,;]+", data.structures) if n.strip()]
-    if numbers and role is not Role.director:
-        errors["structures"] = "Seuls les comptes de direction sont rattachés à des structures."
-        numbers = []
-    for number in dict.fromkeys(numbers):
-        structure = session.exec(select(Structure).where(Structure.finess == number)).first()
-        if structure is None:
-            errors["structures"] = f"Aucune structure de numéro FINESS {number}."
-            break
-        linked.append(structure)
+    role, linked = validate_scope(session, data.role, data.region, data.structures, errors)
     if data.password:
         problems = password_problems(data.password)
         if problems:

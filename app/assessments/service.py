@@ -24,7 +24,7 @@ from app.assessments.receipt import receipt_number, send_receipt
 from app.audit import AuditEvent, record
 from app.config import Settings
 from app.dashboard.read_model import record_submission
-from app.db import begin_write, utcnow
+from app.db import begin_read, begin_write, utcnow
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -293,13 +293,16 @@ class Saved:
     assessment: Assessment
     version: int
     saved: list[str]
+    structure: Structure | None = None
 
 
 def save_answers(session: Session, actor: Actor, registry: Registry, assessment_id: int,
                  base_version: int, changes: dict[str, Any]) -> Saved:
     """Save some answers of a draft (None clears an answer). Raises Conflict, InvalidAnswers,
-    NotEditable, NotFound, Forbidden."""
-    a, _ = get_assessment(session, actor, assessment_id, Action.fill_assessment)
+    NotEditable, NotFound, Forbidden. On SQLite the write lock is taken only to re-read the
+    row and write it (`_lock_editable`): reading and validating take none."""
+    begin_read(session)
+    a, s = get_assessment(session, actor, assessment_id, Action.fill_assessment)
     q = questionnaire_of(registry, a)
     errors = validate_answers(q, changes)
     if errors:
@@ -333,8 +336,9 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
         )
         if res.rowcount == 1:
             session.commit()
+            begin_read(session)  # the refresh reads: no write lock for it
             session.refresh(a)
-            return Saved(a, new_version, list(changes))
+            return Saved(a, new_version, list(changes), s)
         session.rollback()  # someone saved in between: re-read and merge again
     raise Conflict([], a.version)  # pragma: no cover - only under extreme contention
 

@@ -4,12 +4,15 @@ result."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     func,
+    or_,
     select,
 )
 from sqlmodel import Session
@@ -21,6 +24,23 @@ from app.permissions import Actor
 from app.questionnaires import Registry
 
 PAGE_SIZE = 50
+MAX_SEARCH = 100
+
+
+def search_cond(search: str) -> ColumnElement[bool] | None:
+    """Name or commune containing the words typed (case-insensitive), or a FINESS number
+    starting with the digits typed (spaces ignored); None for an empty search."""
+    text = " ".join(search.split())[:MAX_SEARCH]
+    if not text:
+        return None
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    conds = [func.lower(S.c.name).like(like, escape="\\"),
+             func.lower(func.coalesce(S.c.city, "")).like(like, escape="\\")]
+    digits = text.replace(" ", "").upper()
+    if re.fullmatch(r"[0-9][0-9AB][0-9]*", digits):
+        conds.append(S.c.finess.like(f"{digits}%"))
+    return or_(*conds)
 
 
 # ---- the structure list --------------------------------------------------------------------
@@ -28,6 +48,7 @@ PAGE_SIZE = 50
 SORTS: dict[str, tuple[str, Any]] = {
     "nom": ("Nom", S.c.name),
     "finess": ("FINESS", S.c.finess),
+    "commune": ("Commune", S.c.city),
     "categorie": ("Catégorie", S.c.category_label),
     "departement": ("Département", S.c.department),
     "capacite": ("Capacité", func.coalesce(LR.c.capacity, S.c.capacity)),
@@ -42,6 +63,7 @@ class ListRow:
     structure_id: int
     finess: str
     name: str
+    city: str | None
     category_code: str
     category_label: str
     department: str
@@ -67,8 +89,10 @@ class StructureListPage:
 
 def structure_page(session: Session, actor: Actor | None, registry: Registry, region: str,
                    f: Filters, *, sort: str = "nom", order: str = "asc",
-                   page: int = 1, page_size: int | None = None) -> StructureListPage:
-    """One page of the region's open structures with their latest result."""
+                   page: int = 1, page_size: int | None = None,
+                   search: str = "") -> StructureListPage:
+    """One page of the region's open structures with their latest result (`search`: see
+    `search_cond`)."""
     check_region(actor, region)
     page_size = page_size or PAGE_SIZE
     sort = sort if sort in SORTS else "nom"
@@ -80,6 +104,8 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
         conds.append(LR.c.submitted_at >= f.since())
     if f.before is not None:
         conds.append(LR.c.submitted_at < f.until())
+    if (found := search_cond(search)) is not None:
+        conds.append(found)
     base = select(S.c.id).select_from(S).outerjoin(LR, latest_of(region)) \
         .where(*conds)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
@@ -88,7 +114,7 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
     key = SORTS[sort][1]
     ordered = key.desc().nulls_last() if order == "desc" else key.asc().nulls_last()
     rows = session.execute(
-        select(S.c.id, S.c.finess, S.c.name, S.c.category_code, S.c.category_label,
+        select(S.c.id, S.c.finess, S.c.name, S.c.city, S.c.category_code, S.c.category_label,
                S.c.department, S.c.capacity, LR.c.capacity.label("lr_capacity"),
                LR.c.assessment_id, LR.c.questionnaire_id, LR.c.questionnaire_version,
                LR.c.tier_level, LR.c.global_score, LR.c.submitted_at, LR.c.review_status)
@@ -108,7 +134,7 @@ def structure_page(session: Session, actor: Actor | None, registry: Registry, re
                 label_cache[k] = tier_labels(registry, *k)
             tier = {"level": r.tier_level, "label": label_cache[k][r.tier_level][1]}
             versions.add(r.questionnaire_version)
-        out.append(ListRow(r.id, r.finess, r.name, r.category_code, r.category_label,
+        out.append(ListRow(r.id, r.finess, r.name, r.city, r.category_code, r.category_label,
                            r.department, r.lr_capacity if r.lr_capacity else r.capacity,
                            r.assessment_id, r.questionnaire_version, tier, r.global_score,
                            r.submitted_at, r.review_status))

@@ -163,5 +163,5 @@ async def run_worker(settings: Settings, *, concurrency: int = 1, wait: bool = T
 
 
 def schema_sql() -> str:
-    """procrastinate's schema (installed by migration 0009 on PostgreSQL)."""
+    """procrastinate's schema (installed by migration 0011 on PostgreSQL)."""
     return SchemaManager.get_schema()

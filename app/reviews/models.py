@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.db import created_field, in_values
+from app.db import created_field, in_values, json_type
 
 
 class ReviewStatus(StrEnum):
@@ -45,6 +45,25 @@ class AssessmentReview(SQLModel, table=True):
     status: str
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     reviewer_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = created_field()
+    # The questions an "à revoir" concerns (ids), shown next to them in the correction draft
+    # (migration 0012).
+    questions: list[str] | None = Field(default=None, sa_column=Column(json_type(),
+                                                                       nullable=True))
+
+
+class AssessmentMessage(SQLModel, table=True):
+    """One message of the thread between a structure's directors and its region's ARS about
+    a submitted assessment (migration 0012)."""
+
+    __tablename__ = "assessment_message"
+    __table_args__ = (Index("ix_assessment_message_assessment_id_id", "assessment_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    author_role: str  # a Role value at the time of writing ("director" or "ars")
+    body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = created_field()
 
 

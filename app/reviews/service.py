@@ -148,9 +148,10 @@ def parse_status(raw: str | None) -> ReviewStatus:
 
 def record_review(session: Session, settings: Settings, actor: Actor, assessment_id: int,
                   status: str | ReviewStatus, comment: str | None,
-                  ip: str | None = None) -> AssessmentReview:
+                  ip: str | None = None, questions: Sequence[str] = ()) -> AssessmentReview:
     """Record a review of a submitted assessment. "à revoir" needs a comment and e-mails the
-    structure's directors. Raises NotFound, Forbidden, NotReviewable, InvalidReview."""
+    structure's directors; `questions` (ids the caller checked against the questionnaire)
+    are the answers it concerns. Raises NotFound, Forbidden, NotReviewable, InvalidReview."""
     a, s = get_assessment(session, actor, assessment_id, Action.review_assessment)
     if a.status != AssessmentStatus.submitted:
         raise NotReviewable()
@@ -164,11 +165,14 @@ def record_review(session: Session, settings: Settings, actor: Actor, assessment
     if len(text) > MAX_COMMENT:
         raise InvalidReview(f"Le commentaire ne doit pas dépasser {MAX_COMMENT} caractères "
                             f"(il en compte {len(text)}).", "comment")
+    concerned = (list(dict.fromkeys(questions)) or None) if value is ReviewStatus.a_revoir \
+        else None
     review = AssessmentReview(assessment_id=a.id or 0, status=value.value, comment=text,
-                              reviewer_id=actor.id)
+                              reviewer_id=actor.id, questions=concerned)
     session.add(review)
     record(session, actor.id, "review", "assessment", a.id,
-           {"status": value.value, "comment": text, "finess": s.finess}, ip)
+           {"status": value.value, "comment": text, "finess": s.finess,
+            "questions": concerned or []}, ip)
     session.commit()
     session.refresh(review)
     if value is ReviewStatus.a_revoir:

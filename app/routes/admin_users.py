@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.accounts import admin_users as accounts
 from app.accounts import users
 from app.accounts.passwords import MIN_LENGTH
 from app.deps import IdPath, SessionDep, SettingsDep
@@ -23,6 +25,9 @@ NOTICES = {
     "cree": "Le compte a été créé.",
     "desactive": "Le compte a été désactivé : ses sessions et jetons d’accès ont pris fin.",
     "reactive": "Le compte a été réactivé.",
+    "facteur": "La double authentification du compte a été réinitialisée : le compte "
+               "l’activera de nouveau à sa prochaine connexion.",
+    "modifie": "Le rôle et le périmètre du compte ont été enregistrés.",
 }
 BREADCRUMB = [{"text": "Accueil", "href": "/"}, {"text": "Utilisateurs", "href": PATH}]
 
@@ -35,22 +40,29 @@ def _no_store(response: Response) -> Response:
 @router.get("", response_class=HTMLResponse)
 def list_users(request: Request, actor: CurrentActor, session: SessionDep) -> Response:
     notice = NOTICES.get(request.query_params.get("info", ""))
+    raw_page = request.query_params.get("page", "1")
+    page = accounts.account_page(session, actor, request.query_params.get("recherche", ""),
+                                 int(raw_page) if raw_page.isdigit() and len(raw_page) < 7
+                                 else 1)
+
+    def page_url(n: int) -> str:
+        return f"{PATH}?" + urlencode({**({"recherche": page.query} if page.query else {}),
+                                       "page": str(n)})
+
     return render(request, "pages/admin/users.html", {
-        "users": users.list_users(session, actor),
+        "page": page, "users": page.rows, "page_url": page_url,
         "messages": [{"level": "success", "text": notice}] if notice else [],
         "breadcrumb": [*BREADCRUMB[:1], {"text": "Utilisateurs"}],
     })
 
 
-def _form_page(request: Request, data: users.NewUser, status_code: int = 200) -> Response:
-    context: dict[str, Any] = {
-        "form": data,
+def _edit_page(request: Request, form: accounts.AccountEdit, status_code: int = 200) -> Response:
+    return render(request, "pages/admin/user_edit.html", {
+        "form": form, "user": form.user,
         "roles": [{"value": r.value, "label": users.ROLE_LABELS[r]} for r in Role],
         "regions": [{"value": r.code, "label": r.name} for r in regions().values()],
-        "min_length": MIN_LENGTH,
-        "breadcrumb": [*BREADCRUMB, {"text": "Nouveau compte"}],
-    }
-    return render(request, "pages/admin/user_new.html", context, status_code=status_code)
+        "breadcrumb": [*BREADCRUMB, {"text": form.user.name or form.user.email}],
+    }, status_code=status_code)
 
 
 @router.get("/nouveau", response_class=HTMLResponse)
@@ -111,3 +123,37 @@ def reset_link(request: Request, user_id: IdPath, actor: CurrentActor, session: 
         "reset_hours": settings.password_reset_hours,
         "breadcrumb": [*BREADCRUMB, {"text": "Lien de réinitialisation"}],
     }))
+
+
+# After /nouveau: "/{user_id}" would catch it.
+@router.get("/{user_id}", response_class=HTMLResponse)
+def edit_user(request: Request, user_id: IdPath, actor: CurrentActor,
+              session: SessionDep) -> Response:
+    return _edit_page(request, accounts.edit_form(session, actor, user_id))
+
+
+@router.post("/{user_id}", response_class=HTMLResponse)
+def update_user(request: Request, user_id: IdPath, actor: CurrentActor, session: SessionDep,
+                role: Annotated[str, Form()] = "", region: Annotated[str, Form()] = "",
+                structures: Annotated[str, Form()] = "") -> Response:
+    try:
+        accounts.update_account(session, actor, user_id, role, region, structures,
+                                client_ip(request))
+    except users.InvalidUser as exc:
+        session.rollback()
+        form = accounts.edit_form(session, actor, user_id)
+        form.role, form.region, form.structures = role, region, structures
+        form.errors = exc.errors
+        return _edit_page(request, form, status_code=422)
+    return RedirectResponse(f"{PATH}?info=modifie", status_code=303)
+
+
+def _form_page(request: Request, data: users.NewUser, status_code: int = 200) -> Response:
+    context: dict[str, Any] = {
+        "form": data,
+        "roles": [{"value": r.value, "label": users.ROLE_LABELS[r]} for r in Role],
+        "regions": [{"value": r.code, "label": r.name} for r in regions().values()],
+        "min_length": MIN_LENGTH,
+        "breadcrumb": [*BREADCRUMB, {"text": "Nouveau compte"}],
+    }
+    return render(request, "pages/admin/user_new.html", context, status_code=status_code)

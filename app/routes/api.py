@@ -117,8 +117,8 @@ def save(assessment_id: IdPath, body: AnswersPatch, actor: CurrentActor, session
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
     saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
                              body.answers)
-    _, s = svc.get_assessment(session, actor, assessment_id)
-    return AssessmentOut.of(saved.assessment, s)
+    assert saved.structure is not None
+    return AssessmentOut.of(saved.assessment, saved.structure)
 
 
 class SubmitRequest(BaseModel):

@@ -9,11 +9,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from app.accounts import auth, identities, password_reset
+from app.accounts import auth, identities, password_reset, totp
 from app.accounts.passwords import MIN_LENGTH
 from app.accounts.tokens import token_hash
 from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
+from app.routes import mfa_login
 from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
 from app.web.security import SESSION_COOKIE, delete_cookie, set_cookie
 from app.web.templating import render
@@ -25,6 +26,8 @@ NOTICES = {
     "deconnexion": ("success", "Vous êtes déconnecté."),
     "reinitialisation": ("success", "Votre mot de passe a été modifié. Connectez-vous avec "
                                     "votre nouveau mot de passe."),
+    "code-expire": ("info", "Votre connexion n’a pas abouti à temps (ou la page a été ouverte "
+                            "ailleurs) : saisissez à nouveau votre mot de passe."),
 }
 
 
@@ -76,6 +79,9 @@ def login(
                    {"reason": "proconnect_required"}, ip=client_ip(request))
         return _login_page(request, settings, status_code=403, email=email, next=target,
                            error=PROCONNECT_REQUIRED)
+    pending = mfa_login.second_step(request, session, settings, user, target)
+    if pending is not None:  # the code (or the enrolment) comes next
+        return pending
     raw, _ = auth.open_session(session, settings, user,
                                user_agent=request.headers.get("user-agent"),
                                ip=client_ip(request),
@@ -170,6 +176,13 @@ def reset_password(
 # --- API ------------------------------------------------------------------------------------
 
 
+PASSWORD_GRANT_REFUSED = (
+    "Les comptes ARS, comité et administrateur n’obtiennent pas de jeton avec leur mot de "
+    "passe : créez un jeton d’accès personnel sur la page Sécurité du compte "
+    "(/compte/securite), puis envoyez-le dans l’en-tête « Authorization: Bearer »."
+)
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -187,6 +200,8 @@ class Me(BaseModel):
 
 @api_router.post("/auth/token", response_model=TokenOut,
                  responses={401: {"description": "Identifiants incorrects"},
+                            403: {"description": "Comptes ARS, comité, administrateur : "
+                                                 "utiliser un jeton d’accès personnel"},
                             429: {"description": "Trop de tentatives échouées"}})
 def create_token(
     request: Request,
@@ -194,7 +209,9 @@ def create_token(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Any:
-    """Obtenir un jeton d’accès (révocable) avec l’adresse électronique et le mot de passe."""
+    """Obtenir un jeton d’accès (révocable) avec l’adresse électronique et le mot de passe
+    (comptes de directeur). Les comptes ARS, comité et administrateur utilisent un jeton
+    d’accès personnel créé sur la page Sécurité du compte (403 ici)."""
     try:
         user = auth.authenticate(session, settings, form.username, form.password,
                                  client_ip(request))
@@ -204,6 +221,10 @@ def create_token(
     except auth.InvalidCredentials as exc:
         return JSONResponse({"detail": exc.message}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
+    if totp.privileged(user):
+        record_now(session, user, "login_failed", "user", user.id,
+                   {"reason": "password_grant_refused"}, ip=client_ip(request))
+        return JSONResponse({"detail": PASSWORD_GRANT_REFUSED}, status_code=403)
     issued = auth.issue_api_token(session, settings, user, client_ip(request))
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
 

@@ -33,6 +33,9 @@ from app.web.auth_deps import require_role
 from app.web.observability import jobs_exposition, metrics_exposition
 
 router = APIRouter()
+# /healthz is included by app.main without the app-wide dependencies (no threadpool hop to
+# load a user, no session): an `async def` answered on the event loop.
+probe_router = APIRouter()
 log = logging.getLogger("palier.health")
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -45,8 +48,8 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-@router.get("/healthz")
-def healthz() -> JSONResponse:
+@probe_router.get("/healthz")
+async def healthz() -> JSONResponse:
     """Vivant : le processus répond (sans base de données)."""
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
 

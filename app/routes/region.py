@@ -17,16 +17,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assessments import service as assessments
+from app.campaigns.service import campaign_participation
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
 from app.formatting import date_fr, number_fr
-from app.permissions import Actor, Role, structure_scope
+from app.permissions import Action, Actor, Role, can, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.web.auth_deps import CurrentActor
 from app.web.charts import column_counts
 from app.web.dashboard_charts import compare_bars, stacked_columns
+from app.web.region_lists import list_search, region_export_links, selection
 from app.web.templating import is_htmx, render
 
 router = APIRouter(tags=["région"])
@@ -153,17 +155,21 @@ def dashboard(request: Request, code: str, actor: CurrentActor, session: Session
         "domains_chart": domains_chart, "trend_chart": trend_chart,
         "national_total": national_total, "pct": _pct,
         "list_url": _url(f"/regions/{region}/structures", f.query()),
+        "exports": region_export_links(region, f),
+        "can_export": can(actor, Action.export_region),
+        "campaigns": campaign_participation(session, actor, region),
         "breadcrumb": _crumbs(actor, region, ("Tableau de bord", "")),
     }
     return _page(request, "pages/region/dashboard.html", ctx, "results")
 
 
-def _sort_links(region: str, f: svc.Filters, sort: str, order: str) -> dict[str, dict[str, Any]]:
+def _sort_links(region: str, f: svc.Filters, sort: str, order: str,
+                extra: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     out = {}
     for key, (label, _) in svc.SORTS.items():
         current = key == sort
         next_order = "desc" if current and order == "asc" else "asc"
-        params = {**f.query(), "tri": key, "ordre": next_order}
+        params = {**f.query(), **(extra or {}), "tri": key, "ordre": next_order}
         out[key] = {"label": label, "href": _url(f"/regions/{region}/structures", params),
                     "current": current,
                     "aria_sort": ("ascending" if order == "asc" else "descending")
@@ -179,21 +185,30 @@ def structures(request: Request, code: str, actor: CurrentActor, session: Sessio
     f = svc.Filters.parse(params, region)
     raw_page = params.get("page", "1")
     page_no = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    search = list_search(params)
     page = svc.structure_page(session, actor, registry, region, f,
                               sort=params.get("tri", "nom"), order=params.get("ordre", "asc"),
-                              page=page_no)
-    base = {**f.query(), "tri": page.sort, "ordre": page.order}
+                              page=page_no, search=search)
+    found = {"recherche": search} if search else {}
+    selected = selection(params)
+    base = {**f.query(), **found, "tri": page.sort, "ordre": page.order}
 
-    def page_url(n: int) -> str:
-        return _url(f"/regions/{region}/structures", {**base, "page": str(n)})
+    def page_url(n: int, keep: bool = True) -> str:
+        """A page's link; `keep`: with the selection (the htmx request adds it itself,
+        from the boxes ticked, see hx-include)."""
+        query = urlencode([*base.items(), ("page", str(n)),
+                           *(("finess", x) for x in (selected if keep else []))])
+        return f"/regions/{region}/structures?{query}"
 
     window = sorted({1, page.pages, *range(max(1, page.page - 2),
                                            min(page.pages, page.page + 2) + 1)})
     ctx = {
         "page": page, "f": f, "region": region, "region_name": regions()[region].name,
         "options": filter_options(region, registry), "tags": filter_tags(f, registry),
-        "sorts": _sort_links(region, f, page.sort, page.order), "page_url": page_url,
-        "window": window, "base_params": base,
+        "sorts": _sort_links(region, f, page.sort, page.order, found), "page_url": page_url,
+        "window": window, "base_params": base, "search": search, "selected": selected,
+        "exports": region_export_links(region, f, search),
+        "can_export": can(actor, Action.export_region),
         "dashboard_url": _url(f"/regions/{region}", f.query()),
         "breadcrumb": _crumbs(actor, region, ("Structures", "")),
     }

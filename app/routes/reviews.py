@@ -124,13 +124,17 @@ def review_page(request: Request, assessment_id: IdPath, actor: CurrentActor, se
 def review_post(request: Request, assessment_id: IdPath, form: FormDep, actor: CurrentActor,
                 session: SessionDep, settings: SettingsDep, registry: RegistryDep) -> Response:
     status, comment = _field(form, "status"), _field(form, "comment")
+    a, _ = svc.get_assessment(session, actor, assessment_id)
+    known = svc.questionnaire_of(registry, a).questions
+    questions = [v for v in form.getlist("questions") if isinstance(v, str) and v in known]
     try:
         service.record_review(session, settings, actor, assessment_id, status, comment,
-                              client_ip(request))
+                              client_ip(request), questions=questions)
     except service.InvalidReview as exc:
         session.rollback()
         ctx = _review_context(request, session, registry, actor, assessment_id,
-                              values={"status": status, "comment": comment},
+                              values={"status": status, "comment": comment,
+                                      "questions": questions},
                               errors={exc.field: exc.message})
         return render(request, "pages/reviews/review.html", ctx, status_code=422)
     if _field(form, "retour") == "resultat":

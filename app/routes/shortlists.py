@@ -24,14 +24,18 @@ from app.deps import IdPath, PageQuery, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
-from app.reference import SECTOR_LABELS, departments, regions
+from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import delivery, export_service, exports, forms, jobs, ranking
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.downloads import stored_file_response
-from app.web.templating import render
+from app.web.shortlist_words import department_words, group_words, reason_words
+from app.web.templating import env, render
+
+env.filters.update(reason_words=reason_words, group_words=group_words,
+                   department_words=department_words)
 
 router = APIRouter(include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.build_shortlist))])
@@ -84,6 +88,7 @@ def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
                                if region is None or d.region_code == region),
                               key=lambda d: d.code),
         "sectors": list(SECTOR_LABELS.items()),
+        "categories": sorted(finess_categories().values(), key=lambda c: c.label.lower()),
         "size_bands": [(b, label) for b, label, _, _ in ranking.SIZE_BANDS],
         "domains": [(d.id, d.label) for d in q.domains] if q else [],
         "funding": [(f.id, f.label) for f in q.funding if f.kind != "resource"] if q else [],
@@ -124,6 +129,7 @@ def _preview(session: Any, actor: Actor, form: dict[str, list[str]],
         out["infeasible"] = isinstance(exc, svc.QuotasInfeasible)
     if criteria is not None:
         out["hidden"] = forms.form_from_criteria(criteria.canonical())
+        out["key_label"] = exports.key_label(criteria.canonical(), dict(choices["domains"]))
     return out
 
 
@@ -178,6 +184,9 @@ def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
             s, export_service.author_name(session, s.author_id), labels.domains,
             labels.funding, export_service.exported_at())[:-1],
         "key_label": exports.key_label(s.criteria, labels.domains),
+        # The ranking value is the readiness column when ranking by readiness: shown once.
+        "key_distinct": s.criteria.get("rank_by") != "readiness",
+        "has_quotas": bool(s.criteria.get("quotas")),
         "rule_label": exports.rule_label, "distribution": exports.tier_distribution(s.rows),
         "builder_query": urlencode(forms.form_from_criteria(s.criteria)),
         "nav_items": _nav(actor, ""),

@@ -59,7 +59,11 @@ def criteria_from_form(form: FormData, *, fixed_region: str | None,
     }
     low = _int(form, "palier_min", errors, "Palier minimum")
     high = _int(form, "palier_max", errors, "Palier maximum")
-    if low is not None or high is not None:
+    if low is not None and high is not None and low > high:
+        errors["palier_min"] = (f"Le palier minimum ({low}) est au-dessus du palier maximum "
+                                f"({high}) : choisissez un palier minimum plus bas ou un "
+                                "palier maximum plus haut.")
+    elif low is not None or high is not None:
         data["tiers"] = (low if low is not None else 0, high if high is not None else 99)
     size = _int(form, "taille_liste", errors, "Nombre de structures")
     if size is None and "taille_liste" not in errors:

@@ -145,7 +145,7 @@ class Criteria(BaseModel):
     @classmethod
     def _tiers(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
         if value is not None and not 0 <= value[0] <= value[1]:
-            raise ValueError("la plage de paliers est [min, max] avec 0 ≤ min ≤ max")
+            raise ValueError("le palier minimum doit être inférieur ou égal au palier maximum")
         return value
 
     @field_validator("eligible_for")

@@ -40,6 +40,7 @@ from app.web.observability import PROBE_PATHS
 from app.web.security import (
     CSRF_COOKIE,
     DEFAULT_MAX_BODY,
+    SAFE_METHODS,
     SESSION_COOKIE,
     cookie_header,
     csrf_exempt,
@@ -79,6 +80,15 @@ class InvalidBearerToken(Exception):
     pass
 
 
+class ReadOnlyToken(Exception):
+    """A read-only personal access token on a state-changing request."""
+
+
+READ_ONLY_TOKEN = ("Ce jeton d’accès personnel est en lecture seule : il ne permet pas de "
+                   "modifier des données. Créez un jeton « lecture et écriture » sur la page "
+                   "Sécurité du compte (/compte/securite).")
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -115,6 +125,9 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             raise InvalidBearerToken()
         state.api_token, user = found_token
         state.auth = "token"
+        if state.api_token.scope == "read" and request.method not in SAFE_METHODS \
+                and request.url.path != "/api/v1/auth/token":  # revoking itself is allowed
+            raise ReadOnlyToken()
     elif cookie:
         found_session = auth.resolve_session(session, settings, cookie)
         begin_read(session)  # again after an activity touch (its own write transaction)
@@ -281,8 +294,13 @@ async def invalid_bearer_handler(request: Request, exc: Exception) -> Response:
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+async def read_only_token_handler(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": READ_ONLY_TOKEN}, status_code=403)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers of the exceptions raised above."""
+    app.add_exception_handler(ReadOnlyToken, read_only_token_handler)
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_exception_handler(CsrfFailed, csrf_failed_handler)
     app.add_exception_handler(InvalidBearerToken, invalid_bearer_handler)

@@ -45,6 +45,7 @@ AUTOSAVE_ROUTES = frozenset({
 })
 
 access_log = structlog.stdlib.get_logger("palier.access")
+_ACCESS = logging.getLogger("palier.access")
 
 # --- logs ---------------------------------------------------------------------------------
 
@@ -207,8 +208,9 @@ class RequestObservability:
             if (method, route) in AUTOSAVE_ROUTES:
                 AUTOSAVES.labels(autosave_outcome(status)).inc()
             level = logging.DEBUG if scope["path"] in PROBE_PATHS else logging.INFO
-            client = scope.get("client")
-            access_log.log(level, "request", method=method, route=route, status=status,
-                           duration_ms=round(elapsed * 1000, 1),
-                           client=client[0] if client else None)
+            if level > logging.DEBUG or _ACCESS.isEnabledFor(level):  # probes: no line built
+                client = scope.get("client")
+                access_log.log(level, "request", method=method, route=route, status=status,
+                               duration_ms=round(elapsed * 1000, 1),
+                               client=client[0] if client else None)
             structlog.contextvars.reset_contextvars(**tokens)

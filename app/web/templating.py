@@ -8,6 +8,7 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ HTMX_VERSION = "2.0.11"
 _md = MarkdownIt("commonmark", {"html": False})
 
 
+@lru_cache(maxsize=4096)  # the questionnaires' help texts: the same few hundred on every page
 def markdown(text: str | None) -> Markup:
     """Markdown (CommonMark) to HTML; raw HTML in the source is escaped, never rendered."""
     if not text:
@@ -46,6 +48,7 @@ def markdown(text: str | None) -> Markup:
     return Markup(_md.render(text))
 
 
+@lru_cache(maxsize=4096)
 def markdown_inline(text: str | None) -> Markup:
     """Inline Markdown only (no paragraphs): for labels and other phrasing contexts."""
     if not text:

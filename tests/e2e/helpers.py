@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import pyotp
 import yaml
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.assessments.models import Assessment
+from tests.factories import DEFAULT_TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.2.yaml"
@@ -85,10 +88,14 @@ def question(question_id: str) -> Question:
 # --- login ---------------------------------------------------------------------------------
 
 
-def login(page: Page, email: str, password: str, *, path: str = "/connexion") -> None:
-    """Fill in and send the login form (does not check where it lands)."""
+def login(page: Page, email: str, password: str, *, path: str = "/connexion",
+          totp_secret: str | None = DEFAULT_TOTP_SECRET) -> None:
+    """Fill in and send the login form (does not check where it lands). When the second
+    step is asked, type the phone's code (`totp_secret` None: stay on the code page)."""
     page.goto(path)
     submit_login_form(page, email, password)
+    if totp_secret is not None and urlsplit(page.url).path == "/connexion/code":
+        type_code(page, totp_secret)
 
 
 def submit_login_form(page: Page, email: str, password: str) -> None:
@@ -96,6 +103,27 @@ def submit_login_form(page: Page, email: str, password: str) -> None:
     page.get_by_label("Mot de passe", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Se connecter").click()
+
+
+def submit_code(page: Page, code: str, *, remember: bool = False) -> None:
+    page.get_by_label("Code à 6 chiffres").fill(code)
+    if remember:
+        page.locator("#remember-code").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Valider le code").click()
+
+
+def type_code(page: Page, secret: str = DEFAULT_TOTP_SECRET, *, remember: bool = False) -> None:
+    """The phone's current code; if it served already (another login of the account within
+    30 s), the next one, as a person would wait for it."""
+    totp = pyotp.TOTP(secret)
+    for offset in (0, 30, 30):
+        submit_code(page, totp.at(time.time() + offset), remember=remember)
+        if urlsplit(page.url).path != "/connexion/code" \
+                or "déjà été utilisé" not in page.content():
+            return
+        if offset:
+            time.sleep(30.2 - time.time() % 30)
 
 
 # --- answering -----------------------------------------------------------------------------

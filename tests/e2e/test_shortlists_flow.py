@@ -76,8 +76,16 @@ def test_committee_builds_saves_and_exports(page: Page, db: Session) -> None:
     expect(page.get_by_text("Sélection enregistrée")).to_be_visible()
     table = page.locator("table").last
     expect(table.locator("tbody tr")).to_have_count(3)
-    expect(table).to_contain_text("Minimum par secteur")
+    expect(table).to_contain_text("Place réservée (minimum par secteur)")
     assert_accessible(page)
+    # At 1280 px the page never scrolls sideways: a wide table scrolls in its own region.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate("""() => [...document.querySelectorAll('table')].every(t => {
+        const box = t.closest('.fr-table__container');
+        return t.scrollWidth <= document.documentElement.clientWidth
+            || (box && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX));
+    })""")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX").click()

@@ -21,11 +21,13 @@ from app.config import Settings
 from app.db import utcnow
 from tests.auth_helpers import (
     api_token,
+    audit_actions,
     bearer,
     csrf_headers,
     csrf_token,
     log_in,
     login,
+    set_cookie_attrs,
     set_session_cookie,
 )
 from tests.factories import DEFAULT_PASSWORD, make_structure, make_user
@@ -49,30 +51,10 @@ def sha256(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def set_cookie_attrs(response_headers: list[str], name: str) -> dict[str, str | bool]:
-    """The attributes of the Set-Cookie header for `name` (lower-case keys)."""
-    for header in response_headers:
-        if header.startswith(f"{name}="):
-            parts = [p.strip() for p in header.split(";")]
-            attrs: dict[str, str | bool] = {"value": parts[0].partition("=")[2]}
-            for part in parts[1:]:
-                key, eq, value = part.partition("=")
-                attrs[key.lower()] = value if eq else True
-            return attrs
-    raise AssertionError(f"no Set-Cookie for {name} in {response_headers}")
-
-
 def session_cookie(client: TestClient) -> str:
     value = client.cookies.get("palier_session")
     assert value
     return value
-
-
-def audit_actions(session: Session, user_id: int | None = None) -> list[str]:
-    query = select(AuditEvent.action).order_by(col(AuditEvent.id))
-    if user_id is not None:
-        query = query.where(AuditEvent.user_id == user_id)
-    return list(session.exec(query).all())
 
 
 # --- login ----------------------------------------------------------------------------------
@@ -559,7 +541,8 @@ def test_admin_lists_users(app_client: TestClient, session: Session, settings: S
     assert page.status_code == 200
     assert page.template.name == "pages/admin/users.html"  # type: ignore[attr-defined]
     rows = {u.email: u for u in page.context["users"]}  # type: ignore[attr-defined]
-    assert rows["d@example.fr"].structures == [structure.finess]
+    assert [(x.finess, x.name) for x in rows["d@example.fr"].structures] == \
+        [(structure.finess, structure.name)]
     assert rows["ars@example.fr"].active is False
     assert rows["ars@example.fr"].region_name == "Auvergne-Rhône-Alpes"
     assert rows["admin@example.fr"].last_login is not None

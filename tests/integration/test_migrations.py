@@ -20,9 +20,12 @@ TABLES = {
     "api_token",
     "assessment",
     "assessment_domain_score",
+    "assessment_message",
     "assessment_review",
     "audit_event",
     "auth_session",
+    "campaign",
+    "campaign_reminder",
     "dashboard_state",
     "dashboard_submission",
     "director_structure",
@@ -35,17 +38,21 @@ TABLES = {
     "latest_domain_score",
     "latest_result",
     "login_attempt",
+    "login_challenge",
     "oidc_link_token",
     "oidc_login_request",
     "oidc_session",
     "password_reset_token",
+    "recovery_code",
     "shortlist",
     "shortlist_assessment_facts",
     "shortlist_candidate",
     "stored_file",
     "structure",
     "structure_correction",
+    "trusted_device",
     "user_account",
+    "user_totp",
 }
 
 
@@ -53,7 +60,7 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
 
-# procrastinate's schema, on PostgreSQL only (migration 0009): the job queue.
+# procrastinate's schema, on PostgreSQL only (migration 0011): the job queue.
 QUEUE_TABLES = {"procrastinate_events", "procrastinate_jobs", "procrastinate_periodic_defers",
                 "procrastinate_workers"}
 

@@ -118,6 +118,7 @@ CORRECTION = {"category_code": "500", "capacity": "80", "department": "69"}
 # 69987654 + Luhn key: 6 + (9·2→9) + 9 + (8·2→7) + 7 + (6·2→3) + 5 + (4·2=8) = 54 → key 6
 NEW_STRUCTURE = {"finess": "69 987 654 6", "name": "EHPAD ajouté", "category_code": "500",
                  "department": "69", "city": "Lyon", "capacity": "40"}
+NEW_PAT = {"name": "Jeton {actor}", "scope": "read", "days": "30"}
 IMPORT_FILE = {"file": ("finess.csv", CSV_SKIPPED, "text/csv")}
 
 # Columns:                  anon  dir_a dir_b ars_a ars_o c_84  c_nat admin
@@ -144,6 +145,7 @@ FILL_A_API = (401, 200, 404, 403, 404, 403, 403, 403)
 SUBMIT_A = (303, 422, 404, 403, 404, 403, 403, 403)  # A's draft is incomplete: 422
 SUBMIT_A_API = (401, 422, 404, 403, 404, 403, 403, 403)
 REVIEW_A = (303, 403, 404, 303, 404, 403, 403, 303)  # ARS of the region, admin
+MESSAGES_A = (303, 200, 404, 200, 404, 403, 403, 403)  # A's directors, ARS of 84
 REVIEW_A_API = (401, 403, 404, 200, 404, 403, 403, 200)
 ADMIN = (303, 403, 403, 403, 403, 403, 403, 200)
 ADMIN_POST = (303, 403, 403, 403, 403, 403, 403, 303)
@@ -165,6 +167,8 @@ JOB_OF_ARS_A_API = (401, 404, 404, 200, 404, 404, 404, 404)
 IMPORTERS = (303, 403, 403, 200, 200, 403, 403, 200)  # ARS (their region), admin
 IMPORTERS_POST = (303, 403, 403, 303, 303, 403, 403, 303)
 IMPORT_84 = (303, 403, 403, 200, 404, 403, 403, 200)
+CAMPAIGN_84 = (303, 403, 403, 200, 404, 403, 403, 200)  # ARS of the region, admin
+CAMPAIGN_84_POST = (303, 403, 403, 303, 404, 403, 403, 303)
 INVITERS = (303, 403, 403, 200, 200, 403, 403, 200)  # ARS (their region), admin
 INVITATION_OF_84 = (303, 403, 403, 303, 404, 403, 403, 303)
 
@@ -180,6 +184,11 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/connexion", None, (200, 303, 303, 303, 303, 303, 303, 303)),
     P("POST", "/connexion", None, (400,) * 8, data={"email": "", "password": ""}),
     P("POST", "/deconnexion", None, (303,) * 8, new_client=True),
+    # the second step of a login: without a login challenge, back to the password form
+    P("GET", "/connexion/code", None, (303,) * 8),
+    P("POST", "/connexion/code", None, (303,) * 8, data={"code": "123456"}),
+    P("GET", "/connexion/activation", None, (303,) * 8),
+    P("POST", "/connexion/activation", None, (303,) * 8, data={"code": "123456"}),
     P("GET", "/session/csrf", None, ALL_200),
     P("GET", "/mot-de-passe-oublie", None, ALL_200),
     P("POST", "/mot-de-passe-oublie", None, (303,) * 8,
@@ -275,6 +284,13 @@ MATRIX: tuple[Row, ...] = (
       "/api/v1/assessments/{a_draft}/reviews", DRAFT_A_API),
     R("GET", "/evaluations/{assessment_id}/revue", "/evaluations/{a_draft}/revue",
       DRAFT_A_REVIEW),
+    # ---- the message thread: A's directors and the ARS of region 84 only (issue 10)
+    R("GET", "/evaluations/{assessment_id}/messages", "/evaluations/{a_sub}/messages",
+      MESSAGES_A),
+    R("POST", "/evaluations/{assessment_id}/messages", "/evaluations/{a_sub}/messages",
+      (303, 303, 404, 303, 404, 403, 403, 403), data={"message": "Message de {actor}."}),
+    R("GET", "/evaluations/{assessment_id}/messages", "/evaluations/{a_draft}/messages",
+      (303, 409, 404, 403, 404, 403, 403, 403)),
     R("GET", "/evaluations/{assessment_id}/preuves",
       "/evaluations/{a_draft}/preuves?question=wifi", DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/preuves", "/evaluations/{a_draft}/preuves",
@@ -317,6 +333,15 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/regions/{code}/export.xlsx", "/regions/84/export.xlsx", REGION_EXPORT_84),
     R("GET", "/regions/{code}/export.csv", "/regions/11/export.csv",
       (303, 403, 403, 404, 200, 403, 403, 200)),
+    # the ARS list and dashboard figures with their filters (issue 10)
+    R("GET", "/regions/{code}/structures.csv", "/regions/84/structures.csv?recherche=EHPAD",
+      REGION_EXPORT_84),
+    R("GET", "/regions/{code}/structures.xlsx", "/regions/84/structures.xlsx?departement=69",
+      REGION_EXPORT_84),
+    R("GET", "/regions/{code}/chiffres.csv", "/regions/84/chiffres.csv", REGION_EXPORT_84),
+    R("GET", "/regions/{code}/chiffres.xlsx", "/regions/84/chiffres.xlsx", REGION_EXPORT_84),
+    R("GET", "/regions/{code}/structures.csv", "/regions/11/structures.csv",
+      (303, 403, 403, 404, 200, 403, 403, 200)),
     R("GET", "/exports", None, LOGGED_200),
     R("GET", "/exports/{job_id}", "/exports/{job_of_ars_a}", JOB_OF_ARS_A),
     R("GET", "/exports/{job_id}", "/exports/{job_of_ars_a}", JOB_OF_ARS_A_HTMX, htmx=True),
@@ -336,6 +361,16 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/api/v1/exports/{job_id}", "/api/v1/exports/{job_of_ars_a}", JOB_OF_ARS_A_API),
     R("GET", "/api/v1/exports/{job_id}/file", "/api/v1/exports/{job_of_ars_a}/file",
       JOB_OF_ARS_A_API),
+    # ---- ARS campaigns of region 84 (issue 10): its ARS and admins
+    R("GET", "/regions/{code}/campagnes", "/regions/84/campagnes", CAMPAIGN_84),
+    R("POST", "/regions/{code}/campagnes", "/regions/84/campagnes", CAMPAIGN_84_POST,
+      data={"nom": "Campagne de {actor}", "debut": "2026-01-01", "echeance": "2027-12-31",
+            "categories": "500"}),
+    R("GET", "/campagnes/{campaign_id}", "/campagnes/{campaign_84}", CAMPAIGN_84),
+    R("GET", "/campagnes/{campaign_id}/relances", "/campagnes/{campaign_84}/relances",
+      CAMPAIGN_84),
+    R("POST", "/campagnes/{campaign_id}/relances", "/campagnes/{campaign_84}/relances",
+      CAMPAIGN_84_POST),
     # ---- structures directory: FINESS import (ARS for their region, admin), corrections
     R("GET", "/admin/structures/import", None, IMPORTERS),
     R("POST", "/admin/structures/import", None, IMPORTERS_POST, files=IMPORT_FILE),
@@ -367,6 +402,23 @@ MATRIX: tuple[Row, ...] = (
       (303, 403, 403, 403, 403, 403, 403, 403), fresh="invitation", new_client=True,
       data={"name": "Nouvelle Directrice", "password": "un-mot-de-passe-assez-long-2026",
             "password_confirm": "un-mot-de-passe-assez-long-2026"}),
+    # ---- the account's security page: everyone's own (second factor, devices, tokens).
+    # Directors are not enrolled (activation: a wrong code, 400; new recovery codes: back to
+    # the page); the others are (activation: back to the page; new codes: a wrong code).
+    R("GET", "/compte/securite", None, LOGGED_200),
+    R("GET", "/compte/securite/activation", None, (303, 200, 200, 303, 303, 303, 303, 303)),
+    R("POST", "/compte/securite/activation", None, (303, 400, 400, 303, 303, 303, 303, 303),
+      data={"code": "000000"}),
+    R("POST", "/compte/securite/codes-de-secours", None,
+      (303, 303, 303, 400, 400, 400, 400, 400), data={"code": "000000"}),
+    R("POST", "/compte/securite/appareils/{device_id}/oublier",
+      "/compte/securite/appareils/{device}/oublier", (303, 404, 404, 303, 404, 404, 404, 404),
+      fresh="device"),
+    R("POST", "/compte/securite/appareils/oublier", None, (303,) * 8),
+    R("POST", "/compte/securite/jetons", None, LOGGED_200, data=NEW_PAT),
+    R("POST", "/compte/securite/jetons/{token_id}/revoquer",
+      "/compte/securite/jetons/{pat}/revoquer", (303, 404, 404, 303, 404, 404, 404, 404),
+      fresh="pat"),
     # ---- organisme gestionnaire (FINESS EJ) of structure A: the structures one may see
     R("GET", "/organismes/{finess_ej}", "/organismes/{a_ej}", VIEW_A),
     # ---- administration: questionnaires, accounts, audit trail
@@ -375,11 +427,16 @@ MATRIX: tuple[Row, ...] = (
     R("GET", "/admin/programmes", None, ADMIN),
     R("GET", "/admin/utilisateurs", None, ADMIN),
     R("GET", "/admin/utilisateurs/nouveau", None, ADMIN),
+    R("POST", "/admin/utilisateurs/{user_id}/double-authentification",
+      "/admin/utilisateurs/{victim}/double-authentification", ADMIN_POST),
     R("POST", "/admin/utilisateurs/nouveau", None, ADMIN_POST, data=NEW_USER),
     R("POST", "/admin/utilisateurs/{user_id}/desactiver", "/admin/utilisateurs/{victim}/desactiver",
       ADMIN_POST),
     R("POST", "/admin/utilisateurs/{user_id}/reactiver", "/admin/utilisateurs/{victim}/reactiver",
       ADMIN_POST),
+    R("GET", "/admin/utilisateurs/{user_id}", "/admin/utilisateurs/{victim}", ADMIN),
+    R("POST", "/admin/utilisateurs/{user_id}", "/admin/utilisateurs/{victim}", ADMIN_POST,
+      data={"role": "director", "region": "", "structures": ""}),
     R("POST", "/admin/utilisateurs/{user_id}/lien-reinitialisation",
       "/admin/utilisateurs/{reset_target}/lien-reinitialisation", ADMIN),
     R("GET", "/admin/proconnect", None, ADMIN),
@@ -399,11 +456,12 @@ MATRIX: tuple[Row, ...] = (
 # (an invitation link shows its structures to whoever holds it).
 STRUCTURE_MARKERS = {"EHPAD A": "a", "EHPAD A2": "a2", "EHPAD B": "b", "Structure C": "c"}
 NEVER_SEEN: dict[str, tuple[str, ...]] = {
-    "anonymous": ("EHPAD A", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
+    "anonymous": ("EHPAD A", "EHPAD B", "Structure C", "Vague 84", "Vague nationale",
+                  "Campagne 84"),
     "director_a": ("EHPAD A2", "EHPAD B", "Structure C", "Vague 84", "Vague nationale"),
-    "director_b": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "director_b": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale", "Campagne 84"),
     "ars_a": ("EHPAD B", "Vague nationale"),
-    "ars_other": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale"),
+    "ars_other": ("EHPAD A", "Structure C", "Vague 84", "Vague nationale", "Campagne 84"),
     "committee_84": ("EHPAD B", "Vague nationale"),
     "committee_national": (),
     "admin": (),
@@ -496,6 +554,17 @@ class World:
                         email=f"invitee.{actor}.{self.serial}@example.fr",
                         structures=self.values["a"]))
                 return {"invitation": str(invitation.id), "token": link.rsplit("/", 1)[1]}
+            if what in ("pat", "device"):  # ars_a's own: nobody else's to revoke
+                from app.accounts import second_factor, tokens_pat
+
+                owner = s.get(User, self.users["ars_a"])
+                assert owner is not None
+                if what == "device":
+                    second_factor.remember_device(s, self.settings, owner, "Firefox")
+                    return {"device": str(second_factor.list_devices(s, owner.id or 0)[0].id)}
+                pat = tokens_pat.create_pat(s, self.settings, owner, tokens_pat.NewPat(
+                    name=f"Jeton {actor}", scope="read", days="30"))
+                return {"pat": str(pat.row.id)}
         if what == "api_token":
             return {} if actor == "anonymous" else {"bearer": self.new_token(actor)}
         raise AssertionError(f"unknown fresh object {what}")
@@ -589,7 +658,17 @@ def build_world(app: FastAPI, settings: Settings) -> World:
         _, link = invitations.create_invitation(s, settings, ars_a, invitations.NewInvitation(
             email="invitee@example.fr", structures=a.finess))
 
+        from datetime import date
+
+        from app.campaigns.models import Campaign
+
+        campaign = Campaign(region="84", name="Campagne 84", starts_on=date(2026, 1, 1),
+                            deadline=date(2027, 12, 31), categories=["500"])
+        s.add(campaign)
+        s.commit()
+
         values = {
+            "campaign_84": str(campaign.id),
             "a_ej": a.finess_ej or "", "invitation_token": link.rsplit("/", 1)[1],
             "a": a.finess, "a2": a2.finess, "b": b.finess, "c": c.finess,
             "a_sub": str(a_sub), "b_sub": str(b_sub), "a_draft": str(draft.id),

@@ -131,7 +131,7 @@ def test_structure_list(app_client: TestClient, session: Session, settings: Sett
                      "Foxtrot", "India", "Juliett"]
     s4 = world.s["s4"]
     finess = f"{s4.finess[:2]} {s4.finess[2:5]} {s4.finess[5:8]} {s4.finess[8]}"
-    assert re.search(rf"Delta .*?{finess} EHPAD.*? 69 45 Palier 3 70,0 10 novembre 2025", t)
+    assert re.search(rf"Delta .*?{finess} Lyon EHPAD.*? 69 45 Palier 3 70,0 10 novembre 2025", t)
     assert "Lima" in t and "(version 2025.1)" in t
     # Sortable headers: links, current one with aria-sort, next click inverts.
     assert '<th scope="col" aria-sort="descending">' in html

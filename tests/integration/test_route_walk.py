@@ -28,6 +28,10 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/docs"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
+    ("GET", "/connexion/code"),  # the second step: needs the login challenge's cookie
+    ("POST", "/connexion/code"),
+    ("GET", "/connexion/activation"),  # enrolment forced at login (challenge cookie too)
+    ("POST", "/connexion/activation"),
     ("POST", "/deconnexion"),  # closes the session of the cookie, if any
     ("GET", "/session/csrf"),
     ("GET", "/mot-de-passe-oublie"),
@@ -96,9 +100,10 @@ def test_only_known_infrastructure_routes(app: FastAPI) -> None:
 
 
 def test_the_app_wide_dependency_reaches_every_route(app: FastAPI) -> None:
-    """load_user (user, actor, CSRF) is declared on the app: every route's tree has it."""
+    """load_user (user, actor, CSRF) is declared on the app: every route's tree has it, but
+    the liveness probe's (no user, no session, no threadpool: issue 14)."""
     missing = sorted(str(r) for r in api_routes(app) if auth_deps.load_user not in r.calls())
-    assert missing == []
+    assert missing == ["GET /healthz"]
 
 
 def test_enumeration_matches_fastapi_routing(app: FastAPI) -> None:

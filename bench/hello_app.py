@@ -1,0 +1,12 @@
+"""The floor of bench/http_bench.py: a hello-world FastAPI app, served like `palier serve`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/")
+async def hello() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,265 @@
+"""Benchmark (issue 14, lean requests): requests per second through HTTP against a real
+`palier serve` (uvicorn, uvloop + httptools, production settings), with a hello-world app
+served the same way in the same run as the floor.
+
+    python -m bench.http_bench --database-url URL [--structures 300] [--seconds 10]
+
+Paths, 16 keep-alive clients each (a minimal HTTP/1.1 client on asyncio, so the load
+generator costs far less than the servers it measures):
+- hello: `GET /` of bench/hello_app.py (FastAPI, one `async def` returning JSON);
+- healthz: `GET /healthz`;
+- section: a director's questionnaire section page (session cookie), each client its own draft;
+- autosave: `PATCH /api/v1/assessments/{id}/answers` (Bearer token), one answer changed each
+  time, each client its own draft and version.
+Prints JSON: req/s, p50/p95 ms, status counts and the ratios to hello-world.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-http-secret-key-0123456789-abcdefghijklmnop"
+CLIENTS = 16
+
+
+# ---- a minimal keep-alive HTTP/1.1 client ----------------------------------------------------
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length, chunked = 0, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _client(port: int, make: Any, until: float, lat: list[float],
+                  statuses: Counter[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            t0 = time.perf_counter()
+            writer.write(make())
+            status = await _read_response(reader)
+            lat.append(time.perf_counter() - t0)
+            statuses[status] += 1
+    finally:
+        writer.close()
+
+
+def _request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in
+                                                               headers.items())]
+    if body or method in ("POST", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
+    lat: list[float] = []
+    statuses: Counter[int] = Counter()
+    for make in makers:  # warm-up: one request per client
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(make())
+        await _read_response(reader)
+        writer.close()
+    t0 = time.perf_counter()
+    until = t0 + seconds
+    await asyncio.gather(*(_client(port, m, until, lat, statuses) for m in makers))
+    elapsed = time.perf_counter() - t0
+    lat.sort()
+
+    def pct(q: float) -> float:
+        return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else 0.0
+
+    return {"requests": len(lat), "rps": round(len(lat) / elapsed, 1), "p50_ms": pct(0.5),
+            "p95_ms": pct(0.95), "statuses": dict(sorted(statuses.items()))}
+
+
+# ---- servers -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(url: str) -> dict[str, str]:
+    return {**os.environ, "PALIER_DATABASE_URL": url, "PALIER_SECRET_KEY": SECRET,
+            "PALIER_ENV": "production", "PALIER_BASE_URL": "http://127.0.0.1",
+            "PALIER_LOG_LEVEL": "WARNING"}
+
+
+def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# ---- the database: demo, drafts, sessions, tokens ----------------------------------------------
+
+
+def prepare(url: str, structures: int) -> list[dict[str, Any]]:
+    """Migrate and load a demo if empty; for 16 drafts: the director's session cookie and API
+    token, the draft's id, version, first section and a single-choice question to toggle."""
+    os.environ.update(_env(url))
+    from sqlmodel import Session, select
+
+    from app.accounts.api_tokens import issue_api_token
+    from app.accounts.models import DirectorStructure, User
+    from app.accounts.sessions import open_session
+    from app.assessments.models import Assessment
+    from app.cli.db import upgrade_database
+    from app.config import get_settings
+    from app.db import make_engine
+    from app.demo.dataset import load_demo
+    from app.questionnaires import Registry
+    from app.structures.models import Structure
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    upgrade_database(url)
+    engine = make_engine(url)
+    registry = Registry.load(settings.questionnaires_dir)
+    out: list[dict[str, Any]] = []
+    try:
+        with Session(engine) as session:
+            if session.execute(select(Structure.id).limit(1)).first() is None:
+                q = registry.latest("esms-maturite-numerique")
+                assert q is not None
+                load_demo(session, q, structures=structures)
+            rows = session.execute(
+                select(Assessment, DirectorStructure.user_id)
+                .join(DirectorStructure, DirectorStructure.structure_id == Assessment.structure_id)
+                .where(Assessment.status == "draft").order_by(Assessment.id)).all()
+            seen: set[int] = set()
+            for a, user_id in rows:
+                if a.id in seen:
+                    continue
+                seen.add(a.id)
+                user = session.get(User, user_id)
+                assert user is not None
+                q = registry.get(a.questionnaire_id, a.questionnaire_version)
+                question = next(x for x in q.questions.values()
+                                if x.type == "single_choice" and x.show_if is None)
+                raw_session, _ = open_session(session, settings, user)
+                token = issue_api_token(session, settings, user).token
+                out.append({"id": a.id, "version": a.version, "section": q.sections[0].id,
+                            "cookie": raw_session, "token": token, "question": question.id,
+                            "values": [o.value for o in question.options or []][:2]})
+                if len(out) == CLIENTS:
+                    break
+            session.commit()
+    finally:
+        engine.dispose()
+    if len(out) < CLIENTS:
+        raise SystemExit(f"only {len(out)} drafts with a director: use more --structures")
+    return out
+
+
+def _autosave_maker(d: dict[str, Any]) -> Any:
+    state = {"n": 0}
+
+    def make() -> bytes:
+        # Every save bumps the draft's version: each request states the one the previous
+        # save left, as the page's script does.
+        state["n"] += 1
+        body = json.dumps({"version": d["version"] + state["n"] - 1,
+                           "answers": {d["question"]: d["values"][state["n"] % 2]}}).encode()
+        return _request("PATCH", f"/api/v1/assessments/{d['id']}/answers",
+                        {"Authorization": f"Bearer {d['token']}",
+                         "Content-Type": "application/json"}, body)
+    return make
+
+
+def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
+    drafts = prepare(url, structures)
+    palier = ROOT / ".venv" / "bin" / "palier"
+    hello_port, app_port = _free_port(), _free_port()
+    hello = _start([sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--port",
+                    str(hello_port), "--no-access-log", "--log-level", "warning",
+                    "--loop", "auto", "--http", "auto"], _env(url), hello_port)
+    app = _start([str(palier), "serve", "--port", str(app_port)], _env(url), app_port)
+    results: dict[str, Any] = {}
+    try:
+        def fixed(req: bytes) -> list[Any]:
+            return [lambda: req] * CLIENTS
+
+        section = [
+            (lambda r=_request("GET", f"/evaluations/{d['id']}/sections/{d['section']}",
+                               {"Cookie": f"palier_session={d['cookie']}"}): r)
+            for d in drafts]
+        cases = {
+            "hello": (hello_port, fixed(_request("GET", "/", {}))),
+            "healthz": (app_port, fixed(_request("GET", "/healthz", {}))),
+            "section": (app_port, section),
+            "autosave": (app_port, [_autosave_maker(d) for d in drafts]),
+            "hello_again": (hello_port, fixed(_request("GET", "/", {}))),
+        }
+        for name, (port, makers) in cases.items():
+            results[name] = asyncio.run(_load(port, makers, seconds))
+    finally:
+        _stop(app)
+        _stop(hello)
+    floor = (results["hello"]["rps"] + results["hello_again"]["rps"]) / 2
+    for name in ("healthz", "section", "autosave"):
+        results[name]["ratio_to_hello"] = round(results[name]["rps"] / floor, 3)
+    return {"backend": url.split(":", 1)[0], "clients": CLIENTS, "seconds": seconds,
+            "load_average": os.getloadavg(), "python": platform.python_version(),
+            "results": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--structures", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    a = parser.parse_args()
+    print(json.dumps(run(a.database_url, a.structures, a.seconds), indent=2))
+
+
+if __name__ == "__main__":
+    main()
