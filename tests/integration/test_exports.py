@@ -235,7 +235,7 @@ def test_large_export_runs_as_a_job_with_progress(
     session.refresh(job)
     assert job.status == "done" and job.progress == 1.0
     assert (job.rows_done, job.rows_total) == (3, 3)
-    assert job.file_path and (jobs.exports_dir(settings) / job.file_path).is_file()
+    assert job.file_path == f"export/{job.id}.xlsx" and jobs.file_of(session, job) is not None
     page = app_client.get(f"/exports/{job.id}")
     assert "Télécharger selection-" in page.text and "hx-trigger" not in page.text
     fragment = app_client.get(f"/exports/{job.id}", headers={"HX-Request": "true"})
