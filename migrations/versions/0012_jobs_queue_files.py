@@ -7,8 +7,8 @@
 The schema is the one of the procrastinate version pinned in pyproject.toml; upgrading
 procrastinate past it needs a migration applying its own SQL migration files.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 14:40:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 from procrastinate.schema import SchemaManager
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
