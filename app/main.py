@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -22,7 +21,7 @@ from app.questionnaires import Registry
 from app.routes import ROUTERS, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
-from app.web import auth_deps, contention, reports, templating
+from app.web import assets, auth_deps, contention, reports, templating
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -81,7 +80,7 @@ def create_app() -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     install_jobs()
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", assets.static_app(), name="static")  # gzip, cache headers
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)
     errors.install(app)
     auth_deps.install(app)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.questionnaires import RegistryDep
+from app.web.assets import FAVICON
 from app.web.templating import is_htmx, render
 
 router = APIRouter()
@@ -25,6 +26,13 @@ def home(request: Request, registry: RegistryDep) -> Response:
 @router.get("/accessibilite", response_class=HTMLResponse)
 def accessibilite(request: Request) -> Response:
     return render(request, "pages/accessibilite.html")
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """The icon browsers ask for at the root (pages link the DSFR's versioned icons)."""
+    return FileResponse(FAVICON, media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/mentions-legales", response_class=HTMLResponse)

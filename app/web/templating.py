@@ -24,6 +24,8 @@ from starlette.types import Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
+from app.web import assets
+from app.web.assets import static_url
 from app.web.navigation import main_nav
 from app.web.trend_charts import position_chart, trend_chart
 
@@ -64,6 +66,7 @@ def configure(settings: Settings) -> None:
     """Apply the settings to the environment (called once by `create_app`): template files
     are re-checked on every render only in development (48 stats a page)."""
     env.auto_reload = settings.is_development
+    assets.configure(settings.is_development)
 
 
 def template_globals(request: Request | None = None) -> dict[str, Any]:
@@ -87,10 +90,6 @@ def _request_state(request: Request) -> dict[str, Any]:
         "current_user": getattr(request.state, "user", None),
         "main_nav": main_nav(getattr(request.state, "actor", None), request.url.path),
     }
-
-
-def static_url(path: str) -> str:
-    return "/static/" + path.lstrip("/")
 
 
 def dsfr_url(path: str) -> str:

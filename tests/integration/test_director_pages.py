@@ -163,7 +163,7 @@ def test_section_page_renders_its_questions_with_labels_and_hints_wired(
     assert f'action="/evaluations/{aid}/sections/s-profil"' in text
     assert f'hx-post="/evaluations/{aid}/reponses" hx-trigger="autosave"' in text
     assert '<input type="hidden" id="assessment-version" name="version" value="0">' in text
-    assert 'src="/static/js/autosave.js"' in text
+    assert 'src="/static/js/autosave.js?v=' in text
     assert "Enregistrer et continuer" in text
 
 
@@ -510,7 +510,7 @@ def test_print_view_and_pdf_hold_result_and_every_answer(
     assert "Réponses déclarées" in text
     assert "Quelle connexion internet dessert la structure ?" in text
     assert "Logiciel de l&#39;éditeur retenu par la grappe" in text
-    assert 'href="/static/css/director-print.css"' in text
+    assert 'href="/static/css/director-print.css?v=' in text
 
     assert stored_pdfs(session, aid) == []
     response = director.get(f"/evaluations/{aid}/declaration.pdf")

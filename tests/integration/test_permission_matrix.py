@@ -178,6 +178,7 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/healthz", None, ALL_200),
     P("GET", "/readyz", None, ALL_200),
     P("GET", "/accessibilite", None, ALL_200),
+    P("GET", "/favicon.ico", None, ALL_200),
     P("GET", "/mentions-legales", None, ALL_200),
     P("GET", "/donnees-personnelles", None, ALL_200),
     P("GET", "/docs", None, ALL_200),

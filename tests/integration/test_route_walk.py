@@ -23,6 +23,7 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/readyz"),
     ("GET", "/"),  # home (directors are sent on to their structures)
     ("GET", "/accessibilite"),
+    ("GET", "/favicon.ico"),
     ("GET", "/mentions-legales"),
     ("GET", "/donnees-personnelles"),
     ("GET", "/docs"),
