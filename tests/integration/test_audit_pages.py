@@ -59,7 +59,12 @@ def test_journal_lists_newest_first(app_client: TestClient, session: Session,
     assert actions(r) == ["login", "login_failed", "export", "export", "shortlist_created",
                           "login"]
     assert r.context["total"] == 6  # type: ignore[attr-defined]
-    assert "bob@comite.fr" in r.text and "shortlist n° 7" in r.text
+    assert "bob@comite.fr" in r.text and "Sélection n° 7" in r.text
+    # French labels, never the codes, in the table and in the filters' choices
+    assert '<th scope="row">Échec de connexion</th>' in r.text
+    assert '<option value="shortlist_created">Sélection créée</option>' in r.text
+    assert '<option value="region">Région</option>' in r.text
+    assert ">shortlist_created<" not in r.text and ">login_failed<" not in r.text
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -132,14 +137,15 @@ def test_csv_export_is_filtered_and_audited(app_client: TestClient, session: Ses
     assert r.status_code == 200
     assert r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0] == ["Identifiant", "Date (UTC)", "Utilisateur (id)",
-                       "Utilisateur (courriel)", "Action", "Type d’objet", "Objet",
+    assert rows[0] == ["Identifiant", "Date (heure de Paris, AAAA-MM-JJ HH:MM:SS)",
+                       "Utilisateur (id)", "Utilisateur (courriel)", "Action",
+                       "Code de l’action", "Type d’objet", "Code du type d’objet", "Objet",
                        "Adresse IP", "Détails (JSON)"]
-    assert [row[1:] for row in rows[1:]] == [
-        ["2026-02-04T08:00:00+00:00", str(trail["alice"].id), "alice@ars.fr", "export",
-         "region", "84", "10.0.0.1", '{"n":1}'],
-        ["2026-02-03T08:00:00+00:00", str(trail["bob"].id), "bob@comite.fr", "export",
-         "shortlist", "7", "10.0.0.1", '{"n":1}'],
+    assert [row[1:] for row in rows[1:]] == [  # 08:00 UTC is 09:00 in Paris in February
+        ["2026-02-04 09:00:00", str(trail["alice"].id), "alice@ars.fr", "Export de données",
+         "export", "Région", "region", "84", "10.0.0.1", '{"n":1}'],
+        ["2026-02-03 09:00:00", str(trail["bob"].id), "bob@comite.fr", "Export de données",
+         "export", "Sélection", "shortlist", "7", "10.0.0.1", '{"n":1}'],
     ]
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "audit_exported")).one()
     assert event.details == {"filters": {"action": "export"}}
@@ -147,7 +153,7 @@ def test_csv_export_is_filtered_and_audited(app_client: TestClient, session: Ses
     # the first export's audit event included)
     everything = list(csv.reader(io.StringIO(
         app_client.get("/admin/journal/export.csv").content.decode("utf-8-sig"))))[1:]
-    assert [row[4] for row in everything] == [
+    assert [row[5] for row in everything] == [
         "audit_exported", "audit_exported", "login", "login_failed", "export", "export",
         "shortlist_created", "login"]
     assert len({row[0] for row in everything}) == 8
