@@ -233,8 +233,9 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
                                                  client_ip(request))
+    name = exports.file_name(f"selection-{s.id}", "csv", sep)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
-                             headers=_attachment(f"selection-{s.id}.csv"))
+                             headers=_attachment(name))
 
 
 def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
@@ -276,7 +277,7 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
                     sessions: Any, fmt: str, media_type: str) -> Response:
     """The XLSX or PDF of a shortlist: now, or as a job when it is large."""
     s = svc.get(session, actor, shortlist_id)
-    filename = f"selection-{s.id}.{fmt}"
+    filename = exports.file_name(f"selection-{s.id}", fmt)
     if delivery.runs_as_job(fmt, len(s.rows)):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, len(s.rows),
@@ -305,7 +306,8 @@ def region_csv(request: Request, code: str, actor: CurrentActor, session: Sessio
                                  client_ip(request), separator=sep)
     return StreamingResponse(_region_stream(sessions, actor, registry, code, sep),
                              media_type="text/csv; charset=utf-8",
-                             headers=_attachment(f"evaluations-region-{code}.csv"))
+                             headers=_attachment(exports.file_name(
+                                 f"evaluations-region-{code}", "csv", sep)))
 
 
 @region_router.get("/regions/{code}/export.xlsx")
@@ -313,7 +315,7 @@ def region_xlsx(request: Request, code: str, actor: CurrentActor, session: Sessi
                 settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                 sessions: jobs.SessionFactoryDep) -> Response:
     table = export_service.region_table(session, actor, registry, code)
-    filename = f"evaluations-region-{code}.xlsx"
+    filename = exports.file_name(f"evaluations-region-{code}", "xlsx")
     if delivery.runs_as_job("xlsx", table.total):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             "region_xlsx", {"region": code}, filename, table.total,

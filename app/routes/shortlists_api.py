@@ -19,7 +19,7 @@ from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
 from app.routes.schemas import file_responses
-from app.shortlists import delivery, export_service, jobs
+from app.shortlists import delivery, export_service, exports, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
@@ -125,7 +125,8 @@ def _job_export(request: Request, session: Any, actor: Actor, settings: Any, reg
                 kind: str, fmt: str) -> Response:
     """The export's job (see app.shortlists.delivery): its finished file, else 202 + job."""
     out = delivery.job_export(session, settings, actor, kind=kind,
-                              params={"shortlist_id": s.id}, filename=f"selection-{s.id}.{fmt}",
+                              params={"shortlist_id": s.id},
+                              filename=exports.file_name(f"selection-{s.id}", fmt),
                               rows=len(s.rows), object_type="shortlist", object_id=s.id,
                               ip=client_ip(request), reuse_done=True)
     if out.file is not None:
@@ -149,8 +150,9 @@ def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
     s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
                                                  client_ip(request))
+    name = exports.file_name(f"selection-{s.id}", "csv", sep)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
-                             headers=_disposition(f"selection-{s.id}.csv"))
+                             headers=_disposition(name))
 
 
 @router.get("/shortlists/{shortlist_id}/export.xlsx", response_class=Response,
@@ -184,7 +186,7 @@ def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
     data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
                                              reports.shortlist_report_html, client_ip(request))
     return Response(data, media_type=media_type,
-                    headers=_disposition(f"selection-{s.id}.{fmt}"))
+                    headers=_disposition(exports.file_name(f"selection-{s.id}", fmt)))
 
 
 @jobs_router.get("/exports/{job_id}")

@@ -90,7 +90,7 @@ def record_export(session: Session, actor: Actor, kind: str, fmt: str, object_ty
 
 
 def exported_at() -> str:
-    return utcnow().replace(microsecond=0).isoformat()
+    return exports.paris_time(utcnow()) or ""
 
 
 # ---- shortlist files ------------------------------------------------------------------------
@@ -198,7 +198,8 @@ class RegionTable:
 
 
 BASE_COLUMNS = ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur", "Capacité",
-                "Questionnaire", "Version", "Transmise le", "Palier", "Score global"]
+                "Questionnaire", "Version", "Transmise le (heure de Paris)", "Palier",
+                "Score global"]
 
 
 GAP_COLUMNS = ["Palier suivant", "Exigences manquantes pour le palier suivant",
@@ -304,7 +305,7 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 status = None if reviews is None else reviews.get(aid, ranking.NOT_REVIEWED)
                 answers = answers or {}
                 ds = scores.get(aid, {})
-                yield [*base, qid, version, submitted_at.isoformat() if submitted_at else None,
+                yield [*base, qid, version, exports.paris_time(submitted_at),
                        tier, global_score, *(ds.get(d) for d in domains),
                        *gap_cells(gap, above, tier_levels.get((qid, version), {})),
                        ranking.REVIEW_STATUS_LABELS.get(status or "", status),

@@ -8,16 +8,21 @@ carriage return could run as a formula when the file is opened.
 - XLSX: every text is written as a text cell (never a formula), and such a cell also carries
   the "quote prefix" style, so that it stays text when edited; the value itself is unchanged.
 Numbers are written as numbers (CSV: decimal comma with the `;` separator, decimal point with
-`,`), dates as ISO 8601 text in UTC.
+`,`; decimals (scores) rounded half up to one decimal in CSV, full value shown with one
+decimal in XLSX), dates as text "AAAA-MM-JJ HH:MM" in Paris time (`paris_time`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
+from app.formatting import PARIS
 from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, regions
 from app.shortlists import ranking
@@ -27,8 +32,26 @@ from app.shortlists.xlsx import Book, Cells, Sheet
 from app.shortlists.xlsx import Value as Value  # the exports' cell values
 
 BOM = "\ufeff"
+ONE_DECIMAL = Decimal("0.1")
 PDF_MAX_ROWS = 500
 Progress = Callable[[int], None]
+
+
+def paris_time(value: datetime | str | None) -> str | None:
+    """A moment (aware datetime or ISO 8601 text) as "AAAA-MM-JJ HH:MM", Paris time."""
+    if value is None or value == "":
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:  # stored as UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
+def file_name(stem: str, ext: str, sep: str = ",") -> str:
+    """`selection-12-2026-03-02.csv`: today's Paris date; `-pointvirgule` for the `;` CSV."""
+    today = datetime.now(PARIS).date().isoformat()
+    suffix = "-pointvirgule" if ext == "csv" and sep == ";" else ""
+    return f"{stem}-{today}{suffix}.{ext}"
 
 
 def inert(value: str) -> str:
@@ -41,8 +64,10 @@ def _csv_cell(value: Value, decimal_comma: bool) -> str:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, float):
-        text = repr(round(value, 6)).removesuffix(".0") if value == value else ""
+    if isinstance(value, float):  # scores, percentages: one decimal, half up
+        if not math.isfinite(value):
+            return ""
+        text = str(Decimal(repr(value)).quantize(ONE_DECIMAL, ROUND_HALF_UP))
         return text.replace(".", ",") if decimal_comma else text
     if isinstance(value, int):
         return str(value)
@@ -97,8 +122,9 @@ def rule_label(rule: str) -> str:
 
 SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS",
                     "Secteur", "Capacité", "Taille", "Palier", "Score global"]
-SHORTLIST_TAIL = ["Exigences manquantes pour le palier suivant", "Transmise le",
-                  "Statut de revue", "Groupe (quotas)", "Règle", "Rang parmi les éligibles"]
+SHORTLIST_TAIL = ["Exigences manquantes pour le palier suivant",
+                  "Transmise le (heure de Paris)", "Statut de revue", "Groupe (quotas)", "Règle",
+                  "Rang parmi les éligibles"]
 
 
 def shortlist_header(criteria: Mapping[str, Any],
@@ -112,7 +138,7 @@ def shortlist_values(row: Mapping[str, Any]) -> list[Value]:
             row["category"], SECTOR_LABELS.get(row["sector"] or "", row["sector"]),
             row["capacity"], ranking.SIZE_BAND_LABELS.get(row["size_band"], row["size_band"]),
             row["tier"], row["global_score"], row["key"], row["readiness"],
-            row["submitted_at"],
+            paris_time(row["submitted_at"]),
             ranking.REVIEW_STATUS_LABELS.get(row["review_status"] or "", row["review_status"]),
             row["group"], rule_label(row["rule"]), row["eligible_rank"]]
 
@@ -132,7 +158,7 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
         ("Sélection", shortlist.name),
         ("Identifiant", str(shortlist.id)),
         ("Empreinte SHA-256 (critères, versions, lignes)", shortlist.hash),
-        ("Enregistrée le (UTC)", shortlist.created_at.replace(microsecond=0).isoformat()),
+        ("Enregistrée le (heure de Paris)", paris_time(shortlist.created_at) or ""),
         ("Auteur", author),
         ("Portée", f"{regions()[region].name} ({region})" if region and region in regions()
          else (region or "Nationale")),
@@ -157,7 +183,7 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
         ("Structures retenues", str(len(shortlist.rows))),
         ("Exclusions", excluded),
         ("Versions du questionnaire", ", ".join(shortlist.questionnaire_versions) or "—"),
-        ("Exporté le (UTC)", exported_at),
+        ("Exporté le (heure de Paris)", exported_at),
     ]
 
 

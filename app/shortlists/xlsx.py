@@ -32,6 +32,11 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SPECIAL = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENTITIES = {"\r": "&#13;"}  # a raw CR would be read back as LF
 _QUOTE_STYLE = "1"  # cellXfs index of the quote-prefix style (styles.xml below)
+_DECIMAL_STYLE = "2"  # cellXfs index of the one-decimal number format ("0.0": scores)
+# Every sheet starts with its header row: frozen, and the autofilter's first row.
+_FROZEN_HEADER = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
+                  'topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
+                  '</sheetViews>')
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -76,8 +81,10 @@ def cells_xml(r: str, values: Sequence[Value], first: int = 0) -> str:
             cells.append(text_cell(ref, v))
         elif isinstance(v, bool):
             cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
-        elif isinstance(v, int) or math.isfinite(v):
+        elif isinstance(v, int):
             cells.append(f'<c r="{ref}" t="n"><v>{v!r}</v></c>')
+        elif math.isfinite(v):  # a score: the full value, shown with one decimal
+            cells.append(f'<c r="{ref}" s="{_DECIMAL_STYLE}" t="n"><v>{v!r}</v></c>')
     return "".join(cells)
 
 
@@ -104,9 +111,12 @@ class Sheet:
         self.stream = stream
         self.pending: list[str] = []
         self.count = 0
+        self.width = 0  # the header row's (the first row's) number of columns
 
     def append(self, values: Sequence[Value]) -> None:
         self.count += 1
+        if self.count == 1:
+            self.width = len(values)
         r = str(self.count)
         self._add(f'<row r="{r}">{cells_xml(r, values)}</row>')
 
@@ -148,11 +158,16 @@ class Book:
         self.titles.append(title)
         name = f"xl/worksheets/sheet{len(self.titles)}.xml"
         with self.zip.open(name, "w", force_zip64=True) as stream:
-            stream.write(f'{HEAD}<worksheet xmlns="{MAIN}"><sheetData>'.encode())
+            stream.write(f'{HEAD}<worksheet xmlns="{MAIN}">{_FROZEN_HEADER}<sheetData>'
+                         .encode())
             sheet = Sheet(stream)
             yield sheet
             sheet.flush()
-            stream.write(b"</sheetData></worksheet>")
+            stream.write(b"</sheetData>")
+            if sheet.width and sheet.count:
+                last = COLUMNS[sheet.width - 1] + str(sheet.count)
+                stream.write(f'<autoFilter ref="A1:{last}"/>'.encode())
+            stream.write(b"</worksheet>")
 
     def _finish(self) -> None:
         n = len(self.titles)
@@ -195,13 +210,16 @@ class Book:
             '</Relationships>'))
         self.zip.writestr("xl/styles.xml", (
             f'{HEAD}<styleSheet xmlns="{MAIN}">'
+            '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0"/></numFmts>'
             '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
             '<fills count="2"><fill><patternFill patternType="none"/></fill>'
             '<fill><patternFill patternType="gray125"/></fill></fills>'
             '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
             '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
-            'borderId="0"/></cellStyleXfs><cellXfs count="2">'
+            'borderId="0"/></cellStyleXfs><cellXfs count="3">'
             '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
             '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+            '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+            'applyNumberFormat="1"/>'
             '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
             'builtinId="0"/></cellStyles></styleSheet>'))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -85,7 +86,8 @@ def read_csv(response: Any, sep: str = ",") -> list[list[str]]:
 
 HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS", "Secteur",
           "Capacité", "Taille", "Palier", "Score global", "Clé de classement : Score global",
-          "Exigences manquantes pour le palier suivant", "Transmise le", "Statut de revue",
+          "Exigences manquantes pour le palier suivant", "Transmise le (heure de Paris)",
+          "Statut de revue",
           "Groupe (quotas)", "Règle", "Rang parmi les éligibles"]
 
 
@@ -94,19 +96,22 @@ def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
     r = app_client.get(f"/selections/{shortlist_id}/export.csv")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="selection-' in r.headers["content-disposition"]
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert r.headers["content-disposition"] == \
+        f'attachment; filename="selection-{shortlist_id}-{today}.csv"'
     rows = read_csv(r)
     assert rows[0] == HEADER
     finess = [row[1] for row in rows[1:]]
     assert rows[1][:4] == ["1", finess[0], "'=HYPERLINK(\"http://x\")", "84"]
+    # one decimal, half up; 08:15 UTC on 2 March is 09:15 in Paris
     assert rows[1][4:] == ["69", "500", "Personnes âgées", "80", "De 40 à 99 places", "3",
-                           "81.25", "81.25", "1", "2026-03-02T08:15:00+00:00", "Non revue", "",
+                           "81.3", "81.3", "1", "2026-03-02 09:15", "Non revue", "",
                            "Rang", "1"]
     assert rows[2][2] == "'-2+3 Résidence"
     assert rows[2][7:13] == ["45", "De 40 à 99 places", "2", "60.5", "60.5", "2"]
     # no global score: empty cells, last
     assert rows[3][2:] == ["EHPAD Les Tilleuls", "84", "69", "500", "Personnes âgées", "20",
-                           "Moins de 40 places", "1", "", "", "3", "2026-03-02T08:15:00+00:00",
+                           "Moins de 40 places", "1", "", "", "3", "2026-03-02 09:15",
                            "Non revue", "", "Rang", "3"]
     assert len(rows) == 4
 
@@ -141,10 +146,17 @@ def test_csv_header_is_the_first_chunk() -> None:
     assert "".join(chunks) == "1,2\r\n3,4\r\n"
 
 
-def test_csv_semicolon_uses_decimal_comma(app_client: TestClient, shortlist_id: int) -> None:
-    rows = read_csv(app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.csv?sep=;"), ";")
+@pytest.mark.parametrize("path", ["/selections/{}/export.csv",
+                                  "/api/v1/shortlists/{}/export.csv"])
+def test_csv_semicolon_uses_decimal_comma(app_client: TestClient, shortlist_id: int,
+                                          path: str) -> None:
+    r = app_client.get(path.format(shortlist_id) + "?sep=;")
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert r.headers["content-disposition"] == \
+        f'attachment; filename="selection-{shortlist_id}-{today}-pointvirgule.csv"'
+    rows = read_csv(r, ";")
     assert rows[0] == HEADER
-    assert rows[1][10:12] == ["81,25", "81,25"]
+    assert rows[1][10:12] == ["81,3", "81,3"]
     assert rows[2][10] == "60,5"
     assert app_client.get(f"/selections/{shortlist_id}/export.csv?sep=x").status_code == 422
 
@@ -163,8 +175,11 @@ def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Ses
     assert injected.data_type == "s" and injected.quotePrefix  # text, never a formula
     assert ws["C3"].value == "-2+3 Résidence" and ws["C3"].data_type == "s"
     assert values[1][3:] == ["84", "69", "500", "Personnes âgées", 80, "De 40 à 99 places", 3,
-                             81.25, 81.25, 1, "2026-03-02T08:15:00+00:00", "Non revue", None,
+                             81.25, 81.25, 1, "2026-03-02 09:15", "Non revue", None,
                              "Rang", 1]
+    assert (ws["K2"].number_format, ws["L2"].number_format) == ("0.0", "0.0")  # scores
+    assert ws["H2"].number_format == "General"  # a capacity: an integer
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R4"
     assert values[3][9:13] == [1, None, None, 3]
 
     crit = {row[0].value: row[1].value for row in wb["Critères et provenance"].iter_rows(
@@ -311,8 +326,8 @@ def test_region_csv_has_stable_question_columns(
     rows = read_csv(r)
     header = rows[0]
     assert header[:11] == ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur",
-                           "Capacité", "Questionnaire", "Version", "Transmise le", "Palier",
-                           "Score global"]
+                           "Capacité", "Questionnaire", "Version",
+                           "Transmise le (heure de Paris)", "Palier", "Score global"]
     questions = header[header.index("Statut de revue") + 1:]
     # 2026.2's questions in questionnaire order, then the older version's (not loaded here)
     # leftover id alphabetically
@@ -321,8 +336,10 @@ def test_region_csv_has_stable_question_columns(
     by_name = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert set(by_name) == {"EHPAD Ancien", "'+EHPAD Nouveau", "SSIAD Sans"}
     new = by_name["'+EHPAD Nouveau"]
-    assert (new["Version"], new["Palier"], new["Score global"]) == ("2026.2", "2", "64")
-    assert new["Score Dossier usager informatisé"] == "75"
+    assert (new["Version"], new["Palier"], new["Score global"]) == ("2026.2", "2", "64.0")
+    assert new["Score Dossier usager informatisé"] == "75.0"
+    # midnight UTC on 1 February is 01:00 in Paris
+    assert new["Transmise le (heure de Paris)"] == "2026-02-01 01:00"
     assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
     assert new["Statut de revue"] == "Non revue"
     assert [new[c] for c in ("Palier suivant", "Exigences manquantes pour le palier suivant",
@@ -385,6 +402,9 @@ def test_streamed_xlsx_cells_read_back_by_openpyxl(tmp_path: Any) -> None:
                         ("@a", "s", True), ("\tt", "s", True), ("\rr", "s", True)]
     assert [v for v, _, _ in cells[1]] == ["  espaces  ", 10**12, -0.125, "a<b & c>d", "éà",
                                            0, 1e-7, "x" * 300, None, None, None, None]
+    data = wb["Données"]
+    assert (data["B1"].number_format, data["C1"].number_format) == ("General", "0.0")
+    assert data.freeze_panes == "A2" and data.auto_filter.ref == "A1:L2"  # the first row's width
     prepared = [[c.value for c in row] for row in wb["Préparées <&>"].iter_rows()]
     assert prepared == [[n, f"ligne {n}", "=fixe", 7, None, "fin"] for n in range(3)]
     assert wb["Préparées <&>"]["C3"].quotePrefix and wb["Préparées <&>"]["C3"].data_type == "s"
