@@ -28,10 +28,10 @@ from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import delivery, export_service, exports, forms, jobs, ranking
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
+from app.shortlists.words import department_words, group_words, reason_words
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.downloads import stored_file_response
-from app.web.shortlist_words import department_words, group_words, reason_words
 from app.web.templating import env, render
 
 env.filters.update(reason_words=reason_words, group_words=group_words,

@@ -102,7 +102,8 @@ def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str,
     labels = labels_for(registry, shortlist.questionnaire_versions)
     source = shortlist.rows if rows is None else rows
     return exports.csv_chunks(exports.shortlist_header(shortlist.criteria, labels.domains),
-                              (exports.shortlist_values(r) for r in source), sep)
+                              (exports.shortlist_values(r, shortlist.criteria) for r in source),
+                              sep)
 
 
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,

@@ -24,9 +24,10 @@ from typing import IO, Any
 
 from app.formatting import PARIS
 from app.numbers_fr import number_fr
-from app.reference import SECTOR_LABELS, regions
+from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import ranking
 from app.shortlists.next_steps import Step
+from app.shortlists.words import group_words, reason_words
 from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
 from app.shortlists.xlsx import Book, Cells, Sheet
 from app.shortlists.xlsx import Value as Value  # the exports' cell values
@@ -120,11 +121,12 @@ def rule_label(rule: str) -> str:
     return "Rang"
 
 
-SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS",
-                    "Secteur", "Capacité", "Taille", "Palier", "Score global"]
+SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département",
+                    "Département", "Code catégorie FINESS", "Catégorie FINESS", "Secteur",
+                    "Capacité", "Taille", "Palier", "Score global"]
 SHORTLIST_TAIL = ["Exigences manquantes pour le palier suivant",
-                  "Transmise le (heure de Paris)", "Statut de revue", "Groupe (quotas)", "Règle",
-                  "Rang parmi les éligibles"]
+                  "Transmise le (heure de Paris)", "Statut de revue", "Quota concerné",
+                  "Code du groupe (quotas)", "Motif de sélection", "Rang parmi les éligibles"]
 
 
 def shortlist_header(criteria: Mapping[str, Any],
@@ -133,14 +135,22 @@ def shortlist_header(criteria: Mapping[str, Any],
             *SHORTLIST_TAIL]
 
 
-def shortlist_values(row: Mapping[str, Any]) -> list[Value]:
-    return [row["rank"], row["finess"], row["name"], row["region"], row["department"],
-            row["category"], SECTOR_LABELS.get(row["sector"] or "", row["sector"]),
+def shortlist_values(row: Mapping[str, Any], criteria: Mapping[str, Any]) -> list[Value]:
+    """A frozen row: codes in their code columns, names and labels beside them."""
+    region = regions().get(row["region"] or "")
+    department = departments().get(row["department"] or "")
+    category = finess_categories().get(row["category"] or "")
+    return [row["rank"], row["finess"], row["name"],
+            row["region"], region.name if region else None,
+            row["department"], department.name if department else None,
+            row["category"], category.label if category else None,
+            SECTOR_LABELS.get(row["sector"] or "", row["sector"]),
             row["capacity"], ranking.SIZE_BAND_LABELS.get(row["size_band"], row["size_band"]),
             row["tier"], row["global_score"], row["key"], row["readiness"],
             paris_time(row["submitted_at"]),
             ranking.REVIEW_STATUS_LABELS.get(row["review_status"] or "", row["review_status"]),
-            row["group"], rule_label(row["rule"]), row["eligible_rank"]]
+            group_words(row["group"], criteria) if row["group"] else None, row["group"],
+            reason_words(row["rule"]), row["eligible_rank"]]
 
 
 def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str],
@@ -220,7 +230,7 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
         with book.sheet("Sélection") as sheet:
             sheet.append(shortlist_header(shortlist.criteria, domain_labels))
             for row in rows:
-                sheet.append(shortlist_values(row))
+                sheet.append(shortlist_values(row, shortlist.criteria))
                 tick()
         with book.sheet("Critères et provenance") as sheet:
             sheet.append(["Critère", "Valeur"])

@@ -84,11 +84,13 @@ def read_csv(response: Any, sep: str = ",") -> list[list[str]]:
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=sep))
 
 
-HEADER = ["Rang", "FINESS", "Nom", "Région", "Département", "Catégorie FINESS", "Secteur",
-          "Capacité", "Taille", "Palier", "Score global", "Clé de classement : Score global",
+HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département", "Département",
+          "Code catégorie FINESS", "Catégorie FINESS", "Secteur", "Capacité", "Taille",
+          "Palier", "Score global", "Clé de classement : Score global",
           "Exigences manquantes pour le palier suivant", "Transmise le (heure de Paris)",
-          "Statut de revue",
-          "Groupe (quotas)", "Règle", "Rang parmi les éligibles"]
+          "Statut de revue", "Quota concerné", "Code du groupe (quotas)", "Motif de sélection",
+          "Rang parmi les éligibles"]
+EHPAD = "EHPAD (Établissement d'hébergement pour personnes âgées dépendantes)"
 
 
 def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
@@ -102,17 +104,20 @@ def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
     rows = read_csv(r)
     assert rows[0] == HEADER
     finess = [row[1] for row in rows[1:]]
-    assert rows[1][:4] == ["1", finess[0], "'=HYPERLINK(\"http://x\")", "84"]
-    # one decimal, half up; 08:15 UTC on 2 March is 09:15 in Paris
-    assert rows[1][4:] == ["69", "500", "Personnes âgées", "80", "De 40 à 99 places", "3",
-                           "81.3", "81.3", "1", "2026-03-02 09:15", "Non revue", "",
-                           "Rang", "1"]
+    assert rows[1][:5] == ["1", finess[0], "'=HYPERLINK(\"http://x\")", "84",
+                           "Auvergne-Rhône-Alpes"]
+    # codes and labels side by side; one decimal, half up; 08:15 UTC on 2 March is 09:15
+    # in Paris; no quota: no group
+    assert rows[1][5:] == ["69", "Rhône", "500", EHPAD, "Personnes âgées", "80",
+                           "De 40 à 99 places", "3", "81.3", "81.3", "1", "2026-03-02 09:15",
+                           "Non revue", "", "", "Classement général", "1"]
     assert rows[2][2] == "'-2+3 Résidence"
-    assert rows[2][7:13] == ["45", "De 40 à 99 places", "2", "60.5", "60.5", "2"]
+    assert rows[2][10:16] == ["45", "De 40 à 99 places", "2", "60.5", "60.5", "2"]
     # no global score: empty cells, last
-    assert rows[3][2:] == ["EHPAD Les Tilleuls", "84", "69", "500", "Personnes âgées", "20",
-                           "Moins de 40 places", "1", "", "", "3", "2026-03-02 09:15",
-                           "Non revue", "", "Rang", "3"]
+    assert rows[3][2:] == ["EHPAD Les Tilleuls", "84", "Auvergne-Rhône-Alpes", "69", "Rhône",
+                           "500", EHPAD, "Personnes âgées", "20", "Moins de 40 places", "1", "",
+                           "", "3", "2026-03-02 09:15", "Non revue", "", "",
+                           "Classement général", "3"]
     assert len(rows) == 4
 
 
@@ -156,8 +161,8 @@ def test_csv_semicolon_uses_decimal_comma(app_client: TestClient, shortlist_id: 
         f'attachment; filename="selection-{shortlist_id}-{today}-pointvirgule.csv"'
     rows = read_csv(r, ";")
     assert rows[0] == HEADER
-    assert rows[1][10:12] == ["81,3", "81,3"]
-    assert rows[2][10] == "60,5"
+    assert rows[1][13:15] == ["81,3", "81,3"]
+    assert rows[2][13] == "60,5"
     assert app_client.get(f"/selections/{shortlist_id}/export.csv?sep=x").status_code == 422
 
 
@@ -174,13 +179,14 @@ def test_shortlist_xlsx_sheets_cell_by_cell(app_client: TestClient, session: Ses
     assert injected.value == "=HYPERLINK(\"http://x\")"
     assert injected.data_type == "s" and injected.quotePrefix  # text, never a formula
     assert ws["C3"].value == "-2+3 Résidence" and ws["C3"].data_type == "s"
-    assert values[1][3:] == ["84", "69", "500", "Personnes âgées", 80, "De 40 à 99 places", 3,
-                             81.25, 81.25, 1, "2026-03-02 09:15", "Non revue", None,
-                             "Rang", 1]
-    assert (ws["K2"].number_format, ws["L2"].number_format) == ("0.0", "0.0")  # scores
-    assert ws["H2"].number_format == "General"  # a capacity: an integer
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R4"
-    assert values[3][9:13] == [1, None, None, 3]
+    assert values[1][3:] == ["84", "Auvergne-Rhône-Alpes", "69", "Rhône", "500", EHPAD,
+                             "Personnes âgées", 80, "De 40 à 99 places", 3, 81.25, 81.25, 1,
+                             "2026-03-02 09:15", "Non revue", None, None, "Classement général",
+                             1]
+    assert (ws["N2"].number_format, ws["O2"].number_format) == ("0.0", "0.0")  # scores
+    assert ws["K2"].number_format == "General"  # a capacity: an integer
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:V4"
+    assert values[3][12:16] == [1, None, None, 3]
 
     crit = {row[0].value: row[1].value for row in wb["Critères et provenance"].iter_rows(
         min_row=2)}
@@ -478,3 +484,19 @@ def test_large_shortlist_streamed_csv_and_xlsx_job(
     steps = list(wb["Prochaines étapes"].iter_rows(values_only=True))
     assert len(steps) == 1 + 2 * 2500  # the first structure's two steps on every row
     assert steps[-1][:4] == (2500, "000002500", "Structure 2500", 3)
+
+
+def test_quota_group_in_words_with_its_code_beside(
+        app_client: TestClient, session: Session, settings: Settings, shortlist_id: int) -> None:
+    """A sector quota: the group's words ("Personnes âgées"), the code only in its column."""
+    token = log_in(app_client, session, settings, make_user(session, Role.committee,
+                                                            region="84"))
+    r = app_client.post("/api/v1/shortlists", headers=csrf_headers(token), json={
+        "name": "Quota", "region": "84", "rank_by": "global", "order": "desc", "size": 2,
+        "quotas": [{"by": "sector", "min": 1}]})
+    assert r.status_code == 201, r.text
+    rows = read_csv(app_client.get(f"/selections/{r.json()['id']}/export.csv"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["Quota concerné"], row["Code du groupe (quotas)"]) == ("Personnes âgées",
+                                                                      "personnes_agees")
+    assert row["Motif de sélection"] == "Place réservée (minimum par secteur)"

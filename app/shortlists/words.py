@@ -1,4 +1,4 @@
-"""Words for the committee's pages in place of the ranking's internal values: why a
+"""Words for the committee's pages and files in place of the ranking's internal values: why a
 structure is in the list, and its quota group ("38 / 1" becomes "Isère (38), palier 1")."""
 
 from __future__ import annotations
