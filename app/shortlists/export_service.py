@@ -23,7 +23,7 @@ from app.errors import Forbidden, NotFound
 from app.formatting import date_fr
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
-from app.reference import SECTOR_LABELS, finess_categories, regions
+from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.reviews.service import review_status
 from app.shortlists import exports, next_steps, ranking, stored
 from app.shortlists.models import Shortlist
@@ -198,9 +198,9 @@ class RegionTable:
     total: int
 
 
-BASE_COLUMNS = ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur", "Capacité",
-                "Questionnaire", "Version", "Transmise le (heure de Paris)", "Palier",
-                "Score global"]
+BASE_COLUMNS = ["FINESS", "Nom", "Code département", "Département", "Code catégorie FINESS",
+                "Catégorie FINESS", "Secteur", "Capacité", "Questionnaire", "Version",
+                "Transmise le (heure de Paris)", "Palier", "Score global"]
 
 
 GAP_COLUMNS = ["Palier suivant", "Exigences manquantes pour le palier suivant",
@@ -271,6 +271,7 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     tier_levels = {(q.id, q.version): {t.id: t.level for t in q.tiers}
                    for q in registry.all()}
     categories = finess_categories()
+    deps = departments()
 
     def rows() -> Iterator[list[exports.Value]]:
         size = id_chunk(session)
@@ -297,7 +298,9 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 cat = categories.get(category)
                 sector = SECTOR_LABELS.get(cat.sector, cat.sector) if cat else None
                 a = found.get(by_structure.get(sid, -1))
-                base: list[exports.Value] = [finess, name, department, category, sector,
+                dep = deps.get(department or "")
+                base: list[exports.Value] = [finess, name, department, dep.name if dep else None,
+                                             category, cat.label if cat else None, sector,
                                              capacity]
                 if a is None:
                     yield [*base, *([None] * (len(header) - len(base)))]

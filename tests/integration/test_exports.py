@@ -331,9 +331,10 @@ def test_region_csv_has_stable_question_columns(
     assert r.status_code == 200
     rows = read_csv(r)
     header = rows[0]
-    assert header[:11] == ["FINESS", "Nom", "Département", "Catégorie FINESS", "Secteur",
-                           "Capacité", "Questionnaire", "Version",
-                           "Transmise le (heure de Paris)", "Palier", "Score global"]
+    assert header[:13] == ["FINESS", "Nom", "Code département", "Département",
+                           "Code catégorie FINESS", "Catégorie FINESS", "Secteur", "Capacité",
+                           "Questionnaire", "Version", "Transmise le (heure de Paris)",
+                           "Palier", "Score global"]
     questions = header[header.index("Statut de revue") + 1:]
     # 2026.2's questions in questionnaire order, then the older version's (not loaded here)
     # leftover id alphabetically
@@ -348,6 +349,9 @@ def test_region_csv_has_stable_question_columns(
     assert new["Transmise le (heure de Paris)"] == "2026-02-01 01:00"
     assert new["dui_fonctions"] == "admin | soins" and new["zz_retiree"] == ""
     assert new["Statut de revue"] == "Non revue"
+    assert [new[c] for c in ("Code département", "Département", "Code catégorie FINESS",
+                             "Catégorie FINESS")] == ["69", "Rhône", "500", EHPAD]
+    assert by_name["EHPAD Ancien"]["Département"] == "Ain"
     assert [new[c] for c in ("Palier suivant", "Exigences manquantes pour le palier suivant",
                              "Paliers supérieurs aux exigences propres remplies")] \
         == ["3", "2", "4"]
