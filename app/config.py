@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{VAR_DIR / 'palier.db'}"
     secret_key: str = DEV_SECRET_KEY
     questionnaires_dir: Path = ROOT / "questionnaires"
+    # No longer used for storage (files live in the database, app/files.py); kept so that
+    # existing settings files stay valid.
     evidence_dir: Path = VAR_DIR / "evidence"
     # The public address used in e-mailed and displayed links (invitations, reviews, password
     # resets). Unset in development: the address `palier serve` listens on (PALIER_HOST and
@@ -88,6 +90,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_seconds: float = 10.0
 
+    # Jobs (app/jobs): "queue" stores them for `palier worker` (PostgreSQL only); "inline"
+    # runs them in the web process; "auto": queue on PostgreSQL, inline on SQLite.
+    jobs_runner: Literal["auto", "inline", "queue"] = "auto"
+    jobs_max_attempts: int = Field(default=5, ge=1)  # attempts of a job failing transiently
+    jobs_retry_wait_seconds: int = Field(default=10, ge=0)  # × attempts before a retry
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # A worker silent this long is dead: its running jobs are retried (or failed).
+    worker_stalled_seconds: float = Field(default=60.0, gt=0)
     # ProConnect (OpenID Connect sign-in, docs/proconnect.md). Off while issuer or client id
     # is empty. Redirect URIs: {public_url}/proconnect/retour and /proconnect/deconnecte.
     oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
@@ -161,6 +171,9 @@ class Settings(BaseSettings):
                 "PALIER_BASE_URL must be set to the public address of the application when "
                 "PALIER_ENV=production (e.g. https://palier.example.fr): e-mailed links use it."
             )
+        if self.jobs_runner == "queue" and self.database_url.startswith("sqlite"):
+            raise ValueError("PALIER_JOBS_RUNNER=queue needs PostgreSQL (PALIER_DATABASE_URL); "
+                             "on SQLite jobs run inline.")
         return self
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
@@ -128,6 +128,19 @@ def begin_read(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
         return
     session.connection(execution_options={_IMMEDIATE: False})
+
+
+def in_ids(session: Session, column: Any, ids: list[int]) -> Any:
+    """`column IN ids`: on PostgreSQL one array parameter (`= ANY(:ids)`: the same cached
+    statement for any number of ids, thousands at a time), elsewhere an IN list."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def id_chunk(session: Session) -> int:
+    """How many ids to pass to `in_ids` at once."""
+    return 5000 if session.get_bind().dialect.name == "postgresql" else 500
 
 
 def is_contention(exc: BaseException) -> bool:

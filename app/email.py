@@ -5,8 +5,11 @@
 - `smtp`: sent to PALIER_SMTP_HOST:PALIER_SMTP_PORT (PALIER_SMTP_TLS none | starttls | ssl,
   PALIER_SMTP_USERNAME / PALIER_SMTP_PASSWORD when set), from PALIER_MAIL_FROM.
 
-A failed delivery is logged (error, with the recipient) and never fails the request that
-asked for it: the page answers as if sent (password reset pages say nothing either way).
+Sending is the job "email" (app.jobs): on the queue runner (PostgreSQL) the message is
+stored and a worker delivers it, retrying a failed SMTP delivery (server down, timeout) up
+to PALIER_JOBS_MAX_ATTEMPTS times; on the inline runner it is delivered at once. A failed
+delivery is logged (error, with the recipient) and never fails the request that asked for
+it: the page answers as if sent (password reset pages say nothing either way).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from app import jobs
 from app.config import Settings
 from app.db import utcnow
 
@@ -76,8 +80,30 @@ outbox: list[Email] = []
 
 
 def send_email(settings: Settings, to: str, subject: str, body: str) -> Email:
+    """Send a message (through the job runner); returns it as built now."""
     message = Email(to=to, subject=subject, body=body, sender=settings.email_from)
+    if jobs.runner(settings) == "queue" and settings.email_backend == "smtp":
+        jobs.defer(settings, "email", to=to, subject=subject, body=body,
+                   sent_at=message.sent_at.isoformat())
+    else:
+        deliver(settings, message)
+    return message
+
+
+@jobs.register("email")
+def email_job(ctx: jobs.JobContext, to: str, subject: str, body: str,
+              sent_at: str | None = None) -> None:
+    """The "email" job: deliver, and let the queue retry a failed SMTP delivery."""
+    message = Email(to=to, subject=subject, body=body, sender=ctx.settings.email_from,
+                    sent_at=datetime.fromisoformat(sent_at) if sent_at else utcnow())
+    deliver(ctx.settings, message, raise_errors=not ctx.last_attempt)
+
+
+def deliver(settings: Settings, message: Email, *, raise_errors: bool = False) -> None:
+    """Hand `message` to the configured backend. An SMTP failure is logged, and raised
+    when `raise_errors` (a job with attempts left)."""
     backend = settings.email_backend
+    to, subject = message.to, message.subject
     if backend == "memory":
         outbox.append(message)
     elif backend == "console":
@@ -89,8 +115,9 @@ def send_email(settings: Settings, to: str, subject: str, body: str) -> Email:
             send_smtp(settings, message)
         except (smtplib.SMTPException, OSError) as exc:
             log.error("e-mail not sent to %s: %s: %s", to, type(exc).__name__, exc)
+            if raise_errors:
+                raise
         else:
             log.info("e-mail sent to %s: %s", to, subject)
     else:  # pragma: no cover - the settings type admits no other value
         raise ValueError(f"unknown e-mail backend {backend!r}")
-    return message

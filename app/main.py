@@ -14,15 +14,15 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import stale_jobs
+from app import jobs, stale_jobs
 from app.accounts.oidc import provider_origins
 from app.config import get_settings
 from app.db import get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, errors, health, public
+from app.routes import ROUTERS, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
-from app.web import auth_deps, contention, templating
+from app.web import auth_deps, contention, reports, templating
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -43,6 +43,12 @@ def _at_start() -> None:
     except Exception:  # a missing or unmigrated database must not stop the server here
         log.warning("could not check for interrupted jobs or read-model rows at start-up",
                     exc_info=True)
+
+
+def install_jobs() -> None:
+    """The web-side helpers jobs need (the routes imported above register every job kind)."""
+    jobs.RENDERERS["shortlist_report"] = reports.shortlist_report_html
+    jobs.RENDERERS["declaration_html"] = assessment_results.declaration_html
 
 
 @asynccontextmanager
@@ -73,6 +79,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+    install_jobs()
     app.state.registry = Registry.load(get_settings().questionnaires_dir)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, public.http_error_page)

@@ -10,10 +10,11 @@ import app.assessments.models
 import app.audit
 import app.campaigns.models
 import app.dashboard.models
+import app.files
 import app.reviews.models
 import app.shortlists.models
 import app.structures.models
 
 MODULES = (app.structures.models, app.accounts.models, app.accounts.mfa_models,
            app.accounts.oidc_models, app.assessments.models, app.audit, app.dashboard.models,
-           app.reviews.models, app.shortlists.models, app.campaigns.models)
+           app.files, app.reviews.models, app.shortlists.models, app.campaigns.models)

@@ -4,7 +4,10 @@ marked failed with a reason, so that no job stays "en cours" forever.
 A job is stale when this process is not running it (`ACTIVE`) and it has given no sign of
 life for a while: an export's heartbeat (`updated_at`, written with its progress) older
 than `EXPORT_STALE_AFTER`; an import (no heartbeat) started longer than
-`IMPORT_STALE_AFTER` ago. `recover` runs at start-up and when jobs are read.
+`IMPORT_STALE_AFTER` ago. On PostgreSQL, also a job whose queue job (procrastinate, run
+by `palier worker`) ended failed, cancelled or aborted with none left to run: the queue gave
+up on it (a worker killed with no attempt left is handled by the worker itself, see
+app/jobs/queue.py). `recover` runs at start-up and when jobs are read.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -43,11 +46,29 @@ def active(kind: str, job_id: int) -> Iterator[None]:
         ACTIVE.discard((kind, job_id))
 
 
+_GIVEN_UP = """
+SELECT r.id FROM {table} r WHERE r.status IN ('pending', 'running')
+AND EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = '{kind}'
+            AND j.args->>'{arg}' = r.id::text AND j.status IN ('failed', 'cancelled', 'aborted'))
+AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = '{kind}'
+                AND j.args->>'{arg}' = r.id::text AND j.status IN ('todo', 'doing', 'aborting'))
+"""
+
+
+def _given_up(session: Session, table: str, kind: str, arg: str) -> list[int]:
+    """Rows whose queue jobs all ended without success (PostgreSQL: the queue's table)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    query = _GIVEN_UP.format(table=table, kind=kind, arg=arg)
+    return [int(i) for i in session.execute(text(query)).scalars()]
+
+
 def _stale_exports(session: Session) -> list[int]:
     ids = session.exec(select(ExportJob.id).where(
         col(ExportJob.status).in_([ExportStatus.pending.value, ExportStatus.running.value]),
         col(ExportJob.updated_at) < utcnow() - EXPORT_STALE_AFTER)).all()
-    return [i for i in ids if i is not None and ("export", i) not in ACTIVE]
+    stale = {i for i in ids if i is not None and ("export", i) not in ACTIVE}
+    return sorted(stale | set(_given_up(session, "export_job", "export", "export_id")))
 
 
 def _stale_imports(session: Session) -> list[int]:
@@ -55,7 +76,8 @@ def _stale_imports(session: Session) -> list[int]:
     ids = session.exec(select(ImportJob.id).where(
         col(ImportJob.status).in_([ImportStatus.pending.value, ImportStatus.running.value]),
         since < utcnow() - IMPORT_STALE_AFTER)).all()
-    return [i for i in ids if i is not None and ("import", i) not in ACTIVE]
+    stale = {i for i in ids if i is not None and ("import", i) not in ACTIVE}
+    return sorted(stale | set(_given_up(session, "import_job", "import", "import_id")))
 
 
 def recover(session: Session, *, exports: bool = True, imports: bool = True) -> int:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.shortlists import exports
+from app.shortlists import exports, next_steps
 from scoring import load_questionnaire
 from scoring.generate import generate_answers
 
@@ -71,10 +71,11 @@ def shortlist_rows(n: int, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-def steps_for(rng: random.Random) -> list[dict[str, Any]]:
-    return [{"requirement": f"r{k}", "tier": 3, "label": "INS qualifiée pour les usagers",
-             "title": "Qualifier les identités avec le téléservice INSi", "effort": "moyen",
-             "funding": ["esms-numerique"]} for k in range(rng.randint(2, 8))]
+def steps_for(rng: random.Random) -> list[next_steps.Step]:
+    return next_steps.parse([
+        {"requirement": f"r{k}", "tier": 3, "label": "INS qualifiée pour les usagers",
+         "title": f"Qualifier les identités avec le téléservice INSi ({k})", "effort": "moyen",
+         "funding": ["esms-numerique"]} for k in range(rng.randint(2, 8))], [])
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

@@ -24,18 +24,11 @@ from app.db import make_engine
 from app.permissions import Actor, Role
 from app.shortlists import service
 from app.shortlists.ranking import Criteria
+from bench.paths_sql import PREVIEW_CASES
 
 ADMIN = Actor(id=1, role=Role.admin, region=None)
 PREVIEW_ROWS = 20
-CASES: dict[str, dict[str, Any]] = {
-    "national, global, 20": {"size": 20},
-    "national, readiness + funding, 300": {"size": 300, "rank_by": "readiness",
-                                           "eligible_for": "esms-numerique"},
-    "national, weights, min 5/tier, max 3/department, 100": {
-        "size": 100, "rank_by": {"weights": {"dui": 2, "securite": 1}},
-        "quotas": [{"by": "tier", "min": 5}, {"by": "department", "max": 3}]},
-    "region 84, domain:dui, 20": {"region": "84", "size": 20, "rank_by": "domain:dui"},
-}
+CASES = PREVIEW_CASES  # the HTTP benchmark's cases
 FLOOR = text("SELECT structure_id, global_score FROM latest_result "
              "ORDER BY global_score DESC LIMIT 20")
 

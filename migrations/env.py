@@ -45,6 +45,11 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """procrastinate's tables (PostgreSQL, migration 0008) are not SQLModel models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _configure(**kwargs: Any) -> None:
     # app.db makes SQLite transactions real (explicit BEGIN), so DDL is transactional there
     # too: a failed migration leaves the database as it was.
@@ -53,6 +58,7 @@ def _configure(**kwargs: Any) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
         **kwargs,
     )
 

@@ -49,6 +49,7 @@ def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         mp.setenv("PALIER_SECRET_KEY", TEST_SECRET_KEY)
         mp.setenv("PALIER_DATABASE_URL", f"sqlite:///{tmp / 'default.db'}")
         mp.setenv("PALIER_EVIDENCE_DIR", str(tmp / "evidence"))
+        mp.setenv("PALIER_JOBS_RUNNER", "inline")  # tests of the queue set "queue"
         _clear_caches()
         yield
     _clear_caches()

@@ -76,6 +76,16 @@ def server_env(database_url: str, tmp: Path, url: str = "http://127.0.0.1:8000")
     }
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def run_server(database_url: str, tmp: Path, *, port: int | None = None,
                extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
@@ -101,12 +111,7 @@ def run_server(database_url: str, tmp: Path, *, port: int | None = None,
         _wait_until_up(url, process, log_path)
         yield LiveServer(url, database_url, engine, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         engine.dispose()
 
 

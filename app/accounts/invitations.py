@@ -156,25 +156,38 @@ def create_invitation(session: Session, settings: Settings, actor: Actor | None,
     actor = _check(actor)
     errors: dict[str, str] = {}
     email = auth.normalize_email(data.email)
-    if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
-        errors["email"] = "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
-    else:
-        user = session.exec(select(User).where(col(User.email) == email)).first()
-        if user is not None and user.role != Role.director:
-            errors["email"] = ("Cette adresse est celle d’un compte qui n’est pas un compte de "
-                               "direction : elle ne peut pas être invitée.")
-        elif user is not None and not user.active:
-            errors["email"] = "Le compte de cette adresse est désactivé."
+    if (problem := invitee_error(session, email)) is not None:
+        errors["email"] = problem
     structures, problem = _resolve_structures(session, actor, data.structures)
     if problem:
         errors["structures"] = problem
     if errors:
         raise InvalidInvitationForm(errors)
+    return issue(session, settings, actor, email, structures, actor.region, ip=ip)
 
+
+def invitee_error(session: Session, email: str) -> str | None:
+    """Why this (normalised) address cannot be invited as a director, if it cannot."""
+    if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
+        return "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
+    user = session.exec(select(User).where(col(User.email) == email)).first()
+    if user is not None and user.role != Role.director:
+        return ("Cette adresse est celle d’un compte qui n’est pas un compte de direction : "
+                "elle ne peut pas être invitée.")
+    if user is not None and not user.active:
+        return "Le compte de cette adresse est désactivé."
+    return None
+
+
+def issue(session: Session, settings: Settings, actor: Actor, email: str,
+          structures: list[Structure], region: str | None, *, ip: str | None = None,
+          details: dict[str, Any] | None = None) -> tuple[Invitation, str]:
+    """Store, audit (invitation_created, with `details`), commit and e-mail an invitation
+    whose checks are done; returns (invitation, link)."""
     raw = new_token()
     now = utcnow()
     invitation = Invitation(email=email, token_hash=token_hash(raw), invited_by=actor.id,
-                            region=actor.region, created_at=now,
+                            region=region, created_at=now,
                             expires_at=now + timedelta(days=settings.invitation_days))
     session.add(invitation)
     session.flush()
@@ -184,7 +197,7 @@ def create_invitation(session: Session, settings: Settings, actor: Actor | None,
         session.add(InvitationStructure(invitation_id=invitation.id, structure_id=s.id))
     record(session, actor, "invitation_created", "invitation", invitation.id,
            {"email": email, "structures": [s.finess for s in structures],
-            "expires_at": invitation.expires_at.isoformat()}, ip=ip)
+            "expires_at": invitation.expires_at.isoformat(), **(details or {})}, ip=ip)
     session.commit()
     session.refresh(invitation)
     link = settings.public_url + PATH + raw

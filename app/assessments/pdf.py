@@ -1,40 +1,40 @@
 """The declaration PDF (WeasyPrint): the result and every answer, from the print template.
 
-A submitted assessment never changes, so its PDF is built once and cached on disk under
-`<var>/pdf/` (beside the evidence folder: `settings.evidence_dir.parent / "pdf"`), named by
-assessment id, version and a digest of its submission time (so a re-used id can never serve
-another assessment's file). Drafts are rendered on each request and never cached.
+A submitted assessment never changes, so its PDF is built once and kept in the file storage
+(app/files.py, key "pdf/<id>-<version>-<digest>.pdf": assessment id, version and a digest
+of its submission time, so a re-used id can never serve another assessment's file). On the
+job queue, submitting defers the job "declaration_pdf" that builds it ahead of the first
+download. Drafts are rendered on each request and never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
+from app import files, jobs
+from app.accounts.auth import build_actor
+from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentStatus
 from app.config import Settings
+from app.db import write
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 PRINT_CSS = STATIC / "css" / "director-print.css"
 
 
-def cache_dir(settings: Settings) -> Path:
-    configured = getattr(settings, "pdf_dir", None)
-    return Path(configured) if configured else Path(settings.evidence_dir).parent / "pdf"
-
-
-def cache_path(settings: Settings, a: Assessment) -> Path | None:
-    """Where the PDF of a submitted assessment lives (None for a draft)."""
+def cache_key(a: Assessment) -> str | None:
+    """The file storage key of a submitted assessment's PDF (None for a draft)."""
     if a.status != AssessmentStatus.submitted or a.id is None:
         return None
     stamp = a.submitted_at.isoformat() if a.submitted_at else ""
     digest = hashlib.sha256(f"{a.id}|{a.structure_id}|{stamp}".encode()).hexdigest()[:12]
-    return cache_dir(settings) / f"{a.id}-{a.version}-{digest}.pdf"
+    return f"pdf/{a.id}-{a.version}-{digest}.pdf"
 
 
 def _check_static(url: str) -> None:
@@ -80,25 +80,34 @@ def html_to_pdf(html: str) -> bytes:
     return bytes(pdf)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def declaration_pdf(settings: Settings, a: Assessment,
+def declaration_pdf(session: Session, a: Assessment,
                     render_html: Callable[[], str]) -> tuple[bytes, bool]:
-    """(pdf bytes, served from cache). `render_html` builds the print page when needed."""
-    path = cache_path(settings, a)
-    if path is not None and path.is_file():
-        return path.read_bytes(), True
+    """(pdf bytes, served from the storage). `render_html` builds the print page when
+    needed; a submitted assessment's PDF is stored (its own committed write)."""
+    key = cache_key(a)
+    if key is not None and (blob := files.get(session, key)) is not None:
+        return blob.data, True
     pdf = html_to_pdf(render_html())
-    if path is not None:
-        _write_atomically(path, pdf)
+    if key is not None:
+        write(session, lambda s: files.put(s, key, pdf, "application/pdf"))
     return pdf, False
+
+
+def prebuild(settings: Settings, a: Assessment, user_id: int) -> None:
+    """On the job queue, have a worker build a submitted assessment's PDF now (inline, the
+    first download builds it)."""
+    if jobs.runner(settings) == "queue" and a.id is not None:
+        jobs.defer(settings, "declaration_pdf", assessment_id=a.id, user_id=user_id)
+
+
+@jobs.register("declaration_pdf")
+def declaration_pdf_job(ctx: jobs.JobContext, assessment_id: int, user_id: int) -> None:
+    """Build and store a submitted assessment's PDF ahead of its first download."""
+    with ctx.sessions() as session:
+        a = session.get(Assessment, assessment_id)
+        user = session.get(User, user_id)
+        if a is None or user is None or cache_key(a) is None:
+            return
+        actor = build_actor(session, user)
+        render = jobs.RENDERERS["declaration_html"]
+        declaration_pdf(session, a, lambda: render(session, ctx.registry, actor, a))

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
+from app.assessments import pdf
 from app.assessments.carry_over import migrate
 from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
@@ -392,5 +393,7 @@ def submit(session: Session, actor: Actor, registry: Registry, assessment_id: in
         session.refresh(a)
         if settings is not None and recipient is not None:
             send_receipt(settings, recipient, a, s)
+        if settings is not None:
+            pdf.prebuild(settings, a, actor.id)
         return a
     raise Conflict([], a.version)  # pragma: no cover

@@ -12,6 +12,7 @@ from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
 from app.cli import structures as structures_cli
 from app.cli import users as users_cli
+from app.cli import worker as worker_cli
 
 cli = typer.Typer(
     help="Palier : autodiagnostic de maturité numérique des ESMS.",
@@ -21,6 +22,7 @@ cli = typer.Typer(
 cli.add_typer(questionnaire_cli.app, name="questionnaire")
 cli.command("score")(questionnaire_cli.score_command)
 cli.command("serve")(serve_cli.serve)
+cli.command("worker")(worker_cli.worker)
 cli.add_typer(db_cli.app, name="db")
 cli.add_typer(users_cli.app, name="user")
 cli.add_typer(structures_cli.app, name="structures")

@@ -49,10 +49,14 @@ def bump(session: Session) -> None:
 
 
 def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()` once per generation of the read model and key."""
+    """`compute()` once per generation of the read model and key (every time before the
+    first one)."""
     if not enabled:
         return compute()
-    full = (generation(session), key)
+    current = generation(session)
+    if current == 0:  # no read model built in this database yet: nothing to key on
+        return compute()
+    full = (current, key)
     with _lock:
         if full in _entries:
             _entries.move_to_end(full)

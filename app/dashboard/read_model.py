@@ -5,6 +5,7 @@ after a structure changed). Dashboards read these tables only, never re-score.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from app import jobs
 from app.assessments.models import Assessment, AssessmentStatus
 from app.dashboard import cache
 from app.dashboard.bands import (
@@ -30,9 +32,12 @@ from app.dashboard.bands import (
     size_band,
 )
 from app.dashboard.tables import ADS, DS, LDS, LR, A, S
+from app.db import begin_write
 from app.formatting import PARIS
 from app.reference import sector_of_category as reference_sector
 from app.shortlists import readmodel as shortlist_readmodel
+
+log = logging.getLogger("palier.dashboard")
 
 CHUNK = 500
 
@@ -184,3 +189,14 @@ def set_review_status(session: Session, assessment_id: int, status: str | None) 
     structure's latest result (the review workflow calls this; the caller commits)."""
     session.execute(update(LR).where(LR.c.assessment_id == assessment_id)
                     .values(review_status=status))
+
+
+@jobs.register("dashboard_refresh")
+def refresh_job(ctx: jobs.JobContext, structure_ids: list[int] | None = None) -> None:
+    """The job "dashboard_refresh": `refresh_structures` in a write transaction of its own
+    (idempotent: retried on a transient failure)."""
+    with ctx.sessions() as session:
+        begin_write(session)
+        n = refresh_structures(session, structure_ids)
+        session.commit()
+    log.info("read model refreshed: %s structures with a result", n)

@@ -262,12 +262,13 @@ def add_evidence(session: Session, settings: Settings, actor: Actor, assessment_
                               f"compte {len(text)}).", "note")
     if upload is None and not text:
         raise InvalidEvidence("Choisissez un fichier ou écrivez une note.")
-    stored = storage.save(settings, upload, filename) if upload is not None else None
+    stored = storage.check(upload, filename) if upload is not None else None
     try:
         _lock_draft(session, actor, assessment_id)
         _check_room(session, assessment_id, question_id, (stored is not None) + bool(text))
         added: list[Evidence] = []
         if stored is not None:
+            storage.store(session, stored)
             added.append(Evidence(
                 assessment_id=assessment_id, question_id=question_id, kind=EvidenceKind.file,
                 original_filename=stored.original_filename, stored_name=stored.stored_name,
@@ -287,8 +288,7 @@ def add_evidence(session: Session, settings: Settings, actor: Actor, assessment_
             record(session, actor.id, "evidence_added", "evidence", e.id, details, ip)
         session.commit()
     except BaseException:
-        session.rollback()
-        storage.delete(settings, stored.stored_name if stored else None)
+        session.rollback()  # the stored file too
         raise
     for e in added:
         session.refresh(e)
@@ -322,6 +322,6 @@ def delete_evidence(session: Session, settings: Settings, actor: Actor, evidence
            {"question": e.question_id, "kind": e.kind, "filename": e.original_filename,
             "sha256": e.sha256}, ip)
     session.delete(e)
+    storage.delete(session, stored_name)
     session.commit()
-    storage.delete(settings, stored_name)
     return e

@@ -1,12 +1,13 @@
-"""Safe storage of evidence files under `settings.evidence_dir`.
+"""Safe storage of evidence files in the file storage (app/files.py: the database).
 
-- Stored under a random name (`secrets.token_hex`), in a two-character subdirectory; the
-  user's file name is kept for display and the download's file name only, never as a path.
+- Stored under a random name (`secrets.token_hex`, key "evidence/<name>"); the user's file
+  name is kept for display and the download's file name only, never as a key or a path.
 - Size limit (`MAX_BYTES`), an allow-list of types checked by extension AND content (magic
   bytes, or the archive's layout for office documents); the content type served is the
   allow-list's, never the browser's claim.
-- Files are written 0600 through a temporary name then renamed, so a half-written file is
-  never visible; they are only ever served as downloads (see app/routes/reviews.py).
+- The upload is checked in a private temporary file (0600, removed at once); the stored
+  file joins the transaction that records its Evidence row (both or neither); files are only
+  ever served as downloads (see app/routes/reviews.py).
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote
 
-from app.config import Settings
+from sqlmodel import Session
+
+from app import files
 from app.errors import ServiceError
+from app.files import content_disposition
+
+__all__ = ["ACCEPT", "ALLOWED", "MAX_BYTES", "MAX_LABEL", "EmptyFile", "EvidenceFileError",
+           "FileContentMismatch", "FileTooLarge", "FileTypeNotAllowed", "StoredFile", "check",
+           "content_disposition", "delete", "display_name", "extension", "key_of", "read",
+           "store", "type_label"]
 
 log = logging.getLogger("palier.evidence")
 
@@ -192,22 +201,15 @@ def extension(name: str) -> str:
     return f".{ext.lower()}" if dot and ext else ""
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name)
-    ascii_name = re.sub(r"\s+", " ", ascii_name).strip() or "preuve"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def path_of(settings: Settings, stored_name: str) -> Path:
-    """Where a stored file lives; refuses anything but a name this module made."""
+def key_of(stored_name: str) -> str:
+    """The file storage key of a stored evidence file; refuses anything but a name this
+    module made."""
     if not STORED_NAME.fullmatch(stored_name):
         raise ValueError(f"not a stored evidence name: {stored_name!r}")
-    return Path(settings.evidence_dir) / stored_name[:2] / stored_name
+    return f"evidence/{stored_name}"
 
 
-# ---- save / delete --------------------------------------------------------------------------
+# ---- check / store / read / delete ----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,23 +219,21 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+    data: bytes = field(repr=False)
 
 
-def save(settings: Settings, source: BinaryIO, filename: str | None,
-         max_bytes: int = MAX_BYTES) -> StoredFile:
-    """Check and store an uploaded file; raises an EvidenceFileError (nothing kept) when it
-    is too large, of a type not allowed, empty, or not what its extension says."""
+def check(source: BinaryIO, filename: str | None, max_bytes: int = MAX_BYTES) -> StoredFile:
+    """Check an uploaded file and name it (nothing stored yet: `store`); raises an
+    EvidenceFileError when it is too large, of a type not allowed, empty, or not what its
+    extension says."""
     name = display_name(filename)
     ftype = ALLOWED.get(extension(name))
     if ftype is None:
         raise FileTypeNotAllowed()
-    stored = secrets.token_hex(16)
-    final = path_of(settings, stored)
-    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = final.with_name(f".{stored}.part")
     digest = hashlib.sha256()
     size = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, tmp_name = tempfile.mkstemp(prefix="palier-evidence-", suffix=".part")
+    tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             while chunk := source.read(CHUNK):
@@ -250,18 +250,24 @@ def save(settings: Settings, source: BinaryIO, filename: str | None,
             raise FileContentMismatch()
         content_type = _text_content_type(tmp) if ftype.content_type == "text/plain" \
             else ftype.content_type
-        os.replace(tmp, final)
-    except BaseException:
+        data = tmp.read_bytes()
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
-    return StoredFile(stored, name, content_type, size, digest.hexdigest())
+    return StoredFile(secrets.token_hex(16), name, content_type, size, digest.hexdigest(),
+                      data)
 
 
-def delete(settings: Settings, stored_name: str | None) -> None:
-    """Remove a stored file (best effort: a leftover file is logged, never an error)."""
-    if not stored_name:
-        return
-    try:
-        path_of(settings, stored_name).unlink(missing_ok=True)
-    except (OSError, ValueError):
-        log.warning("evidence file %s could not be removed", stored_name, exc_info=True)
+def store(session: Session, checked: StoredFile) -> None:
+    """Add the checked file to the session's transaction (the caller commits)."""
+    files.put(session, key_of(checked.stored_name), checked.data, checked.content_type)
+
+
+def read(session: Session, stored_name: str) -> bytes | None:
+    blob = files.get(session, key_of(stored_name))
+    return blob.data if blob is not None else None
+
+
+def delete(session: Session, stored_name: str | None) -> None:
+    """Remove a stored file in the session's transaction (the caller commits)."""
+    if stored_name:
+        files.delete(session, key_of(stored_name))

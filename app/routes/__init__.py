@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.routes import (
+    account,
     account_security,
     admin,
     admin_users,
@@ -19,6 +20,7 @@ from app.routes import (
     auth,
     campaigns,
     docs,
+    guide,
     health,
     invitations,
     messages,
@@ -32,6 +34,7 @@ from app.routes import (
     reviews_api,
     shortlists,
     shortlists_api,
+    simulation,
     structures_admin,
 )
 
@@ -39,13 +42,16 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # probes first: no session, no CSRF cookie
     assessments.router,  # before public: its "/" sends directors home
     assessment_results.router,
+    simulation.router,
     public.router,
+    guide.router,
     api.public_router,
     admin.router,
     api.router,
     auth.router,
     auth.api_router,
     mfa_login.router,
+    account.router,
     account_security.router,
     account_security.admin_router,
     admin_users.router,

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app.assessments import notices, results
 from app.assessments import pdf as pdf_service
@@ -19,7 +20,7 @@ from app.assessments.result_page import result_view
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Incomplete
 from app.permissions import Action, Actor, Role
-from app.questionnaires import RegistryDep
+from app.questionnaires import Registry, RegistryDep
 from app.routes.assessments import FormDep, can_edit, crumbs
 from app.routes.schemas import file_responses
 from app.structures.models import Structure
@@ -145,18 +146,23 @@ def print_page(request: Request, assessment_id: IdPath, actor: CurrentActor,
     return render(request, "pages/director/print.html", ctx)
 
 
+def declaration_html(session: Session, registry: Registry, actor: Actor,
+                     a: Assessment) -> str:
+    """The print page as the PDF renders it (also the job "declaration_pdf"'s renderer)."""
+    s = session.get(Structure, a.structure_id)
+    assert s is not None
+    ctx = _result_context(session, registry, actor, a, s, document=True)
+    ctx["for_pdf"] = True
+    return env.get_template("pages/director/print.html").render(ctx)
+
+
 @router.get("/evaluations/{assessment_id}/declaration.pdf", response_class=Response,
             responses=file_responses("application/pdf"))
 def declaration_pdf(assessment_id: IdPath, actor: CurrentActor, session: SessionDep,
                     registry: RegistryDep, settings: SettingsDep) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
-
-    def html() -> str:
-        ctx = _result_context(session, registry, actor, a, s, document=True)
-        ctx["for_pdf"] = True
-        return env.get_template("pages/director/print.html").render(ctx)
-
-    data, cached = pdf_service.declaration_pdf(settings, a, html)
+    data, cached = pdf_service.declaration_pdf(
+        session, a, lambda: declaration_html(session, registry, actor, a))
     kind = "declaration" if a.status == AssessmentStatus.submitted else "provisoire"
     filename = f"palier-{s.finess}-{kind}-{a.id}.pdf"
     return Response(data, media_type="application/pdf", headers={

@@ -1,8 +1,8 @@
 """Operations endpoints: the load balancer's probes and the Prometheus metrics.
 
     GET /healthz   alive: answers without touching the database, the session or cookies
-    GET /readyz    ready: the database answers and its migrations are at head; else 503
-                   with a JSON reason
+    GET /readyz    ready: the database answers, its migrations are at head and (on the job
+                   queue) the queue answers; else 503 with a JSON reason
     GET /metrics   Prometheus text exposition; administrators only (session or Bearer token)
 
 The probes are public and skip the user loading (app.web.observability.PROBE_PATHS, honoured by
@@ -22,11 +22,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import jobs
 from app.cli.db import MIGRATIONS_DIR
+from app.config import get_settings
 from app.db import get_engine
+from app.deps import SessionDep, SettingsDep
+from app.jobs import queue, stats
 from app.permissions import Role
 from app.web.auth_deps import require_role
-from app.web.observability import metrics_exposition
+from app.web.observability import jobs_exposition, metrics_exposition
 
 router = APIRouter()
 # /healthz is included by app.main without the app-wide dependencies (no threadpool hop to
@@ -67,10 +71,16 @@ def readyz() -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": "migrations not at head",
                              "database": sorted(current), "expected": sorted(expected)},
                             status_code=503, headers=NO_STORE)
+    settings = get_settings()
+    if jobs.runner(settings) == "queue" and not queue.reachable(settings):
+        return JSONResponse({"status": "unavailable", "reason": "job queue unreachable"},
+                            status_code=503, headers=NO_STORE)
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
 
 @router.get("/metrics", dependencies=[Depends(require_role(Role.admin))])
-def metrics() -> Response:
+def metrics(session: SessionDep, settings: SettingsDep) -> Response:
     """Métriques Prometheus (administrateurs)."""
-    return Response(metrics_exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+    job_counts, depth = stats.counts(session, settings)
+    return Response(metrics_exposition() + jobs_exposition(job_counts, depth),
+                    media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)

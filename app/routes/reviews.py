@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.datastructures import FormData, UploadFile
@@ -231,10 +231,10 @@ def evidence_download(evidence_id: IdPath, actor: CurrentActor, session: Session
     e, _ = service.get_evidence(session, actor, evidence_id)
     if e.kind != EvidenceKind.file or not e.stored_name:
         raise NotFound("Preuve introuvable.")
-    path = storage.path_of(settings, e.stored_name)
-    if not path.is_file():
+    data = storage.read(session, e.stored_name)
+    if data is None:
         raise NotFound("Le fichier de cette preuve est introuvable.")
-    return FileResponse(path, media_type=e.content_type or "application/octet-stream", headers={
+    return Response(data, media_type=e.content_type or "application/octet-stream", headers={
         "Content-Disposition": storage.content_disposition(e.original_filename or "preuve"),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import (
-    FileResponse,
     HTMLResponse,
     RedirectResponse,
     Response,
@@ -31,6 +30,7 @@ from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.downloads import stored_file_response
 from app.web.shortlist_words import department_words, group_words, reason_words
 from app.web.templating import env, render
 
@@ -231,9 +231,8 @@ def _attachment(filename: str) -> dict[str, str]:
 def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
-    s = svc.get(session, actor, shortlist_id)
-    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
-                                              client_ip(request))
+    s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
+                                                 client_ip(request))
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_attachment(f"selection-{s.id}.csv"))
 
@@ -247,11 +246,11 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
                               filename=filename, rows=rows, object_type=object_type,
                               object_id=object_id, ip=client_ip(request), reuse_done=reuse_done)
     if out.file is not None:
-        return FileResponse(out.file, filename=out.job.filename or out.file.name,
-                            headers={"Cache-Control": "private, no-store"})
+        return stored_file_response(out.file, out.job.filename or out.file.key,
+                                    {"Cache-Control": "private, no-store"})
     if out.started:
-        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
-                            reports.shortlist_report_html)
+        jobs.start(settings, out.job_id, background=background, sessions=sessions,
+                   registry=registry)
     return RedirectResponse(f"/exports/{out.job_id}", 303)
 
 
@@ -364,8 +363,8 @@ def job_page(request: Request, job_id: IdPath, actor: CurrentActor,
 def job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
              settings: SettingsDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
-    path = jobs.file_of(settings, job)
-    if path is None:
+    blob = jobs.file_of(session, job)
+    if blob is None:
         raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
-    return FileResponse(path, filename=job.filename or path.name,
-                        headers={"Cache-Control": "private, no-store"})
+    return stored_file_response(blob, job.filename or blob.key,
+                                {"Cache-Control": "private, no-store"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import IdPath, SessionDep, SettingsDep
@@ -26,6 +26,7 @@ from app.shortlists.ranking import Criteria
 from app.shortlists.service import InvalidCriteria
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
+from app.web.downloads import stored_file_response
 
 router = APIRouter(prefix="/api/v1", tags=["sélections"],
                    dependencies=[Depends(require_permission(Action.build_shortlist))])
@@ -128,10 +129,10 @@ def _job_export(request: Request, session: Any, actor: Actor, settings: Any, reg
                               rows=len(s.rows), object_type="shortlist", object_id=s.id,
                               ip=client_ip(request), reuse_done=True)
     if out.file is not None:
-        return FileResponse(out.file, filename=out.job.filename or out.file.name)
+        return stored_file_response(out.file, out.job.filename or out.file.key)
     if out.started:
-        background.add_task(jobs.run, out.job_id, sessions, settings, registry,
-                            reports.shortlist_report_html)
+        jobs.start(settings, out.job_id, background=background, sessions=sessions,
+                   registry=registry)
     return JSONResponse(_job_json(out.job), status_code=202,
                         headers={"Location": f"/api/v1/exports/{out.job_id}"})
 
@@ -146,9 +147,8 @@ def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                registry: RegistryDep,
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
-    s = svc.get(session, actor, shortlist_id)
-    chunks = export_service.shortlist_csv_now(session, actor, s, registry, sep,
-                                              client_ip(request))
+    s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
+                                                 client_ip(request))
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers=_disposition(f"selection-{s.id}.csv"))
 
@@ -198,7 +198,7 @@ def export_job(job_id: IdPath, actor: CurrentActor, session: SessionDep) -> dict
 def export_job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
                     settings: SettingsDep) -> Response:
     job = jobs.get(session, actor.id, job_id)
-    path = jobs.file_of(settings, job)
-    if path is None:
+    blob = jobs.file_of(session, job)
+    if blob is None:
         raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
-    return FileResponse(path, filename=job.filename or path.name)
+    return stored_file_response(blob, job.filename or blob.key)

@@ -2,9 +2,9 @@
 report) for admins and ARS referents (their region only), and the admin's correction of a
 structure (category, capacity, department; audited).
 
-The import runs as a FastAPI background task with its own Session (`job_sessions`, a
-dependency tests override); its progress lives on the ImportJob row, which the job page
-polls with htmx every second (a plain "Actualiser" link without JavaScript).
+The import runs as the "import" job (app.structures.import_jobs), in its own Session
+(`job_sessions`, a dependency tests override); its progress lives on the ImportJob row,
+which the job page polls with htmx every second (a plain "Actualiser" link without JavaScript).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.db import get_engine
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role
 from app.reference import departments, finess_categories, regions
-from app.structures import corrections, creation
+from app.structures import corrections, creation, import_jobs
 from app.structures import imports as imports
 from app.structures.adapters import EtalabCsvAdapter, SourceFormatError
 from app.structures.models import ImportJob, ImportStatus
@@ -142,8 +142,10 @@ async def import_upload(
         return refuse(exc.message)
     except SourceFormatError as exc:
         return refuse(str(exc), 422)
-    job_id = imports.queue_job(session, filename=filename, options=options, user_id=actor.id)
-    background.add_task(imports.run_job, sessions, job_id, source, options, client_ip(request))
+    del source  # read once to refuse a malformed file now; the job reads the stored copy
+    job_id = import_jobs.queue_job(session, settings, filename=filename, data=data,
+                               options=options, user_id=actor.id, ip=client_ip(request),
+                               background=background, sessions=sessions)
     return RedirectResponse(f"{IMPORT_PATH}/{job_id}", status_code=303)
 
 

@@ -9,12 +9,12 @@ Every request is audited (`export_service.record_export`), with the job's id whe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from app.config import Settings
+from app.files import StoredFile
 from app.permissions import Actor
 from app.shortlists import export_service, jobs
 from app.shortlists.models import ExportJob, ExportStatus
@@ -31,7 +31,7 @@ def runs_as_job(fmt: str, rows: int | None) -> bool:
 @dataclass(frozen=True)
 class JobExport:
     job: ExportJob
-    file: Path | None  # a finished job's file: serve it
+    file: StoredFile | None  # a finished job's file: serve it
     started: bool  # a new job: the caller schedules `jobs.run(job_id, ...)`
 
     @property
@@ -50,11 +50,11 @@ def job_export(session: Session, settings: Settings, actor: Actor, *, kind: str,
         if job.kind != kind or job.params != params:
             continue
         if job.status == ExportStatus.done and reuse_done:
-            path = jobs.file_of(settings, job)
-            if path is not None:
+            blob = jobs.file_of(session, job)
+            if blob is not None:
                 export_service.record_export(session, actor, object_type, fmt, object_type,
                                              object_id, rows, ip, job.id)
-                return JobExport(job, path, started=False)
+                return JobExport(job, blob, started=False)
         if job.status in (ExportStatus.pending, ExportStatus.running):
             return JobExport(job, None, started=False)
     job = jobs.create(session, actor.id, kind, params, filename, rows)

@@ -7,7 +7,7 @@ Audit: every export is an AuditEvent `export` (kind, format, object, rows), reco
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -18,17 +18,17 @@ from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore
 from app.assessments.result_parts import KIND_LABELS, STATUS_LABELS
 from app.audit import record_now
-from app.db import utcnow
+from app.db import id_chunk, in_ids, utcnow
 from app.errors import Forbidden, NotFound
 from app.formatting import date_fr
 from app.permissions import Action, Actor, can, can_see_region
 from app.questionnaires import Registry, version_key
 from app.reference import SECTOR_LABELS, finess_categories, regions
 from app.reviews.service import review_status
-from app.shortlists import exports, ranking
+from app.shortlists import exports, next_steps, ranking, stored
 from app.shortlists.models import Shortlist
 from app.shortlists.pdf import html_to_pdf
-from app.shortlists.service import CHUNK, latest_submitted_ids
+from app.shortlists.service import latest_submitted_ids
 from app.structures.models import Structure
 from scoring import Questionnaire
 
@@ -96,20 +96,13 @@ def exported_at() -> str:
 # ---- shortlist files ------------------------------------------------------------------------
 
 
-def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str) -> Iterator[str]:
+def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str,
+                  rows: Iterable[Mapping[str, Any]] | None = None) -> Iterator[str]:
+    """The CSV text of a shortlist (its `rows`, or the ones loaded)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
+    source = shortlist.rows if rows is None else rows
     return exports.csv_chunks(exports.shortlist_header(shortlist.criteria, labels.domains),
-                              (exports.shortlist_values(r) for r in shortlist.rows), sep)
-
-
-def next_steps_of(session: Session, ids: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
-    """(assessment id, next steps of its stored result), in chunks."""
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
-        for aid, steps in session.exec(select(col(Assessment.id),
-                                              col(Assessment.result)["next_steps"])
-                                       .where(col(Assessment.id).in_(chunk))).all():
-            yield aid or 0, steps
+                              (exports.shortlist_values(r) for r in source), sep)
 
 
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
@@ -117,14 +110,17 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
                    progress: exports.Progress | None = None) -> None:
     labels = labels_for(registry, shortlist.questionnaire_versions)
 
-    def steps() -> Iterator[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
+    def steps() -> Iterator[tuple[Mapping[str, Any], list[next_steps.Step]]]:
         rows = shortlist.rows
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            found = dict(next_steps_of(session, [r["assessment_id"] for r in chunk
-                                                 if r.get("assessment_id")]))
-            for r in chunk:
-                yield r, list(found.get(r.get("assessment_id") or 0) or [])
+        found = next_steps.of(session, [r["assessment_id"] for r in rows
+                                        if r.get("assessment_id")])
+        for r in rows:
+            if r.get("assessment_id"):
+                aid, row_steps = next(found)
+                assert aid == r["assessment_id"]
+                yield r, row_steps
+            else:
+                yield r, []
 
     exports.write_shortlist_xlsx(
         out, shortlist, author=author_name(session, shortlist.author_id),
@@ -157,13 +153,17 @@ def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry,
     return html_to_pdf(render(shortlist_report(session, shortlist, registry)))
 
 
-def shortlist_csv_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,
-                      sep: str, ip: str | None) -> Iterator[str]:
-    """The CSV stream of a shortlist, its export recorded first."""
-    session.expunge(shortlist)  # read once: the audit commit must not expire and reload it
-    record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id,
-                  len(shortlist.rows), ip, separator=sep)
-    return shortlist_csv(shortlist, registry, sep)
+def shortlist_csv_now(session: Session, actor: Actor, shortlist_id: int, registry: Registry,
+                      sep: str, ip: str | None) -> tuple[Shortlist, Iterator[str]]:
+    """The CSV stream of a shortlist, its export recorded first: the header goes out at
+    once, the rows are read from the database as they are written (in `session`: a
+    request's session stays open until its response is sent)."""
+    shortlist, count = stored.head(session, actor, shortlist_id)
+    session.expunge(shortlist)  # the audit commit must not expire and reload it
+    record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id, count, ip,
+                  separator=sep)
+
+    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(session, shortlist_id))
 
 
 def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,
@@ -271,22 +271,24 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     categories = finess_categories()
 
     def rows() -> Iterator[list[exports.Value]]:
-        for start in range(0, len(structures), CHUNK):
-            chunk = structures[start:start + CHUNK]
-            ids = [by_structure[s[0]] for s in chunk if s[0] in by_structure]
+        size = id_chunk(session)
+        for start in range(0, len(structures), size):
+            chunk = structures[start:start + size]
+            ids = [i for s in chunk if (i := by_structure.get(s[0])) is not None]
             found = {a[0]: a for a in session.execute(
                 sa_select(col(Assessment.id), col(Assessment.questionnaire_id),
                        col(Assessment.questionnaire_version), col(Assessment.submitted_at),
                        col(Assessment.tier_level), col(Assessment.global_score),
                        col(Assessment.answers), col(Assessment.result)["gap"],
                        col(Assessment.result)["tiers_met_above"])
-                .where(col(Assessment.id).in_(ids))).all()}
+                .where(in_ids(session, col(Assessment.id), ids))).all()}
             scores: dict[int, dict[str, float | None]] = {}
             for aid, did, score in session.exec(
                     select(col(AssessmentDomainScore.assessment_id),
                            col(AssessmentDomainScore.domain_id),
                            col(AssessmentDomainScore.score))
-                    .where(col(AssessmentDomainScore.assessment_id).in_(ids))).all():
+                    .where(in_ids(session, col(AssessmentDomainScore.assessment_id), ids))
+            ).all():
                 scores.setdefault(aid, {})[did] = score
             reviews = review_status(session, [i for i in ids if i is not None])
             for sid, finess, name, department, category, capacity in chunk:

@@ -1,12 +1,12 @@
-"""Files anyone can open: CSV (UTF-8 with BOM), XLSX (openpyxl write-only), PDF (WeasyPrint).
+"""Files anyone can open: CSV (UTF-8 with BOM), XLSX (streamed, app.shortlists.xlsx), PDF
+(WeasyPrint).
 
 Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a
 carriage return could run as a formula when the file is opened.
 - CSV: such a cell gets a leading apostrophe (`'=1+1`), the OWASP recommendation: every
   spreadsheet shows it as text, at the price of a visible apostrophe.
-- XLSX: every text is written as a text cell (never a formula: openpyxl would otherwise turn a
-  string starting with `=` into one), and such a cell also carries the "quote prefix" style,
-  so that it stays text when edited; the value itself is unchanged.
+- XLSX: every text is written as a text cell (never a formula), and such a cell also carries
+  the "quote prefix" style, so that it stays text when edited; the value itself is unchanged.
 Numbers are written as numbers (CSV: decimal comma with the `;` separator, decimal point with
 `,`), dates as ISO 8601 text in UTC.
 """
@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
-from xml.sax.saxutils import escape
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, regions
 from app.shortlists import ranking
+from app.shortlists.next_steps import Step
+from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
+from app.shortlists.xlsx import Book, Cells, Sheet
+from app.shortlists.xlsx import Value as Value  # the exports' cell values
 
 BOM = "\ufeff"
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 PDF_MAX_ROWS = 500
-Value = str | int | float | None
 Progress = Callable[[int], None]
 
 
@@ -73,102 +69,6 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str 
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def xlsx_row(ws: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Any]:
-    """Values ready for `ws.append`: text that could be a formula becomes a text cell with
-    the quote-prefix style; characters XML cannot hold are dropped."""
-    out: list[Any] = []
-    for v in values:
-        if isinstance(v, str):
-            v = ILLEGAL_CHARACTERS_RE.sub("", v)
-            if v.startswith(DANGEROUS):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                out.append(cell)
-                continue
-        out.append(v)
-    return out
-
-
-def _column_letters(n: int) -> list[str]:
-    from openpyxl.utils import get_column_letter
-
-    return [get_column_letter(i) for i in range(1, n + 1)]
-
-
-_LETTERS = _column_letters(1024)
-
-
-_ENTITIES = {"\r": "&#13;"}  # a raw CR would be read back as LF
-
-
-def _cell_xml(ref: str, v: Value, quote_style: str) -> str:
-    if isinstance(v, str):
-        clean = ILLEGAL_CHARACTERS_RE.sub("", v)
-        style = f' s="{quote_style}"' if clean.startswith(DANGEROUS) else ""
-        space = ' xml:space="preserve"' if clean != clean.strip() else ""
-        text = escape(clean, _ENTITIES)
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-    if isinstance(v, bool):
-        return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
-    return f'<c r="{ref}" t="n"><v>{v!r}</v></c>'
-
-
-def _fast_rows(ws: WriteOnlyWorksheet, quote_style: str, batch: int = 200,
-               ) -> Generator[None, Sequence[Value], None]:
-    """openpyxl's write-only row loop (WriteOnlyWorksheet._write_rows), but rows are built
-    as XML text (escaped), parsed back by lxml in batches and written to openpyxl's stream,
-    instead of one WriteOnlyCell and one xmlfile context per cell (about three times
-    faster). Same XML as openpyxl: inline strings, numbers, booleans; text that could be a
-    formula gets the quote-prefix style."""
-    from lxml.etree import fromstring
-
-    xf = ws._writer.xf.send(True)
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            for element in fromstring("<x>" + "".join(pending) + "</x>"):
-                xf.write(element)
-            pending.clear()
-
-    with xf.element("sheetData"):
-        index = 1
-        try:
-            while True:
-                values = yield
-                r = str(index)
-                cells = "".join(_cell_xml(_LETTERS[col] + r, v, quote_style)
-                                for col, v in enumerate(values) if v is not None and v != "")
-                pending.append(f'<row r="{r}">{cells}</row>')
-                if len(pending) >= batch:
-                    flush()
-                index += 1
-        except GeneratorExit:
-            flush()
-    ws._writer.xf.send(None)
-
-
-def row_appender(ws: WriteOnlyWorksheet) -> Callable[[Sequence[Value]], None]:
-    """`append(values)` for a new write-only sheet: the fast row writer when this openpyxl has
-    the internals it relies on (3.1), else the public `ws.append` (same file)."""
-    try:
-        from openpyxl import LXML
-
-        probe = WriteOnlyCell(ws, value="'")
-        probe.quotePrefix = True
-        quote_style = str(probe.style_id)
-        if not LXML or ws._rows is not None:  # only on a new sheet
-            raise AttributeError
-        ws._get_writer()
-        rows = _fast_rows(ws, quote_style)
-        next(rows)
-        ws._rows = rows
-    except (AttributeError, TypeError, ImportError):
-        return lambda values: ws.append(xlsx_row(ws, values))
-    return rows.send
 
 
 # ---- the shortlist as a table ---------------------------------------------------------------
@@ -268,86 +168,98 @@ def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> l
     return first + sorted(present - set(first))
 
 
+NextSteps = Callable[[], Iterable[tuple[Mapping[str, Any], Sequence[Step]]]]
+
+
 def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
                          domain_labels: Mapping[str, str], domain_order: Sequence[str],
                          funding_labels: Mapping[str, str], exported_at: str,
-                         next_steps: Callable[[], Iterable[tuple[Mapping[str, Any],
-                                                                 list[dict[str, Any]]]]]
-                         | None = None,
+                         next_steps: NextSteps | None = None,
                          progress: Progress | None = None,
                          funding_status: Mapping[str, str] | None = None) -> None:
     """Sheets: Sélection, Critères et provenance, Scores par domaine, Prochaines étapes
     (`next_steps()` yields (row, steps) in rank order; omitted when None). `funding_status`
     gives each programme's kind and current status ("financement, terminé au 2 décembre
     2026") shown beside its name."""
-    status = funding_status or {}
+    rows = shortlist.rows
+    done = 0
 
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and done % 1000 == 0:
+            progress(done)
+
+    with Book(out) as book:
+        with book.sheet("Sélection") as sheet:
+            sheet.append(shortlist_header(shortlist.criteria, domain_labels))
+            for row in rows:
+                sheet.append(shortlist_values(row))
+                tick()
+        with book.sheet("Critères et provenance") as sheet:
+            sheet.append(["Critère", "Valeur"])
+            for line in criteria_lines(shortlist, author, domain_labels, funding_labels,
+                                       exported_at):
+                sheet.append(line)
+        with book.sheet("Scores par domaine") as sheet:
+            domains = domain_columns(rows, domain_order)
+            sheet.append(["Rang", "FINESS", "Nom", "Score global",
+                          *(domain_labels.get(d, d) for d in domains)])
+            for row in rows:
+                scores = row.get("domain_scores") or {}
+                sheet.append([row["rank"], row["finess"], row["name"], row["global_score"],
+                              *(scores.get(d) for d in domains)])
+                tick()
+        if next_steps is not None:
+            with book.sheet("Prochaines étapes") as sheet:
+                _steps_sheet(sheet, next_steps, funding_labels, funding_status or {}, tick)
+    if progress is not None:
+        progress(done)
+
+
+NEXT_STEPS_HEADER = ["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
+                     "Effort", "À vérifier auprès de l’éditeur ou du prestataire",
+                     "Financements"]
+
+
+def _steps_sheet(sheet: Sheet, next_steps: NextSteps, funding_labels: Mapping[str, str],
+                 status: Mapping[str, str], tick: Callable[[], None]) -> None:
+    """One row per step; a step's cells (a few dozen distinct ones) are laid out once."""
     def funding_cell(fid: str) -> str:
         label = funding_labels.get(fid, fid)
         return f"{label} ({status[fid]})" if fid in status else label
 
-    wb = Workbook(write_only=True)
-    rows = shortlist.rows
-    done = 0
-
-    def tick(n: int = 1) -> None:
-        nonlocal done
-        done += n
-        if progress is not None and done % 1000 == 0:
-            progress(done)
-
-    append = row_appender(wb.create_sheet("Sélection"))
-    append(shortlist_header(shortlist.criteria, domain_labels))
-    for row in rows:
-        append(shortlist_values(row))
-        tick()
-
-    append = row_appender(wb.create_sheet("Critères et provenance"))
-    append(["Critère", "Valeur"])
-    for label, value in criteria_lines(shortlist, author, domain_labels, funding_labels,
-                                       exported_at):
-        append([label, value])
-
-    append = row_appender(wb.create_sheet("Scores par domaine"))
-    domains = domain_columns(rows, domain_order)
-    append(["Rang", "FINESS", "Nom", "Score global", *(domain_labels.get(d, d) for d in domains)])
-    for row in rows:
-        scores = row.get("domain_scores") or {}
-        append([row["rank"], row["finess"], row["name"], row["global_score"],
-                *(scores.get(d) for d in domains)])
-        tick()
-
-    if next_steps is not None:
-        append = row_appender(wb.create_sheet("Prochaines étapes"))
-        append(["Rang", "FINESS", "Nom", "Palier visé", "Exigence", "Action proposée",
-                "Effort", "À vérifier auprès de l’éditeur ou du prestataire", "Financements"])
-        for row, steps in next_steps():
+    sheet.append(NEXT_STEPS_HEADER)
+    laid: dict[Step, Cells] = {}
+    for row, steps in next_steps():
+        if steps:
+            who = Cells([row["rank"], row["finess"], row["name"]])
             for step in steps:
-                append([row["rank"], row["finess"], row["name"], step.get("tier"),
-                        step.get("label"), step.get("title"), step.get("effort"),
-                        "oui" if step.get("to_verify") else None,
-                        ", ".join(funding_cell(f) for f in step.get("funding") or [])])
-            tick()
-    wb.save(out)
-    if progress is not None:
-        progress(done)
+                cells = laid.get(step)
+                if cells is None:
+                    text, to_verify = step
+                    cells = laid[step] = Cells(
+                        [text.tier, text.label, text.title, text.effort,
+                         "oui" if to_verify else None,
+                         ", ".join(funding_cell(f) for f in text.funding)], first=3)
+                sheet.append_cells(who, cells)
+        tick()
 
 
 def write_table_xlsx(out: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str],
                                                                    Iterable[Sequence[Value]]]],
                      progress: Progress | None = None) -> None:
     """A workbook of plain tables: [(sheet title, header, rows)]."""
-    wb = Workbook(write_only=True)
     n = 0
-    for title, header, rows in sheets:
-        append = row_appender(wb.create_sheet(title))
-        append(list(header))
-        for row in rows:
-            append(row)
-            n += 1
-            if progress is not None and n % 500 == 0:
-                progress(n)
-    wb.save(out)
+    with Book(out) as book:
+        for title, header, rows in sheets:
+            with book.sheet(title) as sheet:
+                sheet.append(list(header))
+                for row in rows:
+                    sheet.append(row)
+                    n += 1
+                    if progress is not None and n % 500 == 0:
+                        progress(n)
     if progress is not None:
         progress(n)
 

@@ -1,15 +1,20 @@
-"""Background export jobs: the state lives in `ExportJob` rows (any worker can report it),
-the file under the exports folder (`<var>/exports/`, beside the evidence folder).
+"""Background export jobs: the state lives in `ExportJob` rows (any process can report it),
+the file in the file storage (app/files.py: the database).
 
-A job is created by a request, then run after the response (Starlette background task, in
-the threadpool) in its own database session; it updates `rows_done`/`progress` as it goes,
-writes to a temporary file and renames it when complete. A job left `running` without
-progress for `stale_jobs.EXPORT_STALE_AFTER` (its process died) is marked failed, never
-left running forever. Only the job's creator sees it and downloads its file.
+A job is created by a request, then run as the job kind "export" (app.jobs: by `palier
+worker` on PostgreSQL, after the response in the web process on SQLite) in its own session;
+it updates `rows_done`/`progress` as it goes, writes to a temporary file, then stores it. A
+job left `running` without progress for `stale_jobs.EXPORT_STALE_AFTER` (its process died)
+is marked failed, never left running forever. Only the job's creator sees it and downloads
+its file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import tempfile
@@ -22,7 +27,8 @@ from fastapi import Depends
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import stale_jobs
+from app import files, stale_jobs
+from app import jobs as job_queue
 from app.accounts.auth import build_actor
 from app.accounts.models import User
 from app.config import Settings
@@ -51,11 +57,6 @@ def session_factory() -> SessionFactory:
 
 
 SessionFactoryDep = Annotated[SessionFactory, Depends(session_factory)]
-
-
-def exports_dir(settings: Settings) -> Path:
-    configured = getattr(settings, "exports_dir", None)
-    return Path(configured) if configured else Path(settings.evidence_dir).parent / "exports"
 
 
 def create(session: Session, actor_id: int, kind: str, params: dict[str, Any], filename: str,
@@ -88,16 +89,39 @@ def list_for(session: Session, actor_id: int, limit: int = 50) -> list[ExportJob
                              .order_by(col(ExportJob.id).desc()).limit(limit)).all())
 
 
-def file_of(settings: Settings, job: ExportJob) -> Path | None:
+CONTENT_TYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8",
+                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def file_of(session: Session, job: ExportJob) -> files.StoredFile | None:
+    """A finished job's file (file storage), if still there."""
     if job.status != ExportStatus.done or not job.file_path:
         return None
-    path = exports_dir(settings) / job.file_path
-    return path if path.is_file() else None
+    return files.get(session, job.file_path)
 
 
-def _start(session: Session, job_id: int) -> ExportJob | None:
+def start(settings: Settings, job_id: int, *, background: job_queue.Background | None,
+          sessions: SessionFactory | None = None, registry: Registry | None = None) -> None:
+    """Hand the pending job to the job runner."""
+    job_queue.defer(settings, "export", background=background, sessions=sessions,
+                    registry=registry, export_id=job_id)
+
+
+@job_queue.register("export", abandon=lambda ctx, kwargs, reason: fail(
+    int(kwargs["export_id"]), ctx.sessions, reason))
+def export_job(ctx: job_queue.JobContext, export_id: int) -> None:
+    run(export_id, ctx.sessions, ctx.settings, ctx.registry,
+        job_queue.RENDERERS.get("shortlist_report"), restart=ctx.queued,
+        last_attempt=ctx.last_attempt)
+
+
+def _start(session: Session, job_id: int, restart: bool) -> ExportJob | None:
+    """The job, now running; None when it is not to be run (done, failed, unknown).
+    `restart`: the queue runs it again after a dead worker left it running."""
     job = session.get(ExportJob, job_id)
-    if job is None or job.status != ExportStatus.pending:
+    runnable = (ExportStatus.pending, ExportStatus.running) if restart else (
+        ExportStatus.pending,)
+    if job is None or job.status not in runnable:
         return None
     job.status = ExportStatus.running.value
     job.updated_at = utcnow()
@@ -106,22 +130,22 @@ def _start(session: Session, job_id: int) -> ExportJob | None:
 
 
 def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Registry,
-        render_report: export_service.ReportRenderer | None = None) -> None:
-    """Run one job to completion; never raises. The job always ends `done` or `failed`
-    (with the reason); if even that cannot be recorded (database gone), `recover_stale`
-    marks it failed later. PDF reports need `render_report` (the web side renders their
-    HTML)."""
+        render_report: export_service.ReportRenderer | None = None, *,
+        restart: bool = False, last_attempt: bool = True) -> None:
+    """Run one job to completion. The job ends `done` or `failed` (with the reason); if
+    even that cannot be recorded (database gone), `stale_jobs.recover` marks it failed
+    later. A transient failure (database, disk) before the last attempt puts the job back
+    to pending and raises, for the queue to retry it. PDF reports need `render_report`
+    (the web side renders their HTML)."""
     tmp: str | None = None
     try:
         with stale_jobs.active("export", job_id), sessions() as session:
-            job = write(session, lambda s: _start(s, job_id))
+            job = write(session, lambda s: _start(s, job_id, restart))
             if job is None:
                 return
-            target = exports_dir(settings)
-            target.mkdir(parents=True, exist_ok=True)
             suffix = ".pdf" if job.kind.endswith("pdf") else (
                 ".csv" if job.kind.endswith("csv") else ".xlsx")
-            fd, tmp = tempfile.mkstemp(prefix=f"job-{job_id}-", suffix=".tmp", dir=target)
+            fd, tmp = tempfile.mkstemp(prefix=f"palier-export-{job_id}-", suffix=suffix)
             os.close(fd)
             rows_total = job.rows_total
 
@@ -133,14 +157,14 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
                 write(session, beat)
 
             _produce(session, job, registry, tmp, progress, render_report)
-            final = target / f"export-{job_id}{suffix}"
-            os.replace(tmp, final)
-            tmp = str(final)  # removed below if it cannot be recorded as done
+            data = Path(tmp).read_bytes()
+            key = f"export/{job_id}{suffix}"
 
             def finish(s: Session) -> None:
                 done = s.get(ExportJob, job_id)
                 assert done is not None
-                done.file_path = final.name
+                files.put(s, key, data, CONTENT_TYPES[suffix])
+                done.file_path = key
                 done.status = ExportStatus.done.value
                 done.progress = 1.0
                 if done.rows_total is not None:
@@ -149,11 +173,26 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
                 s.add(done)
 
             write(session, finish)
+            Path(tmp).unlink(missing_ok=True)
     except Exception as exc:  # a failed export is reported on its page
-        log.exception("export job %s failed", job_id)
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, job_queue.TRANSIENT) and not last_attempt:
+            log.warning("export job %s: transient failure, retried: %s", job_id, exc)
+            raise
+        log.exception("export job %s failed", job_id)
         fail(job_id, sessions, getattr(exc, "message", None) or "L’export a échoué.")
+    finally:
+        return_memory()
+
+
+def return_memory() -> None:
+    """Give what a large export used back to the system: Python frees its objects, but
+    glibc keeps the freed heap of the process unless asked (a worker would otherwise hold
+    hundreds of MiB after a national export)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to ask
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def fail(job_id: int, sessions: SessionFactory, reason: str) -> None:

@@ -99,3 +99,31 @@ class ShortlistCandidate(SQLModel, table=True):
         Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False))
     readiness: int | None = None  # unmet requirements of the palier above; None at the top
     funding: str = "|"
+
+
+class NextStepText(SQLModel, table=True):
+    """A distinct next step's texts (migration 0011): palier level, requirement label,
+    proposed action, effort, funding programmes ("a|b", the result's order); `key` is the
+    SHA-256 of these values (app.shortlists.next_steps)."""
+
+    __tablename__ = "next_step_text"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    tier: int | None = None
+    label: str | None = None
+    title: str | None = None
+    effort: str | None = None
+    funding: str = ""
+
+
+class AssessmentNextStep(SQLModel, table=True):
+    """The next steps of a submitted assessment's result, in order (migration 0011)."""
+
+    __tablename__ = "assessment_next_step"
+
+    assessment_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True))
+    position: int = Field(primary_key=True)
+    text_id: int = Field(foreign_key="next_step_text.id")
+    to_verify: bool = False

@@ -3,7 +3,8 @@ result, extracted once from its stored result snapshot: unmet requirements to th
 palier (readiness) and the eligible funding programmes.
 
 Written in the dashboards' read-model transaction (`app.dashboard.service.refresh_structures`
-calls `refresh`), so it follows every submission, import and `palier dashboard refresh`;
+calls `refresh`), so it follows every submission, import and `palier dashboard refresh`
+(and so do the next steps of those results, app.shortlists.next_steps);
 its rows go with their `latest_result` (ON DELETE CASCADE). `ensure` fills what a database
 upgraded from before migration 0007 lacks: once, at application start-up (`app.main`), never
 per request.
@@ -19,7 +20,7 @@ from sqlmodel import Session
 
 from app.dashboard.tables import LR, A
 from app.db import write
-from app.shortlists import ranking
+from app.shortlists import next_steps, ranking
 from app.shortlists.models import ShortlistCandidate
 
 CHUNK = 500
@@ -63,7 +64,9 @@ def refresh(session: Session, structure_ids: Iterable[int] | None = None) -> Non
     """In the caller's transaction, after the latest results of these structures (None:
     all) were rebuilt: their rows, from the result snapshots."""
     ids = None if structure_ids is None else sorted(set(structure_ids))
-    _insert(session, _rows(session, ids))
+    rows = _rows(session, ids)
+    _insert(session, rows)
+    next_steps.store(session, [r["assessment_id"] for r in rows])  # for the exports
     if ids is None:  # planner statistics for the rebuilt table
         session.execute(text("ANALYZE shortlist_candidate"))
 

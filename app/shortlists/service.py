@@ -308,8 +308,8 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
     record(session, actor, "shortlist_created", "shortlist", shortlist.id,
            {"name": name, "hash": frozen.hash, "rows": len(frozen.rows),
             "criteria": frozen.criteria, "questionnaire_versions": frozen.versions}, ip)
-    session.commit()
-    session.refresh(shortlist)
+    session.expunge(shortlist)  # kept as written: the commit must not expire it (a reload
+    session.commit()  # of every row of a national list)
     return shortlist
 
 

@@ -22,16 +22,17 @@ from datetime import UTC, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, select, text
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
+from app.dashboard import cache
 from app.dashboard.bands import size_band_sql
 from app.dashboard.tables import LDS, LR, S
-from app.permissions import Actor
+from app.db import id_chunk, in_ids
+from app.permissions import Actor, structure_scope
 from app.reference import finess_categories
 from app.reviews.models import AssessmentReview
-from app.reviews.service import review_status
 from app.shortlists import ranking, readmodel
 from app.shortlists.ranking import (
     DIMENSIONS,
@@ -164,9 +165,13 @@ def _stream(session: Session, q: _Query, limit: int | None
     query = (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
              .select_from(q.joined).where(*q.conds, q.reason.is_(None))
              .order_by(*q.order_by()))
-    if limit is not None:
-        query = query.limit(limit)
-    result = session.execute(query.execution_options(yield_per=STREAM))
+    if limit is not None:  # a few rows: fetched at once
+        result = session.execute(query.limit(limit))
+    else:  # read as the quotas need it; planned for the whole list (a sort is needed
+        # anyway), not for the first rows as PostgreSQL plans a cursor by default
+        if q.dialect == "postgresql":
+            session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        result = session.execute(query.execution_options(yield_per=STREAM))
     try:
         for sid, department, category, tier in result:
             yield sid, _stub(department, category, tier)
@@ -205,13 +210,7 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
     q = _Query(session, actor, criteria)
-    # Population: counts by reason and quota groups, in one pass.
-    combos = session.execute(
-        select(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
-               LR.c.questionnaire_version, q.reason, func.count())
-        .select_from(q.joined).where(*q.conds)
-        .group_by(S.c.department, S.c.category_code, LR.c.tier_level, LR.c.questionnaire_id,
-                  LR.c.questionnaire_version, q.reason)).all()
+    combos = _population(session, actor, criteria, q)
     excluded: Counter[str] = Counter()
     population: dict[tuple[str, str, int | None], Candidate] = {}  # distinct quota groups
     counts = {d: Counter[str]() for d in DIMENSIONS}
@@ -239,6 +238,31 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
                                if excluded[r]},
                      groups=groups, versions=versions, warnings=warnings)
+
+
+def _population(session: Session, actor: Actor | None, criteria: Criteria,
+                q: _Query) -> list[Any]:
+    """Counts by reason and quota groups, in one pass over the structures of the criteria;
+    kept per generation of the read model (app.dashboard.cache: a submission or a refresh
+    starts a new one) for the same scope and filters, so that changing the ranking, the
+    size or the quotas in the builder does not scan them again. Review statuses change
+    outside the read model: criteria on them are never cached."""
+    def compute() -> list[Any]:
+        return list(session.execute(
+            select(S.c.department, S.c.category_code, LR.c.tier_level,
+                   LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason, func.count())
+            .select_from(q.joined).where(*q.conds)
+            .group_by(S.c.department, S.c.category_code, LR.c.tier_level,
+                      LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all())
+
+    if criteria.review_status:
+        return compute()
+    scope = structure_scope(actor)
+    c = criteria
+    key = ("shortlist-population", scope.all, scope.region, scope.structure_ids, c.region,
+           tuple(c.departments), tuple(c.categories), tuple(c.size_bands), c.submitted_after,
+           tuple(c.tiers) if c.tiers else None, c.eligible_for)
+    return cache.cached(session, key, compute)
 
 
 def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Candidate],
@@ -278,22 +302,24 @@ def _rows(session: Session, criteria: Criteria,
 def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
     """Full candidates (with a latest result) of these structures, from the read models."""
     out: dict[int, Candidate] = {}
-    for start in range(0, len(structure_ids), CHUNK):
-        chunk = structure_ids[start:start + CHUNK]
+    reviews = _reviews()
+    size = id_chunk(session)
+    for start in range(0, len(structure_ids), size):
+        chunk = structure_ids[start:start + size]
         scores: dict[int, dict[str, float | None]] = {}
         for sid, did, score in session.execute(
                 select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-                .where(LDS.c.structure_id.in_(chunk))).all():
+                .where(in_ids(session, LDS.c.structure_id, chunk))).all():
             scores.setdefault(sid, {})[did] = score
         rows = session.execute(
             select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
                    S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
                    LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
-                   LR.c.global_score, SC.c.readiness, SC.c.funding)
+                   LR.c.global_score, SC.c.readiness, SC.c.funding, reviews.c.status)
             .join(LR, LR.c.structure_id == S.c.id)
             .outerjoin(SC, SC.c.structure_id == S.c.id)
-            .where(S.c.id.in_(chunk))).all()
-        reviews = review_status(session, [r.assessment_id for r in rows])
+            .outerjoin(reviews, reviews.c.assessment_id == LR.c.assessment_id)
+            .where(in_ids(session, S.c.id, chunk))).all()
         for r in rows:
             out[r.id] = Candidate(
                 structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
@@ -304,5 +330,5 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
                 tier_level=r.tier_level, global_score=r.global_score,
                 domain_scores=scores.get(r.id, {}), readiness=r.readiness,
                 funding=readmodel.funding_set(r.funding),
-                review_status=reviews.get(r.assessment_id, ranking.NOT_REVIEWED))
+                review_status=r.status or ranking.NOT_REVIEWED)
     return out

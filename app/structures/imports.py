@@ -38,9 +38,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app import stale_jobs
 from app.audit import record
-from app.db import begin_write, utcnow, write
+from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, Role, can
 from app.structures.adapters import StructureSource
@@ -71,9 +70,9 @@ from app.structures.models import ImportJob, ImportStatus
 __all__ = [
     "BATCH", "COMPARED", "IMPORTED", "NOT_APPLIED", "REASONS", "REJECTED", "REPORT_HEADER",
     "SKIPPED", "STATUSES", "UPDATED", "ImportFailed", "ImportOptions", "ImportReport",
-    "JobSessions", "LineResult", "Progress", "create_job", "fail_job", "get_job", "list_jobs",
-    "load_categories", "options_for", "queue_job", "read_categories_file", "report_row",
-    "resolve_department", "run_import", "run_job",
+    "JobSessions", "LineResult", "Progress", "create_job", "fail_job", "get_job",
+    "list_jobs", "load_categories", "options_for", "read_categories_file", "report_row",
+    "resolve_department", "run_import",
 ]
 
 log = logging.getLogger("palier.imports")
@@ -93,52 +92,7 @@ def create_job(session: Session, *, filename: str, options: ImportOptions,
     return job
 
 
-def queue_job(session: Session, *, filename: str, options: ImportOptions,
-              user_id: int | None) -> int:
-    """`create_job`, then end the session's transaction: the request holds no (SQLite write)
-    transaction while the job runs in the background. Returns the job's id."""
-    job = create_job(session, filename=filename, options=options, user_id=user_id)
-    job_id = job.id
-    assert job_id is not None
-    session.commit()
-    return job_id
-
-
 JobSessions = Callable[[], AbstractContextManager[Session]]
-
-
-def run_job(sessions: JobSessions, job_id: int, source: StructureSource,
-            options: ImportOptions, ip: str | None) -> None:
-    """The background task: run the import recorded as `job_id`. Never raises; the job
-    always ends done or failed (if even that cannot be recorded, `stale_jobs.recover`
-    marks it failed later)."""
-    try:
-        with stale_jobs.active("import", job_id), sessions() as session:
-            job = session.get(ImportJob, job_id)
-            if job is None:
-                return
-            try:
-                run_import(session, job, source, options, ip=ip)
-            except Exception:  # recorded on the job by run_import when it could
-                log.exception("import job %s failed", job_id)
-                _ensure_failed(session, job_id)
-    except Exception:
-        log.exception("import job %s: could not record its outcome", job_id)
-
-
-def _ensure_failed(session: Session, job_id: int) -> None:
-    """A job still pending/running after an error is marked failed (retried on contention)."""
-    def apply(s: Session) -> None:
-        job = s.get(ImportJob, job_id)
-        if job is not None and job.status in (ImportStatus.pending, ImportStatus.running):
-            job.status = ImportStatus.failed.value
-            job.phase = None
-            job.error = "Erreur inattendue pendant l’import : relancez-le."
-            job.finished_at = utcnow()
-            s.add(job)
-
-    session.rollback()
-    write(session, apply)
 
 
 class _JobProgress:

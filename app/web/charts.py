@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from math import ceil
 
 from markupsafe import Markup
 
@@ -20,11 +21,16 @@ TEXT = "#161616"
 
 def svg_open(width: float, height: float, *, title: str, desc: str, chart_id: str,
              font_size: int = 13) -> list[str]:
-    """The opening tag, <title> and <desc> every chart starts with (labelled for AT)."""
+    """The opening tag, <title> and <desc> every chart starts with (labelled for AT).
+
+    The class `palier-chart--min<N>` names the width (N px, by hundreds) under which the
+    labels would render smaller than 10,5 px: on a narrow screen the chart keeps that width
+    and scrolls inside its figure (static/css/palier.css)."""
+    min_px = min(1200, max(500, 100 * ceil(width * 10.5 / font_size / 100)))
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'class="palier-chart" font-family="Marianne, Arial, sans-serif" '
+        f'class="palier-chart palier-chart--min{min_px}" font-family="Marianne, Arial, sans-serif" '
         f'font-size="{font_size}">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">{escape(desc)}</desc>',

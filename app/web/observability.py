@@ -26,6 +26,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -135,6 +136,27 @@ def metrics_exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest()
+
+
+def jobs_exposition(counts: list[tuple[str, str, int]], depth: int) -> bytes:
+    """Job gauges read from the database at scrape time (app.jobs.stats): the same in
+    every process, so they are not kept in the multiprocess registry."""
+    by_state = GaugeMetricFamily("palier_jobs", "Tâches par type et état.",
+                                 labels=["kind", "state"])
+    for kind, state, n in counts:
+        by_state.add_metric([kind, state], n)
+    registry = CollectorRegistry()
+    registry.register(_Fixed([by_state, GaugeMetricFamily(
+        "palier_job_queue_depth", "Tâches en attente d'exécution.", value=depth)]))
+    return generate_latest(registry)
+
+
+class _Fixed:
+    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+        self.families = families
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        return self.families
 
 
 # --- the middleware -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.web.navigation import main_nav
+from app.web.trend_charts import position_chart, trend_chart
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
@@ -122,6 +123,8 @@ env.globals.update(
     legal={},
     csrf_token="",
     current_user=None,
+    trend_chart=trend_chart,
+    position_chart=position_chart,
 )
 
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import AuthSession
 from app.assessments.models import Assessment, AssessmentStatus
 from app.config import Settings
 from app.db import utcnow
+from app.files import StoredFile
 from app.permissions import Role
 from app.structures.models import Structure
 from tests.answers import PETIT_EHPAD, best
@@ -512,20 +512,24 @@ def test_print_view_and_pdf_hold_result_and_every_answer(
     assert "Logiciel de l&#39;éditeur retenu par la grappe" in text
     assert 'href="/static/css/director-print.css"' in text
 
-    cache = Path(settings.evidence_dir).parent / "pdf"
-    assert not cache.exists() or not list(cache.glob(f"{aid}-*.pdf"))
+    assert stored_pdfs(session, aid) == []
     response = director.get(f"/evaluations/{aid}/declaration.pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["X-Palier-Cache"] == "miss"
     assert response.content.startswith(b"%PDF")
     assert len(response.content) > 20_000
-    files = list(cache.glob(f"{aid}-*.pdf"))
-    assert len(files) == 1
-    assert files[0].read_bytes() == response.content
+    [blob] = stored_pdfs(session, aid)
+    assert blob.data == response.content
     again = director.get(f"/evaluations/{aid}/declaration.pdf")
     assert again.headers["X-Palier-Cache"] == "hit"
     assert again.content == response.content
+
+
+def stored_pdfs(session: Session, aid: int) -> list[StoredFile]:
+    """The assessment's PDFs in the file storage (the database)."""
+    return list(session.exec(select(StoredFile).where(
+        col(StoredFile.key).startswith(f"pdf/{aid}-"))).all())
 
 
 def test_draft_pdf_is_not_cached(director: Director, session: Session, ehpad: Structure,
@@ -536,8 +540,7 @@ def test_draft_pdf_is_not_cached(director: Director, session: Session, ehpad: St
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
     assert response.headers["X-Palier-Cache"] == "miss"
-    cache = Path(settings.evidence_dir).parent / "pdf"
-    assert not cache.exists() or not list(cache.glob(f"{aid}-*.pdf"))
+    assert stored_pdfs(session, aid) == []
 
 
 def test_submitted_assessment_is_read_only_everywhere(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app import files
 from app.accounts.models import User
 from app.assessments.models import Assessment
 from app.audit import AuditEvent
@@ -115,9 +115,10 @@ def evidence_rows(session: Session, aid: int) -> list[Evidence]:
                              .order_by(col(Evidence.id))).all())
 
 
-def stored_files(settings: Settings) -> list[Path]:
-    root = Path(settings.evidence_dir)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files(session: Session) -> list[files.StoredFile]:
+    """The evidence files in the file storage (the database)."""
+    return list(session.exec(select(files.StoredFile).where(
+        col(files.StoredFile.key).startswith("evidence/"))).all())
 
 
 # ---- upload and download --------------------------------------------------------------------
@@ -137,10 +138,10 @@ def test_upload_a_pdf_then_download_it_with_safe_headers(
             director.id)
     assert e.sha256 == hashlib.sha256(PDF).hexdigest()
     assert e.stored_name is not None and re.fullmatch(r"[0-9a-f]{32}", e.stored_name)
-    [path] = stored_files(settings)
-    assert path == Path(settings.evidence_dir) / e.stored_name[:2] / e.stored_name
-    assert path.read_bytes() == PDF
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    [blob] = stored_files(session)
+    assert blob.key == f"evidence/{e.stored_name}"
+    assert (blob.data, blob.size, blob.content_type) == (PDF, len(PDF), "application/pdf")
+    assert not Path(settings.evidence_dir).exists()  # nothing on the local disk
 
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "evidence_added")).one()
     assert (event.user_id, event.object_type, event.object_id) == \
@@ -243,7 +244,7 @@ def test_file_over_the_size_limit_is_refused_and_nothing_is_kept(
     assert "<title>Erreur : Preuves" in response.text
     assert 'name="fichier"' in response.text  # the form is shown again
     assert evidence_rows(session, draft) == []
-    assert stored_files(settings) == []
+    assert stored_files(session) == []
 
     exactly = b"%PDF-1.7\n" + bytes(5 * MIB - 9)
     assert b.upload(draft, "sauvegardes", "juste.pdf", exactly).status_code == 303
@@ -298,7 +299,7 @@ def test_forbidden_types_and_mismatched_contents_are_refused(
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert evidence_rows(session, draft) == []
-    assert stored_files(settings) == []
+    assert stored_files(session) == []
 
 
 def test_nothing_chosen_and_overlong_notes_are_refused(b: Browser, session: Session,
@@ -335,9 +336,8 @@ def test_path_traversal_names_are_harmless(b: Browser, session: Session, setting
     assert b.upload(draft, "sauvegardes", name, PDF).status_code == 303
     [e] = evidence_rows(session, draft)
     assert e.original_filename == shown
-    [path] = stored_files(settings)
-    assert path.resolve().is_relative_to(Path(settings.evidence_dir).resolve())
-    assert path.name == e.stored_name and shown not in path.name
+    [blob] = stored_files(session)
+    assert blob.key == f"evidence/{e.stored_name}" and shown not in blob.key
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path.parent / "x.pdf").exists()
 
 
@@ -350,7 +350,7 @@ def test_the_stored_name_is_random_not_the_users(b: Browser, session: Session,
     for e in (first, second):
         assert e.stored_name is not None and "meme" not in e.stored_name
     with pytest.raises(ValueError):
-        storage.path_of(b.settings, "../../etc/passwd")
+        storage.key_of("../../etc/passwd")
 
 
 # ---- permissions ----------------------------------------------------------------------------
@@ -396,7 +396,7 @@ def test_delete_removes_the_row_and_the_file(b: Browser, session: Session, setti
     assert response.headers["location"] == \
         f"/evaluations/{draft}/preuves?question=sauvegardes&supprimee=1"
     assert evidence_rows(session, draft) == []
-    assert stored_files(settings) == []
+    assert stored_files(session) == []
     page = b.get(response.headers["location"])
     assert "La preuve a été supprimée." in page.text
     assert "Aucune preuve n’est jointe à cette réponse." in page.text
@@ -438,12 +438,13 @@ def test_evidence_stays_with_the_submitted_assessment_and_the_ars_sees_it(
     assert b.get(f"/preuves/{pdf.id}").content == PDF
 
 
-def test_missing_file_on_disk_is_a_404(b: Browser, session: Session, settings: Settings,
+def test_missing_stored_file_is_a_404(b: Browser, session: Session, settings: Settings,
                                        draft: int) -> None:
     b.upload(draft, "sauvegardes", "preuve.pdf", PDF)
     [e] = evidence_rows(session, draft)
     assert e.stored_name is not None
-    storage.path_of(settings, e.stored_name).unlink()
+    session.delete(session.get(files.StoredFile, f"evidence/{e.stored_name}"))
+    session.commit()
     assert b.get(f"/preuves/{e.id}").status_code == 404
 
 

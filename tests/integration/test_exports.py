@@ -116,7 +116,7 @@ def test_shortlist_csv_cell_by_cell(app_client: TestClient, session: Session,
 def test_shortlist_csv_reads_the_shortlist_once(app_client: TestClient, engine: Engine,
                                                 shortlist_id: int, path: str) -> None:
     # Before: the audit commit expired the shortlist and the CSV reloaded (and re-decoded)
-    # every row.
+    # every row. Now: its head without the rows, then the rows streamed once.
     reads: list[str] = []
 
     def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
@@ -130,7 +130,9 @@ def test_shortlist_csv_reads_the_shortlist_once(app_client: TestClient, engine: 
         event.remove(engine, "before_cursor_execute", count)
     assert r.status_code == 200
     assert len(read_csv(r)) == 4
-    assert len(reads) == 1, reads
+    assert len(reads) == 2, reads
+    assert "shortlist.rows AS" not in reads[0]
+    assert "jsonb_array_elements(s.rows)" in reads[1] or "json_each(s.rows)" in reads[1]
 
 
 def test_csv_header_is_the_first_chunk() -> None:
@@ -233,7 +235,7 @@ def test_large_export_runs_as_a_job_with_progress(
     session.refresh(job)
     assert job.status == "done" and job.progress == 1.0
     assert (job.rows_done, job.rows_total) == (3, 3)
-    assert job.file_path and (jobs.exports_dir(settings) / job.file_path).is_file()
+    assert job.file_path == f"export/{job.id}.xlsx" and jobs.file_of(session, job) is not None
     page = app_client.get(f"/exports/{job.id}")
     assert "Télécharger selection-" in page.text and "hx-trigger" not in page.text
     fragment = app_client.get(f"/exports/{job.id}", headers={"HX-Request": "true"})
@@ -354,37 +356,103 @@ def test_region_xlsx_and_permissions(app_client: TestClient, session: Session,
     assert app_client.get("/regions/11/export.xlsx").status_code == 200
 
 
-def test_fast_xlsx_rows_match_openpyxl_cells() -> None:
-    """The batched row writer gives the same cells as openpyxl's own append (the fallback)."""
-    from openpyxl import Workbook
-
-    from app.shortlists import exports
+def test_streamed_xlsx_cells_read_back_by_openpyxl(tmp_path: Any) -> None:
+    """The streaming writer's cells as openpyxl reads them: text (formula-like text keeps
+    its value and gets the quote prefix), numbers, booleans, escaping, dropped control
+    characters, empty cells, prepared cells, several sheets, to a file and to a stream."""
+    from app.shortlists.xlsx import Book, Cells
 
     rows: list[list[Any]] = [
         ["Texte", 1, 2.5, None, True, False, "=1+1", "+33 6", "-x", "@a", "\tt", "\rr"],
-        ["  espaces  ", 10**12, -0.125, "a<b & c>d", "é\x0bà", 0, 1e-7, "x" * 300],
+        ["  espaces  ", 10**12, -0.125, "a<b & c>d", "é\x0bà", 0, 1e-7, "x" * 300, ""],
     ]
-
-    def build(fast: bool) -> Any:
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("t")
-        if fast:
-            append = exports.row_appender(ws)
-        else:
-            def append(values: Any) -> None:
-                ws.append(exports.xlsx_row(ws, values))
-        for row in rows:
-            append(row)
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        return load_workbook(io.BytesIO(buffer.getvalue()))["t"]
-
-    fast, slow = build(True), build(False)
+    path = tmp_path / "t.xlsx"
+    with Book(str(path)) as book:
+        with book.sheet("Données") as sheet:
+            for row in rows:
+                sheet.append(row)
+        with book.sheet("Préparées <&>") as sheet:
+            tail = Cells(["=fixe", 7, None, "fin"], first=2)
+            for n in range(3):
+                sheet.append_cells(Cells([n, f"ligne {n}"]), tail)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Données", "Préparées <&>"]
     cells = [[(c.value, c.data_type, bool(c.quotePrefix)) for c in row]
-             for row in fast.iter_rows()]
-    assert cells == [[(c.value, c.data_type, bool(c.quotePrefix)) for c in row]
-                     for row in slow.iter_rows()]
-    assert cells[0][6] == ("=1+1", "s", True) and cells[0][0] == ("Texte", "s", False)
-    assert cells[0][11] == ("\rr", "s", True)
-    assert cells[0][4] == (True, "b", False) and cells[1][3] == ("a<b & c>d", "s", False)
-    assert cells[1][0][0] == "  espaces  " and cells[1][4][0] == "éà"
+             for row in wb["Données"].iter_rows()]
+    assert cells[0] == [("Texte", "s", False), (1, "n", False), (2.5, "n", False),
+                        (None, "n", False), (True, "b", False), (False, "b", False),
+                        ("=1+1", "s", True), ("+33 6", "s", True), ("-x", "s", True),
+                        ("@a", "s", True), ("\tt", "s", True), ("\rr", "s", True)]
+    assert [v for v, _, _ in cells[1]] == ["  espaces  ", 10**12, -0.125, "a<b & c>d", "éà",
+                                           0, 1e-7, "x" * 300, None, None, None, None]
+    prepared = [[c.value for c in row] for row in wb["Préparées <&>"].iter_rows()]
+    assert prepared == [[n, f"ligne {n}", "=fixe", 7, None, "fin"] for n in range(3)]
+    assert wb["Préparées <&>"]["C3"].quotePrefix and wb["Préparées <&>"]["C3"].data_type == "s"
+    buffer = io.BytesIO()
+    with Book(buffer) as book, book.sheet("x") as sheet:
+        sheet.append(["a"])
+    assert load_workbook(io.BytesIO(buffer.getvalue()))["x"]["A1"].value == "a"
+
+
+def _steps_sheet(app_client: TestClient, shortlist_id: int) -> list[list[Any]]:
+    r = app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.xlsx")
+    assert r.status_code == 200, r.text
+    ws = load_workbook(io.BytesIO(r.content))["Prochaines étapes"]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_xlsx_next_steps_come_from_the_stored_rows(app_client: TestClient, session: Session,
+                                                   shortlist_id: int) -> None:
+    from sqlalchemy import delete
+
+    from app.assessments.models import Assessment
+    from app.shortlists.models import AssessmentNextStep
+
+    # Snapshots emptied behind the read model's back: the rows stored at refresh are read.
+    for a in session.exec(select(Assessment)).all():
+        a.result = {**(a.result or {}), "next_steps": []}
+        session.add(a)
+    session.commit()
+    steps = _steps_sheet(app_client, shortlist_id)
+    assert [row[3:6] for row in steps[1:]] == [[3, "INS qualifiée", "=Qualifier l'INS"],
+                                              [3, "MSSanté intégrée", "Intégrer MSSanté"]]
+    # No stored rows (an assessment submitted before migration 0011): its snapshot is read.
+    session.execute(delete(AssessmentNextStep))
+    session.commit()
+    assert len(_steps_sheet(app_client, shortlist_id)) == 1  # the header
+
+
+def test_large_shortlist_streamed_csv_and_xlsx_job(
+        app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
+        settings: Settings) -> None:
+    """2,500 rows (more than one batch of the CSV stream and of the stored-rows cursor,
+    above the XLSX job threshold): every row once, in rank order, in both files."""
+    from app.shortlists.models import Shortlist
+
+    s = session.get(Shortlist, shortlist_id)
+    assert s is not None
+    base = s.rows[0]
+    s.rows = [dict(base, rank=i, name=f"Structure {i}", finess=f"{i:09d}")
+              for i in range(1, 2501)]
+    session.add(s)
+    session.commit()
+    rows = read_csv(app_client.get(f"/api/v1/shortlists/{shortlist_id}/export.csv"))
+    assert rows[0] == HEADER and len(rows) == 2501
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(1, 2501)]
+    assert rows[2500][1:3] == ["000002500", "Structure 2500"]
+
+    r = app_client.get(f"/selections/{shortlist_id}/export.xlsx", follow_redirects=False)
+    assert r.status_code == 303  # a background job
+    job = session.exec(select(ExportJob)).one()
+    session.refresh(job)
+    assert job.status == "done", job.error
+    wb = load_workbook(jobs.exports_dir(settings) / (job.file_path or ""))
+    values = [[c.value for c in row] for row in wb["Sélection"].iter_rows()]
+    assert values[0] == HEADER and len(values) == 2501
+    assert [v[0] for v in values[1:]] == list(range(1, 2501))
+    assert values[2500][1:3] == ["000002500", "Structure 2500"]
+    scores = list(wb["Scores par domaine"].iter_rows(values_only=True))
+    assert len(scores) == 2501 and scores[1][:3] == (1, "000000001", "Structure 1")
+    steps = list(wb["Prochaines étapes"].iter_rows(values_only=True))
+    assert len(steps) == 1 + 2 * 2500  # the first structure's two steps on every row
+    assert steps[-1][:4] == (2500, "000002500", "Structure 2500", 3)

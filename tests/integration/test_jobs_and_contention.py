@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import stale_jobs
 from app.config import Settings
 from app.db import is_contention, make_engine, utcnow
+from app.files import StoredFile
 from app.permissions import Role
 from app.questionnaires import Registry
 from app.shortlists import jobs
@@ -81,7 +82,7 @@ def test_an_export_whose_final_commit_fails_ends_failed_not_running(
         assert job.status == "failed"
         assert job.error == "L’export a échoué."
         assert job.finished_at is not None and job.file_path is None
-    assert list((tmp_path / "exports").iterdir()) == []  # no orphan file either
+        assert session.exec(select(StoredFile)).all() == []  # no orphan file either
 
 
 def test_the_same_export_without_the_failure_ends_done(
@@ -93,7 +94,10 @@ def test_the_same_export_without_the_failure_ends_done(
     with Session(fresh_engine) as session:
         job = session.get(ExportJob, job_id)
         assert job is not None and job.status == "done", job
-        assert (tmp_path / "exports" / f"export-{job_id}.csv").is_file()
+        assert job.file_path == f"export/{job_id}.csv"
+        blob = session.get(StoredFile, job.file_path)
+        assert blob is not None and blob.content_type == "text/csv; charset=utf-8"
+        assert blob.data.startswith("\ufeffFINESS".encode())
 
 
 def test_stale_jobs_are_marked_failed_and_live_ones_left_alone(session: Session) -> None:

@@ -181,6 +181,9 @@ MATRIX: tuple[Row, ...] = (
     P("GET", "/mentions-legales", None, ALL_200),
     P("GET", "/donnees-personnelles", None, ALL_200),
     P("GET", "/docs", None, ALL_200),
+    P("GET", "/glossaire", None, ALL_200),
+    P("GET", "/questionnaire-vierge", None, ALL_200),
+    P("GET", "/questionnaire-vierge.pdf", None, ALL_200),
     P("GET", "/connexion", None, (200, 303, 303, 303, 303, 303, 303, 303)),
     P("POST", "/connexion", None, (400,) * 8, data={"email": "", "password": ""}),
     P("POST", "/deconnexion", None, (303,) * 8, new_client=True),
@@ -241,6 +244,14 @@ MATRIX: tuple[Row, ...] = (
       "/evaluations/{a_draft}/declaration.pdf", DRAFT_A),
     R("GET", "/evaluations/{assessment_id}/declaration.pdf",
       "/evaluations/{a_sub}/declaration.pdf", VIEW_A),
+    R("GET", "/evaluations/{assessment_id}/simulation", "/evaluations/{a_sub}/simulation",
+      VIEW_A),
+    R("GET", "/evaluations/{assessment_id}/simulation", "/evaluations/{a_draft}/simulation",
+      DRAFT_A),
+    R("POST", "/evaluations/{assessment_id}/simulation", "/evaluations/{a_sub}/simulation",
+      VIEW_A, data={"q_acces_internet": "fibre_thd"}),
+    R("POST", "/evaluations/{assessment_id}/simulation", "/evaluations/{a_draft}/simulation",
+      DRAFT_A_HTMX, data={"q_acces_internet": "fibre_thd"}, htmx=True),
     # ---- JSON API v1: structures and assessments
     R("GET", "/api/v1/me", None, LOGGED_200_API),
     R("DELETE", "/api/v1/auth/token", None, (401, 204, 204, 204, 204, 204, 204, 204),
@@ -390,6 +401,14 @@ MATRIX: tuple[Row, ...] = (
     R("POST", "/admin/structures/{finess}/liberer/{field}",
       "/admin/structures/{c}/liberer/category_code", ADMIN_POST, fresh="pin"),
     # ---- invitations of directors (ARS for their region, admin) and the invitee's page
+    # ---- « Mon compte » (a wrong current password: 422; a director's colleague invited to
+    # no structure: 422; other roles may not invite a colleague: 403)
+    R("GET", "/mon-compte", None, LOGGED_200),
+    R("POST", "/mon-compte/nom", None, (303,) * 8, data={"name": "Nom {actor}"}),
+    R("POST", "/mon-compte/mot-de-passe", None, (303,) + (422,) * 7,
+      data={"current": "pas-le-bon-mot-de-passe", "new": "x" * 20, "confirm": "x" * 20}),
+    R("POST", "/mon-compte/invitation", None, (303, 422, 422, 403, 403, 403, 403, 403),
+      data={"email": "collegue.{actor}@example.fr", "structure": ""}),
     R("GET", "/invitations", None, INVITERS),
     # ars_other: structure A is not in their region, said as a form error (422)
     R("POST", "/invitations", None, (303, 403, 403, 200, 422, 403, 403, 200),

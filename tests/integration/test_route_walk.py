@@ -26,6 +26,9 @@ PUBLIC: frozenset[Key] = frozenset({
     ("GET", "/mentions-legales"),
     ("GET", "/donnees-personnelles"),
     ("GET", "/docs"),
+    ("GET", "/glossaire"),  # before starting: acronyms and the blank questionnaire
+    ("GET", "/questionnaire-vierge"),
+    ("GET", "/questionnaire-vierge.pdf"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
     ("GET", "/connexion/code"),  # the second step: needs the login challenge's cookie

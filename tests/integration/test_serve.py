@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from tests.conftest import _clear_caches
-from tests.live import ROOT, _free_port, _wait_until_up, server_env
+from tests.live import ROOT, _free_port, _wait_until_up, server_env, stop_process
 
 
 def test_several_workers_are_refused_on_sqlite(monkeypatch: pytest.MonkeyPatch,
@@ -66,9 +66,4 @@ def test_two_workers_serve_on_postgresql(backend: str, fresh_db_url: str,
             time.sleep(0.2)
         assert len(started) == 2, log_path.read_text(errors="replace")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
