@@ -10,10 +10,10 @@ from tools.long_functions import LIMIT, long_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Known, being split on another branch: the lead removes this entry after merging it.
+# Known, being split on another branch: the lead removes this entry after merging it
+# (exports.write_shortlist_xlsx, also listed in the issue, is already short on main).
 KNOWN = {
     ("app/shortlists/export_service.py", "region_table"),
-    ("app/shortlists/exports.py", "write_shortlist_xlsx"),
 }
 
 
