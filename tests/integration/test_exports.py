@@ -446,7 +446,9 @@ def test_large_shortlist_streamed_csv_and_xlsx_job(
     job = session.exec(select(ExportJob)).one()
     session.refresh(job)
     assert job.status == "done", job.error
-    wb = load_workbook(jobs.exports_dir(settings) / (job.file_path or ""))
+    stored = jobs.file_of(session, job)
+    assert stored is not None
+    wb = load_workbook(io.BytesIO(stored.data))
     values = [[c.value for c in row] for row in wb["Sélection"].iter_rows()]
     assert values[0] == HEADER and len(values) == 2501
     assert [v[0] for v in values[1:]] == list(range(1, 2501))
