@@ -10,11 +10,21 @@ import argparse
 import ast
 import re
 from pathlib import Path
+from typing import NamedTuple
 
+LIMIT = 60
 LONG = re.compile(r"#\s*Long\b")
 
 
-def long_functions(paths: list[str], limit: int) -> list[tuple[str, int, str, int, bool]]:
+class LongFunction(NamedTuple):
+    file: str
+    line: int
+    name: str
+    length: int
+    reason: bool  # a "# Long" comment right under the signature
+
+
+def long_functions(paths: list[str], limit: int = LIMIT) -> list[LongFunction]:
     found = []
     for root in paths:
         for file in sorted(Path(root).rglob("*.py")):
@@ -25,14 +35,14 @@ def long_functions(paths: list[str], limit: int) -> list[tuple[str, int, str, in
                     length = (node.end_lineno or node.lineno) - node.lineno + 1
                     if length > limit:
                         body_top = "\n".join(lines[node.lineno - 1:node.body[0].lineno + 2])
-                        found.append((str(file), node.lineno, node.name, length,
-                                      bool(LONG.search(body_top))))
+                        found.append(LongFunction(str(file), node.lineno, node.name, length,
+                                                  bool(LONG.search(body_top))))
     return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--limit", type=int, default=LIMIT)
     parser.add_argument("paths", nargs="*", default=["app", "scoring"])
     args = parser.parse_args()
     for file, line, name, length, reason in long_functions(args.paths, args.limit):

@@ -66,47 +66,8 @@ def result_view(session: Session, registry: Registry, a: Assessment,
     answers = dict(a.answers or {})
     shown = applicable(q, answers)
     provisional = a.status != AssessmentStatus.submitted
-    funding_models = {f.id: f for f in q.funding}
-
-    def funding_ref(fid: str) -> dict[str, Any]:
-        f = funding_models.get(fid)
-        return {"id": fid, "label": f.label if f else fid, "url": f.url if f else None,
-                "description": f.description if f else None}
-
-    trace = []
-    for t in r.get("tiers", []):
-        reqs = []
-        for req in t.get("requirements", []):
-            decisive = []
-            for qid, value in (req.get("answers") or {}).items():
-                question = q.questions.get(qid)
-                empty = NO_ANSWER if shown.get(qid, True) else NOT_ASKED
-                decisive.append({"qid": qid,
-                                 "label": question.label if question else qid,
-                                 "answer": answer_text(question, value, empty),
-                                 "answered": value is not None})
-            scores = [{"id": did, "label": _domain_label(q, did), "score": sc}
-                      for did, sc in (req.get("scores") or {}).items()]
-            reqs.append({**req, "decisive": decisive, "score_list": scores,
-                         "applies": req.get("applies", True) is not False})
-        info = _tier_info(q, t) or {}
-        applicable_reqs = [x for x in reqs if x["applies"]]
-        trace.append({**t, "requirements": reqs, "description": info.get("description"),
-                      "status": parts.trace_status(r, t),
-                      "n_met": sum(1 for x in applicable_reqs if x.get("met")),
-                      "n_applicable": len(applicable_reqs)})
-
-    tier_labels = {t["id"]: t["label"] for t in r.get("tiers", [])}
-    groups: dict[str, dict[str, Any]] = {}
-    for step in r.get("next_steps", []):
-        g = groups.setdefault(step["tier"], {"tier": step["tier"],
-                                             "label": tier_labels.get(step["tier"],
-                                                                      step["tier"]),
-                                             "steps": []})
-        g["steps"].append({**step, "effort_label": EFFORT_LABELS.get(step["effort"],
-                                                                     step["effort"]),
-                           "to_verify": bool(step.get("to_verify")),
-                           "funding_refs": [funding_ref(f) for f in step.get("funding", [])]})
+    trace = _trace(q, r, shown)
+    groups = _steps_by_tier(q, r)
 
     funding = parts.funding_view(q, registry.catalogue, r, answers,
                                  current=registry.latest(q.id))
@@ -135,6 +96,58 @@ def result_view(session: Session, registry: Registry, a: Assessment,
         gap=parts.gap_view(q, r, shown, neutral=neutral),
         unknown=parts.unknown_view(q, r, answers), neutral=neutral,
     )
+
+
+def _trace(q: Questionnaire, r: dict[str, Any], shown: Mapping[str, bool]
+           ) -> list[dict[str, Any]]:
+    """Each palier of the result with its requirements, their decisive answers (labelled)
+    and domain scores, and how many applicable requirements are met."""
+    trace = []
+    for t in r.get("tiers", []):
+        reqs = []
+        for req in t.get("requirements", []):
+            decisive = []
+            for qid, value in (req.get("answers") or {}).items():
+                question = q.questions.get(qid)
+                empty = NO_ANSWER if shown.get(qid, True) else NOT_ASKED
+                decisive.append({"qid": qid,
+                                 "label": question.label if question else qid,
+                                 "answer": answer_text(question, value, empty),
+                                 "answered": value is not None})
+            scores = [{"id": did, "label": _domain_label(q, did), "score": sc}
+                      for did, sc in (req.get("scores") or {}).items()]
+            reqs.append({**req, "decisive": decisive, "score_list": scores,
+                         "applies": req.get("applies", True) is not False})
+        info = _tier_info(q, t) or {}
+        applicable_reqs = [x for x in reqs if x["applies"]]
+        trace.append({**t, "requirements": reqs, "description": info.get("description"),
+                      "status": parts.trace_status(r, t),
+                      "n_met": sum(1 for x in applicable_reqs if x.get("met")),
+                      "n_applicable": len(applicable_reqs)})
+    return trace
+
+
+def _steps_by_tier(q: Questionnaire, r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The next steps grouped by palier, with effort labels and funding references."""
+    funding_models = {f.id: f for f in q.funding}
+
+    def funding_ref(fid: str) -> dict[str, Any]:
+        f = funding_models.get(fid)
+        return {"id": fid, "label": f.label if f else fid, "url": f.url if f else None,
+                "description": f.description if f else None}
+
+    tier_labels = {t["id"]: t["label"] for t in r.get("tiers", [])}
+    groups: dict[str, dict[str, Any]] = {}
+    for step in r.get("next_steps", []):
+        g = groups.setdefault(step["tier"], {"tier": step["tier"],
+                                             "label": tier_labels.get(step["tier"],
+                                                                      step["tier"]),
+                                             "steps": []})
+        g["steps"].append({**step, "effort_label": EFFORT_LABELS.get(step["effort"],
+                                                                     step["effort"]),
+                           "to_verify": bool(step.get("to_verify")),
+                           "funding_refs": [funding_ref(f) for f in step.get("funding", [])]})
+    return groups
 
 
 def _round1(x: float | None) -> float | None:

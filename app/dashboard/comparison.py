@@ -70,11 +70,7 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
     """2 to 6 structures of the region side by side, from their stored result snapshots.
     An unknown FINESS or one outside the region or the actor's scope is NotFound."""
     check_region(actor, region)
-    wanted: list[str] = []
-    for raw in finess_list:
-        n = normalize(raw)
-        if n and n not in wanted:
-            wanted.append(n)
+    wanted = list(dict.fromkeys(n for n in map(normalize, finess_list) if n))
     if not COMPARE_MIN <= len(wanted) <= COMPARE_MAX:
         raise BadComparison()
     found = {s.finess: s for s in session.execute(
@@ -96,12 +92,7 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
     tier_rows: dict[str, list[CompareRow]] = {}
     tier_order: list[str] = []
     versions: set[str] = set()
-    my_domains: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for sid, did, score in session.execute(
-        select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-        .where(LDS.c.structure_id.in_([s.id for s in structures]))
-    ).all():
-        my_domains[sid][did] = score
+    my_domains = _domain_scores(session, [s.id for s in structures if s.id is not None])
     for s in structures:
         lr = latest.get(s.id)
         a = snapshots.get(lr.assessment_id) if lr else None
@@ -111,41 +102,16 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
         versions.add(a.questionnaire_version)
         q = registry.get(a.questionnaire_id, a.questionnaire_version)
         # Palier, global and domain scores: the stored columns (as on the dashboard).
-        tier = None
-        if lr.tier_level is not None:
-            label = tier_labels(registry, lr.questionnaire_id, lr.questionnaire_version)
-            tier = {"level": lr.tier_level, "label": label.get(
-                lr.tier_level, ("", f"Palier {lr.tier_level}"))[1]}
+        tier = _tier_cell(registry, lr)
         known = {x for x, _ in domain_order}
-        for d in (q.domains if q else []):
-            if d.id not in known:
-                domain_order.append((d.id, d.label))
-                known.add(d.id)
-        for did in my_domains[s.id]:
+        for did, dlabel in [*((d.id, d.label) for d in (q.domains if q else [])),
+                            *((did, did) for did in my_domains[s.id])]:
             if did not in known:
-                domain_order.append((did, did))
+                domain_order.append((did, dlabel))
                 known.add(did)
         # Requirements, decisive answers and next steps: the stored result snapshot.
         r = a.result or {}
-        reqs: dict[str, dict[str, Any]] = {}
-        for t in r.get("tiers", []):
-            if not t.get("requirements"):
-                continue
-            tlabel = t.get("label", t.get("id", ""))
-            if tlabel not in tier_rows:
-                tier_rows[tlabel] = []
-                tier_order.append(tlabel)
-            for req in t["requirements"]:
-                key = f"{t.get('id')}/{req['id']}"
-                if key not in {x.id for x in tier_rows[tlabel]}:
-                    tier_rows[tlabel].append(CompareRow(key, req.get("label", req["id"]),
-                                                        tlabel))
-                applies = req.get("applies", True) is not False
-                # met: True / False, or None when the requirement does not apply
-                reqs[key] = {"met": (req.get("met") is True) if applies else None,
-                             "applies": applies,
-                             "answers": [_answer_text(q, qid, v)
-                                         for qid, v in (req.get("answers") or {}).items()]}
+        reqs = _requirements(q, r, tier_rows, tier_order)
         steps = [st.get("title") or st.get("label") or "" for st in r.get("next_steps", [])]
         columns.append(CompareColumn(s, a.id, lr.submitted_at, a.questionnaire_version, tier,
                                      lr.global_score, dict(my_domains[s.id]), reqs, steps))
@@ -154,6 +120,53 @@ def compare(session: Session, actor: Actor | None, registry: Registry, region: s
         c.review_status = reviews.get(c.assessment_id) if c.assessment_id else None
     return Comparison(columns, domain_order, [(t, tier_rows[t]) for t in tier_order],
                       versions)
+
+
+def _domain_scores(session: Session, ids: list[int]) -> dict[int, dict[str, float | None]]:
+    """Domain scores of the structures' latest results, by structure id and domain id."""
+    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for sid, did, score in session.execute(
+        select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
+        .where(LDS.c.structure_id.in_(ids))
+    ).all():
+        scores[sid][did] = score
+    return scores
+
+
+def _tier_cell(registry: Registry, lr: Any) -> dict[str, Any] | None:
+    """The palier of a latest_result row (level and label), None when it has none."""
+    if lr.tier_level is None:
+        return None
+    label = tier_labels(registry, lr.questionnaire_id, lr.questionnaire_version)
+    return {"level": lr.tier_level,
+            "label": label.get(lr.tier_level, ("", f"Palier {lr.tier_level}"))[1]}
+
+
+def _requirements(q: Questionnaire | None, result: dict[str, Any],
+                  tier_rows: dict[str, list[CompareRow]], tier_order: list[str]
+                  ) -> dict[str, dict[str, Any]]:
+    """One structure's cells (met, applies, decisive answers) by requirement key, from its
+    result snapshot; the rows it brings are added to `tier_rows` / `tier_order`."""
+    reqs: dict[str, dict[str, Any]] = {}
+    for t in result.get("tiers", []):
+        if not t.get("requirements"):
+            continue
+        tlabel = t.get("label", t.get("id", ""))
+        if tlabel not in tier_rows:
+            tier_rows[tlabel] = []
+            tier_order.append(tlabel)
+        for req in t["requirements"]:
+            key = f"{t.get('id')}/{req['id']}"
+            if key not in {x.id for x in tier_rows[tlabel]}:
+                tier_rows[tlabel].append(CompareRow(key, req.get("label", req["id"]),
+                                                    tlabel))
+            applies = req.get("applies", True) is not False
+            # met: True / False, or None when the requirement does not apply
+            reqs[key] = {"met": (req.get("met") is True) if applies else None,
+                         "applies": applies,
+                         "answers": [_answer_text(q, qid, v)
+                                     for qid, v in (req.get("answers") or {}).items()]}
+    return reqs
 
 
 def _answer_text(q: Questionnaire | None, qid: str, value: Any) -> str:

@@ -86,50 +86,10 @@ def like_for_like(session: Session, registry: Registry, structure: Structure) ->
 
     g = me.global_score
     scored = {d: v for d, v in my_domains.items() if v is not None}
-
-    def counts(t: Any, value: Any, *conds: ColumnElement[bool]) -> list[Any]:
-        """(n, below, equal) sums for one group, as SQL aggregates."""
-        both = and_(*conds) if conds else true()
-        score = t.c.global_score if t is LR else t.c.score
-        return [func.sum(case((both, 1), else_=0)),
-                func.sum(case((and_(both, score < value), 1), else_=0)),
-                func.sum(case((and_(both, score == value), 1), else_=0))]
-
-    def groups(t: Any, value: Any) -> list[Any]:
-        is_cat, in_region = t.c.category_code == me.category_code, t.c.region == me.region
-        return [*counts(t, value, is_cat, in_region), *counts(t, value, in_region),
-                *counts(t, value, is_cat), *counts(t, value)]
-
-    def same(t: Any) -> list[ColumnElement[bool]]:
-        group = t.c.sector == sector if sector else t.c.category_code == me.category_code
-        return [group, t.c.size_band == band, t.c.questionnaire_id == me.questionnaire_id,
-                t.c.questionnaire_version == me.questionnaire_version]
-
     # Global score: the four candidate groups in one pass.
-    row = session.execute(select(*groups(LR, g)).where(*same(LR))).one()
+    row = session.execute(select(*_groups(LR, g, me)).where(*_same(LR, me, sector, band))).one()
     glob = [int(v or 0) for v in row]
-    # Domain scores: the distribution of each domain in the widest group, with the counts of
-    # the narrower groups, in one pass; (n, below, equal) per group are summed here.
-    drows: dict[str, list[int]] = {}
-    if scored:
-        is_cat, in_region = LDS.c.category_code == me.category_code, LDS.c.region == me.region
-        hist = session.execute(
-            select(LDS.c.domain_id, LDS.c.score,
-                   func.sum(case((and_(is_cat, in_region), 1), else_=0)),
-                   func.sum(case((in_region, 1), else_=0)),
-                   func.sum(case((is_cat, 1), else_=0)), func.count())
-            .where(*same(LDS), LDS.c.score.is_not(None))
-            .group_by(LDS.c.domain_id, LDS.c.score)
-        ).all()
-        for did, score, *group_counts in hist:
-            if did not in scored:
-                continue
-            acc = drows.setdefault(did, [0] * 12)
-            for k, count in enumerate(group_counts):
-                count = int(count or 0)
-                acc[3 * k] += count
-                acc[3 * k + 1] += count if score < scored[did] else 0
-                acc[3 * k + 2] += count if score == scored[did] else 0
+    drows = _domain_counts(session, me, _same(LDS, me, sector, band), scored) if scored else {}
 
     # Offsets in the 12 sums: category+region, sector+region, category+nation, sector+nation.
     for scope, cat_at, sec_at in (("region", 0, 3), ("national", 6, 9)):
@@ -146,15 +106,73 @@ def like_for_like(session: Session, registry: Registry, structure: Structure) ->
         label = f"{what}, {size_band_label(band).lower()}, {where}"
         n, below, equal = glob[at:at + 3]
         pct = percentile_rank(below, equal, n) if g is not None else None
-        domains = []
-        for did in (list(domain_labels) or sorted(my_domains)):
-            if did not in my_domains:
-                continue
-            dn, dbelow, dequal = (drows.get(did) or [0] * 12)[at:at + 3]
-            domains.append({"id": did, "label": domain_labels.get(did, did),
-                            "score": my_domains[did], "n": dn,
-                            "percentile": percentile_rank(dbelow, dequal, dn)
-                            if dn >= MIN_GROUP and did in scored else None})
+        domains = _domain_positions(at, domain_labels, my_domains, scored, drows)
         positions.append(GroupPosition(scope, basis, label, n, pct, domains))
     return LikeForLike(structure, True, band, size_band_label(band), sector,
                        me.questionnaire_version, me.global_score, positions)
+
+
+def _counts(t: Any, value: Any, *conds: ColumnElement[bool]) -> list[Any]:
+    """(n, below, equal) sums for one group, as SQL aggregates."""
+    both = and_(*conds) if conds else true()
+    score = t.c.global_score if t is LR else t.c.score
+    return [func.sum(case((both, 1), else_=0)),
+            func.sum(case((and_(both, score < value), 1), else_=0)),
+            func.sum(case((and_(both, score == value), 1), else_=0))]
+
+
+def _groups(t: Any, value: Any, me: Any) -> list[Any]:
+    """The 12 sums over the `_same` rows: category+region, sector+region, category+nation,
+    sector+nation."""
+    is_cat, in_region = t.c.category_code == me.category_code, t.c.region == me.region
+    return [*_counts(t, value, is_cat, in_region), *_counts(t, value, in_region),
+            *_counts(t, value, is_cat), *_counts(t, value)]
+
+
+def _same(t: Any, me: Any, sector: str | None, band: str | None) -> list[ColumnElement[bool]]:
+    """The widest comparable group: same sector (or category), size band and version."""
+    group = t.c.sector == sector if sector else t.c.category_code == me.category_code
+    return [group, t.c.size_band == band, t.c.questionnaire_id == me.questionnaire_id,
+            t.c.questionnaire_version == me.questionnaire_version]
+
+
+def _domain_counts(session: Session, me: Any, same: list[ColumnElement[bool]],
+                   scored: dict[str, float]) -> dict[str, list[int]]:
+    """Domain scores: the distribution of each domain in the widest group, with the counts of
+    the narrower groups, in one pass; (n, below, equal) per group are summed here."""
+    drows: dict[str, list[int]] = {}
+    is_cat, in_region = LDS.c.category_code == me.category_code, LDS.c.region == me.region
+    hist = session.execute(
+        select(LDS.c.domain_id, LDS.c.score,
+               func.sum(case((and_(is_cat, in_region), 1), else_=0)),
+               func.sum(case((in_region, 1), else_=0)),
+               func.sum(case((is_cat, 1), else_=0)), func.count())
+        .where(*same, LDS.c.score.is_not(None))
+        .group_by(LDS.c.domain_id, LDS.c.score)
+    ).all()
+    for did, score, *group_counts in hist:
+        if did not in scored:
+            continue
+        acc = drows.setdefault(did, [0] * 12)
+        for k, count in enumerate(group_counts):
+            count = int(count or 0)
+            acc[3 * k] += count
+            acc[3 * k + 1] += count if score < scored[did] else 0
+            acc[3 * k + 2] += count if score == scored[did] else 0
+    return drows
+
+
+def _domain_positions(at: int, domain_labels: dict[str, str],
+                      my_domains: dict[str, float | None], scored: dict[str, float],
+                      drows: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """The structure's domains in one group (sums at offset `at`), in questionnaire order."""
+    domains = []
+    for did in (list(domain_labels) or sorted(my_domains)):
+        if did not in my_domains:
+            continue
+        dn, dbelow, dequal = (drows.get(did) or [0] * 12)[at:at + 3]
+        domains.append({"id": did, "label": domain_labels.get(did, did),
+                        "score": my_domains[did], "n": dn,
+                        "percentile": percentile_rank(dbelow, dequal, dn)
+                        if dn >= MIN_GROUP and did in scored else None})
+    return domains

@@ -99,7 +99,19 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
 
     submitted = and_(A.c.status == AssessmentStatus.submitted.value,
                      A.c.submitted_at.is_not(None), _where_ids(A.c.structure_id, batch))
-    # The latest submission of each open structure.
+    lr_rows = _latest_rows(session, submitted, kept_reviews)
+    for i in range(0, len(lr_rows), 1000):
+        session.execute(insert(LR), lr_rows[i:i + 1000])
+    sub_rows = _submission_rows(session, submitted, {r["structure_id"]: r for r in lr_rows})
+    for i in range(0, len(sub_rows), 1000):
+        session.execute(insert(DS), sub_rows[i:i + 1000])
+    _copy_domain_scores(session, batch)
+    return len(lr_rows)
+
+
+def _latest_rows(session: Session, submitted: ColumnElement[bool],
+                 kept_reviews: dict[int, Any]) -> list[dict[str, Any]]:
+    """The latest_result rows: the latest submission of each open structure."""
     rank = func.row_number().over(partition_by=A.c.structure_id,
                                   order_by=(A.c.submitted_at.desc(), A.c.id.desc()))
     ranked = select(A.c.id.label("aid"), rank.label("rank")).where(submitted).subquery()
@@ -127,10 +139,13 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
             "category_code": r.category_code, "department": r.department,
             "region": r.region, "review_status": kept_reviews.get(r.id),
         })
-    for i in range(0, len(lr_rows), 1000):
-        session.execute(insert(LR), lr_rows[i:i + 1000])
-    # Every submission of those structures (trend by quarter), with their filter columns.
-    attrs = {r["structure_id"]: r for r in lr_rows}
+    return lr_rows
+
+
+def _submission_rows(session: Session, submitted: ColumnElement[bool],
+                     attrs: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every submission of the structures in `attrs` (their latest_result rows), for the trend
+    by quarter, with their filter columns."""
     sub_rows = []
     for r in session.execute(
         select(A.c.id, A.c.structure_id, A.c.tier_level, A.c.submitted_at).where(submitted)
@@ -143,9 +158,11 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
                 "quarter": quarter_of(r.submitted_at), "size_band": lr["size_band"],
                 "sector": lr["sector"], "category_code": lr["category_code"],
                 "department": lr["department"], "region": lr["region"]})
-    for i in range(0, len(sub_rows), 1000):
-        session.execute(insert(DS), sub_rows[i:i + 1000])
-    # Domain scores: copied in SQL, with the filter columns of their latest result.
+    return sub_rows
+
+
+def _copy_domain_scores(session: Session, batch: list[int] | None) -> None:
+    """Domain scores: copied in SQL, with the filter columns of their latest result."""
     session.execute(insert(LDS).from_select(
         ["structure_id", "domain_id", "score", "questionnaire_id", "questionnaire_version",
          "tier_level", "submitted_at", "size_band", "sector", "category_code", "department",
@@ -157,7 +174,6 @@ def _refresh_batch(session: Session, batch: list[int] | None) -> int:
         .join(ADS, ADS.c.assessment_id == LR.c.assessment_id)
         .where(_where_ids(LR.c.structure_id, batch)),
     ))
-    return len(lr_rows)
 
 
 def record_submission(session: Session, assessment_id: int) -> None:

@@ -176,35 +176,8 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
     check_region(actor, region)
     qid = DEFAULT_QUESTIONNAIRE
 
-    # Population and drafts: one GROUP BY over the region's open structures.
-    draft = A.alias("draft")
-    per_structure = (
-        select(S.c.department, S.c.category_code, structure_band().label("band"),
-               draft.c.id.label("draft_id"))
-        .select_from(S)
-        .outerjoin(LR, latest_of(region))
-        .outerjoin(draft, and_(draft.c.structure_id == S.c.id,
-                               draft.c.status == AssessmentStatus.draft.value))
-        .where(*structure_conds(actor, region, f))
-    ).subquery()
-    pop = session.execute(
-        select(per_structure.c.department, per_structure.c.category_code,
-               per_structure.c.band, func.count().label("n"),
-               func.count(per_structure.c.draft_id).label("drafts"))
-        .group_by(per_structure.c.department, per_structure.c.category_code,
-                  per_structure.c.band)
-    ).all()
-
-    # Latest results: one GROUP BY over the region's latest_result rows.
-    res = session.execute(
-        select(LR.c.department, LR.c.sector, LR.c.size_band, LR.c.tier_level,
-               LR.c.questionnaire_version, func.count().label("n"),
-               func.sum(LR.c.global_score).label("score_sum"),
-               func.count(LR.c.global_score).label("score_n"))
-        .where(LR.c.region == region, *result_conds(LR, f))
-        .group_by(LR.c.department, LR.c.sector, LR.c.size_band, LR.c.tier_level,
-                  LR.c.questionnaire_version)
-    ).all()
+    pop = _population(session, actor, region, f)
+    res = _latest_results(session, region, f)
 
     versions: dict[str, int] = defaultdict(int)
     for r in res:
@@ -221,7 +194,81 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
     sectors = {key: BreakdownRow(key, label) for key, label in SECTOR_LABELS.items()}
     bands = {b.key: BreakdownRow(b.key, b.label) for b in SIZE_BANDS}
     bands[""] = BreakdownRow("inconnue", size_band_label(None))
-    structures = drafts = 0  # the population ignores the palier and date filters
+    structures, drafts = _add_population(pop, deps, sectors, bands)
+    tier_counts, submitted, global_sum, global_n = _add_results(res, reference, deps, sectors,
+                                                                bands)
+
+    # Global score (reference version), region: the mean from the sums above, the median in
+    # SQL (the middle one or two values, in the order of the covering index).
+    global_mean = global_sum / global_n if global_n else None
+    global_median = _median(session, LR.c.global_score, global_n, [
+        LR.c.region == region, LR.c.questionnaire_id == qid,
+        LR.c.questionnaire_version == reference, *result_conds(LR, f)])
+
+    domains = _domain_stats(session, q, qid, reference, region, f, national=national)
+
+    national_tiers = _national_tiers(session, f) if national else {}
+    trend = _trend(session, region, f)
+    reviews = review_counts(session, [LR.c.region == region, *result_conds(LR, f)])
+    return Summary(
+        region=region, region_name=regions()[region].name, filters=f,
+        structures=structures, submitted=submitted, drafts=drafts,
+        tiers=[TierCount(level, labels[level][0], labels[level][1],
+                         tier_counts.get(level, 0), national_tiers.get(level, 0))
+               for level in sorted(labels)],
+        questionnaire_id=qid, reference_version=reference, versions=dict(versions),
+        global_n=global_n, global_mean=global_mean, global_median=global_median,
+        domains=domains,
+        by_department=sorted(deps.values(), key=lambda r: r.key),
+        by_sector=[r for r in sectors.values() if r.structures or r.submitted],
+        by_size_band=[r for r in bands.values() if r.structures or r.submitted],
+        trend=trend, reviews=reviews,
+    )
+
+
+def _population(session: Session, actor: Actor | None, region: str, f: Filters) -> list[Any]:
+    """Population and drafts: one GROUP BY over the region's open structures (department,
+    category, size band, count, drafts)."""
+    draft = A.alias("draft")
+    per_structure = (
+        select(S.c.department, S.c.category_code, structure_band().label("band"),
+               draft.c.id.label("draft_id"))
+        .select_from(S)
+        .outerjoin(LR, latest_of(region))
+        .outerjoin(draft, and_(draft.c.structure_id == S.c.id,
+                               draft.c.status == AssessmentStatus.draft.value))
+        .where(*structure_conds(actor, region, f))
+    ).subquery()
+    return list(session.execute(
+        select(per_structure.c.department, per_structure.c.category_code,
+               per_structure.c.band, func.count().label("n"),
+               func.count(per_structure.c.draft_id).label("drafts"))
+        .group_by(per_structure.c.department, per_structure.c.category_code,
+                  per_structure.c.band)
+    ).all())
+
+
+def _latest_results(session: Session, region: str, f: Filters) -> list[Any]:
+    """Latest results: one GROUP BY over the region's latest_result rows."""
+    return list(session.execute(
+        select(LR.c.department, LR.c.sector, LR.c.size_band, LR.c.tier_level,
+               LR.c.questionnaire_version, func.count().label("n"),
+               func.sum(LR.c.global_score).label("score_sum"),
+               func.count(LR.c.global_score).label("score_n"))
+        .where(LR.c.region == region, *result_conds(LR, f))
+        .group_by(LR.c.department, LR.c.sector, LR.c.size_band, LR.c.tier_level,
+                  LR.c.questionnaire_version)
+    ).all())
+
+
+_Rows = dict[str, BreakdownRow]
+
+
+def _add_population(pop: list[Any], deps: _Rows, sectors: _Rows, bands: _Rows
+                    ) -> tuple[int, int]:
+    """Count structures and drafts into the breakdown rows; (structures, drafts) in all (the
+    population ignores the palier and date filters)."""
+    structures = drafts = 0
     for department, category_code, band, n, n_drafts in pop:
         sector = reference_sector(category_code) or ""
         for row in (deps.get(department), sectors.get(sector), bands.get(band or "")):
@@ -230,6 +277,13 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
                 row.drafts += n_drafts
         structures += n
         drafts += n_drafts
+    return structures, drafts
+
+
+def _add_results(res: list[Any], reference: str | None, deps: _Rows, sectors: _Rows,
+                 bands: _Rows) -> tuple[dict[int, int], int, float, int]:
+    """Count submissions, paliers and global scores (reference version only) into the
+    breakdown rows; (tier counts, submitted, global score sum and count) in all."""
     tier_counts: dict[int, int] = defaultdict(int)
     submitted = global_n = 0
     global_sum = 0.0
@@ -251,40 +305,16 @@ def summary(session: Session, actor: Actor | None, registry: Registry, region: s
                 row.score_sum += float(score_sum)
                 row.score_n += score_n
 
-    # Global score (reference version), region: the mean from the sums above, the median in
-    # SQL (the middle one or two values, in the order of the covering index).
-    global_mean = global_sum / global_n if global_n else None
-    global_median = _median(session, LR.c.global_score, global_n, [
-        LR.c.region == region, LR.c.questionnaire_id == qid,
-        LR.c.questionnaire_version == reference, *result_conds(LR, f)])
+    return tier_counts, submitted, global_sum, global_n
 
-    domains = _domain_stats(session, q, qid, reference, region, f, national=national)
 
-    # National distribution over the paliers (same filters but the department).
-    national_tiers: dict[int, int] = {}
-    if national:
-        national_tiers = cache.cached(session, ("tiers", replace(f, department=None)),
-                                      lambda: dict(session.execute(
-                                          select(LR.c.tier_level, func.count())
-                                          .where(*result_conds(LR, f, department=False))
-                                          .group_by(LR.c.tier_level)).all()))
-
-    trend = _trend(session, region, f)
-    reviews = review_counts(session, [LR.c.region == region, *result_conds(LR, f)])
-    return Summary(
-        region=region, region_name=regions()[region].name, filters=f,
-        structures=structures, submitted=submitted, drafts=drafts,
-        tiers=[TierCount(level, labels[level][0], labels[level][1],
-                         tier_counts.get(level, 0), national_tiers.get(level, 0))
-               for level in sorted(labels)],
-        questionnaire_id=qid, reference_version=reference, versions=dict(versions),
-        global_n=global_n, global_mean=global_mean, global_median=global_median,
-        domains=domains,
-        by_department=sorted(deps.values(), key=lambda r: r.key),
-        by_sector=[r for r in sectors.values() if r.structures or r.submitted],
-        by_size_band=[r for r in bands.values() if r.structures or r.submitted],
-        trend=trend, reviews=reviews,
-    )
+def _national_tiers(session: Session, f: Filters) -> dict[int, int]:
+    """National distribution over the paliers (same filters but the department), cached."""
+    return cache.cached(session, ("tiers", replace(f, department=None)),
+                        lambda: dict(session.execute(
+                            select(LR.c.tier_level, func.count())
+                            .where(*result_conds(LR, f, department=False))
+                            .group_by(LR.c.tier_level)).all()))
 
 
 def _median(session: Session, column: Any, n: int,

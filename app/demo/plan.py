@@ -148,6 +148,8 @@ DEMO_DEPARTMENT = "01"
 
 
 def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site], list[_Group]]:
+    # Long: the demo group then the regions' groups, drawn in order from one seeded rng (the
+    # dataset depends on that order) and sharing the FINESS/name registries of the closures.
     used: set[str] = set()
     sites: list[_Site] = []
     groups: list[_Group] = []

@@ -243,6 +243,8 @@ def _answer(value: Any) -> exports.Value:
 def region_table(session: Session, actor: Actor, registry: Registry, region: str) -> RegionTable:
     """One row per open structure of the region: its latest submitted assessment's answers by
     question id, scores, palier and review status (empty without a submission)."""
+    # Long: the column plan (questions, domains, tiers) and the streamed row generator that
+    # reads it chunk by chunk belong together; split, they would pass a dozen values around.
     authorize_region(actor, region)
     conds = [col(Structure.region) == region, col(Structure.closed).is_(False)]
     structures = session.execute(

@@ -18,9 +18,9 @@ from app.db import begin_write
 from app.errors import Forbidden, ServiceError
 from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
-from app.reference import departments, finess_categories, region_of_department
+from app.reference import Category, departments, finess_categories, region_of_department
 from app.structures.corrections import MAX_CAPACITY
-from app.structures.finess import department_of, normalize, validate
+from app.structures.finess import FinessCheck, department_of, normalize, validate
 from app.structures.models import Structure
 
 MAX_NAME = 200
@@ -73,14 +73,10 @@ def _capacity(raw: str, errors: dict[str, str]) -> int | None:
     return value
 
 
-def create(session: Session, actor: Actor | None, form: NewStructureForm,
-           ip: str | None = None) -> Structure:
-    """Create the structure and commit; raise InvalidStructure (form with its errors and
-    warnings, normalised values) when it cannot be created as typed."""
-    actor = _check(actor)
-    errors: dict[str, str] = {}
-    warnings: dict[str, str] = {}
-
+def _check_fields(form: NewStructureForm, errors: dict[str, str], warnings: dict[str, str]
+                  ) -> tuple[FinessCheck, str | None, Category | None, int | None]:
+    """Check and normalise the typed fields (no database): the FINESS check, the EJ number,
+    the category and the capacity; the name, department and city are normalised in `form`."""
     check = validate(form.finess)
     form.finess = check.number
     if check.errors:
@@ -127,6 +123,18 @@ def create(session: Session, actor: Actor | None, form: NewStructureForm,
     if len(city) > MAX_CITY:
         errors["city"] = f"La commune ne doit pas dépasser {MAX_CITY} caractères."
     capacity = _capacity(form.capacity, errors)
+    return check, finess_ej, category, capacity
+
+
+def create(session: Session, actor: Actor | None, form: NewStructureForm,
+           ip: str | None = None) -> Structure:
+    """Create the structure and commit; raise InvalidStructure (form with its errors and
+    warnings, normalised values) when it cannot be created as typed."""
+    actor = _check(actor)
+    errors: dict[str, str] = {}
+    warnings: dict[str, str] = {}
+    check, finess_ej, category, capacity = _check_fields(form, errors, warnings)
+    name, department, city = form.name, form.department, form.city
 
     if "finess" not in errors:
         begin_write(session)
