@@ -89,12 +89,12 @@ def test_committee_builds_saves_and_exports(page: Page, db: Session) -> None:
 
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX").click()
-    assert re.fullmatch(r"selection-\d+\.xlsx", download.value.suggested_filename)
+    assert re.fullmatch(r"selection-\d+-\d{4}-\d\d-\d\d\.xlsx", download.value.suggested_filename)
     wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert wb.sheetnames == ["Sélection", "Critères et provenance", "Scores par domaine",
                              "Prochaines étapes"]
     ws = wb["Sélection"]
     assert [ws.cell(row=i, column=3).value for i in range(2, 5)] == [
         names["EHPAD A"], names["SSIAD"], names["MAS"]]
-    assert [ws.cell(row=i, column=17).value for i in range(2, 5)] == [
-        "Minimum par secteur"] * 3
+    assert [ws.cell(row=i, column=21).value for i in range(2, 5)] == [
+        "Place réservée (minimum par secteur)"] * 3
