@@ -17,6 +17,16 @@ class ServiceError(Exception):
         self.message = message or self.message
 
 
+class InvalidFields(ServiceError):
+    """A form with errors by field name; nothing was saved. Subclasses set the message."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
 class NotFound(ServiceError):
     """Absent, or outside the actor's scope (never say which)."""
 

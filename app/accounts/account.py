@@ -18,19 +18,15 @@ from app.accounts.sessions import revoke_all
 from app.audit import record
 from app.config import Settings
 from app.db import begin_write, utcnow
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, InvalidFields, NotFound
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.structures.models import Structure
 
 NAME_MAX = 120
 
 
-class InvalidAccountForm(ServiceError):
-    status = 422
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Le formulaire contient des erreurs.")
-        self.errors = errors
+class InvalidAccountForm(InvalidFields):
+    message = "Le formulaire contient des erreurs."
 
 
 def _user(session: Session, actor: Actor | None) -> User:

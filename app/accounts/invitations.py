@@ -29,7 +29,7 @@ from app.audit import record
 from app.config import Settings
 from app.db import begin_write, utcnow
 from app.email import send_email
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, InvalidFields, NotFound, ServiceError
 from app.formatting import date_fr
 from app.permissions import Action, Actor, Role, can, can_on_structure
 from app.structures.directory import scope_clause
@@ -40,13 +40,8 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PATH = "/invitation/"
 
 
-class InvalidInvitationForm(ServiceError):
-    status = 422
+class InvalidInvitationForm(InvalidFields):
     message = "L’invitation n’a pas pu être envoyée : corrigez les champs signalés."
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__()
-        self.errors = errors
 
 
 class InvalidInvitation(ServiceError):

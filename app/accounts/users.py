@@ -20,7 +20,7 @@ from app.accounts.tokens import new_token
 from app.audit import record
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, InvalidFields, NotFound
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
 from app.structures.finess import normalize
@@ -36,13 +36,8 @@ ROLE_LABELS = {
 }
 
 
-class InvalidUser(ServiceError):
-    status = 422
+class InvalidUser(InvalidFields):
     message = "Le compte n’a pas pu être créé : corrigez les champs signalés."
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__()
-        self.errors = errors
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from app.audit import record
 from app.campaigns.models import Campaign, CampaignReminder
 from app.config import Settings
 from app.email import send_email
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, InvalidFields, NotFound
 from app.formatting import PARIS, date_fr
 from app.permissions import Action, Actor, Role, can, can_see_region
 from app.reference import finess_categories, regions
@@ -45,13 +45,8 @@ MAX_PER_SEND = 200
 THROTTLE_SECONDS = 0.2
 
 
-class InvalidCampaign(ServiceError):
-    status = 422
+class InvalidCampaign(InvalidFields):
     message = "La campagne n’a pas pu être créée : corrigez les champs signalés."
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__()
-        self.errors = errors
 
 
 class Progress(StrEnum):

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, InvalidFields, NotFound
 from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
@@ -27,13 +27,8 @@ PINNED = ("category_code", "department")
 MAX_CAPACITY = 100_000
 
 
-class InvalidCorrection(ServiceError):
-    status = 422
+class InvalidCorrection(InvalidFields):
     message = "La correction n’a pas été enregistrée : corrigez les champs signalés."
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__()
-        self.errors = errors
 
 
 @dataclass(slots=True)
