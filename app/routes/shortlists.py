@@ -227,15 +227,34 @@ def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"', **CSV_HEADERS}
 
 
-@router.get("/selections/{shortlist_id}/export.csv")
-def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
-                  session: SessionDep, registry: RegistryDep,
-                  sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
+def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortlist_id: int,
+                           registry: Any, sep: str,
+                           headers: dict[str, str]) -> StreamingResponse:
+    """The shortlist as a streamed CSV file (web page and API), with `headers` added."""
     s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
                                                  client_ip(request))
     name = exports.file_name(f"selection-{s.id}", "csv", sep)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
-                             headers=_attachment(name))
+                             headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                      **headers})
+
+
+def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, registry: Any,
+                       fmt: str, media_type: str, headers: dict[str, str]) -> Response:
+    """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added."""
+    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
+                                             reports.shortlist_report_html, client_ip(request))
+    name = exports.file_name(f"selection-{s.id}", fmt)
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', **headers})
+
+
+@router.get("/selections/{shortlist_id}/export.csv")
+def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
+                  session: SessionDep, registry: RegistryDep,
+                  sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
+    return shortlist_csv_response(request, session, actor, shortlist_id, registry, sep,
+                                  CSV_HEADERS)
 
 
 def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
@@ -282,9 +301,8 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, len(s.rows),
                             "shortlist", s.id, reuse_done=True)
-    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
-                                             reports.shortlist_report_html, client_ip(request))
-    return Response(data, media_type=media_type, headers=_attachment(filename))
+    return shortlist_file_now(request, session, actor, s, registry, fmt, media_type,
+                              CSV_HEADERS)
 
 
 # ---- the ARS's export of its region ---------------------------------------------------------

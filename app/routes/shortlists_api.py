@@ -19,12 +19,12 @@ from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
 from app.routes.schemas import file_responses
-from app.shortlists import delivery, export_service, exports, jobs
+from app.routes.shortlists import shortlist_csv_response, shortlist_file_now
+from app.shortlists import delivery, exports, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
 from app.shortlists.service import InvalidCriteria
-from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.downloads import stored_file_response
 
@@ -138,21 +138,13 @@ def _job_export(request: Request, session: Any, actor: Actor, settings: Any, reg
                         headers={"Location": f"/api/v1/exports/{out.job_id}"})
 
 
-def _disposition(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
-
-
 @router.get("/shortlists/{shortlist_id}/export.csv", response_class=StreamingResponse,
             responses=file_responses("text/csv"))
 def export_csv(shortlist_id: IdPath, request: Request, actor: CurrentActor, session: SessionDep,
                registry: RegistryDep,
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     """CSV UTF-8 avec BOM ; `sep=;` pour les tableurs français (virgule décimale)."""
-    s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
-                                                 client_ip(request))
-    name = exports.file_name(f"selection-{s.id}", "csv", sep)
-    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
-                             headers=_disposition(name))
+    return shortlist_csv_response(request, session, actor, shortlist_id, registry, sep, {})
 
 
 @router.get("/shortlists/{shortlist_id}/export.xlsx", response_class=Response,
@@ -183,10 +175,7 @@ def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
     if delivery.runs_as_job(fmt, len(s.rows)):
         return _job_export(request, session, actor, settings, registry, background, sessions,
                            s, f"shortlist_{fmt}", fmt)
-    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
-                                             reports.shortlist_report_html, client_ip(request))
-    return Response(data, media_type=media_type,
-                    headers=_disposition(exports.file_name(f"selection-{s.id}", fmt)))
+    return shortlist_file_now(request, session, actor, s, registry, fmt, media_type, {})
 
 
 @jobs_router.get("/exports/{job_id}")
