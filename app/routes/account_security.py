@@ -104,12 +104,18 @@ def new_recovery_codes(request: Request, actor: CurrentActor, session: SessionDe
     return recovery_codes_page(request, codes, next_path=PATH, enrolled=False)
 
 
+def _done(found: bool | int, missing: str, info: str) -> Response:
+    """Back to the security page with `info` once something was found and handled, else 404."""
+    if not found:
+        raise HTTPException(404, missing)
+    return RedirectResponse(f"{PATH}?info={info}", status_code=303)
+
+
 @router.post("/appareils/{device_id}/oublier")
 def forget_device(request: Request, device_id: IdPath, actor: CurrentActor,
                   session: SessionDep) -> Response:
-    if not second_factor.forget_device(session, actor.id, device_id, client_ip(request)):
-        raise HTTPException(404, "Appareil introuvable.")
-    return RedirectResponse(f"{PATH}?info=appareil", status_code=303)
+    return _done(second_factor.forget_device(session, actor.id, device_id, client_ip(request)),
+                 "Appareil introuvable.", "appareil")
 
 
 @router.post("/appareils/oublier")
@@ -139,9 +145,8 @@ def create_token(
 @router.post("/jetons/{token_id}/revoquer")
 def revoke_token(request: Request, token_id: IdPath, actor: CurrentActor,
                  session: SessionDep) -> Response:
-    if not tokens_pat.revoke_pat(session, actor.id, token_id, client_ip(request)):
-        raise HTTPException(404, "Jeton introuvable.")
-    return RedirectResponse(f"{PATH}?info=jeton-revoque", status_code=303)
+    return _done(tokens_pat.revoke_pat(session, actor.id, token_id, client_ip(request)),
+                 "Jeton introuvable.", "jeton-revoque")
 
 
 @admin_router.post("/{user_id}/double-authentification")
