@@ -8,7 +8,7 @@ to their values and `ctx` gives domain scores and the placed tier (None for show
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
@@ -294,27 +294,25 @@ def _check_tier_leaf(node: LMap, env: CheckEnv) -> Cond | None:
 # ---- analysis -------------------------------------------------------------------------------
 
 
-def referenced_questions(cond: Cond, out: list[str] | None = None) -> list[str]:
+def _leaves(cond: Cond) -> Iterator[Cond]:
+    """The leaves of a condition, depth first, left to right."""
+    if isinstance(cond, Combo):
+        for item in cond.items:
+            yield from _leaves(item)
+    else:
+        yield cond
+
+
+def referenced_questions(cond: Cond) -> list[str]:
     """Question ids read by a condition, in order of first appearance."""
-    out = [] if out is None else out
-    if isinstance(cond, QLeaf):
-        if cond.question not in out:
-            out.append(cond.question)
-    elif isinstance(cond, Combo):
-        for item in cond.items:
-            referenced_questions(item, out)
-    return out
+    ids = [leaf.question for leaf in _leaves(cond) if isinstance(leaf, QLeaf)]
+    return list(dict.fromkeys(ids))
 
 
-def referenced_scores(cond: Cond, out: list[str] | None = None) -> list[str]:
-    out = [] if out is None else out
-    if isinstance(cond, ScoreLeaf):
-        if cond.domain not in out:
-            out.append(cond.domain)
-    elif isinstance(cond, Combo):
-        for item in cond.items:
-            referenced_scores(item, out)
-    return out
+def referenced_scores(cond: Cond) -> list[str]:
+    """Domain ids whose scores a condition reads, in order of first appearance."""
+    ids = [leaf.domain for leaf in _leaves(cond) if isinstance(leaf, ScoreLeaf)]
+    return list(dict.fromkeys(ids))
 
 def names_value(leaf: QLeaf, value: str) -> bool:
     """Whether a leaf's operand names an option value."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from scoring.errors import QuestionnaireError, SourceError
 from scoring.model import Catalogue, Questionnaire
@@ -14,13 +15,20 @@ from scoring.schema import CATALOGUE_FILE
 from scoring.validation import check_catalogue_ids, validate_catalogue, validate_data
 from scoring.yamlsrc import LMap, load_located
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], data: LMap, file: str, what: str) -> M:
+    """`data` as a `model` (the checker ran first, so this should not fail)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:  # pragma: no cover - the checker should catch all of it
+        raise QuestionnaireError([SourceError(file, 1, 1, f"{what} invalide : {exc}")]) \
+            from None
+
 
 def _build(data: LMap, file: str) -> Questionnaire:
-    try:
-        q = Questionnaire.model_validate(data)
-    except ValidationError as exc:  # pragma: no cover - the checker should catch all of it
-        raise QuestionnaireError([SourceError(file, 1, 1, f"questionnaire invalide : {exc}")]) \
-            from None
+    q = _validated(Questionnaire, data, file, "questionnaire")
     q._source = file
     line, col = data.val_loc["id"]
     q._id_line = (line, col)
@@ -68,11 +76,7 @@ def parse_catalogue(text: str, file: str = CATALOGUE_FILE) -> Catalogue:
     errors = validate_catalogue(data, root, file)
     if errors:
         raise QuestionnaireError(errors)
-    try:
-        catalogue = Catalogue.model_validate(data)
-    except ValidationError as exc:  # pragma: no cover - the checker should catch all of it
-        raise QuestionnaireError([SourceError(file, 1, 1, f"catalogue invalide : {exc}")]) \
-            from None
+    catalogue = _validated(Catalogue, data, file, "catalogue")
     catalogue._source = file
     return catalogue
 
