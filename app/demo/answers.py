@@ -154,14 +154,18 @@ class AnswerBuilder:
         self._set_false(qid, cond, ans, rng)
         return not self.holds(cond, ans)
 
+    def _set_answered(self, qid: str, answered: bool, ans: dict[str, Any],
+                      rng: random.Random) -> None:
+        if answered:
+            ans[qid] = self._any_value(qid, rng)
+        else:
+            ans.pop(qid, None)
+
     def _set_true(self, qid: str, cond: dict[str, Any], ans: dict[str, Any],
                   rng: random.Random) -> None:
         qu = self.questions[qid]
         if "answered" in cond:
-            if cond["answered"]:
-                ans[qid] = self._any_value(qid, rng)
-            else:
-                ans.pop(qid, None)
+            self._set_answered(qid, bool(cond["answered"]), ans, rng)
             return
         op, x = _operator(cond)
         if qu.type == "multiple_choice":
@@ -201,10 +205,7 @@ class AnswerBuilder:
                    rng: random.Random) -> None:
         qu = self.questions[qid]
         if "answered" in cond:
-            if cond["answered"]:
-                ans.pop(qid, None)
-            else:
-                ans[qid] = self._any_value(qid, rng)
+            self._set_answered(qid, not cond["answered"], ans, rng)
             return
         op, x = _operator(cond)
         if qu.type == "multiple_choice":
