@@ -382,9 +382,14 @@ def job_page(request: Request, job_id: IdPath, actor: CurrentActor,
 @jobs_router.get("/exports/{job_id}/fichier")
 def job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
              settings: SettingsDep) -> Response:
+    return job_file_response(session, actor, job_id, {"Cache-Control": "private, no-store"})
+
+
+def job_file_response(session: Any, actor: Actor, job_id: int,
+                      headers: dict[str, str] | None = None) -> Response:
+    """The finished file of the actor's export job (web page and API), else NotFound."""
     job = jobs.get(session, actor.id, job_id)
     blob = jobs.file_of(session, job)
     if blob is None:
         raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
-    return stored_file_response(blob, job.filename or blob.key,
-                                {"Cache-Control": "private, no-store"})
+    return stored_file_response(blob, job.filename or blob.key, headers)

@@ -15,11 +15,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import IdPath, SessionDep, SettingsDep
-from app.errors import NotFound
 from app.permissions import Action, Actor
 from app.questionnaires import RegistryDep
 from app.routes.schemas import file_responses
-from app.routes.shortlists import shortlist_csv_response, shortlist_file_now
+from app.routes.shortlists import (
+    job_file_response,
+    shortlist_csv_response,
+    shortlist_file_now,
+)
 from app.shortlists import delivery, exports, jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
@@ -188,8 +191,4 @@ def export_job(job_id: IdPath, actor: CurrentActor, session: SessionDep) -> dict
                  responses=file_responses(XLSX, "application/pdf"))
 def export_job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
                     settings: SettingsDep) -> Response:
-    job = jobs.get(session, actor.id, job_id)
-    blob = jobs.file_of(session, job)
-    if blob is None:
-        raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
-    return stored_file_response(blob, job.filename or blob.key)
+    return job_file_response(session, actor, job_id)
