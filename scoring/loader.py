@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from scoring.errors import QuestionnaireError, SourceError
+from scoring.errors import Loc, QuestionnaireError, SourceError
 from scoring.model import Catalogue, Questionnaire
 from scoring.plan import compile_plan
 from scoring.schema import CATALOGUE_FILE
@@ -16,6 +16,16 @@ from scoring.validation import check_catalogue_ids, validate_catalogue, validate
 from scoring.yamlsrc import LMap, load_located
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _load(text: str, file: str) -> tuple[Any, Loc]:
+    """The parsed, non-empty YAML document and its root location, else QuestionnaireError."""
+    data, root, errors = load_located(text, file)
+    if errors:
+        raise QuestionnaireError(errors)
+    if data is None:
+        raise QuestionnaireError([SourceError(file, 1, 1, "le fichier est vide")])
+    return data, root
 
 
 def _validated(model: type[M], data: LMap, file: str, what: str) -> M:
@@ -49,11 +59,7 @@ def parse_questionnaire(text: str, file: str = "<questionnaire>",
 
 def _parse(text: str, file: str, catalogue: Catalogue | None, cfile: str, *, check: bool,
            catalogue_errors: list[SourceError] | None = None) -> Questionnaire:
-    data, root, errors = load_located(text, file)
-    if errors:
-        raise QuestionnaireError(errors)
-    if data is None:
-        raise QuestionnaireError([SourceError(file, 1, 1, "le fichier est vide")])
+    data, root = _load(text, file)
     errors = validate_data(data, root, file)
     if check and isinstance(data, LMap):
         id_errors = check_catalogue_ids(data, file, catalogue, cfile)
@@ -68,11 +74,7 @@ def _parse(text: str, file: str, catalogue: Catalogue | None, cfile: str, *, che
 
 def parse_catalogue(text: str, file: str = CATALOGUE_FILE) -> Catalogue:
     """Validate the programme catalogue from YAML text."""
-    data, root, errors = load_located(text, file)
-    if errors:
-        raise QuestionnaireError(errors)
-    if data is None:
-        raise QuestionnaireError([SourceError(file, 1, 1, "le fichier est vide")])
+    data, root = _load(text, file)
     errors = validate_catalogue(data, root, file)
     if errors:
         raise QuestionnaireError(errors)
