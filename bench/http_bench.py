@@ -29,6 +29,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.http import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-http-secret-key-0123456789-abcdefghijklmnop"
 CLIENTS = 16
@@ -104,12 +106,6 @@ async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
 
 
 # ---- servers -----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(url: str) -> dict[str, str]:
@@ -218,7 +214,7 @@ def _autosave_maker(d: dict[str, Any]) -> Any:
 def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
     drafts = prepare(url, structures)
     palier = ROOT / ".venv" / "bin" / "palier"
-    hello_port, app_port = _free_port(), _free_port()
+    hello_port, app_port = free_port(), free_port()
     hello = _start([sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--port",
                     str(hello_port), "--no-access-log", "--log-level", "warning",
                     "--loop", "auto", "--http", "auto"], _env(url), hello_port)

@@ -6,26 +6,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.assessments.glossary import TERMS, question_terms
-from app.assessments.guide import Estimate, blank_sections, estimate
+from app.assessments.glossary import TERMS
+from app.assessments.guide import blank_sections, estimate
 from app.assessments.pdf import html_to_pdf
 from app.assessments.service import DEFAULT_QUESTIONNAIRE
 from app.errors import QuestionnaireUnavailable
-from app.questionnaires import Registry, RegistryDep, get_registry
+from app.questionnaires import Registry, RegistryDep
 from app.routes.schemas import file_responses
 from app.web.templating import env, render
 from scoring import Questionnaire
 
 router = APIRouter(tags=["public"])
 
-def _time_estimate(request: Request) -> Estimate | None:
-    q = get_registry(request).latest(DEFAULT_QUESTIONNAIRE)
-    return estimate(q) if q is not None else None
-
-
-# partials/questions/_question.html links each question to the acronyms it uses.
-# pages/director/structure.html shows the estimated time before starting.
-env.globals.update(question_terms=question_terms, time_estimate=_time_estimate)
 
 
 def _current(registry: Registry) -> Questionnaire:

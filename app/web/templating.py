@@ -21,9 +21,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from app.assessments.glossary import question_terms
+from app.assessments.guide import Estimate, estimate
+from app.assessments.service import DEFAULT_QUESTIONNAIRE
 from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
+from app.questionnaires import get_registry
 from app.web import assets
 from app.web.assets import static_url
 from app.web.navigation import main_nav
@@ -100,6 +104,12 @@ def htmx_url(path: str = "htmx.min.js") -> str:
     return static_url(f"vendor/htmx-{HTMX_VERSION}/{path.lstrip('/')}")
 
 
+def time_estimate(request: Request) -> Estimate | None:
+    """The estimated time to fill in the current questionnaire (structure page)."""
+    q = get_registry(request).latest(DEFAULT_QUESTIONNAIRE)
+    return estimate(q) if q is not None else None
+
+
 templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_state])
 env = templates.env
 env.trim_blocks = True
@@ -123,6 +133,8 @@ env.globals.update(
     csrf_token="",
     current_user=None,
     trend_chart=trend_chart,
+    question_terms=question_terms,  # the acronyms a question uses (glossary links)
+    time_estimate=time_estimate,
     position_chart=position_chart,
 )
 
