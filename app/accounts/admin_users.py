@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import false, func, or_
 from sqlmodel import Session, col, select
 
 from app.accounts.models import DirectorStructure, User
@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
+from app.search_text import contains_pattern
 from app.structures.models import Structure
 
 PAGE_SIZE = 25
@@ -60,31 +61,26 @@ class AccountPage:
     query: str
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def account_page(session: Session, actor: Actor | None, query: str = "", page: int = 1,
                  page_size: int | None = None) -> AccountPage:
-    """Accounts by role then e-mail; `query` matches the e-mail, the name, or the name or
-    FINESS number of a linked structure (case-insensitive)."""
+    """Accounts by role then e-mail; `query` matches the e-mail, the name, or the name,
+    commune or FINESS number of a linked structure (accents, case and punctuation ignored:
+    app/search_text.py)."""
     _check(actor)
     page_size = page_size or PAGE_SIZE
     text = " ".join(query.split())[:MAX_QUERY]
     stmt = select(User.id)
-    if text:
-        like = _like(text)
+    if (pattern := contains_pattern(text)) is not None:
+        structure_conds = [col(Structure.search).like(pattern)]
         number = text.replace(" ", "").upper()
-        structure_conds = [func.lower(Structure.name).like(like, escape="\\")]
         if number.isalnum():
             structure_conds.append(col(Structure.finess).like(f"{number}%"))
         linked = (select(DirectorStructure.user_id)
                   .join(Structure, col(Structure.id) == DirectorStructure.structure_id)
                   .where(or_(*structure_conds)))
-        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
-                              func.lower(User.name).like(like, escape="\\"),
-                              col(User.id).in_(linked)))
+        stmt = stmt.where(or_(col(User.search).like(pattern), col(User.id).in_(linked)))
+    elif text:  # punctuation only
+        stmt = stmt.where(false())
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)

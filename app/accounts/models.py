@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, created_field, in_values, utcnow, when_field
 from app.permissions import Role
+from app.search_text import joined, search_field, search_index
 
 __all__ = [
     "ApiToken",
@@ -30,7 +31,8 @@ __all__ = [
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
-    __table_args__ = (CheckConstraint(in_values("role", Role), name="role"),)
+    __table_args__ = (CheckConstraint(in_values("role", Role), name="role"),
+                      search_index("user_account"))
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True)  # always lower-case (see the hook below)
@@ -39,6 +41,8 @@ class User(SQLModel, table=True):
     role: str  # a Role value
     region: str | None = None  # ars, committee (None = national committee)
     active: bool = True
+    # name and e-mail normalised (app/search_text.py), written with the row
+    search: str = search_field("name", "email")
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
 
@@ -47,6 +51,7 @@ class User(SQLModel, table=True):
 @event.listens_for(User, "before_update")
 def _lower_email(_mapper: Mapper[User], _conn: Any, user: User) -> None:
     user.email = user.email.strip().lower()
+    user.search = joined(user.name, user.email)
 
 
 class DirectorStructure(SQLModel, table=True):

@@ -4,15 +4,12 @@ result."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     func,
-    or_,
     select,
 )
 from sqlmodel import Session
@@ -22,25 +19,9 @@ from app.dashboard.stats import DEFAULT_QUESTIONNAIRE, tier_labels
 from app.dashboard.tables import LR, S
 from app.permissions import Actor
 from app.questionnaires import Registry
+from app.structures.directory import search_cond
 
 PAGE_SIZE = 50
-MAX_SEARCH = 100
-
-
-def search_cond(search: str) -> ColumnElement[bool] | None:
-    """Name or commune containing the words typed (case-insensitive), or a FINESS number
-    starting with the digits typed (spaces ignored); None for an empty search."""
-    text = " ".join(search.split())[:MAX_SEARCH]
-    if not text:
-        return None
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    conds = [func.lower(S.c.name).like(like, escape="\\"),
-             func.lower(func.coalesce(S.c.city, "")).like(like, escape="\\")]
-    digits = text.replace(" ", "").upper()
-    if re.fullmatch(r"[0-9][0-9AB][0-9]*", digits):
-        conds.append(S.c.finess.like(f"{digits}%"))
-    return or_(*conds)
 
 
 # ---- the structure list --------------------------------------------------------------------

@@ -15,7 +15,7 @@ from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep
 from app.errors import InvalidAnswers
 from app.questionnaires import RegistryDep
 from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
-from app.structures.directory import list_structures
+from app.structures.directory import MAX_SEARCH, list_structures
 from app.web.auth_deps import CurrentActor
 from scoring import score, validate_answers
 
@@ -79,12 +79,17 @@ def score_answers(body: ScoreRequest, registry: RegistryDep) -> dict[str, Any]:
 def structures(
     actor: CurrentActor, session: SessionDep, response: Response,
     region: str | None = None, department: str | None = None, category: str | None = None,
+    q: Annotated[str, Query(
+        max_length=MAX_SEARCH,
+        description="Recherche : nom ou commune contenant ces mots (accents, majuscules et "
+                    "ponctuation ignorés : « saint etienne » trouve « Saint-Étienne »), ou "
+                    "numéro FINESS commençant par ces chiffres.")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[StructureOut]:
     """Les structures que l'appelant peut voir (total dans l'en-tête X-Total-Count)."""
     page = list_structures(session, actor, region=region, department=department,
-                           category=category, limit=limit, offset=offset)
+                           category=category, search=q, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(page.total)
     return [StructureOut.of(s) for s in page.items]
 

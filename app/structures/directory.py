@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, true
+from sqlalchemy import ColumnElement, false, func, or_, true
 from sqlmodel import Session, col, select
 
 from app.permissions import Actor, structure_scope
+from app.search_text import contains_pattern
 from app.structures.models import Structure
+
+MAX_SEARCH = 100
+
+
+def search_cond(search: str) -> ColumnElement[bool] | None:
+    """Name or commune containing the words typed (accents, case and punctuation ignored:
+    app/search_text.py), or a FINESS number starting with the digits typed (spaces
+    ignored); None for an empty search. Punctuation only matches nothing."""
+    text = " ".join(search.split())[:MAX_SEARCH]
+    if not text:
+        return None
+    conds: list[ColumnElement[bool]] = []
+    if (pattern := contains_pattern(text)) is not None:
+        conds.append(col(Structure.search).like(pattern))
+    digits = text.replace(" ", "").upper()
+    if re.fullmatch(r"[0-9][0-9AB][0-9]*", digits):
+        conds.append(col(Structure.finess).like(f"{digits}%"))
+    return or_(*conds) if conds else false()
 
 
 def scope_clause(actor: Actor | None) -> ColumnElement[bool]:
@@ -34,9 +54,12 @@ class StructurePage:
 
 def list_structures(session: Session, actor: Actor | None, *, region: str | None = None,
                     department: str | None = None, category: str | None = None,
-                    limit: int = 100, offset: int = 0) -> StructurePage:
-    """Visible structures, filtered, ordered by name then FINESS."""
+                    search: str = "", limit: int = 100, offset: int = 0) -> StructurePage:
+    """Visible structures, filtered (`search`: see `search_cond`), ordered by name then
+    FINESS."""
     conds: list[Any] = [scope_clause(actor)]
+    if (found := search_cond(search)) is not None:
+        conds.append(found)
     if region:
         conds.append(col(Structure.region) == region)
     if department:

@@ -1,6 +1,7 @@
 """Writing the validated rows of a structures import (the rules are `imports.py`'s
 docstring): one query loads the existing FINESS -> values map, admins' corrections are kept,
-Core `insert()` / `update()` run in batches of BATCH, a full re-import of a region closes
+Core `insert()` / `update()` run in batches of BATCH (`search` is the column's default on
+insert, set here on update), a full re-import of a region closes
 the structures absent from the file."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from app.dashboard.read_model import refresh_structures
 from app.db import utcnow
 from app.permissions import can_write_structure
 from app.reference import finess_categories, region_of_department
+from app.search_text import joined
 from app.structures.import_types import (
     COMPARED,
     IMPORTED,
@@ -73,7 +75,8 @@ def write_rows(session: Session, validator: Validator, options: ImportOptions,
     done = _batches(session, insert(t), inserts, 0, total, progress)
     if updates:
         stmt = update(t).where(t.c.id == bindparam("_id")).values(
-            **{name: bindparam(name) for name in (*COMPARED, "closed", "updated_at")})
+            **{name: bindparam(name)
+               for name in (*COMPARED, "closed", "search", "updated_at")})
         done = _batches(session, stmt, updates, done, total, progress)
     if closing:
         stmt = update(t).where(t.c.id == bindparam("_id")).values(
@@ -117,6 +120,7 @@ def _decide(session: Session, validator: Validator, options: ImportOptions,
                 warnings = [*warnings, "Structure de nouveau présente : rouverte."]
             if changed or current["closed"]:
                 updates.append({"_id": current["id"], **values, "closed": False,
+                                "search": joined(values["name"], values["city"]),
                                 "updated_at": now})
                 result.status = UPDATED
             else:

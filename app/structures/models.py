@@ -12,10 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column
+from sqlalchemy import CheckConstraint, Column, event
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from app.db import created_field, in_values, json_type, when_field
+from app.search_text import joined, search_field, search_index
 
 __all__ = [
     "CORRECTABLE_FIELDS",
@@ -27,7 +29,10 @@ __all__ = [
 
 
 class Structure(SQLModel, table=True):
-    """An ESMS (FINESS ET / établissement géographique)."""
+    """An ESMS (FINESS ET / établissement géographique). `search`: name and commune
+    normalised (app/search_text.py), written with the row."""
+
+    __table_args__ = (search_index("structure"),)
 
     id: int | None = Field(default=None, primary_key=True)
     finess: str = Field(max_length=9, unique=True, index=True)
@@ -40,8 +45,15 @@ class Structure(SQLModel, table=True):
     city: str | None = None
     capacity: int | None = None
     closed: bool = False
+    search: str = search_field("name", "city")
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
+
+
+@event.listens_for(Structure, "before_insert")
+@event.listens_for(Structure, "before_update")
+def _set_search(_mapper: Mapper[Structure], _conn: Any, structure: Structure) -> None:
+    structure.search = joined(structure.name, structure.city)
 
 
 class ImportStatus(StrEnum):

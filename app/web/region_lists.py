@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from app.dashboard.listing import MAX_SEARCH
+from app.structures.directory import MAX_SEARCH
 
 FINESS_RE = re.compile(r"^[0-9][0-9AB][0-9]{7}$")
 MAX_SELECTED = 50
