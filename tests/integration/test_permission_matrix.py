@@ -146,6 +146,7 @@ SUBMIT_A = (303, 422, 404, 403, 404, 403, 403, 403)  # A's draft is incomplete: 
 SUBMIT_A_API = (401, 422, 404, 403, 404, 403, 403, 403)
 REVIEW_A = (303, 403, 404, 303, 404, 403, 403, 303)  # ARS of the region, admin
 MESSAGES_A = (303, 200, 404, 200, 404, 403, 403, 403)  # A's directors, ARS of 84
+MESSAGES_A_API = (401, 200, 404, 200, 404, 403, 403, 403)
 REVIEW_A_API = (401, 403, 404, 200, 404, 403, 403, 200)
 ADMIN = (303, 403, 403, 403, 403, 403, 403, 200)
 ADMIN_POST = (303, 403, 403, 403, 403, 403, 403, 303)
@@ -303,6 +304,15 @@ MATRIX: tuple[Row, ...] = (
       (303, 303, 404, 303, 404, 403, 403, 403), data={"message": "Message de {actor}."}),
     R("GET", "/evaluations/{assessment_id}/messages", "/evaluations/{a_draft}/messages",
       (303, 409, 404, 403, 404, 403, 403, 403)),
+    R("GET", "/api/v1/assessments/{assessment_id}/messages",
+      "/api/v1/assessments/{a_sub}/messages", MESSAGES_A_API),
+    R("GET", "/api/v1/assessments/{assessment_id}/messages",
+      "/api/v1/assessments/{b_sub}/messages", (401, 404, 200, 404, 200, 404, 403, 403)),
+    R("GET", "/api/v1/assessments/{assessment_id}/messages",
+      "/api/v1/assessments/{a_draft}/messages", (401, 409, 404, 403, 404, 403, 403, 403)),
+    R("POST", "/api/v1/assessments/{assessment_id}/messages",
+      "/api/v1/assessments/{a_sub}/messages", (401, 201, 404, 201, 404, 403, 403, 403),
+      json={"body": "Message de {actor}."}),
     R("GET", "/evaluations/{assessment_id}/preuves",
       "/evaluations/{a_draft}/preuves?question=wifi", DRAFT_A),
     R("POST", "/evaluations/{assessment_id}/preuves", "/evaluations/{a_draft}/preuves",
