@@ -12,7 +12,8 @@ strings). `defer(settings, kind, ...)` hands it to the runner of the settings
   stalled-job recovery;
 - `inline` (the default on SQLite, the embedded install, and in tests): the same function
   runs in this process, after the response when the route gives its `BackgroundTasks`,
-  else at once. A lock is a process-wide `threading.Lock` (one writer process on SQLite).
+  else at once, with the same retries of transient failures (`run_inline`). A lock is a
+  process-wide `threading.Lock` (one writer process on SQLite).
 
 A job sees a `JobContext`: the settings, how to open a session, the questionnaires, the
 request id of the request that deferred it (bound to its log lines), its attempt number.
@@ -25,9 +26,10 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import structlog
@@ -142,10 +144,42 @@ def run(kind: str, ctx: JobContext, kwargs: dict[str, Any]) -> None:
 
 
 def run_inline(kind: str, ctx: JobContext, lock: str | None, kwargs: dict[str, Any]) -> None:
-    """The inline runner: one attempt; a failure is logged (the function records its own
-    outcome on its row)."""
+    """The inline runner, with the queue's retry policy: a kind registered with `retry=True`
+    failing with a TRANSIENT error is run again, at most `jobs_max_attempts` attempts,
+    waiting `jobs_retry_wait_seconds` × attempts in between (this thread only). When it
+    fails for good (no attempt left, or any other error) its `abandon` hook marks its own
+    row failed with the reason (rows already done or failed are left alone)."""
+    spec = KINDS[kind]
+    attempts = ctx.settings.jobs_max_attempts if spec.retry else 1
     with _inline_lock(lock):
-        try:
-            run(kind, ctx, kwargs)
-        except Exception:
-            log.exception("job %s failed", kind)
+        for attempt in range(attempts):
+            ctx = replace(ctx, attempt=attempt, last_attempt=attempt + 1 >= attempts)
+            try:
+                run(kind, ctx, kwargs)
+                return
+            except TRANSIENT as exc:
+                if not ctx.last_attempt:
+                    log.warning("job %s: transient failure, retried: %s", kind, exc)
+                    time.sleep(ctx.settings.jobs_retry_wait_seconds * (attempt + 1))
+                    continue
+                log.exception("job %s failed after %s attempts", kind, attempts)
+                reason = GAVE_UP.format(attempts=attempts)
+            except Exception:
+                log.exception("job %s failed", kind)
+                reason = UNEXPECTED
+            _abandon(spec, ctx, kwargs, reason)
+            return
+
+
+GAVE_UP = ("Échec : la tâche a été tentée {attempts} fois sans succès (base de données ou "
+           "serveur de courriel indisponible). Relancez-la.")
+UNEXPECTED = "Échec : erreur inattendue pendant la tâche. Relancez-la."
+
+
+def _abandon(spec: Kind, ctx: JobContext, kwargs: dict[str, Any], reason: str) -> None:
+    if spec.abandon is None:
+        return
+    try:
+        spec.abandon(ctx, kwargs, reason)
+    except Exception:
+        log.exception("job %s: could not record its failure", spec.name)
