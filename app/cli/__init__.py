@@ -7,6 +7,7 @@ import typer
 from app.cli import dashboard as dashboard_cli
 from app.cli import db as db_cli
 from app.cli import demo as demo_cli
+from app.cli import files as files_cli
 from app.cli import purge as purge_cli
 from app.cli import questionnaire as questionnaire_cli
 from app.cli import serve as serve_cli
@@ -28,6 +29,7 @@ cli.add_typer(users_cli.app, name="user")
 cli.add_typer(structures_cli.app, name="structures")
 cli.command("demo")(demo_cli.demo)
 cli.add_typer(dashboard_cli.app, name="dashboard")
+cli.add_typer(files_cli.app, name="files")
 cli.command("purge")(purge_cli.purge)
 
 
