@@ -1,17 +1,21 @@
 """The glossary of the acronyms the questionnaire uses (issue 10), and their detection in a
 question's texts, so that every question links to the definitions of the acronyms it uses.
 
-Definitions are written for Palier in plain words; entries whose facts were checked against
-a public page carry it as `source`.
+Definitions are written for Palier in plain words; each one carries, as `source`, the public
+page its facts were checked against (consulted on SOURCES_CONSULTED), shown on /glossaire.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from scoring import Question
+
+
+SOURCES_CONSULTED = date(2026, 12, 2)
 
 
 @dataclass(frozen=True)
@@ -30,80 +34,120 @@ _T = Term
 TERMS: tuple[Term, ...] = (
     _T("ACT", "Appartement de coordination thérapeutique",
        "Hébergement temporaire avec un accompagnement médical et social pour des personnes "
-       "malades en situation de fragilité."),
+       "malades en situation de fragilité.",
+       "https://www.auvergne-rhone-alpes.ars.sante.fr/les-appartements-de-coordination-"
+       "therapeutique-act-en-auvergne-rhone-alpes"),
     _T("ANFH", "Association nationale pour la formation permanente du personnel hospitalier",
        "Organisme qui collecte et gère les fonds de formation des établissements publics de "
-       "santé et médico-sociaux."),
+       "santé et médico-sociaux.",
+       "https://anfh-rapport-activite.fr/2023/soutenir-la-professionnalisation-des-equipes-"
+       "formation"),
     _T("ANS", "Agence du numérique en santé",
        "Agence nationale qui pilote les référentiels et les services socles du numérique en "
        "santé (INS, MSSanté, Pro Santé Connect, HDS…).",
-       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/"
-       "lidentite-nationale-de-sante-ins"),
+       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/lidentite-"
+       "nationale-de-sante-ins"),
     _T("ARS", "Agence régionale de santé",
        "Administration de l’État qui pilote la santé et le médico-social dans chaque région ; "
-       "elle autorise et finance les ESMS et reçoit les autodiagnostics Palier."),
+       "elle autorise et finance les ESMS et reçoit les autodiagnostics Palier.",
+       "http://www.ars.sante.fr/Presentation-generale.89790.0.html"),
     _T("CAARUD", "Centre d’accueil et d’accompagnement à la réduction des risques pour "
        "usagers de drogues", "Structure médico-sociale de réduction des risques liés aux "
-       "drogues."),
+       "drogues.",
+       "https://www.ofdt.fr/glossaire/centre-d-accueil-et-d-accompagnement-la-reduction-des-"
+       "risques-pour-usagers-de-drogues"),
     _T("CAMSP", "Centre d’action médico-sociale précoce",
        "Structure qui dépiste et accompagne les jeunes enfants (moins de 6 ans) ayant ou "
-       "risquant d’avoir un handicap."),
+       "risquant d’avoir un handicap.",
+       "https://dordogne.fr/a-votre-service/handicap/centre-daction-medico-sociale-precoce-"
+       "camsp"),
     _T("CaRE", "Cybersécurité accélération et résilience des établissements",
        "Programme national d’aide à la cybersécurité des établissements de santé et "
-       "médico-sociaux (offres et ressources de l’ANS)."),
+       "médico-sociaux (offres et ressources de l’ANS).",
+       "https://esante.gouv.fr/securite/cybersecurite"),
     _T("CCAS", "Centre communal d’action sociale",
        "Établissement public de la commune qui gère l’aide sociale et parfois des services "
-       "ou établissements médico-sociaux."),
+       "ou établissements médico-sociaux.",
+       "https://amif.asso.fr/etre-maire-aujourdhui/fiches-juridiques/le-ccas-acteur-"
+       "incontournable-de-laction-sociale-communale/"),
     _T("CERT", "Computer Emergency Response Team (CERT Santé)",
        "Équipe nationale qui reçoit les signalements d’incidents de sécurité numérique des "
-       "structures de santé et médico-sociales et les aide à y répondre."),
+       "structures de santé et médico-sociales et les aide à y répondre.",
+       "https://esante.gouv.fr/securite/accompagnement-cybersecurite-des-structures-de-sante"),
     _T("CHRS", "Centre d’hébergement et de réinsertion sociale",
-       "Établissement social qui héberge et accompagne des personnes en grande difficulté."),
+       "Établissement social qui héberge et accompagne des personnes en grande difficulté.",
+       "https://outil2amenagement.cerema.fr/outils/centre-dhebergement-et-reinsertion-sociale-"
+       "chrs"),
     _T("CNSA", "Caisse nationale de solidarité pour l’autonomie",
        "Caisse de la sécurité sociale chargée de l’autonomie des personnes âgées et des "
-       "personnes handicapées ; elle finance notamment le programme ESMS numérique."),
+       "personnes handicapées ; elle finance notamment le programme ESMS numérique.",
+       "https://www.cnsa.fr/informations-thematiques/systeme-dinformation-et-numerique/"
+       "programme-esms-numerique"),
     _T("CPS", "Carte de professionnel de santé (et e-CPS, sa version mobile)",
        "Moyen d’identification électronique des professionnels, pour se connecter aux "
-       "services de santé en ligne."),
+       "services de santé en ligne.",
+       "https://mes-ara.fr/faq/carte-cpx"),
     _T("CSAPA", "Centre de soins, d’accompagnement et de prévention en addictologie",
-       "Structure médico-sociale qui accompagne les personnes ayant une addiction."),
+       "Structure médico-sociale qui accompagne les personnes ayant une addiction.",
+       "https://www.auvergne-rhone-alpes.ars.sante.fr/les-centres-de-soins-daccompagnement-et-"
+       "de-prevention-en-addictologie-csapa-en-auvergne-rhone-alpes"),
     _T("CVS", "Conseil de la vie sociale",
        "Instance qui associe les personnes accompagnées et leurs proches au fonctionnement "
-       "d’un établissement médico-social."),
+       "d’un établissement médico-social.",
+       "https://corse.france-assos-sante.org/2025/10/28/quelle-application-en-conseil-de-vie-"
+       "sociale"),
     _T("DAC", "Dispositif d’appui à la coordination",
-       "Service territorial qui aide les professionnels à organiser les parcours complexes."),
+       "Service territorial qui aide les professionnels à organiser les parcours complexes.",
+       "https://www.cnsa.fr/informations-thematiques/accompagnement-des-situations-complexes/"
+       "dispositifs-dappui-la-coordination"),
     _T("DLU", "Dossier de liaison d’urgence",
        "Document résumant les informations utiles en cas de transfert en urgence d’un "
-       "résident d’EHPAD vers l’hôpital."),
+       "résident d’EHPAD vers l’hôpital.",
+       "https://www.has-sante.fr/jcms/pprd_2974445/en/le-dossier-de-liaison-d-urgence-"
+       "essentiel-pour-le-suivi-du-patient-age-dependant"),
     _T("DMP", "Dossier médical partagé",
        "Dossier médical en ligne de chaque personne, accessible dans Mon espace santé ; "
        "l’alimenter demande une INS qualifiée.",
-       "https://segurnumerique.sante-idf.fr/segur-et-services-socles/services-socles/ins"),
+       "https://esante-centre.fr/segur/ins-identite-nationale-de-sante"),
     _T("DPO", "Délégué à la protection des données",
-       "Personne chargée de veiller au respect du RGPD dans l’organisme."),
+       "Personne chargée de veiller au respect du RGPD dans l’organisme.",
+       "https://www.lemondeinformatique.fr/actualites/lire-un-guide-de-la-cnil-pour-aider-les-"
+       "dpo-84827.html"),
     _T("DUI", "Dossier usager informatisé",
        "Logiciel où les professionnels d’une structure médico-sociale tiennent le dossier de "
-       "chaque personne accompagnée (admission, projet personnalisé, soins, transmissions)."),
+       "chaque personne accompagnée (admission, projet personnalisé, soins, transmissions).",
+       "https://www.cnsa.fr/informations-thematiques/systeme-dinformation-et-numerique/"
+       "programme-esms-numerique"),
     _T("EAM", "Établissement d’accueil médicalisé",
        "Établissement pour adultes handicapés avec une prise en charge médicale (anciens "
-       "FAM)."),
+       "FAM).",
+       "https://www.haute-vienne.fr/nos-actions/personnes-en-situation-de-handicap/vous-"
+       "recherchez-un-mode-daccueil-ou-un-hebergement/les-foyers-daccueil-medicalises-fam/eam"),
     _T("EHPAD", "Établissement d’hébergement pour personnes âgées dépendantes",
-       "Maison de retraite médicalisée."),
+       "Maison de retraite médicalisée.",
+       "https://hagenbach.illicoweb.com/service-public/fiche/F763"),
     _T("ESAT", "Établissement et service d’accompagnement par le travail",
        "Structure qui permet à des adultes handicapés d’exercer une activité professionnelle "
-       "avec un accompagnement."),
+       "avec un accompagnement.",
+       "https://www.esatsaintemarierodez.ahsm.fr/admission/qui-peut-travailler-en-esat"),
     _T("ESMS", "Établissements et services sociaux et médico-sociaux",
        "Les structures que Palier évalue : EHPAD, services à domicile, établissements pour "
-       "personnes handicapées, structures sociales…"),
+       "personnes handicapées, structures sociales…",
+       "https://www.doctrine.fr/l/LEGIARTI000038833680"),
     _T("ETP", "Équivalent temps plein",
-       "Unité de mesure des effectifs : deux mi-temps font un ETP."),
+       "Unité de mesure des effectifs : deux mi-temps font un ETP.",
+       "https://www.sage.com/fr-fr/blog/glossaire/equivalent-temps-plein-etp-definition/"),
     _T("FAM", "Foyer d’accueil médicalisé",
-       "Établissement pour adultes lourdement handicapés, avec soins médicaux."),
+       "Établissement pour adultes lourdement handicapés, avec soins médicaux.",
+       "https://www.haute-vienne.fr/nos-actions/personnes-en-situation-de-handicap/vous-"
+       "recherchez-un-mode-daccueil-ou-un-hebergement/les-foyers-daccueil-medicalises-fam/eam"),
     _T("FINESS", "Fichier national des établissements sanitaires et sociaux",
        "Répertoire national où chaque structure a un numéro à 9 chiffres (géographique pour "
-       "l’établissement, juridique pour l’organisme gestionnaire)."),
+       "l’établissement, juridique pour l’organisme gestionnaire).",
+       "https://industriels.esante.gouv.fr/en/products-and-services/finess-directory"),
     _T("GCSMS", "Groupement de coopération sociale et médico-sociale",
-       "Forme juridique qui permet à plusieurs organismes de mettre des moyens en commun."),
+       "Forme juridique qui permet à plusieurs organismes de mettre des moyens en commun.",
+       "https://accueilstaubin.fr/le-groupement"),
     _T("GRADeS", "Groupement régional d’appui au développement de la e-santé",
        "Opérateur régional de l’ARS pour le numérique en santé : il accompagne les structures "
        "dans le déploiement des services socles (INS, DMP, MSSanté, Pro Santé Connect).",
@@ -114,53 +158,73 @@ TERMS: tuple[Term, ...] = (
        "pour le compte d’une structure ; le référentiel est publié par l’ANS.",
        "https://www.lsti-certification.fr/fr/certification-hebergeur-donnees-sante-hds"),
     _T("IEM", "Institut d’éducation motrice",
-       "Établissement pour enfants et adolescents ayant un handicap moteur."),
+       "Établissement pour enfants et adolescents ayant un handicap moteur.",
+       "https://ressources.anap.fr/pilotage/publication/1895-le-secteur-medico-social-"
+       "comprendre-pour-agir-mieux/2825-les-instituts-d-education-motrice-iem"),
     _T("IME", "Institut médico-éducatif",
-       "Établissement pour enfants et adolescents ayant un handicap intellectuel."),
+       "Établissement pour enfants et adolescents ayant un handicap intellectuel.",
+       "https://handicap.paris.fr/etre-accueilli-en-etablissement/etablissements-pour-enfants/"),
     _T("INS", "Identité nationale de santé",
        "Identité unique et pérenne de chaque personne (matricule et cinq traits d’état civil), "
        "obligatoire pour référencer les données de santé depuis le 1er janvier 2021.",
-       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/"
-       "lidentite-nationale-de-sante-ins"),
+       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/lidentite-"
+       "nationale-de-sante-ins"),
     _T("INSi", "Téléservice INSi",
        "Service de l’Assurance maladie, appelé depuis le logiciel, qui récupère ou vérifie "
        "l’INS d’une personne dans les bases nationales.",
-       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/"
-       "lidentite-nationale-de-sante-ins"),
+       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/lidentite-"
+       "nationale-de-sante-ins"),
     _T("ITEP", "Institut thérapeutique, éducatif et pédagogique",
-       "Établissement pour jeunes présentant des difficultés psychologiques."),
+       "Établissement pour jeunes présentant des difficultés psychologiques.",
+       "http://www.itep-alsace.fr/fr/public-itep"),
     _T("LAM", "Lits d’accueil médicalisés",
        "Hébergement médicalisé pour des personnes sans domicile atteintes de maladies "
-       "chroniques."),
+       "chroniques.",
+       "https://www.cnle.gouv.fr/les-lits-d-accueil-medicalises-lam.html"),
     _T("LHSS", "Lits halte soins santé",
-       "Hébergement temporaire avec soins pour des personnes sans domicile."),
+       "Hébergement temporaire avec soins pour des personnes sans domicile.",
+       "https://www.auvergne-rhone-alpes.ars.sante.fr/les-lits-halte-soins-sante-lhss-en-"
+       "auvergne-rhone-alpes"),
     _T("MAS", "Maison d’accueil spécialisée",
-       "Établissement pour adultes lourdement handicapés ayant besoin d’une aide constante."),
+       "Établissement pour adultes lourdement handicapés ayant besoin d’une aide constante.",
+       "https://mdph51.fr/glossaire/mas"),
     _T("MDPH", "Maison départementale des personnes handicapées",
        "Guichet départemental qui instruit les droits et les orientations des personnes "
-       "handicapées."),
+       "handicapées.",
+       "https://prith-hauts-de-france.org/guide/la-mdph-la-maison-departementale-des-"
+       "personnes-handicapees/"),
     _T("MECS", "Maison d’enfants à caractère social",
-       "Établissement de protection de l’enfance qui accueille des mineurs."),
+       "Établissement de protection de l’enfance qui accueille des mineurs.",
+       "https://pasdecalais.fr/les-etablissements-et-services-daccueil-en-protection-de-"
+       "lenfance-missions-et-fonctionnement"),
     _T("MSSanté", "Messagerie sécurisée de santé",
        "Messageries réservées aux professionnels (et aux échanges avec les usagers via Mon "
-       "espace santé) pour envoyer des données de santé en sécurité."),
+       "espace santé) pour envoyer des données de santé en sécurité.",
+       "https://esante.gouv.fr/offres-services/mssante"),
     _T("OPCO", "Opérateur de compétences",
-       "Organisme qui finance la formation professionnelle des salariés d’une branche."),
+       "Organisme qui finance la formation professionnelle des salariés d’une branche.",
+       "https://monster.fr/recruter/ressources-rh/conseils-en-ressources-humaines/formation-"
+       "gpec-et-management/opco-operateur-de-competences"),
     _T("PCRA", "Plan de continuité et de reprise d’activité",
        "Document qui prévoit comment continuer à accompagner les personnes et redémarrer les "
-       "systèmes après une panne ou une cyberattaque."),
+       "systèmes après une panne ou une cyberattaque.",
+       "https://esante.gouv.fr/FAQ-CaRE"),
     _T("PPA", "Projet personnalisé d’accompagnement",
        "Document co-construit avec la personne accompagnée, qui fixe ses objectifs et les "
-       "réponses apportées."),
+       "réponses apportées.",
+       "https://dirips.com/projets-personnalises-usager-essms/"),
     _T("PSC", "Pro Santé Connect",
        "Fédération d’identité nationale : un professionnel se connecte aux services de santé "
-       "avec sa carte CPS ou son e-CPS."),
+       "avec sa carte CPS ou son e-CPS.",
+       "https://www.esante-occitanie.fr/usages-espaces-utilisateurs-numerique-par-expertise-"
+       "services-socles-identification/"),
     _T("RGPD", "Règlement général sur la protection des données",
-       "Règlement européen qui encadre le traitement des données personnelles."),
+       "Règlement européen qui encadre le traitement des données personnelles.",
+       "https://lexing.law/?p=108977"),
     _T("RNIV", "Référentiel national d’identitovigilance",
        "Règles de bonne identification des personnes (vérification des pièces, usage de "
        "l’INS) que toutes les structures doivent appliquer.",
-       "https://segurnumerique.sante-idf.fr/segur-et-services-socles/services-socles/ins"),
+       "https://www.identito-na.fr/dispositif-identification"),
     _T("ROR", "Répertoire national de l’offre et des ressources en santé et accompagnement "
        "social et médico-social", "Référentiel qui décrit l’offre de chaque structure "
        "sanitaire et médico-sociale pour orienter les personnes ; les ESMS doivent y "
@@ -169,33 +233,50 @@ TERMS: tuple[Term, ...] = (
        "article/repertoire-operationnel-des-ressources-ror"),
     _T("RPPS", "Répertoire partagé des professionnels de santé (RPPS+ pour les autres "
        "professionnels)", "Répertoire national qui identifie les professionnels ; RPPS+ "
-       "y enregistre aussi les professionnels du médico-social pour leur donner une e-CPS."),
+       "y enregistre aussi les professionnels du médico-social pour leur donner une e-CPS.",
+       "https://esante.gouv.fr/securite/annuaire-sante/portail-RPPS-plus/FAQ-portail-RPPS-plus"),
     _T("SAAD", "Service d’aide et d’accompagnement à domicile",
        "Service d’aide à domicile (repas, ménage, toilette) ; devenu un service autonomie à "
-       "domicile (SAD)."),
+       "domicile (SAD).",
+       "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("SAD", "Service autonomie à domicile",
        "Service à domicile qui réunit l’aide et, le cas échéant, les soins (anciens SAAD, "
-       "SSIAD et SPASAD)."),
+       "SSIAD et SPASAD).",
+       "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("SAJ", "Service d’accueil de jour",
-       "Accueil en journée d’adultes handicapés."),
+       "Accueil en journée d’adultes handicapés.",
+       "https://www.apei-sudalsace.fr/etablissements-services/services/service-accueil-"
+       "jour.html"),
     _T("SAMSAH", "Service d’accompagnement médico-social pour adultes handicapés",
-       "Service qui accompagne à domicile des adultes handicapés, avec des soins."),
+       "Service qui accompagne à domicile des adultes handicapés, avec des soins.",
+       "https://www.mdph36.fr/droits-et-prestations/adultes/les-services-daccompagnement-a-"
+       "domicile-savs-et-samsah/"),
     _T("SAVS", "Service d’accompagnement à la vie sociale",
-       "Service qui accompagne des adultes handicapés dans leur vie quotidienne."),
+       "Service qui accompagne des adultes handicapés dans leur vie quotidienne.",
+       "https://www.mdph36.fr/droits-et-prestations/adultes/les-services-daccompagnement-a-"
+       "domicile-savs-et-samsah/"),
     _T("SDSI", "Schéma directeur des systèmes d’information",
-       "Plan pluriannuel qui fixe les objectifs et les projets informatiques d’un organisme."),
+       "Plan pluriannuel qui fixe les objectifs et les projets informatiques d’un organisme.",
+       "https://antauen.fr/sdsi-et-transformation-numerique"),
     _T("SESSAD", "Service d’éducation spéciale et de soins à domicile",
-       "Service qui accompagne des enfants handicapés dans leurs lieux de vie."),
+       "Service qui accompagne des enfants handicapés dans leurs lieux de vie.",
+       "https://handiweb-mayotte.fr/droit-a-la-scolarisation/mon-enfant-a-lecole/sessad-"
+       "service-deducation-speciale-et-de-soins-a-domicile"),
     _T("SI", "Système d’information",
        "L’ensemble des logiciels, des matériels et des données d’une structure, et "
-       "l’organisation qui les fait fonctionner."),
+       "l’organisation qui les fait fonctionner.",
+       "https://www.enviedentreprendre.com/systme_dinformation/"),
     _T("SPASAD", "Service polyvalent d’aide et de soins à domicile",
-       "Service à domicile qui associait aide et soins (aujourd’hui un SAD)."),
+       "Service à domicile qui associait aide et soins (aujourd’hui un SAD).",
+       "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("SSIAD", "Service de soins infirmiers à domicile",
        "Service de soins à domicile pour personnes âgées ou handicapées (aujourd’hui un "
-       "SAD)."),
+       "SAD).",
+       "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("THD", "Très haut débit",
-       "Connexion internet rapide (fibre optique notamment)."),
+       "Connexion internet d’au moins 30 Mbit/s en réception, le seuil retenu par l’Arcep "
+       "(fibre optique notamment).",
+       "https://numerama.com/tech/34108-fibre-optique-nombre-france.html"),
 )
 
 

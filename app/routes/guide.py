@@ -6,11 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.assessments.glossary import TERMS
+from app.assessments.glossary import SOURCES_CONSULTED, TERMS
 from app.assessments.guide import blank_sections, estimate
 from app.assessments.pdf import html_to_pdf
 from app.assessments.service import DEFAULT_QUESTIONNAIRE
 from app.errors import QuestionnaireUnavailable
+from app.formatting import date_fr
 from app.questionnaires import Registry, RegistryDep
 from app.routes.schemas import file_responses
 from app.web.templating import env, render
@@ -31,7 +32,7 @@ def _current(registry: Registry) -> Questionnaire:
 def glossary(request: Request) -> Response:
     terms = sorted(TERMS, key=lambda t: t.acronym.lower())
     return render(request, "pages/guide/glossary.html", {
-        "terms": terms, "breadcrumb": [{"text": "Accueil", "href": "/"},
+        "terms": terms, "consulted": date_fr(SOURCES_CONSULTED), "breadcrumb": [{"text": "Accueil", "href": "/"},
                                        {"text": "Glossaire des sigles", "href": ""}]})
 
 

@@ -49,6 +49,22 @@ def test_glossary_page_is_public(app_client: TestClient) -> None:
     assert len(re.findall(r"<dt ", page.text)) == len(TERMS)
 
 
+def test_every_definition_shows_its_source(app_client: TestClient) -> None:
+    """Each term carries the public page its facts were checked against (issue 10: facts
+    come with a source), shown with the consultation date."""
+    assert len(TERMS) == 59
+    assert [t.acronym for t in TERMS if not (t.source or "").startswith(("https://",
+                                                                        "http://"))] == []
+    page = app_client.get("/glossaire").text
+    assert page.count("consultée le 2 décembre 2026</span>") == 59
+    caarud = page.split('id="sigle-caarud"', 1)[1].split("</dd>", 1)[0]
+    assert ('Source : <a href="https://www.ofdt.fr/glossaire/centre-d-accueil-et-'
+            'd-accompagnement-la-reduction-des-risques-pour-usagers-de-drogues"') in caarud
+    assert ">www.ofdt.fr</a>, consultée le 2 décembre 2026" in caarud
+    thd = page.split('id="sigle-thd"', 1)[1].split("</dd>", 1)[0]
+    assert "Connexion internet d’au moins 30 Mbit/s en réception" in thd
+
+
 def test_questions_link_to_their_acronyms(
         director: Director, ehpad: Structure, session: Session) -> None:
     aid = start(director, ehpad)
