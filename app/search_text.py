@@ -57,7 +57,7 @@ def search_field(*names: str) -> Any:
     models' ORM hooks set it on every insert and update."""
 
     def default(context: DefaultExecutionContext) -> str:
-        params = context.get_current_parameters()
+        params = context.get_current_parameters()  # type: ignore[no-untyped-call]
         return joined(*(params.get(name) for name in names))
 
     return Field(default="", sa_column_kwargs={"default": default, "server_default": ""})

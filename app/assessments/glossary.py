@@ -14,7 +14,6 @@ from functools import cache
 
 from scoring import Question
 
-
 SOURCES_CONSULTED = date(2026, 12, 2)
 
 

@@ -32,8 +32,9 @@ def _current(registry: Registry) -> Questionnaire:
 def glossary(request: Request) -> Response:
     terms = sorted(TERMS, key=lambda t: t.acronym.lower())
     return render(request, "pages/guide/glossary.html", {
-        "terms": terms, "consulted": date_fr(SOURCES_CONSULTED), "breadcrumb": [{"text": "Accueil", "href": "/"},
-                                       {"text": "Glossaire des sigles", "href": ""}]})
+        "terms": terms, "consulted": date_fr(SOURCES_CONSULTED),
+        "breadcrumb": [{"text": "Accueil", "href": "/"},
+                       {"text": "Glossaire des sigles", "href": ""}]})
 
 
 def _blank_context(q: Questionnaire, for_pdf: bool) -> dict[str, object]:

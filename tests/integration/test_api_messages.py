@@ -19,7 +19,6 @@ from app.structures.models import Structure
 from tests.auth_helpers import api_token, bearer, csrf_token, log_in
 from tests.factories import make_structure, make_user
 from tests.integration import test_reviews as rv
-from tests.integration.test_reviews import Browser
 
 # EHPAD Les Tilleuls (69), Claire Martin its director, Karim Benali the ARS of region 84,
 # a submitted assessment (the review tests' world).
