@@ -3,8 +3,9 @@
 Searchable rows keep a `search` column holding `normalise(...)` of their searchable texts
 (structure: name and commune; account: name and e-mail), written with the row (see the
 models' hooks and column defaults) and indexed (a trigram GIN index on PostgreSQL). A query is
-normalised the same way and matched with `LIKE '%query%'`, which no `%`, `_` or `\\` can reach
-(the normalised text holds only `a-z`, `0-9` and single spaces):
+normalised the same way and each of its words must appear in the row (`LIKE '%word%'`, all
+ANDed: « ehpad epinal » finds the EHPAD of Épinal); no `%`, `_` or `\\` can reach the
+pattern (the normalised text holds only `a-z`, `0-9` and single spaces):
 
     normalise("Saint-Étienne")  == "saint etienne"
     normalise("  L'ŒUVRE  ")    == "l oeuvre"
@@ -16,14 +17,16 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import ColumnElement, Index, and_
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field
 
-__all__ = ["SEPARATOR", "contains_pattern", "joined", "normalise", "search_field",
+__all__ = ["MAX_WORDS", "SEPARATOR", "joined", "matches", "normalise", "search_field",
            "search_index"]
 
-# Between the texts of one row: a query (normalised) cannot hold it, so no match spans two.
+MAX_WORDS = 8  # words of a query that are matched (the others are ignored)
+
+# Between the texts of one row (a word of a query, normalised, cannot span it).
 SEPARATOR = " | "
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
@@ -44,11 +47,13 @@ def joined(*texts: str | None) -> str:
     return SEPARATOR.join(normalise(t) for t in texts)
 
 
-def contains_pattern(query: str) -> str | None:
-    """The LIKE pattern matching rows whose texts contain the query; None if nothing is left
-    once normalised (punctuation only, empty)."""
-    words = normalise(query)
-    return f"%{words}%" if words else None
+def matches(column: Any, query: str) -> ColumnElement[bool] | None:
+    """The condition "every word of the query appears in `column`" (a `search` column);
+    None if nothing is left once normalised (punctuation only, empty)."""
+    words = normalise(query).split()[:MAX_WORDS]
+    if not words:
+        return None
+    return and_(*(column.like(f"%{word}%") for word in dict.fromkeys(words)))
 
 
 def search_field(*names: str) -> Any:

@@ -19,7 +19,7 @@ from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
-from app.search_text import contains_pattern
+from app.search_text import matches
 from app.structures.models import Structure
 
 PAGE_SIZE = 25
@@ -63,22 +63,24 @@ class AccountPage:
 
 def account_page(session: Session, actor: Actor | None, query: str = "", page: int = 1,
                  page_size: int | None = None) -> AccountPage:
-    """Accounts by role then e-mail; `query` matches the e-mail, the name, or the name,
-    commune or FINESS number of a linked structure (accents, case and punctuation ignored:
-    app/search_text.py)."""
+    """Accounts by role then e-mail; every word of `query` in the account's name and e-mail,
+    or in the name and commune of a linked structure, or a linked structure's FINESS number
+    starting with it (accents, case and punctuation ignored: app/search_text.py)."""
     _check(actor)
     page_size = page_size or PAGE_SIZE
     text = " ".join(query.split())[:MAX_QUERY]
     stmt = select(User.id)
-    if (pattern := contains_pattern(text)) is not None:
-        structure_conds = [col(Structure.search).like(pattern)]
+    user_words = matches(col(User.search), text)
+    structure_words = matches(col(Structure.search), text)
+    if user_words is not None and structure_words is not None:
+        structure_conds = [structure_words]
         number = text.replace(" ", "").upper()
         if number.isalnum():
             structure_conds.append(col(Structure.finess).like(f"{number}%"))
         linked = (select(DirectorStructure.user_id)
                   .join(Structure, col(Structure.id) == DirectorStructure.structure_id)
                   .where(or_(*structure_conds)))
-        stmt = stmt.where(or_(col(User.search).like(pattern), col(User.id).in_(linked)))
+        stmt = stmt.where(or_(user_words, col(User.id).in_(linked)))
     elif text:  # punctuation only
         stmt = stmt.where(false())
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()

@@ -10,22 +10,22 @@ from sqlalchemy import ColumnElement, false, func, or_, true
 from sqlmodel import Session, col, select
 
 from app.permissions import Actor, structure_scope
-from app.search_text import contains_pattern
+from app.search_text import matches
 from app.structures.models import Structure
 
 MAX_SEARCH = 100
 
 
 def search_cond(search: str) -> ColumnElement[bool] | None:
-    """Name or commune containing the words typed (accents, case and punctuation ignored:
-    app/search_text.py), or a FINESS number starting with the digits typed (spaces
-    ignored); None for an empty search. Punctuation only matches nothing."""
+    """Name and commune containing every word typed (accents, case and punctuation
+    ignored: app/search_text.py), or a FINESS number starting with the digits typed
+    (spaces ignored); None for an empty search. Punctuation only matches nothing."""
     text = " ".join(search.split())[:MAX_SEARCH]
     if not text:
         return None
     conds: list[ColumnElement[bool]] = []
-    if (pattern := contains_pattern(text)) is not None:
-        conds.append(col(Structure.search).like(pattern))
+    if (words := matches(col(Structure.search), text)) is not None:
+        conds.append(words)
     digits = text.replace(" ", "").upper()
     if re.fullmatch(r"[0-9][0-9AB][0-9]*", digits):
         conds.append(col(Structure.finess).like(f"{digits}%"))

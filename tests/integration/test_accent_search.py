@@ -1,7 +1,8 @@
 """Accent-, case- and punctuation-insensitive search (app/search_text.py): the `search`
 columns written with the rows (ORM, Core inserts of imports and demo, import updates), filled
 by migration 0013 for existing rows, and used by the ARS structure list, the admins' account
-list and the API's structure list. Expected values written by hand."""
+list and the API's structure list: every word typed must appear. Expected values written by
+hand."""
 
 from __future__ import annotations
 
@@ -84,7 +85,10 @@ def test_columns_written_by_the_orm(session: Session) -> None:
     ("l’œuvre", ["Foyer l'Œuvre de Saint Etienne"]),
     ("TILLEULS", ["EHPAD Les Tilleuls"]),
     ("%", []),
-    ("etienne epinal", []),  # name and commune are searched apart
+    ("ehpad epinal", ["EHPAD du Parc"]),  # every word, in the name or the commune
+    ("Épinal, résidence", ["Résidence Saint-Étienne"]),
+    ("etienne golbey foyer", ["Foyer l'Œuvre de Saint Etienne"]),
+    ("ehpad golbey", []),
 ])
 def test_ars_structure_list(app_client: TestClient, session: Session, settings: Settings,
                             query: str, expected: list[str]) -> None:
@@ -125,6 +129,8 @@ def test_admin_account_search(app_client: TestClient, session: Session,
                             ("saint etienne", ["Jean Marc"]),  # its structure
                             ("epinal", ["Jean Marc"]),  # its structure's commune
                             ("jean-marc", ["Jean Marc"]),
+                            ("marc jean", ["Jean Marc"]),
+                            ("residence saint etienne epinal", ["Jean Marc"]),
                             ("?!", [])]:
         page = app_client.get("/admin/utilisateurs", params={"recherche": query})
         assert USER_ROW.findall(page.text) == expected, query

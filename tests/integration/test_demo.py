@@ -6,6 +6,7 @@ stored; expected proportions and accounts are written by hand from the issue.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -85,6 +86,9 @@ def test_demo_dataset(demo_engine: Engine, q: Questionnaire, history: Questionna
         assert department_of(s.finess) == s.department
         assert departments()[s.department].region_code == s.region
         assert s.name and s.city and s.capacity and s.capacity > 0
+        # The search column, written by the demo's Core inserts: "name | commune", folded.
+        assert re.fullmatch(r"[a-z0-9]+( [a-z0-9]+)* \| [a-z0-9]+( [a-z0-9]+)*", s.search), \
+            s.search
         if s.category_code in CAPACITY:
             low, high = CAPACITY[s.category_code]
             assert low <= s.capacity <= high, (s.name, s.capacity)
