@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
     oidc_client_id: str = ""
     oidc_client_secret: SecretStr = SecretStr("")
-    oidc_scopes: str = "openid email given_name usual_name siret uid"
+    oidc_scopes: str = "openid email given_name usual_name siret"  # what Palier reads
     oidc_email_claim: str = "email"
     oidc_organisation_claim: str = "siret"  # empty: none kept
     # Roles that must sign in with ProConnect (the password form refuses them): "ars,committee".

@@ -202,10 +202,12 @@ def remember_session(session: Session, auth_session_id: str, issuer: str,
     session.commit()
 
 
-def provider_logout_url(session: Session, settings: Settings, session_id: str) -> str | None:
+def provider_logout_url(session: Session, settings: Settings, session_id: str,
+                        state: str) -> str | None:
     """Where to end the provider's session too when this session logs out (None: not opened
-    through the provider). Call before the local session is closed."""
+    through the provider); the provider sends `state` back. Call before the local session
+    is closed."""
     row = session.get(OidcSession, session_id)
     if row is None or not settings.oidc_enabled:
         return None
-    return oidc.logout_url(settings, row.id_token)
+    return oidc.logout_url(settings, row.id_token, state)

@@ -5,7 +5,8 @@ login are kept server-side (`OidcLoginRequest`), bound to the browser by a rando
 whose sha256 is the row's id, and used once. The ID token's signature is checked against
 the provider's JWKS (from its discovery document), its claims (iss, aud, exp, iat, nonce)
 by Authlib. The userinfo answer may be JSON or a signed JWT (ProConnect signs it): a JWT is
-checked against the same keys. Logout at the provider: its end_session_endpoint.
+checked against the same keys. Logout at the provider: its end_session_endpoint, with a
+`state` the browser brings back. What ProConnect documents: docs/proconnect.md.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def _take_request(session: Session, browser_raw: str | None) -> OidcLoginRequest
 def _check_response(settings: Settings, row: OidcLoginRequest,
                     params: dict[str, str]) -> str:
     """The authorization code of the provider's answer, after checking state and issuer."""
-    if not hmac.compare_digest(params.get("state", ""), row.state):
+    if not hmac.compare_digest(params.get("state", "").encode(), row.state.encode()):
         raise OidcError("La réponse de ProConnect ne correspond pas à la connexion demandée "
                         "(paramètre state)." + RETRY, "state_mismatch")
     if params.get("error"):
@@ -247,9 +248,11 @@ def finish_login(session: Session, settings: Settings, browser_raw: str | None,
         id_token=str(token["id_token"]), next_path=row.next_path)
 
 
-def logout_url(settings: Settings, id_token: str) -> str | None:
+def logout_url(settings: Settings, id_token: str, state: str) -> str | None:
     """Where to send the browser to end the provider's session too (None: the provider has
-    no end_session_endpoint or cannot be reached)."""
+    no end_session_endpoint or cannot be reached). ProConnect requires `id_token_hint`,
+    `state` (sent back to the post-logout URI, to be checked there) and
+    `post_logout_redirect_uri`."""
     app = provider_app(settings)
     try:
         metadata = _metadata(app)
@@ -258,5 +261,5 @@ def logout_url(settings: Settings, id_token: str) -> str | None:
     if not metadata.get("end_session_endpoint"):
         return None
     result = app.create_logout_url(post_logout_redirect_uri=logged_out_url(settings),
-                                   id_token_hint=id_token)
+                                   id_token_hint=id_token, state=state)
     return str(result["url"])

@@ -15,6 +15,7 @@ from app.accounts.tokens import token_hash
 from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.routes import mfa_login
+from app.routes import oidc as oidc_routes
 from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
 from app.web.security import SESSION_COOKIE, delete_cookie, set_cookie
 from app.web.templating import render
@@ -95,13 +96,13 @@ def login(
 @router.post("/deconnexion")
 def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
-    provider_url = None
+    response = None
     if raw:
-        provider_url = identities.provider_logout_url(session, settings, token_hash(raw))
+        # A ProConnect session ends at the provider too, which sends the browser back.
+        response = oidc_routes.provider_logout(request, session, settings, token_hash(raw))
         auth.close_session(session, raw, client_ip(request))
-    # A ProConnect session ends at the provider too, which sends the browser back.
-    response = RedirectResponse(provider_url or f"{LOGIN_PATH}?info=deconnexion",
-                                status_code=303)
+    if response is None:
+        response = RedirectResponse(f"{LOGIN_PATH}?info=deconnexion", status_code=303)
     delete_cookie(response, request, settings.base_url, SESSION_COOKIE)
     return response
 

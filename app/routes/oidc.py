@@ -3,12 +3,14 @@ return after logging out at the provider; the admins' list of identities."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import auth, identities, oidc
+from app.accounts.tokens import new_token
 from app.audit import record_now
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action
@@ -22,6 +24,8 @@ admin_router = APIRouter(prefix=ADMIN_PATH, include_in_schema=False,
                          dependencies=[Depends(require_permission(Action.manage_users))])
 
 LOGIN_COOKIE = "palier_oidc"  # binds a login in progress to this browser
+LOGOUT_COOKIE = "palier_oidc_sortie"  # the `state` of a logout at the provider
+LOGOUT_SECONDS = 600
 
 
 def _message(request: Request, status_code: int, heading: str, text: str, *,
@@ -127,10 +131,30 @@ def link_confirm(request: Request, token: str, session: SessionDep) -> Response:
                     "Connectez-vous maintenant avec ProConnect.", level="success")
 
 
+def provider_logout(request: Request, session: SessionDep, settings: SettingsDep,
+                    session_id: str) -> Response | None:
+    """A redirect that also ends the provider's session (None: the session was not opened
+    with ProConnect). Its `state` waits in a cookie for the provider's return."""
+    state = new_token()
+    url = identities.provider_logout_url(session, settings, session_id, state)
+    if url is None:
+        return None
+    response = RedirectResponse(url, status_code=303)
+    set_cookie(response, request, settings.base_url, LOGOUT_COOKIE, state,
+               max_age=LOGOUT_SECONDS)
+    return response
+
+
 @router.get(oidc.LOGGED_OUT_PATH)
-def logged_out() -> Response:
-    """The provider sends the browser back here after ending its own session."""
-    return RedirectResponse(f"{LOGIN_PATH}?info=deconnexion", status_code=303)
+def logged_out(request: Request, settings: SettingsDep, state: str = "") -> Response:
+    """The provider sends the browser back here after ending its own session, with the
+    logout's `state`: only this browser's state confirms « Vous êtes déconnecté »."""
+    expected = request.cookies.get(LOGOUT_COOKIE, "")
+    confirmed = bool(expected) and hmac.compare_digest(state.encode(), expected.encode())
+    response = RedirectResponse(f"{LOGIN_PATH}?info=deconnexion" if confirmed else LOGIN_PATH,
+                                status_code=303)
+    delete_cookie(response, request, settings.base_url, LOGOUT_COOKIE)
+    return response
 
 
 # --- admin ----------------------------------------------------------------------------------

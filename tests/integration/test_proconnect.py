@@ -108,7 +108,8 @@ def test_authorization_request_uses_pkce_state_and_nonce(app_client: TestClient,
     assert query["client_id"] == [CLIENT_ID]
     assert query["redirect_uri"] == ["http://testserver/proconnect/retour"]
     assert query["code_challenge_method"] == ["S256"]
-    assert query["scope"] == ["openid email given_name usual_name siret uid"]
+    # Only what Palier reads: sub, e-mail, first and usual names, SIRET.
+    assert query["scope"] == ["openid email given_name usual_name siret"]
     assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
     assert len(query["code_challenge"][0]) == 43  # base64url of a sha256
 
@@ -204,6 +205,14 @@ def test_wrong_state_is_refused(app_client: TestClient, session: Session,
     assert app_client.get(callback_path(url)).status_code == 400
 
 
+def test_non_ascii_state_is_refused(app_client: TestClient, session: Session,
+                                    browser: httpx.Client, issuer: str) -> None:
+    url = provider_login(browser, start(app_client), issuer, AGENT)
+    response = app_client.get(callback_path(url.replace("state=", "state=%C3%A9", 1)))
+    assert response.status_code == 400
+    assert "(paramètre state)" in response.text
+
+
 def test_replayed_code_is_refused(app_client: TestClient, session: Session,
                                   browser: httpx.Client, issuer: str,
                                   outbox: list[email_module.Email]) -> None:
@@ -253,11 +262,18 @@ def test_logout_ends_the_provider_session_too(app_client: TestClient, session: S
     query = parse_qs(parts.query)
     assert query["post_logout_redirect_uri"] == ["http://testserver/proconnect/deconnecte"]
     assert query["id_token_hint"][0].count(".") == 2
+    assert len(query["state"][0]) >= 32  # ProConnect: a random state of 32 characters at least
     assert app_client.get("/session/csrf").json()["authenticated"] is False  # local: ended
     back = provider_logout(browser, end_session, issuer)
-    assert back.startswith("http://testserver/proconnect/deconnecte")
-    landing = app_client.get(urlsplit(back).path, follow_redirects=False)
+    assert back.startswith("http://testserver/proconnect/deconnecte?")
+    assert parse_qs(urlsplit(back).query)["state"] == query["state"]
+    landing = app_client.get(back.removeprefix(PUBLIC_URL), follow_redirects=False)
     assert landing.headers["location"] == "/connexion?info=deconnexion"
+    # The state serves once; another one (a forged return) confirms nothing either.
+    again = app_client.get(back.removeprefix(PUBLIC_URL), follow_redirects=False)
+    assert again.headers["location"] == "/connexion"
+    forged = app_client.get("/proconnect/deconnecte?state=autre-état", follow_redirects=False)
+    assert forged.headers["location"] == "/connexion"
     # The provider asks for a login again: its session is over.
     page = browser.get(start(app_client), follow_redirects=True)
     assert "Connexion au fournisseur d’identité de test" in page.text
@@ -267,8 +283,15 @@ def test_login_page_offers_proconnect(app_client: TestClient) -> None:
     page = app_client.get("/connexion")
     assert "S’identifier avec" in page.text and "ProConnect" in page.text
     assert 'action="/proconnect/connexion"' in page.text
-    assert "Qu’est-ce que ProConnect ?" in page.text  # the official look (State marks)
-    assert 'class="palier-proconnect__button"' in page.text
+    # The DSFR 1.15.3 ProConnect button (example/component/connect), as written there.
+    assert ('<button class="fr-connect fr-connect--pro" type="submit" id="proconnect-button">\n'
+            '      <span class="fr-connect__login">S’identifier avec</span>\n'
+            '      <span class="fr-connect__brand">ProConnect</span>\n'
+            '    </button>') in page.text
+    assert ('<a href="https://proconnect.gouv.fr/" target="_blank" rel="noopener" '
+            'title="Qu’est-ce que ProConnect ? - nouvelle fenêtre">Qu’est-ce que ProConnect ?'
+            '</a>') in page.text
+    assert '<div class="fr-connect-group">' in page.text
 
 
 def test_login_page_without_state_marks(app_client: TestClient, settings: Settings) -> None:
