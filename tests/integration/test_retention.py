@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from app.accounts.mfa_models import LoginChallenge, TrustedDevice
 from app.accounts.models import ApiToken, AuthSession, LoginAttempt, PasswordResetToken
+from app.accounts.oidc_models import ExternalIdentity, OidcLinkToken, OidcLoginRequest
 from app.accounts.retention import purge
 from app.audit import AuditEvent
 from app.config import Settings
@@ -55,6 +57,67 @@ def test_purge_keeps_what_is_live_and_deletes_the_rest(session: Session,
     kept = session.exec(select(AuditEvent).where(AuditEvent.action == "login")).all()
     assert [e.at for e in kept] == [NOW - timedelta(days=364)]
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "purge")).one()
+
+
+def test_purge_second_factor_and_proconnect_data(session: Session,
+                                                  settings: Settings) -> None:
+    u = make_user(session)
+    uid = u.id
+    assert uid is not None
+    D = timedelta(days=1)
+
+    def identity(subject: str, *, user_id: int | None, created: datetime,
+                 seen: datetime | None) -> ExternalIdentity:
+        return ExternalIdentity(issuer="https://pc.test", subject=subject, user_id=user_id,
+                                email=f"{subject}@agents.gouv.fr", created_at=created,
+                                last_login_at=seen)
+
+    recent = identity("recent", user_id=None, created=NOW - 40 * D, seen=NOW - 29 * D)
+    session.add_all([
+        identity("attached", user_id=uid, created=NOW - 400 * D, seen=NOW - 400 * D),
+        recent,
+        identity("old", user_id=None, created=NOW - 60 * D, seen=NOW - 31 * D),
+        identity("never-seen", user_id=None, created=NOW - 31 * D, seen=None),
+        OidcLoginRequest(id="req-live", state="s", nonce="n", code_verifier="v",
+                         created_at=NOW, expires_at=NOW + timedelta(minutes=5)),
+        OidcLoginRequest(id="req-old", state="s", nonce="n", code_verifier="v",
+                         created_at=NOW - H, expires_at=NOW - timedelta(minutes=50)),
+        LoginChallenge(id="ch-live", user_id=uid, created_at=NOW, expires_at=NOW + H),
+        LoginChallenge(id="ch-used", user_id=uid, created_at=NOW, expires_at=NOW + H,
+                       used_at=NOW),
+        LoginChallenge(id="ch-old", user_id=uid, created_at=NOW - 2 * H, expires_at=NOW - H),
+        TrustedDevice(token_hash="dev-live", user_id=uid, created_at=NOW - D,
+                      expires_at=NOW + 29 * D),
+        TrustedDevice(token_hash="dev-revoked", user_id=uid, created_at=NOW - D,
+                      expires_at=NOW + 29 * D, revoked_at=NOW - H),
+        TrustedDevice(token_hash="dev-old", user_id=uid, created_at=NOW - 31 * D,
+                      expires_at=NOW - D),
+    ])
+    session.flush()
+    assert recent.id is not None
+    session.add_all([
+        OidcLinkToken(token_hash="link-live", identity_id=recent.id, user_id=uid,
+                      created_at=NOW, expires_at=NOW + 2 * H),
+        OidcLinkToken(token_hash="link-used", identity_id=recent.id, user_id=uid,
+                      created_at=NOW, expires_at=NOW + 2 * H, used_at=NOW),
+        OidcLinkToken(token_hash="link-old", identity_id=recent.id, user_id=uid,
+                      created_at=NOW - 3 * H, expires_at=NOW - H),
+    ])
+    session.commit()
+    counts = purge(session, settings, now=NOW)
+    assert (counts.mfa_challenges, counts.trusted_devices, counts.oidc_login_requests,
+            counts.oidc_link_tokens, counts.oidc_identities) == (2, 2, 1, 2, 2)
+    assert sorted(i.subject for i in session.exec(select(ExternalIdentity))) == [
+        "attached", "recent"]
+    assert [r.id for r in session.exec(select(OidcLoginRequest))] == ["req-live"]
+    assert [t.token_hash for t in session.exec(select(OidcLinkToken))] == ["link-live"]
+    assert [c.id for c in session.exec(select(LoginChallenge))] == ["ch-live"]
+    assert [d.token_hash for d in session.exec(select(TrustedDevice))] == ["dev-live"]
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "purge")).one()
+    assert event.details == {
+        "sessions": 0, "api_tokens": 0, "reset_links": 0, "login_attempts": 0,
+        "mfa_challenges": 2, "trusted_devices": 2, "oidc_login_requests": 1,
+        "oidc_link_tokens": 2, "oidc_identities": 2, "audit_events": 0}
 
 
 def test_purge_command(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
