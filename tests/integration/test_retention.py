@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.mfa_models import LoginChallenge, TrustedDevice
@@ -118,6 +119,17 @@ def test_purge_second_factor_and_proconnect_data(session: Session,
         "sessions": 0, "api_tokens": 0, "reset_links": 0, "login_attempts": 0,
         "mfa_challenges": 2, "trusted_devices": 2, "oidc_login_requests": 1,
         "oidc_link_tokens": 2, "oidc_identities": 2, "audit_events": 0}
+
+
+def test_personal_data_page_states_what_the_purge_does(app_client: TestClient) -> None:
+    page = app_client.get("/donnees-personnelles").text
+    assert "Identité ProConnect : identifiant technique attribué par ProConnect" in page
+    assert ("une identité reliée à aucun compte est supprimée 30 jours après sa dernière "
+            "connexion") in page
+    assert "Second facteur : clé secrète de l’application d’authentification (TOTP)" in page
+    assert "30 jours au plus ; supprimés à l’expiration ou dès que l’appareil est oublié" in page
+    assert ("votre adresse électronique professionnelle, votre prénom, votre nom d’usage et le "
+            "numéro SIRET de votre organisation. Palier ne demande rien d’autre.") in page
 
 
 def test_purge_command(fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
