@@ -71,6 +71,12 @@ def test_proconnect_link_sign_in_and_logout(pc_page: Page,
     page.goto("/connexion")
     button = page.get_by_role("button", name="S’identifier avec ProConnect")
     expect(button).to_be_visible()
+    # The DSFR ProConnect button: ProConnect's logo is drawn by `.fr-connect--pro::before`.
+    logo = button.evaluate("b => getComputedStyle(b, '::before').backgroundImage")
+    assert logo.startswith('url("data:image/svg+xml')
+    expect(page.get_by_role("link", name="Qu’est-ce que ProConnect ?")).to_have_attribute(
+        "href", "https://proconnect.gouv.fr/")
+    page.locator(".fr-connect-group").screenshot(path="/tmp/signin13_button.png")
     assert_accessible(page)
     button.click()
     _provider_login(page, AGENT)
