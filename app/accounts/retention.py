@@ -54,26 +54,43 @@ def purge(session: Session, settings: Settings, now: datetime | None = None) -> 
 
     def expired_or(model: type, *ended: object) -> int:
         """Delete the rows of `model` past `expires_at`, or whose column in `ended` is set."""
-        return gone(delete(model).where(or_(
-            col(model.expires_at) < now,  # type: ignore[attr-defined]
-            *(col(c).is_not(None) for c in ended))))
+        return gone(
+            delete(model).where(
+                or_(
+                    col(model.expires_at) < now,  # type: ignore[attr-defined]
+                    *(col(c).is_not(None) for c in ended),
+                )
+            )
+        )
 
     last_seen = func.coalesce(ExternalIdentity.last_login_at, ExternalIdentity.created_at)
     counts = Purged(
-        sessions=gone(delete(AuthSession).where(or_(
-            col(AuthSession.expires_at) < now, col(AuthSession.last_seen_at) < idle,
-            col(AuthSession.revoked_at).is_not(None)))),
+        sessions=gone(
+            delete(AuthSession).where(
+                or_(
+                    col(AuthSession.expires_at) < now,
+                    col(AuthSession.last_seen_at) < idle,
+                    col(AuthSession.revoked_at).is_not(None),
+                )
+            )
+        ),
         api_tokens=expired_or(ApiToken, ApiToken.revoked_at),
         reset_links=expired_or(PasswordResetToken, PasswordResetToken.used_at),
-        login_attempts=gone(delete(LoginAttempt).where(
-            col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes))),
+        login_attempts=gone(
+            delete(LoginAttempt).where(
+                col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)
+            )
+        ),
         mfa_challenges=expired_or(LoginChallenge, LoginChallenge.used_at),
         trusted_devices=expired_or(TrustedDevice, TrustedDevice.revoked_at),
         oidc_login_requests=expired_or(OidcLoginRequest),
         oidc_link_tokens=expired_or(OidcLinkToken, OidcLinkToken.used_at),
-        oidc_identities=gone(delete(ExternalIdentity).where(
-            col(ExternalIdentity.user_id).is_(None),
-            last_seen < now - UNATTACHED_IDENTITY_RETENTION)),
+        oidc_identities=gone(
+            delete(ExternalIdentity).where(
+                col(ExternalIdentity.user_id).is_(None),
+                last_seen < now - UNATTACHED_IDENTITY_RETENTION,
+            )
+        ),
         audit_events=gone(delete(AuditEvent).where(col(AuditEvent.at) < now - AUDIT_RETENTION)),
     )
     record(session, None, "purge", details=asdict(counts))

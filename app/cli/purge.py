@@ -17,12 +17,14 @@ def purge() -> None:
 
     with Session(get_engine()) as session:
         counts = run_purge(session, get_settings())
-    typer.echo(f"Supprimés : {counts.sessions} sessions, {counts.api_tokens} jetons d'API, "
-               f"{counts.reset_links} liens de réinitialisation, "
-               f"{counts.login_attempts} tentatives de connexion, "
-               f"{counts.mfa_challenges} connexions en attente du second facteur, "
-               f"{counts.trusted_devices} appareils mémorisés, "
-               f"{counts.oidc_login_requests} connexions ProConnect inachevées, "
-               f"{counts.oidc_link_tokens} liens ProConnect, "
-               f"{counts.oidc_identities} identités ProConnect non reliées, "
-               f"{counts.audit_events} événements du journal.")
+    typer.echo(
+        f"Supprimés : {counts.sessions} sessions, {counts.api_tokens} jetons d'API, "
+        f"{counts.reset_links} liens de réinitialisation, "
+        f"{counts.login_attempts} tentatives de connexion, "
+        f"{counts.mfa_challenges} connexions en attente du second facteur, "
+        f"{counts.trusted_devices} appareils mémorisés, "
+        f"{counts.oidc_login_requests} connexions ProConnect inachevées, "
+        f"{counts.oidc_link_tokens} liens ProConnect, "
+        f"{counts.oidc_identities} identités ProConnect non reliées, "
+        f"{counts.audit_events} événements du journal."
+    )
