@@ -4,8 +4,9 @@ the caller commits; `record_now` writes the event at once through the write path
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel
@@ -28,6 +29,9 @@ class AuditEvent(SQLModel, table=True):
         default_factory=dict, sa_column=Column(json_type(), nullable=False)
     )
     ip: str | None = None
+
+
+_P = ParamSpec("_P")
 
 
 def _user_id(who: Actor | User | int | None) -> int | None:
@@ -64,16 +68,16 @@ def record(
     return event
 
 
-def record_now(
-    session: Session,
-    who: Actor | User | int | None,
-    action: str,
-    object_type: str | None = None,
-    object_id: str | int | None = None,
-    details: dict[str, Any] | None = None,
-    ip: str | None = None,
-) -> None:
-    """Write an AuditEvent now, in a short write transaction of its own (retried on lock
-    contention): for events of read-only requests (refusals, exports). Commits whatever
-    the session held before."""
-    write(session, lambda s: record(s, who, action, object_type, object_id, details, ip))
+def _in_own_transaction(
+    add: Callable[Concatenate[Session, _P], AuditEvent],
+) -> Callable[Concatenate[Session, _P], None]:
+    def now(session: Session, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        write(session, lambda s: add(s, *args, **kwargs))
+
+    return now
+
+
+record_now = _in_own_transaction(record)
+"""`record`'s arguments, written now in a short write transaction of its own (retried on
+lock contention): for events of read-only requests (refusals, exports). Commits whatever
+the session held before."""

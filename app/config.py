@@ -78,9 +78,10 @@ class Settings(BaseSettings):
     # console: development (printed); memory: tests (app.email.outbox); smtp: the server below.
     email_backend: Literal["console", "memory", "smtp"] = "console"
     # The sender: PALIER_MAIL_FROM (or PALIER_EMAIL_FROM).
-    email_from: str = Field(default="Palier <ne-pas-repondre@palier.invalid>",
-                            validation_alias=AliasChoices("PALIER_MAIL_FROM",
-                                                          "PALIER_EMAIL_FROM"))
+    email_from: str = Field(
+        default="Palier <ne-pas-repondre@palier.invalid>",
+        validation_alias=AliasChoices("PALIER_MAIL_FROM", "PALIER_EMAIL_FROM"),
+    )
     smtp_host: str = "localhost"
     smtp_port: int = 587
     # none: plain SMTP (a local relay); starttls: upgrade after connecting (port 587);
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
     oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
     oidc_client_id: str = ""
     oidc_client_secret: SecretStr = SecretStr("")
-    oidc_scopes: str = "openid email given_name usual_name siret uid"
+    oidc_scopes: str = "openid email given_name usual_name siret"  # what Palier reads
     oidc_email_claim: str = "email"
     oidc_organisation_claim: str = "siret"  # empty: none kept
     # Roles that must sign in with ProConnect (the password form refuses them): "ars,committee".
@@ -118,8 +119,10 @@ class Settings(BaseSettings):
         known = {role.value for role in Role}
         unknown = [r.strip() for r in value.split(",") if r.strip() and r.strip() not in known]
         if unknown:
-            raise ValueError(f"PALIER_OIDC_REQUIRED_ROLES: unknown role(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(sorted(known))}).")
+            raise ValueError(
+                f"PALIER_OIDC_REQUIRED_ROLES: unknown role(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(known))})."
+            )
         return value
 
     @property
@@ -172,8 +175,10 @@ class Settings(BaseSettings):
                 "PALIER_ENV=production (e.g. https://palier.example.fr): e-mailed links use it."
             )
         if self.jobs_runner == "queue" and self.database_url.startswith("sqlite"):
-            raise ValueError("PALIER_JOBS_RUNNER=queue needs PostgreSQL (PALIER_DATABASE_URL); "
-                             "on SQLite jobs run inline.")
+            raise ValueError(
+                "PALIER_JOBS_RUNNER=queue needs PostgreSQL (PALIER_DATABASE_URL); "
+                "on SQLite jobs run inline."
+            )
         return self
 
 

@@ -5,7 +5,8 @@ login are kept server-side (`OidcLoginRequest`), bound to the browser by a rando
 whose sha256 is the row's id, and used once. The ID token's signature is checked against
 the provider's JWKS (from its discovery document), its claims (iss, aud, exp, iat, nonce)
 by Authlib. The userinfo answer may be JSON or a signed JWT (ProConnect signs it): a JWT is
-checked against the same keys. Logout at the provider: its end_session_endpoint.
+checked against the same keys. Logout at the provider: its end_session_endpoint, with a
+`state` the browser brings back. What ProConnect documents: docs/proconnect.md.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class OidcError(Exception):
 
 
 RETRY = " Recommencez la connexion avec ProConnect."
+UNREACHABLE = "ProConnect ne répond pas pour le moment."
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,12 @@ def provider_app(settings: Settings) -> _ProviderApp:
         client_id=key[1],
         client_secret=settings.oidc_client_secret.get_secret_value(),
         server_metadata_url=_discovery_url(key[0]),
-        client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256",
-                       "token_endpoint_auth_method": "client_secret_post",
-                       "timeout": settings.oidc_timeout_seconds},
+        client_kwargs={
+            "scope": settings.oidc_scopes,
+            "code_challenge_method": "S256",
+            "token_endpoint_auth_method": "client_secret_post",
+            "timeout": settings.oidc_timeout_seconds,
+        },
     )
     _apps[key] = (time.monotonic(), app)
     return app
@@ -117,26 +122,37 @@ def _metadata(app: _ProviderApp) -> dict[str, Any]:
     try:
         return dict(app.load_server_metadata())
     except (httpx.HTTPError, ValueError) as exc:
-        raise OidcError("ProConnect ne répond pas pour le moment : réessayez dans quelques "
-                        "minutes, ou connectez-vous avec votre mot de passe.",
-                        "provider_unreachable") from exc
+        raise OidcError(
+            "ProConnect ne répond pas pour le moment : réessayez dans quelques "
+            "minutes, ou connectez-vous avec votre mot de passe.",
+            "provider_unreachable",
+        ) from exc
 
 
-def start_login(session: Session, settings: Settings,
-                next_path: str | None) -> tuple[str, str]:
+def start_login(session: Session, settings: Settings, next_path: str | None) -> tuple[str, str]:
     """Record a login request and return (browser cookie token, provider authorization URL)."""
     app = provider_app(settings)
     _metadata(app)
     request = app.create_authorization_url(
-        redirect_uri=callback_url(settings), state=new_token(), nonce=new_token(),
-        code_verifier=generate_token(64))
+        redirect_uri=callback_url(settings),
+        state=new_token(),
+        nonce=new_token(),
+        code_verifier=generate_token(64),
+    )
     raw = new_token()
     now = utcnow()
     session.exec(delete(OidcLoginRequest).where(col(OidcLoginRequest.expires_at) < now))
-    session.add(OidcLoginRequest(
-        id=token_hash(raw), state=request["state"], nonce=request["nonce"],
-        code_verifier=request["code_verifier"], next_path=next_path, created_at=now,
-        expires_at=now + timedelta(minutes=LOGIN_REQUEST_MINUTES)))
+    session.add(
+        OidcLoginRequest(
+            id=token_hash(raw),
+            state=request["state"],
+            nonce=request["nonce"],
+            code_verifier=request["code_verifier"],
+            next_path=next_path,
+            created_at=now,
+            expires_at=now + timedelta(minutes=LOGIN_REQUEST_MINUTES),
+        )
+    )
     session.commit()
     return raw, str(request["url"])
 
@@ -145,8 +161,11 @@ def _take_request(session: Session, browser_raw: str | None) -> OidcLoginRequest
     """The login request of this browser, deleted at once (a state is used once)."""
     row = session.get(OidcLoginRequest, token_hash(browser_raw)) if browser_raw else None
     if row is None:
-        raise OidcError("Cette connexion ProConnect n’a pas été commencée dans ce navigateur, "
-                        "ou a déjà servi." + RETRY, "unknown_request")
+        raise OidcError(
+            "Cette connexion ProConnect n’a pas été commencée dans ce navigateur, "
+            "ou a déjà servi." + RETRY,
+            "unknown_request",
+        )
     session.delete(row)
     session.commit()
     if utcnow() >= row.expires_at:
@@ -154,20 +173,27 @@ def _take_request(session: Session, browser_raw: str | None) -> OidcLoginRequest
     return row
 
 
-def _check_response(settings: Settings, row: OidcLoginRequest,
-                    params: dict[str, str]) -> str:
+def _check_response(settings: Settings, row: OidcLoginRequest, params: dict[str, str]) -> str:
     """The authorization code of the provider's answer, after checking state and issuer."""
-    if not hmac.compare_digest(params.get("state", ""), row.state):
-        raise OidcError("La réponse de ProConnect ne correspond pas à la connexion demandée "
-                        "(paramètre state)." + RETRY, "state_mismatch")
+    if not hmac.compare_digest(params.get("state", "").encode(), row.state.encode()):
+        raise OidcError(
+            "La réponse de ProConnect ne correspond pas à la connexion demandée "
+            "(paramètre state)." + RETRY,
+            "state_mismatch",
+        )
     if params.get("error"):
-        raise OidcError("ProConnect n’a pas authentifié votre compte ("
-                        + params.get("error_description", params["error"])[:200] + ")."
-                        + RETRY, "provider_error")
+        raise OidcError(
+            "ProConnect n’a pas authentifié votre compte ("
+            + params.get("error_description", params["error"])[:200]
+            + ")."
+            + RETRY,
+            "provider_error",
+        )
     issuer = params.get("iss")
     if issuer is not None and issuer != settings.oidc_issuer.strip():
-        raise OidcError("La réponse ne vient pas du fournisseur d’identité attendu." + RETRY,
-                        "issuer_mismatch")
+        raise OidcError(
+            "La réponse ne vient pas du fournisseur d’identité attendu." + RETRY, "issuer_mismatch"
+        )
     code = params.get("code", "")
     if not code:
         raise OidcError("La réponse de ProConnect ne contient pas de code." + RETRY, "no_code")
@@ -189,13 +215,19 @@ def _userinfo(app: _ProviderApp, token: dict[str, Any], subject: str) -> dict[st
     if response.headers.get("content-type", "").startswith("application/jwt"):
         metadata = _metadata(app)
         algorithms = metadata.get("userinfo_signing_alg_values_supported")
-        claims = dict(jwt.decode(response.text.strip(), _key_set(app),
-                                 registry=JWSRegistry(algorithms=algorithms)).claims)
+        claims = dict(
+            jwt.decode(
+                response.text.strip(), _key_set(app), registry=JWSRegistry(algorithms=algorithms)
+            ).claims
+        )
     else:
         claims = dict(response.json())
     if claims.get("sub") != subject:
-        raise OidcError("Les informations d’identité de ProConnect ne concernent pas le compte "
-                        "authentifié." + RETRY, "userinfo_subject_mismatch")
+        raise OidcError(
+            "Les informations d’identité de ProConnect ne concernent pas le compte "
+            "authentifié." + RETRY,
+            "userinfo_subject_mismatch",
+        )
     return claims
 
 
@@ -204,52 +236,84 @@ def _claim(claims: dict[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def finish_login(session: Session, settings: Settings, browser_raw: str | None,
-                 params: dict[str, str]) -> ProviderIdentity:
+def _exchange_code(
+    app: _ProviderApp, settings: Settings, row: OidcLoginRequest, code: str
+) -> dict[str, Any]:
+    """The token endpoint's answer for this code (client_secret_post, PKCE verifier)."""
+    try:
+        return dict(
+            app.fetch_access_token(
+                redirect_uri=callback_url(settings), code=code, code_verifier=row.code_verifier
+            )
+        )
+    except AuthlibBaseError as exc:
+        raise OidcError(
+            "ProConnect a refusé le code de connexion (déjà utilisé, expiré ou "
+            "émis pour une autre demande)." + RETRY,
+            "code_rejected",
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
+
+
+def finish_login(
+    session: Session, settings: Settings, browser_raw: str | None, params: dict[str, str]
+) -> ProviderIdentity:
     """Check the provider's answer and exchange its code: the identity it vouches for."""
     row = _take_request(session, browser_raw)
     code = _check_response(settings, row, params)
     app = provider_app(settings)
+    token = _exchange_code(app, settings, row, code)
     try:
-        token = app.fetch_access_token(redirect_uri=callback_url(settings), code=code,
-                                       code_verifier=row.code_verifier)
-    except AuthlibBaseError as exc:
-        raise OidcError("ProConnect a refusé le code de connexion (déjà utilisé, expiré ou "
-                        "émis pour une autre demande)." + RETRY, "code_rejected") from exc
-    except httpx.HTTPError as exc:
-        raise OidcError("ProConnect ne répond pas pour le moment." + RETRY,
-                        "provider_unreachable") from exc
-    try:
-        options = {"iss": {"essential": True, "values": [_metadata(app).get("issuer")]},
-                   "aud": {"essential": True, "values": [settings.oidc_client_id.strip()]}}
-        id_claims = app.parse_id_token(token, nonce=row.nonce, claims_options=options,
-                                       leeway=LEEWAY_SECONDS)
+        options = {
+            "iss": {"essential": True, "values": [_metadata(app).get("issuer")]},
+            "aud": {"essential": True, "values": [settings.oidc_client_id.strip()]},
+        }
+        id_claims = app.parse_id_token(
+            token, nonce=row.nonce, claims_options=options, leeway=LEEWAY_SECONDS
+        )
         if id_claims is None:
-            raise OidcError("ProConnect n’a pas envoyé de jeton d’identité." + RETRY,
-                            "no_id_token")
+            raise OidcError("ProConnect n’a pas envoyé de jeton d’identité." + RETRY, "no_id_token")
         claims = {**id_claims, **_userinfo(app, token, str(id_claims["sub"]))}
     except (JoseError, AuthlibBaseError, ValueError) as exc:
-        raise OidcError("Le jeton d’identité reçu n’est pas valide (signature, émetteur, "
-                        "destinataire, expiration ou nonce)." + RETRY,
-                        "invalid_id_token") from exc
+        raise OidcError(
+            "Le jeton d’identité reçu n’est pas valide (signature, émetteur, "
+            "destinataire, expiration ou nonce)." + RETRY,
+            "invalid_id_token",
+        ) from exc
     except httpx.HTTPError as exc:
-        raise OidcError("ProConnect ne répond pas pour le moment." + RETRY,
-                        "provider_unreachable") from exc
+        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
     email = _claim(claims, settings.oidc_email_claim).lower()
     if "@" not in email:
-        raise OidcError("ProConnect n’a pas transmis d’adresse électronique : Palier ne peut "
-                        "pas vous identifier.", "no_email")
-    name = " ".join(p for p in (_claim(claims, "given_name"), _claim(claims, "usual_name")
-                                or _claim(claims, "family_name")) if p)
+        raise OidcError(
+            "ProConnect n’a pas transmis d’adresse électronique : Palier ne peut "
+            "pas vous identifier.",
+            "no_email",
+        )
+    name = " ".join(
+        p
+        for p in (
+            _claim(claims, "given_name"),
+            _claim(claims, "usual_name") or _claim(claims, "family_name"),
+        )
+        if p
+    )
     return ProviderIdentity(
-        issuer=settings.oidc_issuer.strip(), subject=str(id_claims["sub"]), email=email,
-        name=name, organisation=_claim(claims, settings.oidc_organisation_claim) or None,
-        id_token=str(token["id_token"]), next_path=row.next_path)
+        issuer=settings.oidc_issuer.strip(),
+        subject=str(id_claims["sub"]),
+        email=email,
+        name=name,
+        organisation=_claim(claims, settings.oidc_organisation_claim) or None,
+        id_token=str(token["id_token"]),
+        next_path=row.next_path,
+    )
 
 
-def logout_url(settings: Settings, id_token: str) -> str | None:
+def logout_url(settings: Settings, id_token: str, state: str) -> str | None:
     """Where to send the browser to end the provider's session too (None: the provider has
-    no end_session_endpoint or cannot be reached)."""
+    no end_session_endpoint or cannot be reached). ProConnect requires `id_token_hint`,
+    `state` (sent back to the post-logout URI, to be checked there) and
+    `post_logout_redirect_uri`."""
     app = provider_app(settings)
     try:
         metadata = _metadata(app)
@@ -257,6 +321,7 @@ def logout_url(settings: Settings, id_token: str) -> str | None:
         return None
     if not metadata.get("end_session_endpoint"):
         return None
-    result = app.create_logout_url(post_logout_redirect_uri=logged_out_url(settings),
-                                   id_token_hint=id_token)
+    result = app.create_logout_url(
+        post_logout_redirect_uri=logged_out_url(settings), id_token_hint=id_token, state=state
+    )
     return str(result["url"])

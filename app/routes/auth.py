@@ -10,13 +10,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from app.accounts import auth, identities, password_reset, totp
+from app.accounts.models import User
 from app.accounts.passwords import MIN_LENGTH
 from app.accounts.tokens import token_hash
 from app.audit import record_now
 from app.deps import SessionDep, SettingsDep
 from app.routes import mfa_login
-from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path
-from app.web.security import SESSION_COOKIE, delete_cookie, set_cookie
+from app.routes import oidc as oidc_routes
+from app.web.auth_deps import LOGIN_PATH, CurrentActor, client_ip, local_path, start_session
+from app.web.security import SESSION_COOKIE, delete_cookie
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -24,25 +26,36 @@ api_router = APIRouter(prefix="/api/v1", tags=["authentification"])
 
 NOTICES = {
     "deconnexion": ("success", "Vous êtes déconnecté."),
-    "reinitialisation": ("success", "Votre mot de passe a été modifié. Connectez-vous avec "
-                                    "votre nouveau mot de passe."),
-    "code-expire": ("info", "Votre connexion n’a pas abouti à temps (ou la page a été ouverte "
-                            "ailleurs) : saisissez à nouveau votre mot de passe."),
+    "reinitialisation": (
+        "success",
+        "Votre mot de passe a été modifié. Connectez-vous avec votre nouveau mot de passe.",
+    ),
+    "code-expire": (
+        "info",
+        "Votre connexion n’a pas abouti à temps (ou la page a été ouverte "
+        "ailleurs) : saisissez à nouveau votre mot de passe.",
+    ),
 }
 
 
-def _login_page(request: Request, settings: SettingsDep, *, status_code: int = 200,
-                **context: Any) -> Response:
+def _login_page(
+    request: Request, settings: SettingsDep, *, status_code: int = 200, **context: Any
+) -> Response:
     notice = NOTICES.get(request.query_params.get("info", ""))
     messages = [{"level": notice[0], "text": notice[1]}] if notice else []
-    return render(request, "pages/login.html",
-                  {"messages": messages, "proconnect": settings.oidc_enabled, **context},
-                  status_code=status_code)
+    return render(
+        request,
+        "pages/login.html",
+        {"messages": messages, "proconnect": settings.oidc_enabled, **context},
+        status_code=status_code,
+    )
 
 
-PROCONNECT_REQUIRED = ("Votre compte se connecte avec ProConnect, l’identité des agents publics "
-                       "et des professionnels : utilisez le bouton « S’identifier avec "
-                       "ProConnect ».")
+PROCONNECT_REQUIRED = (
+    "Votre compte se connecte avec ProConnect, l’identité des agents publics "
+    "et des professionnels : utilisez le bouton « S’identifier avec "
+    "ProConnect »."
+)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -51,6 +64,13 @@ def login_form(request: Request, settings: SettingsDep, suivant: str | None = No
     if request.state.actor is not None:
         return RedirectResponse(target or "/", status_code=303)
     return _login_page(request, settings, next=target)
+
+
+def _refused(request: Request, session: SessionDep, user: User, reason: str) -> None:
+    """Audit a sign-in refused after a correct password."""
+    record_now(
+        session, user, "login_failed", "user", user.id, {"reason": reason}, ip=client_ip(request)
+    )
 
 
 @router.post("/connexion", response_class=HTMLResponse)
@@ -64,44 +84,47 @@ def login(
 ) -> Response:
     target = local_path(next)
     if not email.strip() or not password:
-        return _login_page(request, settings, status_code=400, email=email, next=target,
-                           error="Indiquez votre adresse électronique et votre mot de passe.")
+        return _login_page(
+            request,
+            settings,
+            status_code=400,
+            email=email,
+            next=target,
+            error="Indiquez votre adresse électronique et votre mot de passe.",
+        )
     try:
         user = auth.authenticate(session, settings, email, password, client_ip(request))
     except auth.RateLimited as exc:
-        return _login_page(request, settings, status_code=429, email=email, next=target,
-                           error=exc.message)
+        return _login_page(
+            request, settings, status_code=429, email=email, next=target, error=exc.message
+        )
     except auth.InvalidCredentials as exc:
-        return _login_page(request, settings, status_code=400, email=email, next=target,
-                           error=exc.message)
+        return _login_page(
+            request, settings, status_code=400, email=email, next=target, error=exc.message
+        )
     if identities.requires_proconnect(settings, user.role):
-        record_now(session, user, "login_failed", "user", user.id,
-                   {"reason": "proconnect_required"}, ip=client_ip(request))
-        return _login_page(request, settings, status_code=403, email=email, next=target,
-                           error=PROCONNECT_REQUIRED)
+        _refused(request, session, user, "proconnect_required")
+        return _login_page(
+            request, settings, status_code=403, email=email, next=target, error=PROCONNECT_REQUIRED
+        )
     pending = mfa_login.second_step(request, session, settings, user, target)
     if pending is not None:  # the code (or the enrolment) comes next
         return pending
-    raw, _ = auth.open_session(session, settings, user,
-                               user_agent=request.headers.get("user-agent"),
-                               ip=client_ip(request),
-                               replaces=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(target or "/", status_code=303)
-    set_cookie(response, request, settings.base_url, SESSION_COOKIE, raw,
-               max_age=settings.session_absolute_hours * 3600)
+    start_session(request, session, settings, user, response)
     return response
 
 
 @router.post("/deconnexion")
 def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
-    provider_url = None
+    response = None
     if raw:
-        provider_url = identities.provider_logout_url(session, settings, token_hash(raw))
+        # A ProConnect session ends at the provider too, which sends the browser back.
+        response = oidc_routes.provider_logout(request, session, settings, token_hash(raw))
         auth.close_session(session, raw, client_ip(request))
-    # A ProConnect session ends at the provider too, which sends the browser back.
-    response = RedirectResponse(provider_url or f"{LOGIN_PATH}?info=deconnexion",
-                                status_code=303)
+    if response is None:
+        response = RedirectResponse(f"{LOGIN_PATH}?info=deconnexion", status_code=303)
     delete_cookie(response, request, settings.base_url, SESSION_COOKIE)
     return response
 
@@ -110,32 +133,49 @@ def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Resp
 def csrf_token(request: Request) -> dict[str, Any]:
     """The CSRF token of this browser (e.g. for a page whose session was renewed in another
     tab). Readable by same-origin scripts only."""
-    return {"csrf_token": request.state.csrf_token,
-            "authenticated": request.state.actor is not None}
+    return {
+        "csrf_token": request.state.csrf_token,
+        "authenticated": request.state.actor is not None,
+    }
 
 
 @router.get("/mot-de-passe-oublie", response_class=HTMLResponse)
-def forgot_password_form(request: Request, settings: SettingsDep,
-                         envoye: str | None = None) -> Response:
-    return render(request, "pages/auth/forgot_password.html",
-                  {"sent": envoye is not None, "reset_hours": settings.password_reset_hours})
+def forgot_password_form(
+    request: Request, settings: SettingsDep, envoye: str | None = None
+) -> Response:
+    return render(
+        request,
+        "pages/auth/forgot_password.html",
+        {"sent": envoye is not None, "reset_hours": settings.password_reset_hours},
+    )
 
 
 @router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
-def forgot_password(request: Request, session: SessionDep, settings: SettingsDep,
-                    email: Annotated[str, Form()] = "") -> Response:
+def forgot_password(
+    request: Request, session: SessionDep, settings: SettingsDep, email: Annotated[str, Form()] = ""
+) -> Response:
     if "@" not in email.strip():
-        return render(request, "pages/auth/forgot_password.html",
-                      {"email": email, "reset_hours": settings.password_reset_hours,
-                       "error": "Indiquez une adresse électronique, par exemple nom@domaine.fr."},
-                      status_code=400)
+        return render(
+            request,
+            "pages/auth/forgot_password.html",
+            {
+                "email": email,
+                "reset_hours": settings.password_reset_hours,
+                "error": "Indiquez une adresse électronique, par exemple nom@domaine.fr.",
+            },
+            status_code=400,
+        )
     password_reset.request_password_reset(session, settings, email, client_ip(request))
     return RedirectResponse("/mot-de-passe-oublie?envoye=1", status_code=303)
 
 
 def _reset_page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    response = render(request, "pages/auth/reset_password.html",
-                      {"min_length": MIN_LENGTH, **context}, status_code=status_code)
+    response = render(
+        request,
+        "pages/auth/reset_password.html",
+        {"min_length": MIN_LENGTH, **context},
+        status_code=status_code,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -162,8 +202,12 @@ def reset_password(
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
     if password != password_confirm:
-        return _reset_page(request, status_code=400, email=user.email,
-                           error="Les deux mots de passe saisis sont différents.")
+        return _reset_page(
+            request,
+            status_code=400,
+            email=user.email,
+            error="Les deux mots de passe saisis sont différents.",
+        )
     try:
         password_reset.reset_password(session, token, password, client_ip(request))
     except auth.InvalidResetToken as exc:
@@ -198,11 +242,18 @@ class Me(BaseModel):
     structures: list[str]  # FINESS numbers (directors)
 
 
-@api_router.post("/auth/token", response_model=TokenOut,
-                 responses={401: {"description": "Identifiants incorrects"},
-                            403: {"description": "Comptes ARS, comité, administrateur : "
-                                                 "utiliser un jeton d’accès personnel"},
-                            429: {"description": "Trop de tentatives échouées"}})
+@api_router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={
+        401: {"description": "Identifiants incorrects"},
+        403: {
+            "description": "Comptes ARS, comité, administrateur : "
+            "utiliser un jeton d’accès personnel"
+        },
+        429: {"description": "Trop de tentatives échouées"},
+    },
+)
 def create_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -213,17 +264,21 @@ def create_token(
     (comptes de directeur). Les comptes ARS, comité et administrateur utilisent un jeton
     d’accès personnel créé sur la page Sécurité du compte (403 ici)."""
     try:
-        user = auth.authenticate(session, settings, form.username, form.password,
-                                 client_ip(request))
+        user = auth.authenticate(
+            session, settings, form.username, form.password, client_ip(request)
+        )
     except auth.RateLimited as exc:
-        return JSONResponse({"detail": exc.message}, status_code=429,
-                            headers={"Retry-After": str(settings.login_window_minutes * 60)})
+        return JSONResponse(
+            {"detail": exc.message},
+            status_code=429,
+            headers={"Retry-After": str(settings.login_window_minutes * 60)},
+        )
     except auth.InvalidCredentials as exc:
-        return JSONResponse({"detail": exc.message}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": exc.message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     if totp.privileged(user):
-        record_now(session, user, "login_failed", "user", user.id,
-                   {"reason": "password_grant_refused"}, ip=client_ip(request))
+        _refused(request, session, user, "password_grant_refused")
         return JSONResponse({"detail": PASSWORD_GRANT_REFUSED}, status_code=403)
     issued = auth.issue_api_token(session, settings, user, client_ip(request))
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
@@ -243,5 +298,11 @@ def revoke_token(request: Request, actor: CurrentActor, session: SessionDep) -> 
 def me(request: Request, actor: CurrentActor, session: SessionDep) -> Me:
     """Le compte authentifié et ses structures (numéros FINESS)."""
     user = request.state.user
-    return Me(id=actor.id, email=user.email, name=user.name, role=actor.role.value,
-              region=actor.region, structures=auth.structure_finess(session, actor))
+    return Me(
+        id=actor.id,
+        email=user.email,
+        name=user.name,
+        role=actor.role.value,
+        region=actor.region,
+        structures=auth.structure_finess(session, actor),
+    )

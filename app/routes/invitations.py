@@ -9,14 +9,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts import auth
 from app.accounts import invitations as svc
 from app.accounts.passwords import MIN_LENGTH
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Forbidden
 from app.permissions import Action, Role
-from app.web.auth_deps import CurrentActor, OptionalActor, client_ip, login_url, require_permission
-from app.web.security import SESSION_COOKIE, set_cookie
+from app.web.auth_deps import (
+    CurrentActor,
+    OptionalActor,
+    client_ip,
+    login_url,
+    require_permission,
+    start_session,
+)
 from app.web.templating import render
 
 PATH = "/invitations"
@@ -35,24 +40,47 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
     return [{"text": "Accueil", "href": "/"}, *({"text": t, "href": h} for t, h in items)]
 
 
-def _list_page(request: Request, session: Any, actor: Any, settings: Any,
-               form: svc.NewInvitation, status_code: int = 200,
-               messages: list[dict[str, str]] | None = None) -> Response:
-    return render(request, "pages/invitations/list.html", {
-        "invitations": svc.list_invitations(session, actor),
-        "form": form, "days": settings.invitation_days,
-        "messages": messages or [],
-        "ars": actor.role == Role.ars,
-        "breadcrumb": _crumbs(("Invitations", PATH)),
-    }, status_code=status_code)
+def _list_page(
+    request: Request,
+    session: Any,
+    actor: Any,
+    settings: Any,
+    form: svc.NewInvitation,
+    status_code: int = 200,
+    messages: list[dict[str, str]] | None = None,
+) -> Response:
+    return render(
+        request,
+        "pages/invitations/list.html",
+        {
+            "invitations": svc.list_invitations(session, actor),
+            "form": form,
+            "days": settings.invitation_days,
+            "messages": messages or [],
+            "ars": actor.role == Role.ars,
+            "breadcrumb": _crumbs(("Invitations", PATH)),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get(PATH, response_class=HTMLResponse, dependencies=inviters)
-def list_invitations(request: Request, actor: CurrentActor, session: SessionDep,
-                     settings: SettingsDep, finess: str = "") -> Response:
+def list_invitations(
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    finess: str = "",
+) -> Response:
     notice = NOTICES.get(request.query_params.get("info", ""))
-    return _list_page(request, session, actor, settings, svc.NewInvitation(structures=finess),
-                      messages=[{"level": "success", "text": notice}] if notice else [])
+    return _list_page(
+        request,
+        session,
+        actor,
+        settings,
+        svc.NewInvitation(structures=finess),
+        messages=[{"level": "success", "text": notice}] if notice else [],
+    )
 
 
 @router.post(PATH, response_class=HTMLResponse, dependencies=inviters)
@@ -66,21 +94,28 @@ def create_invitation(
 ) -> Response:
     form = svc.NewInvitation(email=email, structures=structures)
     try:
-        invitation, link = svc.create_invitation(session, settings, actor, form,
-                                                 client_ip(request))
+        invitation, link = svc.create_invitation(session, settings, actor, form, client_ip(request))
     except svc.InvalidInvitationForm as exc:
         form.errors = exc.errors
         return _list_page(request, session, actor, settings, form, status_code=422)
-    return _no_store(render(request, "pages/invitations/sent.html", {
-        "invitation": invitation, "link": link,
-        "structures": svc.structures_of(session, invitation),
-        "breadcrumb": _crumbs(("Invitations", PATH), ("Invitation envoyée", "")),
-    }))
+    return _no_store(
+        render(
+            request,
+            "pages/invitations/sent.html",
+            {
+                "invitation": invitation,
+                "link": link,
+                "structures": svc.structures_of(session, invitation),
+                "breadcrumb": _crumbs(("Invitations", PATH), ("Invitation envoyée", "")),
+            },
+        )
+    )
 
 
 @router.post(PATH + "/{invitation_id}/annuler", dependencies=inviters)
-def revoke_invitation(request: Request, invitation_id: IdPath, actor: CurrentActor,
-                      session: SessionDep) -> Response:
+def revoke_invitation(
+    request: Request, invitation_id: IdPath, actor: CurrentActor, session: SessionDep
+) -> Response:
     svc.revoke(session, actor, invitation_id, client_ip(request))
     return RedirectResponse(f"{PATH}?info=annulee", status_code=303)
 
@@ -89,13 +124,17 @@ def revoke_invitation(request: Request, invitation_id: IdPath, actor: CurrentAct
 
 
 def _accept_page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    return _no_store(render(request, "pages/invitations/accept.html", {
-        "min_length": MIN_LENGTH, "form": svc.NewAccount(), **context},
-        status_code=status_code))
+    return _no_store(
+        render(
+            request,
+            "pages/invitations/accept.html",
+            {"min_length": MIN_LENGTH, "form": svc.NewAccount(), **context},
+            status_code=status_code,
+        )
+    )
 
 
-def _invitee_context(request: Request, session: Any, actor: Any, token: str
-                     ) -> dict[str, Any]:
+def _invitee_context(request: Request, session: Any, actor: Any, token: str) -> dict[str, Any]:
     invitation = svc.check_token(session, token)
     user = request.state.user
     if actor is None:
@@ -104,13 +143,18 @@ def _invitee_context(request: Request, session: Any, actor: Any, token: str
         mode = "accept"
     else:
         mode = "other"
-    return {"invitation": invitation, "structures": svc.structures_of(session, invitation),
-            "mode": mode, "login_url": login_url(request.url.path)}
+    return {
+        "invitation": invitation,
+        "structures": svc.structures_of(session, invitation),
+        "mode": mode,
+        "login_url": login_url(request.url.path),
+    }
 
 
 @router.get("/invitation/{token}", response_class=HTMLResponse)
-def invitation_page(request: Request, token: str, actor: OptionalActor,
-                    session: SessionDep) -> Response:
+def invitation_page(
+    request: Request, token: str, actor: OptionalActor, session: SessionDep
+) -> Response:
     try:
         context = _invitee_context(request, session, actor, token)
     except svc.InvalidInvitation as exc:
@@ -148,9 +192,6 @@ def accept_invitation(
             return _accept_page(request, status_code=422, **{**context, "form": data})
     except svc.InvalidInvitation as exc:
         return _accept_page(request, status_code=exc.status, invalid=exc.message)
-    raw, _ = auth.open_session(session, settings, user, user_agent=request.headers.get(
-        "user-agent"), ip=ip, replaces=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/mes-structures", status_code=303)
-    set_cookie(response, request, settings.base_url, SESSION_COOKIE, raw,
-               max_age=settings.session_absolute_hours * 3600)
+    start_session(request, session, settings, user, response)
     return response

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -31,59 +32,62 @@ def _sep(request: Request) -> str:
     return ";" if request.query_params.get("sep") == ";" else ","
 
 
-def _send(request: Request, session: SessionDep, actor: Actor, kind: str, code: str,
-          table: lx.Table, f: Filters, search: str, fmt: str) -> Response:
+def _send(
+    request: Request,
+    session: SessionDep,
+    actor: Actor,
+    kind: str,
+    code: str,
+    table: lx.Table,
+    f: Filters,
+    search: str,
+    fmt: str,
+) -> Response:
     today = datetime.now(PARIS).date().isoformat()
     sep = _sep(request)
-    lx.record(session, actor, f"region_{kind}", fmt, code, table, f, search,
-              client_ip(request))
+    lx.record(session, actor, f"region_{kind}", fmt, code, table, f, search, client_ip(request))
     name = lx.filename(kind, code, fmt, today, sep if fmt == "csv" else ",")
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "Cache-Control": "private, no-store"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store",
+    }
     if fmt == "csv":
-        return Response("".join(table.csv(sep)).encode(), headers=headers,
-                        media_type="text/csv; charset=utf-8")
+        return Response(
+            "".join(table.csv(sep)).encode(), headers=headers, media_type="text/csv; charset=utf-8"
+        )
     buffer = io.BytesIO()
     lx.write_xlsx(buffer, table)
     return Response(buffer.getvalue(), headers=headers, media_type=XLSX)
 
 
-def _list(request: Request, code: str, fmt: str, actor: Actor, session: SessionDep,
-          registry: RegistryDep) -> Response:
+def _table(
+    request: Request, kind: str, code: str, actor: Actor, session: SessionDep, registry: RegistryDep
+) -> tuple[lx.Table, Filters, str]:
+    """The table of one export, its filters and the list's search ("" for the figures)."""
     lx.authorize(actor, code)
     f = Filters.parse(request.query_params, code)
+    if kind == "chiffres":
+        return lx.figures_table(session, actor, registry, code, f), f, ""
     search = list_search(request.query_params)
-    table = lx.list_table(session, actor, registry, code, f, search)
-    return _send(request, session, actor, "structures", code, table, f, search, fmt)
+    return lx.list_table(session, actor, registry, code, f, search), f, search
 
 
-def _figures(request: Request, code: str, fmt: str, actor: Actor, session: SessionDep,
-             registry: RegistryDep) -> Response:
-    lx.authorize(actor, code)
-    f = Filters.parse(request.query_params, code)
-    table = lx.figures_table(session, actor, registry, code, f)
-    return _send(request, session, actor, "chiffres", code, table, f, "", fmt)
+def _export_route(kind: str, fmt: str) -> Callable[..., Response]:
+    def export(
+        request: Request, code: str, actor: CurrentActor, session: SessionDep, registry: RegistryDep
+    ) -> Response:
+        table, f, search = _table(request, kind, code, actor, session, registry)
+        return _send(request, session, actor, kind, code, table, f, search, fmt)
+
+    return export
 
 
-@router.get("/regions/{code}/structures.csv")
-def list_csv(request: Request, code: str, actor: CurrentActor, session: SessionDep,
-             registry: RegistryDep) -> Response:
-    return _list(request, code, "csv", actor, session, registry)
-
-
-@router.get("/regions/{code}/structures.xlsx")
-def list_xlsx(request: Request, code: str, actor: CurrentActor, session: SessionDep,
-              registry: RegistryDep) -> Response:
-    return _list(request, code, "xlsx", actor, session, registry)
-
-
-@router.get("/regions/{code}/chiffres.csv")
-def figures_csv(request: Request, code: str, actor: CurrentActor, session: SessionDep,
-                registry: RegistryDep) -> Response:
-    return _figures(request, code, "csv", actor, session, registry)
-
-
-@router.get("/regions/{code}/chiffres.xlsx")
-def figures_xlsx(request: Request, code: str, actor: CurrentActor, session: SessionDep,
-                 registry: RegistryDep) -> Response:
-    return _figures(request, code, "xlsx", actor, session, registry)
+# GET /regions/{code}/structures.csv, structures.xlsx, chiffres.csv, chiffres.xlsx
+for _kind in ("structures", "chiffres"):
+    for _fmt in ("csv", "xlsx"):
+        router.add_api_route(
+            f"/regions/{{code}}/{_kind}.{_fmt}",
+            _export_route(_kind, _fmt),
+            methods=["GET"],
+            name=f"region_{_kind}_{_fmt}",
+        )

@@ -29,10 +29,12 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 from markupsafe import escape
+from sqlmodel import Session
 
 from app.accounts import auth
-from app.accounts.models import User
+from app.accounts.models import AuthSession, User
 from app.audit import record_now
+from app.config import Settings
 from app.db import begin_read
 from app.deps import SessionDep, SettingsDep
 from app.permissions import Action, Actor, Role, can
@@ -46,6 +48,7 @@ from app.web.security import (
     csrf_exempt,
     new_anonymous_csrf_token,
     queue_cookie,
+    set_cookie,
     submitted_csrf_token,
     tokens_match,
     valid_anonymous_csrf_token,
@@ -84,9 +87,11 @@ class ReadOnlyToken(Exception):
     """A read-only personal access token on a state-changing request."""
 
 
-READ_ONLY_TOKEN = ("Ce jeton d’accès personnel est en lecture seule : il ne permet pas de "
-                   "modifier des données. Créez un jeton « lecture et écriture » sur la page "
-                   "Sécurité du compte (/compte/securite).")
+READ_ONLY_TOKEN = (
+    "Ce jeton d’accès personnel est en lecture seule : il ne permet pas de "
+    "modifier des données. Créez un jeton « lecture et écriture » sur la page "
+    "Sécurité du compte (/compte/securite)."
+)
 
 
 def client_ip(request: Request) -> str | None:
@@ -125,8 +130,11 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             raise InvalidBearerToken()
         state.api_token, user = found_token
         state.auth = "token"
-        if state.api_token.scope == "read" and request.method not in SAFE_METHODS \
-                and request.url.path != "/api/v1/auth/token":  # revoking itself is allowed
+        if (
+            state.api_token.scope == "read"
+            and request.method not in SAFE_METHODS
+            and request.url.path != "/api/v1/auth/token"
+        ):  # revoking itself is allowed
             raise ReadOnlyToken()
     elif cookie:
         found_session = auth.resolve_session(session, settings, cookie)
@@ -146,8 +154,7 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
         anonymous = request.cookies.get(CSRF_COOKIE)
         if not valid_anonymous_csrf_token(settings.secret_key, anonymous):
             anonymous = new_anonymous_csrf_token(settings.secret_key)
-            queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE,
-                                                anonymous))
+            queue_cookie(request, cookie_header(request, settings.base_url, CSRF_COOKIE, anonymous))
         state.csrf_token = anonymous
     # End the read transaction: the connection goes back to the pool while the request
     # waits for its next thread (the route runs in another one).
@@ -194,9 +201,13 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTPException:
     """Audit a refusal and return the 403 to raise."""
-    record_now(session, actor, "permission_denied",
-               details={"path": request.url.path, "method": request.method, "needs": what},
-               ip=client_ip(request))
+    record_now(
+        session,
+        actor,
+        "permission_denied",
+        details={"path": request.url.path, "method": request.method, "needs": what},
+        ip=client_ip(request),
+    )
     return HTTPException(403, "Vous n’avez pas les droits nécessaires pour cette action.")
 
 
@@ -224,6 +235,24 @@ def require_permission(action: Action) -> Callable[..., Actor]:
 
 
 # --- the responses for failures ---------------------------------------------------------------
+
+
+def start_session(
+    request: Request, session: Session, settings: Settings, user: User, response: Response
+) -> AuthSession:
+    """Open a session for `user` (replacing this browser's, if any) and set its cookie on
+    `response`: every way of signing in ends here."""
+    raw, auth_session = auth.open_session(
+        session,
+        settings,
+        user,
+        user_agent=request.headers.get("user-agent"),
+        ip=client_ip(request),
+        replaces=request.cookies.get(SESSION_COOKIE),
+    )
+    max_age = settings.session_absolute_hours * 3600
+    set_cookie(response, request, settings.base_url, SESSION_COOKIE, raw, max_age=max_age)
+    return auth_session
 
 
 def local_path(target: str | None) -> str | None:
@@ -261,8 +290,11 @@ def _return_path(request: Request) -> str | None:
 async def login_required_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": "Authentification requise."}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": "Authentification requise."},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     target = login_url(_return_path(request))
     if is_htmx(request):
         # No redirect: the page keeps the user's input and shows this alert.
@@ -282,16 +314,23 @@ async def csrf_failed_handler(request: Request, exc: Exception) -> Response:
     if is_htmx(request):
         return HTMLResponse(
             f'<div class="fr-alert fr-alert--error fr-alert--sm" role="alert"><p>{CSRF_FAILED}'
-            "</p></div>", status_code=403)
-    return render(request, "pages/error.html",
-                  {"status": 403, "title": "Vérification de sécurité échouée",
-                   "message": CSRF_FAILED}, status_code=403)
+            "</p></div>",
+            status_code=403,
+        )
+    return render(
+        request,
+        "pages/error.html",
+        {"status": 403, "title": "Vérification de sécurité échouée", "message": CSRF_FAILED},
+        status_code=403,
+    )
 
 
 async def invalid_bearer_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse(
-        {"detail": "Jeton d’accès invalide, expiré ou révoqué."}, status_code=401,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        {"detail": "Jeton d’accès invalide, expiré ou révoqué."},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 async def read_only_token_handler(request: Request, exc: Exception) -> Response:

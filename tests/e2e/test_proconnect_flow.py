@@ -32,12 +32,21 @@ def proconnect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
     tmp = tmp_path_factory.mktemp("proconnect")
     port = _free_port()
     public_url = f"http://127.0.0.1:{port}"
-    with (running_provider(public_url) as issuer,
-          temporary_database("sqlite", tmp, migrate=True) as database_url,
-          run_server(database_url, tmp, port=port, extra_env={
-              "PALIER_OIDC_ISSUER": issuer, "PALIER_OIDC_CLIENT_ID": CLIENT_ID,
-              "PALIER_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-              "PALIER_EMAIL_BACKEND": "console"}) as server):
+    with (
+        running_provider(public_url) as issuer,
+        temporary_database("sqlite", tmp, migrate=True) as database_url,
+        run_server(
+            database_url,
+            tmp,
+            port=port,
+            extra_env={
+                "PALIER_OIDC_ISSUER": issuer,
+                "PALIER_OIDC_CLIENT_ID": CLIENT_ID,
+                "PALIER_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+                "PALIER_EMAIL_BACKEND": "console",
+            },
+        ) as server,
+    ):
         yield server
 
 
@@ -55,14 +64,14 @@ def _link_from_log(log_path: Path) -> str:
 
 
 def _provider_login(page: Page, email: str) -> None:
-    expect(page.get_by_role("heading", name="Connexion au fournisseur d’identité de test")
-           ).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Connexion au fournisseur d’identité de test")
+    ).to_be_visible()
     page.get_by_label("Adresse électronique du compte").fill(email)
     page.get_by_role("button", name="Se connecter").click()
 
 
-def test_proconnect_link_sign_in_and_logout(pc_page: Page,
-                                            proconnect_server: LiveServer) -> None:
+def test_proconnect_link_sign_in_and_logout(pc_page: Page, proconnect_server: LiveServer) -> None:
     page = pc_page
     with Session(proconnect_server.engine, expire_on_commit=False) as db:
         make_user(db, Role.ars, email=AGENT, region="84")
@@ -71,6 +80,13 @@ def test_proconnect_link_sign_in_and_logout(pc_page: Page,
     page.goto("/connexion")
     button = page.get_by_role("button", name="S’identifier avec ProConnect")
     expect(button).to_be_visible()
+    # The DSFR ProConnect button: ProConnect's logo is drawn by `.fr-connect--pro::before`.
+    logo = button.evaluate("b => getComputedStyle(b, '::before').backgroundImage")
+    assert logo.startswith('url("data:image/svg+xml')
+    expect(page.get_by_role("link", name="Qu’est-ce que ProConnect ?")).to_have_attribute(
+        "href", "https://proconnect.gouv.fr/"
+    )
+    page.locator(".fr-connect-group").screenshot(path="/tmp/signin13_button.png")
     assert_accessible(page)
     button.click()
     _provider_login(page, AGENT)
@@ -92,8 +108,9 @@ def test_proconnect_link_sign_in_and_logout(pc_page: Page,
     assert not page.url.endswith("/connexion")
 
     logout.click()
-    expect(page.get_by_role("heading", name="Déconnexion du fournisseur d’identité")
-           ).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Déconnexion du fournisseur d’identité")
+    ).to_be_visible()
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile(r"/connexion\?info=deconnexion$"))
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
@@ -102,12 +119,14 @@ def test_proconnect_link_sign_in_and_logout(pc_page: Page,
     page.get_by_role("button", name="S’identifier avec ProConnect").click()
     _provider_login(page, "inconnu.e2e@exemple.gouv.fr")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Aucun compte Palier pour cette identité")
+        "Aucun compte Palier pour cette identité"
+    )
     assert_accessible(page)
 
 
-def test_admin_attaches_an_unknown_identity(pc_page: Page, browser: Browser,
-                                            proconnect_server: LiveServer) -> None:
+def test_admin_attaches_an_unknown_identity(
+    pc_page: Page, browser: Browser, proconnect_server: LiveServer
+) -> None:
     page = pc_page
     with Session(proconnect_server.engine, expire_on_commit=False) as db:
         make_user(db, Role.admin, email="admin.e2e@palier.fr")
@@ -118,7 +137,8 @@ def test_admin_attaches_an_unknown_identity(pc_page: Page, browser: Browser,
     page.get_by_role("button", name="S’identifier avec ProConnect").click()
     _provider_login(page, "membre.pc@exemple.gouv.fr")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Aucun compte Palier pour cette identité")
+        "Aucun compte Palier pour cette identité"
+    )
 
     # An admin attaches that identity to the committee member's account.
     admin_context = new_context(browser, proconnect_server)
@@ -131,8 +151,11 @@ def test_admin_attaches_an_unknown_identity(pc_page: Page, browser: Browser,
     row.get_by_label(re.compile("Adresse du compte à relier")).fill("membre.e2e@palier.fr")
     row.get_by_role("button", name=re.compile("^Relier")).click()
     expect(admin.get_by_text("L’identité a été reliée au compte.")).to_be_visible()
-    expect(admin.locator("tr", has_text="membre.pc@exemple.gouv.fr")
-           .get_by_text("membre.e2e@palier.fr")).to_be_visible()
+    expect(
+        admin.locator("tr", has_text="membre.pc@exemple.gouv.fr").get_by_text(
+            "membre.e2e@palier.fr"
+        )
+    ).to_be_visible()
     assert_accessible(admin)
     admin_context.close()
 
