@@ -38,6 +38,7 @@ from app.shortlists.words import (
 from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
 from app.shortlists.xlsx import Book, Cells, Sheet
 from app.shortlists.xlsx import Value as Value  # the exports' cell values
+from app.shortlists.xlsx_widths import column_widths
 
 BOM = "\ufeff"
 ONE_DECIMAL = Decimal("0.1")
@@ -228,27 +229,31 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
             progress(done)
 
     with Book(out) as book:
-        with book.sheet("Sélection") as sheet:
-            sheet.append(shortlist_header(shortlist.criteria, domain_labels))
+        header = shortlist_header(shortlist.criteria, domain_labels)
+        with book.sheet("Sélection", column_widths(header)) as sheet:
+            sheet.append(header)
             for row in rows:
                 sheet.append(shortlist_values(row, shortlist.criteria))
                 tick()
-        with book.sheet("Critères et provenance") as sheet:
+        with book.sheet("Critères et provenance",
+                        column_widths(["Critère", "Valeur"], ["name", "text"])) as sheet:
             sheet.append(["Critère", "Valeur"])
             for line in criteria_lines(shortlist, author, domain_labels, funding_labels,
                                        exported_at):
                 sheet.append(line)
-        with book.sheet("Scores par domaine") as sheet:
-            domains = domain_columns(rows, domain_order)
-            sheet.append(["Rang", "FINESS", "Nom", "Score global",
-                          *(domain_labels.get(d, d) for d in domains)])
+        domains = domain_columns(rows, domain_order)
+        header = ["Rang", "FINESS", "Nom", "Score global",
+                  *(domain_labels.get(d, d) for d in domains)]
+        with book.sheet("Scores par domaine",
+                        column_widths(header, [None] * 3 + ["score"] * len(header))) as sheet:
+            sheet.append(header)
             for row in rows:
                 scores = row.get("domain_scores") or {}
                 sheet.append([row["rank"], row["finess"], row["name"], row["global_score"],
                               *(scores.get(d) for d in domains)])
                 tick()
         if next_steps is not None:
-            with book.sheet("Prochaines étapes") as sheet:
+            with book.sheet("Prochaines étapes", column_widths(NEXT_STEPS_HEADER)) as sheet:
                 _steps_sheet(sheet, next_steps, funding_labels, funding_status or {}, tick)
     if progress is not None:
         progress(done)
@@ -290,7 +295,7 @@ def write_table_xlsx(out: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[
     n = 0
     with Book(out) as book:
         for title, header, rows in sheets:
-            with book.sheet(title) as sheet:
+            with book.sheet(title, column_widths(header)) as sheet:
                 sheet.append(list(header))
                 for row in rows:
                     sheet.append(row)
