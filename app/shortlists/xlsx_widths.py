@@ -51,5 +51,4 @@ def column_width(header: str, kind: str | None = None) -> float:
 
 def column_widths(header: Sequence[str], kinds: Sequence[str | None] = ()) -> list[float]:
     """One width per header; `kinds[i]` (when given and not None) overrides the words."""
-    return [column_width(h, kinds[i] if i < len(kinds) else None)
-            for i, h in enumerate(header)]
+    return [column_width(h, kinds[i] if i < len(kinds) else None) for i, h in enumerate(header)]

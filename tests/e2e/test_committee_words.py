@@ -76,5 +76,6 @@ def test_older_result_places_that_result(page: Page, db: Session, director: Acco
     assert_accessible(page)
     page.goto(f"/evaluations/{latest}/resultat")
     expect(page.locator("#comparaison")).to_contain_text(
-        "Position de la dernière évaluation transmise")
+        "Position de la dernière évaluation transmise"
+    )
     assert re.search(rf"/evaluations/{latest}/resultat$", page.url)

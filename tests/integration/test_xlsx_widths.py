@@ -45,8 +45,9 @@ def test_streamed_sheet_head_sets_the_widths(tmp_path: Any) -> None:
 
 
 def test_shortlist_xlsx_widths(app_client: TestClient, shortlist_id: int) -> None:
-    wb = load_workbook(io.BytesIO(app_client.get(f"/selections/{shortlist_id}/export.xlsx")
-                                  .content))
+    wb = load_workbook(
+        io.BytesIO(app_client.get(f"/selections/{shortlist_id}/export.xlsx").content)
+    )
     assert widths(wb["Sélection"]) == [
         10,  # Rang: number
         12,  # FINESS: code
@@ -80,35 +81,56 @@ def test_shortlist_xlsx_widths(app_client: TestClient, shortlist_id: int) -> Non
     assert widths(wb["Prochaines étapes"]) == [10, 12, 40, 13, 60, 60, 24, 32, 60]
 
 
-def test_region_list_and_figures_xlsx_widths(app_client: TestClient, session: Session,
-                                             settings: Settings, world: World) -> None:
+def test_region_list_and_figures_xlsx_widths(
+    app_client: TestClient, session: Session, settings: Settings, world: World
+) -> None:
     log_in(app_client, session, settings, world.ars84)
     ws = load_workbook(io.BytesIO(app_client.get("/regions/84/structures.xlsx").content)).active
     assert widths(ws) == [
-        12, 40, 24,  # FINESS, Nom, Commune
-        18, 24, 23, 40,  # Code département, Département, Code catégorie, Catégorie FINESS
-        10, 17,  # Capacité, Palier (niveau): 15 + 2
+        12,
+        40,
+        24,  # FINESS, Nom, Commune
+        18,
+        24,
+        23,
+        40,  # Code département, Département, Code catégorie, Catégorie FINESS
+        10,
+        17,  # Capacité, Palier (niveau): 15 + 2
         40,  # Palier: its label ("Palier 2 — Dossier usager informatisé…")
         24,  # Score global (sur 100): 22 + 2
-        31, 24,  # Transmise le (heure de Paris), Revue de l’ARS
+        31,
+        24,  # Transmise le (heure de Paris), Revue de l’ARS
     ]
     ws = load_workbook(io.BytesIO(app_client.get("/regions/84/chiffres.xlsx").content)).active
     # Rubrique, Code, Libellé, Indicateur, Valeur (a figure)
     assert widths(ws) == [24, 12, 40, 24, 10]
 
 
-def test_full_answers_xlsx_widths(app_client: TestClient, session: Session,
-                                  settings: Settings, region_data: dict[str, Any]) -> None:
+def test_full_answers_xlsx_widths(
+    app_client: TestClient, session: Session, settings: Settings, region_data: dict[str, Any]
+) -> None:
     log_in(app_client, session, settings, make_user(session, Role.ars, region="84"))
-    ws = load_workbook(io.BytesIO(app_client.get("/regions/84/export.xlsx").content))[
-        "Évaluations"]
+    ws = load_workbook(io.BytesIO(app_client.get("/regions/84/export.xlsx").content))["Évaluations"]
     header = [c.value for c in ws[1]]
     got = dict(zip(header, widths(ws), strict=True))
-    assert [got[h] for h in ("FINESS", "Nom", "Code département", "Département",
-                             "Code catégorie FINESS", "Catégorie FINESS", "Secteur",
-                             "Capacité", "Questionnaire", "Version",
-                             "Transmise le (heure de Paris)", "Palier", "Score global")] == [
-        12, 40, 18, 24, 23, 40, 24, 10, 24, 12, 31, 10, 14]
+    assert [
+        got[h]
+        for h in (
+            "FINESS",
+            "Nom",
+            "Code département",
+            "Département",
+            "Code catégorie FINESS",
+            "Catégorie FINESS",
+            "Secteur",
+            "Capacité",
+            "Questionnaire",
+            "Version",
+            "Transmise le (heure de Paris)",
+            "Palier",
+            "Score global",
+        )
+    ] == [12, 40, 18, 24, 23, 40, 24, 10, 24, 12, 31, 10, 14]
     assert got["Score Dossier usager informatisé"] == 32  # 32 + 2, at most 32
     assert got["Palier suivant"] == 16  # number, 14 + 2
     assert got["Statut de revue"] == 24
