@@ -1,9 +1,13 @@
 """Like-for-like position of a structure: its percentile among structures of the same
-sector and size band (groups under MIN_GROUP are not shown)."""
+sector and size band (groups under MIN_GROUP are not shown). The structure is placed with
+the result shown (its latest submission, or an older one the reader is looking at) among the
+other structures' latest submissions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +26,7 @@ from app.dashboard.bands import (
     size_band_label,
 )
 from app.dashboard.stats import percentile_rank, questionnaire_of
-from app.dashboard.tables import LDS, LR
+from app.dashboard.tables import ADS, LDS, LR, A
 from app.questionnaires import Registry
 from app.reference import finess_categories
 from app.reference import sector_of_category as reference_sector
@@ -56,39 +60,45 @@ class LikeForLike:
     questionnaire_version: str | None
     global_score: float | None
     positions: list[GroupPosition]
+    submitted_at: datetime | None = None  # of the result placed
+    latest: bool = True  # False: an older submission than the structure's latest
 
 
-def like_for_like(session: Session, registry: Registry, structure: Structure) -> LikeForLike:
-    """Percentile of the structure's latest global and domain scores among open structures
-    of the same category (or, if that group has fewer than MIN_GROUP, the same sector) and
-    the same size band, answering the same questionnaire version, in its region and
-    nationally. Anonymous: only counts and percentiles leave this function. The caller has
-    checked that the actor may see the structure."""
-    me = session.execute(select(LR).where(LR.c.structure_id == structure.id)).first()
-    band = me.size_band if me else size_band(structure.capacity)
+def like_for_like(session: Session, registry: Registry, structure: Structure,
+                  assessment_id: int | None = None) -> LikeForLike:
+    """Percentile of the structure's result (its latest submission; `assessment_id`: one of
+    its submitted assessments) in global and domain scores among open structures of the same
+    category (or, if that group has fewer than MIN_GROUP, the same sector) and the same size
+    band, answering the same questionnaire version, in its region and nationally: the other
+    structures with their latest submission, this one with the result placed. Anonymous: only
+    counts and percentiles leave this function. The caller has checked that the actor may see
+    the structure and that the assessment is a submitted one of this structure."""
+    # Long: the two scopes' groups and their fallbacks are one reading of the same sums.
+    row = session.execute(select(LR).where(LR.c.structure_id == structure.id)).first()
+    band = row.size_band if row else size_band(structure.capacity)
     sector = reference_sector(structure.category_code)
-    if me is None:
+    if row is None:
         return LikeForLike(structure, False, band, size_band_label(band), sector, None, None,
                            [])
-    my_domains = dict(session.execute(
-        select(LDS.c.domain_id, LDS.c.score).where(LDS.c.structure_id == structure.id)
-    ).all())
+    me, my_domains = _placed(session, row, assessment_id)
     q = questionnaire_of(registry, me.questionnaire_id, me.questionnaire_version)
     domain_labels = {d.id: d.label for d in q.domains} if q else {}
     category = finess_categories().get(me.category_code)
     cat_label = category.label if category else structure.category_label
-    positions = []
+    found = LikeForLike(structure, True, band, size_band_label(band), sector,
+                        me.questionnaire_version, me.global_score, [], me.submitted_at,
+                        me.assessment_id == row.assessment_id)
     if band is None or (sector is None and me.category_code is None):
         for scope in ("region", "national"):
-            positions.append(GroupPosition(scope, None, "", 0, None, []))
-        return LikeForLike(structure, True, band, size_band_label(band), sector,
-                           me.questionnaire_version, me.global_score, positions)
+            found.positions.append(GroupPosition(scope, None, "", 0, None, []))
+        return found
 
     g = me.global_score
     scored = {d: v for d, v in my_domains.items() if v is not None}
-    # Global score: the four candidate groups in one pass.
-    row = session.execute(select(*_groups(LR, g, me)).where(*_same(LR, me, sector, band))).one()
-    glob = [int(v or 0) for v in row]
+    # Global score: the four candidate groups in one pass, the structure itself added.
+    sums = session.execute(select(*_groups(LR, g, me))
+                           .where(*_same(LR, me, sector, band))).one()
+    glob = [int(v or 0) + _self(k, g is not None) for k, v in enumerate(sums)]
     drows = _domain_counts(session, me, _same(LDS, me, sector, band), scored) if scored else {}
 
     # Offsets in the 12 sums: category+region, sector+region, category+nation, sector+nation.
@@ -98,8 +108,8 @@ def like_for_like(session: Session, registry: Registry, structure: Structure) ->
         elif sector and glob[sec_at] >= MIN_GROUP:
             basis, at = "sector", sec_at
         else:
-            positions.append(GroupPosition(scope, None, "", max(glob[cat_at], glob[sec_at]),
-                                           None, []))
+            found.positions.append(GroupPosition(
+                scope, None, "", max(glob[cat_at], glob[sec_at]), None, []))
             continue
         what = cat_label if basis == "category" else sector_label(sector)
         where = "dans la région" if scope == "region" else "en France"
@@ -107,9 +117,30 @@ def like_for_like(session: Session, registry: Registry, structure: Structure) ->
         n, below, equal = glob[at:at + 3]
         pct = percentile_rank(below, equal, n) if g is not None else None
         domains = _domain_positions(at, domain_labels, my_domains, scored, drows)
-        positions.append(GroupPosition(scope, basis, label, n, pct, domains))
-    return LikeForLike(structure, True, band, size_band_label(band), sector,
-                       me.questionnaire_version, me.global_score, positions)
+        found.positions.append(GroupPosition(scope, basis, label, n, pct, domains))
+    return found
+
+
+def _placed(session: Session, latest: Any, assessment_id: int | None
+            ) -> tuple[Any, dict[str, float | None]]:
+    """The result placed (the latest row, or its values replaced by an older submission's)
+    and its domain scores."""
+    if assessment_id is None or assessment_id == latest.assessment_id:
+        return latest, dict(session.execute(
+            select(LDS.c.domain_id, LDS.c.score).where(LDS.c.structure_id == latest.structure_id)
+        ).all())
+    a = session.execute(select(A.c.questionnaire_id, A.c.questionnaire_version,
+                               A.c.global_score, A.c.submitted_at)
+                        .where(A.c.id == assessment_id)).one()
+    me = SimpleNamespace(**{**latest._mapping, **a._mapping, "assessment_id": assessment_id})
+    return me, dict(session.execute(
+        select(ADS.c.domain_id, ADS.c.score).where(ADS.c.assessment_id == assessment_id)).all())
+
+
+def _self(k: int, scored: bool) -> int:
+    """The structure's own place in sum `k` of (n, below, equal) x 4 groups: in every group,
+    equal to itself when it has a score."""
+    return 1 if k % 3 == 0 or (k % 3 == 2 and scored) else 0
 
 
 def _counts(t: Any, value: Any, *conds: ColumnElement[bool]) -> list[Any]:
@@ -133,7 +164,8 @@ def _same(t: Any, me: Any, sector: str | None, band: str | None) -> list[ColumnE
     """The widest comparable group: same sector (or category), size band and version."""
     group = t.c.sector == sector if sector else t.c.category_code == me.category_code
     return [group, t.c.size_band == band, t.c.questionnaire_id == me.questionnaire_id,
-            t.c.questionnaire_version == me.questionnaire_version]
+            t.c.questionnaire_version == me.questionnaire_version,
+            t.c.structure_id != me.structure_id]  # the structure: added with the result placed
 
 
 def _domain_counts(session: Session, me: Any, same: list[ColumnElement[bool]],
@@ -150,10 +182,12 @@ def _domain_counts(session: Session, me: Any, same: list[ColumnElement[bool]],
         .where(*same, LDS.c.score.is_not(None))
         .group_by(LDS.c.domain_id, LDS.c.score)
     ).all()
+    for did in scored:  # the structure itself, equal to its own score in every group
+        drows[did] = [1, 0, 1] * 4
     for did, score, *group_counts in hist:
         if did not in scored:
             continue
-        acc = drows.setdefault(did, [0] * 12)
+        acc = drows[did]
         for k, count in enumerate(group_counts):
             count = int(count or 0)
             acc[3 * k] += count

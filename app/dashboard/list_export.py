@@ -1,6 +1,6 @@
 """Exports of the ARS structure list and of the dashboard figures, with the page's filters
 (and search) applied: CSV (UTF-8 with BOM; `,` with decimal point or `;` with decimal comma)
-and XLSX (frozen header row, autofilter, column widths, one-decimal scores).
+and XLSX (frozen header row, autofilter, column widths by kind, one-decimal scores).
 
 Formats (documented on the pages): dates in Europe/Paris time as `AAAA-MM-JJ HH:MM` (CSV
 text, XLSX date cells); scores on 100 with one decimal; department and category as a code
@@ -31,6 +31,7 @@ from app.questionnaires import Registry
 from app.reference import departments, regions
 from app.reviews.models import REVIEW_LABELS
 from app.shortlists.exports import DANGEROUS, Value, csv_chunks
+from app.shortlists.xlsx_widths import column_widths
 
 ALL_ROWS = 1_000_000
 LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
@@ -38,6 +39,10 @@ LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
                "Palier", "Score global (sur 100)", "Transmise le (heure de Paris)",
                "Revue de l’ARS"]
 FIGURES_HEADER = ["Rubrique", "Code", "Libellé", "Indicateur", "Valeur"]
+# Column kinds the headers do not tell (app.shortlists.xlsx_widths): the palier's label,
+# the figures' values.
+LIST_KINDS: list[str | None] = [None] * 9 + ["name"]
+FIGURES_KINDS: list[str | None] = [None] * 4 + ["score"]
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Table:
     header: list[str]
     rows: list[list[Value | datetime]]
     decimals: set[int] = field(default_factory=set)  # columns shown with one decimal
+    kinds: list[str | None] = field(default_factory=list)  # xlsx_widths kinds, by column
 
     def csv(self, sep: str) -> Iterator[str]:
         return csv_chunks(self.header, ([_csv_value(v, i in self.decimals, sep)
@@ -92,7 +98,7 @@ def list_table(session: Session, actor: Actor, registry: Registry, region: str, 
                      _one(r.global_score), when,
                      REVIEW_LABELS.get(r.review_status or "", "Non revue")
                      if r.assessment_id else None])
-    return Table("Structures", LIST_HEADER, rows, {10})
+    return Table("Structures", LIST_HEADER, rows, {10}, LIST_KINDS)
 
 
 def figures_table(session: Session, actor: Actor, registry: Registry, region: str,
@@ -100,7 +106,7 @@ def figures_table(session: Session, actor: Actor, registry: Registry, region: st
     """The dashboard's figures under the filters, one figure a row."""
     authorize(actor, region)
     sm = summary(session, actor, registry, region, f)
-    return Table("Chiffres", FIGURES_HEADER, figure_rows(sm), {4})
+    return Table("Chiffres", FIGURES_HEADER, figure_rows(sm), {4}, FIGURES_KINDS)
 
 
 def figure_rows(sm: Summary) -> list[list[Value | datetime]]:
@@ -131,17 +137,15 @@ def figure_rows(sm: Summary) -> list[list[Value | datetime]]:
 
 
 def write_xlsx(out: IO[bytes], table: Table) -> None:
-    """One sheet: bold frozen header with an autofilter, widths from the content."""
+    """One sheet: bold frozen header with an autofilter, widths from the columns' kinds and
+    headers (the same as the streamed files')."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = table.title
     ws.append(table.header)
-    widths = [len(h) for h in table.header]
     for r in table.rows:
         ws.append(list(r))
-        for i, v in enumerate(r):
-            widths[i] = max(widths[i], 16 if isinstance(v, datetime) else len(str(v or "")))
     for row in ws.iter_rows(min_row=2):
         for i, cell in enumerate(row):
             if isinstance(cell.value, str) and cell.value.startswith(DANGEROUS):
@@ -155,8 +159,8 @@ def write_xlsx(out: IO[bytes], table: Table) -> None:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 8), 60)
+    for i, w in enumerate(column_widths(table.header, table.kinds), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
     wb.save(out)
 
 

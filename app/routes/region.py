@@ -17,10 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assessments import service as assessments
+from app.assessments.models import AssessmentStatus
 from app.campaigns.service import campaign_participation
 from app.dashboard import service as svc
 from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
+from app.errors import NotFound
 from app.formatting import date_fr, number_fr
 from app.permissions import Action, Actor, Role, can, structure_scope
 from app.questionnaires import RegistryDep
@@ -236,11 +238,16 @@ def compare_page(request: Request, code: str, actor: CurrentActor, session: Sess
 
 @router.get("/structures/{finess}/comparaison", response_class=HTMLResponse)
 def like_for_like(request: Request, finess: str, actor: CurrentActor, session: SessionDep,
-                  registry: RegistryDep) -> Response:
+                  registry: RegistryDep, evaluation: int | None = None) -> Response:
     """Where the structure stands among comparable ones (anonymous: counts and percentiles
-    only). Directors see it for their own structures."""
+    only). Directors see it for their own structures. `evaluation`: place that submitted
+    assessment of the structure (the result page being read) instead of the latest."""
     s = assessments.get_structure(session, actor, finess)
-    lfl = svc.like_for_like(session, registry, s)
+    if evaluation is not None:
+        a, of = assessments.get_assessment(session, actor, evaluation)
+        if of.id != s.id or a.status != AssessmentStatus.submitted:
+            raise NotFound("Évaluation introuvable pour cette structure.")
+    lfl = svc.like_for_like(session, registry, s, evaluation)
     crumbs = ([{"text": "Mes structures", "href": "/mes-structures"}]
               if actor.role == Role.director else [{"text": "Accueil", "href": "/"}])
     crumbs += [{"text": s.name, "href": f"/structures/{s.finess}"},

@@ -28,14 +28,10 @@ from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import delivery, export_service, exports, forms, jobs, ranking
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
-from app.shortlists.words import department_words, group_words, reason_words
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.downloads import stored_file_response
-from app.web.templating import env, render
-
-env.filters.update(reason_words=reason_words, group_words=group_words,
-                   department_words=department_words)
+from app.web.templating import render
 
 router = APIRouter(include_in_schema=False,
                    dependencies=[Depends(require_permission(Action.build_shortlist))])
@@ -98,7 +94,6 @@ def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
         "dimensions": [(d, ranking.DIMENSION_LABELS[d]) for d in ranking.DIMENSIONS],
         "reasons": ranking.EXCLUSION_REASONS,
         "sector_labels": SECTOR_LABELS,
-        "rule_label": exports.rule_label,
     }
 
 
@@ -187,7 +182,7 @@ def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
         # The ranking value is the readiness column when ranking by readiness: shown once.
         "key_distinct": s.criteria.get("rank_by") != "readiness",
         "has_quotas": bool(s.criteria.get("quotas")),
-        "rule_label": exports.rule_label, "distribution": exports.tier_distribution(s.rows),
+        "distribution": exports.tier_distribution(s.rows),
         "builder_query": urlencode(forms.form_from_criteria(s.criteria)),
         "nav_items": _nav(actor, ""),
         "breadcrumb": _crumbs((s.name, "")),
@@ -212,7 +207,9 @@ def compare(request: Request, shortlist_id: IdPath, actor: CurrentActor, session
     s = svc.get(session, actor, shortlist_id)
     result = svc.rerun(session, actor, s)
     return render(request, "pages/shortlists/compare.html", {
-        "shortlist": s, "rerun": result, "rule_label": exports.rule_label,
+        "shortlist": s, "rerun": result,
+        "key_label": exports.key_label(s.criteria, export_service.labels_for(
+            registry, s.questionnaire_versions).domains),
         "hidden": forms.form_from_criteria(s.criteria),
         "nav_items": _nav(actor, ""),
         "breadcrumb": _crumbs((s.name, f"/selections/{s.id}"),

@@ -40,8 +40,6 @@ NEW_PATH = PATH + "/nouvelle"  # declared before PATH/{finess}, which would capt
 SHOWN_LINES = 500
 STATUS_FILTERS = {"rejected": "Rejetées", "skipped": "Ignorées", "warnings": "Avec avertissement",
                   "imported": "Importées", "updated": "Mises à jour"}
-STATUS_LABELS = {"imported": "Importée", "updated": "Mise à jour", "skipped": "Ignorée",
-                 "rejected": "Rejetée"}
 JOB_STATUS = {"pending": "En attente", "running": "En cours", "done": "Terminé",
               "failed": "Échec"}
 PHASES = {"reading": "Lecture et vérification des lignes",
@@ -69,7 +67,7 @@ def _import_page(request: Request, session: Session, actor: Actor, settings: Any
                  status_code: int = 200, **context: Any) -> Response:
     region = regions().get(actor.region or "") if actor.role == Role.ars else None
     return render(request, "pages/imports/import.html", {
-        "jobs": imports.list_jobs(session, actor),
+        "jobs": imports.list_jobs(session, actor), "regions_by_code": regions(),
         "job_status": JOB_STATUS,
         "ars_region": region,
         "regions": [{"value": r.code, "label": f"{r.name} ({r.code})"}
@@ -161,7 +159,7 @@ def _report_lines(job: ImportJob, wanted: str | None) -> tuple[list[dict[str, An
             keep = status in ("rejected", "skipped") or bool(message)
         if keep:
             rows.append({"line": line, "finess": finess, "status": status,
-                         "status_label": STATUS_LABELS.get(status, status),
+                         "status_label": imports.STATUS_LABELS.get(status, status),
                          "message": message, "reason": reason})
     return rows[:SHOWN_LINES], len(rows)
 
@@ -178,6 +176,8 @@ def import_job(request: Request, job_id: IdPath, actor: CurrentActor, session: S
     response = render(request, "pages/imports/job.html", {
         "job": job, "running": running, "report": report,
         "job_status": JOB_STATUS, "phase": PHASES.get(job.phase or "", ""),
+        "encoding": imports.ENCODING_LABELS.get(report.get("encoding") or "",
+                                                report.get("encoding") or "—"),
         "reasons": [(imports.REASONS.get(k, k), n) for k, n in
                     (report.get("reasons") or {}).items()],
         "lines": lines, "lines_total": total, "shown_max": SHOWN_LINES,

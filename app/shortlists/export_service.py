@@ -146,7 +146,8 @@ def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
         criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
                                         labels.domains, labels.funding, exported_at()),
         key_label=exports.key_label(shortlist.criteria, labels.domains),
-        rule_label=exports.rule_label, distribution=exports.tier_distribution(rows))
+        key_distinct=shortlist.criteria.get("rank_by") != "readiness",
+        distribution=exports.tier_distribution(rows))
 
 
 def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry,

@@ -27,10 +27,18 @@ from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import ranking
 from app.shortlists.next_steps import Step
-from app.shortlists.words import group_words, reason_words
+from app.shortlists.words import (
+    categories_words,
+    day_of,
+    departments_words,
+    group_words,
+    reason_words,
+    tiers_words,
+)
 from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
 from app.shortlists.xlsx import Book, Cells, Sheet
 from app.shortlists.xlsx import Value as Value  # the exports' cell values
+from app.shortlists.xlsx_widths import column_widths
 
 BOM = "\ufeff"
 ONE_DECIMAL = Decimal("0.1")
@@ -115,12 +123,6 @@ def key_label(criteria: Mapping[str, Any], domain_labels: Mapping[str, str] | No
     return "Score global"
 
 
-def rule_label(rule: str) -> str:
-    if rule.startswith("min:"):
-        return f"Minimum par {ranking.DIMENSION_LABELS.get(rule[4:], rule[4:])}"
-    return "Rang"
-
-
 SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département",
                     "Département", "Code catégorie FINESS", "Catégorie FINESS", "Secteur",
                     "Capacité", "Taille", "Palier", "Score global"]
@@ -131,7 +133,7 @@ SHORTLIST_TAIL = ["Exigences manquantes pour le palier suivant",
 
 def shortlist_header(criteria: Mapping[str, Any],
                      domain_labels: Mapping[str, str] | None = None) -> list[str]:
-    return [*SHORTLIST_HEADER, f"Clé de classement : {key_label(criteria, domain_labels)}",
+    return [*SHORTLIST_HEADER, f"Valeur de classement : {key_label(criteria, domain_labels)}",
             *SHORTLIST_TAIL]
 
 
@@ -158,7 +160,7 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
     """(label, value) lines: the criteria and the provenance of a saved shortlist."""
     c = shortlist.criteria
     region = c.get("region")
-    tiers = c.get("tiers")
+    order = c.get("order") or ("asc" if c.get("rank_by") == "readiness" else "desc")
     quotas = "; ".join(
         f"{'au plus' if 'max' in q else 'au moins'} {q.get('max', q.get('min'))} par "
         f"{ranking.DIMENSION_LABELS[q['by']]}" for q in c.get("quotas") or []) or "aucun"
@@ -172,22 +174,22 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
         ("Auteur", author),
         ("Portée", f"{regions()[region].name} ({region})" if region and region in regions()
          else (region or "Nationale")),
-        ("Départements", ", ".join(c.get("departments") or []) or "tous"),
-        ("Catégories ou secteurs", ", ".join(SECTOR_LABELS.get(x, x)
-                                             for x in c.get("categories") or []) or "toutes"),
+        ("Départements", departments_words(c.get("departments"))),
+        ("Catégories ou secteurs", categories_words(c.get("categories"))),
         ("Tailles", ", ".join(ranking.SIZE_BAND_LABELS.get(x, x)
                               for x in c.get("size_bands") or []) or "toutes"),
-        ("Paliers", f"de {tiers[0]} à {tiers[1]}" if tiers else "tous"),
+        ("Paliers", tiers_words(c.get("tiers"))),
         ("Éligibilité à un financement", funding_labels.get(c.get("eligible_for") or "",
                                                             c.get("eligible_for") or "")
          or "sans condition"),
         ("Statuts de revue", ", ".join(ranking.REVIEW_STATUS_LABELS.get(x, x)
                                        for x in c.get("review_status") or []) or "tous"),
-        ("Transmise à partir du", c.get("submitted_after") or "sans condition"),
+        ("Dernière évaluation transmise à partir du", day_of(c.get("submitted_after"))),
         ("Classement", key_label(c, domain_labels)),
-        ("Ordre", "décroissant" if c.get("order") == "desc" else "croissant"),
+        ("Ordre", "décroissant" if order == "desc" else "croissant"),
         ("Départage des ex æquo", "moins d’exigences manquantes pour le palier suivant, puis "
-         "transmission la plus ancienne, puis numéro FINESS ; sans valeur de clé : en dernier"),
+         "transmission la plus ancienne, puis numéro FINESS ; sans valeur de classement : "
+         "en dernier"),
         ("Taille demandée", str(c.get("size"))),
         ("Quotas", quotas),
         ("Structures retenues", str(len(shortlist.rows))),
@@ -227,27 +229,31 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
             progress(done)
 
     with Book(out) as book:
-        with book.sheet("Sélection") as sheet:
-            sheet.append(shortlist_header(shortlist.criteria, domain_labels))
+        header = shortlist_header(shortlist.criteria, domain_labels)
+        with book.sheet("Sélection", column_widths(header)) as sheet:
+            sheet.append(header)
             for row in rows:
                 sheet.append(shortlist_values(row, shortlist.criteria))
                 tick()
-        with book.sheet("Critères et provenance") as sheet:
+        with book.sheet("Critères et provenance",
+                        column_widths(["Critère", "Valeur"], ["name", "text"])) as sheet:
             sheet.append(["Critère", "Valeur"])
             for line in criteria_lines(shortlist, author, domain_labels, funding_labels,
                                        exported_at):
                 sheet.append(line)
-        with book.sheet("Scores par domaine") as sheet:
-            domains = domain_columns(rows, domain_order)
-            sheet.append(["Rang", "FINESS", "Nom", "Score global",
-                          *(domain_labels.get(d, d) for d in domains)])
+        domains = domain_columns(rows, domain_order)
+        header = ["Rang", "FINESS", "Nom", "Score global",
+                  *(domain_labels.get(d, d) for d in domains)]
+        with book.sheet("Scores par domaine",
+                        column_widths(header, [None] * 3 + ["score"] * len(header))) as sheet:
+            sheet.append(header)
             for row in rows:
                 scores = row.get("domain_scores") or {}
                 sheet.append([row["rank"], row["finess"], row["name"], row["global_score"],
                               *(scores.get(d) for d in domains)])
                 tick()
         if next_steps is not None:
-            with book.sheet("Prochaines étapes") as sheet:
+            with book.sheet("Prochaines étapes", column_widths(NEXT_STEPS_HEADER)) as sheet:
                 _steps_sheet(sheet, next_steps, funding_labels, funding_status or {}, tick)
     if progress is not None:
         progress(done)
@@ -289,7 +295,7 @@ def write_table_xlsx(out: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[
     n = 0
     with Book(out) as book:
         for title, header, rows in sheets:
-            with book.sheet(title) as sheet:
+            with book.sheet(title, column_widths(header)) as sheet:
                 sheet.append(list(header))
                 for row in rows:
                     sheet.append(row)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.numbers_fr import NumberError, number_input_fr, parse_integer_fr, parse_number_fr
+from app.reference import SECTOR_LABELS
 from app.shortlists.ranking import DIMENSIONS, Criteria
 
 FormData = Mapping[str, Sequence[str]]
@@ -111,7 +112,10 @@ def form_from_criteria(criteria: Mapping[str, Any]) -> list[tuple[str, str]]:
     if criteria.get("region"):
         out.append(("region", criteria["region"]))
     out += [("departements", d) for d in criteria.get("departments") or []]
-    out += [("categories", c) for c in criteria.get("categories") or []]
+    # Sector keys and category codes share the criteria's list, not the builder's checkboxes.
+    kinds = criteria.get("categories") or []
+    out += [("secteurs", c) for c in kinds if c in SECTOR_LABELS]
+    out += [("categories", c) for c in kinds if c not in SECTOR_LABELS]
     out += [("tailles", b) for b in criteria.get("size_bands") or []]
     tiers = criteria.get("tiers")
     if tiers:

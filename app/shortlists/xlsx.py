@@ -88,6 +88,14 @@ def cells_xml(r: str, values: Sequence[Value], first: int = 0) -> str:
     return "".join(cells)
 
 
+def cols_xml(widths: Sequence[float]) -> str:
+    """The `<cols>` element of the sheet head (after sheetViews, before sheetData)."""
+    if not widths:
+        return ""
+    return "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'
+                              for i, w in enumerate(widths, start=1)) + "</cols>"
+
+
 class Cells:
     """Cells laid out once for many rows (the same values on every row): their row
     number is filled in at each use."""
@@ -153,13 +161,14 @@ class Book:
         self.zip.close()
 
     @contextmanager
-    def sheet(self, title: str) -> Iterator[Sheet]:
-        """A new sheet, written as its rows come."""
+    def sheet(self, title: str, widths: Sequence[float] = ()) -> Iterator[Sheet]:
+        """A new sheet, written as its rows come; `widths`: of its columns from A, in
+        characters (app.shortlists.xlsx_widths), set before the rows."""
         self.titles.append(title)
         name = f"xl/worksheets/sheet{len(self.titles)}.xml"
         with self.zip.open(name, "w", force_zip64=True) as stream:
-            stream.write(f'{HEAD}<worksheet xmlns="{MAIN}">{_FROZEN_HEADER}<sheetData>'
-                         .encode())
+            stream.write(f'{HEAD}<worksheet xmlns="{MAIN}">{_FROZEN_HEADER}'
+                         f'{cols_xml(widths)}<sheetData>'.encode())
             sheet = Sheet(stream)
             yield sheet
             sheet.flush()

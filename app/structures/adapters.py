@@ -183,8 +183,9 @@ class EtalabCsvAdapter:
                 continue
             hint = fields[1] if len(fields) > 1 else None
             if kind != "structureet":
-                yield SourceRow(number, ignored=f"Ligne de type « {fields[0][:30]} » ignorée "
-                                                "(seules les lignes structureet sont lues).",
+                yield SourceRow(number, ignored=f"Ligne de type « {fields[0][:30]} » ignorée : "
+                                                "seules les lignes d’établissement "
+                                                "(« structureet ») sont lues.",
                                 finess_hint=hint)
                 continue
             if len(fields) != expected:

@@ -12,7 +12,7 @@ from typing import Any
 from app.config import Settings
 from app.errors import Forbidden, ServiceError
 from app.permissions import Action, Actor, Role, can
-from app.reference import finess_categories, regions
+from app.reference import departments, finess_categories, regions
 
 # Compared to decide "updated" vs "already up to date".
 COMPARED = ("finess_ej", "name", "category_code", "category_label", "department", "region",
@@ -35,6 +35,41 @@ REASONS = {
     "unchanged": "Déjà à jour",
     "not_applied": "Non importée (fichier comportant des lignes rejetées)",
 }
+# Line results in words (the report's page and CSV; the CSV keeps the codes beside).
+STATUS_LABELS = {IMPORTED: "Importée", UPDATED: "Mise à jour", SKIPPED: "Ignorée",
+                 REJECTED: "Rejetée"}
+# Kinds of etalab lines that are not establishments (adapters.OTHER_KINDS), for the notes.
+OTHER_KIND_WORDS = {"geolocalisation": ("ligne de géolocalisation", "lignes de géolocalisation"),
+                    "structureej": ("ligne d’entité juridique (organisme gestionnaire)",
+                                    "lignes d’entité juridique (organisme gestionnaire)")}
+# How the file's bytes were read (adapters.decode).
+ENCODING_LABELS = {"utf-8": "UTF-8", "latin-1": "Latin-1 (Windows-1252)"}
+
+
+def region_words(code: str | None) -> str:
+    """"84" -> "Auvergne-Rhône-Alpes (84)"."""
+    r = regions().get(code or "")
+    return f"{r.name} ({code})" if r else (code or "inconnue")
+
+
+def department_words(code: str | None) -> str:
+    d = departments().get(code or "")
+    return f"{d.name} ({code})" if d else (code or "inconnu")
+
+
+def category_words(code: str) -> str:
+    c = finess_categories().get(code)
+    return f"{c.label} ({code})" if c else code
+
+
+def other_lines_words(counts: dict[str, int]) -> str:
+    """{"geolocalisation": 2} -> "2 lignes de géolocalisation"."""
+    def one(kind: str, n: int) -> str:
+        words = OTHER_KIND_WORDS.get(kind, (f"ligne « {kind} »", f"lignes « {kind} »"))
+        return f"{n} {words[0] if n == 1 else words[1]}"
+    return ", ".join(one(kind, n) for kind, n in sorted(counts.items()))
+
+
 NOT_APPLIED = (
     "Non importée : le fichier contient des lignes rejetées, rien n’a été modifié "
     "(corrigez-les, ou importez seulement les lignes valides avec l’option « partiel »)."
@@ -121,15 +156,17 @@ class ImportReport:
 
 def report_row(line: int, finess: str, status: str, reason: str | None,
                message: str) -> list[Any]:
-    """A row of the CSV report. Text from the file never starts a formula in a spreadsheet
-    (a leading = + - @ gets an apostrophe)."""
+    """A row of the CSV report: words, then the codes in their own columns. Text from the
+    file never starts a formula in a spreadsheet (a leading = + - @ gets an apostrophe)."""
     def safe(text: str) -> str:
         return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
-    return [line, safe(finess), status, reason or "", safe(message)]
+    return [line, safe(finess), STATUS_LABELS.get(status, status),
+            REASONS.get(reason, reason) if reason else "", safe(message), status, reason or ""]
 
 
-REPORT_HEADER = ["ligne", "finess", "statut", "motif", "message"]
+REPORT_HEADER = ["Ligne du fichier", "Numéro FINESS", "Résultat", "Motif",
+                 "Détail ou avertissement", "Code du résultat", "Code du motif"]
 
 
 # --- configuration --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from app.structures.import_types import (
     ImportOptions,
     ImportReport,
     LineResult,
+    department_words,
+    region_words,
 )
 
 # Overseas departments as letters in the etalab file, confirmed in domain.md. Other `9X`
@@ -47,8 +49,8 @@ def resolve_department(file_code: str, finess: str) -> tuple[str | None, str | N
     if derived is None:
         return None, None
     if code and not _OVERSEAS_LETTER.fullmatch(code):
-        return derived, (f"Département « {code} » inconnu : département {derived} déduit "
-                         "du numéro FINESS.")
+        return derived, (f"Département « {code} » inconnu : département "
+                         f"{department_words(derived)} déduit du numéro FINESS.")
     return derived, None
 
 
@@ -125,8 +127,9 @@ class Validator:
         if self.options.region is not None:
             if region != self.options.region:
                 self._result(row, finess, SKIPPED,
-                             f"Structure de la région {region}, hors de la région importée "
-                             f"({self.options.region}).", "other_region")
+                             f"Structure de la région {region_words(region)}, hors de la "
+                             f"région importée, {region_words(self.options.region)}.",
+                             "other_region")
                 return
             self.in_region += 1
         if finess in self.first_line:

@@ -25,6 +25,9 @@ from app.structures.import_types import (
     ImportOptions,
     ImportReport,
     Progress,
+    category_words,
+    department_words,
+    region_words,
 )
 from app.structures.import_validation import Validator
 from app.structures.models import Structure, StructureCorrection
@@ -52,11 +55,11 @@ def _apply_corrections(values: dict[str, Any], fixed: dict[str, str]) -> list[st
         known = finess_categories().get(code)
         values["category_code"] = code
         values["category_label"] = known.label if known else f"Catégorie {code}"
-        kept.append(f"catégorie {code}")
+        kept.append(f"catégorie {category_words(code)}")
     if "department" in fixed and values["department"] != fixed["department"]:
         values["department"] = fixed["department"]
         values["region"] = region_of_department(fixed["department"]) or values["region"]
-        kept.append(f"département {fixed['department']}")
+        kept.append(f"département {department_words(fixed['department'])}")
     return kept
 
 
@@ -140,7 +143,7 @@ def _closing(validator: Validator, options: ImportOptions, report: ImportReport,
         return closing
     if validator.in_region == 0:
         report.notes.append(
-            f"Aucune ligne de la région {options.region} dans le fichier : aucune "
+            f"Aucune ligne de la région {region_words(options.region)} dans le fichier : aucune "
             "structure n’a été marquée fermée (mauvais fichier ?).")
         return closing
     for number, current in existing.items():

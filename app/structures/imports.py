@@ -45,12 +45,14 @@ from app.permissions import Action, Actor, Role, can
 from app.structures.adapters import StructureSource
 from app.structures.import_types import (
     COMPARED,
+    ENCODING_LABELS,
     IMPORTED,
     NOT_APPLIED,
     REASONS,
     REJECTED,
     REPORT_HEADER,
     SKIPPED,
+    STATUS_LABELS,
     STATUSES,
     UPDATED,
     ImportFailed,
@@ -60,6 +62,7 @@ from app.structures.import_types import (
     Progress,
     load_categories,
     options_for,
+    other_lines_words,
     read_categories_file,
     report_row,
 )
@@ -68,11 +71,11 @@ from app.structures.import_writing import BATCH, mark_not_applied, write_rows
 from app.structures.models import ImportJob, ImportStatus
 
 __all__ = [
-    "BATCH", "COMPARED", "IMPORTED", "NOT_APPLIED", "REASONS", "REJECTED", "REPORT_HEADER",
-    "SKIPPED", "STATUSES", "UPDATED", "ImportFailed", "ImportOptions", "ImportReport",
-    "JobSessions", "LineResult", "Progress", "create_job", "fail_job", "get_job",
-    "list_jobs", "load_categories", "options_for", "read_categories_file", "report_row",
-    "resolve_department", "run_import",
+    "BATCH", "COMPARED", "ENCODING_LABELS", "IMPORTED", "NOT_APPLIED", "REASONS", "REJECTED",
+    "REPORT_HEADER", "SKIPPED", "STATUSES", "STATUS_LABELS", "UPDATED", "ImportFailed",
+    "ImportOptions", "ImportReport", "JobSessions", "LineResult", "Progress", "create_job",
+    "fail_job", "get_job", "list_jobs", "load_categories", "options_for",
+    "read_categories_file", "report_row", "resolve_department", "run_import",
 ]
 
 log = logging.getLogger("palier.imports")
@@ -141,8 +144,8 @@ def run_import(session: Session, job: ImportJob, source: StructureSource,
         tick("reading", source.total_lines, source.total_lines)
         others = getattr(source, "other_lines", None)
         if isinstance(others, dict) and others:
-            report.notes.append("Lignes ignorées (pas des établissements) : " + ", ".join(
-                f"{n} {kind}" for kind, n in sorted(others.items())) + ".")
+            report.notes.append("Lignes ignorées (pas des établissements) : "
+                                + other_lines_words(others) + ".")
         rejected = any(r.status == REJECTED for r in report.lines)
         apply = options.partial or not rejected
         job.phase = "writing" if apply else None

@@ -28,6 +28,7 @@ from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.questionnaires import get_registry
+from app.shortlists.words import day_words, department_words, group_words, reason_words
 from app.web import assets
 from app.web.assets import static_url
 from app.web.navigation import main_nav
@@ -121,6 +122,11 @@ env.filters.update(
     finess=finess,
     markdown=markdown,
     markdown_inline=markdown_inline,
+    # the committee's words for the shortlist's values (pages and the PDF report)
+    reason_words=reason_words,
+    group_words=group_words,
+    department_words=department_words,
+    day_words=day_words,
 )
 env.globals.update(
     static_url=static_url,

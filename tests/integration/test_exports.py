@@ -86,7 +86,7 @@ def read_csv(response: Any, sep: str = ",") -> list[list[str]]:
 
 HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département", "Département",
           "Code catégorie FINESS", "Catégorie FINESS", "Secteur", "Capacité", "Taille",
-          "Palier", "Score global", "Clé de classement : Score global",
+          "Palier", "Score global", "Valeur de classement : Score global",
           "Exigences manquantes pour le palier suivant", "Transmise le (heure de Paris)",
           "Statut de revue", "Quota concerné", "Code du groupe (quotas)", "Motif de sélection",
           "Rang parmi les éligibles"]

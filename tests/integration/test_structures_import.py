@@ -223,7 +223,7 @@ def test_uncertain_overseas_letter_and_unknown_code(session: Session, tmp_path: 
     assert report.summary_line() == "imported 2, updated 0, skipped 0, rejected 0"
     s = _structures(session)
     assert s["970300091"].department == "973"
-    assert "Département « ZZ » inconnu : département 69 déduit du numéro FINESS." in (
+    assert "Département « ZZ » inconnu : département Rhône (69) déduit du numéro FINESS." in (
         report.lines[1].message)
 
 
@@ -255,8 +255,8 @@ def test_full_reimport_of_a_region_closes_the_missing(session: Session, tmp_path
                        close_missing=True, partial=True)
     assert report.summary_line() == "imported 3, updated 0, skipped 1, rejected 1"
     assert report.lines[4].reason == "other_region"
-    assert report.lines[4].message == ("Structure de la région 11, hors de la région importée "
-                                       "(84).")
+    assert report.lines[4].message == ("Structure de la région Île-de-France (11), hors de la "
+                                       "région importée, Auvergne-Rhône-Alpes (84).")
     assert report.closed == ["690000161"]
     assert job.closed == 1
     s = _structures(session)
@@ -282,8 +282,8 @@ def test_no_closure_when_the_file_has_no_line_of_the_region(session: Session,
     report, _ = _run(session, write_file(tmp_path / "wrong.csv", VALID), region="11",
                      close_missing=True)
     assert report.closed == []
-    assert report.notes == ["Aucune ligne de la région 11 dans le fichier : aucune structure "
-                            "n’a été marquée fermée (mauvais fichier ?)."]
+    assert report.notes == ["Aucune ligne de la région Île-de-France (11) dans le fichier : "
+                            "aucune structure n’a été marquée fermée (mauvais fichier ?)."]
     assert not _structures(session)[kept.finess].closed
 
 
@@ -293,7 +293,9 @@ def test_corrections_survive_a_reimport(session: Session, tmp_path: Path) -> Non
     session.add(StructureCorrection(structure_id=s.id, field="category_code", value="501"))
     session.commit()
     report, _ = _run(session, write_file(tmp_path / "a.csv", [VALID[0]]))
-    assert report.lines[0].message.endswith("Correction manuelle conservée : catégorie 501.")
+    assert report.lines[0].message.endswith(
+        "Correction manuelle conservée : catégorie EHPA percevant des crédits d'assurance "
+        "maladie (501).")
     assert _structures(session)["690000039"].category_code == "501"
 
 
@@ -376,9 +378,11 @@ def test_cli_partial_and_report(cli_url: str, tmp_path: Path) -> None:
     assert result.stdout.splitlines()[-1] == "imported 3, updated 0, skipped 0, rejected 4"
     assert set(_cli_structures(cli_url)) == {"690000039", "690000054", "010000016"}
     rows = out.read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "ligne;finess;statut;motif;message"
-    assert rows[1] == "2;690000039;imported;;"
-    assert rows[4].startswith("5;690000138;rejected;field_count;20 champs au lieu de 32")
+    assert rows[0] == ("Ligne du fichier;Numéro FINESS;Résultat;Motif;Détail ou avertissement;"
+                       "Code du résultat;Code du motif")
+    assert rows[1] == "2;690000039;Importée;;;imported;"
+    assert rows[4] == ("5;690000138;Rejetée;Ligne illisible (nombre de champs);20 champs au "
+                       "lieu de 32 (ligne tronquée ou séparateur en trop).;rejected;field_count")
 
     again = CliRunner().invoke(cli, ["structures", "import", str(path), "--partial"])
     assert again.stdout.splitlines()[-1] == "imported 0, updated 0, skipped 3, rejected 4"
@@ -468,7 +472,8 @@ def test_admin_uploads_a_file(web: TestClient, session: Session, settings: Setti
     counts = re.search(r'<table id="job-counts">.*?<tbody><tr>(.*?)</tr>', job.text, re.S)
     assert counts is not None
     assert re.findall(r"<td>(.*?)</td>", counts.group(1)) == ["3", "0", "0", "0", "0"]
-    assert "Encodage détecté : latin-1" in job.text
+    assert "Codage des caractères du fichier : Latin-1 (Windows-1252)" in job.text
+    assert "latin-1" not in job.text
     listing = admin.get(IMPORT_PATH)
     assert f'href="/admin/structures/import/{job_id}"' in listing.text
 
@@ -476,8 +481,10 @@ def test_admin_uploads_a_file(web: TestClient, session: Session, settings: Setti
     assert report.status_code == 200
     assert report.headers["content-type"] == "text/csv; charset=utf-8"
     assert report.text.lstrip("\ufeff").splitlines() == [
-        "ligne;finess;statut;motif;message", "2;690000039;imported;;",
-        "3;690000054;imported;;", "4;010000016;imported;;"]
+        "Ligne du fichier;Numéro FINESS;Résultat;Motif;Détail ou avertissement;"
+        "Code du résultat;Code du motif",
+        "2;690000039;Importée;;;imported;", "3;690000054;Importée;;;imported;",
+        "4;010000016;Importée;;;imported;"]
 
 
 def test_rejected_upload_changes_nothing_and_lists_the_lines(
@@ -571,7 +578,8 @@ def test_ars_imports_for_their_region_only(web: TestClient, session: Session,
     assert job.report is not None
     assert job.report["lines"][3] == [
         5, "750000077", "skipped",
-        "Structure de la région 11, hors de la région importée (84).", "other_region"]
+        "Structure de la région Île-de-France (11), hors de la région importée, "
+        "Auvergne-Rhône-Alpes (84).", "other_region"]
     s = _structures(session)
     assert "750000077" not in s
     assert s["690000161"].closed
@@ -582,6 +590,34 @@ def test_ars_imports_for_their_region_only(web: TestClient, session: Session,
     assert other.get(f"{IMPORT_PATH}/{job_id}").status_code == 404
     assert other.get(f"{IMPORT_PATH}/{job_id}/rapport.csv").status_code == 404
     assert f"/admin/structures/import/{job_id}" not in other.get(IMPORT_PATH).text
+
+
+def test_report_page_and_list_in_words(web: TestClient, session: Session, settings: Settings,
+                                       tmp_path: Path) -> None:
+    ars = _as(web, session, settings, "ars", region="84")
+    lines = [VALID[0], "geolocalisation;690000039;842000.1;6519000.2;1,ATLASANTE;2026-10-01",
+             "geolocalisation;690000054;842000.1;6519000.2;1,ATLASANTE;2026-10-01",
+             "structureej;690000047;x", et_line("750000077", "", "PARIS", "500", "75")]
+    job_id = _job_id(ars.upload(write_file(tmp_path / "mixte.csv", lines)))
+    page = ars.get(f"{IMPORT_PATH}/{job_id}")
+    assert ("Lignes ignorées (pas des établissements) : 2 lignes de géolocalisation, 1 ligne "
+            "d’entité juridique (organisme gestionnaire).") in page.text
+    assert "Codage des caractères du fichier : UTF-8" in page.text
+    rows = re.findall(r'<tr>\s*<th scope="row">(\d+)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>'
+                      r'\s*<td>(.*?)</td>', page.text)
+    assert rows == [("6", "75 000 007 7", "Ignorée",
+                     "Structure de la région Île-de-France (11), hors de la région importée, "
+                     "Auvergne-Rhône-Alpes (84).")]
+    visible = re.sub(r"<[^>]+>", " ", page.text)
+    for code in ("other_region", "skipped", "geolocalisation", "structureej"):
+        assert code not in visible
+    listing = ars.get(IMPORT_PATH)
+    row = listing.text.split(f'href="/admin/structures/import/{job_id}"', 1)[1].split("</tr>")[0]
+    assert "<td>Auvergne-Rhône-Alpes</td>" in row
+    report = ars.get(f"{IMPORT_PATH}/{job_id}/rapport.csv").text.lstrip("\ufeff").splitlines()
+    assert report[-1] == ("6;750000077;Ignorée;Hors de la région importée;Structure de la "
+                          "région Île-de-France (11), hors de la région importée, "
+                          "Auvergne-Rhône-Alpes (84).;skipped;other_region")
 
 
 @pytest.mark.parametrize("role,region", [("director", None), ("committee", "84"),
@@ -679,8 +715,8 @@ def test_admin_corrects_a_structure(web: TestClient, session: Session, settings:
 
     # The next import keeps the corrections, and says so.
     report, _ = _run(session, write_file(tmp_path / "a.csv", [VALID[0]]))
-    assert report.lines[0].message == ("Correction manuelle conservée : catégorie 202, "
-                                       "département 01.")
+    assert report.lines[0].message == ("Correction manuelle conservée : catégorie Résidence "
+                                       "autonomie (202), département Ain (01).")
     assert (_structures(session)["690000039"].category_code,
             _structures(session)["690000039"].department) == ("202", "01")
 
@@ -707,9 +743,10 @@ def test_only_admins_correct(web: TestClient, session: Session, settings: Settin
 
 def test_report_rows_never_start_a_formula() -> None:
     assert service.report_row(7, "=1+1", "rejected", "finess_malformed", "-2 champs") == [
-        7, "'=1+1", "rejected", "finess_malformed", "'-2 champs"]
+        7, "'=1+1", "Rejetée", "Numéro FINESS ET mal formé", "'-2 champs", "rejected",
+        "finess_malformed"]
     assert service.report_row(2, "690000039", "imported", None, "") == [
-        2, "690000039", "imported", "", ""]
+        2, "690000039", "Importée", "", "", "imported", ""]
 
 
 def test_import_and_correction_keep_the_dashboards_current(session: Session,

@@ -119,8 +119,8 @@ def test_blank_and_geolocalisation_lines_are_not_rows(tmp_path: Path) -> None:
 def test_unknown_kind_of_line_is_ignored_with_a_reason(tmp_path: Path) -> None:
     (row,) = _adapter(write_file(tmp_path / "a.csv", ["autrechose;690000039;x"])).rows()
     assert row.record is None and row.error is None
-    assert row.ignored == ("Ligne de type « autrechose » ignorée (seules les lignes "
-                           "structureet sont lues).")
+    assert row.ignored == ("Ligne de type « autrechose » ignorée : seules les lignes "
+                           "d’établissement (« structureet ») sont lues.")
 
 
 def test_quoted_fields_are_unwrapped(tmp_path: Path) -> None:
