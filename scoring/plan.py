@@ -212,11 +212,11 @@ def compile_plan(q: Questionnaire) -> Plan:
     domain_ids = tuple(d.id for d in q.domains)
     weights = tuple(C.exact(d.weight) for d in q.domains)
     fweights = tuple(float(d.weight) for d in q.domains)
-    flat_reqs = [r for t in tiers for r in t.requirements]
+    flat_reqs = [r for tp in tiers for r in tp.requirements]
     spans, at = [], 0
-    for t in tiers:
-        spans.append((t.id, t.level, t.label, range(at, at + len(t.requirements))))
-        at += len(t.requirements)
+    for tp in tiers:
+        spans.append((tp.id, tp.level, tp.label, range(at, at + len(tp.requirements))))
+        at += len(tp.requirements)
     layout = Layout(q.id, q.version, qplans, flat_reqs, spans, tuple(fundings), domain_ids,
                     tuple(d.label for d in q.domains), weights, index, unknown,
                     fractional(qplans))

@@ -61,9 +61,15 @@ class Result:
     does not apply: its applies_if is false). Laid-out parts are cached: each access
     returns the same object, as `to_dict()` does."""
 
-    __slots__ = ("_L", "_vals", "_flags", "tier_level", "_e", "_m", "_ds", "global_score",
-                 "missing_required", "applicable",
-                 "_domains", "_tier", "_funding", "_unknown", "_tiers", "_next_steps", "_gap")
+    __slots__ = ("_L", "_domains", "_ds", "_e", "_flags", "_funding", "_gap", "_m", "_next_steps",
+                 "_tier", "_tiers", "_unknown", "_vals", "applicable", "global_score",
+                 "missing_required", "tier_level")
+    _domains: list[dict[str, Any]] | None
+    _funding: list[dict[str, Any]] | None
+    _gap: dict[str, Any] | None
+    _next_steps: list[dict[str, Any]] | None
+    _tiers: list[dict[str, Any]] | None
+    _unknown: list[str] | None
 
     def __init__(self, layout: Layout, vals: tuple[Any, ...], flags: tuple[bool | None, ...],
                  level: int | None, earned: tuple[Exact, ...], maxs: tuple[Exact, ...],
@@ -103,9 +109,10 @@ class Result:
 
     @property
     def domains(self) -> list[dict[str, Any]]:
-        if self._domains is None:
-            self._domains = self._L.fns["domains"](self)
-        return self._domains
+        part = self._domains
+        if part is None:
+            part = self._domains = self._L.fns["domains"](self)
+        return part
 
     @property
     def domain_scores(self) -> dict[str, float | None]:
@@ -121,43 +128,49 @@ class Result:
     @property
     def unknown(self) -> list[str]:
         """Questions answered "je ne sais pas", in questionnaire order."""
-        if self._unknown is None:
-            self._unknown = self._L.fns["unknown"](self)
-        return self._unknown
+        part = self._unknown
+        if part is None:
+            part = self._unknown = self._L.fns["unknown"](self)
+        return part
 
     @property
     def funding(self) -> list[dict[str, Any]]:
-        if self._funding is None:
-            self._funding = self._L.fns["funding"](self)
-        return self._funding
+        part = self._funding
+        if part is None:
+            part = self._funding = self._L.fns["funding"](self)
+        return part
 
     @property
     def tiers(self) -> list[dict[str, Any]]:
         """Every tier in order, each requirement with its flag and the answers it read."""
-        if self._tiers is None:
-            self._tiers = self._L.fns["tiers"](self)
-        return self._tiers
+        part = self._tiers
+        if part is None:
+            part = self._tiers = self._L.fns["tiers"](self)
+        return part
 
     @property
     def next_steps(self) -> list[dict[str, Any]]:
         """Unmet applicable requirements of every tier above the placed one, nearest first."""
-        if self._next_steps is None:
-            self._next_steps = self._L.fns["next_steps"](self)
-        return self._next_steps
+        part = self._next_steps
+        if part is None:
+            part = self._next_steps = self._L.fns["next_steps"](self)
+        return part
 
     @property
     def tiers_met_above(self) -> list[str]:
         """Ids of the tiers above the placed one whose own requirements are all met."""
-        return self._L.fns["met_above"](self)
+        above: list[str] = self._L.fns["met_above"](self)
+        return above
 
     @property
     def gap(self) -> dict[str, Any]:
         """What separates the structure from the next tier: that tier and its unmet
         applicable requirements, each with the answers that decided it and `to_meet`, a
         condition that would meet it (null where no exact answer says it)."""
-        if self._gap is None:
-            self._gap = self._L.fns["gap"](self)
-        return self._gap
+        part = self._gap
+        if part is None:
+            part = self._gap = self._L.fns["gap"](self)
+        return part
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON, laid out fresh in one generated function."""

@@ -21,8 +21,8 @@ from scoring.codegen import Gen
 from scoring.result import Result, global_exact
 
 if TYPE_CHECKING:
-    from scoring.plan import QPlan, ReqPlan
     from scoring.layoutgen import Layout
+    from scoring.plan import QPlan, ReqPlan
 
 RunFn = Callable[[dict[str, Any]], Result]
 
@@ -48,6 +48,10 @@ def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[
 class Points(dict[Any, Any]):
     """Answer value -> points, read with `[]` (cheaper than `.get`): None (unanswered or not
     applicable) earns 0 like any value it does not list."""
+
+    def __init__(self, points: dict[Any, Any]) -> None:
+        super().__init__(points)
+        self[None] = 0  # listed: the commonest miss costs no __missing__ call
 
     def __missing__(self, key: object) -> int:
         return 0
@@ -88,9 +92,9 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
     if p.type == "number":
         head = "elif" if lines else "if"
         if one:  # index 0: below the first band
-            pts = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
+            band = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
             return [*lines, f"{ind}{head} {q}.__class__ in NUMBER:",
-                    f"{ind}    e{touched[0]} += {k(pts)}[bisect_right({k(p.band_from)}, {q})]"]
+                    f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]"]
         per_band = tuple(_by_domain(b, touched) for b in p.band_points)
         return [*lines, f"{ind}{head} {q}.__class__ in NUMBER:",
                 f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
@@ -112,7 +116,7 @@ def _flat_sums(qplans: list[QPlan], local: dict[str, str], ndom: int,
         ps = [p for p in qplans if p.type == "single_choice" and p.flat and p.domain == d]
         if ps:
             lines.append(f"    e{d} += " + " + ".join(
-                f"{k(Points({**p.flat, None: 0}))}[{local[p.id]}]" for p in ps))
+                f"{k(Points(p.flat))}[{local[p.id]}]" for p in ps))
     return lines
 
 
@@ -161,8 +165,8 @@ def compile_run(qplans: list[QPlan], reqs: list[ReqPlan], tiers: list[tuple[int,
     k = gen.const
     ndom = len(index)
     always = sum(1 for p in qplans if p.show_ast is None)
-    lines = ["def run(answers):",
-             f"    {''.join(f'{q}, ' for q in local.values())}= map(answers.get, {k(tuple(local))})",
+    read = "".join(f"{q}, " for q in local.values())
+    lines = ["def run(answers):", f"    {read}= map(answers.get, {k(tuple(local))})",
              "    missing = []", f"    n = {always}",
              *(f"    e{d} = 0" for d in range(ndom)),
              *(f"    m{d} = {k(base_max[d])}" for d in range(ndom))]
