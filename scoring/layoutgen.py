@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen
-from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, ScoreLeaf
+from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, QLeaf, ScoreLeaf
 from scoring.meet import MeetFinder
 from scoring.result import EvalContext, Exact, global_exact
 
@@ -43,6 +43,13 @@ def reads_global(cond: Cond) -> bool:
     if isinstance(cond, Combo):
         return any(reads_global(c) for c in cond.items)
     return isinstance(cond, ScoreLeaf) and cond.domain == "global"
+
+
+def _reads_scores(cond: Cond) -> bool:
+    """Whether a condition reads a score or the placed tier."""
+    if isinstance(cond, Combo):
+        return any(_reads_scores(c) for c in cond.items)
+    return not isinstance(cond, QLeaf)
 
 
 def _frozen(v: Any) -> Any:
@@ -204,34 +211,49 @@ class Layout:
             for j in span:
                 r = self.reqs[j]
                 scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-                lines.append(f"        if f{j} is False:")
+                pre, meet = self._meet(gen, j)
+                lines += [f"        if f{j} is False:", *pre]
                 lines.append(
                     f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
                     f'"answers": {self._answers(k, r)}, "to_verify": {self._to_verify(k, r)}, '
-                    f'"to_meet": {self._meet(k, j)}{scores}}})')
+                    f'"to_meet": {meet}{scores}}})')
             lines.append(f'        gap = {{"next_tier": {{"id": {k(tid)}, "level": {level}, '
                          f'"label": {k(label)}}}, "requirements": reqs}}')
         return lines, "gap"
 
-    def _meet(self, k: Callable[[Any], str], j: int) -> str:
-        """Source building requirement j's `to_meet`: a fresh literal when it reads no
-        answer, else a call to `to_meet` (cached by the answers read)."""
+    def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
+        """Statements and expression building requirement j's `to_meet`: a fresh literal
+        when it reads no answer; for a conjunction of such items, the literals of the items
+        that do not hold (as `MeetFinder.meet`); else a call to `to_meet` (cached)."""
         r = self.reqs[j]
-        if not _static(r.condition):
-            return f"to_meet(r, {j})"
-        found = MeetFinder({}, None, self.unknown_of, self.options, self.types).meet(
-            r.condition)
+        if _static(r.condition):
+            return [], self._literal(gen.const, self._finder_of_nothing().meet(r.condition))
+        cond = r.condition
+        if not (isinstance(cond, Combo) and cond.op == "all" and all(
+                _static(c) and not _reads_scores(c) for c in cond.items)):
+            return [f"            tm = to_meet(r, {j})"], "tm"
+        ind = "            "
+        lines = [f"{ind}tm = []"]
+        for c in cond.items:
+            found = self._finder_of_nothing().meet(c)
+            lines += [f"{ind}if not {gen.expr(c)}:",
+                      f"{ind}    tm.append({self._literal(gen.const, found)})"]
+        lines.append(f'{ind}tm = None if None in tm else tm[0] if len(tm) == 1 else {{"all": tm}}')
+        return lines, "tm"
 
-        def literal(x: Any) -> str:
-            if isinstance(x, dict):  # keys: words of the grammar, written as literals
-                return "{" + ", ".join(f"{key!r}: {literal(v)}" if key in GRAMMAR
-                                       else f"{k(key)}: {literal(v)}"
-                                       for key, v in x.items()) + "}"
-            if isinstance(x, list):
-                return "[" + ", ".join(literal(v) for v in x) + "]"
-            return k(x)
+    def _finder_of_nothing(self) -> MeetFinder:
+        return MeetFinder({}, None, self.unknown_of, self.options, self.types)
 
-        return literal(found)
+    @staticmethod
+    def _literal(k: Callable[[Any], str], x: Any) -> str:
+        """Source of a fresh copy of JSON-like `x`."""
+        if isinstance(x, dict):  # keys: words of the grammar, written as literals
+            return "{" + ", ".join(f"{key!r}: {Layout._literal(k, v)}" if key in GRAMMAR
+                                   else f"{k(key)}: {Layout._literal(k, v)}"
+                                   for key, v in x.items()) + "}"
+        if isinstance(x, list):
+            return "[" + ", ".join(Layout._literal(k, v) for v in x) + "]"
+        return k(x)
 
     def _funding(self, gen: Gen) -> Part:
         k = gen.const
