@@ -4,14 +4,9 @@ Used by scoring/plan.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scoring.conditions import Combo, Cond, CondFn, ScoreLeaf, TierLeaf, names_value
-
-if TYPE_CHECKING:
-    from scoring.result import EvalContext
-
 
 # ---- code generation: many conditions, one Python function --------------------------------
 
@@ -19,9 +14,12 @@ if TYPE_CHECKING:
 class Gen:
     """Emit Python expressions for conditions; operands live in a constants list."""
 
-    def __init__(self, domain_index: dict[str, int],
-                 unknown: dict[str, str] | None = None,
-                 local: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        domain_index: dict[str, int],
+        unknown: dict[str, str] | None = None,
+        local: dict[str, str] | None = None,
+    ) -> None:
         self.consts: list[Any] = []
         self.domain_index = domain_index
         self.unknown = unknown or {}  # question id -> value of its "je ne sais pas" option
@@ -35,8 +33,9 @@ class Gen:
         self.consts.append(value)
         return f"k{len(self.consts) - 1}"
 
-    def define(self, source: str, name: str, filename: str,
-               names: dict[str, Any] | None = None) -> Any:
+    def define(
+        self, source: str, name: str, filename: str, names: dict[str, Any] | None = None
+    ) -> Any:
         """Compile the function `name` defined by `source`, its constants bound as closure
         variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
         body = "".join(f"    {line}\n" for line in source.splitlines())
@@ -103,30 +102,15 @@ class Gen:
                 return f"(gx is not None and gx {cmp} {n})"
             return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
         i = int(self.domain_index[cond.domain])
-        e, m = (f"e{i}", f"m{i}") if self.local is not None else (f"ctx.earned[{i}]",
-                                                                   f"ctx.maxs[{i}]")
+        e, m = (
+            (f"e{i}", f"m{i}") if self.local is not None else (f"ctx.earned[{i}]", f"ctx.maxs[{i}]")
+        )
         return f"(bool({m}) and 100 * {e} {cmp} {n} * {m})"
 
 
-
-def compile_group(conds: list[Cond], domain_index: dict[str, int],
-                  unknown: dict[str, str] | None = None,
-                  ) -> Callable[[dict[str, Any], EvalContext | None], list[bool]]:
-    """One generated function evaluating several conditions into a list of booleans.
-
-    Only constant indexes and operator symbols are written into the source; every value
-    from the questionnaire is passed through the constants list K.
-    """
-    gen = Gen(domain_index, unknown)
-    items = ", ".join(gen.expr(c) for c in conds)
-    source = f"def group(eff, ctx):\n    g = eff.get\n    return [{items}]\n"
-    fn: Callable[[dict[str, Any], EvalContext | None], list[bool]] = gen.define(
-        source, "group", "<palier-conditions>")
-    return fn
-
-
-def compile_one(cond: Cond, domain_index: dict[str, int],
-                unknown: dict[str, str] | None = None) -> CondFn:
+def compile_one(
+    cond: Cond, domain_index: dict[str, int], unknown: dict[str, str] | None = None
+) -> CondFn:
     """One generated function for one condition (used for show_if)."""
     gen = Gen(domain_index, unknown)
     source = f"def one(eff, ctx):\n    g = eff.get\n    return bool({gen.expr(cond)})\n"

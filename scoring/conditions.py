@@ -17,7 +17,7 @@ from scoring.errors import Loc
 from scoring.yamlsrc import LList, LMap
 
 if TYPE_CHECKING:
-    from scoring.result import EvalContext
+    from scoring.engine import EvalContext
 
 Exact = int | Fraction
 CondFn = Callable[[dict[str, Any], "EvalContext | None"], bool]

@@ -73,11 +73,21 @@ class Layout:
     time. `to_dict` is one function laying out every part at once."""
 
     # Long: one constructor keeping what the generated functions read, then generating them.
-    def __init__(self, qid: str, qversion: str, qplans: list[QPlan], reqs: list[ReqPlan],
-                 tiers: list[tuple[str, int, str, range]], fundings: tuple[FundPlan, ...],
-                 domain_ids: tuple[str, ...], domain_labels: tuple[str, ...],
-                 weights: tuple[Exact, ...], index: dict[str, int],
-                 unknown: dict[str, str], fractional: bool) -> None:
+    def __init__(
+        self,
+        qid: str,
+        qversion: str,
+        qplans: list[QPlan],
+        reqs: list[ReqPlan],
+        tiers: list[tuple[str, int, str, range]],
+        fundings: tuple[FundPlan, ...],
+        domain_ids: tuple[str, ...],
+        domain_labels: tuple[str, ...],
+        weights: tuple[Exact, ...],
+        index: dict[str, int],
+        unknown: dict[str, str],
+        fractional: bool,
+    ) -> None:
         from scoring.scoregen import locals_of
 
         self.qid, self.qversion = qid, qversion
@@ -89,14 +99,20 @@ class Layout:
         self.types = {p.id: p.type for p in qplans}
         self.reqs, self.tier_list, self.fundings = tuple(reqs), tiers, fundings
         self.fractional = fractional
-        self.tier_heads = {level: {"id": tid, "level": level, "label": label}
-                           for tid, level, label, _ in tiers}
+        self.tier_heads = {
+            level: {"id": tid, "level": level, "label": label} for tid, level, label, _ in tiers
+        }
         self.meet_cache: dict[tuple[Any, ...], Any] = {}
         self.local = locals_of(qplans)
         parts: dict[str, Callable[[Gen], Part]] = {
-            "domains": self._domains, "tiers": self._tiers, "next_steps": self._next_steps,
-            "gap": self._gap, "funding": self._funding, "unknown": self._unknown,
-            "met_above": self._met_above}
+            "domains": self._domains,
+            "tiers": self._tiers,
+            "next_steps": self._next_steps,
+            "gap": self._gap,
+            "funding": self._funding,
+            "unknown": self._unknown,
+            "met_above": self._met_above,
+        }
         self.fns: dict[str, Callable[[Result], Any]] = {}
         for name, emit in parts.items():
             gen = self._gen()
@@ -114,15 +130,21 @@ class Layout:
         if self.local:
             head.append("    " + "".join(f"{q}, " for q in self.local.values()) + "= r._vals")
         if self.reqs:
-            head.append("    " + "".join(f"f{j}, " for j in range(len(self.reqs)))
-                        + "= r._flags")
+            head.append("    " + "".join(f"f{j}, " for j in range(len(self.reqs))) + "= r._flags")
         head.append("    " + "".join(f"s{d}, " for d in range(ndom)) + "= r._ds")
         head.append("    " + "".join(f"e{d}, " for d in range(ndom)) + "= r._e")
         head.append("    " + "".join(f"m{d}, " for d in range(ndom)) + "= r._m")
-        head += ["    lvl = r.tier_level", "    gs = r.global_score",
-                 "    start = 0 if lvl is None else lvl + 1"]
-        return gen.define("\n".join([*head, *body]), name, "<palier-layout>",
-                          {"to_meet": self.to_meet, "global_exact": global_exact})
+        head += [
+            "    lvl = r.tier_level",
+            "    gs = r.global_score",
+            "    start = 0 if lvl is None else lvl + 1",
+        ]
+        return gen.define(
+            "\n".join([*head, *body]),
+            name,
+            "<palier-layout>",
+            {"to_meet": self.to_meet, "global_exact": global_exact},
+        )
 
     def _to_dict(self, parts: dict[str, Callable[[Gen], Part]]) -> Any:
         gen = self._gen()
@@ -140,7 +162,8 @@ class Layout:
             f' "tier": {tier}, "gap": {exprs["gap"]}, "tiers_met_above": {exprs["met_above"]},'
             f' "tiers": {exprs["tiers"]}, "next_steps": {exprs["next_steps"]},'
             f' "funding": {exprs["funding"]}, "answered": len(r._vals) - r._vals.count(None),'
-            ' "applicable": r.applicable}')
+            ' "applicable": r.applicable}'
+        )
         return self._define(gen, "to_dict", body)
 
     def _domains(self, gen: Gen) -> Part:
@@ -152,16 +175,21 @@ class Layout:
         items = ", ".join(
             f'{{"id": {k(did)}, "label": {k(label)}, "score": s{d}, '
             f'"earned": {plain(f"e{d}")}, "max": {plain(f"m{d}")}}}'
-            for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels,
-                                                 strict=True)))
+            for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels, strict=True))
+        )
         return [], f"[{items}]"
 
     def _answers(self, k: Callable[[Any], str], r: ReqPlan) -> str:
         return "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in r.questions) + "}"
 
     def _scores(self, k: Callable[[Any], str], r: ReqPlan) -> str:
-        return "{" + ", ".join(
-            f"{k(d)}: {'gs' if d == 'global' else f's{self.index[d]}'}" for d in r.scores) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{k(d)}: {'gs' if d == 'global' else f's{self.index[d]}'}" for d in r.scores
+            )
+            + "}"
+        )
 
     def _to_verify(self, k: Callable[[Any], str], r: ReqPlan) -> str:
         return " or ".join(f"{self.local[q]} == {k(u)}" for q, u in r.unknown) or "False"
@@ -174,12 +202,16 @@ class Layout:
             for j in span:
                 r = self.reqs[j]
                 scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-                reqs.append(f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
-                            f'"applies": f{j} is not None, "answers": {self._answers(k, r)}'
-                            f'{scores}}}')
+                reqs.append(
+                    f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
+                    f'"applies": f{j} is not None, "answers": {self._answers(k, r)}'
+                    f"{scores}}}"
+                )
             met = " and ".join(f"f{j} is not False" for j in span) or "True"
-            out.append(f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
-                       f'"met": {met}, "requirements": [{", ".join(reqs)}]}}')
+            out.append(
+                f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
+                f'"met": {met}, "requirements": [{", ".join(reqs)}]}}'
+            )
         return [], f"[{', '.join(out)}]"
 
     def _next_steps(self, gen: Gen) -> Part:
@@ -193,14 +225,24 @@ class Layout:
                 r = self.reqs[j]
                 # A copy of the step's constant dict is twice as fast as a dict display.
                 verify = self._to_verify(k, r)
-                step = {"requirement": r.id, "tier": tid, "label": r.label, "title": r.title,
-                        "detail": r.detail, "effort": r.effort, "funding": None,
-                        "to_verify": False}
+                step = {
+                    "requirement": r.id,
+                    "tier": tid,
+                    "label": r.label,
+                    "title": r.title,
+                    "detail": r.detail,
+                    "effort": r.effort,
+                    "funding": None,
+                    "to_verify": False,
+                }
                 funding = "[" + ", ".join(k(f) for f in r.funding) + "]"
-                lines += [f"        if f{j} is False:", f"            d = {k(step)}.copy()",
-                          f'            d["funding"] = {funding}',
-                          *([f'            d["to_verify"] = {verify}'] if r.unknown else []),
-                          "            add(d)"]
+                lines += [
+                    f"        if f{j} is False:",
+                    f"            d = {k(step)}.copy()",
+                    f'            d["funding"] = {funding}',
+                    *([f'            d["to_verify"] = {verify}'] if r.unknown else []),
+                    "            add(d)",
+                ]
         return lines, "steps"
 
     def _gap(self, gen: Gen) -> Part:
@@ -216,9 +258,12 @@ class Layout:
                 lines.append(
                     f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
                     f'"answers": {self._answers(k, r)}, "to_verify": {self._to_verify(k, r)}, '
-                    f'"to_meet": {meet}{scores}}})')
-            lines.append(f'        gap = {{"next_tier": {{"id": {k(tid)}, "level": {level}, '
-                         f'"label": {k(label)}}}, "requirements": reqs}}')
+                    f'"to_meet": {meet}{scores}}})'
+                )
+            lines.append(
+                f'        gap = {{"next_tier": {{"id": {k(tid)}, "level": {level}, '
+                f'"label": {k(label)}}}, "requirements": reqs}}'
+            )
         return lines, "gap"
 
     def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
@@ -229,15 +274,20 @@ class Layout:
         if _static(r.condition):
             return [], self._literal(gen.const, self._finder_of_nothing().meet(r.condition))
         cond = r.condition
-        if not (isinstance(cond, Combo) and cond.op == "all" and all(
-                _static(c) and not _reads_scores(c) for c in cond.items)):
+        if not (
+            isinstance(cond, Combo)
+            and cond.op == "all"
+            and all(_static(c) and not _reads_scores(c) for c in cond.items)
+        ):
             return [f"            tm = to_meet(r, {j})"], "tm"
         ind = "            "
         lines = [f"{ind}tm = []"]
         for c in cond.items:
             found = self._finder_of_nothing().meet(c)
-            lines += [f"{ind}if not {gen.expr(c)}:",
-                      f"{ind}    tm.append({self._literal(gen.const, found)})"]
+            lines += [
+                f"{ind}if not {gen.expr(c)}:",
+                f"{ind}    tm.append({self._literal(gen.const, found)})",
+            ]
         lines.append(f'{ind}tm = None if None in tm else tm[0] if len(tm) == 1 else {{"all": tm}}')
         return lines, "tm"
 
@@ -248,9 +298,16 @@ class Layout:
     def _literal(k: Callable[[Any], str], x: Any) -> str:
         """Source of a fresh copy of JSON-like `x`."""
         if isinstance(x, dict):  # keys: words of the grammar, written as literals
-            return "{" + ", ".join(f"{key!r}: {Layout._literal(k, v)}" if key in GRAMMAR
-                                   else f"{k(key)}: {Layout._literal(k, v)}"
-                                   for key, v in x.items()) + "}"
+            return (
+                "{"
+                + ", ".join(
+                    f"{key!r}: {Layout._literal(k, v)}"
+                    if key in GRAMMAR
+                    else f"{k(key)}: {Layout._literal(k, v)}"
+                    for key, v in x.items()
+                )
+                + "}"
+            )
         if isinstance(x, list):
             return "[" + ", ".join(Layout._literal(k, v) for v in x) + "]"
         return k(x)
@@ -270,8 +327,10 @@ class Layout:
                 lines.append(f"{ind}ok = {gen.expr(f.eligible)}")
                 eligible = "ok if not r.missing_required else None"
             conditions = "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in f.questions) + "}"
-            lines.append(f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
-                         f'"eligible": {eligible}, "conditions": {conditions}}})')
+            lines.append(
+                f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
+                f'"eligible": {eligible}, "conditions": {conditions}}})'
+            )
         return lines, "funding"
 
     def _unknown(self, gen: Gen) -> Part:
@@ -293,8 +352,7 @@ class Layout:
     def finder(self, result: Result) -> MeetFinder:
         ctx = EvalContext(list(result._e), list(result._m), self.weights, self.index)
         ctx.tier_level = result.tier_level
-        return MeetFinder(result.effective, ctx, dict(self.unknown_of), self.options,
-                          self.types)
+        return MeetFinder(result.effective, ctx, dict(self.unknown_of), self.options, self.types)
 
     def to_meet(self, result: Result, j: int) -> dict[str, Any] | None:
         """What would meet requirement j, cached by the answers it reads when it reads no

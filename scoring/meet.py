@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from scoring.conditions import Combo, Cond, QLeaf, ScoreLeaf, TierLeaf, names_value
 
 if TYPE_CHECKING:
-    from scoring.result import EvalContext
+    from scoring.engine import EvalContext
 
 
 # ---- plain evaluation and "what would meet it" (the gap to the next tier) ------------------

@@ -127,13 +127,15 @@ def compile_plan(q: Questionnaire) -> Plan:
         u = next((o.value for o in qu.options or [] if o.unknown), None)
         if u is not None:
             unknown[qu.id] = u
-        infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []),
-                                      u)
+        infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []), u)
 
     errors: list[str] = []
-    env = C.CheckEnv(questions=infos, domains=frozenset(index),
-                     levels=frozenset(t.level for t in q.tiers),
-                     report=lambda loc, msg: errors.append(msg))
+    env = C.CheckEnv(
+        questions=infos,
+        domains=frozenset(index),
+        levels=frozenset(t.level for t in q.tiers),
+        report=lambda loc, msg: errors.append(msg),
+    )
 
     def compiled(raw: dict[str, Any], usage: C.Usage, owner: str = "") -> C.Cond:
         from scoring.yamlsrc import to_located
@@ -157,8 +159,9 @@ def compile_plan(q: Questionnaire) -> Plan:
         band_points: tuple[Pairs, ...] = ()
         if qu.options is not None:
             choice_points = {o.value: _pairs(o.points, index) for o in qu.options}
-            max_pairs = _max_pairs(list(choice_points.values()), ndom,
-                                   additive=qu.type == "multiple_choice")
+            max_pairs = _max_pairs(
+                list(choice_points.values()), ndom, additive=qu.type == "multiple_choice"
+            )
         elif qu.bands:
             band_from = tuple(b.from_ for b in qu.bands)
             band_points = tuple(_pairs(b.points, index) for b in qu.bands)
@@ -167,16 +170,31 @@ def compile_plan(q: Questionnaire) -> Plan:
             max_pairs = ()
         touched = {di for pairs in (*choice_points.values(), *band_points) for di, _ in pairs}
         domain = next(iter(touched)) if len(touched) == 1 else -1
-        flat = ({v: sum(p for _, p in pairs) for v, pairs in choice_points.items()}
-                if domain >= 0 and qu.type == "single_choice" else {})
-        qplans.append(QPlan(
-            domain=domain, flat=flat, show_ast=show_asts.get(qu.id),
-            id=qu.id, type=qu.type, required=qu.required, show_if=show_if,
-            max_pairs=max_pairs, choice_points=choice_points, band_from=band_from,
-            band_points=band_points, values=frozenset(choice_points),
-            exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
-            min=qu.min, max=qu.max, options=tuple(o.value for o in qu.options or []),
-        ))
+        flat = (
+            {v: sum(p for _, p in pairs) for v, pairs in choice_points.items()}
+            if domain >= 0 and qu.type == "single_choice"
+            else {}
+        )
+        qplans.append(
+            QPlan(
+                domain=domain,
+                flat=flat,
+                show_ast=show_asts.get(qu.id),
+                id=qu.id,
+                type=qu.type,
+                required=qu.required,
+                show_if=show_if,
+                max_pairs=max_pairs,
+                choice_points=choice_points,
+                band_from=band_from,
+                band_points=band_points,
+                values=frozenset(choice_points),
+                exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
+                min=qu.min,
+                max=qu.max,
+                options=tuple(o.value for o in qu.options or []),
+            )
+        )
 
     tiers: list[TierPlan] = []
     for t in q.tiers:
@@ -184,26 +202,44 @@ def compile_plan(q: Questionnaire) -> Plan:
         for r in t.requires:
             ast = compiled(r.condition, "requirement")
             read = tuple(C.referenced_questions(ast))
-            reqs.append(ReqPlan(
-                id=r.id, label=r.label, tier_id=t.id,
-                questions=read,
-                scores=tuple(C.referenced_scores(ast)),
-                title=r.next_step.title, detail=r.next_step.detail, effort=r.next_step.effort,
-                funding=tuple(r.next_step.funding), condition=ast,
-                unknown=tuple((qid, unknown[qid]) for qid in read if qid in unknown),
-                applies=(compiled(r.applies_if, "applies_if") if r.applies_if is not None
-                         else None),
-            ))
+            reqs.append(
+                ReqPlan(
+                    id=r.id,
+                    label=r.label,
+                    tier_id=t.id,
+                    questions=read,
+                    scores=tuple(C.referenced_scores(ast)),
+                    title=r.next_step.title,
+                    detail=r.next_step.detail,
+                    effort=r.next_step.effort,
+                    funding=tuple(r.next_step.funding),
+                    condition=ast,
+                    unknown=tuple((qid, unknown[qid]) for qid in read if qid in unknown),
+                    applies=(
+                        compiled(r.applies_if, "applies_if") if r.applies_if is not None else None
+                    ),
+                )
+            )
         tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs)))
 
     fundings = []
     for f in q.funding:
-        ast = (compiled(f.eligible_if, "funding")
-               if f.eligible_if is not None and f.kind == "funding" else C.Combo("any"))
-        fundings.append(FundPlan(
-            f.id, f.kind, tuple(C.referenced_questions(ast)) if f.kind == "funding" else (),
-            eligible=ast, applies=(compiled(f.applies_if, "applies_if")
-                                   if f.applies_if is not None else None)))
+        ast = (
+            compiled(f.eligible_if, "funding")
+            if f.eligible_if is not None and f.kind == "funding"
+            else C.Combo("any")
+        )
+        fundings.append(
+            FundPlan(
+                f.id,
+                f.kind,
+                tuple(C.referenced_questions(ast)) if f.kind == "funding" else (),
+                eligible=ast,
+                applies=(
+                    compiled(f.applies_if, "applies_if") if f.applies_if is not None else None
+                ),
+            )
+        )
     base_max: list[Exact] = [0] * ndom
     for qp in qplans:
         if qp.show_if is None:
@@ -217,23 +253,48 @@ def compile_plan(q: Questionnaire) -> Plan:
     for tp in tiers:
         spans.append((tp.id, tp.level, tp.label, range(at, at + len(tp.requirements))))
         at += len(tp.requirements)
-    layout = Layout(q.id, q.version, qplans, flat_reqs, spans, tuple(fundings), domain_ids,
-                    tuple(d.label for d in q.domains), weights, index, unknown,
-                    fractional(qplans))
+    layout = Layout(
+        q.id,
+        q.version,
+        qplans,
+        flat_reqs,
+        spans,
+        tuple(fundings),
+        domain_ids,
+        tuple(d.label for d in q.domains),
+        weights,
+        index,
+        unknown,
+        fractional(qplans),
+    )
     return Plan(
-        qid=q.id, qversion=q.version,
+        qid=q.id,
+        qversion=q.version,
         domain_ids=domain_ids,
         domain_labels=tuple(d.label for d in q.domains),
         weights=weights,
-        questions=tuple(qplans), by_id={p.id: p for p in qplans},
-        tiers=tuple(tiers), funding=tuple(f.id for f in q.funding),
-        run=compile_run(qplans, flat_reqs, [(level, span) for _, level, _, span in spans],
-                        tuple(base_max), fweights, weights, index, unknown, layout),
-        layout=layout, base_max=tuple(base_max),
+        questions=tuple(qplans),
+        by_id={p.id: p for p in qplans},
+        tiers=tuple(tiers),
+        funding=tuple(f.id for f in q.funding),
+        run=compile_run(
+            qplans,
+            flat_reqs,
+            [(level, span) for _, level, _, span in spans],
+            tuple(base_max),
+            fweights,
+            weights,
+            index,
+            unknown,
+            layout,
+        ),
+        layout=layout,
+        base_max=tuple(base_max),
         valid=_compile_valid(qplans),
         fweights=fweights,
         fundings=tuple(fundings),
-        unknown=tuple(unknown.items()), domain_index=index,
+        unknown=tuple(unknown.items()),
+        domain_index=index,
         options={p.id: p.options for p in qplans if p.options},
         types={p.id: p.type for p in qplans},
     )
@@ -249,27 +310,37 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
     gen = Gen({})
     k = gen.const
     names = [f"v{i}" for i in range(len(qplans))]
-    lines = ["def valid(answers):",
-             f"    if not {k(frozenset(p.id for p in qplans))}.issuperset(answers):",
-             "        return False",
-             f"    {''.join(f'{v}, ' for v in names)}= map(answers.get, "
-             f"{k(tuple(p.id for p in qplans))})"]
-    single = [f"{v} in {k(p.values | {None})}"  # an unhashable value: TypeError
-              for v, p in zip(names, qplans, strict=True) if p.type == "single_choice"]
+    lines = [
+        "def valid(answers):",
+        f"    if not {k(frozenset(p.id for p in qplans))}.issuperset(answers):",
+        "        return False",
+        f"    {''.join(f'{v}, ' for v in names)}= map(answers.get, "
+        f"{k(tuple(p.id for p in qplans))})",
+    ]
+    single = [
+        f"{v} in {k(p.values | {None})}"  # an unhashable value: TypeError
+        for v, p in zip(names, qplans, strict=True)
+        if p.type == "single_choice"
+    ]
     if single:
         lines += [f"    if not ({' and '.join(single)}):", "        return False"]
     for v, p in zip(names, qplans, strict=True):
         if p.type == "single_choice":
             continue
         if p.type == "multiple_choice":
-            bad = (f"{v}.__class__ is not list or not {k(p.values)}.issuperset({v})"
-                   f" or (len({v}) > 1 and len(set({v})) != len({v}))")
+            bad = (
+                f"{v}.__class__ is not list or not {k(p.values)}.issuperset({v})"
+                f" or (len({v}) > 1 and len(set({v})) != len({v}))"
+            )
             if p.exclusive:
                 bad += f" or (len({v}) > 1 and not {k(p.exclusive)}.isdisjoint({v}))"
         elif p.type == "number":
             ok = [f"{v}.__class__ in NUMBER"]
-            if p.min is None or p.max is None or not (math.isfinite(p.min)
-                                                      and math.isfinite(p.max)):
+            if (
+                p.min is None
+                or p.max is None
+                or not (math.isfinite(p.min) and math.isfinite(p.max))
+            ):
                 ok.append(f"isfinite({v})")  # finite bounds leave out inf and nan
             if p.min is not None and p.max is not None:
                 ok.append(f"{k(p.min)} <= {v} <= {k(p.max)}")
@@ -279,13 +350,18 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
                 ok.append(f"{v} <= {k(p.max)}")
             bad = f"not ({' and '.join(ok)})"
         else:
-            bad = (f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_ANSWER}"
-                   f" or forbidden({v}) is not None")
+            bad = (
+                f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_ANSWER}"
+                f" or forbidden({v}) is not None"
+            )
         lines += [f"    if {v} is not None and ({bad}):", "        return False"]
     lines.append("    return True")
     fn: Callable[[dict[str, Any]], bool] = gen.define(
-        "\n".join(lines), "valid", "<palier-valid>",
-        {"isfinite": math.isfinite, "forbidden": FORBIDDEN.search, "NUMBER": NUMBER})
+        "\n".join(lines),
+        "valid",
+        "<palier-valid>",
+        {"isfinite": math.isfinite, "forbidden": FORBIDDEN.search, "NUMBER": NUMBER},
+    )
     return fn
 
 

@@ -20,8 +20,11 @@ Exact = int | Fraction
 UNSET: Any = object()  # a part not laid out yet (where None is a value)
 
 
-def global_exact(earned: tuple[Exact, ...] | list[Exact], maxs: tuple[Exact, ...] | list[Exact],
-                 weights: tuple[Exact, ...]) -> Fraction | None:
+def global_exact(
+    earned: tuple[Exact, ...] | list[Exact],
+    maxs: tuple[Exact, ...] | list[Exact],
+    weights: tuple[Exact, ...],
+) -> Fraction | None:
     """The exact global score (weighted mean of the domains that have a maximum)."""
     num = Fraction(0)
     den: Exact = 0
@@ -38,8 +41,13 @@ class EvalContext:
 
     __slots__ = ("_global", "_index", "earned", "maxs", "tier_level", "weights")
 
-    def __init__(self, earned: list[Exact], maxs: list[Exact], weights: tuple[Exact, ...],
-                 index: dict[str, int] | None = None):
+    def __init__(
+        self,
+        earned: list[Exact],
+        maxs: list[Exact],
+        weights: tuple[Exact, ...],
+        index: dict[str, int] | None = None,
+    ):
         self.earned = earned
         self.maxs = maxs
         self.weights = weights
@@ -61,9 +69,25 @@ class Result:
     does not apply: its applies_if is false). Laid-out parts are cached: each access
     returns the same object, as `to_dict()` does."""
 
-    __slots__ = ("_L", "_domains", "_ds", "_e", "_flags", "_funding", "_gap", "_m", "_next_steps",
-                 "_tier", "_tiers", "_unknown", "_vals", "applicable", "global_score",
-                 "missing_required", "tier_level")
+    __slots__ = (
+        "_L",
+        "_domains",
+        "_ds",
+        "_e",
+        "_flags",
+        "_funding",
+        "_gap",
+        "_m",
+        "_next_steps",
+        "_tier",
+        "_tiers",
+        "_unknown",
+        "_vals",
+        "applicable",
+        "global_score",
+        "missing_required",
+        "tier_level",
+    )
     _domains: list[dict[str, Any]] | None
     _funding: list[dict[str, Any]] | None
     _gap: dict[str, Any] | None
@@ -71,10 +95,19 @@ class Result:
     _tiers: list[dict[str, Any]] | None
     _unknown: list[str] | None
 
-    def __init__(self, layout: Layout, vals: tuple[Any, ...], flags: tuple[bool | None, ...],
-                 level: int | None, earned: tuple[Exact, ...], maxs: tuple[Exact, ...],
-                 domain_scores: tuple[float | None, ...], global_score: float | None,
-                 missing: list[str], applicable: int) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        vals: tuple[Any, ...],
+        flags: tuple[bool | None, ...],
+        level: int | None,
+        earned: tuple[Exact, ...],
+        maxs: tuple[Exact, ...],
+        domain_scores: tuple[float | None, ...],
+        global_score: float | None,
+        missing: list[str],
+        applicable: int,
+    ) -> None:
         self._L = layout
         self._vals = vals  # effective value of each question (None: not applicable/answered)
         self._flags = flags

@@ -34,10 +34,12 @@ def locals_of(qplans: tuple[QPlan, ...] | list[QPlan]) -> dict[str, str]:
 
 def fractional(qplans: tuple[QPlan, ...] | list[QPlan]) -> bool:
     """Whether some points are not integers (sums then are Fractions, shown as floats)."""
-    return any(isinstance(pts, Fraction)
-               for p in qplans
-               for pairs in (*p.choice_points.values(), *p.band_points, p.max_pairs)
-               for _, pts in pairs)
+    return any(
+        isinstance(pts, Fraction)
+        for p in qplans
+        for pairs in (*p.choice_points.values(), *p.band_points, p.max_pairs)
+        for _, pts in pairs
+    )
 
 
 def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[Any, ...]:
@@ -69,11 +71,13 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
     one = len(touched) == 1
     missing = [f"{ind}    missing.append({k(p.id)})"] if p.required else []
     if p.type == "text":
-        return [f"{ind}if {q} is None or {q}.__class__ is not str or not {q}.strip():",
-                f"{ind}    {q} = None", *missing]
+        return [
+            f"{ind}if {q} is None or {q}.__class__ is not str or not {q}.strip():",
+            f"{ind}    {q} = None",
+            *missing,
+        ]
     if p.type == "multiple_choice":
-        lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None",
-                 *missing]
+        lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None", *missing]
         if not touched:
             return lines
         lines.append(f"{ind}else:")
@@ -82,46 +86,71 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
         if one:
             pts = Points({v: t[0] for v, t in table.items()})
             return [*lines, f"{body}for x in {q}:", f"{body}    e{touched[0]} += {k(pts)}[x]"]
-        return [*lines, f"{body}cp = {k(table)}.get", f"{body}for x in {q}:",
-                f"{body}    t = cp(x)", f"{body}    if t is not None:",
-                *(f"{body}        e{d} += t[{j}]" for j, d in enumerate(touched))]
+        return [
+            *lines,
+            f"{body}cp = {k(table)}.get",
+            f"{body}for x in {q}:",
+            f"{body}    t = cp(x)",
+            f"{body}    if t is not None:",
+            *(f"{body}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+        ]
     lines = [f"{ind}if {q} is None:", *missing] if missing else []
-    if not touched or (p.type == "number" and not p.band_from) or (
-            p.type == "single_choice" and one):
+    if (
+        not touched
+        or (p.type == "number" and not p.band_from)
+        or (p.type == "single_choice" and one)
+    ):
         return lines
     if p.type == "number":
         head = "elif" if lines else "if"
         if one:  # index 0: below the first band
             band = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
-            return [*lines, f"{ind}{head} {q}.__class__ in NUMBER:",
-                    f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]"]
+            return [
+                *lines,
+                f"{ind}{head} {q}.__class__ in NUMBER:",
+                f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]",
+            ]
         per_band = tuple(_by_domain(b, touched) for b in p.band_points)
-        return [*lines, f"{ind}{head} {q}.__class__ in NUMBER:",
-                f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
-                f"{ind}    if i >= 0:", f"{ind}        t = {k(per_band)}[i]",
-                *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched))]
+        return [
+            *lines,
+            f"{ind}{head} {q}.__class__ in NUMBER:",
+            f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
+            f"{ind}    if i >= 0:",
+            f"{ind}        t = {k(per_band)}[i]",
+            *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+        ]
     table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
-    return [*lines, f"{ind}{'else' if lines else f'if {q} is not None'}:",
-            f"{ind}    t = {k(table)}.get({q})",
-            f"{ind}    if t is not None:",
-            *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched))]
+    return [
+        *lines,
+        f"{ind}{'else' if lines else f'if {q} is not None'}:",
+        f"{ind}    t = {k(table)}.get({q})",
+        f"{ind}    if t is not None:",
+        *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+    ]
 
 
-def _flat_sums(qplans: list[QPlan], local: dict[str, str], ndom: int,
-               k: Callable[[Any], str]) -> list[str]:
+def _flat_sums(
+    qplans: list[QPlan], local: dict[str, str], ndom: int, k: Callable[[Any], str]
+) -> list[str]:
     """Single choices scoring one domain, summed per domain in one expression (a None
     local, not applicable or unanswered, earns 0 like an unknown value)."""
     lines = []
     for d in range(ndom):
         ps = [p for p in qplans if p.type == "single_choice" and p.flat and p.domain == d]
         if ps:
-            lines.append(f"    e{d} += " + " + ".join(
-                f"{k(Points(p.flat))}[{local[p.id]}]" for p in ps))
+            lines.append(
+                f"    e{d} += " + " + ".join(f"{k(Points(p.flat))}[{local[p.id]}]" for p in ps)
+            )
     return lines
 
 
-def _scores(ndom: int, base_max: tuple[Any, ...], weights: tuple[float, ...],
-            exact_fractions: bool, k: Callable[[Any], str]) -> list[str]:
+def _scores(
+    ndom: int,
+    base_max: tuple[Any, ...],
+    weights: tuple[float, ...],
+    exact_fractions: bool,
+    k: Callable[[Any], str],
+) -> list[str]:
     """Domain scores (floats) and the global score, the same float operations in the same
     order as a plain loop over the domains."""
     lines = ["    wsum = 0.0", "    wtot = 0.0"]
@@ -132,8 +161,14 @@ def _scores(ndom: int, base_max: tuple[Any, ...], weights: tuple[float, ...],
         if base_max[d]:  # never 0: maxima only grow
             lines += [f"    s{d} = {ratio}", f"    wsum += {w} * s{d}", f"    wtot += {w}"]
         else:
-            lines += [f"    if m{d}:", f"        s{d} = {ratio}", f"        wsum += {w} * s{d}",
-                      f"        wtot += {w}", "    else:", f"        s{d} = None"]
+            lines += [
+                f"    if m{d}:",
+                f"        s{d} = {ratio}",
+                f"        wsum += {w} * s{d}",
+                f"        wtot += {w}",
+                "    else:",
+                f"        s{d} = None",
+            ]
     lines.append("    gs = wsum / wtot if wtot else None")
     return lines
 
@@ -155,10 +190,17 @@ def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]])
     return lines
 
 
-def compile_run(qplans: list[QPlan], reqs: list[ReqPlan], tiers: list[tuple[int, range]],
-                base_max: tuple[Any, ...], weights: tuple[float, ...],
-                exact_weights: tuple[Any, ...], index: dict[str, int],
-                unknown: dict[str, str], layout: Layout) -> RunFn:
+def compile_run(
+    qplans: list[QPlan],
+    reqs: list[ReqPlan],
+    tiers: list[tuple[int, range]],
+    base_max: tuple[Any, ...],
+    weights: tuple[float, ...],
+    exact_weights: tuple[Any, ...],
+    index: dict[str, int],
+    unknown: dict[str, str],
+    layout: Layout,
+) -> RunFn:
     """Generate `run(answers)`: applicability, domain sums, scores, flags and placement."""
     local = locals_of(qplans)
     gen = Gen(index, unknown, local)
@@ -166,10 +208,14 @@ def compile_run(qplans: list[QPlan], reqs: list[ReqPlan], tiers: list[tuple[int,
     ndom = len(index)
     always = sum(1 for p in qplans if p.show_ast is None)
     read = "".join(f"{q}, " for q in local.values())
-    lines = ["def run(answers):", f"    {read}= map(answers.get, {k(tuple(local))})",
-             "    missing = []", f"    n = {always}",
-             *(f"    e{d} = 0" for d in range(ndom)),
-             *(f"    m{d} = {k(base_max[d])}" for d in range(ndom))]
+    lines = [
+        "def run(answers):",
+        f"    {read}= map(answers.get, {k(tuple(local))})",
+        "    missing = []",
+        f"    n = {always}",
+        *(f"    e{d} = 0" for d in range(ndom)),
+        *(f"    m{d} = {k(base_max[d])}" for d in range(ndom)),
+    ]
     for p in qplans:
         q = local[p.id]
         if p.show_ast is None:
@@ -184,17 +230,27 @@ def compile_run(qplans: list[QPlan], reqs: list[ReqPlan], tiers: list[tuple[int,
     lines += _scores(ndom, base_max, weights, fractional(qplans), k)
     flags = _requirements(gen, reqs, tiers)
     if gen.uses_global:
-        lines.append(f"    gx = global_exact(({''.join(f'e{d}, ' for d in range(ndom))}), "
-                     f"({''.join(f'm{d}, ' for d in range(ndom))}), {k(exact_weights)})")
+        lines.append(
+            f"    gx = global_exact(({''.join(f'e{d}, ' for d in range(ndom))}), "
+            f"({''.join(f'm{d}, ' for d in range(ndom))}), {k(exact_weights)})"
+        )
     lines += flags
     tup = "(" + "".join(f"{x}, " for x in (*local.values(),)) + ")"
     lines.append(
         f"    return Result({k(layout)}, {tup}, ({''.join(f'f{j}, ' for j in range(len(reqs)))}),"
         f" lvl, ({''.join(f'e{d}, ' for d in range(ndom))}),"
         f" ({''.join(f'm{d}, ' for d in range(ndom))}),"
-        f" ({''.join(f's{d}, ' for d in range(ndom))}), gs, missing, n)")
-    fn: RunFn = gen.define("\n".join(lines), "run", "<palier-score>",
-                           {"bisect_right": bisect.bisect_right, "Result": Result,
-                            "NUMBER": NUMBER,
-                            "global_exact": global_exact})
+        f" ({''.join(f's{d}, ' for d in range(ndom))}), gs, missing, n)"
+    )
+    fn: RunFn = gen.define(
+        "\n".join(lines),
+        "run",
+        "<palier-score>",
+        {
+            "bisect_right": bisect.bisect_right,
+            "Result": Result,
+            "NUMBER": NUMBER,
+            "global_exact": global_exact,
+        },
+    )
     return fn

@@ -64,7 +64,8 @@ def plain_to_dict(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
         eff[p.id] = v
         _earn(p, v, earned)
     scores: list[float | None] = [
-        float(Fraction(100 * e) / m) if m else None for e, m in zip(earned, maxs, strict=True)]
+        float(Fraction(100 * e) / m) if m else None for e, m in zip(earned, maxs, strict=True)
+    ]
     wsum, wtot = 0.0, 0.0
     for s, w in zip(scores, plan.fweights, strict=True):
         if s is not None:
@@ -93,69 +94,108 @@ def plain_to_dict(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
     for t, tf in zip(plan.tiers, flags, strict=True):
         reqs = []
         for r, ok in zip(t.requirements, tf, strict=True):
-            item = {"id": r.id, "label": r.label, "met": ok, "applies": ok is not None,
-                    "answers": answers_of(r)}
+            item = {
+                "id": r.id,
+                "label": r.label,
+                "met": ok,
+                "applies": ok is not None,
+                "answers": answers_of(r),
+            }
             if r.scores:
                 item["scores"] = {d: score_of[d] for d in r.scores}
             reqs.append(item)
-        tiers.append({"id": t.id, "level": t.level, "label": t.label, "met": False not in tf,
-                      "requirements": reqs})
+        tiers.append(
+            {
+                "id": t.id,
+                "level": t.level,
+                "label": t.label,
+                "met": False not in tf,
+                "requirements": reqs,
+            }
+        )
     gap: dict[str, Any] = {"next_tier": None, "requirements": []}
     if start < len(plan.tiers):
         t = plan.tiers[start]
         reqs = []
         for r, ok in zip(t.requirements, flags[start], strict=True):
             if ok is False:
-                item = {"id": r.id, "label": r.label, "answers": answers_of(r),
-                        "to_verify": to_verify(r), "to_meet": finder.meet(r.condition)}
+                item = {
+                    "id": r.id,
+                    "label": r.label,
+                    "answers": answers_of(r),
+                    "to_verify": to_verify(r),
+                    "to_meet": finder.meet(r.condition),
+                }
                 if r.scores:
                     item["scores"] = {d: score_of[d] for d in r.scores}
                 reqs.append(item)
-        gap = {"next_tier": {"id": t.id, "level": t.level, "label": t.label},
-               "requirements": reqs}
+        gap = {"next_tier": {"id": t.id, "level": t.level, "label": t.label}, "requirements": reqs}
     return {
         "questionnaire": {"id": plan.qid, "version": plan.qversion},
         "complete": not missing,
         "missing_required": missing,
         "unknown": [qid for qid, u in plan.unknown if eff.get(qid) == u],
         "global_score": global_score,
-        "domains": [{"id": did, "label": label, "score": s, "earned": _num(e), "max": _num(m)}
-                    for did, label, s, e, m in zip(plan.domain_ids, plan.domain_labels, scores,
-                                                   earned, maxs, strict=True)],
-        "tier": (None if level is None else
-                 {"id": plan.tiers[level].id, "level": level, "label": plan.tiers[level].label}),
+        "domains": [
+            {"id": did, "label": label, "score": s, "earned": _num(e), "max": _num(m)}
+            for did, label, s, e, m in zip(
+                plan.domain_ids, plan.domain_labels, scores, earned, maxs, strict=True
+            )
+        ],
+        "tier": (
+            None
+            if level is None
+            else {"id": plan.tiers[level].id, "level": level, "label": plan.tiers[level].label}
+        ),
         "gap": gap,
-        "tiers_met_above": [t.id for t, tf in zip(plan.tiers[start:], flags[start:], strict=True)
-                            if False not in tf],
+        "tiers_met_above": [
+            t.id for t, tf in zip(plan.tiers[start:], flags[start:], strict=True) if False not in tf
+        ],
         "tiers": tiers,
         "next_steps": [
-            {"requirement": r.id, "tier": t.id, "label": r.label, "title": r.title,
-             "detail": r.detail, "effort": r.effort, "funding": list(r.funding),
-             "to_verify": to_verify(r)}
+            {
+                "requirement": r.id,
+                "tier": t.id,
+                "label": r.label,
+                "title": r.title,
+                "detail": r.detail,
+                "effort": r.effort,
+                "funding": list(r.funding),
+                "to_verify": to_verify(r),
+            }
             for t, tf in zip(plan.tiers[start:], flags[start:], strict=True)
-            for r, ok in zip(t.requirements, tf, strict=True) if ok is False],
+            for r, ok in zip(t.requirements, tf, strict=True)
+            if ok is False
+        ],
         "funding": _funding(plan, eff, ctx, not missing, unknown),
         "answered": len(eff),
         "applicable": applicable,
     }
 
 
-def _flag(r: ReqPlan, eff: dict[str, Any], ctx: EvalContext,
-          unknown: dict[str, str]) -> bool | None:
+def _flag(
+    r: ReqPlan, eff: dict[str, Any], ctx: EvalContext, unknown: dict[str, str]
+) -> bool | None:
     ok = evaluate(r.condition, eff, ctx, unknown)
     if r.applies is not None and not evaluate(r.applies, eff, ctx, unknown):
         return None
     return ok
 
 
-def _funding(plan: Plan, eff: dict[str, Any], ctx: EvalContext, complete: bool,
-             unknown: dict[str, str]) -> list[dict[str, Any]]:
+def _funding(
+    plan: Plan, eff: dict[str, Any], ctx: EvalContext, complete: bool, unknown: dict[str, str]
+) -> list[dict[str, Any]]:
     out = []
     for f in plan.fundings:
         if f.applies is not None and not evaluate(f.applies, eff, ctx, unknown):
             continue
         eligible = evaluate(f.eligible, eff, ctx, unknown)
-        out.append({"id": f.id, "kind": f.kind,
-                    "eligible": eligible if complete and f.kind == "funding" else None,
-                    "conditions": {qid: eff.get(qid) for qid in f.questions}})
+        out.append(
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "eligible": eligible if complete and f.kind == "funding" else None,
+                "conditions": {qid: eff.get(qid) for qid in f.questions},
+            }
+        )
     return out

@@ -22,8 +22,11 @@ from scoring import (
 from .plain_score import plain_to_dict
 from .reference_impl import reference_score
 
-REAL = (Path(__file__).resolve().parent.parent.parent / "questionnaires"
-        / "esms-maturite-numerique-2026.1.yaml")
+REAL = (
+    Path(__file__).resolve().parent.parent.parent
+    / "questionnaires"
+    / "esms-maturite-numerique-2026.1.yaml"
+)
 Q: Questionnaire = load_questionnaire(REAL)
 DOC = Q.to_yaml_dict()
 
@@ -39,17 +42,19 @@ def value_strategy(q: Question) -> st.SearchStrategy[Any]:
     if q.type == "number":
         lo = q.min if q.min is not None else -1e6
         hi = q.max if q.max is not None else 1e6
-        return st.one_of(st.integers(int(lo), int(hi)),
-                         st.floats(lo, hi, allow_nan=False, allow_infinity=False))
+        return st.one_of(
+            st.integers(int(lo), int(hi)), st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        )
     # Valid text: no control character but tab and line breaks, no lone surrogate.
-    return st.text(st.characters(exclude_categories=["Cc", "Cs"], include_characters="\t\n\r"),
-                   max_size=20)
+    return st.text(
+        st.characters(exclude_categories=["Cc", "Cs"], include_characters="\t\n\r"), max_size=20
+    )
 
 
 def answers_of(q: Questionnaire) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
-        {}, optional={x.id: st.one_of(st.none(), value_strategy(x))
-                      for x in q.questions.values()})
+        {}, optional={x.id: st.one_of(st.none(), value_strategy(x)) for x in q.questions.values()}
+    )
 
 
 answers_strategy = answers_of(Q)
@@ -89,8 +94,13 @@ def test_cumulative_tier_invariants(answers: dict[str, Any]) -> None:
     nxt = 0 if level is None else level + 1
     if nxt < len(r.tiers):
         assert any(not req["met"] for req in r.tiers[nxt]["requirements"])
-    expected = [req["id"] for t in r.tiers if level is None or t["level"] > level
-                for req in t["requirements"] if not req["met"]]
+    expected = [
+        req["id"]
+        for t in r.tiers
+        if level is None or t["level"] > level
+        for req in t["requirements"]
+        if not req["met"]
+    ]
     assert [s["requirement"] for s in r.next_steps] == expected
 
 
@@ -108,7 +118,6 @@ def test_matches_naive_reference(answers: dict[str, Any]) -> None:
     assert [s["requirement"] for s in r.next_steps] == ref["next_steps"]
     assert {f["id"]: f["eligible"] for f in r.funding} == ref["funding"]
     assert r.missing_required == ref["missing"]
-
 
 
 # ---- revision 2 --------------------------------------------------------------------------------
@@ -143,11 +152,9 @@ def _without(ids: frozenset[str]) -> Questionnaire:
 
 @PROPS
 @given(rev2_answers)
-def test_a_requirement_that_does_not_apply_never_changes_placement(
-        answers: dict[str, Any]) -> None:
+def test_a_requirement_that_does_not_apply_never_changes_placement(answers: dict[str, Any]) -> None:
     r = score(REV2, answers)
-    off = frozenset(req["id"] for t in r.tiers for req in t["requirements"]
-                    if not req["applies"])
+    off = frozenset(req["id"] for t in r.tiers for req in t["requirements"] if not req["applies"])
     for t in r.tiers:
         for req in t["requirements"]:
             assert (req["met"] is None) == (not req["applies"])
@@ -166,7 +173,8 @@ def test_an_unknown_answer_never_scores_more_than_no_answer(answers: dict[str, A
         assert d_unknown["max"] == d_blank["max"]
     assert (r.global_score or 0) <= (b.global_score or 0)
     assert (-1 if r.tier_level is None else r.tier_level) <= (
-        -1 if b.tier_level is None else b.tier_level)
+        -1 if b.tier_level is None else b.tier_level
+    )
 
 
 @PROPS
@@ -182,7 +190,8 @@ def test_no_eligibility_on_an_incomplete_assessment(answers: dict[str, Any]) -> 
 @PROPS
 @given(rev2_answers)
 def test_rev2_no_eligibility_when_incomplete_and_never_for_a_resource(
-        answers: dict[str, Any]) -> None:
+    answers: dict[str, Any],
+) -> None:
     r = score(REV2, answers)
     for f in r.funding:
         if f["kind"] == "resource" or not r.complete:
@@ -305,12 +314,14 @@ tiers:
         next_step: {title: "B", effort: faible, funding: [f1, f2]}
       - id: r-c
         label: "C"
-        condition: {all: [{question: cond_many, count_at_least: 1}, {question: one, not_equals: lo}]}
+        condition:
+          all: [{question: cond_many, count_at_least: 1}, {question: one, not_equals: lo}]
         next_step: {title: "C", effort: moyen}
 funding:
   - id: f1
     label: "F1"
-    eligible_if: {all: [{tier_at_least: 1}, {score: global, at_most: 90}, {question: two, in: [hi]}]}
+    eligible_if:
+      all: [{tier_at_least: 1}, {score: global, at_most: 90}, {question: two, in: [hi]}]
   - id: f2
     label: "F2"
     kind: resource
@@ -325,9 +336,22 @@ def _same_as_plain(q: Questionnaire, answers: dict[str, Any]) -> None:
     got = score(q, answers)
     assert got.to_dict() == want
     # Each part read on its own is the same too (they are laid out by other functions).
-    for key in ("complete", "missing_required", "unknown", "global_score", "domains", "tier",
-                "gap", "tiers_met_above", "tiers", "next_steps", "funding", "answered",
-                "applicable", "questionnaire"):
+    for key in (
+        "complete",
+        "missing_required",
+        "unknown",
+        "global_score",
+        "domains",
+        "tier",
+        "gap",
+        "tiers_met_above",
+        "tiers",
+        "next_steps",
+        "funding",
+        "answered",
+        "applicable",
+        "questionnaire",
+    ):
         assert getattr(score(q, answers), key) == want[key], key
     assert got.tier_level == (None if want["tier"] is None else want["tier"]["level"])
 
@@ -354,11 +378,23 @@ def test_wide_questionnaire_hand_checked() -> None:
     """One answer set of the wide fixture, computed by hand: a = 2 + 3 + 1 + 2 = 8 of
     2 + 3 + 1 + 2 = 8; b = 0.25 + 1.5 + 1.5 = 3.25 of 1 + 1.5 + 1.5 = 4; c = 4 + 3 + 1.5 of
     4 + 3 + 1.5; global = (100 + 2.5 * 81.25 + 100) / 4.5."""
-    answers = {"kind": "y", "one": "hi", "two": "hi", "many": ["m1", "m2"], "count": 60,
-               "cond": "hi", "cond_many": ["c1", "c2"], "cond_count": 7, "note": "RAS"}
+    answers = {
+        "kind": "y",
+        "one": "hi",
+        "two": "hi",
+        "many": ["m1", "m2"],
+        "count": 60,
+        "cond": "hi",
+        "cond_many": ["c1", "c2"],
+        "cond_count": 7,
+        "note": "RAS",
+    }
     r = score(WIDE, answers).to_dict()
     assert [(d["earned"], d["max"], d["score"]) for d in r["domains"]] == [
-        (8, 8, 100.0), (3.25, 4, 81.25), (8.5, 8.5, 100.0)]
+        (8, 8, 100.0),
+        (3.25, 4, 81.25),
+        (8.5, 8.5, 100.0),
+    ]
     assert r["global_score"] == (100 + 2.5 * 81.25 + 100) / 4.5
     assert r["tier"] == {"id": "t1", "level": 1, "label": "T1"}
     assert [s["requirement"] for s in r["next_steps"]] == ["r-b"]
@@ -366,7 +402,7 @@ def test_wide_questionnaire_hand_checked() -> None:
     assert r["gap"]["requirements"][0]["to_meet"] == {"question": "note", "not_equals": "RAS"}
     # Complete, placed on t1, global 403.125 / 4.5 = 89.58 <= 90, two = hi.
     assert r["funding"] == [
-        {"id": "f1", "kind": "funding", "eligible": True,
-         "conditions": {"two": "hi"}},
-        {"id": "f2", "kind": "resource", "eligible": None, "conditions": {}}]
+        {"id": "f1", "kind": "funding", "eligible": True, "conditions": {"two": "hi"}},
+        {"id": "f2", "kind": "resource", "eligible": None, "conditions": {}},
+    ]
     assert r["answered"] == 9 and r["applicable"] == 10
