@@ -301,6 +301,7 @@ def compile_plan(q: Questionnaire) -> Plan:
 
 
 def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
+    # Long: one generated check per question type, kept side by side with _check_value's rules.
     """Generate the straight-line check "every answer is valid", the common case.
 
     It answers True only where `answers._check_value` would find no problem (same types,

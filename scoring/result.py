@@ -122,6 +122,15 @@ class Result:
         self._next_steps = self._gap = None
         self._tier: Any = UNSET
 
+    def _part(self, name: str) -> Any:
+        """A part laid out on first access (by the layout function `name`), then kept."""
+        slot = "_" + name
+        part = getattr(self, slot)
+        if part is None:
+            part = self._L.fns[name](self)
+            setattr(self, slot, part)
+        return part
+
     @property
     def questionnaire(self) -> dict[str, str]:
         return {"id": self._L.qid, "version": self._L.qversion}
@@ -142,9 +151,7 @@ class Result:
 
     @property
     def domains(self) -> list[dict[str, Any]]:
-        part = self._domains
-        if part is None:
-            part = self._domains = self._L.fns["domains"](self)
+        part: list[dict[str, Any]] = self._part("domains")
         return part
 
     @property
@@ -161,32 +168,24 @@ class Result:
     @property
     def unknown(self) -> list[str]:
         """Questions answered "je ne sais pas", in questionnaire order."""
-        part = self._unknown
-        if part is None:
-            part = self._unknown = self._L.fns["unknown"](self)
+        part: list[str] = self._part("unknown")
         return part
 
     @property
     def funding(self) -> list[dict[str, Any]]:
-        part = self._funding
-        if part is None:
-            part = self._funding = self._L.fns["funding"](self)
+        part: list[dict[str, Any]] = self._part("funding")
         return part
 
     @property
     def tiers(self) -> list[dict[str, Any]]:
         """Every tier in order, each requirement with its flag and the answers it read."""
-        part = self._tiers
-        if part is None:
-            part = self._tiers = self._L.fns["tiers"](self)
+        part: list[dict[str, Any]] = self._part("tiers")
         return part
 
     @property
     def next_steps(self) -> list[dict[str, Any]]:
         """Unmet applicable requirements of every tier above the placed one, nearest first."""
-        part = self._next_steps
-        if part is None:
-            part = self._next_steps = self._L.fns["next_steps"](self)
+        part: list[dict[str, Any]] = self._part("next_steps")
         return part
 
     @property
@@ -200,9 +199,7 @@ class Result:
         """What separates the structure from the next tier: that tier and its unmet
         applicable requirements, each with the answers that decided it and `to_meet`, a
         condition that would meet it (null where no exact answer says it)."""
-        part = self._gap
-        if part is None:
-            part = self._gap = self._L.fns["gap"](self)
+        part: dict[str, Any] = self._part("gap")
         return part
 
     def to_dict(self) -> dict[str, Any]:

@@ -63,6 +63,7 @@ NUMBER = frozenset({int, float})  # the classes a number answer is read from (no
 
 
 def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
+    # Long: one case per question type and points layout, each a few generated lines.
     """Normalise one applicable question's local (read raw before) and add its points.
     Single choices scoring one domain are summed apart (`_flat_sums`); missing answers are
     found apart (`compile_run`)."""
@@ -201,6 +202,7 @@ def compile_run(
     unknown: dict[str, str],
     layout: Layout,
 ) -> RunFn:
+    # Long: the straight-line function in order: reads, questions, sums, scores, flags.
     """Generate `run(answers)`: applicability, domain sums, scores, flags and placement."""
     local = locals_of(qplans)
     gen = Gen(index, unknown, local)
