@@ -4,14 +4,9 @@ Used by scoring/plan.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scoring.conditions import Combo, Cond, CondFn, ScoreLeaf, TierLeaf, names_value
-
-if TYPE_CHECKING:
-    from scoring.engine import EvalContext
-
 
 # ---- code generation: many conditions, one Python function --------------------------------
 
@@ -19,18 +14,28 @@ if TYPE_CHECKING:
 class Gen:
     """Emit Python expressions for conditions; operands live in a constants list."""
 
-    def __init__(self, domain_index: dict[str, int],
-                 unknown: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        domain_index: dict[str, int],
+        unknown: dict[str, str] | None = None,
+        local: dict[str, str] | None = None,
+    ) -> None:
         self.consts: list[Any] = []
         self.domain_index = domain_index
         self.unknown = unknown or {}  # question id -> value of its "je ne sais pas" option
+        # Straight-line mode: question id -> the local holding its effective value (None when
+        # not applicable or unanswered); domain i's exact sums in e{i}/m{i}, the global score
+        # in gx, the placed level in lvl. Otherwise: eff.get and an EvalContext `ctx`.
+        self.local = local
+        self.uses_global = False  # straight-line mode: some condition reads gx
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
         return f"k{len(self.consts) - 1}"
 
-    def define(self, source: str, name: str, filename: str,
-               names: dict[str, Any] | None = None) -> Any:
+    def define(
+        self, source: str, name: str, filename: str, names: dict[str, Any] | None = None
+    ) -> Any:
         """Compile the function `name` defined by `source`, its constants bound as closure
         variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
         body = "".join(f"    {line}\n" for line in source.splitlines())
@@ -49,59 +54,63 @@ class Gen:
                 return "True" if cond.op == "all" else "False"
             joiner = " and " if cond.op == "all" else " or "
             return "(" + joiner.join(parts) + ")"
-        if isinstance(cond, TierLeaf):
-            return f"(ctx.tier_level is not None and ctx.tier_level >= {int(cond.n)})"
-        if isinstance(cond, ScoreLeaf):
-            n = self.const(cond.n)
-            cmp = ">=" if cond.op == "at_least" else "<="
-            if cond.domain == "global":
-                return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
-            i = int(self.domain_index[cond.domain])
-            return (f"(bool(ctx.maxs[{i}]) and 100 * ctx.earned[{i}] {cmp} "
-                    f"{n} * ctx.maxs[{i}])")
-        q = self.const(cond.question)
+        if isinstance(cond, TierLeaf | ScoreLeaf):
+            return self._score_leaf(cond)
         op, v = cond.op, cond.operand
-        if op == "answered":
-            return f"({q} in eff)" if v else f"({q} not in eff)"
+        if self.local is not None:
+            a = self.local[cond.question]
+            if op == "answered":
+                return f"({a} is not None)" if v else f"({a} is None)"
+        else:
+            q = self.const(cond.question)
+            if op == "answered":
+                return f"({q} in eff)" if v else f"({q} not in eff)"
         k = self.const(v)
+        a = self.local[cond.question] if self.local is not None else "a"
         body = {
-            "equals": f"a == {k}",
-            "not_equals": f"a != {k}",
-            "in": f"a in {k}",
-            "not_in": f"a not in {k}",
-            "includes": f"{k} in a",
-            "includes_all": f"{k}.issubset(a)",
-            "includes_any": f"not {k}.isdisjoint(a)",
-            "count_at_least": f"len(a) >= {k}",
-            "at_least": f"a >= {k}",
-            "at_most": f"a <= {k}",
+            "equals": f"{a} == {k}",
+            "not_equals": f"{a} != {k}",
+            "in": f"{a} in {k}",
+            "not_in": f"{a} not in {k}",
+            "includes": f"{k} in {a}",
+            "includes_all": f"{k}.issubset({a})",
+            "includes_any": f"not {k}.isdisjoint({a})",
+            "count_at_least": f"len({a}) >= {k}",
+            "at_least": f"{a} >= {k}",
+            "at_most": f"{a} <= {k}",
         }[op]
         u = self.unknown.get(cond.question)
         if u is not None and op in ("not_equals", "not_in") and not names_value(cond, u):
             # "Je ne sais pas" meets no leaf but answered: true and those naming it.
-            body = f"a != {self.const(u)} and {body}"
+            body = f"{a} != {self.const(u)} and {body}"
+        if self.local is not None:
+            if op in ("equals", "in") and body.startswith(a):
+                return f"({body})"  # None equals no operand and is in no option set
+            return f"({a} is not None and {body})"
         return f"((a := g({q})) is not None and {body})"
 
+    def _score_leaf(self, cond: TierLeaf | ScoreLeaf) -> str:
+        if isinstance(cond, TierLeaf):
+            if self.local is not None:
+                return f"(lvl is not None and lvl >= {int(cond.n)})"
+            return f"(ctx.tier_level is not None and ctx.tier_level >= {int(cond.n)})"
+        n = self.const(cond.n)
+        cmp = ">=" if cond.op == "at_least" else "<="
+        if cond.domain == "global":
+            if self.local is not None:
+                self.uses_global = True
+                return f"(gx is not None and gx {cmp} {n})"
+            return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
+        i = int(self.domain_index[cond.domain])
+        e, m = (
+            (f"e{i}", f"m{i}") if self.local is not None else (f"ctx.earned[{i}]", f"ctx.maxs[{i}]")
+        )
+        return f"(bool({m}) and 100 * {e} {cmp} {n} * {m})"
 
 
-def compile_group(conds: list[Cond], domain_index: dict[str, int],
-                  unknown: dict[str, str] | None = None,
-                  ) -> Callable[[dict[str, Any], EvalContext | None], list[bool]]:
-    """One generated function evaluating several conditions into a list of booleans.
-
-    Only constant indexes and operator symbols are written into the source; every value
-    from the questionnaire is passed through the constants list K.
-    """
-    gen = Gen(domain_index, unknown)
-    items = ", ".join(gen.expr(c) for c in conds)
-    source = f"def group(eff, ctx):\n    g = eff.get\n    return [{items}]\n"
-    fn: Callable[[dict[str, Any], EvalContext | None], list[bool]] = gen.define(
-        source, "group", "<palier-conditions>")
-    return fn
-
-
-def compile_one(cond: Cond, domain_index: dict[str, int],
-                unknown: dict[str, str] | None = None) -> CondFn:
+def compile_one(
+    cond: Cond, domain_index: dict[str, int], unknown: dict[str, str] | None = None
+) -> CondFn:
     """One generated function for one condition (used for show_if)."""
     gen = Gen(domain_index, unknown)
     source = f"def one(eff, ctx):\n    g = eff.get\n    return bool({gen.expr(cond)})\n"

@@ -19,10 +19,14 @@ from scoring import (
     validate_answers,
 )
 
+from .plain_score import plain_to_dict
 from .reference_impl import reference_score
 
-REAL = (Path(__file__).resolve().parent.parent.parent / "questionnaires"
-        / "esms-maturite-numerique-2026.1.yaml")
+REAL = (
+    Path(__file__).resolve().parent.parent.parent
+    / "questionnaires"
+    / "esms-maturite-numerique-2026.1.yaml"
+)
 Q: Questionnaire = load_questionnaire(REAL)
 DOC = Q.to_yaml_dict()
 
@@ -38,17 +42,19 @@ def value_strategy(q: Question) -> st.SearchStrategy[Any]:
     if q.type == "number":
         lo = q.min if q.min is not None else -1e6
         hi = q.max if q.max is not None else 1e6
-        return st.one_of(st.integers(int(lo), int(hi)),
-                         st.floats(lo, hi, allow_nan=False, allow_infinity=False))
+        return st.one_of(
+            st.integers(int(lo), int(hi)), st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        )
     # Valid text: no control character but tab and line breaks, no lone surrogate.
-    return st.text(st.characters(exclude_categories=["Cc", "Cs"], include_characters="\t\n\r"),
-                   max_size=20)
+    return st.text(
+        st.characters(exclude_categories=["Cc", "Cs"], include_characters="\t\n\r"), max_size=20
+    )
 
 
 def answers_of(q: Questionnaire) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
-        {}, optional={x.id: st.one_of(st.none(), value_strategy(x))
-                      for x in q.questions.values()})
+        {}, optional={x.id: st.one_of(st.none(), value_strategy(x)) for x in q.questions.values()}
+    )
 
 
 answers_strategy = answers_of(Q)
@@ -88,8 +94,13 @@ def test_cumulative_tier_invariants(answers: dict[str, Any]) -> None:
     nxt = 0 if level is None else level + 1
     if nxt < len(r.tiers):
         assert any(not req["met"] for req in r.tiers[nxt]["requirements"])
-    expected = [req["id"] for t in r.tiers if level is None or t["level"] > level
-                for req in t["requirements"] if not req["met"]]
+    expected = [
+        req["id"]
+        for t in r.tiers
+        if level is None or t["level"] > level
+        for req in t["requirements"]
+        if not req["met"]
+    ]
     assert [s["requirement"] for s in r.next_steps] == expected
 
 
@@ -107,7 +118,6 @@ def test_matches_naive_reference(answers: dict[str, Any]) -> None:
     assert [s["requirement"] for s in r.next_steps] == ref["next_steps"]
     assert {f["id"]: f["eligible"] for f in r.funding} == ref["funding"]
     assert r.missing_required == ref["missing"]
-
 
 
 # ---- revision 2 --------------------------------------------------------------------------------
@@ -142,11 +152,9 @@ def _without(ids: frozenset[str]) -> Questionnaire:
 
 @PROPS
 @given(rev2_answers)
-def test_a_requirement_that_does_not_apply_never_changes_placement(
-        answers: dict[str, Any]) -> None:
+def test_a_requirement_that_does_not_apply_never_changes_placement(answers: dict[str, Any]) -> None:
     r = score(REV2, answers)
-    off = frozenset(req["id"] for t in r.tiers for req in t["requirements"]
-                    if not req["applies"])
+    off = frozenset(req["id"] for t in r.tiers for req in t["requirements"] if not req["applies"])
     for t in r.tiers:
         for req in t["requirements"]:
             assert (req["met"] is None) == (not req["applies"])
@@ -165,7 +173,8 @@ def test_an_unknown_answer_never_scores_more_than_no_answer(answers: dict[str, A
         assert d_unknown["max"] == d_blank["max"]
     assert (r.global_score or 0) <= (b.global_score or 0)
     assert (-1 if r.tier_level is None else r.tier_level) <= (
-        -1 if b.tier_level is None else b.tier_level)
+        -1 if b.tier_level is None else b.tier_level
+    )
 
 
 @PROPS
@@ -181,10 +190,219 @@ def test_no_eligibility_on_an_incomplete_assessment(answers: dict[str, Any]) -> 
 @PROPS
 @given(rev2_answers)
 def test_rev2_no_eligibility_when_incomplete_and_never_for_a_resource(
-        answers: dict[str, Any]) -> None:
+    answers: dict[str, Any],
+) -> None:
     r = score(REV2, answers)
     for f in r.funding:
         if f["kind"] == "resource" or not r.complete:
             assert f["eligible"] is None
         else:
             assert isinstance(f["eligible"], bool)
+
+
+# ---- the generated path against a plain reading of the engine --------------------------------
+
+# Every branch the generated code has: points in several domains (options, multiple choices,
+# bands), fractional points, a domain whose questions are all conditional, the global score
+# and tier_at_least in conditions, not/any/all, answered, text leaves, unknown options,
+# applies_if on requirements and programmes, a resource.
+WIDE_YAML = """
+id: wide
+version: "1"
+title: "Wide"
+domains:
+  - {id: a, label: "A", weight: 1}
+  - {id: b, label: "B", weight: 2.5}
+  - {id: c, label: "C", weight: 1}
+sections:
+  - id: s
+    title: "S"
+    questions:
+      - id: kind
+        type: single_choice
+        label: "Kind"
+        required: true
+        options:
+          - {value: x, label: "X"}
+          - {value: y, label: "Y"}
+      - id: one
+        type: single_choice
+        label: "One"
+        options:
+          - {value: lo, label: "Lo", points: {a: 0.5, b: 1}}
+          - {value: hi, label: "Hi", points: {a: 2, b: 0.25}}
+          - {value: nsp, label: "NSP", unknown: true}
+      - id: two
+        type: single_choice
+        label: "Two"
+        required: true
+        options:
+          - {value: lo, label: "Lo", points: {a: 1}}
+          - {value: hi, label: "Hi", points: {a: 3}}
+      - id: many
+        type: multiple_choice
+        label: "Many"
+        required: true
+        options:
+          - {value: m1, label: "M1", points: {a: 1, b: 1}}
+          - {value: m2, label: "M2", points: {b: 0.5}}
+          - {value: none, label: "None", exclusive: true}
+      - id: count
+        type: number
+        label: "Count"
+        min: 0
+        max: 100
+        bands:
+          - {from: 10, points: {a: 1, b: 1}}
+          - {from: 50, points: {a: 2, b: 1.5}}
+      - id: free
+        type: number
+        label: "Free"
+      - id: cond
+        type: single_choice
+        label: "Cond"
+        required: true
+        show_if: {question: kind, equals: y}
+        options:
+          - {value: lo, label: "Lo", points: {c: 1}}
+          - {value: hi, label: "Hi", points: {c: 4}}
+      - id: cond_many
+        type: multiple_choice
+        label: "Cond many"
+        show_if: {not: {question: two, answered: false}}
+        options:
+          - {value: c1, label: "C1", points: {c: 1}}
+          - {value: c2, label: "C2", points: {c: 2}}
+      - id: cond_count
+        type: number
+        label: "Cond count"
+        required: true
+        show_if: {any: [{question: many, includes: m1}, {question: count, at_least: 50}]}
+        bands:
+          - {from: 0, points: {c: 0}}
+          - {from: 5, points: {c: 1.5}}
+      - id: note
+        type: text
+        label: "Note"
+        show_if: {question: one, not_in: [lo]}
+tiers:
+  - {id: t0, level: 0, label: "T0", requires: []}
+  - id: t1
+    level: 1
+    label: "T1"
+    requires:
+      - id: r-one
+        label: "One"
+        condition: {any: [{question: one, equals: hi}, {question: one, answered: true}]}
+        next_step: {title: "One", effort: faible, funding: [f1]}
+      - id: r-many
+        label: "Many"
+        condition: {all: [{question: many, includes_any: [m1, m2]}, {question: count, at_most: 90}]}
+        applies_if: {question: kind, equals: x}
+        next_step: {title: "Many", effort: moyen}
+  - id: t2
+    level: 2
+    label: "T2"
+    requires:
+      - id: r-global
+        label: "Global"
+        condition: {score: global, at_least: 40}
+        next_step: {title: "Global", effort: eleve}
+      - id: r-b
+        label: "B"
+        condition: {all: [{score: b, at_least: 30}, {not: {question: note, equals: "RAS"}}]}
+        next_step: {title: "B", effort: faible, funding: [f1, f2]}
+      - id: r-c
+        label: "C"
+        condition:
+          all: [{question: cond_many, count_at_least: 1}, {question: one, not_equals: lo}]
+        next_step: {title: "C", effort: moyen}
+funding:
+  - id: f1
+    label: "F1"
+    eligible_if:
+      all: [{tier_at_least: 1}, {score: global, at_most: 90}, {question: two, in: [hi]}]
+  - id: f2
+    label: "F2"
+    kind: resource
+    applies_if: {question: kind, equals: y}
+"""
+WIDE: Questionnaire = parse_questionnaire(WIDE_YAML)
+
+
+def _same_as_plain(q: Questionnaire, answers: dict[str, Any]) -> None:
+    assert validate_answers(q, answers) == []
+    want = plain_to_dict(q, answers)
+    got = score(q, answers)
+    assert got.to_dict() == want
+    # Each part read on its own is the same too (they are laid out by other functions).
+    for key in (
+        "complete",
+        "missing_required",
+        "unknown",
+        "global_score",
+        "domains",
+        "tier",
+        "gap",
+        "tiers_met_above",
+        "tiers",
+        "next_steps",
+        "funding",
+        "answered",
+        "applicable",
+        "questionnaire",
+    ):
+        assert getattr(score(q, answers), key) == want[key], key
+    assert got.tier_level == (None if want["tier"] is None else want["tier"]["level"])
+
+
+@PROPS
+@given(answers_strategy)
+def test_real_questionnaire_result_matches_the_plain_path(answers: dict[str, Any]) -> None:
+    _same_as_plain(Q, answers)
+
+
+@PROPS
+@given(rev2_answers)
+def test_rev2_result_matches_the_plain_path(answers: dict[str, Any]) -> None:
+    _same_as_plain(REV2, answers)
+
+
+@PROPS
+@given(answers_of(WIDE))
+def test_wide_result_matches_the_plain_path(answers: dict[str, Any]) -> None:
+    _same_as_plain(WIDE, answers)
+
+
+def test_wide_questionnaire_hand_checked() -> None:
+    """One answer set of the wide fixture, computed by hand: a = 2 + 3 + 1 + 2 = 8 of
+    2 + 3 + 1 + 2 = 8; b = 0.25 + 1.5 + 1.5 = 3.25 of 1 + 1.5 + 1.5 = 4; c = 4 + 3 + 1.5 of
+    4 + 3 + 1.5; global = (100 + 2.5 * 81.25 + 100) / 4.5."""
+    answers = {
+        "kind": "y",
+        "one": "hi",
+        "two": "hi",
+        "many": ["m1", "m2"],
+        "count": 60,
+        "cond": "hi",
+        "cond_many": ["c1", "c2"],
+        "cond_count": 7,
+        "note": "RAS",
+    }
+    r = score(WIDE, answers).to_dict()
+    assert [(d["earned"], d["max"], d["score"]) for d in r["domains"]] == [
+        (8, 8, 100.0),
+        (3.25, 4, 81.25),
+        (8.5, 8.5, 100.0),
+    ]
+    assert r["global_score"] == (100 + 2.5 * 81.25 + 100) / 4.5
+    assert r["tier"] == {"id": "t1", "level": 1, "label": "T1"}
+    assert [s["requirement"] for s in r["next_steps"]] == ["r-b"]
+    # B is met (81.25 >= 30); only the text leaf is false: a text can be "not RAS".
+    assert r["gap"]["requirements"][0]["to_meet"] == {"question": "note", "not_equals": "RAS"}
+    # Complete, placed on t1, global 403.125 / 4.5 = 89.58 <= 90, two = hi.
+    assert r["funding"] == [
+        {"id": "f1", "kind": "funding", "eligible": True, "conditions": {"two": "hi"}},
+        {"id": "f2", "kind": "resource", "eligible": None, "conditions": {}},
+    ]
+    assert r["answered"] == 9 and r["applicable"] == 10

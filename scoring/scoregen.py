@@ -1,0 +1,258 @@
+"""The generated scoring function of a questionnaire: `run(answers) -> Result`, one
+straight-line function (no loop over questions or requirements) compiled once per
+questionnaire by `plan.compile_plan`.
+
+Each question's effective value (None when it does not apply or is unanswered) lives in a
+local `q{i}`, each domain's exact earned points and maximum in `e{d}`/`m{d}`, each
+requirement's flag in `f{j}` (True met, False unmet, None does not apply). Conditions are
+generated straight onto those locals (`codegen.Gen` in local mode). The Result keeps the
+locals as tuples; its trace, next steps, gap and funding are laid out on demand by the
+functions of `layoutgen.py`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from scoring.codegen import Gen
+from scoring.result import Result, global_exact
+
+if TYPE_CHECKING:
+    from scoring.layoutgen import Layout
+    from scoring.plan import QPlan, ReqPlan
+
+RunFn = Callable[[dict[str, Any]], Result]
+
+
+def locals_of(qplans: tuple[QPlan, ...] | list[QPlan]) -> dict[str, str]:
+    """Question id -> the name of the local holding its effective value."""
+    return {p.id: f"q{i}" for i, p in enumerate(qplans)}
+
+
+def fractional(qplans: tuple[QPlan, ...] | list[QPlan]) -> bool:
+    """Whether some points are not integers (sums then are Fractions, shown as floats)."""
+    return any(
+        isinstance(pts, Fraction)
+        for p in qplans
+        for pairs in (*p.choice_points.values(), *p.band_points, p.max_pairs)
+        for _, pts in pairs
+    )
+
+
+def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[Any, ...]:
+    points = dict(pairs)
+    return tuple(points.get(d, 0) for d in touched)
+
+
+class Points(dict[Any, Any]):
+    """Answer value -> points, read with `[]` (cheaper than `.get`): None (unanswered or not
+    applicable) earns 0 like any value it does not list."""
+
+    def __init__(self, points: dict[Any, Any]) -> None:
+        super().__init__(points)
+        self[None] = 0  # listed: the commonest miss costs no __missing__ call
+
+    def __missing__(self, key: object) -> int:
+        return 0
+
+
+NUMBER = frozenset({int, float})  # the classes a number answer is read from (not bool)
+
+
+def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
+    # Long: one case per question type and points layout, each a few generated lines.
+    """Normalise one applicable question's local (read raw before) and add its points.
+    Single choices scoring one domain are summed apart (`_flat_sums`); missing answers are
+    found apart (`compile_run`)."""
+    k = gen.const
+    touched = sorted({d for d, _ in p.max_pairs})
+    one = len(touched) == 1
+    missing = [f"{ind}    missing.append({k(p.id)})"] if p.required else []
+    if p.type == "text":
+        return [
+            f"{ind}if {q} is None or {q}.__class__ is not str or not {q}.strip():",
+            f"{ind}    {q} = None",
+            *missing,
+        ]
+    if p.type == "multiple_choice":
+        lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None", *missing]
+        if not touched:
+            return lines
+        lines.append(f"{ind}else:")
+        body = ind + "    "
+        table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
+        if one:
+            pts = Points({v: t[0] for v, t in table.items()})
+            return [*lines, f"{body}for x in {q}:", f"{body}    e{touched[0]} += {k(pts)}[x]"]
+        return [
+            *lines,
+            f"{body}cp = {k(table)}.get",
+            f"{body}for x in {q}:",
+            f"{body}    t = cp(x)",
+            f"{body}    if t is not None:",
+            *(f"{body}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+        ]
+    lines = [f"{ind}if {q} is None:", *missing] if missing else []
+    if (
+        not touched
+        or (p.type == "number" and not p.band_from)
+        or (p.type == "single_choice" and one)
+    ):
+        return lines
+    if p.type == "number":
+        head = "elif" if lines else "if"
+        if one:  # index 0: below the first band
+            band = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
+            return [
+                *lines,
+                f"{ind}{head} {q}.__class__ in NUMBER:",
+                f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]",
+            ]
+        per_band = tuple(_by_domain(b, touched) for b in p.band_points)
+        return [
+            *lines,
+            f"{ind}{head} {q}.__class__ in NUMBER:",
+            f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
+            f"{ind}    if i >= 0:",
+            f"{ind}        t = {k(per_band)}[i]",
+            *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+        ]
+    table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
+    return [
+        *lines,
+        f"{ind}{'else' if lines else f'if {q} is not None'}:",
+        f"{ind}    t = {k(table)}.get({q})",
+        f"{ind}    if t is not None:",
+        *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+    ]
+
+
+def _flat_sums(
+    qplans: list[QPlan], local: dict[str, str], ndom: int, k: Callable[[Any], str]
+) -> list[str]:
+    """Single choices scoring one domain, summed per domain in one expression (a None
+    local, not applicable or unanswered, earns 0 like an unknown value)."""
+    lines = []
+    for d in range(ndom):
+        ps = [p for p in qplans if p.type == "single_choice" and p.flat and p.domain == d]
+        if ps:
+            lines.append(
+                f"    e{d} += " + " + ".join(f"{k(Points(p.flat))}[{local[p.id]}]" for p in ps)
+            )
+    return lines
+
+
+def _scores(
+    ndom: int,
+    base_max: tuple[Any, ...],
+    weights: tuple[float, ...],
+    exact_fractions: bool,
+    k: Callable[[Any], str],
+) -> list[str]:
+    """Domain scores (floats) and the global score, the same float operations in the same
+    order as a plain loop over the domains."""
+    lines = ["    wsum = 0.0", "    wtot = 0.0"]
+    for d in range(ndom):
+        ratio = f"100 * e{d} / m{d}"
+        ratio = f"float({ratio})" if exact_fractions else ratio
+        w = k(weights[d])
+        if base_max[d]:  # never 0: maxima only grow
+            lines += [f"    s{d} = {ratio}", f"    wsum += {w} * s{d}", f"    wtot += {w}"]
+        else:
+            lines += [
+                f"    if m{d}:",
+                f"        s{d} = {ratio}",
+                f"        wsum += {w} * s{d}",
+                f"        wtot += {w}",
+                "    else:",
+                f"        s{d} = None",
+            ]
+    lines.append("    gs = wsum / wtot if wtot else None")
+    return lines
+
+
+def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]]) -> list[str]:
+    """Requirement flags, tier placement (cumulative from the first tier)."""
+    lines = []
+    for j, r in enumerate(reqs):
+        lines.append(f"    f{j} = {gen.expr(r.condition)}")
+        if r.applies is not None:
+            lines.append(f"    if not {gen.expr(r.applies)}:")
+            lines.append(f"        f{j} = None")
+    lines.append("    lvl = None")
+    for depth, (level, span) in enumerate(tiers):
+        ind = "    " * (depth + 1)
+        met = " and ".join(f"f{j} is not False" for j in span) or "True"
+        lines.append(f"{ind}if {met}:")
+        lines.append(f"{ind}    lvl = {level}")
+    return lines
+
+
+def compile_run(
+    qplans: list[QPlan],
+    reqs: list[ReqPlan],
+    tiers: list[tuple[int, range]],
+    base_max: tuple[Any, ...],
+    weights: tuple[float, ...],
+    exact_weights: tuple[Any, ...],
+    index: dict[str, int],
+    unknown: dict[str, str],
+    layout: Layout,
+) -> RunFn:
+    # Long: the straight-line function in order: reads, questions, sums, scores, flags.
+    """Generate `run(answers)`: applicability, domain sums, scores, flags and placement."""
+    local = locals_of(qplans)
+    gen = Gen(index, unknown, local)
+    k = gen.const
+    ndom = len(index)
+    always = sum(1 for p in qplans if p.show_ast is None)
+    read = "".join(f"{q}, " for q in local.values())
+    lines = [
+        "def run(answers):",
+        f"    {read}= map(answers.get, {k(tuple(local))})",
+        "    missing = []",
+        f"    n = {always}",
+        *(f"    e{d} = 0" for d in range(ndom)),
+        *(f"    m{d} = {k(base_max[d])}" for d in range(ndom)),
+    ]
+    for p in qplans:
+        q = local[p.id]
+        if p.show_ast is None:
+            lines += _question(gen, p, q, "    ")
+            continue
+        lines.append(f"    if {gen.expr(p.show_ast)}:")
+        lines.extend(f"        m{int(d)} += {k(m)}" for d, m in p.max_pairs)
+        lines.append("        n += 1")
+        lines += _question(gen, p, q, "        ")
+        lines += ["    else:", f"        {q} = None"]
+    lines += _flat_sums(qplans, local, ndom, k)
+    lines += _scores(ndom, base_max, weights, fractional(qplans), k)
+    flags = _requirements(gen, reqs, tiers)
+    if gen.uses_global:
+        lines.append(
+            f"    gx = global_exact(({''.join(f'e{d}, ' for d in range(ndom))}), "
+            f"({''.join(f'm{d}, ' for d in range(ndom))}), {k(exact_weights)})"
+        )
+    lines += flags
+    tup = "(" + "".join(f"{x}, " for x in (*local.values(),)) + ")"
+    lines.append(
+        f"    return Result({k(layout)}, {tup}, ({''.join(f'f{j}, ' for j in range(len(reqs)))}),"
+        f" lvl, ({''.join(f'e{d}, ' for d in range(ndom))}),"
+        f" ({''.join(f'm{d}, ' for d in range(ndom))}),"
+        f" ({''.join(f's{d}, ' for d in range(ndom))}), gs, missing, n)"
+    )
+    fn: RunFn = gen.define(
+        "\n".join(lines),
+        "run",
+        "<palier-score>",
+        {
+            "bisect_right": bisect.bisect_right,
+            "Result": Result,
+            "NUMBER": NUMBER,
+            "global_exact": global_exact,
+        },
+    )
+    return fn
