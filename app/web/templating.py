@@ -145,7 +145,7 @@ env.globals.update(
 
 
 _FIELDS: OrderedDict[tuple[Any, ...], tuple[Any, Markup]] = OrderedDict()
-_FIELDS_MAX = 8192  # a few KiB each; choice questions have a handful of distinct values
+_FIELDS_MAX = 4096  # ~3 KiB each; a version has ~70 questions, choices a handful of values
 _fields_lock = threading.Lock()
 
 
