@@ -24,6 +24,7 @@ from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 from starlette.requests import Request
@@ -128,6 +129,22 @@ def begin_read(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
         return
     session.connection(execution_options={_IMMEDIATE: False})
+
+
+Loaded = list[tuple[Any, dict[str, Any]]]
+
+
+def loaded_values(*objects: Any) -> Loaded:
+    """The loaded column values of ORM `objects`, to `restore_loaded` after a commit expired
+    them (so that reading them again costs no query)."""
+    return [(o, {k: v for k, v in vars(o).items() if not k.startswith("_")}) for o in objects]
+
+
+def restore_loaded(kept: Loaded) -> None:
+    """Set the values `loaded_values` kept as the objects' committed state."""
+    for o, values in kept:
+        for key, value in values.items():
+            set_committed_value(o, key, value)
 
 
 def in_ids(session: Session, column: Any, ids: list[int]) -> Any:

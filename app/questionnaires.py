@@ -109,4 +109,10 @@ def get_registry(request: Request) -> Registry:
     return registry
 
 
-RegistryDep = Annotated[Registry, Depends(get_registry)]
+async def _registry_dependency(request: Request) -> Registry:
+    """`get_registry` as an `async def` dependency (no threadpool hop: it only reads app
+    state)."""
+    return get_registry(request)
+
+
+RegistryDep = Annotated[Registry, Depends(_registry_dependency)]

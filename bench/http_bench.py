@@ -11,7 +11,11 @@ generator costs far less than the servers it measures):
 - section: a director's questionnaire section page (session cookie), each client its own draft;
 - autosave: `PATCH /api/v1/assessments/{id}/answers` (Bearer token), one answer changed each
   time, each client its own draft and version.
-Prints JSON: req/s, p50/p95 ms, status counts and the ratios to hello-world.
+Prints JSON: req/s, p50/p95 ms, status counts and the ratios to hello-world; and, since the
+machine is shared (other processes take CPU from the servers at random), the CPU time the
+server process used per request (`cpu_ms_per_request`, from /proc) and its ratio to
+hello-world's (`cpu_ratio_to_hello`, the req/s ratio a quiet machine would give when both are
+CPU-bound).
 """
 
 from __future__ import annotations
@@ -82,6 +86,15 @@ def _request(method: str, path: str, headers: dict[str, str], body: bytes = b"")
     if body or method in ("POST", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
@@ -236,13 +249,22 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
             "hello_again": (hello_port, fixed(_request("GET", "/", {}))),
         }
         for name, (port, makers) in cases.items():
+            pid = (hello if port == hello_port else app).pid
+            cpu = _cpu_seconds(pid)
             results[name] = asyncio.run(_load(port, makers, seconds))
+            used = _cpu_seconds(pid) - cpu  # the warm-up requests too
+            results[name]["cpu_ms_per_request"] = round(
+                1000 * used / (results[name]["requests"] + len(makers)), 3)
     finally:
         _stop(app)
         _stop(hello)
     floor = (results["hello"]["rps"] + results["hello_again"]["rps"]) / 2
+    cpu_floor = (results["hello"]["cpu_ms_per_request"]
+                 + results["hello_again"]["cpu_ms_per_request"]) / 2
     for name in ("healthz", "section", "autosave"):
         results[name]["ratio_to_hello"] = round(results[name]["rps"] / floor, 3)
+        cpu = results[name]["cpu_ms_per_request"]
+        results[name]["cpu_ratio_to_hello"] = round(cpu_floor / cpu, 3) if cpu else None
     return {"backend": url.split(":", 1)[0], "clients": CLIENTS, "seconds": seconds,
             "load_average": os.getloadavg(), "python": platform.python_version(),
             "results": results}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.accounts.models import (
@@ -48,13 +49,14 @@ def issue_api_token(session: Session, settings: Settings, user: User,
     return IssuedToken(token=raw, expires_in=int(lifetime.total_seconds()), row=row)
 
 
+# Built once (read on every API request): the token and its user.
+_TOKEN_USER = (select(ApiToken, User).join(User, col(User.id) == ApiToken.user_id)
+               .where(col(ApiToken.token_hash) == bindparam("hash")))
+
+
 def resolve_api_token(session: Session, raw: str) -> tuple[ApiToken, User] | None:
     now = utcnow()
-    row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(raw))
-    ).first()
+    row = session.execute(_TOKEN_USER, {"hash": token_hash(raw)}).first()
     if row is None:
         return None
     token, user = row

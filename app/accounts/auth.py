@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import bindparam, delete, func, text, update
 from sqlmodel import Session, col, select
 
 from app.accounts.api_tokens import (
@@ -98,15 +98,17 @@ def _dummy_hash() -> str:
     return hash_password(new_token())
 
 
+# Built once (read on every request of a director).
+_DIRECTOR_STRUCTURES = select(DirectorStructure.structure_id).where(
+    col(DirectorStructure.user_id) == bindparam("user_id"))
+
+
 def build_actor(session: Session, user: User) -> Actor:
     """The permissions Actor of a user (directors: the structures they are linked to)."""
     assert user.id is not None
     ids: frozenset[int] = frozenset()
     if user.role == Role.director:
-        rows = session.exec(
-            select(DirectorStructure.structure_id).where(DirectorStructure.user_id == user.id)
-        ).all()
-        ids = frozenset(rows)
+        ids = frozenset(session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id}))
     return Actor(id=user.id, role=Role(user.role), region=user.region, structure_ids=ids,
                  active=user.active)
 

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, bindparam, delete, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -69,17 +69,18 @@ def session_valid(auth_session: AuthSession, settings: Settings, now: datetime) 
     )
 
 
+# Built once (read on every request with a session cookie): the session and its user.
+_SESSION_USER = (select(AuthSession, User).join(User, col(User.id) == AuthSession.user_id)
+                 .where(col(AuthSession.id) == bindparam("id")))
+
+
 def resolve_session(session: Session, settings: Settings,
                     raw: str) -> tuple[AuthSession, User] | None:
     """The live session and active user of a cookie token, or None (unknown, revoked,
     idle or past its absolute limit, inactive user). Refreshes `last_seen_at` at most once
     per TOUCH_INTERVAL."""
     now = utcnow()
-    row = session.exec(
-        select(AuthSession, User)
-        .join(User, col(User.id) == AuthSession.user_id)
-        .where(AuthSession.id == token_hash(raw))
-    ).first()
+    row = session.execute(_SESSION_USER, {"id": token_hash(raw)}).first()
     if row is None:
         return None
     auth_session, user = row

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from scoring import Question
 
@@ -292,16 +292,21 @@ def by_acronym() -> dict[str, Term]:
 def acronyms_in(text: str) -> list[Term]:
     """The glossary's acronyms found in `text`, in order of first appearance, once each
     (case-sensitive: « ars » in a word is not ARS)."""
+    return list(_acronyms_in(text or ""))
+
+
+@lru_cache(maxsize=4096)  # the questionnaires' texts: the same few hundred on every page
+def _acronyms_in(text: str) -> tuple[Term, ...]:
     terms = by_acronym()
     out: list[Term] = []
-    for name in _pattern().findall(text or ""):
+    for name in _pattern().findall(text):
         term = terms[name]
         if term not in out:
             out.append(term)
-    return out
+    return tuple(out)
 
 
-def question_terms(question: Question) -> list[Term]:
+def question_terms(question: Question) -> tuple[Term, ...]:
     """The acronyms a question uses in its label, help or options."""
     texts = [question.label, question.help or "", *(o.label for o in question.options or [])]
-    return acronyms_in(" ".join(texts))
+    return _acronyms_in(" ".join(texts))

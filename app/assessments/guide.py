@@ -49,7 +49,7 @@ def blank_sections(q: Questionnaire) -> list[tuple[str, list[BlankQuestion]]]:
     """Every section with its numbered questions, for the printable blank questionnaire."""
     out = []
     for i, section in enumerate(q.sections, start=1):
-        items = [BlankQuestion(f"{i}.{j}", qu, question_terms(qu), bool(qu.show_if))
+        items = [BlankQuestion(f"{i}.{j}", qu, list(question_terms(qu)), bool(qu.show_if))
                  for j, qu in enumerate(section.questions, start=1)]
         out.append((f"{i}. {section.title}", items))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,7 +24,7 @@ from app.assessments.receipt import receipt_number, send_receipt
 from app.audit import AuditEvent, record
 from app.config import Settings
 from app.dashboard.read_model import record_submission
-from app.db import begin_read, begin_write, utcnow
+from app.db import begin_read, begin_write, loaded_values, restore_loaded, utcnow
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -274,15 +274,19 @@ def carried_over(session: Session, a: Assessment) -> dict[str, Any] | None:
     """The details of the carry-over that brought this draft to its version, if any."""
     if a.status != AssessmentStatus.draft:
         return None
-    event = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.action == CARRIED_OVER, AuditEvent.object_type == "assessment",
-               AuditEvent.object_id == str(a.id))
-        .order_by(col(AuditEvent.id).desc())
-    ).first()
-    if event is None or event.details.get("to") != a.questionnaire_version:
+    row = session.execute(_CARRIED_OVER, {"object_id": str(a.id)}).first()
+    details = (row[0] or {}) if row is not None else {}
+    if row is None or details.get("to") != a.questionnaire_version:
         return None
-    return {**event.details, "at": event.at}
+    return {**details, "at": row[1]}
+
+
+# Built once (read on every view of a draft's section): the last carry-over of a draft.
+_CARRIED_OVER = (select(AuditEvent.details, AuditEvent.at)
+                 .where(AuditEvent.action == CARRIED_OVER,
+                        AuditEvent.object_type == "assessment",
+                        AuditEvent.object_id == bindparam("object_id"))
+                 .order_by(col(AuditEvent.id).desc()).limit(1))
 
 
 # ---- autosave -------------------------------------------------------------------------------
@@ -299,8 +303,11 @@ class Saved:
 def save_answers(session: Session, actor: Actor, registry: Registry, assessment_id: int,
                  base_version: int, changes: dict[str, Any]) -> Saved:
     """Save some answers of a draft (None clears an answer). Raises Conflict, InvalidAnswers,
-    NotEditable, NotFound, Forbidden. On SQLite the write lock is taken only to re-read the
-    row and write it (`_lock_editable`): reading and validating take none."""
+    NotEditable, NotFound, Forbidden.
+
+    One read (no lock), then one compare-and-swap `UPDATE ... WHERE version = <read>`: on
+    SQLite the write lock (BEGIN IMMEDIATE) covers only that UPDATE and its commit; when the
+    row changed in between, it is read again and the changes merged again."""
     begin_read(session)
     a, s = get_assessment(session, actor, assessment_id, Action.fill_assessment)
     q = questionnaire_of(registry, a)
@@ -308,7 +315,9 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
     if errors:
         raise InvalidAnswers(errors)
     for _ in range(CAS_ATTEMPTS):
-        _lock_editable(session, a)
+        if not editable(a):
+            session.rollback()
+            raise NotEditable()
         answers = dict(a.answers or {})
         meta = dict(a.answer_meta or {})
         conflicts = []
@@ -320,7 +329,8 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
         if conflicts:
             session.rollback()
             raise Conflict(conflicts, a.version)
-        new_version = a.version + 1
+        read_version = a.version  # what was merged (begin_write below expires `a`)
+        new_version = read_version + 1
         now = utcnow()
         for qid, value in changes.items():
             if value is None:
@@ -328,18 +338,26 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
             else:
                 answers[qid] = value
             meta[qid] = {"by": actor.id, "at": now.isoformat(), "revision": new_version}
+        kept = loaded_values(a, s)  # begin_write's commit (SQLite) and ours expire them
+        begin_write(session)  # SQLite: ends the read, BEGIN IMMEDIATE (PostgreSQL: nothing)
         res = session.exec(
             update(Assessment)
-            .where(col(Assessment.id) == a.id, col(Assessment.version) == a.version,
+            .where(col(Assessment.id) == assessment_id,
+                   col(Assessment.version) == read_version,
                    col(Assessment.status) == AssessmentStatus.draft)
             .values(answers=answers, answer_meta=meta, version=new_version, updated_at=now)
+            .execution_options(synchronize_session=False)
         )
         if res.rowcount == 1:
             session.commit()
-            begin_read(session)  # the refresh reads: no write lock for it
-            session.refresh(a)
+            kept[0][1].update(answers=answers, answer_meta=meta, version=new_version,
+                              updated_at=now)  # what the UPDATE wrote: no re-read
+            restore_loaded(kept)
             return Saved(a, new_version, list(changes), s)
         session.rollback()  # someone saved in between: re-read and merge again
+        begin_read(session)
+        a = session.exec(select(Assessment).where(Assessment.id == assessment_id)
+                         .execution_options(populate_existing=True)).one()
     raise Conflict([], a.version)  # pragma: no cover - only under extreme contention
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
 
 from app import textcheck
 from app.accounts.models import User
@@ -23,7 +26,7 @@ from app.errors import ServiceError
 from app.formatting import date_fr
 from app.permissions import Action, Actor, Role
 from app.reviews.models import AssessmentMessage, AssessmentReview, ReviewStatus
-from app.reviews.service import latest_review, structure_directors
+from app.reviews.service import structure_directors
 from app.structures.models import Structure
 
 MAX_MESSAGE = 4000
@@ -122,37 +125,52 @@ def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
 # ---- the "à revoir" review following the director --------------------------------------------
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What the correction notice shows of the submission under review."""
+
+    id: int
+    submitted_at: datetime | None
+
+
 @dataclass
 class Correction:
     """The latest submission of a draft's structure, when the ARS marked it "à revoir"."""
 
-    source: Assessment
+    source: Submission
     comment: str
     at: datetime
     questions: frozenset[str]
     messages: int
 
 
-def last_submitted(session: Session, structure_id: int) -> Assessment | None:
-    return session.exec(select(Assessment)
-                        .where(Assessment.structure_id == structure_id,
-                               Assessment.status == AssessmentStatus.submitted.value)
-                        .order_by(col(Assessment.submitted_at).desc(),
-                                  col(Assessment.id).desc()).limit(1)).first()
+def _correction_query() -> Any:
+    a, r, m = Assessment, AssessmentReview, AssessmentMessage
+    latest = (select(func.max(r.id)).where(r.assessment_id == a.id)
+              .correlate(a).scalar_subquery())
+    count = (select(func.count()).select_from(m).where(m.assessment_id == a.id)
+             .correlate(a).scalar_subquery())
+    return (sa_select(col(a.id), col(a.submitted_at), col(r.status), col(r.comment),
+                      col(r.created_at), col(r.questions), count)
+            .outerjoin(r, col(r.id) == latest)
+            .where(col(a.structure_id) == bindparam("structure_id"),
+                   col(a.status) == AssessmentStatus.submitted.value)
+            .order_by(col(a.submitted_at).desc(), col(a.id).desc()).limit(1))
+
+
+# Built once (a section page reads it on every view): the structure's latest submission, its
+# latest review and its number of messages, columns only (no answers or result decoded).
+_CORRECTION = _correction_query()
 
 
 def correction_of(session: Session, draft: Assessment) -> Correction | None:
     """What the ARS asked to revise, for a draft (no permission check: the caller shows the
-    draft to its director)."""
+    draft to its director). One query (`_CORRECTION`)."""
     if draft.status == AssessmentStatus.submitted:
         return None
-    source = last_submitted(session, draft.structure_id)
-    if source is None or source.id is None:
+    row = session.execute(_CORRECTION, {"structure_id": draft.structure_id}).first()
+    if row is None or row[0] is None or row[2] != ReviewStatus.a_revoir.value:
         return None
-    review: AssessmentReview | None = latest_review(session, source.id)
-    if review is None or review.status != ReviewStatus.a_revoir.value:
-        return None
-    count = len(session.exec(select(AssessmentMessage.id)
-                             .where(AssessmentMessage.assessment_id == source.id)).all())
-    return Correction(source, review.comment, review.created_at,
-                      frozenset(review.questions or []), count)
+    source_id, submitted_at, _, comment, at, questions, messages = row
+    return Correction(Submission(source_id, submitted_at), comment, at,
+                      frozenset(questions or []), messages)

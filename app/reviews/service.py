@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import Subquery, func
+from sqlalchemy import Subquery, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -216,10 +216,14 @@ def notify_directors(session: Session, settings: Settings, a: Assessment, s: Str
 def evidence_by_question(session: Session, assessment_id: int) -> dict[str, list[Evidence]]:
     """{question id: [evidence, oldest first]} of an assessment (no permission check)."""
     out: dict[str, list[Evidence]] = {}
-    for e in session.exec(select(Evidence).where(Evidence.assessment_id == assessment_id)
-                          .order_by(col(Evidence.id))).all():
+    for e in session.scalars(_EVIDENCE, {"assessment_id": assessment_id}):
         out.setdefault(e.question_id, []).append(e)
     return out
+
+
+# Built once (read on every view of a section): an assessment's evidence, oldest first.
+_EVIDENCE = (select(Evidence).where(Evidence.assessment_id == bindparam("assessment_id"))
+             .order_by(col(Evidence.id)))
 
 
 def _lock_draft(session: Session, actor: Actor, assessment_id: int) -> Assessment:

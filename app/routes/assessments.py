@@ -25,6 +25,7 @@ from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
 from app.formatting import time_fr
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
+from app.reviews.messages import correction_of
 from app.routes import public
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
@@ -176,6 +177,8 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
         prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
         messages=messages or [],
+        correction=correction_of(session, a) if a.status != AssessmentStatus.submitted
+        else None,
         breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
                            (f"Autodiagnostic – {section.title}", "")),
     )

@@ -179,12 +179,14 @@ def _declared_length(request: Request) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:
+# The actor dependencies only read request.state: `async def`, so FastAPI runs them in the event
+# loop rather than sending each to the threadpool.
+async def optional_actor(request: Request, _: None = Depends(load_user)) -> Actor | None:
     actor: Actor | None = getattr(request.state, "actor", None)
     return actor
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     _: None = Depends(load_user),
     _scheme: str | None = Depends(oauth2_scheme),

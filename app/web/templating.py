@@ -7,6 +7,8 @@ template when htmx asks for it (`HX-Request` header and a `block_name`), with
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -143,6 +145,52 @@ env.globals.update(
     time_estimate=time_estimate,
     position_chart=position_chart,
 )
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+_FIELDS: OrderedDict[tuple[Any, ...], tuple[Any, Markup]] = OrderedDict()
+_FIELDS_MAX = 4096  # ~3 KiB each; a version has ~70 questions, choices a handful of values
+_fields_lock = threading.Lock()
+
+
+def _value_key(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_value_key(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def question_field(question: Any, value: Any = None, error: str | None = None,
+                   disabled: bool = False) -> Markup:
+    """`partials/questions/_question.html` for one question, value, error and disabled state
+    (no extra field attributes). The output depends on nothing else, and a questionnaire
+    version's questions live as long as the registry: memoised per question object (checked
+    by identity) and inputs, so a section page re-renders only the questions whose answers
+    it has not met yet."""
+    try:
+        key = (id(question), _value_key(value), error, bool(disabled))
+        hash(key)
+    except TypeError:  # an unhashable answer (never from a validated draft): no memo
+        key = None
+    if key is not None:
+        with _fields_lock:
+            hit = _FIELDS.get(key)
+            if hit is not None and hit[0] is question:
+                _FIELDS.move_to_end(key)
+                return hit[1]
+    html = Markup(env.get_template("partials/questions/_question.html").render(
+        question=question, value=value, error=error, disabled=bool(disabled),
+        field_attrs=None))
+    if key is not None:
+        with _fields_lock:
+            _FIELDS[key] = (question, html)
+            while len(_FIELDS) > _FIELDS_MAX:
+                _FIELDS.popitem(last=False)
+    return html
+
+
+env.globals["question_field"] = question_field
 
 
 # --- rendering -----------------------------------------------------------------------------
