@@ -66,11 +66,35 @@ def palier_serve(database_url: str, var: Path) -> Iterator[tuple[str, int]]:
     """`palier serve` (production settings, one process) on a free port: (base URL, pid)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PALIER_ENV": "production", "PALIER_DATABASE_URL": database_url,
-           "PALIER_SECRET_KEY": secrets.token_urlsafe(48), "PALIER_BASE_URL": base,
-           "PALIER_EVIDENCE_DIR": str(var / "evidence"), "PALIER_LOG_LEVEL": "WARNING"}
-    with _process([PALIER, "serve", "--port", str(port)], env, base, "/healthz") as proc:
+    with _process([PALIER, "serve", "--port", str(port)], _env(database_url, var, base), base,
+                  "/healthz") as proc:
         yield base, proc.pid
+
+
+def _env(database_url: str, var: Path, base: str) -> dict[str, str]:
+    return {**os.environ, "PALIER_ENV": "production", "PALIER_DATABASE_URL": database_url,
+            "PALIER_SECRET_KEY": secrets.token_urlsafe(48), "PALIER_BASE_URL": base,
+            "PALIER_EVIDENCE_DIR": str(var / "evidence"), "PALIER_LOG_LEVEL": "WARNING"}
+
+
+@contextmanager
+def palier_worker(database_url: str, var: Path) -> Iterator[int]:
+    """`palier worker` (production settings): runs the queued jobs (exports) on PostgreSQL,
+    as in production beside `palier serve`. Yields its pid."""
+    proc = subprocess.Popen([PALIER, "worker"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            env=_env(database_url, var, "http://127.0.0.1"))
+    try:
+        time.sleep(2)
+        if proc.poll() is not None:
+            raise SystemExit(f"the worker exited ({proc.returncode})")
+        yield proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
