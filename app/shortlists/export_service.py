@@ -101,9 +101,9 @@ def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str,
     """The CSV text of a shortlist (its `rows`, or the ones loaded)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     source = shortlist.rows if rows is None else rows
-    return exports.csv_chunks(exports.shortlist_header(shortlist.criteria, labels.domains),
-                              (exports.shortlist_values(r, shortlist.criteria) for r in source),
-                              sep)
+    criteria = shortlist.criteria
+    return exports.csv_chunks(exports.shortlist_header(criteria, labels.domains),
+                              (exports.shortlist_values(r, criteria) for r in source), sep)
 
 
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
@@ -164,7 +164,8 @@ def shortlist_csv_now(session: Session, actor: Actor, shortlist_id: int, registr
     record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id, count, ip,
                   separator=sep)
 
-    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(session, shortlist_id))
+    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(
+        session, shortlist_id, exports.SHORTLIST_FIELDS))
 
 
 def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,

@@ -45,7 +45,8 @@ def paris_time(value: datetime | str | None) -> str | None:
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     if when.tzinfo is None:  # stored as UTC
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+    w = when.astimezone(PARIS)
+    return f"{w.year:04d}-{w.month:02d}-{w.day:02d} {w.hour:02d}:{w.minute:02d}"
 
 
 def file_name(stem: str, ext: str, sep: str = ",") -> str:
@@ -75,6 +76,20 @@ def _csv_cell(value: Value, decimal_comma: bool) -> str:
     return inert(value)
 
 
+def _csv_row(row: Sequence[Value], decimal_comma: bool) -> list[Value]:
+    """A row's cells for csv.writer: text made inert, decimals and booleans written out;
+    ints and None (written as "") left to the writer (most cells: no call per cell)."""
+    out = list(row)
+    for i, v in enumerate(out):
+        kind = type(v)
+        if kind is str:
+            if v.startswith(DANGEROUS):  # type: ignore[union-attr]
+                out[i] = "'" + v  # type: ignore[operator]
+        elif v is not None and kind is not int:
+            out[i] = _csv_cell(v, decimal_comma)
+    return out
+
+
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str = ",",
                batch: int = 1000) -> Iterator[str]:
     """The CSV text in chunks (for StreamingResponse): BOM, header, rows."""
@@ -89,7 +104,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str 
     buffer.seek(0)
     buffer.truncate()
     for n, row in enumerate(rows, start=1):
-        writer.writerow([_csv_cell(v, decimal_comma) for v in row])
+        writer.writerow(_csv_row(row, decimal_comma))
         if n % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -133,6 +148,12 @@ def shortlist_header(criteria: Mapping[str, Any],
                      domain_labels: Mapping[str, str] | None = None) -> list[str]:
     return [*SHORTLIST_HEADER, f"Clé de classement : {key_label(criteria, domain_labels)}",
             *SHORTLIST_TAIL]
+
+
+# The keys of a frozen row that `shortlist_values` reads.
+SHORTLIST_FIELDS = ("rank", "finess", "name", "region", "department", "category", "sector",
+                    "capacity", "size_band", "tier", "global_score", "key", "readiness",
+                    "submitted_at", "review_status", "group", "rule", "eligible_rank")
 
 
 def shortlist_values(row: Mapping[str, Any], criteria: Mapping[str, Any]) -> list[Value]:
@@ -217,7 +238,7 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
     (`next_steps()` yields (row, steps) in rank order; omitted when None). `funding_status`
     gives each programme's kind and current status ("financement, terminé au 2 décembre
     2026") shown beside its name."""
-    rows = shortlist.rows
+    rows, criteria = shortlist.rows, shortlist.criteria
     done = 0
 
     def tick() -> None:
@@ -228,9 +249,9 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
 
     with Book(out) as book:
         with book.sheet("Sélection") as sheet:
-            sheet.append(shortlist_header(shortlist.criteria, domain_labels))
+            sheet.append(shortlist_header(criteria, domain_labels))
             for row in rows:
-                sheet.append(shortlist_values(row, shortlist.criteria))
+                sheet.append(shortlist_values(row, criteria))
                 tick()
         with book.sheet("Critères et provenance") as sheet:
             sheet.append(["Critère", "Valeur"])

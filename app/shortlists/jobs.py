@@ -224,6 +224,9 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
     params = job.params
     if job.kind in ("shortlist_xlsx", "shortlist_pdf"):
         shortlist = shortlists.get(session, actor, int(params["shortlist_id"]))
+        # Read once: the progress commits must not expire it (every access to an expired
+        # attribute would read and decode its ~25 MB of rows again).
+        session.expunge(shortlist)
         if job.kind == "shortlist_pdf":
             if render_report is None:
                 raise ValueError("a PDF export job needs render_report")
