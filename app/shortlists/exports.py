@@ -175,8 +175,10 @@ def shortlist_values(row: Mapping[str, Any], criteria: Mapping[str, Any]) -> lis
 
 
 def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str],
-                   funding_labels: Mapping[str, str], exported_at: str) -> list[tuple[str, str]]:
-    """(label, value) lines: the criteria and the provenance of a saved shortlist."""
+                   funding_labels: Mapping[str, str], exported_at: str,
+                   count: int | None = None) -> list[tuple[str, str]]:
+    """(label, value) lines: the criteria and the provenance of a saved shortlist (`count`:
+    its number of rows, when they are not loaded)."""
     c = shortlist.criteria
     region = c.get("region")
     tiers = c.get("tiers")
@@ -211,14 +213,14 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
          "transmission la plus ancienne, puis numéro FINESS ; sans valeur de clé : en dernier"),
         ("Taille demandée", str(c.get("size"))),
         ("Quotas", quotas),
-        ("Structures retenues", str(len(shortlist.rows))),
+        ("Structures retenues", str(len(shortlist.rows) if count is None else count)),
         ("Exclusions", excluded),
         ("Versions du questionnaire", ", ".join(shortlist.questionnaire_versions) or "—"),
         ("Exporté le (heure de Paris)", exported_at),
     ]
 
 
-def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+def domain_columns(rows: Iterable[Mapping[str, Any]], order: Sequence[str]) -> list[str]:
     """Domain ids of the rows: questionnaire order first, then the rest alphabetically."""
     present = {d for r in rows for d in r.get("domain_scores") or {}}
     first = [d for d in order if d in present]
@@ -226,6 +228,10 @@ def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> l
 
 
 NextSteps = Callable[[], Iterable[tuple[Mapping[str, Any], Sequence[Step]]]]
+RowReader = Callable[[Sequence[str]], Iterable[Mapping[str, Any]]]
+"""The rows of a shortlist with (at least) these keys, in rank order: app.shortlists.stored
+streams them from the database, one pass per sheet, instead of holding them all."""
+SCORE_FIELDS = ("rank", "finess", "name", "global_score", "domain_scores")
 
 
 def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
@@ -233,12 +239,16 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
                          funding_labels: Mapping[str, str], exported_at: str,
                          next_steps: NextSteps | None = None,
                          progress: Progress | None = None,
-                         funding_status: Mapping[str, str] | None = None) -> None:
+                         funding_status: Mapping[str, str] | None = None,
+                         rows: RowReader | None = None, count: int | None = None) -> None:
     """Sheets: Sélection, Critères et provenance, Scores par domaine, Prochaines étapes
     (`next_steps()` yields (row, steps) in rank order; omitted when None). `funding_status`
     gives each programme's kind and current status ("financement, terminé au 2 décembre
-    2026") shown beside its name."""
-    rows, criteria = shortlist.rows, shortlist.criteria
+    2026") shown beside its name. `rows` and `count`: the rows read as they are written
+    (else `shortlist.rows`)."""
+    # Long: four sheets in order, each one pass over the rows; the progress tick is shared.
+    read: RowReader = rows if rows is not None else (lambda fields: shortlist.rows)
+    criteria = shortlist.criteria
     done = 0
 
     def tick() -> None:
@@ -250,19 +260,19 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
     with Book(out) as book:
         with book.sheet("Sélection") as sheet:
             sheet.append(shortlist_header(criteria, domain_labels))
-            for row in rows:
+            for row in read(SHORTLIST_FIELDS):
                 sheet.append(shortlist_values(row, criteria))
                 tick()
         with book.sheet("Critères et provenance") as sheet:
             sheet.append(["Critère", "Valeur"])
             for line in criteria_lines(shortlist, author, domain_labels, funding_labels,
-                                       exported_at):
+                                       exported_at, count):
                 sheet.append(line)
         with book.sheet("Scores par domaine") as sheet:
-            domains = domain_columns(rows, domain_order)
+            domains = domain_columns(read(("domain_scores",)), domain_order)
             sheet.append(["Rang", "FINESS", "Nom", "Score global",
                           *(domain_labels.get(d, d) for d in domains)])
-            for row in rows:
+            for row in read(SCORE_FIELDS):
                 scores = row.get("domain_scores") or {}
                 sheet.append([row["rank"], row["finess"], row["name"], row["global_score"],
                               *(scores.get(d) for d in domains)])
@@ -295,7 +305,7 @@ def _steps_sheet(sheet: Sheet, next_steps: NextSteps, funding_labels: Mapping[st
                 cells = laid.get(step)
                 if cells is None:
                     text, to_verify = step
-                    cells = laid[step] = Cells(
+                    cells = laid[step] = sheet.cells(
                         [text.tier, text.label, text.title, text.effort,
                          "oui" if to_verify else None,
                          ", ".join(funding_cell(f) for f in text.funding)], first=3)

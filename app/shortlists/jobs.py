@@ -35,7 +35,7 @@ from app.config import Settings
 from app.db import get_engine, utcnow, write
 from app.errors import NotFound
 from app.questionnaires import Registry
-from app.shortlists import export_service, exports
+from app.shortlists import export_service, exports, stored
 from app.shortlists import service as shortlists
 from app.shortlists.models import ExportJob, ExportStatus
 
@@ -222,20 +222,22 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
         raise NotFound("Compte introuvable ou désactivé.")
     actor = build_actor(session, user)
     params = job.params
-    if job.kind in ("shortlist_xlsx", "shortlist_pdf"):
+    if job.kind == "shortlist_xlsx":
+        # The rows are streamed by a session of their own (the progress commits would end
+        # its cursors); the head is detached so that these commits never expire it.
+        head, count = stored.head(session, actor, int(params["shortlist_id"]))
+        session.expunge(head)
+        with Session(session.get_bind()) as reader:
+            export_service.shortlist_xlsx(session, head, registry, path,
+                                          with_next_steps=bool(params.get("next_steps", True)),
+                                          progress=progress, reader=reader, count=count)
+        return
+    if job.kind == "shortlist_pdf":
+        if render_report is None:
+            raise ValueError("a PDF export job needs render_report")
         shortlist = shortlists.get(session, actor, int(params["shortlist_id"]))
-        # Read once: the progress commits must not expire it (every access to an expired
-        # attribute would read and decode its ~25 MB of rows again).
-        session.expunge(shortlist)
-        if job.kind == "shortlist_pdf":
-            if render_report is None:
-                raise ValueError("a PDF export job needs render_report")
-            Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
-                                                                render_report))
-            return
-        export_service.shortlist_xlsx(session, shortlist, registry, path,
-                                      with_next_steps=bool(params.get("next_steps", True)),
-                                      progress=progress)
+        Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
+                                                            render_report))
         return
     table = export_service.region_table(session, actor, registry, str(params["region"]))
     if job.kind == "region_xlsx":
