@@ -113,9 +113,9 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
                    *, with_next_steps: bool = True,
                    progress: exports.Progress | None = None,
                    reader: Session | None = None, count: int | None = None) -> None:
-    """The XLSX of a shortlist; with `reader` (a session no commit interrupts: the job's
-    own commits its progress) its rows are streamed from the database, one pass per sheet,
-    never all held (`count`: their number, `stored.head`)."""
+    """The XLSX of a shortlist; with `reader` (a session no commit interrupts while the
+    file is written) its rows are streamed from the database, one pass per sheet, never
+    all held (`count`: their number, `stored.head`)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     sid = shortlist.id
     rows: exports.RowReader | None = None

@@ -150,11 +150,14 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
             rows_total = job.rows_total
 
             def progress(done: int) -> None:
+                """In a session of its own: the job's session keeps reading (its cursors
+                and loaded objects survive: nothing is expired or read again)."""
                 def beat(s: Session) -> None:
                     s.exec(update(ExportJob).where(col(ExportJob.id) == job_id).values(
                         rows_done=done, updated_at=utcnow(),
                         progress=min(1.0, done / rows_total) if rows_total else 0.0))
-                write(session, beat)
+                with sessions() as beats:
+                    write(beats, beat)
 
             _produce(session, job, registry, tmp, progress, render_report)
             data = Path(tmp).read_bytes()
@@ -222,15 +225,11 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
         raise NotFound("Compte introuvable ou désactivé.")
     actor = build_actor(session, user)
     params = job.params
-    if job.kind == "shortlist_xlsx":
-        # The rows are streamed by a session of their own (the progress commits would end
-        # its cursors); the head is detached so that these commits never expire it.
+    if job.kind == "shortlist_xlsx":  # its rows streamed from the database, sheet by sheet
         head, count = stored.head(session, actor, int(params["shortlist_id"]))
-        session.expunge(head)
-        with Session(session.get_bind()) as reader:
-            export_service.shortlist_xlsx(session, head, registry, path,
-                                          with_next_steps=bool(params.get("next_steps", True)),
-                                          progress=progress, reader=reader, count=count)
+        export_service.shortlist_xlsx(session, head, registry, path,
+                                      with_next_steps=bool(params.get("next_steps", True)),
+                                      progress=progress, reader=session, count=count)
         return
     if job.kind == "shortlist_pdf":
         if render_report is None:

@@ -28,6 +28,8 @@ _ROWS = {
               "WHERE s.id = :id ORDER BY e.key",
 }
 _FIELD = re.compile(r"[a-z_]+")
+# The keys of a row whose values are objects or lists (SQLite hands them over as JSON text).
+CONTAINERS = frozenset({"domain_scores", "funding"})
 
 
 def _values(dialect: str, fields: Sequence[str] | None) -> str:
@@ -39,7 +41,8 @@ def _values(dialect: str, fields: Sequence[str] | None) -> str:
         raise ValueError("field names are lowercase words")
     if dialect == "postgresql":
         return "jsonb_build_array(" + ", ".join(f"e.value -> '{f}'" for f in fields) + ")"
-    return ", ".join(f"json_extract(e.value, '$.{f}')" for f in fields)
+    return ", ".join(f"e.value -> '$.{f}'" if f in CONTAINERS else
+                     f"json_extract(e.value, '$.{f}')" for f in fields)
 
 
 def head(session: Session, actor: Actor | None, shortlist_id: int) -> tuple[Shortlist, int]:
@@ -73,7 +76,9 @@ def rows(session: Session, shortlist_id: int,
                 yield dict(zip(fields, json.loads(values) if isinstance(values, str)
                                else values, strict=True))
         else:
+            decode = [f in CONTAINERS for f in fields]
             for values in result:
-                yield dict(zip(fields, values, strict=True))
+                yield {f: json.loads(v) if d and isinstance(v, str) else v
+                       for f, v, d in zip(fields, values, decode, strict=True)}
     finally:
         result.close()
