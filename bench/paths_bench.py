@@ -181,9 +181,9 @@ def _national(api: httpx.Client, conn: Any, dialect: str, out: dict[str, Any],
     return created
 
 
-def shortlist_paths(base: str, pids: dict[str, int], conn: Any, dialect: str,
+def shortlist_paths(base: str, url: str, pids: dict[str, int], conn: Any, dialect: str,
                     repeat: int, create_repeat: int) -> dict[str, Any]:
-    api = http.api_client(base, COMMITTEE)
+    api = http.api_client(base, url, COMMITTEE)
     out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
     created = _national(api, conn, dialect, out, create_repeat)
     sid = created[0]
@@ -207,9 +207,10 @@ def shortlist_paths(base: str, pids: dict[str, int], conn: Any, dialect: str,
     return out
 
 
-def region_paths(base: str, pids: dict[str, int], conn: Any, repeat: int) -> dict[str, Any]:
-    pages = http.page_client(base, ADMIN)
-    api = http.api_client(base, ADMIN)
+def region_paths(base: str, url: str, pids: dict[str, int], conn: Any,
+                 repeat: int) -> dict[str, Any]:
+    pages = http.page_client(base, url, ADMIN)
+    api = http.api_client(base, url, ADMIN)
     out: dict[str, Any] = {"csv": [], "xlsx": []}
     for _ in range(repeat):
         m = http.streamed(pages, "/regions/11/export.csv")
@@ -256,11 +257,11 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
                 pids["worker"] = stack.enter_context(http.palier_worker(url, var))
             results["rss_at_start_mib"] = _rss(pids)
             if only != "exports":
-                pages = http.page_client(base, COMMITTEE)
+                pages = http.page_client(base, url, COMMITTEE)
                 results["preview"] = preview(pages, conn, dialect)
-            results["shortlist"] = shortlist_paths(base, pids, conn, dialect, repeat,
+            results["shortlist"] = shortlist_paths(base, url, pids, conn, dialect, repeat,
                                                    repeat if only != "exports" else 0)
-            results["region 11"] = region_paths(base, pids, conn, repeat)
+            results["region 11"] = region_paths(base, url, pids, conn, repeat)
             with http.hello_serve() as hello:
                 results["hello-world (end)"] = hello_floor(hello)
     finally:
