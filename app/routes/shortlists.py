@@ -310,9 +310,12 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
 
 def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Any, region: str,
                    sep: str) -> Iterator[str]:
-    with sessions() as session:
-        table = export_service.region_table(session, actor, registry, region)
-        yield from exports.csv_chunks(table.header, table.rows, sep)
+    try:
+        with sessions() as session:
+            table = export_service.region_table(session, actor, registry, region)
+            yield from exports.csv_chunks(table.header, table.rows, sep)
+    finally:
+        jobs.return_memory()  # the answers read are freed: give the heap back
 
 
 @region_router.get("/regions/{code}/export.csv")
