@@ -15,14 +15,18 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
 
-from sqlalchemy import Column, LargeBinary, select
+from sqlalchemy import Column, LargeBinary, func, select
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.db import created_field
+
+CHUNK = 1 << 20  # bytes read at once by a download
 
 
 class StoredFile(SQLModel, table=True):
@@ -38,7 +42,7 @@ class StoredFile(SQLModel, table=True):
 
 def put(session: Session, key: str, data: bytes, content_type: str) -> StoredFile:
     """Store `data` under `key` (replacing a file of the same key)."""
-    existing = session.get(StoredFile, key)
+    existing = get(session, key)  # its data is not read
     if existing is not None:
         session.delete(existing)
         session.flush()
@@ -50,7 +54,21 @@ def put(session: Session, key: str, data: bytes, content_type: str) -> StoredFil
 
 
 def get(session: Session, key: str) -> StoredFile | None:
-    return session.get(StoredFile, key)
+    """The file's description; its `data` is read only when asked for (or use `chunks`)."""
+    return session.scalars(select(StoredFile).options(defer(StoredFile.data))  # type: ignore[arg-type]
+                           .where(col(StoredFile.key) == key)).first()
+
+
+def chunks(session: Session, key: str, size: int, chunk: int = CHUNK) -> Iterator[bytes]:
+    """The `size` bytes of a stored file in slices of `chunk` bytes, each read from the
+    database when it is consumed (a download never holds the whole file)."""
+    data = col(StoredFile.data)
+    for offset in range(0, size, chunk):
+        part = session.scalar(select(func.substr(data, offset + 1, chunk))
+                              .where(col(StoredFile.key) == key))
+        if part is None:  # deleted meanwhile
+            return
+        yield bytes(part)
 
 
 def exists(session: Session, key: str) -> bool:

@@ -22,7 +22,6 @@ from bench.dashboard_bench import _pct as pct
 
 ROOT = Path(__file__).resolve().parent.parent
 PALIER = str(Path(sys.executable).with_name("palier"))
-PASSWORD = "demo-palier-2026"
 
 
 def free_port() -> int:
@@ -53,12 +52,16 @@ def _process(cmd: list[str], env: dict[str, str], base: str,
         _wait(base, proc, path)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager
@@ -66,11 +69,30 @@ def palier_serve(database_url: str, var: Path) -> Iterator[tuple[str, int]]:
     """`palier serve` (production settings, one process) on a free port: (base URL, pid)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PALIER_ENV": "production", "PALIER_DATABASE_URL": database_url,
-           "PALIER_SECRET_KEY": secrets.token_urlsafe(48), "PALIER_BASE_URL": base,
-           "PALIER_EVIDENCE_DIR": str(var / "evidence"), "PALIER_LOG_LEVEL": "WARNING"}
-    with _process([PALIER, "serve", "--port", str(port)], env, base, "/healthz") as proc:
+    with _process([PALIER, "serve", "--port", str(port)], _env(database_url, var, base), base,
+                  "/healthz") as proc:
         yield base, proc.pid
+
+
+def _env(database_url: str, var: Path, base: str) -> dict[str, str]:
+    return {**os.environ, "PALIER_ENV": "production", "PALIER_DATABASE_URL": database_url,
+            "PALIER_SECRET_KEY": secrets.token_urlsafe(48), "PALIER_BASE_URL": base,
+            "PALIER_EVIDENCE_DIR": str(var / "evidence"), "PALIER_LOG_LEVEL": "WARNING"}
+
+
+@contextmanager
+def palier_worker(database_url: str, var: Path) -> Iterator[int]:
+    """`palier worker` (production settings): runs the queued jobs (exports) on PostgreSQL,
+    as in production beside `palier serve`. Yields its pid."""
+    proc = subprocess.Popen([PALIER, "worker"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            env=_env(database_url, var, "http://127.0.0.1"))
+    try:
+        time.sleep(2)
+        if proc.poll() is not None:
+            raise SystemExit(f"the worker exited ({proc.returncode})")
+        yield proc.pid
+    finally:
+        _stop(proc)
 
 
 @contextmanager
@@ -84,24 +106,44 @@ def hello_serve() -> Iterator[str]:
         yield base
 
 
-def page_client(base: str, email: str) -> httpx.Client:
-    """A browser-like client logged in through the login form."""
+def credentials(database_url: str, email: str) -> tuple[str, str]:
+    """A session cookie and an API token for `email`, issued in-process: the ARS, committee
+    and admin accounts log in with a second factor (a code typed from a phone), and their
+    API access is a personal token, neither of which a benchmark can go through."""
+    from sqlmodel import Session, select
+
+    from app.accounts.api_tokens import issue_api_token
+    from app.accounts.models import User
+    from app.accounts.sessions import open_session
+    from app.config import Settings
+    from app.db import make_engine
+
+    settings = Settings(database_url=database_url)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.email == email)).one()
+            cookie, _ = open_session(session, settings, user)
+            token = issue_api_token(session, settings, user, name="bench").token
+            session.commit()
+    finally:
+        engine.dispose()
+    return cookie, token
+
+
+def page_client(base: str, database_url: str, email: str) -> httpx.Client:
+    """A browser-like client with a session of `email`'s."""
+    from app.web.security import SESSION_COOKIE
+
     client = httpx.Client(base_url=base, timeout=600)
-    token = client.get("/session/csrf").json()["csrf_token"]
-    r = client.post("/connexion", data={"email": email, "password": PASSWORD,
-                                        "csrf_token": token})
-    if r.status_code not in (302, 303):
-        raise SystemExit(f"login of {email} failed: {r.status_code}")
+    client.cookies.set(SESSION_COOKIE, credentials(database_url, email)[0])
     return client
 
 
-def api_client(base: str, email: str) -> httpx.Client:
-    """An API client with a bearer token."""
-    r = httpx.post(base + "/api/v1/auth/token", data={"username": email, "password": PASSWORD},
-                   timeout=120)
-    r.raise_for_status()
+def api_client(base: str, database_url: str, email: str) -> httpx.Client:
+    """An API client with a bearer token of `email`'s."""
     return httpx.Client(base_url=base, timeout=600, headers={
-        "Authorization": f"Bearer {r.json()['access_token']}"})
+        "Authorization": f"Bearer {credentials(database_url, email)[1]}"})
 
 
 def summary(times: list[float]) -> dict[str, float]:

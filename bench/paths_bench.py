@@ -18,6 +18,7 @@ same run: a hello-world app served the same way, and the hand-written SQL the pa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import sys
@@ -31,7 +32,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import http
-from bench.paths_sql import FULL_LIST, PREVIEW_CASES, floor_sql
+from bench.paths_sql import (
+    FULL_LIST,
+    PREVIEW_CASES,
+    REGION_11,
+    floor_sql,
+    next_steps_sql,
+    stored_rows_sql,
+)
 
 ROUNDS = 30
 WARMUP = 3
@@ -104,9 +112,14 @@ def create(api: httpx.Client, n: int) -> tuple[float, dict[str, Any], int]:
     return elapsed, r.json(), len(r.content)
 
 
-def xlsx_job(api: httpx.Client, path: str, pid: int) -> dict[str, Any]:
-    """Request a background export, poll its job, download the file."""
-    before = http.rss_mib(pid)
+def _rss(pids: dict[str, int]) -> dict[str, float]:
+    return {name: http.rss_mib(pid) for name, pid in pids.items()}
+
+
+def xlsx_job(api: httpx.Client, path: str, pids: dict[str, int]) -> dict[str, Any]:
+    """Request a background export, poll its job, download the file; the resident memory
+    of the server (and of the worker that ran the job, on PostgreSQL) before and after."""
+    before = _rss(pids)
     start = time.perf_counter()
     r = api.get(path)
     if r.status_code != 202:
@@ -117,52 +130,96 @@ def xlsx_job(api: httpx.Client, path: str, pid: int) -> dict[str, Any]:
         job = api.get(job["url"]).json()
     if job["status"] != "done":
         raise SystemExit(f"{path}: job failed: {job['error']}")
+    done = time.perf_counter() - start
     size = len(api.get(job["file"]).content)
     elapsed = time.perf_counter() - start
-    peak_after = http.rss_mib(pid)
+    peak_after = _rss(pids)
     time.sleep(2)
-    return {"total_s": round(elapsed, 2), "bytes": size, "rss_before_mib": before,
-            "rss_right_after_mib": peak_after, "rss_2s_after_mib": http.rss_mib(pid),
-            "load": http.load_average()}
+    return {"total_s": round(elapsed, 2), "job_done_s": round(done, 2), "bytes": size,
+            "rss_before_mib": before, "rss_right_after_mib": peak_after,
+            "rss_2s_after_mib": _rss(pids), "load": http.load_average()}
 
 
-def shortlist_paths(base: str, pid: int, conn: Any, dialect: str,
-                    repeat: int) -> dict[str, Any]:
-    api = http.api_client(base, COMMITTEE)
-    out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
-    full_sql = FULL_LIST[dialect]
+def _forget_exports(conn: Any, kind: str, key: str, value: str) -> None:
+    """Drop the finished jobs of this export (a frozen shortlist's file is otherwise
+    reused): each round runs the job again. Only on the bench's own database."""
+    cur = conn.cursor()
+    cur.execute("SELECT id, file_path FROM export_job WHERE kind = %s", (kind,))
+    for job_id, file_path in cur.fetchall():
+        cur.execute("SELECT params FROM export_job WHERE id = %s", (job_id,))
+        params = cur.fetchone()[0]
+        params = json.loads(params) if isinstance(params, str) else params
+        if str(params.get(key)) == value:
+            cur.execute("DELETE FROM export_job WHERE id = %s", (job_id,))
+            if file_path:
+                cur.execute("DELETE FROM stored_file WHERE key = %s", (file_path,))
+    cur.close()
+    conn.commit()
+
+
+def _national(api: httpx.Client, conn: Any, dialect: str, out: dict[str, Any],
+              repeat: int) -> list[int]:
+    """`repeat` national shortlists created through the API (creation measured); with
+    repeat 0, the last one a previous run created (else one new)."""
+    if repeat == 0:
+        cur = conn.cursor()
+        cur.execute("SELECT max(id) FROM shortlist WHERE name LIKE 'Banc national %%'")
+        found = cur.fetchone()[0]
+        cur.close()
+        conn.rollback()
+        if found is not None:
+            return [int(found)]
     created: list[int] = []
-    for n in range(repeat):
+    for n in range(max(1, repeat)):
         elapsed, body, size = create(api, n)
-        floor, rows = _sql_time(conn, full_sql)
+        floor, rows = _sql_time(conn, FULL_LIST[dialect])
         created.append(body["id"])
         out["creation"].append({"total_s": round(elapsed, 2), "rows": len(body["rows"]),
                                 "response_bytes": size, "floor_full_list_sql_s":
                                 round(floor, 3), "floor_rows": rows,
                                 "load": http.load_average()})
+    return created
+
+
+def shortlist_paths(base: str, url: str, pids: dict[str, int], conn: Any, dialect: str,
+                    repeat: int, create_repeat: int) -> dict[str, Any]:
+    api = http.api_client(base, url, COMMITTEE)
+    out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
+    created = _national(api, conn, dialect, out, create_repeat)
     sid = created[0]
-    rows_sql = "SELECT rows FROM shortlist WHERE id = " + str(int(sid))
+    out["shortlist_id"] = sid
+    rows_sql = stored_rows_sql(sid, dialect)
     for _ in range(repeat):
         measure = http.streamed(api, f"/api/v1/shortlists/{sid}/export.csv")
         measure["floor_read_rows_s"] = round(_sql_time(conn, rows_sql)[0], 3)
         measure["load"] = http.load_average()
         out["csv"].append(measure)
-    for sid in created:  # a frozen shortlist's finished XLSX is reused: one job each
-        out["xlsx"].append(xlsx_job(api, f"/api/v1/shortlists/{sid}/export.xlsx", pid))
-    out["xlsx_rows"] = out["creation"][0]["rows"]
+    for n in range(repeat):  # a frozen shortlist's finished XLSX is reused: forgotten first
+        target = created[n % len(created)]
+        _forget_exports(conn, "shortlist_xlsx", "shortlist_id", str(target))
+        measure = xlsx_job(api, f"/api/v1/shortlists/{target}/export.xlsx", pids)
+        rows_s = _sql_time(conn, stored_rows_sql(target, dialect))[0]
+        steps_s, steps = _sql_time(conn, next_steps_sql(target, dialect))
+        measure.update(floor_rows_and_steps_sql_s=round(rows_s + steps_s, 3),
+                       floor_step_rows=steps)
+        out["xlsx"].append(measure)
+    out["rows"] = _sql_time(conn, rows_sql)[1]
     return out
 
 
-def region_paths(base: str, pid: int, repeat: int) -> dict[str, Any]:
-    pages = http.page_client(base, ADMIN)
-    api = http.api_client(base, ADMIN)
+def region_paths(base: str, url: str, pids: dict[str, int], conn: Any,
+                 repeat: int) -> dict[str, Any]:
+    pages = http.page_client(base, url, ADMIN)
+    api = http.api_client(base, url, ADMIN)
     out: dict[str, Any] = {"csv": [], "xlsx": []}
     for _ in range(repeat):
         m = http.streamed(pages, "/regions/11/export.csv")
+        m["floor_region_sql_s"], m["floor_rows"] = (
+            round(x, 3) for x in _sql_time(conn, REGION_11))
         m["load"] = http.load_average()
         out["csv"].append(m)
-    for _ in range(max(1, repeat - 1)):
-        before = http.rss_mib(pid)
+    for _ in range(repeat):
+        before = _rss(pids)
         start = time.perf_counter()
         r = pages.get("/regions/11/export.xlsx", follow_redirects=False)
         job_id = int(r.headers["location"].rsplit("/", 1)[1])
@@ -173,12 +230,13 @@ def region_paths(base: str, pid: int, repeat: int) -> dict[str, Any]:
         size = len(api.get(job["file"]).content) if job["status"] == "done" else 0
         out["xlsx"].append({"status": job["status"],
                             "total_s": round(time.perf_counter() - start, 2), "bytes": size,
-                            "rss_before_mib": before, "rss_after_mib": http.rss_mib(pid),
+                            "rss_before_mib": before, "rss_after_mib": _rss(pids),
+                            "floor_region_sql_s": round(_sql_time(conn, REGION_11)[0], 3),
                             "load": http.load_average()})
     return out
 
 
-def run(url: str, var: Path, repeat: int) -> dict[str, Any]:
+def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
     engine, conn = _raw(url)
     dialect = engine.dialect.name
     results: dict[str, Any] = {
@@ -192,12 +250,18 @@ def run(url: str, var: Path, repeat: int) -> dict[str, Any]:
                                "shortlist_candidate, structure"))
         with http.hello_serve() as hello:
             results["hello-world"] = hello_floor(hello)
-        with http.palier_serve(url, var) as (base, pid):
-            results["rss_at_start_mib"] = http.rss_mib(pid)
-            pages = http.page_client(base, COMMITTEE)
-            results["preview"] = preview(pages, conn, dialect)
-            results["shortlist"] = shortlist_paths(base, pid, conn, dialect, repeat)
-            results["region 11"] = region_paths(base, pid, repeat)
+        with contextlib.ExitStack() as stack:
+            base, pid = stack.enter_context(http.palier_serve(url, var))
+            pids = {"server": pid}
+            if dialect == "postgresql":  # jobs run in `palier worker`, as in production
+                pids["worker"] = stack.enter_context(http.palier_worker(url, var))
+            results["rss_at_start_mib"] = _rss(pids)
+            if only != "exports":
+                pages = http.page_client(base, url, COMMITTEE)
+                results["preview"] = preview(pages, conn, dialect)
+            results["shortlist"] = shortlist_paths(base, url, pids, conn, dialect, repeat,
+                                                   repeat if only != "exports" else 0)
+            results["region 11"] = region_paths(base, url, pids, conn, repeat)
             with http.hello_serve() as hello:
                 results["hello-world (end)"] = hello_floor(hello)
     finally:
@@ -214,11 +278,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="previews per case")
     parser.add_argument("--var", default="var/bench-paths", help="exports folder's parent")
+    parser.add_argument("--only", choices=["all", "exports"], default="all",
+                        help="exports: only the export paths (the last national shortlist "
+                             "a previous run created, else a new one)")
     args = parser.parse_args()
     ROUNDS = args.rounds
     print(f"database: {make_url(args.database_url).render_as_string(hide_password=True)}",
           file=sys.stderr)
-    json.dump(run(args.database_url, Path(args.var).resolve(), args.repeat), sys.stdout,
+    json.dump(run(args.database_url, Path(args.var).resolve(), args.repeat, args.only),
+              sys.stdout,
               indent=2)
     print()
 

@@ -65,3 +65,37 @@ FULL_LIST = {d: _BASE.format(key=_round("lr.global_score", d), join="", where=""
                              order="DESC", limit="",
                              collate=' COLLATE "C"' if d == "postgresql" else "")
              for d in ("postgresql", "sqlite")}
+
+
+def stored_rows_sql(shortlist_id: int, dialect: str) -> str:
+    """A frozen shortlist's stored rows (the CSV's data), fetched (and decoded by the
+    driver on PostgreSQL)."""
+    return f"SELECT rows FROM shortlist WHERE id = {int(shortlist_id)}"
+
+
+def next_steps_sql(shortlist_id: int, dialect: str) -> str:
+    """The next-step rows of a shortlist's assessments, in order, with their texts."""
+    ids = (f"SELECT (e.value->>'assessment_id')::int FROM shortlist s, "
+           f"jsonb_array_elements(s.rows) e WHERE s.id = {int(shortlist_id)}"
+           if dialect == "postgresql" else
+           f"SELECT json_extract(e.value, '$.assessment_id') FROM shortlist s, "
+           f"json_each(s.rows) e WHERE s.id = {int(shortlist_id)}")
+    return ("SELECT ans.assessment_id, ans.position, ans.to_verify, t.tier, t.label, t.title, "
+            "t.effort, t.funding FROM assessment_next_step ans "
+            "JOIN next_step_text t ON t.id = ans.text_id "
+            f"WHERE ans.assessment_id IN ({ids}) ORDER BY ans.assessment_id, ans.position")
+
+
+# The full-answers export of Île-de-France: every open structure, its latest submitted
+# assessment's answers, scores, gap, domain scores (aggregated per assessment).
+REGION_11 = """
+SELECT s.finess, s.name, s.department, s.category_code, s.capacity, a.questionnaire_id,
+       a.questionnaire_version, a.submitted_at, a.tier_level, a.global_score, a.answers,
+       a.result -> 'gap', a.result -> 'tiers_met_above',
+       (SELECT sum(d.score) FROM assessment_domain_score d WHERE d.assessment_id = a.id)
+FROM structure s
+LEFT JOIN latest_result lr ON lr.structure_id = s.id
+LEFT JOIN assessment a ON a.id = lr.assessment_id
+WHERE s.region = '11' AND NOT s.closed
+ORDER BY s.finess
+"""

@@ -25,7 +25,7 @@ from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
-from app.shortlists import delivery, export_service, exports, forms, jobs, ranking
+from app.shortlists import delivery, export_service, exports, forms, jobs, ranking, stored
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.web import reports
@@ -263,7 +263,7 @@ def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, re
                               filename=filename, rows=rows, object_type=object_type,
                               object_id=object_id, ip=client_ip(request), reuse_done=reuse_done)
     if out.file is not None:
-        return stored_file_response(out.file, out.job.filename or out.file.key,
+        return stored_file_response(session, out.file, out.job.filename or out.file.key,
                                     {"Cache-Control": "private, no-store"})
     if out.started:
         jobs.start(settings, out.job_id, background=background, sessions=sessions,
@@ -292,11 +292,11 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
                     settings: Any, registry: Any, background: BackgroundTasks,
                     sessions: Any, fmt: str, media_type: str) -> Response:
     """The XLSX or PDF of a shortlist: now, or as a job when it is large."""
-    s = svc.get(session, actor, shortlist_id)
+    s, count = stored.head(session, actor, shortlist_id)  # the rows are not decoded here
     filename = exports.file_name(f"selection-{s.id}", fmt)
-    if delivery.runs_as_job(fmt, len(s.rows)):
+    if delivery.runs_as_job(fmt, count):
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
-                            f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, len(s.rows),
+                            f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, count,
                             "shortlist", s.id, reuse_done=True)
     return shortlist_file_now(request, session, actor, s, registry, fmt, media_type,
                               CSV_HEADERS)
@@ -307,9 +307,12 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
 
 def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Any, region: str,
                    sep: str) -> Iterator[str]:
-    with sessions() as session:
-        table = export_service.region_table(session, actor, registry, region)
-        yield from exports.csv_chunks(table.header, table.rows, sep)
+    try:
+        with sessions() as session:
+            table = export_service.region_table(session, actor, registry, region)
+            yield from exports.csv_chunks(table.header, table.rows, sep)
+    finally:
+        jobs.return_memory()  # the answers read are freed: give the heap back
 
 
 @region_router.get("/regions/{code}/export.csv")
@@ -389,4 +392,4 @@ def job_file_response(session: Any, actor: Actor, job_id: int,
     blob = jobs.file_of(session, job)
     if blob is None:
         raise NotFound("Le fichier de cet export n’est pas (ou plus) disponible.")
-    return stored_file_response(blob, job.filename or blob.key, headers)
+    return stored_file_response(session, blob, job.filename or blob.key, headers)

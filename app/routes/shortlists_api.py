@@ -23,7 +23,7 @@ from app.routes.shortlists import (
     shortlist_csv_response,
     shortlist_file_now,
 )
-from app.shortlists import delivery, exports, jobs
+from app.shortlists import delivery, exports, jobs, stored
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
@@ -125,15 +125,15 @@ def _job_json(job: ExportJob) -> dict[str, Any]:
 
 def _job_export(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
                 background: BackgroundTasks, sessions: jobs.SessionFactory, s: Shortlist,
-                kind: str, fmt: str) -> Response:
+                count: int, kind: str, fmt: str) -> Response:
     """The export's job (see app.shortlists.delivery): its finished file, else 202 + job."""
     out = delivery.job_export(session, settings, actor, kind=kind,
                               params={"shortlist_id": s.id},
                               filename=exports.file_name(f"selection-{s.id}", fmt),
-                              rows=len(s.rows), object_type="shortlist", object_id=s.id,
+                              rows=count, object_type="shortlist", object_id=s.id,
                               ip=client_ip(request), reuse_done=True)
     if out.file is not None:
-        return stored_file_response(out.file, out.job.filename or out.file.key)
+        return stored_file_response(session, out.file, out.job.filename or out.file.key)
     if out.started:
         jobs.start(settings, out.job_id, background=background, sessions=sessions,
                    registry=registry)
@@ -174,10 +174,10 @@ def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
           settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
           fmt: str, media_type: str) -> Response:
     """The XLSX or PDF of a shortlist: now, or as a job (202) when it is large."""
-    s = svc.get(session, actor, shortlist_id)
-    if delivery.runs_as_job(fmt, len(s.rows)):
+    s, count = stored.head(session, actor, shortlist_id)  # the rows are not decoded here
+    if delivery.runs_as_job(fmt, count):
         return _job_export(request, session, actor, settings, registry, background, sessions,
-                           s, f"shortlist_{fmt}", fmt)
+                           s, count, f"shortlist_{fmt}", fmt)
     return shortlist_file_now(request, session, actor, s, registry, fmt, media_type, {})
 
 

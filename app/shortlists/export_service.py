@@ -7,7 +7,7 @@ Audit: every export is an AuditEvent `export` (kind, format, object, rows), reco
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -101,21 +101,34 @@ def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str,
     """The CSV text of a shortlist (its `rows`, or the ones loaded)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     source = shortlist.rows if rows is None else rows
-    return exports.csv_chunks(exports.shortlist_header(shortlist.criteria, labels.domains),
-                              (exports.shortlist_values(r, shortlist.criteria) for r in source),
-                              sep)
+    criteria = shortlist.criteria
+    return exports.csv_chunks(exports.shortlist_header(criteria, labels.domains),
+                              (exports.shortlist_values(r, criteria) for r in source), sep)
+
+
+STEP_FIELDS = ("rank", "finess", "name", "assessment_id")
 
 
 def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
                    *, with_next_steps: bool = True,
-                   progress: exports.Progress | None = None) -> None:
+                   progress: exports.Progress | None = None,
+                   reader: Session | None = None, count: int | None = None) -> None:
+    """The XLSX of a shortlist; with `reader` (a session no commit interrupts while the
+    file is written) its rows are streamed from the database, one pass per sheet, never
+    all held (`count`: their number, `stored.head`)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
+    sid = shortlist.id
+    rows: exports.RowReader | None = None
+    if reader is not None and sid is not None:
+        def rows(fields: Sequence[str]) -> Iterator[dict[str, Any]]:
+            assert reader is not None and sid is not None
+            return stored.rows(reader, sid, fields)
 
     def steps() -> Iterator[tuple[Mapping[str, Any], list[next_steps.Step]]]:
-        rows = shortlist.rows
-        found = next_steps.of(session, [r["assessment_id"] for r in rows
-                                        if r.get("assessment_id")])
-        for r in rows:
+        listed = list(rows(STEP_FIELDS)) if rows is not None else shortlist.rows
+        found = next_steps.of(reader or session, [r["assessment_id"] for r in listed
+                                                  if r.get("assessment_id")])
+        for r in listed:
             if r.get("assessment_id"):
                 aid, row_steps = next(found)
                 assert aid == r["assessment_id"]
@@ -128,7 +141,8 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
         domain_labels=labels.domains, domain_order=labels.domain_order,
         funding_labels=labels.funding, exported_at=exported_at(),
         next_steps=steps if with_next_steps else None, progress=progress,
-        funding_status=funding_status(registry, shortlist.questionnaire_versions))
+        funding_status=funding_status(registry, shortlist.questionnaire_versions),
+        rows=rows, count=count)
 
 
 ReportRenderer = Callable[[dict[str, Any]], str]
@@ -165,7 +179,8 @@ def shortlist_csv_now(session: Session, actor: Actor, shortlist_id: int, registr
     record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id, count, ip,
                   separator=sep)
 
-    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(session, shortlist_id))
+    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(
+        session, shortlist_id, exports.SHORTLIST_FIELDS))
 
 
 def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,

@@ -53,7 +53,8 @@ def paris_time(value: datetime | str | None) -> str | None:
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     if when.tzinfo is None:  # stored as UTC
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+    w = when.astimezone(PARIS)
+    return f"{w.year:04d}-{w.month:02d}-{w.day:02d} {w.hour:02d}:{w.minute:02d}"
 
 
 def file_name(stem: str, ext: str, sep: str = ",") -> str:
@@ -83,6 +84,20 @@ def _csv_cell(value: Value, decimal_comma: bool) -> str:
     return inert(value)
 
 
+def _csv_row(row: Sequence[Value], decimal_comma: bool) -> list[Value]:
+    """A row's cells for csv.writer: text made inert, decimals and booleans written out;
+    ints and None (written as "") left to the writer (most cells: no call per cell)."""
+    out = list(row)
+    for i, v in enumerate(out):
+        kind = type(v)
+        if kind is str:
+            if v.startswith(DANGEROUS):  # type: ignore[union-attr]
+                out[i] = "'" + v  # type: ignore[operator]
+        elif v is not None and kind is not int:
+            out[i] = _csv_cell(v, decimal_comma)
+    return out
+
+
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str = ",",
                batch: int = 1000) -> Iterator[str]:
     """The CSV text in chunks (for StreamingResponse): BOM, header, rows."""
@@ -97,7 +112,7 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Value]], sep: str 
     buffer.seek(0)
     buffer.truncate()
     for n, row in enumerate(rows, start=1):
-        writer.writerow([_csv_cell(v, decimal_comma) for v in row])
+        writer.writerow(_csv_row(row, decimal_comma))
         if n % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -137,6 +152,12 @@ def shortlist_header(criteria: Mapping[str, Any],
             *SHORTLIST_TAIL]
 
 
+# The keys of a frozen row that `shortlist_values` reads.
+SHORTLIST_FIELDS = ("rank", "finess", "name", "region", "department", "category", "sector",
+                    "capacity", "size_band", "tier", "global_score", "key", "readiness",
+                    "submitted_at", "review_status", "group", "rule", "eligible_rank")
+
+
 def shortlist_values(row: Mapping[str, Any], criteria: Mapping[str, Any]) -> list[Value]:
     """A frozen row: codes in their code columns, names and labels beside them."""
     region = regions().get(row["region"] or "")
@@ -156,8 +177,10 @@ def shortlist_values(row: Mapping[str, Any], criteria: Mapping[str, Any]) -> lis
 
 
 def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str],
-                   funding_labels: Mapping[str, str], exported_at: str) -> list[tuple[str, str]]:
-    """(label, value) lines: the criteria and the provenance of a saved shortlist."""
+                   funding_labels: Mapping[str, str], exported_at: str,
+                   count: int | None = None) -> list[tuple[str, str]]:
+    """(label, value) lines: the criteria and the provenance of a saved shortlist (`count`:
+    its number of rows, when they are not loaded)."""
     c = shortlist.criteria
     region = c.get("region")
     order = c.get("order") or ("asc" if c.get("rank_by") == "readiness" else "desc")
@@ -192,14 +215,14 @@ def criteria_lines(shortlist: Any, author: str, domain_labels: Mapping[str, str]
          "en dernier"),
         ("Taille demandée", str(c.get("size"))),
         ("Quotas", quotas),
-        ("Structures retenues", str(len(shortlist.rows))),
+        ("Structures retenues", str(len(shortlist.rows) if count is None else count)),
         ("Exclusions", excluded),
         ("Versions du questionnaire", ", ".join(shortlist.questionnaire_versions) or "—"),
         ("Exporté le (heure de Paris)", exported_at),
     ]
 
 
-def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+def domain_columns(rows: Iterable[Mapping[str, Any]], order: Sequence[str]) -> list[str]:
     """Domain ids of the rows: questionnaire order first, then the rest alphabetically."""
     present = {d for r in rows for d in r.get("domain_scores") or {}}
     first = [d for d in order if d in present]
@@ -207,6 +230,10 @@ def domain_columns(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> l
 
 
 NextSteps = Callable[[], Iterable[tuple[Mapping[str, Any], Sequence[Step]]]]
+RowReader = Callable[[Sequence[str]], Iterable[Mapping[str, Any]]]
+"""The rows of a shortlist with (at least) these keys, in rank order: app.shortlists.stored
+streams them from the database, one pass per sheet, instead of holding them all."""
+SCORE_FIELDS = ("rank", "finess", "name", "global_score", "domain_scores")
 
 
 def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
@@ -214,12 +241,16 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
                          funding_labels: Mapping[str, str], exported_at: str,
                          next_steps: NextSteps | None = None,
                          progress: Progress | None = None,
-                         funding_status: Mapping[str, str] | None = None) -> None:
+                         funding_status: Mapping[str, str] | None = None,
+                         rows: RowReader | None = None, count: int | None = None) -> None:
     """Sheets: Sélection, Critères et provenance, Scores par domaine, Prochaines étapes
     (`next_steps()` yields (row, steps) in rank order; omitted when None). `funding_status`
     gives each programme's kind and current status ("financement, terminé au 2 décembre
-    2026") shown beside its name."""
-    rows = shortlist.rows
+    2026") shown beside its name. `rows` and `count`: the rows read as they are written
+    (else `shortlist.rows`)."""
+    # Long: four sheets in order, each one pass over the rows; the progress tick is shared.
+    read: RowReader = rows if rows is not None else (lambda fields: shortlist.rows)
+    criteria = shortlist.criteria
     done = 0
 
     def tick() -> None:
@@ -229,25 +260,25 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
             progress(done)
 
     with Book(out) as book:
-        header = shortlist_header(shortlist.criteria, domain_labels)
+        header = shortlist_header(criteria, domain_labels)
         with book.sheet("Sélection", column_widths(header)) as sheet:
             sheet.append(header)
-            for row in rows:
-                sheet.append(shortlist_values(row, shortlist.criteria))
+            for row in read(SHORTLIST_FIELDS):
+                sheet.append(shortlist_values(row, criteria))
                 tick()
         with book.sheet("Critères et provenance",
                         column_widths(["Critère", "Valeur"], ["name", "text"])) as sheet:
             sheet.append(["Critère", "Valeur"])
             for line in criteria_lines(shortlist, author, domain_labels, funding_labels,
-                                       exported_at):
+                                       exported_at, count):
                 sheet.append(line)
-        domains = domain_columns(rows, domain_order)
+        domains = domain_columns(read(("domain_scores",)), domain_order)
         header = ["Rang", "FINESS", "Nom", "Score global",
                   *(domain_labels.get(d, d) for d in domains)]
         with book.sheet("Scores par domaine",
                         column_widths(header, [None] * 3 + ["score"] * len(header))) as sheet:
             sheet.append(header)
-            for row in rows:
+            for row in read(SCORE_FIELDS):
                 scores = row.get("domain_scores") or {}
                 sheet.append([row["rank"], row["finess"], row["name"], row["global_score"],
                               *(scores.get(d) for d in domains)])
@@ -280,7 +311,7 @@ def _steps_sheet(sheet: Sheet, next_steps: NextSteps, funding_labels: Mapping[st
                 cells = laid.get(step)
                 if cells is None:
                     text, to_verify = step
-                    cells = laid[step] = Cells(
+                    cells = laid[step] = sheet.cells(
                         [text.tier, text.label, text.title, text.effort,
                          "oui" if to_verify else None,
                          ", ".join(funding_cell(f) for f in text.funding)], first=3)

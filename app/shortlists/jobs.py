@@ -35,7 +35,7 @@ from app.config import Settings
 from app.db import get_engine, utcnow, write
 from app.errors import NotFound
 from app.questionnaires import Registry
-from app.shortlists import export_service, exports
+from app.shortlists import export_service, exports, stored
 from app.shortlists import service as shortlists
 from app.shortlists.models import ExportJob, ExportStatus
 
@@ -150,11 +150,14 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
             rows_total = job.rows_total
 
             def progress(done: int) -> None:
+                """In a session of its own: the job's session keeps reading (its cursors
+                and loaded objects survive: nothing is expired or read again)."""
                 def beat(s: Session) -> None:
                     s.exec(update(ExportJob).where(col(ExportJob.id) == job_id).values(
                         rows_done=done, updated_at=utcnow(),
                         progress=min(1.0, done / rows_total) if rows_total else 0.0))
-                write(session, beat)
+                with sessions() as beats:
+                    write(beats, beat)
 
             _produce(session, job, registry, tmp, progress, render_report)
             data = Path(tmp).read_bytes()
@@ -222,17 +225,18 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
         raise NotFound("Compte introuvable ou désactivé.")
     actor = build_actor(session, user)
     params = job.params
-    if job.kind in ("shortlist_xlsx", "shortlist_pdf"):
-        shortlist = shortlists.get(session, actor, int(params["shortlist_id"]))
-        if job.kind == "shortlist_pdf":
-            if render_report is None:
-                raise ValueError("a PDF export job needs render_report")
-            Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
-                                                                render_report))
-            return
-        export_service.shortlist_xlsx(session, shortlist, registry, path,
+    if job.kind == "shortlist_xlsx":  # its rows streamed from the database, sheet by sheet
+        head, count = stored.head(session, actor, int(params["shortlist_id"]))
+        export_service.shortlist_xlsx(session, head, registry, path,
                                       with_next_steps=bool(params.get("next_steps", True)),
-                                      progress=progress)
+                                      progress=progress, reader=session, count=count)
+        return
+    if job.kind == "shortlist_pdf":
+        if render_report is None:
+            raise ValueError("a PDF export job needs render_report")
+        shortlist = shortlists.get(session, actor, int(params["shortlist_id"]))
+        Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
+                                                            render_report))
         return
     table = export_service.region_table(session, actor, registry, str(params["region"]))
     if job.kind == "region_xlsx":

@@ -6,7 +6,8 @@ never holds them all."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, text
@@ -18,14 +19,30 @@ from app.permissions import Actor
 from app.shortlists.models import Shortlist
 from app.shortlists.service import visible_clause
 
-STREAM = 1000
+STREAM = 5000  # rows fetched at once from the server-side cursor
 _ROWS = {
-    "postgresql": text("SELECT e.value FROM shortlist AS s CROSS JOIN LATERAL "
-                       "jsonb_array_elements(s.rows) WITH ORDINALITY AS e(value, n) "
-                       "WHERE s.id = :id ORDER BY e.n"),
-    "sqlite": text("SELECT e.value FROM shortlist AS s, json_each(s.rows) AS e "
-                   "WHERE s.id = :id ORDER BY e.key"),
+    "postgresql": "SELECT {values} FROM shortlist AS s CROSS JOIN LATERAL "
+                  "jsonb_array_elements(s.rows) WITH ORDINALITY AS e(value, n) "
+                  "WHERE s.id = :id ORDER BY e.n",
+    "sqlite": "SELECT {values} FROM shortlist AS s, json_each(s.rows) AS e "
+              "WHERE s.id = :id ORDER BY e.key",
 }
+_FIELD = re.compile(r"[a-z_]+")
+# The keys of a row whose values are objects or lists (SQLite hands them over as JSON text).
+CONTAINERS = frozenset({"domain_scores", "funding"})
+
+
+def _values(dialect: str, fields: Sequence[str] | None) -> str:
+    """The select list: the whole row, or only `fields` (their JSON values, types kept:
+    PostgreSQL one small JSON array, SQLite one column each)."""
+    if fields is None:
+        return "e.value"
+    if not all(_FIELD.fullmatch(f) for f in fields):
+        raise ValueError("field names are lowercase words")
+    if dialect == "postgresql":
+        return "jsonb_build_array(" + ", ".join(f"e.value -> '{f}'" for f in fields) + ")"
+    return ", ".join(f"e.value -> '$.{f}'" if f in CONTAINERS else
+                     f"json_extract(e.value, '$.{f}')" for f in fields)
 
 
 def head(session: Session, actor: Actor | None, shortlist_id: int) -> tuple[Shortlist, int]:
@@ -42,13 +59,26 @@ def head(session: Session, actor: Actor | None, shortlist_id: int) -> tuple[Shor
     return shortlist, int(count or 0)
 
 
-def rows(session: Session, shortlist_id: int) -> Iterator[dict[str, Any]]:
-    """The stored rows of a shortlist, in rank order, read as they are consumed."""
+def rows(session: Session, shortlist_id: int,
+         fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The stored rows of a shortlist, in rank order, read as they are consumed; with
+    `fields`, only those keys (the database picks them out: the rest of each row, such as
+    its domain scores, is neither sent nor decoded)."""
     dialect = session.get_bind().dialect.name
-    result = session.execute(_ROWS[dialect].execution_options(yield_per=STREAM),
-                             {"id": shortlist_id})
+    sql = text(_ROWS[dialect].format(values=_values(dialect, fields)))
+    result = session.execute(sql.execution_options(yield_per=STREAM), {"id": shortlist_id})
     try:
-        for (value,) in result:
-            yield json.loads(value) if isinstance(value, str) else value
+        if fields is None:
+            for (value,) in result:
+                yield json.loads(value) if isinstance(value, str) else value
+        elif dialect == "postgresql":
+            for (values,) in result:
+                yield dict(zip(fields, json.loads(values) if isinstance(values, str)
+                               else values, strict=True))
+        else:
+            decode = [f in CONTAINERS for f in fields]
+            for values in result:
+                yield {f: json.loads(v) if d and isinstance(v, str) else v
+                       for f, v, d in zip(fields, values, decode, strict=True)}
     finally:
         result.close()

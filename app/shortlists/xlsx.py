@@ -1,7 +1,8 @@
 """A streaming XLSX writer: rows go straight to the zip stream as XML text, one sheet after
 the other, in constant memory (nothing is kept per row, nothing is parsed back).
 
-Only what the exports need: text (inline strings), numbers, booleans; text that a
+Only what the exports need: text (inline strings; shared strings for the cells a sheet
+repeats on many rows, `Sheet.cells`: the next steps' texts), numbers, booleans; text that a
 spreadsheet could run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets the "quote
 prefix" style so that it stays text when edited (its value is unchanged); characters XML
 cannot hold are dropped. The files are checked by reading them back with openpyxl
@@ -69,16 +70,24 @@ def text_cell(ref: str, value: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{preserve}>{value}</t></is></c>'
 
 
-def cells_xml(r: str, values: Sequence[Value], first: int = 0) -> str:
+def shared_cell(ref: str, value: str, index: int) -> str:
+    """A text cell pointing at entry `index` of the shared strings (sharedStrings.xml)."""
+    style = f' s="{_QUOTE_STYLE}"' if _ILLEGAL.sub("", value).startswith(DANGEROUS) else ""
+    return f'<c r="{ref}"{style} t="s"><v>{index}</v></c>'
+
+
+def cells_xml(r: str, values: Sequence[Value], first: int = 0,
+              shared: SharedStrings | None = None) -> str:
     """The cells of row `r` (its number as text), from column `first` (0: A); empty cells
-    (None, "") are left out."""
+    (None, "") are left out. Text goes to `shared` when given, else inline."""
     cells = []
     for col, v in enumerate(values, start=first):
         if v is None or v == "":
             continue
         ref = COLUMNS[col] + r
         if isinstance(v, str):
-            cells.append(text_cell(ref, v))
+            cells.append(text_cell(ref, v) if shared is None
+                         else shared_cell(ref, v, shared.index(v)))
         elif isinstance(v, bool):
             cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
         elif isinstance(v, int):
@@ -96,14 +105,39 @@ def cols_xml(widths: Sequence[float]) -> str:
                               for i, w in enumerate(widths, start=1)) + "</cols>"
 
 
+class SharedStrings:
+    """The workbook's shared strings: texts repeated on many rows are written once
+    (sharedStrings.xml) and each cell holds their index."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, int] = {}
+
+    def index(self, value: str) -> int:
+        found = self.strings.get(value)
+        if found is None:
+            found = self.strings[value] = len(self.strings)
+        return found
+
+    def xml(self) -> str:
+        items = []
+        for value in self.strings:
+            clean = _ILLEGAL.sub("", value)
+            space = ' xml:space="preserve"' if clean != clean.strip() else ""
+            items.append(f"<si><t{space}>{escape(clean, _ENTITIES)}</t></si>")
+        n = len(items)
+        return (f'{HEAD}<sst xmlns="{MAIN}" count="{n}" uniqueCount="{n}">'
+                + "".join(items) + "</sst>")
+
+
 class Cells:
     """Cells laid out once for many rows (the same values on every row): their row
-    number is filled in at each use."""
+    number is filled in at each use. With `shared`, their texts are shared strings."""
 
     __slots__ = ("parts",)
 
-    def __init__(self, values: Sequence[Value], first: int = 0) -> None:
-        self.parts = cells_xml(_MARK, values, first).split(_MARK)
+    def __init__(self, values: Sequence[Value], first: int = 0,
+                 shared: SharedStrings | None = None) -> None:
+        self.parts = cells_xml(_MARK, values, first, shared).split(_MARK)
 
     def at(self, r: str) -> str:
         return r.join(self.parts)
@@ -115,8 +149,9 @@ _MARK = "\x00"  # never in a cell: illegal in XML, dropped from text
 class Sheet:
     """Rows of one sheet, written to the zip stream in batches."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], shared: SharedStrings) -> None:
         self.stream = stream
+        self.shared = shared
         self.pending: list[str] = []
         self.count = 0
         self.width = 0  # the header row's (the first row's) number of columns
@@ -127,6 +162,10 @@ class Sheet:
             self.width = len(values)
         r = str(self.count)
         self._add(f'<row r="{r}">{cells_xml(r, values)}</row>')
+
+    def cells(self, values: Sequence[Value], first: int = 0) -> Cells:
+        """Cells to repeat on many rows (`append_cells`), their texts shared."""
+        return Cells(values, first, self.shared)
 
     def append_cells(self, *cells: Cells) -> None:
         """A row made of prepared cells (their columns must not overlap)."""
@@ -151,6 +190,7 @@ class Book:
         self.zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED,
                                    compresslevel=COMPRESSLEVEL)
         self.titles: list[str] = []
+        self.shared = SharedStrings()
 
     def __enter__(self) -> Book:
         return self
@@ -169,7 +209,7 @@ class Book:
         with self.zip.open(name, "w", force_zip64=True) as stream:
             stream.write(f'{HEAD}<worksheet xmlns="{MAIN}">{_FROZEN_HEADER}'
                          f'{cols_xml(widths)}<sheetData>'.encode())
-            sheet = Sheet(stream)
+            sheet = Sheet(stream, self.shared)
             yield sheet
             sheet.flush()
             stream.write(b"</sheetData>")
@@ -191,6 +231,8 @@ class Book:
             'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
             'officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.'
             f'openxmlformats-package.core-properties+xml"/>{sheets}</Types>'))
         self.zip.writestr("_rels/.rels", (
@@ -216,7 +258,9 @@ class Book:
         self.zip.writestr("xl/_rels/workbook.xml.rels", (
             f'{HEAD}<Relationships xmlns="{PKG}/relationships">{rels}'
             f'<Relationship Id="rId{n + 1}" Type="{REL}/styles" Target="styles.xml"/>'
-            '</Relationships>'))
+            f'<Relationship Id="rId{n + 2}" Type="{REL}/sharedStrings" '
+            'Target="sharedStrings.xml"/></Relationships>'))
+        self.zip.writestr("xl/sharedStrings.xml", self.shared.xml())
         self.zip.writestr("xl/styles.xml", (
             f'{HEAD}<styleSheet xmlns="{MAIN}">'
             '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0"/></numFmts>'
