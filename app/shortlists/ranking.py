@@ -61,6 +61,7 @@ from app.shortlists.ranking_freeze import (
     canonical_json,
     diff_rows,
     frozen_row,
+    rows_json_and_hash,
     shortlist_hash,
 )
 
@@ -97,6 +98,7 @@ __all__ = [
     "key_value",
     "rank",
     "readiness_from_tiers",
+    "rows_json_and_hash",
     "select",
     "short_warnings",
     "shortlist_hash",

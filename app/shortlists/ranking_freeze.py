@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,22 @@ def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
     payload = {"criteria": criteria, "questionnaire_versions": list(versions),
                "rows": list(rows)}
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
+                       rows: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
+    """The canonical JSON array of `rows` and `shortlist_hash` of them, each row serialized
+    once and hashed as it comes (the same digest: the payload's keys sort as written)."""
+    digest = hashlib.sha256()
+    digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
+                   + canonical_json(list(versions)) + ',"rows":[').encode("utf-8"))
+    parts = []
+    for row in rows:
+        part = canonical_json(row)
+        digest.update((("," if parts else "") + part).encode("utf-8"))
+        parts.append(part)
+    digest.update(b"]}")
+    return "[" + ",".join(parts) + "]", digest.hexdigest()
 
 
 @dataclass

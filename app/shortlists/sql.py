@@ -6,9 +6,12 @@ instead of loading every candidate.
 - Population and eligibility: one GROUP BY over the structures of the criteria with the
   first failing reason as a SQL CASE (counts, groups, feasibility).
 - Ranking: the key, its rounding to 6 decimals and every tie-break in ORDER BY; the ranked
-  eligible structures are streamed (narrow rows: id and quota groups).
-- Quotas: the minimums pass walks the stream only until every minimum is met, the fill
-  stops at N; without quotas the query has a LIMIT N.
+  eligible structures (narrow rows: id and quota groups) are read once per generation of
+  the read model for the same filters and ranking and kept (app.dashboard.cache), so that
+  a refresh of the builder (other size or quotas) sorts nothing again. Criteria on review
+  statuses (outside the read model) are never kept: their ranked list is streamed.
+- Quotas: the minimums pass walks the ranked list only until every minimum is met, the fill
+  stops at N; streamed without quotas, the query has a LIMIT N.
 - Only the selected structures are then loaded in full (`detail` of them at most: the
   builder's preview shows the first rows).
 """
@@ -159,12 +162,16 @@ class _Query:
                 func.coalesce(SC.c.readiness, 0), LR.c.submitted_at, finess]
 
 
+def _ranked_query(q: _Query) -> Any:
+    return (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
+            .select_from(q.joined).where(*q.conds, q.reason.is_(None))
+            .order_by(*q.order_by()))
+
+
 def _stream(session: Session, q: _Query, limit: int | None
             ) -> Generator[tuple[int, Candidate], None, None]:
     """(structure id, a Candidate with its quota groups only), in rank order."""
-    query = (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
-             .select_from(q.joined).where(*q.conds, q.reason.is_(None))
-             .order_by(*q.order_by()))
+    query = _ranked_query(q)
     if limit is not None:  # a few rows: fetched at once
         result = session.execute(query.limit(limit))
     else:  # read as the quotas need it; planned for the whole list (a sort is needed
@@ -189,9 +196,11 @@ def _stub(department: str, category: str, tier: int | None) -> Candidate:
 class _Ranked:
     """The ranked stream, read lazily and kept (the fill pass re-reads its start)."""
 
-    def __init__(self, stream: Iterator[tuple[int, Candidate]]) -> None:
+    def __init__(self, stream: Iterator[tuple[int, Candidate]],
+                 rows: list[tuple[int, Candidate]] | None = None) -> None:
         self.stream = stream
-        self.rows: list[tuple[int, Candidate]] = []
+        self.rows: list[tuple[int, Candidate]] = [] if rows is None else rows  # never
+        # appended to when given (the stream is then empty)
 
     def __iter__(self) -> Iterator[tuple[int, Candidate]]:
         i = 0
@@ -231,7 +240,7 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
     groups = {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}
     versions = sorted(found_versions)
 
-    chosen = _walk(session, q, criteria, list(population.values()), groups)
+    chosen = _walk(session, actor, q, criteria, list(population.values()), groups)
     rows = _rows(session, criteria, chosen, detail)
     warnings = ranking.short_warnings(eligible, criteria.size, len(chosen))
     return SqlSelection(rows=rows, selected=len(chosen), eligible=eligible, population=total,
@@ -255,21 +264,51 @@ def _population(session: Session, actor: Actor | None, criteria: Criteria,
             .group_by(S.c.department, S.c.category_code, LR.c.tier_level,
                       LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all())
 
-    if criteria.review_status:
+    key = _filters_key(actor, criteria)
+    if key is None:
         return compute()
+    return cache.cached(session, ("shortlist-population", key), compute)
+
+
+def _filters_key(actor: Actor | None, criteria: Criteria) -> tuple[Any, ...] | None:
+    """The scope and filters of `criteria`, as a cache key; None when they cannot be cached
+    (review statuses change outside the read model)."""
+    if criteria.review_status:
+        return None
     scope = structure_scope(actor)
     c = criteria
-    key = ("shortlist-population", scope.all, scope.region, scope.structure_ids, c.region,
-           tuple(c.departments), tuple(c.categories), tuple(c.size_bands), c.submitted_after,
-           tuple(c.tiers) if c.tiers else None, c.eligible_for)
-    return cache.cached(session, key, compute)
+    return (scope.all, scope.region, scope.structure_ids, c.region, tuple(c.departments),
+            tuple(c.categories), tuple(c.size_bands), c.submitted_after,
+            tuple(c.tiers) if c.tiers else None, c.eligible_for)
 
 
-def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Candidate],
+def _ranked_list(session: Session, actor: Actor | None, criteria: Criteria,
+                 q: _Query) -> list[tuple[int, Candidate]] | None:
+    """Every eligible structure in rank order [(id, its quota groups)], kept per generation
+    of the read model for the same filters and ranking (a refresh of the builder reads only
+    what its size and quotas need from it); None when it cannot be cached."""
+    key = _filters_key(actor, criteria)
+    if key is None or not cache.enabled:
+        return None
+    rank_by = ranking.canonical_json(criteria.canonical()["rank_by"])
+
+    def compute() -> list[tuple[int, Candidate]]:
+        return [(sid, _stub(department, category, tier)) for sid, department, category, tier
+                in session.execute(_ranked_query(q)).all()]
+
+    return cache.cached(session, ("shortlist-ranked", key, rank_by, criteria.order),
+                        compute, large=True)
+
+
+def _walk(session: Session, actor: Actor | None, q: _Query, criteria: Criteria,
+          population: list[Candidate],
           groups: dict[str, dict[str, int]]) -> list[tuple[int, int, Candidate, str]]:
     """`ranking.choose` over the stream: [(eligible index, structure id, groups,
     rule)] in rank order."""
     universes = ranking.check_feasible(population, criteria, groups)
+    ranked = _ranked_list(session, actor, criteria, q)
+    if ranked is not None:
+        return _apply(_Ranked(iter(()), ranked), criteria, universes)
     plain = not criteria.quotas
     stream = _stream(session, q, criteria.size if plain else None)
     try:

@@ -142,6 +142,9 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
         return  # invalid criteria (two quotas of a kind on a dimension): refused before
     _wipe(session)
     _load(session, structures)
+    # A first preview with another size and no quotas: the second call reads the ranked
+    # list it kept (app.shortlists.sql, per read-model generation) when it may be kept.
+    _outcome(service.build, session, c.model_copy(update={"size": 1, "quotas": []}))
     got = _outcome(service.build, session, c)
     assert got == _outcome(service.build_pure, session, c)
     event("infeasible" if got[0] == "infeasible"
