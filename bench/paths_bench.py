@@ -12,7 +12,8 @@ same run: a hello-world app served the same way, and the hand-written SQL the pa
   server's resident memory before and after; floor: reading its rows and next steps;
 - the ARS's full-answers export of Île-de-France (7,261 structures): CSV streamed, XLSX job.
 
-    python -m bench.paths_bench --database-url postgresql+psycopg://…/palier_bench_paths
+    python -m bench.paths_bench --database-url postgresql+psycopg://…/palier_bench_paths \
+        [--paths preview,creation]
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from bench import http
 from bench.paths_sql import FULL_LIST, PREVIEW_CASES, floor_sql
 
 ROUNDS = 30
+# --paths: the shortlist preview; its national creation; that shortlist's CSV and XLSX
+# (with creation); the region's full-answers exports
+PATHS = {"preview", "creation", "exports", "region"}
 WARMUP = 3
 COMMITTEE = "comite@demo.palier.fr"  # national committee
 ADMIN = "admin@demo.palier.fr"
@@ -126,8 +130,8 @@ def xlsx_job(api: httpx.Client, path: str, pid: int) -> dict[str, Any]:
             "load": http.load_average()}
 
 
-def shortlist_paths(base: str, pid: int, conn: Any, dialect: str,
-                    repeat: int) -> dict[str, Any]:
+def shortlist_paths(base: str, pid: int, conn: Any, dialect: str, repeat: int,
+                    exports: bool = True) -> dict[str, Any]:
     api = http.api_client(base, COMMITTEE)
     out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
     full_sql = FULL_LIST[dialect]
@@ -140,6 +144,8 @@ def shortlist_paths(base: str, pid: int, conn: Any, dialect: str,
                                 "response_bytes": size, "floor_full_list_sql_s":
                                 round(floor, 3), "floor_rows": rows,
                                 "load": http.load_average()})
+    if not exports:
+        return out
     sid = created[0]
     rows_sql = "SELECT rows FROM shortlist WHERE id = " + str(int(sid))
     for _ in range(repeat):
@@ -178,7 +184,8 @@ def region_paths(base: str, pid: int, repeat: int) -> dict[str, Any]:
     return out
 
 
-def run(url: str, var: Path, repeat: int) -> dict[str, Any]:
+def run(url: str, var: Path, repeat: int, paths: set[str] = PATHS) -> dict[str, Any]:
+    """Every path in `paths` (see PATHS)."""
     engine, conn = _raw(url)
     dialect = engine.dialect.name
     results: dict[str, Any] = {
@@ -194,10 +201,13 @@ def run(url: str, var: Path, repeat: int) -> dict[str, Any]:
             results["hello-world"] = hello_floor(hello)
         with http.palier_serve(url, var) as (base, pid):
             results["rss_at_start_mib"] = http.rss_mib(pid)
-            pages = http.page_client(base, COMMITTEE)
-            results["preview"] = preview(pages, conn, dialect)
-            results["shortlist"] = shortlist_paths(base, pid, conn, dialect, repeat)
-            results["region 11"] = region_paths(base, pid, repeat)
+            if "preview" in paths:
+                results["preview"] = preview(http.page_client(base, COMMITTEE), conn, dialect)
+            if paths & {"creation", "exports"}:
+                results["shortlist"] = shortlist_paths(base, pid, conn, dialect, repeat,
+                                                       exports="exports" in paths)
+            if "region" in paths:
+                results["region 11"] = region_paths(base, pid, repeat)
             with http.hello_serve() as hello:
                 results["hello-world (end)"] = hello_floor(hello)
     finally:
@@ -214,12 +224,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="previews per case")
     parser.add_argument("--var", default="var/bench-paths", help="exports folder's parent")
+    parser.add_argument("--paths", default=",".join(sorted(PATHS)),
+                        help=f"comma-separated, among {', '.join(sorted(PATHS))} (default: all)")
     args = parser.parse_args()
+    paths = {p.strip() for p in args.paths.split(",") if p.strip()}
+    if not paths or paths - PATHS:
+        parser.error(f"--paths: among {', '.join(sorted(PATHS))}")
     ROUNDS = args.rounds
     print(f"database: {make_url(args.database_url).render_as_string(hide_password=True)}",
           file=sys.stderr)
-    json.dump(run(args.database_url, Path(args.var).resolve(), args.repeat), sys.stdout,
-              indent=2)
+    json.dump(run(args.database_url, Path(args.var).resolve(), args.repeat, paths),
+              sys.stdout, indent=2)
     print()
 
 
