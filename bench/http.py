@@ -5,6 +5,7 @@ clients, timings and the server's memory."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -12,10 +13,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import pyotp
+from sqlalchemy import Engine, text
 
 from bench.dashboard_bench import _ms as ms
 from bench.dashboard_bench import _pct as pct
@@ -84,24 +89,62 @@ def hello_serve() -> Iterator[str]:
         yield base
 
 
-def page_client(base: str, email: str) -> httpx.Client:
-    """A browser-like client logged in through the login form."""
+def page_client(base: str, email: str, totp_secret: str | None = None) -> httpx.Client:
+    """A browser-like client logged in through the login form (and the second factor's
+    code page, with `totp_secret`: see `enrol`)."""
     client = httpx.Client(base_url=base, timeout=600)
     token = client.get("/session/csrf").json()["csrf_token"]
     r = client.post("/connexion", data={"email": email, "password": PASSWORD,
                                         "csrf_token": token})
     if r.status_code not in (302, 303):
         raise SystemExit(f"login of {email} failed: {r.status_code}")
+    if urlsplit(r.headers.get("location", "")).path == "/connexion/code":
+        if totp_secret is None:
+            raise SystemExit(f"login of {email}: a second factor is needed (see enrol)")
+        token = client.get("/session/csrf").json()["csrf_token"]
+        r = client.post("/connexion/code", data={"code": pyotp.TOTP(totp_secret).now(),
+                                                 "csrf_token": token})
+        if r.status_code != 303:
+            raise SystemExit(f"second factor of {email} failed: {r.status_code}")
     return client
 
 
+def enrol(engine: Engine, email: str) -> str:
+    """Give `email` a confirmed second factor with a new secret (benchmark databases
+    only): the secret, for `page_client`."""
+    secret = pyotp.random_base32(32)
+    now = datetime.now(UTC)
+    with engine.begin() as c:
+        user_id = c.execute(text("SELECT id FROM user_account WHERE email = :e"),
+                            {"e": email}).scalar_one()
+        c.execute(text("DELETE FROM user_totp WHERE user_id = :u"), {"u": user_id})
+        c.execute(text("INSERT INTO user_totp (user_id, secret, created_at, confirmed_at, "
+                       "last_step) VALUES (:u, :s, :t, :t, 0)"),
+                  {"u": user_id, "s": secret, "t": now})
+    return secret
+
+
 def api_client(base: str, email: str) -> httpx.Client:
-    """An API client with a bearer token."""
+    """An API client with a bearer token (password grant: directors' accounts)."""
     r = httpx.post(base + "/api/v1/auth/token", data={"username": email, "password": PASSWORD},
                    timeout=120)
     r.raise_for_status()
     return httpx.Client(base_url=base, timeout=600, headers={
         "Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+def pat_client(pages: httpx.Client) -> httpx.Client:
+    """An API client with a personal access token created on the account's security page
+    by a logged-in `page_client` (ARS, committees, admins: no password grant)."""
+    token = pages.get("/session/csrf").json()["csrf_token"]
+    r = pages.post("/compte/securite/jetons", data={
+        "name": f"Banc {secrets.token_hex(4)}", "scope": "write", "days": "30",
+        "csrf_token": token})
+    found = re.search(r'id="nouveau-jeton"[^>]*>([^<]+)<', r.text)
+    if r.status_code != 200 or found is None:
+        raise SystemExit(f"personal access token not created: {r.status_code}")
+    return httpx.Client(base_url=pages.base_url, timeout=600, headers={
+        "Authorization": f"Bearer {found.group(1).strip()}"})
 
 
 def summary(times: list[float]) -> dict[str, float]:

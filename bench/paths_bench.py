@@ -130,9 +130,8 @@ def xlsx_job(api: httpx.Client, path: str, pid: int) -> dict[str, Any]:
             "load": http.load_average()}
 
 
-def shortlist_paths(base: str, pid: int, conn: Any, dialect: str, repeat: int,
+def shortlist_paths(api: httpx.Client, pid: int, conn: Any, dialect: str, repeat: int,
                     exports: bool = True) -> dict[str, Any]:
-    api = http.api_client(base, COMMITTEE)
     out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
     full_sql = FULL_LIST[dialect]
     created: list[int] = []
@@ -159,9 +158,9 @@ def shortlist_paths(base: str, pid: int, conn: Any, dialect: str, repeat: int,
     return out
 
 
-def region_paths(base: str, pid: int, repeat: int) -> dict[str, Any]:
-    pages = http.page_client(base, ADMIN)
-    api = http.api_client(base, ADMIN)
+def region_paths(base: str, pid: int, repeat: int, secret: str) -> dict[str, Any]:
+    pages = http.page_client(base, ADMIN, secret)
+    api = http.pat_client(pages)
     out: dict[str, Any] = {"csv": [], "xlsx": []}
     for _ in range(repeat):
         m = http.streamed(pages, "/regions/11/export.csv")
@@ -197,17 +196,20 @@ def run(url: str, var: Path, repeat: int, paths: set[str] = PATHS) -> dict[str, 
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("VACUUM (ANALYZE) latest_result, latest_domain_score, "
                                "shortlist_candidate, structure"))
+        secrets = {email: http.enrol(engine, email) for email in (COMMITTEE, ADMIN)}
         with http.hello_serve() as hello:
             results["hello-world"] = hello_floor(hello)
         with http.palier_serve(url, var) as (base, pid):
             results["rss_at_start_mib"] = http.rss_mib(pid)
+            pages = http.page_client(base, COMMITTEE, secrets[COMMITTEE])
             if "preview" in paths:
-                results["preview"] = preview(http.page_client(base, COMMITTEE), conn, dialect)
+                results["preview"] = preview(pages, conn, dialect)
             if paths & {"creation", "exports"}:
-                results["shortlist"] = shortlist_paths(base, pid, conn, dialect, repeat,
+                results["shortlist"] = shortlist_paths(http.pat_client(pages), pid, conn,
+                                                       dialect, repeat,
                                                        exports="exports" in paths)
             if "region" in paths:
-                results["region 11"] = region_paths(base, pid, repeat)
+                results["region 11"] = region_paths(base, pid, repeat, secrets[ADMIN])
             with http.hello_serve() as hello:
                 results["hello-world (end)"] = hello_floor(hello)
     finally:

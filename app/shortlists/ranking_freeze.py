@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,19 +58,17 @@ def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
 
 
 def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
-                       rows: Iterable[Mapping[str, Any]]) -> tuple[str, str]:
-    """The canonical JSON array of `rows` and `shortlist_hash` of them, each row serialized
-    once and hashed as it comes (the same digest: the payload's keys sort as written)."""
+                       rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
+    once, in one call, and hashed in place (the same digest: the payload's keys sort as
+    written)."""
+    text = canonical_json(list(rows))
     digest = hashlib.sha256()
     digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
-                   + canonical_json(list(versions)) + ',"rows":[').encode("utf-8"))
-    parts = []
-    for row in rows:
-        part = canonical_json(row)
-        digest.update((("," if parts else "") + part).encode("utf-8"))
-        parts.append(part)
-    digest.update(b"]}")
-    return "[" + ",".join(parts) + "]", digest.hexdigest()
+                   + canonical_json(list(versions)) + ',"rows":').encode("utf-8"))
+    digest.update(text.encode("utf-8"))
+    digest.update(b"}")
+    return text, digest.hexdigest()
 
 
 @dataclass

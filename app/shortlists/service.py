@@ -281,12 +281,27 @@ class Frozen:
     rows_json: str = "[]"  # `rows`, canonical JSON (what is stored)
 
 
-def freeze(selection: Selection, criteria: Criteria) -> Frozen:
+def freeze(selection: Selection, criteria: Criteria,
+           rows: list[dict[str, Any]] | None = None) -> Frozen:
+    """The frozen shortlist of `selection` (its rows frozen unless given)."""
     canonical = criteria.canonical()
-    rows = [ranking.frozen_row(r) for r in selection.rows]
+    if rows is None:
+        rows = [ranking.frozen_row(r) for r in selection.rows]
     text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows)
     return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
                   selection, selection.warnings, text)
+
+
+def build_frozen(session: Session, actor: Actor | None, criteria: Criteria) -> Frozen:
+    """`freeze(build(...))`, its rows frozen straight from the read models (a national
+    list: no candidate object per row). Raises QuotasInfeasible."""
+    authorize(actor, criteria.region)
+    check_criteria(criteria)
+    try:
+        selection, rows = sql.select_frozen(session, actor, criteria)
+    except InfeasibleQuotas as exc:
+        raise QuotasInfeasible(exc.problems) from None
+    return freeze(selection, criteria, rows)
 
 
 def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:
@@ -311,7 +326,7 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
         raise InvalidCriteria(["Le nom de la sélection dépasse 200 caractères."])
     if (bad := textcheck.problem(name, len(name))) is not None:
         raise InvalidCriteria([f"Nom de la sélection : {bad}."])
-    frozen = freeze(build(session, actor, criteria), criteria)
+    frozen = build_frozen(session, actor, criteria)
     begin_write(session)
     # Not in the session: returned as written (no reload of every row of a national list).
     shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,
@@ -372,7 +387,7 @@ def rerun(session: Session, actor: Actor | None, shortlist: Shortlist) -> Rerun:
     """The same criteria against today's data, compared with the frozen rows."""
     criteria = Criteria.model_validate(shortlist.criteria)
     try:
-        frozen = freeze(build(session, actor, criteria), criteria)
+        frozen = build_frozen(session, actor, criteria)
     except InvalidCriteria as exc:
         return Rerun(None, None, exc.problems)
     return Rerun(frozen, ranking.diff_rows(shortlist.rows, frozen.rows), [])

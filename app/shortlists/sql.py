@@ -32,11 +32,9 @@ from sqlmodel import Session, col
 from app.dashboard import cache
 from app.dashboard.bands import size_band_sql
 from app.dashboard.tables import LDS, LR, S
-from app.db import id_chunk, in_ids
 from app.permissions import Actor, structure_scope
 from app.reference import finess_categories
-from app.reviews.models import AssessmentReview
-from app.shortlists import ranking, readmodel
+from app.shortlists import ranking, sql_rows
 from app.shortlists.ranking import (
     DIMENSIONS,
     Candidate,
@@ -49,7 +47,6 @@ from app.shortlists.readmodel import SC
 from app.structures.directory import scope_clause
 from app.structures.models import Structure
 
-CHUNK = 500
 STREAM = 500
 
 
@@ -71,18 +68,6 @@ def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
     return conds
 
 
-def _sector(category_code: str) -> str | None:
-    ref = finess_categories().get(category_code)
-    return ref.sector if ref else None
-
-
-def _reviews() -> Any:
-    ar = AssessmentReview.__table__  # type: ignore[attr-defined]
-    latest = select(func.max(ar.c.id)).group_by(ar.c.assessment_id)
-    return (select(ar.c.assessment_id, ar.c.status).where(ar.c.id.in_(latest))
-            .subquery("latest_review"))
-
-
 class _Query:
     """The FROM clause, population conditions and expressions of one criteria."""
 
@@ -99,7 +84,7 @@ class _Query:
             self.conds.append(band.in_(criteria.size_bands))
         self.review: Any = null()
         if criteria.review_status:
-            latest = _reviews()
+            latest = sql_rows.reviews()
             if latest is not None:
                 joined = joined.outerjoin(latest, latest.c.assessment_id == LR.c.assessment_id)
                 self.review = func.coalesce(latest.c.status, literal(ranking.NOT_REVIEWED))
@@ -189,7 +174,7 @@ def _stream(session: Session, q: _Query, limit: int | None
 @lru_cache(maxsize=4096)
 def _stub(department: str, category: str, tier: int | None) -> Candidate:
     return Candidate(structure_id=0, finess="", name="", department=department, region="",
-                     category_code=category, sector=_sector(category), capacity=None,
+                     category_code=category, sector=sql_rows.sector(category), capacity=None,
                      tier_level=tier)
 
 
@@ -218,6 +203,22 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
+    selection, chosen = _select(session, actor, criteria)
+    selection.rows = _rows(session, criteria, chosen if detail is None else chosen[:detail])
+    return selection
+
+
+def select_frozen(session: Session, actor: Actor | None, criteria: Criteria
+                  ) -> tuple[Selection, list[dict[str, Any]]]:
+    """`select_shortlist` without rows, and the frozen rows (`ranking.frozen_row` of each
+    of its rows) read straight from the read models."""
+    selection, chosen = _select(session, actor, criteria)
+    return selection, sql_rows.frozen(session, criteria, chosen)
+
+
+def _select(session: Session, actor: Actor | None, criteria: Criteria
+            ) -> tuple[SqlSelection, sql_rows.Chosen]:
+    """The selection without its rows, and the chosen structures."""
     q = _Query(session, actor, criteria)
     combos = _population(session, actor, criteria, q)
     excluded: Counter[str] = Counter()
@@ -238,15 +239,13 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
             if (g := stub.group(d)) is not None:
                 counts[d][g] += n
     groups = {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}
-    versions = sorted(found_versions)
-
     chosen = _walk(session, actor, q, criteria, list(population.values()), groups)
-    rows = _rows(session, criteria, chosen, detail)
     warnings = ranking.short_warnings(eligible, criteria.size, len(chosen))
-    return SqlSelection(rows=rows, selected=len(chosen), eligible=eligible, population=total,
-                     excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
-                               if excluded[r]},
-                     groups=groups, versions=versions, warnings=warnings)
+    return SqlSelection(rows=[], selected=len(chosen), eligible=eligible, population=total,
+                        excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
+                                  if excluded[r]},
+                        groups=groups, versions=sorted(found_versions),
+                        warnings=warnings), chosen
 
 
 def _population(session: Session, actor: Actor | None, criteria: Criteria,
@@ -302,7 +301,7 @@ def _ranked_list(session: Session, actor: Actor | None, criteria: Criteria,
 
 def _walk(session: Session, actor: Actor | None, q: _Query, criteria: Criteria,
           population: list[Candidate],
-          groups: dict[str, dict[str, int]]) -> list[tuple[int, int, Candidate, str]]:
+          groups: dict[str, dict[str, int]]) -> sql_rows.Chosen:
     """`ranking.choose` over the stream: [(eligible index, structure id, groups,
     rule)] in rank order."""
     universes = ranking.check_feasible(population, criteria, groups)
@@ -318,56 +317,16 @@ def _walk(session: Session, actor: Actor | None, q: _Query, criteria: Criteria,
 
 
 def _apply(ranked: _Ranked, criteria: Criteria, universes: dict[str, list[str]]
-           ) -> list[tuple[int, int, Candidate, str]]:
+           ) -> sql_rows.Chosen:
     chosen = ranking.choose(ranked, criteria, universes)
     return [(index, ranked.rows[index][0], ranked.rows[index][1], chosen[index])
             for index in sorted(chosen)]
 
 
-def _rows(session: Session, criteria: Criteria,
-          chosen: list[tuple[int, int, Candidate, str]], detail: int | None) -> list[Row]:
-    shown = chosen if detail is None else chosen[:detail]
-    candidates = load(session, [sid for _, sid, _, _ in shown])
+def _rows(session: Session, criteria: Criteria, shown: sql_rows.Chosen) -> list[Row]:
+    candidates = sql_rows.load(session, [sid for _, sid, _, _ in shown])
     dims = criteria.quota_dimensions
-    rows = []
-    for position, (index, sid, _, rule) in enumerate(shown, start=1):
-        c = candidates[sid]
-        group = " / ".join(c.group(d) or "—" for d in dims) if dims else None
-        rows.append(Row(rank=position, eligible_rank=index + 1, candidate=c,
-                        key=ranking.key_value(c, criteria.rank_by), rule=rule, group=group))
-    return rows
-
-
-def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
-    """Full candidates (with a latest result) of these structures, from the read models."""
-    out: dict[int, Candidate] = {}
-    reviews = _reviews()
-    size = id_chunk(session)
-    for start in range(0, len(structure_ids), size):
-        chunk = structure_ids[start:start + size]
-        scores: dict[int, dict[str, float | None]] = {}
-        for sid, did, score in session.execute(
-                select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-                .where(in_ids(session, LDS.c.structure_id, chunk))).all():
-            scores.setdefault(sid, {})[did] = score
-        rows = session.execute(
-            select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
-                   S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
-                   LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
-                   LR.c.global_score, SC.c.readiness, SC.c.funding, reviews.c.status)
-            .join(LR, LR.c.structure_id == S.c.id)
-            .outerjoin(SC, SC.c.structure_id == S.c.id)
-            .outerjoin(reviews, reviews.c.assessment_id == LR.c.assessment_id)
-            .where(in_ids(session, S.c.id, chunk))).all()
-        for r in rows:
-            out[r.id] = Candidate(
-                structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
-                region=r.region, category_code=r.category_code,
-                sector=_sector(r.category_code), capacity=r.capacity,
-                assessment_id=r.assessment_id, submitted_at=r.submitted_at,
-                questionnaire=f"{r.questionnaire_id}@{r.questionnaire_version}",
-                tier_level=r.tier_level, global_score=r.global_score,
-                domain_scores=scores.get(r.id, {}), readiness=r.readiness,
-                funding=readmodel.funding_set(r.funding),
-                review_status=r.status or ranking.NOT_REVIEWED)
-    return out
+    return [Row(rank=position, eligible_rank=index + 1, candidate=candidates[sid],
+                key=ranking.key_value(candidates[sid], criteria.rank_by), rule=rule,
+                group=sql_rows.group_label(candidates[sid], dims))
+            for position, (index, sid, _, rule) in enumerate(shown, start=1)]

@@ -147,6 +147,10 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
     _outcome(service.build, session, c.model_copy(update={"size": 1, "quotas": []}))
     got = _outcome(service.build, session, c)
     assert got == _outcome(service.build_pure, session, c)
+    if got[0] != "infeasible":  # saved rows: frozen straight from the read models
+        frozen = service.build_frozen(session, ADMIN, c)
+        assert frozen.rows == got[0]
+        assert frozen.hash == service.freeze(service.build_pure(session, ADMIN, c), c).hash
     event("infeasible" if got[0] == "infeasible"
           else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")
 

@@ -333,7 +333,7 @@ def test_same_inputs_same_rows_and_hash_whatever_the_input_order() -> None:
 def test_rows_are_serialized_once_and_hashed_as_the_whole_payload() -> None:
     criteria = {"size": 2, "region": "84"}
     rows = [{"rank": 1, "name": "Été", "key": 70.5}, {"rank": 2, "name": "B", "key": None}]
-    text, digest = rows_json_and_hash(criteria, ["q@1"], iter(rows))
+    text, digest = rows_json_and_hash(criteria, ["q@1"], rows)
     assert text == '[{"key":70.5,"name":"Été","rank":1},{"key":null,"name":"B","rank":2}]'
     whole = ('{"criteria":{"region":"84","size":2},"questionnaire_versions":["q@1"],'
              '"rows":' + text + '}')
