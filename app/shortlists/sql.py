@@ -171,7 +171,7 @@ def _stream(session: Session, q: _Query, limit: int | None
         result.close()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # distinct (department, category, tier): ~30,000 nationally
 def _stub(department: str, category: str, tier: int | None) -> Candidate:
     return Candidate(structure_id=0, finess="", name="", department=department, region="",
                      category_code=category, sector=sql_rows.sector(category), capacity=None,
@@ -220,48 +220,64 @@ def _select(session: Session, actor: Actor | None, criteria: Criteria
             ) -> tuple[SqlSelection, sql_rows.Chosen]:
     """The selection without its rows, and the chosen structures."""
     q = _Query(session, actor, criteria)
-    combos = _population(session, actor, criteria, q)
-    excluded: Counter[str] = Counter()
-    population: dict[tuple[str, str, int | None], Candidate] = {}  # distinct quota groups
-    counts = {d: Counter[str]() for d in DIMENSIONS}
-    found_versions: set[str] = set()
-    eligible = total = 0
-    for department, category, tier, qid, version, reason, n in combos:
-        stub = _stub(department, category, tier)
-        population[(department, category, tier)] = stub
-        total += n
-        if reason is not None:
-            excluded[reason] += n
-            continue
-        eligible += n
-        found_versions.add(f"{qid}@{version}")
-        for d in DIMENSIONS:
-            if (g := stub.group(d)) is not None:
-                counts[d][g] += n
-    groups = {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}
-    chosen = _walk(session, actor, q, criteria, list(population.values()), groups)
-    warnings = ranking.short_warnings(eligible, criteria.size, len(chosen))
-    return SqlSelection(rows=[], selected=len(chosen), eligible=eligible, population=total,
-                        excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
-                                  if excluded[r]},
-                        groups=groups, versions=sorted(found_versions),
-                        warnings=warnings), chosen
+    p = _population(session, actor, criteria, q)
+    chosen = _walk(session, actor, q, criteria, p.stubs, p.groups)
+    warnings = ranking.short_warnings(p.eligible, criteria.size, len(chosen))
+    return SqlSelection(rows=[], selected=len(chosen), eligible=p.eligible,
+                        population=p.total, excluded=dict(p.excluded),
+                        groups={d: dict(g) for d, g in p.groups.items()},
+                        versions=list(p.versions), warnings=warnings), chosen
+
+
+@dataclass(frozen=True)
+class _Population:
+    """What `ranking.select` tells of the population: counts and groups."""
+
+    stubs: list[Candidate]  # one per distinct (department, category, tier)
+    excluded: dict[str, int]
+    groups: dict[str, dict[str, int]]
+    versions: list[str]
+    eligible: int
+    total: int
 
 
 def _population(session: Session, actor: Actor | None, criteria: Criteria,
-                q: _Query) -> list[Any]:
+                q: _Query) -> _Population:
     """Counts by reason and quota groups, in one pass over the structures of the criteria;
     kept per generation of the read model (app.dashboard.cache: a submission or a refresh
     starts a new one) for the same scope and filters, so that changing the ranking, the
     size or the quotas in the builder does not scan them again. Review statuses change
     outside the read model: criteria on them are never cached."""
-    def compute() -> list[Any]:
-        return list(session.execute(
+    def compute() -> _Population:
+        combos = session.execute(
             select(S.c.department, S.c.category_code, LR.c.tier_level,
                    LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason, func.count())
             .select_from(q.joined).where(*q.conds)
             .group_by(S.c.department, S.c.category_code, LR.c.tier_level,
-                      LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all())
+                      LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all()
+        excluded: Counter[str] = Counter()
+        stubs: dict[tuple[str, str, int | None], Candidate] = {}
+        counts = {d: Counter[str]() for d in DIMENSIONS}
+        versions: set[str] = set()
+        eligible = total = 0
+        for department, category, tier, qid, version, reason, n in combos:
+            stub = stubs.get((department, category, tier))
+            if stub is None:
+                stub = stubs[(department, category, tier)] = _stub(department, category, tier)
+            total += n
+            if reason is not None:
+                excluded[reason] += n
+                continue
+            eligible += n
+            versions.add(f"{qid}@{version}")
+            for d in DIMENSIONS:
+                if (g := stub.group(d)) is not None:
+                    counts[d][g] += n
+        return _Population(
+            list(stubs.values()),
+            {r: excluded[r] for r in ranking.EXCLUSION_REASONS if excluded[r]},
+            {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}, sorted(versions),
+            eligible, total)
 
     key = _filters_key(actor, criteria)
     if key is None:

@@ -38,6 +38,22 @@ def reviews() -> Any:
             .subquery("latest_review"))
 
 
+def _scores(session: Session, chunk: list[int]) -> dict[int, dict[str, float | None]]:
+    """Domain scores of these structures (on PostgreSQL, one row per structure)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {sid: dict(zip(domains, scores, strict=True)) for sid, domains, scores in
+                session.execute(select(LDS.c.structure_id, func.array_agg(LDS.c.domain_id),
+                                       func.array_agg(LDS.c.score))
+                                .where(in_ids(session, LDS.c.structure_id, chunk))
+                                .group_by(LDS.c.structure_id))}
+    out: dict[int, dict[str, float | None]] = {}
+    for sid, did, score in session.execute(
+            select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
+            .where(in_ids(session, LDS.c.structure_id, chunk))):
+        out.setdefault(sid, {})[did] = score
+    return out
+
+
 def _chunks(session: Session, structure_ids: list[int]
             ) -> Iterator[tuple[dict[int, dict[str, float | None]], list[Any]]]:
     """(domain scores by structure, value rows) of the structures, a chunk at a time."""
@@ -45,12 +61,7 @@ def _chunks(session: Session, structure_ids: list[int]
     size = id_chunk(session)
     for start in range(0, len(structure_ids), size):
         chunk = structure_ids[start:start + size]
-        scores: dict[int, dict[str, float | None]] = {}
-        for sid, did, score in session.execute(
-                select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-                .where(in_ids(session, LDS.c.structure_id, chunk))).all():
-            scores.setdefault(sid, {})[did] = score
-        yield scores, session.execute(
+        yield _scores(session, chunk), session.execute(
             select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
                    S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
                    LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
@@ -88,26 +99,26 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[st
     """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
     models without building its candidate (tests/integration/test_shortlist_sql_vs_pure.py
     checks they are the specification's)."""
-    values: dict[int, tuple[Any, dict[str, float | None]]] = {}
+    values: dict[int, tuple[Any, ...]] = {}
     for scores, rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
         for r in rows:
-            values[r.id] = (r, scores.get(r.id, {}))
+            values[r[0]] = (*r, scores.get(r[0], {}))
     dims = criteria.quota_dimensions
+    rank_by, not_reviewed, key_of = criteria.rank_by, ranking.NOT_REVIEWED, ranking.key_of
     out = []
     for position, (index, sid, stub, rule) in enumerate(chosen, start=1):
-        r, domains = values[sid]
+        (_, finess, name, department, region, category, capacity, assessment_id, submitted_at,
+         qid, version, tier, global_score, readiness, funding, status, domains) = values[sid]
         out.append({
-            "rank": position, "eligible_rank": index + 1, "finess": r.finess,
-            "name": r.name, "structure_id": sid, "assessment_id": r.assessment_id,
-            "questionnaire": f"{r.questionnaire_id}@{r.questionnaire_version}",
-            "submitted_at": r.submitted_at.isoformat(), "region": r.region,
-            "department": r.department, "category": r.category_code,
-            "sector": sector(r.category_code), "capacity": r.capacity,
-            "size_band": ranking.size_band(r.capacity), "tier": r.tier_level,
-            "global_score": r.global_score, "domain_scores": domains,
-            "readiness": r.readiness, "funding": sorted(readmodel.funding_set(r.funding)),
-            "review_status": r.status or ranking.NOT_REVIEWED,
-            "key": ranking.key_of(criteria.rank_by, r.global_score, r.readiness, domains),
+            "rank": position, "eligible_rank": index + 1, "finess": finess, "name": name,
+            "structure_id": sid, "assessment_id": assessment_id,
+            "questionnaire": f"{qid}@{version}", "submitted_at": submitted_at.isoformat(),
+            "region": region, "department": department, "category": category,
+            "sector": sector(category), "capacity": capacity,
+            "size_band": ranking.size_band(capacity), "tier": tier,
+            "global_score": global_score, "domain_scores": domains, "readiness": readiness,
+            "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
+            "key": key_of(rank_by, global_score, readiness, domains),
             "group": group_label(stub, dims), "rule": rule,
         })
     return out
