@@ -5,7 +5,7 @@ hashed), without an object per row for a national list."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -55,7 +55,7 @@ def _scores(session: Session, chunk: list[int]) -> dict[int, dict[str, float | N
 
 
 def _chunks(session: Session, structure_ids: list[int]
-            ) -> Iterator[tuple[dict[int, dict[str, float | None]], list[Any]]]:
+            ) -> Iterator[tuple[dict[int, dict[str, float | None]], Sequence[Any]]]:
     """(domain scores by structure, value rows) of the structures, a chunk at a time."""
     latest = reviews()
     size = id_chunk(session)
