@@ -8,7 +8,9 @@ transaction as every submit or refresh: never reused, even after a rollback), re
 database on each use: a submission invalidates the cache of every process at once, and nothing
 stale is ever served. Regional figures are never cached.
 
-Bounded (LRU, `MAX_ENTRIES`); `enabled = False` turns it off (benchmarks measure both).
+Also the shortlists' population counts and ranked candidate lists (app.shortlists.sql), same
+rules. Bounded (LRU: `MAX_ENTRIES`, and `MAX_LARGE` for values of one row per structure,
+`large=True`); `enabled = False` turns it off (benchmarks measure both).
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from sqlmodel import Session
 
 from app.dashboard.models import DashboardState
 
-__all__ = ["MAX_ENTRIES", "bump", "cached", "clear", "enabled", "generation"]
+__all__ = ["MAX_ENTRIES", "MAX_LARGE", "bump", "cached", "clear", "enabled", "generation"]
 
 MAX_ENTRIES = 256
+MAX_LARGE = 8  # a national ranked list: ~3 MB
 enabled = True
 
 T = TypeVar("T")
 _entries: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
+_large: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
 _lock = threading.Lock()
 STATE = DashboardState.__table__  # type: ignore[attr-defined]
 
@@ -48,7 +52,8 @@ def bump(session: Session) -> None:
         session.execute(STATE.insert().values(id=1, generation=token))
 
 
-def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+def cached(session: Session, key: Hashable, compute: Callable[[], T], *,
+           large: bool = False) -> T:
     """`compute()` once per generation of the read model and key (every time before the
     first one)."""
     if not enabled:
@@ -57,18 +62,20 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     if current == 0:  # no read model built in this database yet: nothing to key on
         return compute()
     full = (current, key)
+    entries, bound = (_large, MAX_LARGE) if large else (_entries, MAX_ENTRIES)
     with _lock:
-        if full in _entries:
-            _entries.move_to_end(full)
-            return _entries[full]  # type: ignore[no-any-return]
+        if full in entries:
+            entries.move_to_end(full)
+            return entries[full]  # type: ignore[no-any-return]
     value = compute()
     with _lock:
-        _entries[full] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        entries[full] = value
+        while len(entries) > bound:
+            entries.popitem(last=False)
     return value
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _large.clear()

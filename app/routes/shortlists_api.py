@@ -77,9 +77,14 @@ class ShortlistOut(ShortlistCreated):
     questionnaire_versions: list[str]
 
 
+def _row_dicts(s: Shortlist) -> list[dict[str, Any]]:
+    """The rows as `ShortlistRow` fields."""
+    return [{"rank": r["rank"], "finess": r["finess"], "name": r["name"], "tier": r["tier"],
+             "score": r["key"], "group": r["group"], "rule": r["rule"]} for r in s.rows]
+
+
 def _rows(s: Shortlist) -> list[ShortlistRow]:
-    return [ShortlistRow(rank=r["rank"], finess=r["finess"], name=r["name"], tier=r["tier"],
-                         score=r["key"], group=r["group"], rule=r["rule"]) for r in s.rows]
+    return [ShortlistRow(**r) for r in _row_dicts(s)]
 
 
 def _invalid(exc: InvalidCriteria) -> JSONResponse:
@@ -102,8 +107,9 @@ def create_shortlist(body: ShortlistRequest, request: Request, actor: CurrentAct
     if len(s.rows) < criteria.size:
         warnings.append(f"Seulement {len(s.rows)} structures retenues pour {criteria.size} "
                         "demandées (pas assez de structures éligibles).")
-    return ShortlistCreated(id=s.id or 0, hash=s.hash, rows=_rows(s), excluded=s.excluded,
-                            warnings=warnings)
+    # `ShortlistCreated`, serialized without a model per row (a national list: 34,000 rows)
+    return JSONResponse({"id": s.id or 0, "hash": s.hash, "rows": _row_dicts(s),
+                         "excluded": s.excluded, "warnings": warnings}, status_code=201)
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistOut)

@@ -32,6 +32,7 @@ from app.shortlists.ranking_candidates import (
     Selection,
     exclusion_reason,
     in_population,
+    key_of,
     key_value,
     rank,
     sort_key,
@@ -61,6 +62,7 @@ from app.shortlists.ranking_freeze import (
     canonical_json,
     diff_rows,
     frozen_row,
+    rows_json_and_hash,
     shortlist_hash,
 )
 
@@ -94,9 +96,11 @@ __all__ = [
     "frozen_row",
     "group_universe",
     "in_population",
+    "key_of",
     "key_value",
     "rank",
     "readiness_from_tiers",
+    "rows_json_and_hash",
     "select",
     "short_warnings",
     "shortlist_hash",
@@ -261,14 +265,21 @@ def _take_minimums(ranked: Iterable[tuple[int, Candidate]], criteria: Criteria,
     """1. Minimums: one walk down the ranked list; a structure is taken when one of its
     groups is still below its minimum (the first such quota names the rule)."""
     minimums, counts = criteria.minimums, taken.counts
+    dims = [d for d in criteria.quota_dimensions if d in minimums]  # in the quotas' order
+    wanted = {d: set(universes[d]) for d in dims}
+
+    def short() -> bool:  # a group still below its minimum
+        return any(counts[d][g] < m for d, m in minimums.items() for g in universes[d])
+
+    below = short()
     for index, c in ranked:
-        if all(counts[d][g] >= m for d, m in minimums.items() for g in universes[d]):
+        if not below:
             break  # nothing more can be taken by this pass
-        need = next((d for d in criteria.quota_dimensions if d in minimums
-                     and (g := c.group(d)) in universes[d]
+        need = next((d for d in dims if (g := c.group(d)) in wanted[d]
                      and counts[d][g] < minimums[d]), None)
         if need is not None and taken.at_max(c) is None:
             taken.take(index, c, f"min:{need}")
+            below = short()
     problems = []
     for dimension, minimum in minimums.items():
         for group in universes[dimension]:

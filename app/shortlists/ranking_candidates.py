@@ -82,21 +82,27 @@ def exclusion_reason(c: Candidate, criteria: Criteria) -> str | None:
 
 def key_value(c: Candidate, rank_by: str | Weights) -> float | None:
     """The ranking key of `c`, rounded to KEY_DECIMALS; None when it has no value."""
+    return key_of(rank_by, c.global_score, c.readiness, c.domain_scores)
+
+
+def key_of(rank_by: str | Weights, global_score: float | None, readiness: int | None,
+           domain_scores: Mapping[str, float | None]) -> float | None:
+    """`key_value` of a candidate with these values."""
     value: float | None
     if isinstance(rank_by, Weights):
         total = weight = 0.0
         for domain, w in rank_by.weights.items():
-            score = c.domain_scores.get(domain)
+            score = domain_scores.get(domain)
             if score is not None:
                 total += w * score
                 weight += w
         value = total / weight if weight else None  # domains without a score are left out
     elif rank_by == "global":
-        value = c.global_score
+        value = global_score
     elif rank_by == "readiness":
-        value = None if c.readiness is None else float(c.readiness)
+        value = None if readiness is None else float(readiness)
     else:
-        value = c.domain_scores.get(rank_by.removeprefix("domain:"))
+        value = domain_scores.get(rank_by.removeprefix("domain:"))
     return None if value is None else round(value, KEY_DECIMALS)
 
 

@@ -57,6 +57,20 @@ def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
+                       rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
+    once, in one call, and hashed in place (the same digest: the payload's keys sort as
+    written)."""
+    text = canonical_json(list(rows))
+    digest = hashlib.sha256()
+    digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
+                   + canonical_json(list(versions)) + ',"rows":').encode("utf-8"))
+    digest.update(text.encode("utf-8"))
+    digest.update(b"}")
+    return text, digest.hexdigest()
+
+
 @dataclass
 class Diff:
     added: list[dict[str, Any]]  # rows of the new list not in the old one

@@ -33,7 +33,12 @@ def funding_text(programmes: Iterable[str]) -> str:
 
 
 def funding_set(text: str | None) -> frozenset[str]:
-    return frozenset(p for p in (text or "").split("|") if p)
+    return frozenset(funding_list(text))
+
+
+def funding_list(text: str | None) -> list[str]:
+    """The programmes of a stored "|a|b|", sorted (as stored)."""
+    return [p for p in (text or "").split("|") if p]
 
 
 def _rows(session: Session, structure_ids: Sequence[int] | None) -> list[dict[str, Any]]:

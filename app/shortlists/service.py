@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, true
+from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, func, insert, true
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -278,14 +278,42 @@ class Frozen:
     hash: str
     selection: Selection
     warnings: list[str] = field(default_factory=list)
+    rows_json: str = "[]"  # `rows`, canonical JSON (what is stored)
 
 
-def freeze(selection: Selection, criteria: Criteria) -> Frozen:
+def freeze(selection: Selection, criteria: Criteria,
+           rows: list[dict[str, Any]] | None = None) -> Frozen:
+    """The frozen shortlist of `selection` (its rows frozen unless given)."""
     canonical = criteria.canonical()
-    rows = [ranking.frozen_row(r) for r in selection.rows]
-    digest = ranking.shortlist_hash(canonical, selection.versions, rows)
+    if rows is None:
+        rows = [ranking.frozen_row(r) for r in selection.rows]
+    text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows)
     return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
-                  selection, selection.warnings)
+                  selection, selection.warnings, text)
+
+
+def build_frozen(session: Session, actor: Actor | None, criteria: Criteria) -> Frozen:
+    """`freeze(build(...))`, its rows frozen straight from the read models (a national
+    list: no candidate object per row). Raises QuotasInfeasible."""
+    authorize(actor, criteria.region)
+    check_criteria(criteria)
+    try:
+        selection, rows = sql.select_frozen(session, actor, criteria)
+    except InfeasibleQuotas as exc:
+        raise QuotasInfeasible(exc.problems) from None
+    return freeze(selection, criteria, rows)
+
+
+def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:
+    """Insert `shortlist` with its rows given as JSON text (serialized once, when hashed)."""
+    table = Shortlist.__table__  # type: ignore[attr-defined]
+    rows: Any = bindparam("rows_json", rows_json, type_=Text)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = cast(rows, postgresql.JSONB)
+    values = {c.name: getattr(shortlist, c.name) for c in table.columns
+              if c.name not in ("id", "rows")}
+    return int(session.execute(insert(table).values(**values, rows=rows)
+                               .returning(table.c.id)).scalar_one())
 
 
 def create(session: Session, actor: Actor, name: str, criteria: Criteria,
@@ -298,18 +326,17 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
         raise InvalidCriteria(["Le nom de la sélection dépasse 200 caractères."])
     if (bad := textcheck.problem(name, len(name))) is not None:
         raise InvalidCriteria([f"Nom de la sélection : {bad}."])
-    frozen = freeze(build(session, actor, criteria), criteria)
+    frozen = build_frozen(session, actor, criteria)
     begin_write(session)
+    # Not in the session: returned as written (no reload of every row of a national list).
     shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,
                           criteria=frozen.criteria, questionnaire_versions=frozen.versions,
                           rows=frozen.rows, excluded=frozen.excluded, hash=frozen.hash)
-    session.add(shortlist)
-    session.flush()
+    shortlist.id = _insert(session, shortlist, frozen.rows_json)
     record(session, actor, "shortlist_created", "shortlist", shortlist.id,
            {"name": name, "hash": frozen.hash, "rows": len(frozen.rows),
             "criteria": frozen.criteria, "questionnaire_versions": frozen.versions}, ip)
-    session.expunge(shortlist)  # kept as written: the commit must not expire it (a reload
-    session.commit()  # of every row of a national list)
+    session.commit()
     return shortlist
 
 
@@ -360,7 +387,7 @@ def rerun(session: Session, actor: Actor | None, shortlist: Shortlist) -> Rerun:
     """The same criteria against today's data, compared with the frozen rows."""
     criteria = Criteria.model_validate(shortlist.criteria)
     try:
-        frozen = freeze(build(session, actor, criteria), criteria)
+        frozen = build_frozen(session, actor, criteria)
     except InvalidCriteria as exc:
         return Rerun(None, None, exc.problems)
     return Rerun(frozen, ranking.diff_rows(shortlist.rows, frozen.rows), [])

@@ -6,9 +6,12 @@ instead of loading every candidate.
 - Population and eligibility: one GROUP BY over the structures of the criteria with the
   first failing reason as a SQL CASE (counts, groups, feasibility).
 - Ranking: the key, its rounding to 6 decimals and every tie-break in ORDER BY; the ranked
-  eligible structures are streamed (narrow rows: id and quota groups).
-- Quotas: the minimums pass walks the stream only until every minimum is met, the fill
-  stops at N; without quotas the query has a LIMIT N.
+  eligible structures (narrow rows: id and quota groups) are read once per generation of
+  the read model for the same filters and ranking and kept (app.dashboard.cache), so that
+  a refresh of the builder (other size or quotas) sorts nothing again. Criteria on review
+  statuses (outside the read model) are never kept: their ranked list is streamed.
+- Quotas: the minimums pass walks the ranked list only until every minimum is met, the fill
+  stops at N; streamed without quotas, the query has a LIMIT N.
 - Only the selected structures are then loaded in full (`detail` of them at most: the
   builder's preview shows the first rows).
 """
@@ -29,11 +32,9 @@ from sqlmodel import Session, col
 from app.dashboard import cache
 from app.dashboard.bands import size_band_sql
 from app.dashboard.tables import LDS, LR, S
-from app.db import id_chunk, in_ids
 from app.permissions import Actor, structure_scope
 from app.reference import finess_categories
-from app.reviews.models import AssessmentReview
-from app.shortlists import ranking, readmodel
+from app.shortlists import ranking, sql_rows
 from app.shortlists.ranking import (
     DIMENSIONS,
     Candidate,
@@ -46,7 +47,6 @@ from app.shortlists.readmodel import SC
 from app.structures.directory import scope_clause
 from app.structures.models import Structure
 
-CHUNK = 500
 STREAM = 500
 
 
@@ -68,18 +68,6 @@ def structure_conditions(actor: Actor | None, criteria: Criteria) -> list[Any]:
     return conds
 
 
-def _sector(category_code: str) -> str | None:
-    ref = finess_categories().get(category_code)
-    return ref.sector if ref else None
-
-
-def _reviews() -> Any:
-    ar = AssessmentReview.__table__  # type: ignore[attr-defined]
-    latest = select(func.max(ar.c.id)).group_by(ar.c.assessment_id)
-    return (select(ar.c.assessment_id, ar.c.status).where(ar.c.id.in_(latest))
-            .subquery("latest_review"))
-
-
 class _Query:
     """The FROM clause, population conditions and expressions of one criteria."""
 
@@ -96,7 +84,7 @@ class _Query:
             self.conds.append(band.in_(criteria.size_bands))
         self.review: Any = null()
         if criteria.review_status:
-            latest = _reviews()
+            latest = sql_rows.reviews()
             if latest is not None:
                 joined = joined.outerjoin(latest, latest.c.assessment_id == LR.c.assessment_id)
                 self.review = func.coalesce(latest.c.status, literal(ranking.NOT_REVIEWED))
@@ -159,12 +147,16 @@ class _Query:
                 func.coalesce(SC.c.readiness, 0), LR.c.submitted_at, finess]
 
 
+def _ranked_query(q: _Query) -> Any:
+    return (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
+            .select_from(q.joined).where(*q.conds, q.reason.is_(None))
+            .order_by(*q.order_by()))
+
+
 def _stream(session: Session, q: _Query, limit: int | None
             ) -> Generator[tuple[int, Candidate], None, None]:
     """(structure id, a Candidate with its quota groups only), in rank order."""
-    query = (select(S.c.id, S.c.department, S.c.category_code, LR.c.tier_level)
-             .select_from(q.joined).where(*q.conds, q.reason.is_(None))
-             .order_by(*q.order_by()))
+    query = _ranked_query(q)
     if limit is not None:  # a few rows: fetched at once
         result = session.execute(query.limit(limit))
     else:  # read as the quotas need it; planned for the whole list (a sort is needed
@@ -179,19 +171,21 @@ def _stream(session: Session, q: _Query, limit: int | None
         result.close()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # distinct (department, category, tier): ~30,000 nationally
 def _stub(department: str, category: str, tier: int | None) -> Candidate:
     return Candidate(structure_id=0, finess="", name="", department=department, region="",
-                     category_code=category, sector=_sector(category), capacity=None,
+                     category_code=category, sector=sql_rows.sector(category), capacity=None,
                      tier_level=tier)
 
 
 class _Ranked:
     """The ranked stream, read lazily and kept (the fill pass re-reads its start)."""
 
-    def __init__(self, stream: Iterator[tuple[int, Candidate]]) -> None:
+    def __init__(self, stream: Iterator[tuple[int, Candidate]],
+                 rows: list[tuple[int, Candidate]] | None = None) -> None:
         self.stream = stream
-        self.rows: list[tuple[int, Candidate]] = []
+        self.rows: list[tuple[int, Candidate]] = [] if rows is None else rows  # never
+        # appended to when given (the stream is then empty)
 
     def __iter__(self) -> Iterator[tuple[int, Candidate]]:
         i = 0
@@ -209,67 +203,127 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
                      detail: int | None = None) -> Selection:
     """`ranking.select` over the database (same rows, order, rules, counts, errors); the
     rows carry full candidates for the first `detail` of them (None: all)."""
-    q = _Query(session, actor, criteria)
-    combos = _population(session, actor, criteria, q)
-    excluded: Counter[str] = Counter()
-    population: dict[tuple[str, str, int | None], Candidate] = {}  # distinct quota groups
-    counts = {d: Counter[str]() for d in DIMENSIONS}
-    found_versions: set[str] = set()
-    eligible = total = 0
-    for department, category, tier, qid, version, reason, n in combos:
-        stub = _stub(department, category, tier)
-        population[(department, category, tier)] = stub
-        total += n
-        if reason is not None:
-            excluded[reason] += n
-            continue
-        eligible += n
-        found_versions.add(f"{qid}@{version}")
-        for d in DIMENSIONS:
-            if (g := stub.group(d)) is not None:
-                counts[d][g] += n
-    groups = {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}
-    versions = sorted(found_versions)
+    selection, chosen = _select(session, actor, criteria)
+    selection.rows = _rows(session, criteria, chosen if detail is None else chosen[:detail])
+    return selection
 
-    chosen = _walk(session, q, criteria, list(population.values()), groups)
-    rows = _rows(session, criteria, chosen, detail)
-    warnings = ranking.short_warnings(eligible, criteria.size, len(chosen))
-    return SqlSelection(rows=rows, selected=len(chosen), eligible=eligible, population=total,
-                     excluded={r: excluded[r] for r in ranking.EXCLUSION_REASONS
-                               if excluded[r]},
-                     groups=groups, versions=versions, warnings=warnings)
+
+def select_frozen(session: Session, actor: Actor | None, criteria: Criteria
+                  ) -> tuple[Selection, list[dict[str, Any]]]:
+    """`select_shortlist` without rows, and the frozen rows (`ranking.frozen_row` of each
+    of its rows) read straight from the read models."""
+    selection, chosen = _select(session, actor, criteria)
+    return selection, sql_rows.frozen(session, criteria, chosen)
+
+
+def _select(session: Session, actor: Actor | None, criteria: Criteria
+            ) -> tuple[SqlSelection, sql_rows.Chosen]:
+    """The selection without its rows, and the chosen structures."""
+    q = _Query(session, actor, criteria)
+    p = _population(session, actor, criteria, q)
+    chosen = _walk(session, actor, q, criteria, p.stubs, p.groups)
+    warnings = ranking.short_warnings(p.eligible, criteria.size, len(chosen))
+    return SqlSelection(rows=[], selected=len(chosen), eligible=p.eligible,
+                        population=p.total, excluded=dict(p.excluded),
+                        groups={d: dict(g) for d, g in p.groups.items()},
+                        versions=list(p.versions), warnings=warnings), chosen
+
+
+@dataclass(frozen=True)
+class _Population:
+    """What `ranking.select` tells of the population: counts and groups."""
+
+    stubs: list[Candidate]  # one per distinct (department, category, tier)
+    excluded: dict[str, int]
+    groups: dict[str, dict[str, int]]
+    versions: list[str]
+    eligible: int
+    total: int
 
 
 def _population(session: Session, actor: Actor | None, criteria: Criteria,
-                q: _Query) -> list[Any]:
+                q: _Query) -> _Population:
     """Counts by reason and quota groups, in one pass over the structures of the criteria;
     kept per generation of the read model (app.dashboard.cache: a submission or a refresh
     starts a new one) for the same scope and filters, so that changing the ranking, the
     size or the quotas in the builder does not scan them again. Review statuses change
     outside the read model: criteria on them are never cached."""
-    def compute() -> list[Any]:
-        return list(session.execute(
+    def compute() -> _Population:
+        combos = session.execute(
             select(S.c.department, S.c.category_code, LR.c.tier_level,
                    LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason, func.count())
             .select_from(q.joined).where(*q.conds)
             .group_by(S.c.department, S.c.category_code, LR.c.tier_level,
-                      LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all())
+                      LR.c.questionnaire_id, LR.c.questionnaire_version, q.reason)).all()
+        excluded: Counter[str] = Counter()
+        stubs: dict[tuple[str, str, int | None], Candidate] = {}
+        counts = {d: Counter[str]() for d in DIMENSIONS}
+        versions: set[str] = set()
+        eligible = total = 0
+        for department, category, tier, qid, version, reason, n in combos:
+            stub = stubs.get((department, category, tier))
+            if stub is None:
+                stub = stubs[(department, category, tier)] = _stub(department, category, tier)
+            total += n
+            if reason is not None:
+                excluded[reason] += n
+                continue
+            eligible += n
+            versions.add(f"{qid}@{version}")
+            for d in DIMENSIONS:
+                if (g := stub.group(d)) is not None:
+                    counts[d][g] += n
+        return _Population(
+            list(stubs.values()),
+            {r: excluded[r] for r in ranking.EXCLUSION_REASONS if excluded[r]},
+            {d: ranking.sorted_groups(counts[d]) for d in DIMENSIONS}, sorted(versions),
+            eligible, total)
 
-    if criteria.review_status:
+    key = _filters_key(actor, criteria)
+    if key is None:
         return compute()
+    return cache.cached(session, ("shortlist-population", key), compute)
+
+
+def _filters_key(actor: Actor | None, criteria: Criteria) -> tuple[Any, ...] | None:
+    """The scope and filters of `criteria`, as a cache key; None when they cannot be cached
+    (review statuses change outside the read model)."""
+    if criteria.review_status:
+        return None
     scope = structure_scope(actor)
     c = criteria
-    key = ("shortlist-population", scope.all, scope.region, scope.structure_ids, c.region,
-           tuple(c.departments), tuple(c.categories), tuple(c.size_bands), c.submitted_after,
-           tuple(c.tiers) if c.tiers else None, c.eligible_for)
-    return cache.cached(session, key, compute)
+    return (scope.all, scope.region, scope.structure_ids, c.region, tuple(c.departments),
+            tuple(c.categories), tuple(c.size_bands), c.submitted_after,
+            tuple(c.tiers) if c.tiers else None, c.eligible_for)
 
 
-def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Candidate],
-          groups: dict[str, dict[str, int]]) -> list[tuple[int, int, Candidate, str]]:
+def _ranked_list(session: Session, actor: Actor | None, criteria: Criteria,
+                 q: _Query) -> list[tuple[int, Candidate]] | None:
+    """Every eligible structure in rank order [(id, its quota groups)], kept per generation
+    of the read model for the same filters and ranking (a refresh of the builder reads only
+    what its size and quotas need from it); None when it cannot be cached."""
+    key = _filters_key(actor, criteria)
+    if key is None or not cache.enabled:
+        return None
+    rank_by = ranking.canonical_json(criteria.canonical()["rank_by"])
+
+    def compute() -> list[tuple[int, Candidate]]:
+        return [(sid, _stub(department, category, tier)) for sid, department, category, tier
+                in session.execute(_ranked_query(q)).all()]
+
+    return cache.cached(session, ("shortlist-ranked", key, rank_by, criteria.order),
+                        compute, large=True)
+
+
+def _walk(session: Session, actor: Actor | None, q: _Query, criteria: Criteria,
+          population: list[Candidate],
+          groups: dict[str, dict[str, int]]) -> sql_rows.Chosen:
     """`ranking.choose` over the stream: [(eligible index, structure id, groups,
     rule)] in rank order."""
     universes = ranking.check_feasible(population, criteria, groups)
+    ranked = _ranked_list(session, actor, criteria, q)
+    if ranked is not None:
+        return _apply(_Ranked(iter(()), ranked), criteria, universes)
     plain = not criteria.quotas
     stream = _stream(session, q, criteria.size if plain else None)
     try:
@@ -279,56 +333,16 @@ def _walk(session: Session, q: _Query, criteria: Criteria, population: list[Cand
 
 
 def _apply(ranked: _Ranked, criteria: Criteria, universes: dict[str, list[str]]
-           ) -> list[tuple[int, int, Candidate, str]]:
+           ) -> sql_rows.Chosen:
     chosen = ranking.choose(ranked, criteria, universes)
     return [(index, ranked.rows[index][0], ranked.rows[index][1], chosen[index])
             for index in sorted(chosen)]
 
 
-def _rows(session: Session, criteria: Criteria,
-          chosen: list[tuple[int, int, Candidate, str]], detail: int | None) -> list[Row]:
-    shown = chosen if detail is None else chosen[:detail]
-    candidates = load(session, [sid for _, sid, _, _ in shown])
+def _rows(session: Session, criteria: Criteria, shown: sql_rows.Chosen) -> list[Row]:
+    candidates = sql_rows.load(session, [sid for _, sid, _, _ in shown])
     dims = criteria.quota_dimensions
-    rows = []
-    for position, (index, sid, _, rule) in enumerate(shown, start=1):
-        c = candidates[sid]
-        group = " / ".join(c.group(d) or "—" for d in dims) if dims else None
-        rows.append(Row(rank=position, eligible_rank=index + 1, candidate=c,
-                        key=ranking.key_value(c, criteria.rank_by), rule=rule, group=group))
-    return rows
-
-
-def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
-    """Full candidates (with a latest result) of these structures, from the read models."""
-    out: dict[int, Candidate] = {}
-    reviews = _reviews()
-    size = id_chunk(session)
-    for start in range(0, len(structure_ids), size):
-        chunk = structure_ids[start:start + size]
-        scores: dict[int, dict[str, float | None]] = {}
-        for sid, did, score in session.execute(
-                select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-                .where(in_ids(session, LDS.c.structure_id, chunk))).all():
-            scores.setdefault(sid, {})[did] = score
-        rows = session.execute(
-            select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
-                   S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
-                   LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
-                   LR.c.global_score, SC.c.readiness, SC.c.funding, reviews.c.status)
-            .join(LR, LR.c.structure_id == S.c.id)
-            .outerjoin(SC, SC.c.structure_id == S.c.id)
-            .outerjoin(reviews, reviews.c.assessment_id == LR.c.assessment_id)
-            .where(in_ids(session, S.c.id, chunk))).all()
-        for r in rows:
-            out[r.id] = Candidate(
-                structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
-                region=r.region, category_code=r.category_code,
-                sector=_sector(r.category_code), capacity=r.capacity,
-                assessment_id=r.assessment_id, submitted_at=r.submitted_at,
-                questionnaire=f"{r.questionnaire_id}@{r.questionnaire_version}",
-                tier_level=r.tier_level, global_score=r.global_score,
-                domain_scores=scores.get(r.id, {}), readiness=r.readiness,
-                funding=readmodel.funding_set(r.funding),
-                review_status=r.status or ranking.NOT_REVIEWED)
-    return out
+    return [Row(rank=position, eligible_rank=index + 1, candidate=candidates[sid],
+                key=ranking.key_value(candidates[sid], criteria.rank_by), rule=rule,
+                group=sql_rows.group_label(candidates[sid], dims))
+            for position, (index, sid, _, rule) in enumerate(shown, start=1)]

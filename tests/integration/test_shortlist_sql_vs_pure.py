@@ -142,8 +142,15 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
         return  # invalid criteria (two quotas of a kind on a dimension): refused before
     _wipe(session)
     _load(session, structures)
+    # A first preview with another size and no quotas: the second call reads the ranked
+    # list it kept (app.shortlists.sql, per read-model generation) when it may be kept.
+    _outcome(service.build, session, c.model_copy(update={"size": 1, "quotas": []}))
     got = _outcome(service.build, session, c)
     assert got == _outcome(service.build_pure, session, c)
+    if got[0] != "infeasible":  # saved rows: frozen straight from the read models
+        frozen = service.build_frozen(session, ADMIN, c)
+        assert frozen.rows == got[0]
+        assert frozen.hash == service.freeze(service.build_pure(session, ADMIN, c), c).hash
     event("infeasible" if got[0] == "infeasible"
           else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")
 

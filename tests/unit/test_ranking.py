@@ -6,6 +6,8 @@ next to each test), never by running the code under test.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +24,7 @@ from app.shortlists.ranking import (
     frozen_row,
     key_value,
     readiness_from_tiers,
+    rows_json_and_hash,
     select,
     shortlist_hash,
     size_band,
@@ -325,6 +328,22 @@ def test_same_inputs_same_rows_and_hash_whatever_the_input_order() -> None:
     changed = [dict(rows1[0], name="Autre nom"), *rows1[1:]]
     assert shortlist_hash(c.canonical(), first.versions, changed) != h
     assert shortlist_hash({**c.canonical(), "size": 7}, first.versions, rows1) != h
+
+
+def test_rows_are_serialized_once_and_hashed_as_the_whole_payload() -> None:
+    criteria = {"size": 2, "region": "84"}
+    rows = [{"rank": 1, "name": "Été", "key": 70.5}, {"rank": 2, "name": "B", "key": None}]
+    text, digest = rows_json_and_hash(criteria, ["q@1"], rows)
+    assert text == '[{"key":70.5,"name":"Été","rank":1},{"key":null,"name":"B","rank":2}]'
+    whole = ('{"criteria":{"region":"84","size":2},"questionnaire_versions":["q@1"],'
+             '"rows":' + text + '}')
+    assert digest == hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    assert digest == shortlist_hash(criteria, ["q@1"], rows)
+    assert json.loads(text) == rows
+    assert rows_json_and_hash(criteria, [], [])[0] == "[]"
+    assert rows_json_and_hash(criteria, [], [])[1] == hashlib.sha256(
+        b'{"criteria":{"region":"84","size":2},"questionnaire_versions":[],"rows":[]}'
+    ).hexdigest()
 
 
 def test_frozen_row_keeps_the_values_used() -> None:

@@ -1,0 +1,124 @@
+"""The rows of a shortlist computed in the database (app.shortlists.sql): the values of the
+selected structures read from the read models, as full candidates (the builder's preview,
+re-runs) or straight as frozen rows (`ranking.frozen_row` of each, what is saved and
+hashed), without an object per row for a national list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.dashboard.tables import LDS, LR, S
+from app.db import id_chunk, in_ids
+from app.reference import finess_categories
+from app.reviews.models import AssessmentReview
+from app.shortlists import ranking, readmodel
+from app.shortlists.ranking import Candidate, Criteria
+from app.shortlists.readmodel import SC
+
+# (eligible index, structure id, its quota groups, rule), in rank order
+Chosen = list[tuple[int, int, Candidate, str]]
+
+
+@lru_cache(maxsize=1024)
+def sector(category_code: str) -> str | None:
+    ref = finess_categories().get(category_code)
+    return ref.sector if ref else None
+
+
+def reviews() -> Any:
+    """The latest review status of each reviewed assessment (a subquery)."""
+    ar = AssessmentReview.__table__  # type: ignore[attr-defined]
+    latest = select(func.max(ar.c.id)).group_by(ar.c.assessment_id)
+    return (select(ar.c.assessment_id, ar.c.status).where(ar.c.id.in_(latest))
+            .subquery("latest_review"))
+
+
+def _scores(session: Session, chunk: list[int]) -> dict[int, dict[str, float | None]]:
+    """Domain scores of these structures (on PostgreSQL, one row per structure)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {sid: dict(zip(domains, scores, strict=True)) for sid, domains, scores in
+                session.execute(select(LDS.c.structure_id, func.array_agg(LDS.c.domain_id),
+                                       func.array_agg(LDS.c.score))
+                                .where(in_ids(session, LDS.c.structure_id, chunk))
+                                .group_by(LDS.c.structure_id))}
+    out: dict[int, dict[str, float | None]] = {}
+    for sid, did, score in session.execute(
+            select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
+            .where(in_ids(session, LDS.c.structure_id, chunk))):
+        out.setdefault(sid, {})[did] = score
+    return out
+
+
+def _chunks(session: Session, structure_ids: list[int]
+            ) -> Iterator[tuple[dict[int, dict[str, float | None]], Sequence[Any]]]:
+    """(domain scores by structure, value rows) of the structures, a chunk at a time."""
+    latest = reviews()
+    size = id_chunk(session)
+    for start in range(0, len(structure_ids), size):
+        chunk = structure_ids[start:start + size]
+        yield _scores(session, chunk), session.execute(
+            select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
+                   S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
+                   LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
+                   LR.c.global_score, SC.c.readiness, SC.c.funding, latest.c.status)
+            .join(LR, LR.c.structure_id == S.c.id)
+            .outerjoin(SC, SC.c.structure_id == S.c.id)
+            .outerjoin(latest, latest.c.assessment_id == LR.c.assessment_id)
+            .where(in_ids(session, S.c.id, chunk))).all()
+
+
+def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
+    """Full candidates (with a latest result) of these structures, from the read models."""
+    out: dict[int, Candidate] = {}
+    for scores, rows in _chunks(session, structure_ids):
+        for r in rows:
+            out[r.id] = Candidate(
+                structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
+                region=r.region, category_code=r.category_code,
+                sector=sector(r.category_code), capacity=r.capacity,
+                assessment_id=r.assessment_id, submitted_at=r.submitted_at,
+                questionnaire=f"{r.questionnaire_id}@{r.questionnaire_version}",
+                tier_level=r.tier_level, global_score=r.global_score,
+                domain_scores=scores.get(r.id, {}), readiness=r.readiness,
+                funding=readmodel.funding_set(r.funding),
+                review_status=r.status or ranking.NOT_REVIEWED)
+    return out
+
+
+def group_label(stub: Candidate, dimensions: list[str]) -> str | None:
+    """A row's groups on the quota dimensions, " / "-joined (None without quotas)."""
+    return " / ".join(stub.group(d) or "—" for d in dimensions) if dimensions else None
+
+
+def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[str, Any]]:
+    """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
+    models without building its candidate (tests/integration/test_shortlist_sql_vs_pure.py
+    checks they are the specification's)."""
+    values: dict[int, tuple[Any, ...]] = {}
+    for scores, rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
+        for r in rows:
+            values[r[0]] = (*r, scores.get(r[0], {}))
+    dims = criteria.quota_dimensions
+    rank_by, not_reviewed, key_of = criteria.rank_by, ranking.NOT_REVIEWED, ranking.key_of
+    out = []
+    for position, (index, sid, stub, rule) in enumerate(chosen, start=1):
+        (_, finess, name, department, region, category, capacity, assessment_id, submitted_at,
+         qid, version, tier, global_score, readiness, funding, status, domains) = values[sid]
+        out.append({
+            "rank": position, "eligible_rank": index + 1, "finess": finess, "name": name,
+            "structure_id": sid, "assessment_id": assessment_id,
+            "questionnaire": f"{qid}@{version}", "submitted_at": submitted_at.isoformat(),
+            "region": region, "department": department, "category": category,
+            "sector": sector(category), "capacity": capacity,
+            "size_band": ranking.size_band(capacity), "tier": tier,
+            "global_score": global_score, "domain_scores": domains, "readiness": readiness,
+            "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
+            "key": key_of(rank_by, global_score, readiness, domains),
+            "group": group_label(stub, dims), "rule": rule,
+        })
+    return out
