@@ -76,6 +76,8 @@ class Stats:
     interrupted: Counter[str] = field(default_factory=Counter)
     started: float = 0.0
     elapsed: float = 0.0
+    load: list[float] = field(default_factory=list)  # 1, 5, 15-minute load at the end
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used, by process group
 
     def record(self, kind: str, port: int, start: float, status: int) -> None:
         end = time.perf_counter()

@@ -45,6 +45,7 @@ def director_drafts(
         )
         .where(Assessment.status == "draft")
         .order_by(col(Assessment.id))
+        .limit(count * 4)  # a draft may have several directors
     ).all()
     out: list[dict[str, Any]] = []
     seen: set[int] = set()

@@ -40,7 +40,7 @@ from bench import campaign_users as users
 from bench.aio_http import Conn, Pool, Stats
 from bench.campaign_report import report
 from bench.http import free_port
-from bench.http_bench import ROOT, _env, _stop
+from bench.http_bench import ROOT, _env, _stop, hello_command
 
 PALIER = str(Path(sys.executable).with_name("palier"))
 COMMITTEE, ARS = "comite@demo.palier.fr", "ars@demo.palier.fr"
@@ -74,40 +74,34 @@ def _wait_port(port: int, timeout: float = 120) -> None:
 class Servers:
     """Two web processes, the worker, two hello-world processes; all stopped by `stop`."""
 
-    def __init__(self, url: str, worker_args: list[str], log_dir: Path, stalled: float) -> None:
+    def __init__(
+        self, url: str, worker_args: list[str], log_dir: Path, stalled: float, hello: bool
+    ) -> None:
         self.env, self.worker_args, self.log_dir = server_env(url, stalled), worker_args, log_dir
         self.web_ports = [free_port(), free_port()]
-        self.hello_ports = [free_port(), free_port()]
+        self.hello_ports = [free_port(), free_port()] if hello else []
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Any] = []
         serve = [[PALIER, "serve", "--port", str(p)] for p in self.web_ports]
-        hello = [
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.hello_app:app",
-                "--port",
-                str(p),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--loop",
-                "auto",
-                "--http",
-                "auto",
-            ]
-            for p in self.hello_ports
-        ]
+        hello = [hello_command(p) for p in self.hello_ports]
         # Started together (each takes seconds to import on a loaded machine), then awaited.
         started = [
             self._keep(subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL))
             for cmd in serve + hello
         ]
-        for port in self.web_ports + self.hello_ports:
-            _wait_port(port)
         self.web, self.hello = started[:2], started[2:]
+        try:
+            for port in self.web_ports + self.hello_ports:
+                _wait_port(port)
+        except BaseException:
+            self.stop()
+            raise
         self.worker = self.start_worker()
+
+    def pids(self, ports: list[int]) -> dict[str, list[int]]:
+        """The processes serving `ports`, and the worker."""
+        by_port = dict(zip(self.web_ports + self.hello_ports, self.web + self.hello, strict=True))
+        return {"web": [by_port[p].pid for p in ports], "worker": [self.worker.pid]}
 
     def _keep(self, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
         self.procs.append(proc)
@@ -142,7 +136,7 @@ class Campaign:
         self.acks = users.Acks()
         self.xlsx = users.XlsxState(list(prepared["copies"]))
 
-    def people(self, exports: bool) -> list[User]:
+    def people(self, csv: bool = False, xlsx: bool = False) -> list[User]:
         drafts, c = self.p["drafts"], self.p
         out: list[User] = []
         for d in drafts[: self.solo]:
@@ -153,14 +147,27 @@ class Campaign:
                     lambda conn, until, d=d, tab=tab: users.director(conn, d, tab, until, self.acks)
                 )
         out += [lambda conn, until: users.ars(conn, c["ars"], c["region"], until)] * self.ars
-        if exports:
+        if csv:
             out.append(
                 lambda conn, until: users.committee_csv(conn, c["committee"], c["shortlist"], until)
             )
+        if xlsx:
             out.append(
                 lambda conn, until: users.committee_xlsx(conn, c["committee"], self.xlsx, until)
             )
         return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (all their threads) so far; a dead one: 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def _phase(
@@ -168,8 +175,14 @@ async def _phase(
     people: list[User],
     seconds: float,
     chaos: Callable[[Pool], Coroutine[Any, Any, None]] | None,
+    pids: dict[str, list[int]] | None = None,
 ) -> Stats:
+    """One phase; with `pids` ({"web": [...], "worker": [...]}), the CPU time each group of
+    processes and the load generator itself used during it."""
     stats = Stats()
+    pids = pids or {}
+    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    own = sum(os.times()[:2])
     pool = Pool(ports)
     conns = [Conn(pool, i, stats) for i in range(len(people))]
     stats.started = time.perf_counter()
@@ -179,6 +192,9 @@ async def _phase(
         tasks.append(chaos(pool))
     await asyncio.gather(*tasks)
     stats.elapsed = time.perf_counter() - stats.started
+    stats.load = [round(x, 2) for x in os.getloadavg()]
+    stats.cpu = {k: round(cpu_seconds(v) - before[k], 2) for k, v in pids.items()}
+    stats.cpu["load_generator"] = round(sum(os.times()[:2]) - own, 2)
     for conn in conns:
         conn.close()
     return stats
@@ -349,13 +365,14 @@ def run(
     log_dir: Path | None = None,
     before_chaos: Callable[[], None] | None = None,
     stalled: float = 10,
+    hello: bool = True,
 ) -> dict[str, Any]:
     # Long: the whole campaign in order (servers, shortlist, seven phases, drain, checks).
     t0 = time.perf_counter()
     prepared = prepare(url, solo + pairs)
     log_dir = log_dir or ROOT / "var" / "campaign"
     log_dir.mkdir(parents=True, exist_ok=True)
-    servers = Servers(url, worker_args or [], log_dir, stalled)
+    servers = Servers(url, worker_args or [], log_dir, stalled, hello)
     timings = {"servers_up_s": round(time.perf_counter() - t0, 1)}
     phases: dict[str, Stats] = {}
     events: dict[str, Any] = {}
@@ -372,22 +389,32 @@ def run(
         engine.dispose()
         campaign = Campaign(prepared, solo, pairs, ars)
         timings["setup_s"] = round(time.perf_counter() - t0, 1)
-        n = len(campaign.people(False))
-        h1, h2 = servers.hello_ports
+        n = len(campaign.people())
         plan: list[tuple[str, list[int], list[User]]] = [
-            ("hello_1", [h1], [hello_user] * n),
-            ("hello_2", [h1, h2], [hello_user] * n),
-            ("mixed_1", [a], campaign.people(False)),
-            ("mixed_2", [a, b], campaign.people(False)),
-            ("exports_1", [a], campaign.people(True)),
-            ("exports_2", [a, b], campaign.people(True)),
+            *(
+                (f"hello_{k}", servers.hello_ports[:k], [hello_user] * n)
+                for k in (1, 2)
+                if servers.hello_ports
+            ),
+            ("mixed_1", [a], campaign.people()),
+            ("mixed_2", [a, b], campaign.people()),
+            ("xlsx_1", [a], campaign.people(xlsx=True)),
+            ("xlsx_2", [a, b], campaign.people(xlsx=True)),
+            ("exports_1", [a], campaign.people(csv=True, xlsx=True)),
+            ("exports_2", [a, b], campaign.people(csv=True, xlsx=True)),
         ]
         for name, ports, people in plan:
-            phases[name] = asyncio.run(_phase(ports, people, seconds, None))
+            pids = servers.pids(ports)
+            phases[name] = asyncio.run(_phase(ports, people, seconds, None, pids))
         if before_chaos is not None:
             before_chaos()
         phases["chaos"] = asyncio.run(
-            _phase([a, b], campaign.people(True), seconds, chaos(servers, seconds / 3, events))
+            _phase(
+                [a, b],
+                campaign.people(csv=True, xlsx=True),
+                seconds,
+                chaos(servers, seconds / 3, events),
+            )
         )
         jobs = drain(url, drain_s)
         checks = chaos_checks(url, campaign, phases["chaos"], events, a, jobs)

@@ -94,27 +94,15 @@ async def director(
 
 
 async def ars(conn: Conn, c: dict[str, str], region: str, until: float) -> None:
+    pages = [
+        ("dashboard", f"/regions/{region}", cookie(c["cookie"])),
+        ("structure_list", f"/regions/{region}/structures", cookie(c["cookie"])),
+        ("summary_api", f"/api/v1/regions/{region}/summary", bearer(c["token"])),
+    ]
     while time.perf_counter() < until:
-        try:
-            await conn.call(
-                "dashboard", "GET", f"/regions/{region}", cookie(c["cookie"]), keep=False
-            )
-            await conn.call(
-                "structure_list",
-                "GET",
-                f"/regions/{region}/structures",
-                cookie(c["cookie"]),
-                keep=False,
-            )
-            await conn.call(
-                "summary_api",
-                "GET",
-                f"/api/v1/regions/{region}/summary",
-                bearer(c["token"]),
-                keep=False,
-            )
-        except Interrupted:
-            pass
+        for kind, path, headers in pages:
+            with contextlib.suppress(Interrupted):
+                await conn.call(kind, "GET", path, headers, keep=False)
 
 
 async def committee_csv(conn: Conn, c: dict[str, str], shortlist: int, until: float) -> None:

@@ -93,6 +93,25 @@ def _env(url: str) -> dict[str, str]:
     }
 
 
+def hello_command(port: int) -> list[str]:
+    """bench/hello_app.py served as `palier serve` serves the app (uvloop, httptools)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.hello_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "auto",
+        "--http",
+        "auto",
+    ]
+
+
 def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -177,25 +196,7 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
     drafts = prepare(url, structures)
     palier = ROOT / ".venv" / "bin" / "palier"
     hello_port, app_port = free_port(), free_port()
-    hello = _start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.hello_app:app",
-            "--port",
-            str(hello_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--loop",
-            "auto",
-            "--http",
-            "auto",
-        ],
-        _env(url),
-        hello_port,
-    )
+    hello = _start(hello_command(hello_port), _env(url), hello_port)
     app = _start([str(palier), "serve", "--port", str(app_port)], _env(url), app_port)
     results: dict[str, Any] = {}
     try:

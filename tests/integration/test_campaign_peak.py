@@ -68,29 +68,29 @@ def test_campaign_peak_with_kill_9(tmp_path: Path) -> None:
         try:
             out = campaign_load.run(
                 url,
-                seconds=3,
+                seconds=2.5,
                 solo=3,
                 pairs=1,
                 ars=1,
                 size=40000,
                 copies=2,
                 min_rows=2001,
-                drain_s=40,
+                drain_s=120,
                 log_dir=tmp_path,
                 worker_args=["--import", "tests.fixtures.slow_jobs"],
                 before_chaos=job_mid_flight,
                 stalled=3,
+                hello=False,  # no floor: nothing is timed here
             )
         finally:
             queue.close()
             _clear_caches()
 
     summary, checks, phases = out["summary"], out["chaos_checks"], out["phases"]
-    print(out["timings"], checks)
     assert summary["errors_outside_chaos"] == 0, phases
     assert summary["errors_in_chaos"] == 0, phases["chaos"]
     assert summary["expected_409"] >= 1  # the two tabs on one draft
-    for name in ("mixed_1", "mixed_2", "exports_1", "exports_2"):
+    for name in ("mixed_1", "mixed_2", "xlsx_1", "xlsx_2", "exports_1", "exports_2"):
         kinds = phases[name]["kinds"]
         for kind in ("section", "autosave", "dashboard", "structure_list", "summary_api"):
             assert kinds[kind]["requests"] > 0, (name, kind)
@@ -103,7 +103,7 @@ def test_campaign_peak_with_kill_9(tmp_path: Path) -> None:
     assert checks["survivor_200_after_kill"] > 0
     assert checks["survivor_unexpected_after_kill"] == 0
     assert checks["survivor_healthz"] == 200
-    assert checks["jobs_all_finished"] is True
+    assert checks["jobs_all_finished"] is True, checks["jobs"]
     assert checks["failed_jobs_without_reason"] == 0
     assert set(checks["jobs"]["exports"]) <= {"done", "failed"}
     # The killed job was taken back by the next worker and finished.
