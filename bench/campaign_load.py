@@ -8,16 +8,18 @@ The database is a copy of the national demo (`createdb -T palier_demo40k ...`): 
 to (drafts, sessions, shortlists, export jobs). Users (bench/campaign_users.py): directors on
 their own draft (section page, then autosaves), `--pairs` directors in two tabs on one draft
 (expected 409s), `--ars` referents (dashboard, structure list, summary API), and in the export
-phases the committee (a 40,000-row shortlist's CSV streamed by the web, XLSX jobs on the
-worker). Phases of `--seconds` each, loopback only, in this order:
+phases the committee (XLSX jobs on the worker; and a 40,000-row shortlist's CSV streamed by
+the web). Phases of `--seconds` each, loopback only, in this order:
 
     hello ×1, hello ×2 (two uvicorn processes, round robin), mixed ×1, mixed ×2,
-    exports ×1, exports ×2, chaos (×2: at a third of the phase, kill -9 of the second web
-    process and of the worker; a new worker 3 s later, as systemd would restart it)
+    xlsx ×1, xlsx ×2 (+ XLSX job), exports ×1, exports ×2 (+ XLSX job and CSV stream),
+    chaos (×2 with exports: at a third of the phase, kill -9 of the second web process and
+    of the worker; a new worker 3 s later, as systemd would restart it)
 
 then waits (at most `--drain` s) for every job to finish, and checks: every acknowledged
 autosave is in the database, every job done or failed with a reason, the surviving process
-kept serving. Prints JSON (per phase and kind: req/s, p50/p95/p99, statuses).
+kept serving. Prints JSON (per phase and kind: req/s, p50/p95/p99, statuses; per phase: the
+web processes' CPU time per request, the load average).
 """
 
 from __future__ import annotations
@@ -367,7 +369,7 @@ def run(
     stalled: float = 10,
     hello: bool = True,
 ) -> dict[str, Any]:
-    # Long: the whole campaign in order (servers, shortlist, seven phases, drain, checks).
+    # Long: the whole campaign in order (servers, shortlist, nine phases, drain, checks).
     t0 = time.perf_counter()
     prepared = prepare(url, solo + pairs)
     log_dir = log_dir or ROOT / "var" / "campaign"

@@ -60,7 +60,7 @@ def test_campaign_peak_with_kill_9(tmp_path: Path) -> None:
         def job_mid_flight() -> None:
             """A long job running on the worker when it is killed."""
             jobs.defer(settings, "test_sleep", log=str(sleep_log), seconds=120, then=0.2)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while not _lines(sleep_log) and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert _lines(sleep_log), "the worker did not start the job"
