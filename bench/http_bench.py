@@ -33,6 +33,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.aio_http import read_response, request
+from bench.campaign_db import director_drafts
 from bench.http import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,52 +42,19 @@ SECRET = "bench-http-secret-key-0123456789-abcdefghijklmnop"
 CLIENTS = 16
 
 
-# ---- a minimal keep-alive HTTP/1.1 client ----------------------------------------------------
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length, chunked = 0, False
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if chunked:
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    elif length:
-        await reader.readexactly(length)
-    return status
-
-
-async def _client(port: int, make: Any, until: float, lat: list[float],
-                  statuses: Counter[int]) -> None:
+async def _client(
+    port: int, make: Any, until: float, lat: list[float], statuses: Counter[int]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < until:
             t0 = time.perf_counter()
             writer.write(make())
-            status = await _read_response(reader)
+            status, _ = await read_response(reader, keep=False)
             lat.append(time.perf_counter() - t0)
             statuses[status] += 1
     finally:
         writer.close()
-
-
-def _request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in
-                                                               headers.items())]
-    if body or method in ("POST", "PATCH"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -103,7 +72,7 @@ async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
     for make in makers:  # warm-up: one request per client
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(make())
-        await _read_response(reader)
+        await read_response(reader, keep=False)
         writer.close()
     t0 = time.perf_counter()
     until = t0 + seconds
@@ -114,17 +83,46 @@ async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
     def pct(q: float) -> float:
         return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else 0.0
 
-    return {"requests": len(lat), "rps": round(len(lat) / elapsed, 1), "p50_ms": pct(0.5),
-            "p95_ms": pct(0.95), "statuses": dict(sorted(statuses.items()))}
+    return {
+        "requests": len(lat),
+        "rps": round(len(lat) / elapsed, 1),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "statuses": dict(sorted(statuses.items())),
+    }
 
 
 # ---- servers -----------------------------------------------------------------------------------
 
 
 def _env(url: str) -> dict[str, str]:
-    return {**os.environ, "PALIER_DATABASE_URL": url, "PALIER_SECRET_KEY": SECRET,
-            "PALIER_ENV": "production", "PALIER_BASE_URL": "http://127.0.0.1",
-            "PALIER_LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "PALIER_DATABASE_URL": url,
+        "PALIER_SECRET_KEY": SECRET,
+        "PALIER_ENV": "production",
+        "PALIER_BASE_URL": "http://127.0.0.1",
+        "PALIER_LOG_LEVEL": "WARNING",
+    }
+
+
+def hello_command(port: int) -> list[str]:
+    """bench/hello_app.py served as `palier serve` serves the app (uvloop, httptools)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.hello_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "auto",
+        "--http",
+        "auto",
+    ]
 
 
 def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -157,10 +155,6 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
     os.environ.update(_env(url))
     from sqlmodel import Session, select
 
-    from app.accounts.api_tokens import issue_api_token
-    from app.accounts.models import DirectorStructure, User
-    from app.accounts.sessions import open_session
-    from app.assessments.models import Assessment
     from app.cli.db import upgrade_database
     from app.config import get_settings
     from app.db import make_engine
@@ -173,34 +167,13 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
     upgrade_database(url)
     engine = make_engine(url)
     registry = Registry.load(settings.questionnaires_dir)
-    out: list[dict[str, Any]] = []
     try:
         with Session(engine) as session:
             if session.execute(select(Structure.id).limit(1)).first() is None:
                 q = registry.latest("esms-maturite-numerique")
                 assert q is not None
                 load_demo(session, q, structures=structures)
-            rows = session.execute(
-                select(Assessment, DirectorStructure.user_id)
-                .join(DirectorStructure, DirectorStructure.structure_id == Assessment.structure_id)
-                .where(Assessment.status == "draft").order_by(Assessment.id)).all()
-            seen: set[int] = set()
-            for a, user_id in rows:
-                if a.id in seen:
-                    continue
-                seen.add(a.id)
-                user = session.get(User, user_id)
-                assert user is not None
-                q = registry.get(a.questionnaire_id, a.questionnaire_version)
-                question = next(x for x in q.questions.values()
-                                if x.type == "single_choice" and x.show_if is None)
-                raw_session, _ = open_session(session, settings, user)
-                token = issue_api_token(session, settings, user).token
-                out.append({"id": a.id, "version": a.version, "section": q.sections[0].id,
-                            "cookie": raw_session, "token": token, "question": question.id,
-                            "values": [o.value for o in question.options or []][:2]})
-                if len(out) == CLIENTS:
-                    break
+            out = director_drafts(session, settings, registry, CLIENTS)
             session.commit()
     finally:
         engine.dispose()
@@ -216,11 +189,19 @@ def _autosave_maker(d: dict[str, Any]) -> Any:
         # Every save bumps the draft's version: each request states the one the previous
         # save left, as the page's script does.
         state["n"] += 1
-        body = json.dumps({"version": d["version"] + state["n"] - 1,
-                           "answers": {d["question"]: d["values"][state["n"] % 2]}}).encode()
-        return _request("PATCH", f"/api/v1/assessments/{d['id']}/answers",
-                        {"Authorization": f"Bearer {d['token']}",
-                         "Content-Type": "application/json"}, body)
+        body = json.dumps(
+            {
+                "version": d["version"] + state["n"] - 1,
+                "answers": {d["question"]: d["values"][state["n"] % 2]},
+            }
+        ).encode()
+        return request(
+            "PATCH",
+            f"/api/v1/assessments/{d['id']}/answers",
+            {"Authorization": f"Bearer {d['token']}", "Content-Type": "application/json"},
+            body,
+        )
+
     return make
 
 
@@ -228,25 +209,33 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
     drafts = prepare(url, structures)
     palier = ROOT / ".venv" / "bin" / "palier"
     hello_port, app_port = free_port(), free_port()
-    hello = _start([sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--port",
-                    str(hello_port), "--no-access-log", "--log-level", "warning",
-                    "--loop", "auto", "--http", "auto"], _env(url), hello_port)
+    hello = _start(hello_command(hello_port), _env(url), hello_port)
     app = _start([str(palier), "serve", "--port", str(app_port)], _env(url), app_port)
     results: dict[str, Any] = {}
     try:
+
         def fixed(req: bytes) -> list[Any]:
             return [lambda: req] * CLIENTS
 
+        def const(req: bytes) -> Any:
+            return lambda: req
+
         section = [
-            (lambda r=_request("GET", f"/evaluations/{d['id']}/sections/{d['section']}",
-                               {"Cookie": f"palier_session={d['cookie']}"}): r)
-            for d in drafts]
+            const(
+                request(
+                    "GET",
+                    f"/evaluations/{d['id']}/sections/{d['section']}",
+                    {"Cookie": f"palier_session={d['cookie']}"},
+                )
+            )
+            for d in drafts
+        ]
         cases = {
-            "hello": (hello_port, fixed(_request("GET", "/", {}))),
-            "healthz": (app_port, fixed(_request("GET", "/healthz", {}))),
+            "hello": (hello_port, fixed(request("GET", "/", {}))),
+            "healthz": (app_port, fixed(request("GET", "/healthz", {}))),
             "section": (app_port, section),
             "autosave": (app_port, [_autosave_maker(d) for d in drafts]),
-            "hello_again": (hello_port, fixed(_request("GET", "/", {}))),
+            "hello_again": (hello_port, fixed(request("GET", "/", {}))),
         }
         for name, (port, makers) in cases.items():
             pid = (hello if port == hello_port else app).pid
