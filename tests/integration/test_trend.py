@@ -44,7 +44,7 @@ def test_structure_page_draws_the_trend(director: Director, session: Session,
     assert ">2 mars 2026</text>" in page and ">14 septembre 2026</text>" in page
     assert "Score global (60,0)" in page
     result = director.get(f"/evaluations/{aid}/resultat").text
-    assert f'hx-get="/structures/{ehpad.finess}/comparaison"' in result
+    assert f'hx-get="/structures/{ehpad.finess}/comparaison?evaluation=' in result
 
 
 def test_one_submission_draws_no_trend(director: Director, session: Session,
