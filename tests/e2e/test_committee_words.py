@@ -2,7 +2,8 @@
 starts a new one from its criteria (the labelled boxes come back ticked); a director reading
 an older result sees that result placed among similar structures. Pages are axe clean.
 
-Data: region 02 (Martinique, department 972), as tests/e2e/test_shortlists_flow.py."""
+Data: region 01 (Guadeloupe, department 971), which the other browser tests do not use
+(tests/e2e/test_shortlists_flow.py seeds the same shapes in Martinique)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ pytestmark = pytest.mark.e2e
 
 
 def test_shortlist_in_words_and_start_from_its_criteria(page: Page, db: Session) -> None:
-    data = _seed(db)
+    data = _seed(db, department="971", region="01")
     names = data["names"]
     login(page, data["committee"].email, DEFAULT_PASSWORD)
     page.goto("/selections/nouvelle")
-    page.locator('label[for="dep-972"]').click()  # DSFR: the label covers its box
+    page.locator('label[for="dep-971"]').click()  # DSFR: the label covers its box
     page.locator('label[for="sec-personnes_agees"]').click()
     page.get_by_label("Nombre de structures à retenir (obligatoire)").fill("2")
     preview = page.locator("#apercu")
@@ -39,7 +40,7 @@ def test_shortlist_in_words_and_start_from_its_criteria(page: Page, db: Session)
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer et figer la sélection de l’aperçu").click()
     criteria = page.locator("dl.palier-dl")
-    expect(criteria).to_contain_text("Martinique (972)")
+    expect(criteria).to_contain_text("Guadeloupe (971)")
     expect(criteria).to_contain_text("secteur « Personnes âgées »")
     table = page.locator("table").last
     expect(table.locator("thead")).to_contain_text("Évaluation transmise le")
@@ -49,7 +50,7 @@ def test_shortlist_in_words_and_start_from_its_criteria(page: Page, db: Session)
 
     page.get_by_role("link", name="Partir de ces critères").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nouvelle sélection")
-    expect(page.get_by_label("Martinique (972)")).to_be_checked()
+    expect(page.get_by_label("Guadeloupe (971)")).to_be_checked()
     expect(page.get_by_label("Personnes âgées", exact=True)).to_be_checked()
     expect(page.get_by_label("Domicile", exact=True)).not_to_be_checked()
     expect(page.locator("#apercu")).to_contain_text("3 structures éligibles")

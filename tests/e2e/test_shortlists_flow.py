@@ -31,20 +31,23 @@ pytestmark = pytest.mark.e2e
 _runs = iter(range(1, 1000))
 
 
-def _seed(db: Session) -> dict[str, Any]:
+def _seed(db: Session, department: str = "972", region: str = "02") -> dict[str, Any]:
+    """Five structures in `department` and a committee of `region`: a test that shares a
+    region with another one sees that one's structures too (ties go to the earlier run)."""
     run = next(_runs)
     plans = [("EHPAD A", "500", 90.0), ("EHPAD B", "500", 85.0), ("EHPAD C", "500", 80.0),
              ("SSIAD", "354", 50.0), ("MAS", "255", 40.0)]
     names, ids = {}, []
     for i, (name, category, global_score) in enumerate(plans):
-        s = make_structure(db, name=f"{name} {run}", department="972", category_code=category)
+        s = make_structure(db, name=f"{name} {run}", department=department,
+                           category_code=category)
         make_assessment(db, s, "submitted", tier_level=2, global_score=global_score,
                         result=snapshot(2, 1, []),
                         submitted_at=datetime(2026, 3, 1 + i, 9, tzinfo=UTC))
         names[name] = s.name
         ids.append(s.id)
     refresh_structures(db, ids)  # the read models, as submit() keeps them
-    committee = make_user(db, "committee", region="02", password=DEFAULT_PASSWORD)
+    committee = make_user(db, "committee", region=region, password=DEFAULT_PASSWORD)
     db.commit()
     return {"names": names, "committee": committee, "run": run}
 
