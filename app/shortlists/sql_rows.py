@@ -90,11 +90,6 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
     return out
 
 
-def group_label(stub: Candidate, dimensions: list[str]) -> str | None:
-    """A row's groups on the quota dimensions, " / "-joined (None without quotas)."""
-    return " / ".join(stub.group(d) or "—" for d in dimensions) if dimensions else None
-
-
 def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[str, Any]]:
     """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
     models without building its candidate (tests/integration/test_shortlist_sql_vs_pure.py
@@ -119,6 +114,6 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[st
             "global_score": global_score, "domain_scores": domains, "readiness": readiness,
             "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
             "key": key_of(rank_by, global_score, readiness, domains),
-            "group": group_label(stub, dims), "rule": rule,
+            "group": stub.groups_label(dims), "rule": rule,
         })
     return out
