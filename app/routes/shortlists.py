@@ -236,10 +236,12 @@ def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortli
                                       **headers})
 
 
-def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, registry: Any,
-                       fmt: str, media_type: str, headers: dict[str, str]) -> Response:
-    """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added."""
-    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
+def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, count: int,
+                       registry: Any, fmt: str, media_type: str,
+                       headers: dict[str, str]) -> Response:
+    """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added;
+    `s` and `count` from `stored.head`."""
+    data = export_service.shortlist_file_now(session, actor, s, count, registry, fmt,
                                              reports.shortlist_report_html, client_ip(request))
     name = exports.file_name(f"selection-{s.id}", fmt)
     return Response(data, media_type=media_type,
@@ -298,7 +300,7 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, count,
                             "shortlist", s.id, reuse_done=True)
-    return shortlist_file_now(request, session, actor, s, registry, fmt, media_type,
+    return shortlist_file_now(request, session, actor, s, count, registry, fmt, media_type,
                               CSV_HEADERS)
 
 
