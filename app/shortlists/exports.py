@@ -276,7 +276,7 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
         header = ["Rang", "FINESS", "Nom", "Score global",
                   *(domain_labels.get(d, d) for d in domains)]
         with book.sheet("Scores par domaine",
-                        column_widths(header, [None] * 3 + ["score"] * len(header))) as sheet:
+                        column_widths(header, [None] * 4 + ["score"] * len(domains))) as sheet:
             sheet.append(header)
             for row in read(SCORE_FIELDS):
                 scores = row.get("domain_scores") or {}
