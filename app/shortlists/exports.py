@@ -18,11 +18,11 @@ import csv
 import io
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
-from app.formatting import PARIS
+from app.formatting import PARIS, in_paris
 from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import ranking
@@ -50,10 +50,7 @@ def paris_time(value: datetime | str | None) -> str | None:
     """A moment (aware datetime or ISO 8601 text) as "AAAA-MM-JJ HH:MM", Paris time."""
     if value is None or value == "":
         return None
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if when.tzinfo is None:  # stored as UTC
-        when = when.replace(tzinfo=UTC)
-    w = when.astimezone(PARIS)
+    w = in_paris(value)
     return f"{w.year:04d}-{w.month:02d}-{w.day:02d} {w.hour:02d}:{w.minute:02d}"
 
 
