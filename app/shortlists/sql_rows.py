@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.dashboard.tables import LDS, LR, S
 from app.db import id_chunk, in_ids
-from app.reference import finess_categories
+from app.reference import sector_of_category
 from app.reviews.models import AssessmentReview
 from app.shortlists import ranking, readmodel
 from app.shortlists.ranking import Candidate, Criteria
@@ -24,10 +24,7 @@ from app.shortlists.readmodel import SC
 Chosen = list[tuple[int, int, Candidate, str]]
 
 
-@lru_cache(maxsize=1024)
-def sector(category_code: str) -> str | None:
-    ref = finess_categories().get(category_code)
-    return ref.sector if ref else None
+sector = lru_cache(maxsize=1024)(sector_of_category)  # called once per row
 
 
 def reviews() -> Any:
