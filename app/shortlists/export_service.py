@@ -160,7 +160,7 @@ def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
         criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
                                         labels.domains, labels.funding, exported_at()),
         key_label=exports.key_label(shortlist.criteria, labels.domains),
-        key_distinct=shortlist.criteria.get("rank_by") != "readiness",
+        key_distinct=exports.key_distinct(shortlist.criteria),
         distribution=exports.tier_distribution(rows))
 
 

@@ -135,6 +135,12 @@ def key_label(criteria: Mapping[str, Any], domain_labels: Mapping[str, str] | No
     return "Score global"
 
 
+def key_distinct(criteria: Mapping[str, Any]) -> bool:
+    """Whether the ranking value gets a column of its own on the pages and in the report
+    (ranking by readiness, it is the unmet-requirements column: shown once)."""
+    return criteria.get("rank_by") != "readiness"
+
+
 SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département",
                     "Département", "Code catégorie FINESS", "Catégorie FINESS", "Secteur",
                     "Capacité", "Taille", "Palier", "Score global"]
