@@ -150,19 +150,20 @@ def xlsx_job(api: httpx.Client, path: str, pids: dict[str, int]) -> dict[str, An
     }
 
 
-def _forget_exports(conn: Any, kind: str, key: str, value: str) -> None:
+def _forget_exports(conn: Any, dialect: str, kind: str, key: str, value: str) -> None:
     """Drop the finished jobs of this export (a frozen shortlist's file is otherwise
     reused): each round runs the job again. Only on the bench's own database."""
+    ph = "?" if dialect == "sqlite" else "%s"  # the drivers' placeholders
     cur = conn.cursor()
-    cur.execute("SELECT id, file_path FROM export_job WHERE kind = %s", (kind,))
+    cur.execute(f"SELECT id, file_path FROM export_job WHERE kind = {ph}", (kind,))
     for job_id, file_path in cur.fetchall():
-        cur.execute("SELECT params FROM export_job WHERE id = %s", (job_id,))
+        cur.execute(f"SELECT params FROM export_job WHERE id = {ph}", (job_id,))
         params = cur.fetchone()[0]
         params = json.loads(params) if isinstance(params, str) else params
         if str(params.get(key)) == value:
-            cur.execute("DELETE FROM export_job WHERE id = %s", (job_id,))
+            cur.execute(f"DELETE FROM export_job WHERE id = {ph}", (job_id,))
             if file_path:
-                cur.execute("DELETE FROM stored_file WHERE key = %s", (file_path,))
+                cur.execute(f"DELETE FROM stored_file WHERE key = {ph}", (file_path,))
     cur.close()
     conn.commit()
 
@@ -220,7 +221,7 @@ def shortlist_paths(
         out["csv"].append(measure)
     for n in range(repeat):  # a frozen shortlist's finished XLSX is reused: forgotten first
         target = created[n % len(created)]
-        _forget_exports(conn, "shortlist_xlsx", "shortlist_id", str(target))
+        _forget_exports(conn, dialect, "shortlist_xlsx", "shortlist_id", str(target))
         measure = xlsx_job(api, f"/api/v1/shortlists/{target}/export.xlsx", pids)
         rows_s = _sql_time(conn, stored_rows_sql(target, dialect))[0]
         steps_s, steps = _sql_time(conn, next_steps_sql(target, dialect))
@@ -315,7 +316,9 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
 
 def main() -> None:
     global ROUNDS
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="previews per case")
