@@ -1,6 +1,6 @@
 """Code generation for checked conditions: many conditions, one Python function (the
 constants of the questionnaire bound as closure variables, never written into the source).
-Used by scoring/plan.py."""
+Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen.py."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class Gen:
         self.unknown = unknown or {}  # question id -> value of its "je ne sais pas" option
         # Straight-line mode: question id -> the local holding its effective value (None when
         # not applicable or unanswered); domain i's exact sums in e{i}/m{i}, the global score
-        # in gx, the placed level in lvl. Otherwise: eff.get and an EvalContext `ctx`.
+        # in gx, the placed level in lvl. Otherwise (show_if only): question leaves on eff.
         self.local = local
         self.uses_global = False  # straight-line mode: some condition reads gx
 
@@ -90,22 +90,19 @@ class Gen:
         return f"((a := g({q})) is not None and {body})"
 
     def _score_leaf(self, cond: TierLeaf | ScoreLeaf) -> str:
+        """Score and tier leaves, straight-line mode only: the one other mode compiles
+        show_if, where the checker refuses them (`conditions._check_score_leaf`)."""
+        if self.local is None:  # pragma: no cover - refused by the checker
+            raise ValueError("score and tier conditions need the straight-line mode")
         if isinstance(cond, TierLeaf):
-            if self.local is not None:
-                return f"(lvl is not None and lvl >= {int(cond.n)})"
-            return f"(ctx.tier_level is not None and ctx.tier_level >= {int(cond.n)})"
+            return f"(lvl is not None and lvl >= {int(cond.n)})"
         n = self.const(cond.n)
         cmp = ">=" if cond.op == "at_least" else "<="
         if cond.domain == "global":
-            if self.local is not None:
-                self.uses_global = True
-                return f"(gx is not None and gx {cmp} {n})"
-            return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
+            self.uses_global = True
+            return f"(gx is not None and gx {cmp} {n})"
         i = int(self.domain_index[cond.domain])
-        e, m = (
-            (f"e{i}", f"m{i}") if self.local is not None else (f"ctx.earned[{i}]", f"ctx.maxs[{i}]")
-        )
-        return f"(bool({m}) and 100 * {e} {cmp} {n} * {m})"
+        return f"(bool(m{i}) and 100 * e{i} {cmp} {n} * m{i})"
 
 
 def compile_one(
