@@ -4,11 +4,23 @@ Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from scoring.conditions import Combo, Cond, CondFn, ScoreLeaf, TierLeaf, names_value
 
 # ---- code generation: many conditions, one Python function --------------------------------
+
+
+def targets(names: Iterable[str]) -> str:
+    """Source `a, b, ` of these names: a tuple display once in parentheses, or an unpacking
+    target (the trailing comma makes a single name a tuple too)."""
+    return "".join(f"{x}, " for x in names)
+
+
+def numbered(prefix: str, n: int) -> str:
+    """`targets` of the locals prefix0 .. prefix{n-1} (e0, e1, ... for the domain sums)."""
+    return targets(f"{prefix}{i}" for i in range(n))
 
 
 class Gen:
@@ -39,7 +51,7 @@ class Gen:
         """Compile the function `name` defined by `source`, its constants bound as closure
         variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
         body = "".join(f"    {line}\n" for line in source.splitlines())
-        unpack = f"    {', '.join(f'k{i}' for i in range(len(self.consts)))}, = K\n"
+        unpack = f"    {numbered('k', len(self.consts))}= K\n"
         text = f"def make(K):\n{unpack if self.consts else ''}{body}    return {name}\n"
         namespace: dict[str, Any] = dict(names or {})
         exec(compile(text, filename, "exec"), namespace)

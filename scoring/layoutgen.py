@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scoring.codegen import Gen
+from scoring.codegen import Gen, numbered, targets
 from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, QLeaf, ScoreLeaf
 from scoring.meet import MeetFinder
 from scoring.result import EvalContext, Exact, global_exact
+from scoring.scoregen import locals_of, tier_met
 
 if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
@@ -88,8 +89,6 @@ class Layout:
         unknown: dict[str, str],
         fractional: bool,
     ) -> None:
-        from scoring.scoregen import locals_of
-
         self.qid, self.qversion = qid, qversion
         self.ids = tuple(p.id for p in qplans)
         self.position = {qid: i for i, qid in enumerate(self.ids)}
@@ -128,12 +127,12 @@ class Layout:
         ndom = len(self.domain_ids)
         head = [f"def {name}(r):"]
         if self.local:
-            head.append("    " + "".join(f"{q}, " for q in self.local.values()) + "= r._vals")
+            head.append(f"    {targets(self.local.values())}= r._vals")
         if self.reqs:
-            head.append("    " + "".join(f"f{j}, " for j in range(len(self.reqs))) + "= r._flags")
-        head.append("    " + "".join(f"s{d}, " for d in range(ndom)) + "= r._ds")
-        head.append("    " + "".join(f"e{d}, " for d in range(ndom)) + "= r._e")
-        head.append("    " + "".join(f"m{d}, " for d in range(ndom)) + "= r._m")
+            head.append(f"    {numbered('f', len(self.reqs))}= r._flags")
+        head.append(f"    {numbered('s', ndom)}= r._ds")
+        head.append(f"    {numbered('e', ndom)}= r._e")
+        head.append(f"    {numbered('m', ndom)}= r._m")
         head += [
             "    lvl = r.tier_level",
             "    gs = r.global_score",
@@ -179,8 +178,9 @@ class Layout:
         )
         return [], f"[{items}]"
 
-    def _answers(self, k: Callable[[Any], str], r: ReqPlan) -> str:
-        return "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in r.questions) + "}"
+    def _answers(self, k: Callable[[Any], str], questions: tuple[str, ...]) -> str:
+        """Source of the dict question id -> its effective value."""
+        return "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in questions) + "}"
 
     def _scores(self, k: Callable[[Any], str], r: ReqPlan) -> str:
         return (
@@ -204,13 +204,12 @@ class Layout:
                 scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
                 reqs.append(
                     f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
-                    f'"applies": f{j} is not None, "answers": {self._answers(k, r)}'
+                    f'"applies": f{j} is not None, "answers": {self._answers(k, r.questions)}'
                     f"{scores}}}"
                 )
-            met = " and ".join(f"f{j} is not False" for j in span) or "True"
             out.append(
                 f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
-                f'"met": {met}, "requirements": [{", ".join(reqs)}]}}'
+                f'"met": {tier_met(span)}, "requirements": [{", ".join(reqs)}]}}'
             )
         return [], f"[{', '.join(out)}]"
 
@@ -257,7 +256,8 @@ class Layout:
                 lines += [f"        if f{j} is False:", *pre]
                 lines.append(
                     f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
-                    f'"answers": {self._answers(k, r)}, "to_verify": {self._to_verify(k, r)}, '
+                    f'"answers": {self._answers(k, r.questions)}, '
+                    f'"to_verify": {self._to_verify(k, r)}, '
                     f'"to_meet": {meet}{scores}}})'
                 )
             lines.append(
@@ -326,10 +326,9 @@ class Layout:
             if f.kind == "funding":
                 lines.append(f"{ind}ok = {gen.expr(f.eligible)}")
                 eligible = "ok if not r.missing_required else None"
-            conditions = "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in f.questions) + "}"
             lines.append(
                 f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
-                f'"eligible": {eligible}, "conditions": {conditions}}})'
+                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}})'
             )
         return lines, "funding"
 
@@ -343,8 +342,10 @@ class Layout:
     def _met_above(self, gen: Gen) -> Part:
         lines = ["    above = []"]
         for i, (tid, _, _, span) in enumerate(self.tier_list):
-            met = " and ".join(f"f{j} is not False" for j in span) or "True"
-            lines += [f"    if start <= {i} and {met}:", f"        above.append({gen.const(tid)})"]
+            lines += [
+                f"    if start <= {i} and {tier_met(span)}:",
+                f"        above.append({gen.const(tid)})",
+            ]
         return lines, "above"
 
     # ---- to_meet of a requirement whose answer depends on the answers ----------------

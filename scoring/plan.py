@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
-from scoring.codegen import Gen, compile_one
+from scoring.codegen import Gen, compile_one, targets
 from scoring.errors import Loc
 from scoring.layoutgen import Layout
 from scoring.scoregen import NUMBER, RunFn, compile_run, fractional
@@ -315,8 +315,7 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
         "def valid(answers):",
         f"    if not {k(frozenset(p.id for p in qplans))}.issuperset(answers):",
         "        return False",
-        f"    {''.join(f'{v}, ' for v in names)}= map(answers.get, "
-        f"{k(tuple(p.id for p in qplans))})",
+        f"    {targets(names)}= map(answers.get, {k(tuple(p.id for p in qplans))})",
     ]
     single = [
         f"{v} in {k(p.values | {None})}"  # an unhashable value: TypeError
