@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen, numbered, targets
-from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, QLeaf, ScoreLeaf
+from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, referenced_scores
 from scoring.meet import MeetFinder
 from scoring.result import EvalContext, Exact, global_exact
 from scoring.scoregen import locals_of, tier_met
@@ -37,20 +37,6 @@ def _static(cond: Cond, negate: bool = False) -> bool:
     if (cond.op == "all") != negate:
         return False
     return all(_static(c, negate) for c in cond.items)
-
-
-def reads_global(cond: Cond) -> bool:
-    """Whether a condition reads the global score."""
-    if isinstance(cond, Combo):
-        return any(reads_global(c) for c in cond.items)
-    return isinstance(cond, ScoreLeaf) and cond.domain == "global"
-
-
-def _reads_scores(cond: Cond) -> bool:
-    """Whether a condition reads a score or the placed tier."""
-    if isinstance(cond, Combo):
-        return any(_reads_scores(c) for c in cond.items)
-    return not isinstance(cond, QLeaf)
 
 
 def _frozen(v: Any) -> Any:
@@ -273,11 +259,12 @@ class Layout:
         r = self.reqs[j]
         if _static(r.condition):
             return [], self._literal(gen.const, self._finder_of_nothing().meet(r.condition))
-        cond = r.condition
+        cond = r.condition  # a requirement's condition reads no tier (checker)
         if not (
             isinstance(cond, Combo)
             and cond.op == "all"
-            and all(_static(c) and not _reads_scores(c) for c in cond.items)
+            and not r.scores
+            and all(_static(c) for c in cond.items)
         ):
             return [f"            tm = to_meet(r, {j})"], "tm"
         ind = "            "
@@ -315,7 +302,7 @@ class Layout:
     def _funding(self, gen: Gen) -> Part:
         k = gen.const
         lines = ["    funding = []"]
-        if any(reads_global(f.eligible) for f in self.fundings):
+        if any("global" in referenced_scores(f.eligible) for f in self.fundings):
             lines.append(f"    gx = global_exact(r._e, r._m, {k(self.weights)})")
         for f in self.fundings:
             ind = "    "
