@@ -1,6 +1,7 @@
 """The compiled plan of a questionnaire: per question, requirement, tier and funding rule
-what scoring needs, and the generated `core` function (compiled once per questionnaire,
-cached on it by `plan_of`). Used by `engine.py`."""
+what scoring needs, the generated scoring function `run` (scoregen.py, with the Result's
+layout of layoutgen.py) and the all-valid check `valid`; compiled once per questionnaire,
+cached on it by `plan_of`. Used by `engine.py` and `answers.py`."""
 
 from __future__ import annotations
 
@@ -91,17 +92,11 @@ class Plan:
     questions: tuple[QPlan, ...]
     by_id: dict[str, QPlan]
     tiers: tuple[TierPlan, ...]
-    funding: tuple[str, ...]
     run: RunFn  # the generated scoring function: answers -> Result
-    layout: Layout  # the generated layout of a Result's parts
     valid: Callable[[dict[str, Any]], bool]  # True: every answer valid (may raise TypeError)
-    base_max: tuple[Exact, ...]  # maxima of the questions that always apply
     fweights: tuple[float, ...]
-    fundings: tuple[FundPlan, ...] = ()
-    unknown: tuple[tuple[str, str], ...] = ()  # (question, its "je ne sais pas" value)
-    domain_index: dict[str, int] | None = None
-    options: dict[str, tuple[str, ...]] | None = None
-    types: dict[str, str] | None = None
+    fundings: tuple[FundPlan, ...]
+    unknown: tuple[tuple[str, str], ...]  # (question, its "je ne sais pas" value)
 
 
 def _pairs(points: dict[str, int | float], index: dict[str, int]) -> Pairs:
@@ -276,7 +271,6 @@ def compile_plan(q: Questionnaire) -> Plan:
         questions=tuple(qplans),
         by_id={p.id: p for p in qplans},
         tiers=tuple(tiers),
-        funding=tuple(f.id for f in q.funding),
         run=compile_run(
             qplans,
             flat_reqs,
@@ -288,15 +282,10 @@ def compile_plan(q: Questionnaire) -> Plan:
             unknown,
             layout,
         ),
-        layout=layout,
-        base_max=tuple(base_max),
         valid=_compile_valid(qplans),
         fweights=fweights,
         fundings=tuple(fundings),
         unknown=tuple(unknown.items()),
-        domain_index=index,
-        options={p.id: p.options for p in qplans if p.options},
-        types={p.id: p.type for p in qplans},
     )
 
 
