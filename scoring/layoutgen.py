@@ -91,12 +91,13 @@ class Layout:
         self.local = locals_of(qplans)
         parts: dict[str, Callable[[Gen], Part]] = {
             "domains": self._domains,
+            "tier": self._tier,
             "tiers": self._tiers,
             "next_steps": self._next_steps,
             "gap": self._gap,
             "funding": self._funding,
             "unknown": self._unknown,
-            "met_above": self._met_above,
+            "tiers_met_above": self._met_above,
         }
         self.fns: dict[str, Callable[[Result], Any]] = {}
         for name, emit in parts.items():
@@ -139,12 +140,12 @@ class Layout:
         for name, emit in parts.items():
             lines, exprs[name] = emit(gen)
             body += lines
-        tier = f"None if lvl is None else {k(self.tier_heads)}[lvl].copy()"
         body.append(
             f'    return {{"questionnaire": {{"id": {k(self.qid)}, "version": {k(self.qversion)}}},'
             ' "complete": not r.missing_required, "missing_required": list(r.missing_required),'
             f' "unknown": {exprs["unknown"]}, "global_score": gs, "domains": {exprs["domains"]},'
-            f' "tier": {tier}, "gap": {exprs["gap"]}, "tiers_met_above": {exprs["met_above"]},'
+            f' "tier": {exprs["tier"]}, "gap": {exprs["gap"]},'
+            f' "tiers_met_above": {exprs["tiers_met_above"]},'
             f' "tiers": {exprs["tiers"]}, "next_steps": {exprs["next_steps"]},'
             f' "funding": {exprs["funding"]}, "answered": len(r._vals) - r._vals.count(None),'
             ' "applicable": r.applicable}'
@@ -163,6 +164,9 @@ class Layout:
             for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels, strict=True))
         )
         return [], f"[{items}]"
+
+    def _tier(self, gen: Gen) -> Part:
+        return [], f"None if lvl is None else {gen.const(self.tier_heads)}[lvl].copy()"
 
     def _answers(self, k: Callable[[Any], str], questions: tuple[str, ...]) -> str:
         """Source of the dict question id -> its effective value."""
