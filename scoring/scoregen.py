@@ -179,7 +179,9 @@ def _scores(
     return lines
 
 
-def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]]) -> list[str]:
+def _requirements(
+    gen: Gen, reqs: tuple[ReqPlan, ...], tiers: list[tuple[str, int, str, range]]
+) -> list[str]:
     """Requirement flags, tier placement (cumulative from the first tier)."""
     lines = []
     for j, r in enumerate(reqs):
@@ -188,7 +190,7 @@ def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]])
             lines.append(f"    if not {gen.expr(r.applies)}:")
             lines.append(f"        f{j} = None")
     lines.append("    lvl = None")
-    for depth, (level, span) in enumerate(tiers):
+    for depth, (_, level, _, span) in enumerate(tiers):
         ind = "    " * (depth + 1)
         lines.append(f"{ind}if {tier_met(span)}:")
         lines.append(f"{ind}    lvl = {level}")
@@ -196,22 +198,16 @@ def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]])
 
 
 def compile_run(
-    qplans: list[QPlan],
-    reqs: list[ReqPlan],
-    tiers: list[tuple[int, range]],
-    base_max: tuple[Any, ...],
-    weights: tuple[float, ...],
-    exact_weights: tuple[Any, ...],
-    index: dict[str, int],
-    unknown: dict[str, str],
-    layout: Layout,
+    qplans: list[QPlan], base_max: tuple[Any, ...], weights: tuple[float, ...], layout: Layout
 ) -> RunFn:
     # Long: the straight-line function in order: reads, questions, sums, scores, flags.
-    """Generate `run(answers)`: applicability, domain sums, scores, flags and placement."""
-    local = locals_of(qplans)
-    gen = Gen(index, unknown, local)
+    """Generate `run(answers)`: applicability, domain sums, scores, flags and placement.
+    Requirements, tiers, domains and "je ne sais pas" values are read from the `layout`
+    (built first: the Results `run` returns carry it)."""
+    local = layout.local
+    gen = Gen(layout.index, layout.unknown_of, local)
     k = gen.const
-    ndom = len(index)
+    ndom = len(layout.index)
     always = sum(1 for p in qplans if p.show_ast is None)
     lines = [
         "def run(answers):",
@@ -232,15 +228,15 @@ def compile_run(
         lines += _question(gen, p, q, "        ")
         lines += ["    else:", f"        {q} = None"]
     lines += _flat_sums(qplans, local, ndom, k)
-    lines += _scores(ndom, base_max, weights, fractional(qplans), k)
-    flags = _requirements(gen, reqs, tiers)
+    lines += _scores(ndom, base_max, weights, layout.fractional, k)
+    flags = _requirements(gen, layout.reqs, layout.tier_list)
     es, ms = numbered("e", ndom), numbered("m", ndom)
     if gen.uses_global:
-        lines.append(f"    gx = global_exact(({es}), ({ms}), {k(exact_weights)})")
+        lines.append(f"    gx = global_exact(({es}), ({ms}), {k(layout.weights)})")
     lines += flags
     lines.append(
         f"    return Result({k(layout)}, ({targets(local.values())}),"
-        f" ({numbered('f', len(reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
+        f" ({numbered('f', len(layout.reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
         " gs, missing, n)"
     )
     fn: RunFn = gen.define(
