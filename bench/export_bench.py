@@ -101,8 +101,8 @@ def run(rows: int = 40_000, repeat: int = 2) -> dict[str, Any]:
 
     def csv_file() -> int:
         return sum(len(c) for c in exports.csv_chunks(
-            exports.shortlist_header(criteria), (exports.shortlist_values(r, criteria) for r in data),
-            ";"))
+            exports.shortlist_header(criteria),
+            (exports.shortlist_values(r, criteria) for r in data), ";"))
 
     def xlsx(with_steps: bool) -> int:
         buffer = io.BytesIO()
