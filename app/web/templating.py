@@ -167,9 +167,10 @@ def question_field(question: Any, value: Any = None, error: str | None = None,
     (no extra field attributes). The output depends on nothing else, and a questionnaire
     version's questions live as long as the registry: memoised per question object (checked
     by identity) and inputs, so a section page re-renders only the questions whose answers
-    it has not met yet."""
+    it has not met yet. Not in development, where templates change under it (`auto_reload`)."""
     try:
-        key = (id(question), _value_key(value), error, bool(disabled))
+        key = None if env.auto_reload else (id(question), _value_key(value), error,
+                                            bool(disabled))
         hash(key)
     except TypeError:  # an unhashable answer (never from a validated draft): no memo
         key = None
