@@ -30,7 +30,8 @@ from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.questionnaires import get_registry
-from app.shortlists.words import day_words, department_words, group_words, reason_words
+from app.reference import department_words
+from app.shortlists.words import day_words, group_words, reason_words
 from app.web import assets
 from app.web.assets import static_url
 from app.web.navigation import main_nav
