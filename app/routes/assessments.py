@@ -178,8 +178,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
         prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
         messages=messages or [],
-        correction=correction_of(session, a) if a.status != AssessmentStatus.submitted
-        else None,
+        correction=correction_of(session, a),  # None for a submitted assessment
         breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
                            (f"Autodiagnostic – {section.title}", "")),
     )
