@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -24,7 +25,6 @@ from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 from starlette.requests import Request
@@ -131,20 +131,17 @@ def begin_read(session: Session) -> None:
     session.connection(execution_options={_IMMEDIATE: False})
 
 
-Loaded = list[tuple[Any, dict[str, Any]]]
-
-
-def loaded_values(*objects: Any) -> Loaded:
-    """The loaded column values of ORM `objects`, to `restore_loaded` after a commit expired
-    them (so that reading them again costs no query)."""
-    return [(o, {k: v for k, v in vars(o).items() if not k.startswith("_")}) for o in objects]
-
-
-def restore_loaded(kept: Loaded) -> None:
-    """Set the values `loaded_values` kept as the objects' committed state."""
-    for o, values in kept:
-        for key, value in values.items():
-            set_committed_value(o, key, value)
+@contextmanager
+def kept_loaded(session: Session) -> Iterator[None]:
+    """Commits inside the block leave the session's loaded objects loaded (`expire_on_commit`
+    off), so reading them after costs no query. Values written by a Core UPDATE are set
+    with `sqlalchemy.orm.attributes.set_committed_value`."""
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def in_ids(session: Session, column: Any, ids: list[int]) -> Any:

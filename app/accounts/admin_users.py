@@ -20,6 +20,7 @@ from app.errors import Forbidden, NotFound
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
 from app.search_text import matches
+from app.structures.directory import search_cond
 from app.structures.models import Structure
 
 PAGE_SIZE = 25
@@ -70,19 +71,13 @@ def account_page(session: Session, actor: Actor | None, query: str = "", page: i
     page_size = page_size or PAGE_SIZE
     text = " ".join(query.split())[:MAX_QUERY]
     stmt = select(User.id)
-    user_words = matches(col(User.search), text)
-    structure_words = matches(col(Structure.search), text)
-    if user_words is not None and structure_words is not None:
-        structure_conds = [structure_words]
-        number = text.replace(" ", "").upper()
-        if number.isalnum():
-            structure_conds.append(col(Structure.finess).like(f"{number}%"))
+    if (in_structures := search_cond(text)) is not None:  # the structure list's search
         linked = (select(DirectorStructure.user_id)
                   .join(Structure, col(Structure.id) == DirectorStructure.structure_id)
-                  .where(or_(*structure_conds)))
-        stmt = stmt.where(or_(user_words, col(User.id).in_(linked)))
-    elif text:  # punctuation only
-        stmt = stmt.where(false())
+                  .where(in_structures))
+        user_words = matches(col(User.search), text)  # None: punctuation only
+        stmt = stmt.where(or_(false() if user_words is None else user_words,
+                              col(User.id).in_(linked)))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)

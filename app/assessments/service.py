@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -24,7 +25,7 @@ from app.assessments.receipt import receipt_number, send_receipt
 from app.audit import AuditEvent, record
 from app.config import Settings
 from app.dashboard.read_model import record_submission
-from app.db import begin_read, begin_write, loaded_values, restore_loaded, utcnow
+from app.db import begin_read, begin_write, kept_loaded, utcnow
 from app.errors import (
     Conflict,
     ConflictItem,
@@ -329,7 +330,7 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
         if conflicts:
             session.rollback()
             raise Conflict(conflicts, a.version)
-        read_version = a.version  # what was merged (begin_write below expires `a`)
+        read_version = a.version  # what was merged
         new_version = read_version + 1
         now = utcnow()
         for qid, value in changes.items():
@@ -338,22 +339,23 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
             else:
                 answers[qid] = value
             meta[qid] = {"by": actor.id, "at": now.isoformat(), "revision": new_version}
-        kept = loaded_values(a, s)  # begin_write's commit (SQLite) and ours expire them
-        begin_write(session)  # SQLite: ends the read, BEGIN IMMEDIATE (PostgreSQL: nothing)
-        res = session.exec(
-            update(Assessment)
-            .where(col(Assessment.id) == assessment_id,
-                   col(Assessment.version) == read_version,
-                   col(Assessment.status) == AssessmentStatus.draft)
-            .values(answers=answers, answer_meta=meta, version=new_version, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if res.rowcount == 1:
-            session.commit()
-            kept[0][1].update(answers=answers, answer_meta=meta, version=new_version,
-                              updated_at=now)  # what the UPDATE wrote: no re-read
-            restore_loaded(kept)
-            return Saved(a, new_version, list(changes), s)
+        written = {"answers": answers, "answer_meta": meta, "version": new_version,
+                   "updated_at": now}
+        with kept_loaded(session):  # begin_write's commit (SQLite) and ours keep `a`, `s`
+            begin_write(session)  # SQLite: ends the read, BEGIN IMMEDIATE (PostgreSQL: nothing)
+            res = session.exec(
+                update(Assessment)
+                .where(col(Assessment.id) == assessment_id,
+                       col(Assessment.version) == read_version,
+                       col(Assessment.status) == AssessmentStatus.draft)
+                .values(**written)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount == 1:
+                session.commit()
+                for key, value in written.items():  # what the UPDATE wrote: no re-read
+                    set_committed_value(a, key, value)
+                return Saved(a, new_version, list(changes), s)
         session.rollback()  # someone saved in between: re-read and merge again
         begin_read(session)
         a = session.exec(select(Assessment).where(Assessment.id == assessment_id)

@@ -86,6 +86,10 @@ class Kind:
     # with no attempt left): (ctx, kwargs, reason).
     abandon: Callable[[JobContext, dict[str, Any], str], None] | None = None
 
+    def attempts(self, settings: Settings) -> int:
+        """How many times it runs at most (the inline runner and the queue alike)."""
+        return settings.jobs_max_attempts if self.retry else 1
+
 
 KINDS: dict[str, Kind] = {}
 # Web-side helpers jobs need, installed by the wiring: "shortlist_report" (dict -> HTML),
@@ -150,7 +154,7 @@ def run_inline(kind: str, ctx: JobContext, lock: str | None, kwargs: dict[str, A
     fails for good (no attempt left, or any other error) its `abandon` hook marks its own
     row failed with the reason (rows already done or failed are left alone)."""
     spec = KINDS[kind]
-    attempts = ctx.settings.jobs_max_attempts if spec.retry else 1
+    attempts = spec.attempts(ctx.settings)
     with _inline_lock(lock):
         for attempt in range(attempts):
             ctx = replace(ctx, attempt=attempt, last_attempt=attempt + 1 >= attempts)

@@ -97,7 +97,7 @@ def _task_function(settings: Settings, name: str) -> Any:
     def task(context: procrastinate.JobContext, request_id: str | None = None,
              **kwargs: Any) -> None:
         attempts = context.job.attempts
-        last = not KINDS[name].retry or attempts + 1 >= settings.jobs_max_attempts
+        last = attempts + 1 >= KINDS[name].attempts(settings)
         ctx = JobContext(settings, request_id=request_id, attempt=attempts,
                          last_attempt=last, queued=True)
         run(name, ctx, kwargs)
@@ -124,7 +124,7 @@ async def recover_stalled(app: procrastinate.App, settings: Settings,
 async def _recover(app: procrastinate.App, settings: Settings, job: Any) -> None:
     manager = app.job_manager
     kind = KINDS.get(job.task_name)
-    if kind is not None and kind.retry and job.attempts + 1 < settings.jobs_max_attempts:
+    if kind is not None and job.attempts + 1 < kind.attempts(settings):
         log.warning("stalled job %s (%s) retried", job.id, job.task_name)
         await manager.retry_job(job)
         return

@@ -118,3 +118,15 @@ def sector_of_category(code: str) -> str | None:
     """The sector (FINESS `public`) of a category code, or None if the code is unknown."""
     category = finess_categories().get(code.strip())
     return category.sector if category else None
+
+
+def region_words(code: str | None, unknown: str = "—") -> str:
+    """"84" -> "Auvergne-Rhône-Alpes (84)"; a code not in the list as is; none: `unknown`."""
+    r = regions().get(code or "")
+    return f"{r.name} ({code})" if r else (code or unknown)
+
+
+def department_words(code: str | None, unknown: str = "—") -> str:
+    """"38" -> "Isère (38)"; a code not in the list as is; none: `unknown`."""
+    d = departments().get(code or "")
+    return f"{d.name} ({code})" if d else (code or unknown)

@@ -85,10 +85,10 @@ def region_referents(session: Session, region: str) -> list[User]:
 
 
 def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
-         body: str | None, ip: str | None = None) -> AssessmentMessage:
+         body: str | None, ip: str | None = None) -> MessageEntry:
     """Add a message, audit it and e-mail the other participants (the structure's directors
-    and the region's ARS referents, the author excepted). Raises NotFound, Forbidden,
-    NotSubmitted, InvalidMessage."""
+    and the region's ARS referents, the author excepted); the new entry of the thread.
+    Raises NotFound, Forbidden, NotSubmitted, InvalidMessage."""
     a, s = _checked(session, actor, assessment_id)
     text = (body or "").strip().replace("\r\n", "\n")
     if not text:
@@ -119,7 +119,7 @@ def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
             f"« {s.name} » (FINESS {s.finess}) transmis le {date_fr(a.submitted_at)} :\n\n"
             f"{text}\n\nLire et répondre : {link}\n"
             f"\n-- \nPalier, autodiagnostic de maturité numérique des ESMS\n"))
-    return message
+    return MessageEntry(message, name, actor.role == Role.ars)
 
 
 # ---- the "à revoir" review following the director --------------------------------------------

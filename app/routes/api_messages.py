@@ -64,8 +64,5 @@ def post_message(assessment_id: IdPath, body: MessageIn, request: Request,
     """Écrire dans le fil d'une évaluation transmise (jeton en lecture et écriture). Le
     message est consigné dans le journal d'audit et envoyé par courriel aux autres
     participants (directeurs de la structure, référents ARS de la région)."""
-    message = messages.post(session, settings, actor, assessment_id, body.body,
-                            client_ip(request))
-    entry = next(e for e in messages.thread(session, actor, assessment_id).entries
-                 if e.message.id == message.id)
-    return MessageOut.of(entry)
+    return MessageOut.of(messages.post(session, settings, actor, assessment_id, body.body,
+                                       client_ip(request)))

@@ -29,6 +29,7 @@ from app.reviews.messages import correction_of
 from app.routes import public
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
+from app.web.contention import busy_response
 from app.web.navigation import main_nav
 from app.web.templating import render, render_block
 
@@ -177,8 +178,7 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
         prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
         messages=messages or [],
-        correction=correction_of(session, a) if a.status != AssessmentStatus.submitted
-        else None,
+        correction=correction_of(session, a),  # None for a submitted assessment
         breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
                            (f"Autodiagnostic – {section.title}", "")),
     )
@@ -243,9 +243,7 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         done = qform.save_question(session, actor, registry, assessment_id, qid, raw, base, seen)
     except Conflict as exc:
         if not exc.items:  # the row kept changing under us: let the page retry
-            return Response("Enregistrement momentanément impossible : réessayez.",
-                            status_code=503, media_type="text/plain; charset=utf-8",
-                            headers={"Retry-After": "2", "Cache-Control": "no-store"})
+            return busy_response(request)
         a, _ = svc.get_assessment(session, actor, assessment_id)
         q = svc.questionnaire_of(registry, a)
         names = view.user_names(session, [i.by for i in exc.items])

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.formatting import date_fr, in_paris
-from app.reference import SECTOR_LABELS, departments, finess_categories
+from app.reference import SECTOR_LABELS, department_words, departments, finess_categories
 
 
 def reason_words(rule: str) -> str:
@@ -41,11 +41,6 @@ def group_words(group: str | None, criteria: Mapping[str, Any] | Any) -> str:
         else:
             words.append(part)
     return ", ".join(words) or "—"
-
-
-def department_words(code: str | None) -> str:
-    d = departments().get(code or "")
-    return f"{d.name} ({code})" if d else (code or "—")
 
 
 def departments_words(codes: list[str] | None) -> str:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import reference
 from app.config import Settings
 from app.errors import Forbidden, ServiceError
 from app.permissions import Action, Actor, Role, can
-from app.reference import departments, finess_categories, regions
+from app.reference import finess_categories, regions
 
 # Compared to decide "updated" vs "already up to date".
 COMPARED = ("finess_ej", "name", "category_code", "category_label", "department", "region",
@@ -47,14 +48,11 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "latin-1": "Latin-1 (Windows-1252)"}
 
 
 def region_words(code: str | None) -> str:
-    """"84" -> "Auvergne-Rhône-Alpes (84)"."""
-    r = regions().get(code or "")
-    return f"{r.name} ({code})" if r else (code or "inconnue")
+    return reference.region_words(code, "inconnue")
 
 
 def department_words(code: str | None) -> str:
-    d = departments().get(code or "")
-    return f"{d.name} ({code})" if d else (code or "inconnu")
+    return reference.department_words(code, "inconnu")
 
 
 def category_words(code: str) -> str:

@@ -28,6 +28,12 @@ async def contention_handler(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, PoolTimeout) and not is_contention(exc):
         raise exc  # a real error: the server error page (500), logged
     log.warning("database busy on %s %s: 503", request.method, request.url.path)
+    return busy_response(request)
+
+
+def busy_response(request: Request) -> Response:
+    """503 + Retry-After: JSON for the API, an alert for htmx, else the error page. Also for
+    a write that kept losing its compare-and-swap race (autosave)."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers=headers)

@@ -30,7 +30,8 @@ from app.config import Settings, get_settings
 from app.formatting import date_fr, finess
 from app.numbers_fr import number_fr, number_input_fr
 from app.questionnaires import get_registry
-from app.shortlists.words import day_words, department_words, group_words, reason_words
+from app.reference import department_words
+from app.shortlists.words import day_words, group_words, reason_words
 from app.web import assets
 from app.web.assets import static_url
 from app.web.navigation import main_nav
@@ -167,9 +168,10 @@ def question_field(question: Any, value: Any = None, error: str | None = None,
     (no extra field attributes). The output depends on nothing else, and a questionnaire
     version's questions live as long as the registry: memoised per question object (checked
     by identity) and inputs, so a section page re-renders only the questions whose answers
-    it has not met yet."""
+    it has not met yet. Not in development, where templates change under it (`auto_reload`)."""
     try:
-        key = (id(question), _value_key(value), error, bool(disabled))
+        key = None if env.auto_reload else (id(question), _value_key(value), error,
+                                            bool(disabled))
         hash(key)
     except TypeError:  # an unhashable answer (never from a validated draft): no memo
         key = None

@@ -17,6 +17,7 @@ from app.formatting import date_fr, finess, number_fr
 from app.web.templating import (
     env,
     markdown,
+    question_field,
     render,
     template_globals,
 )
@@ -247,6 +248,42 @@ def render_question(
 
 THREE = [Opt("aucune", "Aucune"), Opt("adsl", "ADSL / cuivre"), Opt("fibre", "Fibre")]
 SEVEN = [Opt(f"v{i}", f"Option {i}") for i in range(1, 8)]
+
+
+class TestQuestionFieldMemo:
+    """`question_field` memoises a field per question object, value, error and disabled state:
+    each of them must change the field, the same four must give the memoised one."""
+
+    def test_key_holds_value_error_and_disabled(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(env, "auto_reload", False)
+        q = Q("memo_acces", "single_choice", "Quelle connexion ?", options=THREE)
+        first = question_field(q, "adsl")
+        assert question_field(q, "adsl") is first
+        checked = [r.get("value") for r in Tree(first).find("input", type="radio")
+                   if "checked" in r.attrs]
+        assert checked == ["adsl"]
+        other = Tree(question_field(q, "fibre"))
+        assert [r.get("value") for r in other.find("input", type="radio")
+                if "checked" in r.attrs] == ["fibre"]
+        assert "Choisissez une réponse." not in first
+        assert "Choisissez une réponse." in question_field(q, "adsl", "Choisissez une réponse.")
+        assert "disabled" not in Tree(first).find("fieldset")[0].attrs
+        assert "disabled" in Tree(question_field(q, "adsl", None, True)).find("fieldset")[0].attrs
+
+    def test_same_texts_other_question_object_is_rendered_for_itself(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(env, "auto_reload", False)
+        one = Q("memo_a", "single_choice", "Quelle connexion ?", options=THREE)
+        two = Q("memo_b", "single_choice", "Quelle connexion ?", options=THREE)
+        assert 'id="question-memo_a"' in question_field(one)
+        assert 'id="question-memo_b"' in question_field(two)
+
+    def test_not_memoised_in_development(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(env, "auto_reload", True)
+        q = Q("memo_dev", "text", "Commentaire")
+        first = question_field(q, "x")
+        again = question_field(q, "x")
+        assert again == first and again is not first
 
 
 class TestSingleChoice:
