@@ -11,7 +11,6 @@ checked against the same keys. Logout at the provider: its end_session_endpoint,
 
 from __future__ import annotations
 
-import hmac
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +31,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from app.accounts.oidc_models import OidcLoginRequest
-from app.accounts.tokens import new_token, token_hash
+from app.accounts.tokens import new_token, token_hash, tokens_match
 from app.config import Settings
 from app.db import utcnow
 
@@ -175,7 +174,7 @@ def _take_request(session: Session, browser_raw: str | None) -> OidcLoginRequest
 
 def _check_response(settings: Settings, row: OidcLoginRequest, params: dict[str, str]) -> str:
     """The authorization code of the provider's answer, after checking state and issuer."""
-    if not hmac.compare_digest(params.get("state", "").encode(), row.state.encode()):
+    if not tokens_match(row.state, params.get("state")):
         raise OidcError(
             "La réponse de ProConnect ne correspond pas à la connexion demandée "
             "(paramètre state)." + RETRY,

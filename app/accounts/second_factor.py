@@ -13,8 +13,6 @@ Functions that change data commit.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from sqlalchemy import delete, update
@@ -22,12 +20,13 @@ from sqlmodel import Session, col, select
 
 from app.accounts.mfa_models import LoginChallenge, TrustedDevice
 from app.accounts.models import User
-from app.accounts.tokens import new_token, token_hash
+from app.accounts.tokens import new_token, sign, signed_value, token_hash
 from app.audit import record
 from app.config import Settings
 from app.db import utcnow, write
 
 MAX_REMEMBER_DAYS = 30
+DEVICE_PURPOSE = "palier-device"  # keys the signature of remembered-device cookies
 
 
 def open_challenge(session: Session, settings: Settings, user: User,
@@ -77,11 +76,6 @@ def close_challenge(session: Session, raw: str) -> bool:
 # --- remembered devices ---------------------------------------------------------------------
 
 
-def _signature(secret_key: str, value: str) -> str:
-    key = b"palier-device\x00" + secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def remember_days(settings: Settings) -> int:
     return max(0, min(settings.mfa_remember_days, MAX_REMEMBER_DAYS))
 
@@ -101,14 +95,14 @@ def remember_device(session: Session, settings: Settings, user: User,
         record(s, user_id, "mfa_device_remembered", "user", user_id, ip=ip)
 
     write(session, create)
-    return f"{raw}.{_signature(settings.secret_key, raw)}"
+    return sign(DEVICE_PURPOSE, settings.secret_key, raw)
 
 
 def device_trusted(session: Session, settings: Settings, user_id: int,
                    cookie: str | None) -> bool:
     """True when the cookie is a live remembered device of `user_id` (records its use)."""
-    raw, _, signature = (cookie or "").partition(".")
-    if not raw or not hmac.compare_digest(_signature(settings.secret_key, raw), signature):
+    raw = signed_value(DEVICE_PURPOSE, settings.secret_key, cookie)
+    if raw is None:
         return False
     device = session.exec(select(TrustedDevice).where(
         TrustedDevice.token_hash == token_hash(raw))).first()

@@ -5,7 +5,6 @@ of the account's own. Functions that change data commit."""
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from app.accounts.auth import AuthError, RateLimited, mark_succeeded, reserve_at
 from app.accounts.mfa_models import RecoveryCode, TrustedDevice, UserTotp
 from app.accounts.models import User
 from app.accounts.passwords import hash_password, verify_password
+from app.accounts.tokens import tokens_match
 from app.audit import record
 from app.config import Settings
 from app.db import utcnow, write
@@ -114,7 +114,7 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
     for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+        if tokens_match(totp.at(step * STEP_SECONDS), code):
             return step
     return None
 

@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from app.accounts import auth
 from app.accounts.models import AuthSession, User
+from app.accounts.tokens import tokens_match
 from app.audit import record_now
 from app.config import Settings
 from app.db import begin_read
@@ -50,7 +51,6 @@ from app.web.security import (
     queue_cookie,
     set_cookie,
     submitted_csrf_token,
-    tokens_match,
     valid_anonymous_csrf_token,
 )
 from app.web.templating import is_htmx, render

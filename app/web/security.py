@@ -13,8 +13,6 @@ CSRF contract (enforced by `app.web.auth_deps.load_user` on POST, PUT, PATCH and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from typing import Any
 
@@ -23,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.accounts.tokens import new_token
+from app.accounts.tokens import new_token, sign, signed_value
 
 SESSION_COOKIE = "palier_session"
 CSRF_COOKIE = "palier_csrf"
@@ -31,6 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CSRF_PURPOSE = "palier-csrf"  # keys the signature of anonymous tokens
 
 _PENDING_COOKIES = "palier_pending_cookies"
 
@@ -54,29 +53,13 @@ SECURITY_HEADERS = {
 # --- CSRF tokens--------------------------------------------------------------------------------
 
 
-def _signature(secret_key: str, value: str) -> str:
-    key = b"palier-csrf\x00" + secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def new_anonymous_csrf_token(secret_key: str) -> str:
     """`<random>.<hmac>`: the value of the `palier_csrf` cookie and of the form token."""
-    value = new_token()
-    return f"{value}.{_signature(secret_key, value)}"
+    return sign(CSRF_PURPOSE, secret_key, new_token())
 
 
 def valid_anonymous_csrf_token(secret_key: str, token: str | None) -> bool:
-    if not token:
-        return False
-    value, _, signature = token.partition(".")
-    return bool(value) and tokens_match(_signature(secret_key, value), signature)
-
-
-def tokens_match(expected: str | None, given: str | None) -> bool:
-    """Constant-time comparison; empty or missing tokens never match."""
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return signed_value(CSRF_PURPOSE, secret_key, token) is not None
 
 
 def csrf_exempt(request: Request, *, bearer: bool) -> bool:

@@ -213,6 +213,20 @@ def test_a_forged_or_forgotten_device_does_not_skip(app_client: TestClient,
     assert "mfa_device_forgotten" in audit_actions(session, ars.id)
 
 
+def test_non_ascii_device_cookie_and_code_are_refused_not_errors(app_client: TestClient,
+                                                                 session: Session) -> None:
+    ars = make_user(session, "ars", region="84")
+    # A quoted cookie's octal escapes decode to "abc.été": not a device, the code is asked.
+    app_client.cookies.set("palier_appareil", '"abc.\\351t\\351"', domain="testserver.local",
+                           path="/")
+    asked = login(app_client, ars.email, totp_secret=None)
+    assert (asked.status_code, asked.headers["location"]) == (303, "/connexion/code")
+    arabic_indic = post_code(app_client, "\u0661\u0662\u0663\u0664\u0665\u0666")
+    assert arabic_indic.status_code == 400
+    assert "Code incorrect" in arabic_indic.text
+    assert not logged_in(app_client)
+
+
 def test_an_expired_challenge_sends_back_to_the_password(app_client: TestClient,
                                                          session: Session) -> None:
     ars = make_user(session, "ars", region="84")

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from app.accounts.tokens import token_hash
+from app.accounts.tokens import token_hash, tokens_match
 from app.web.auth_deps import local_path, login_url
 from app.web.security import (
     csrf_exempt,
     new_anonymous_csrf_token,
     submitted_csrf_token,
-    tokens_match,
     valid_anonymous_csrf_token,
 )
 
