@@ -35,7 +35,7 @@ from app.accounts.sessions import (
     session_valid,
 )
 from app.accounts.tokens import new_token, token_hash
-from app.audit import record
+from app.audit import record, record_now
 from app.config import Settings
 from app.db import utcnow, write
 from app.permissions import Actor, Role
@@ -215,8 +215,7 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     new_hash = hash_password(password) if valid and needs_rehash(stored_hash) else None
     if user_id is None or not valid or not active:
         reason = "unknown_email" if user_id is None else ("inactive" if valid else "bad_password")
-        write(session, lambda s: record(s, user_id, "login_failed", "user", user_id,
-                                        {"reason": reason}, ip=ip))
+        record_now(session, user_id, "login_failed", "user", user_id, {"reason": reason}, ip=ip)
         raise InvalidCredentials()
 
     def succeed(s: Session) -> User:

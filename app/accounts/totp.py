@@ -20,7 +20,7 @@ from app.accounts.mfa_models import RecoveryCode, TrustedDevice, UserTotp
 from app.accounts.models import User
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.tokens import tokens_match
-from app.audit import record
+from app.audit import record, record_now
 from app.config import Settings
 from app.db import utcnow, write
 from app.permissions import Actor, Role
@@ -133,8 +133,7 @@ def _reserve(session: Session, settings: Settings, user_id: int, ip: str | None)
 
 
 def _fail(session: Session, user_id: int, reason: str, ip: str | None) -> None:
-    write(session, lambda s: record(s, user_id, "mfa_failed", "user", user_id,
-                                    {"reason": reason}, ip=ip))
+    record_now(session, user_id, "mfa_failed", "user", user_id, {"reason": reason}, ip=ip)
 
 
 def check_code(session: Session, settings: Settings, user_id: int, code: str,
