@@ -236,7 +236,7 @@ def require_permission(action: Action) -> Callable[..., Actor]:
     return dependency
 
 
-# --- the responses for failures ---------------------------------------------------------------
+# --- signing in ------------------------------------------------------------------------------
 
 
 def start_session(
@@ -274,6 +274,9 @@ def login_url(next_path: str | None) -> str:
     if target is None or target == "/":
         return LOGIN_PATH
     return f"{LOGIN_PATH}?suivant={quote(target, safe='/')}"
+
+
+# --- the responses for failures ---------------------------------------------------------------
 
 
 def _return_path(request: Request) -> str | None:
