@@ -12,6 +12,8 @@ checked against the same keys. Logout at the provider: its end_session_endpoint,
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -235,24 +237,38 @@ def _claim(claims: dict[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+CODE_REJECTED = (
+    "ProConnect a refusé le code de connexion (déjà utilisé, expiré ou émis pour une autre "
+    "demande)." + RETRY
+)
+INVALID_ID_TOKEN = (
+    "Le jeton d’identité reçu n’est pas valide (signature, émetteur, destinataire, "
+    "expiration ou nonce)." + RETRY
+)
+
+
+@contextmanager
+def _refused_as(message: str, reason: str, *refusals: type[Exception]) -> Iterator[None]:
+    """A call to the provider: its `refusals` become OidcError(message, reason), a network
+    failure OidcError(UNREACHABLE)."""
+    try:
+        yield
+    except refusals as exc:
+        raise OidcError(message, reason) from exc
+    except httpx.HTTPError as exc:
+        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
+
+
 def _exchange_code(
     app: _ProviderApp, settings: Settings, row: OidcLoginRequest, code: str
 ) -> dict[str, Any]:
     """The token endpoint's answer for this code (client_secret_post, PKCE verifier)."""
-    try:
+    with _refused_as(CODE_REJECTED, "code_rejected", AuthlibBaseError):
         return dict(
             app.fetch_access_token(
                 redirect_uri=callback_url(settings), code=code, code_verifier=row.code_verifier
             )
         )
-    except AuthlibBaseError as exc:
-        raise OidcError(
-            "ProConnect a refusé le code de connexion (déjà utilisé, expiré ou "
-            "émis pour une autre demande)." + RETRY,
-            "code_rejected",
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
 
 
 def finish_login(
@@ -263,7 +279,7 @@ def finish_login(
     code = _check_response(settings, row, params)
     app = provider_app(settings)
     token = _exchange_code(app, settings, row, code)
-    try:
+    with _refused_as(INVALID_ID_TOKEN, "invalid_id_token", JoseError, AuthlibBaseError, ValueError):
         options = {
             "iss": {"essential": True, "values": [_metadata(app).get("issuer")]},
             "aud": {"essential": True, "values": [settings.oidc_client_id.strip()]},
@@ -274,14 +290,6 @@ def finish_login(
         if id_claims is None:
             raise OidcError("ProConnect n’a pas envoyé de jeton d’identité." + RETRY, "no_id_token")
         claims = {**id_claims, **_userinfo(app, token, str(id_claims["sub"]))}
-    except (JoseError, AuthlibBaseError, ValueError) as exc:
-        raise OidcError(
-            "Le jeton d’identité reçu n’est pas valide (signature, émetteur, "
-            "destinataire, expiration ou nonce)." + RETRY,
-            "invalid_id_token",
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
     email = _claim(claims, settings.oidc_email_claim).lower()
     if "@" not in email:
         raise OidcError(
