@@ -29,8 +29,7 @@ MAX_REMEMBER_DAYS = 30
 DEVICE_PURPOSE = "palier-device"  # keys the signature of remembered-device cookies
 
 
-def open_challenge(session: Session, settings: Settings, user: User,
-                   next_path: str | None) -> str:
+def open_challenge(session: Session, settings: Settings, user: User, next_path: str | None) -> str:
     """A new challenge for `user` (its older ones end); returns the raw cookie token."""
     assert user.id is not None
     user_id = user.id
@@ -39,9 +38,15 @@ def open_challenge(session: Session, settings: Settings, user: User,
 
     def create(s: Session) -> None:
         s.exec(delete(LoginChallenge).where(col(LoginChallenge.user_id) == user_id))
-        s.add(LoginChallenge(id=token_hash(raw), user_id=user_id, created_at=now,
-                             expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
-                             next_path=next_path))
+        s.add(
+            LoginChallenge(
+                id=token_hash(raw),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
+                next_path=next_path,
+            )
+        )
 
     write(session, create)
     return raw
@@ -51,9 +56,11 @@ def resolve_challenge(session: Session, raw: str | None) -> tuple[LoginChallenge
     """The live challenge of a cookie and its active user, or None."""
     if not raw:
         return None
-    row = session.exec(select(LoginChallenge, User)
-                       .join(User, col(User.id) == LoginChallenge.user_id)
-                       .where(LoginChallenge.id == token_hash(raw))).first()
+    row = session.exec(
+        select(LoginChallenge, User)
+        .join(User, col(User.id) == LoginChallenge.user_id)
+        .where(LoginChallenge.id == token_hash(raw))
+    ).first()
     if row is None:
         return None
     challenge, user = row
@@ -64,10 +71,13 @@ def resolve_challenge(session: Session, raw: str | None) -> tuple[LoginChallenge
 
 def close_challenge(session: Session, raw: str) -> bool:
     """Mark the challenge used; False if it was already (two tabs: only one logs in)."""
+
     def use(s: Session) -> bool:
-        result = s.exec(update(LoginChallenge).where(
-            col(LoginChallenge.id) == token_hash(raw), col(LoginChallenge.used_at).is_(None)
-        ).values(used_at=utcnow()))
+        result = s.exec(
+            update(LoginChallenge)
+            .where(col(LoginChallenge.id) == token_hash(raw), col(LoginChallenge.used_at).is_(None))
+            .values(used_at=utcnow())
+        )
         return bool(result.rowcount)
 
     return write(session, use)
@@ -80,8 +90,9 @@ def remember_days(settings: Settings) -> int:
     return max(0, min(settings.mfa_remember_days, MAX_REMEMBER_DAYS))
 
 
-def remember_device(session: Session, settings: Settings, user: User,
-                    user_agent: str | None, ip: str | None = None) -> str:
+def remember_device(
+    session: Session, settings: Settings, user: User, user_agent: str | None, ip: str | None = None
+) -> str:
     """Remember this browser for `user`; returns the cookie value."""
     assert user.id is not None
     user_id = user.id
@@ -89,52 +100,83 @@ def remember_device(session: Session, settings: Settings, user: User,
     now = utcnow()
 
     def create(s: Session) -> None:
-        s.add(TrustedDevice(token_hash=token_hash(raw), user_id=user_id, created_at=now,
-                            expires_at=now + timedelta(days=remember_days(settings)),
-                            user_agent=(user_agent or "")[:300] or None))
+        s.add(
+            TrustedDevice(
+                token_hash=token_hash(raw),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(days=remember_days(settings)),
+                user_agent=(user_agent or "")[:300] or None,
+            )
+        )
         record(s, user_id, "mfa_device_remembered", "user", user_id, ip=ip)
 
     write(session, create)
     return sign(DEVICE_PURPOSE, settings.secret_key, raw)
 
 
-def device_trusted(session: Session, settings: Settings, user_id: int,
-                   cookie: str | None) -> bool:
+def device_trusted(session: Session, settings: Settings, user_id: int, cookie: str | None) -> bool:
     """True when the cookie is a live remembered device of `user_id` (records its use)."""
     raw = signed_value(DEVICE_PURPOSE, settings.secret_key, cookie)
     if raw is None:
         return False
-    device = session.exec(select(TrustedDevice).where(
-        TrustedDevice.token_hash == token_hash(raw))).first()
+    device = session.exec(
+        select(TrustedDevice).where(TrustedDevice.token_hash == token_hash(raw))
+    ).first()
     now = utcnow()
-    if (device is None or device.user_id != user_id or device.revoked_at is not None
-            or now >= device.expires_at):
+    if (
+        device is None
+        or device.user_id != user_id
+        or device.revoked_at is not None
+        or now >= device.expires_at
+    ):
         return False
     device_id = device.id
-    write(session, lambda s: s.exec(update(TrustedDevice).where(
-        col(TrustedDevice.id) == device_id).values(last_used_at=now)))
+    write(
+        session,
+        lambda s: s.exec(
+            update(TrustedDevice).where(col(TrustedDevice.id) == device_id).values(last_used_at=now)
+        ),
+    )
     return True
 
 
 def list_devices(session: Session, user_id: int) -> list[TrustedDevice]:
-    return list(session.exec(select(TrustedDevice).where(
-        TrustedDevice.user_id == user_id, col(TrustedDevice.revoked_at).is_(None),
-        col(TrustedDevice.expires_at) > utcnow(),
-    ).order_by(col(TrustedDevice.created_at).desc())).all())
+    return list(
+        session.exec(
+            select(TrustedDevice)
+            .where(
+                TrustedDevice.user_id == user_id,
+                col(TrustedDevice.revoked_at).is_(None),
+                col(TrustedDevice.expires_at) > utcnow(),
+            )
+            .order_by(col(TrustedDevice.created_at).desc())
+        ).all()
+    )
 
 
-def forget_device(session: Session, user_id: int, device_id: int | None,
-                  ip: str | None = None) -> int:
+def forget_device(
+    session: Session, user_id: int, device_id: int | None, ip: str | None = None
+) -> int:
     """Revoke one remembered device of `user_id` (device_id None: all); returns how many."""
+
     def revoke(s: Session) -> int:
-        query = update(TrustedDevice).where(col(TrustedDevice.user_id) == user_id,
-                                            col(TrustedDevice.revoked_at).is_(None))
+        query = update(TrustedDevice).where(
+            col(TrustedDevice.user_id) == user_id, col(TrustedDevice.revoked_at).is_(None)
+        )
         if device_id is not None:
             query = query.where(col(TrustedDevice.id) == device_id)
         count = int(s.exec(query.values(revoked_at=utcnow())).rowcount)
         if count:
-            record(s, user_id, "mfa_device_forgotten", "user", user_id,
-                   {"device": device_id, "count": count}, ip=ip)
+            record(
+                s,
+                user_id,
+                "mfa_device_forgotten",
+                "user",
+                user_id,
+                {"device": device_id, "count": count},
+                ip=ip,
+            )
         return count
 
     return write(session, revoke)

@@ -124,8 +124,15 @@ def queue_cookie(request: Request, header_value: str) -> None:
     pending.append(header_value)
 
 
-def cookie_header(request: Request, base_url: str, key: str, value: str | None,
-                  *, max_age: int | None = None, httponly: bool = True) -> str:
+def cookie_header(
+    request: Request,
+    base_url: str,
+    key: str,
+    value: str | None,
+    *,
+    max_age: int | None = None,
+    httponly: bool = True,
+) -> str:
     """The Set-Cookie value that sets (or, with value=None, deletes) a cookie."""
     response = Response()
     if value is None:
@@ -150,13 +157,15 @@ class SecurityHeadersMiddleware:
     came over https (directly, or per X-Forwarded-Proto from a trusted proxy, which
     `ProxyHeadersMiddleware` outside this one has written into the scope)."""
 
-    def __init__(self, app: ASGIApp, *, https_base: bool = False,
-                 form_origins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, https_base: bool = False, form_origins: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.https_base = https_base
         # Origins forms may lead to (ProConnect: login and logout redirect to the provider).
-        self.csp = CSP.replace("form-action 'self'",
-                               " ".join(("form-action 'self'", *form_origins)))
+        self.csp = CSP.replace(
+            "form-action 'self'", " ".join(("form-action 'self'", *form_origins))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,8 +186,11 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Cache-Control", "no-store")
                 # A cookie the route set itself wins over a queued one of the same name
                 # (logging in with a stale session cookie: the new session, not its deletion).
-                own = {_cookie_name(v.decode("latin-1")) for k, v in headers.raw
-                       if k.lower() == b"set-cookie"}
+                own = {
+                    _cookie_name(v.decode("latin-1"))
+                    for k, v in headers.raw
+                    if k.lower() == b"set-cookie"
+                }
                 for cookie in state.pop(_PENDING_COOKIES, ()):
                     if _cookie_name(cookie) not in own:
                         headers.append("set-cookie", cookie)
@@ -243,9 +255,15 @@ class BodySizeLimit:
 
 async def _plain_error(send: Send, status: int, message: str) -> None:
     body = message.encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
