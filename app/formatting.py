@@ -10,13 +10,20 @@ from zoneinfo import ZoneInfo
 from app.numbers_fr import EMPTY, NARROW_NBSP, number_fr
 from app.structures.finess import format_display
 
-__all__ = ["EMPTY", "NARROW_NBSP", "date_fr", "finess", "number_fr"]
+__all__ = ["EMPTY", "NARROW_NBSP", "date_fr", "finess", "in_paris", "number_fr"]
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )  # fmt: skip
+
+
+def in_paris(moment: datetime | str) -> datetime:
+    """A stored moment (a datetime, or its ISO 8601 text; naive ones are UTC, as the
+    database stores them) in Europe/Paris time."""
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone(PARIS)
 
 
 def _day(value: date) -> str:
@@ -31,8 +38,7 @@ def date_fr(value: date | datetime | None) -> str:
     if value is None:
         return EMPTY
     if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        local = aware.astimezone(PARIS)
+        local = in_paris(value)
         return (
             f"{_day(local)} {MONTHS[local.month - 1]} {local.year}"
             f" à {local.hour} h {local.minute:02d}"
@@ -52,6 +58,5 @@ def time_fr(value: datetime | None) -> str:
     """'14 h 05' in Europe/Paris."""
     if value is None:
         return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    local = aware.astimezone(PARIS)
+    local = in_paris(value)
     return f"{local.hour} h {local.minute:02d}"

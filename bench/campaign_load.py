@@ -29,9 +29,7 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -39,12 +37,11 @@ from typing import Any
 
 from bench import campaign_db as db
 from bench import campaign_users as users
+from bench import http
 from bench.aio_http import Conn, Pool, Stats
-from bench.campaign_report import report
-from bench.http import free_port
-from bench.http_bench import ROOT, _env, _stop, hello_command
+from bench.campaign_report import chaos_checks, drain, report
+from bench.http import PALIER, ROOT, free_port, hello_command, serve_command, wait_port
 
-PALIER = str(Path(sys.executable).with_name("palier"))
 COMMITTEE, ARS = "comite@demo.palier.fr", "ars@demo.palier.fr"
 User = Callable[[Conn, float], Coroutine[Any, Any, None]]
 
@@ -53,24 +50,12 @@ def server_env(url: str, stalled: float = 10) -> dict[str, str]:
     """`palier serve` and `palier worker` in production, jobs on the queue; a killed
     worker's job is taken back after `stalled` s without heartbeat."""
     return {
-        **_env(url),
+        **http.server_env(url),
         "PALIER_JOBS_RUNNER": "queue",
         "PALIER_WORKER_HEARTBEAT_SECONDS": str(min(1.0, stalled / 4)),
         "PALIER_WORKER_STALLED_SECONDS": str(stalled),
         "PALIER_JOBS_RETRY_WAIT_SECONDS": "1",
-        "PYTHONPATH": str(ROOT),
     }
-
-
-def _wait_port(port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing answers on port {port}")
 
 
 class Servers:
@@ -84,7 +69,7 @@ class Servers:
         self.hello_ports = [free_port(), free_port()] if hello else []
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Any] = []
-        serve = [[PALIER, "serve", "--port", str(p)] for p in self.web_ports]
+        serve = [serve_command(p) for p in self.web_ports]
         hello = [hello_command(p) for p in self.hello_ports]
         # Started together (each takes seconds to import on a loaded machine), then awaited.
         started = [
@@ -93,8 +78,8 @@ class Servers:
         ]
         self.web, self.hello = started[:2], started[2:]
         try:
-            for port in self.web_ports + self.hello_ports:
-                _wait_port(port)
+            for port, proc in zip(self.web_ports + self.hello_ports, started, strict=True):
+                wait_port(port, proc)
         except BaseException:
             self.stop()
             raise
@@ -125,7 +110,7 @@ class Servers:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
-                _stop(proc)
+                http.stop(proc)
         for log in self.logs:
             log.close()
 
@@ -160,18 +145,6 @@ class Campaign:
         return out
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes (all their threads) so far; a dead one: 0."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 async def _phase(
     ports: list[int],
     people: list[User],
@@ -183,7 +156,7 @@ async def _phase(
     processes and the load generator itself used during it."""
     stats = Stats()
     pids = pids or {}
-    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    before = {k: http.cpu_seconds(v) for k, v in pids.items()}
     own = sum(os.times()[:2])
     pool = Pool(ports)
     conns = [Conn(pool, i, stats) for i in range(len(people))]
@@ -194,8 +167,8 @@ async def _phase(
         tasks.append(chaos(pool))
     await asyncio.gather(*tasks)
     stats.elapsed = time.perf_counter() - stats.started
-    stats.load = [round(x, 2) for x in os.getloadavg()]
-    stats.cpu = {k: round(cpu_seconds(v) - before[k], 2) for k, v in pids.items()}
+    stats.load = http.load_average()
+    stats.cpu = {k: round(http.cpu_seconds(v) - before[k], 2) for k, v in pids.items()}
     stats.cpu["load_generator"] = round(sum(os.times()[:2]) - own, 2)
     for conn in conns:
         conn.close()
@@ -222,14 +195,7 @@ def prepare(url: str, drafts: int) -> dict[str, Any]:
     from app.db import make_engine
     from app.questionnaires import Registry
 
-    env = server_env(url)  # the servers' secret key: their sessions and tokens
-    settings = Settings(
-        env="production",
-        secret_key=env["PALIER_SECRET_KEY"],
-        database_url=url,
-        base_url=env["PALIER_BASE_URL"],
-        questionnaires_dir=ROOT / "questionnaires",
-    )
+    settings = Settings(database_url=url, questionnaires_dir=ROOT / "questionnaires")
     engine = make_engine(url)
     try:
         with Session(engine) as session:
@@ -286,70 +252,6 @@ def chaos(
         servers.worker = servers.start_worker()
 
     return act
-
-
-def _healthz(port: int) -> int:
-    import httpx
-
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code
-    except httpx.HTTPError:
-        return 0
-
-
-def drain(url: str, seconds: float) -> dict[str, Any]:
-    """Wait (at most `seconds`) until every job has finished; their states."""
-    from sqlalchemy import create_engine
-
-    from app.db import normalize_url
-
-    engine = create_engine(normalize_url(url))
-    t0 = time.monotonic()
-    try:
-        states = db.job_states(engine)
-        while not db.jobs_finished(states) and time.monotonic() - t0 < seconds:
-            time.sleep(1)
-            states = db.job_states(engine)
-    finally:
-        engine.dispose()
-    return {**states, "waited_s": round(time.monotonic() - t0, 1)}
-
-
-def chaos_checks(
-    url: str,
-    campaign: Campaign,
-    stats: Stats,
-    events: dict[str, Any],
-    survivor: int,
-    jobs: dict[str, Any],
-) -> dict[str, Any]:
-    from sqlalchemy import create_engine
-
-    from app.db import normalize_url
-
-    engine = create_engine(normalize_url(url))
-    try:
-        questions = {d["id"]: d["text_question"] for d in campaign.p["drafts"]}
-        problems = db.check_autosaves(engine, campaign.acks.drafts, questions)
-    finally:
-        engine.dispose()
-    after = [
-        (kind, s) for t, kind, s in stats.by_port[survivor] if t > events.get("killed_at", 1e18)
-    ]
-    ok = sum(1 for _, s in after if s == 200)
-    unexpected = sum(1 for k, s in after if s not in users.EXPECTED.get(k, {200}))
-    failed_without_reason = sum(1 for r in jobs["failed_reasons"] if not r.strip())
-    return {
-        "acknowledged_drafts": len(campaign.acks.drafts),
-        "acknowledged_saves_missing": problems,
-        "unanswered_saves": sum(len(a["unknown"]) for a in campaign.acks.drafts.values()),
-        "survivor_200_after_kill": ok,
-        "survivor_unexpected_after_kill": unexpected,
-        "survivor_healthz": _healthz(survivor),
-        "jobs": jobs,
-        "jobs_all_finished": db.jobs_finished(jobs),
-        "failed_jobs_without_reason": failed_without_reason,
-    }
 
 
 def run(
@@ -427,7 +329,9 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--solo", type=int, default=10)
@@ -438,7 +342,7 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=300)
     a = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    load = [round(x, 2) for x in os.getloadavg()]
+    load = http.load_average()
     out = run(
         a.database_url,
         seconds=a.seconds,
@@ -454,7 +358,7 @@ def main() -> None:
             {
                 "started": started,
                 "load_average_at_start": load,
-                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                "load_average_at_end": http.load_average(),
                 "cpus": os.cpu_count(),
                 **out,
             },

@@ -1,11 +1,14 @@
-"""The figures of bench/campaign_load.py: per phase and kind of request, req/s, p50/p95/p99
-and statuses; errors; the ratios the targets of issue 11 are stated in, and whether each is
-met."""
+"""The figures and checks of bench/campaign_load.py: per phase and kind of request, req/s,
+p50/p95/p99 and statuses; errors; the ratios the targets of issue 11 are stated in, and
+whether each is met; after the chaos phase, the jobs drained and the checks of what the
+kill -9 must not lose."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
+from bench import campaign_db as db
 from bench import campaign_users as users
 from bench.aio_http import Stats, percentiles
 
@@ -126,4 +129,68 @@ def report(
         "targets_met": targets,
         "chaos_checks": checks,
         "phases": out,
+    }
+
+
+def _healthz(port: int) -> int:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def drain(url: str, seconds: float) -> dict[str, Any]:
+    """Wait (at most `seconds`) until every job has finished; their states."""
+    from sqlalchemy import create_engine
+
+    from app.db import normalize_url
+
+    engine = create_engine(normalize_url(url))
+    t0 = time.monotonic()
+    try:
+        states = db.job_states(engine)
+        while not db.jobs_finished(states) and time.monotonic() - t0 < seconds:
+            time.sleep(1)
+            states = db.job_states(engine)
+    finally:
+        engine.dispose()
+    return {**states, "waited_s": round(time.monotonic() - t0, 1)}
+
+
+def chaos_checks(
+    url: str,
+    campaign: Campaign,
+    stats: Stats,
+    events: dict[str, Any],
+    survivor: int,
+    jobs: dict[str, Any],
+) -> dict[str, Any]:
+    from sqlalchemy import create_engine
+
+    from app.db import normalize_url
+
+    engine = create_engine(normalize_url(url))
+    try:
+        questions = {d["id"]: d["text_question"] for d in campaign.p["drafts"]}
+        problems = db.check_autosaves(engine, campaign.acks.drafts, questions)
+    finally:
+        engine.dispose()
+    after = [
+        (kind, s) for t, kind, s in stats.by_port[survivor] if t > events.get("killed_at", 1e18)
+    ]
+    ok = sum(1 for _, s in after if s == 200)
+    unexpected = sum(1 for k, s in after if s not in users.EXPECTED.get(k, {200}))
+    failed_without_reason = sum(1 for r in jobs["failed_reasons"] if not r.strip())
+    return {
+        "acknowledged_drafts": len(campaign.acks.drafts),
+        "acknowledged_saves_missing": problems,
+        "unanswered_saves": sum(len(a["unknown"]) for a in campaign.acks.drafts.values()),
+        "survivor_200_after_kill": ok,
+        "survivor_unexpected_after_kill": unexpected,
+        "survivor_healthz": _healthz(survivor),
+        "jobs": jobs,
+        "jobs_all_finished": db.jobs_finished(jobs),
+        "failed_jobs_without_reason": failed_without_reason,
     }

@@ -47,12 +47,18 @@ P95_MS, RATIO, SLACK_MS = 150.0, 3.0, 30.0
 PAGES: list[tuple[str, str, str, str]] = [
     ("dashboard 84", "ars@demo.palier.fr", "/regions/84", "summary:84:"),
     ("dashboard 11 (largest region)", "admin@demo.palier.fr", "/regions/11", "summary:11:"),
-    ("dashboard 84 filtered", "ars@demo.palier.fr",
-     "/regions/84?secteur=personnes_agees&taille=40-99",
-     "summary:84:secteur=personnes_agees&taille=40-99"),
-    ("list 84 filtered", "ars@demo.palier.fr",
-     "/regions/84/structures?categorie=500&taille=40-99&tri=score&ordre=desc&page=2",
-     "list:84:categorie=500&taille=40-99&tri=score&ordre=desc&page=2"),
+    (
+        "dashboard 84 filtered",
+        "ars@demo.palier.fr",
+        "/regions/84?secteur=personnes_agees&taille=40-99",
+        "summary:84:secteur=personnes_agees&taille=40-99",
+    ),
+    (
+        "list 84 filtered",
+        "ars@demo.palier.fr",
+        "/regions/84/structures?categorie=500&taille=40-99&tri=score&ordre=desc&page=2",
+        "list:84:categorie=500&taille=40-99&tri=score&ordre=desc&page=2",
+    ),
 ]
 
 
@@ -75,8 +81,9 @@ def _ensure_pg_database(url: str) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": name}).first()
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
@@ -109,8 +116,12 @@ def prepare(url: str, say: Callable[[str], None]) -> None:
                 raise SystemExit(f"{_safe(url)} holds {n} structures, not a national demo")
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM (ANALYZE) latest_result, latest_domain_score, "
-                                  "dashboard_submission, structure, assessment"))
+                conn.execute(
+                    text(
+                        "VACUUM (ANALYZE) latest_result, latest_domain_score, "
+                        "dashboard_submission, structure, assessment"
+                    )
+                )
     finally:
         engine.dispose()
 
@@ -181,8 +192,16 @@ def _service_call(spec: str, actor: Any) -> Callable[[Session], Any]:
     f = svc.Filters.parse(params, region)
     if kind == "summary":
         return lambda s: svc.summary(s, actor, registry, region, f)
-    return lambda s: svc.structure_page(s, actor, registry, region, f, sort=params["tri"],
-                                        order=params["ordre"], page=int(params["page"]))
+    return lambda s: svc.structure_page(
+        s,
+        actor,
+        registry,
+        region,
+        f,
+        sort=params["tri"],
+        order=params["ordre"],
+        page=int(params["page"]),
+    )
 
 
 def _capture(engine: Engine, call: Callable[[Session], Any]) -> list[tuple[str, Any]]:
@@ -226,11 +245,14 @@ def _backend(url: str, rounds: int, warmup: int) -> dict[str, Any]:
         engine = get_engine()
         with Session(engine) as session:
             out["structures"] = session.execute(
-                select(func.count()).select_from(Structure)).scalar_one()
-            out["latest_results"] = session.execute(text(
-                "SELECT count(*) FROM latest_result")).scalar_one()
-            out["submitted_assessments"] = session.execute(text(
-                "SELECT count(*) FROM assessment WHERE status = 'submitted'")).scalar_one()
+                select(func.count()).select_from(Structure)
+            ).scalar_one()
+            out["latest_results"] = session.execute(
+                text("SELECT count(*) FROM latest_result")
+            ).scalar_one()
+            out["submitted_assessments"] = session.execute(
+                text("SELECT count(*) FROM assessment WHERE status = 'submitted'")
+            ).scalar_one()
         pages: dict[str, Any] = {}
         for name, email, url_path, spec in PAGES:
             actor: Actor = _log_in(client, email)
@@ -262,8 +284,9 @@ def _backend(url: str, rounds: int, warmup: int) -> dict[str, Any]:
             finally:
                 cache.enabled = True
                 raw.close()
-            p95 = {k: _pct(v, 0.95) for k, v in
-                   (("warm", app_warm), ("cold", app_cold), ("sql", sql))}
+            p95 = {
+                k: _pct(v, 0.95) for k, v in (("warm", app_warm), ("cold", app_cold), ("sql", sql))
+            }
             limit = RATIO * p95["sql"] + SLACK_MS / 1000
             pages[name] = {
                 "url": url_path,
@@ -285,8 +308,9 @@ def _backend(url: str, rounds: int, warmup: int) -> dict[str, Any]:
     return out
 
 
-def run(rounds: int = 40, warmup: int = 5,
-        say: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+def run(
+    rounds: int = 40, warmup: int = 5, say: Callable[[str], None] = lambda m: None
+) -> dict[str, Any]:
     sqlite_url = os.environ.get("PALIER_BENCH_SQLITE") or f"sqlite:///{DEFAULT_SQLITE}"
     if not sqlite_url.startswith("sqlite"):
         sqlite_url = f"sqlite:///{sqlite_url}"
@@ -313,6 +337,10 @@ def run(rounds: int = 40, warmup: int = 5,
 
 
 if __name__ == "__main__":
+    import argparse
     import sys
 
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     print(json.dumps(run(say=lambda m: print(m, file=sys.stderr)), indent=2))

@@ -35,8 +35,15 @@ from scoring.generate import generate_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "esms-maturite-numerique-2026.1.yaml"
-DOMAINS = ["equipement", "dui", "services_socles", "coordination", "gouvernance", "securite",
-           "competences"]
+DOMAINS = [
+    "equipement",
+    "dui",
+    "services_socles",
+    "coordination",
+    "gouvernance",
+    "securite",
+    "competences",
+]
 
 
 @dataclass
@@ -56,26 +63,51 @@ def shortlist_rows(n: int, rng: random.Random) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         score = round(rng.uniform(0, 100), 6)
-        rows.append({
-            "rank": i + 1, "eligible_rank": i + 1, "finess": f"{690000000 + i:09d}",
-            "name": f"EHPAD Résidence {i}" if i % 97 else f"=Structure {i}",
-            "structure_id": i + 1, "assessment_id": i + 1,
-            "questionnaire": "esms-maturite-numerique@2026.1",
-            "submitted_at": (start + timedelta(minutes=i)).isoformat(), "region": "84",
-            "department": rng.choice(["01", "38", "69", "73"]), "category": "500",
-            "sector": "personnes_agees", "capacity": rng.randint(10, 300),
-            "size_band": "40-99", "tier": rng.randint(0, 4), "global_score": score,
-            "domain_scores": {d: round(rng.uniform(0, 100), 6) for d in DOMAINS},
-            "readiness": rng.randint(0, 8), "funding": ["esms-numerique"],
-            "review_status": "non_revue", "key": score, "group": "69", "rule": "rank"})
+        rows.append(
+            {
+                "rank": i + 1,
+                "eligible_rank": i + 1,
+                "finess": f"{690000000 + i:09d}",
+                "name": f"EHPAD Résidence {i}" if i % 97 else f"=Structure {i}",
+                "structure_id": i + 1,
+                "assessment_id": i + 1,
+                "questionnaire": "esms-maturite-numerique@2026.1",
+                "submitted_at": (start + timedelta(minutes=i)).isoformat(),
+                "region": "84",
+                "department": rng.choice(["01", "38", "69", "73"]),
+                "category": "500",
+                "sector": "personnes_agees",
+                "capacity": rng.randint(10, 300),
+                "size_band": "40-99",
+                "tier": rng.randint(0, 4),
+                "global_score": score,
+                "domain_scores": {d: round(rng.uniform(0, 100), 6) for d in DOMAINS},
+                "readiness": rng.randint(0, 8),
+                "funding": ["esms-numerique"],
+                "review_status": "non_revue",
+                "key": score,
+                "group": "69",
+                "rule": "rank",
+            }
+        )
     return rows
 
 
 def steps_for(rng: random.Random) -> list[next_steps.Step]:
-    return next_steps.parse([
-        {"requirement": f"r{k}", "tier": 3, "label": "INS qualifiée pour les usagers",
-         "title": f"Qualifier les identités avec le téléservice INSi ({k})", "effort": "moyen",
-         "funding": ["esms-numerique"]} for k in range(rng.randint(2, 8))], [])
+    return next_steps.parse(
+        [
+            {
+                "requirement": f"r{k}",
+                "tier": 3,
+                "label": "INS qualifiée pour les usagers",
+                "title": f"Qualifier les identités avec le téléservice INSi ({k})",
+                "effort": "moyen",
+                "funding": ["esms-numerique"],
+            }
+            for k in range(rng.randint(2, 8))
+        ],
+        [],
+    )
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -90,28 +122,57 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def run(rows: int = 40_000, repeat: int = 2) -> dict[str, Any]:
     rng = random.Random(2026)
     data = shortlist_rows(rows, rng)
-    criteria = {"region": "84", "departments": [], "categories": [], "size_bands": [],
-                "tiers": None, "eligible_for": None, "review_status": [],
-                "submitted_after": None, "rank_by": "global", "order": "desc",
-                "size": rows, "quotas": []}
-    s = FakeShortlist(1, "Bench", "0" * 64, datetime(2026, 11, 27, tzinfo=UTC), criteria,
-                      ["esms-maturite-numerique@2026.1"], data, {"no_submission": 12})
+    criteria = {
+        "region": "84",
+        "departments": [],
+        "categories": [],
+        "size_bands": [],
+        "tiers": None,
+        "eligible_for": None,
+        "review_status": [],
+        "submitted_after": None,
+        "rank_by": "global",
+        "order": "desc",
+        "size": rows,
+        "quotas": [],
+    }
+    s = FakeShortlist(
+        1,
+        "Bench",
+        "0" * 64,
+        datetime(2026, 11, 27, tzinfo=UTC),
+        criteria,
+        ["esms-maturite-numerique@2026.1"],
+        data,
+        {"no_submission": 12},
+    )
     labels = {d: d for d in DOMAINS}
     steps = {r["assessment_id"]: steps_for(rng) for r in data}
 
     def csv_file() -> int:
-        return sum(len(c) for c in exports.csv_chunks(
-            exports.shortlist_header(criteria), (exports.shortlist_values(r) for r in data),
-            ";"))
+        return sum(
+            len(c)
+            for c in exports.csv_chunks(
+                exports.shortlist_header(criteria),
+                (exports.shortlist_values(r, criteria) for r in data),
+                ";",
+            )
+        )
 
     def xlsx(with_steps: bool) -> int:
         buffer = io.BytesIO()
         exports.write_shortlist_xlsx(
-            buffer, s, author="Bench", domain_labels=labels, domain_order=DOMAINS,
+            buffer,
+            s,
+            author="Bench",
+            domain_labels=labels,
+            domain_order=DOMAINS,
             funding_labels={"esms-numerique": "Programme ESMS numérique"},
             exported_at="2026-11-27T00:00:00+00:00",
             next_steps=(lambda: ((r, steps[r["assessment_id"]]) for r in data))
-            if with_steps else None)
+            if with_steps
+            else None,
+        )
         return len(buffer.getvalue())
 
     q = load_questionnaire(QUESTIONNAIRE)
@@ -123,9 +184,14 @@ def run(rows: int = 40_000, repeat: int = 2) -> dict[str, Any]:
     def answer_rows() -> Any:
         for i in range(rows):
             a = answers[i % len(answers)]
-            yield [f"{690000000 + i:09d}", f"Structure {i}",
-                   *(" | ".join(v) if isinstance(v, list) else v
-                     for v in (a.get(k) for k in questions))]
+            yield [
+                f"{690000000 + i:09d}",
+                f"Structure {i}",
+                *(
+                    " | ".join(v) if isinstance(v, list) else v
+                    for v in (a.get(k) for k in questions)
+                ),
+            ]
 
     def answers_csv() -> int:
         return sum(len(c) for c in exports.csv_chunks(header, answer_rows(), ","))
@@ -136,11 +202,13 @@ def run(rows: int = 40_000, repeat: int = 2) -> dict[str, Any]:
         return len(buffer.getvalue())
 
     out: dict[str, Any] = {"rows": rows}
-    for name, fn, times in [("shortlist_csv", csv_file, repeat),
-                            ("shortlist_xlsx", lambda: xlsx(False), repeat),
-                            ("shortlist_xlsx_with_next_steps", lambda: xlsx(True), 1),
-                            ("answers_csv", answers_csv, 1),
-                            ("answers_xlsx", answers_xlsx, 1)]:
+    for name, fn, times in [
+        ("shortlist_csv", csv_file, repeat),
+        ("shortlist_xlsx", lambda: xlsx(False), repeat),
+        ("shortlist_xlsx_with_next_steps", lambda: xlsx(True), 1),
+        ("answers_csv", answers_csv, 1),
+        ("answers_xlsx", answers_xlsx, 1),
+    ]:
         seconds, size = timed(fn, times)
         out[name] = {"seconds": round(seconds, 2), "bytes": size}
     out["next_steps_rows"] = sum(len(v) for v in steps.values())
@@ -172,26 +240,39 @@ def run_database(url: str, region: str = "11") -> dict[str, Any]:
         for label in ("build_cold_or_cached", "build_warm"):
             t = time.perf_counter()
             frozen = shortlists.freeze(shortlists.build(session, national, criteria), criteria)
-            out[label] = {"seconds": round(time.perf_counter() - t, 2),
-                          "rows": len(frozen.rows)}
-        s = Shortlist(id=0, name="Bench", author_id=None, region=None,
-                      criteria=frozen.criteria, questionnaire_versions=frozen.versions,
-                      rows=frozen.rows, excluded=frozen.excluded, hash=frozen.hash,
-                      created_at=datetime.now(UTC))
-        seconds, size = timed(lambda: sum(len(c) for c in export_service.shortlist_csv(
-            s, registry, ";")), 1)
+            out[label] = {"seconds": round(time.perf_counter() - t, 2), "rows": len(frozen.rows)}
+        s = Shortlist(
+            id=0,
+            name="Bench",
+            author_id=None,
+            region=None,
+            criteria=frozen.criteria,
+            questionnaire_versions=frozen.versions,
+            rows=frozen.rows,
+            excluded=frozen.excluded,
+            hash=frozen.hash,
+            created_at=datetime.now(UTC),
+        )
+        seconds, size = timed(
+            lambda: sum(len(c) for c in export_service.shortlist_csv(s, registry, ";")), 1
+        )
         out["shortlist_csv"] = {"seconds": round(seconds, 2), "bytes": size}
         for label, steps in (("shortlist_xlsx", False), ("shortlist_xlsx_with_next_steps", True)):
             buffer = io.BytesIO()
             t = time.perf_counter()
             export_service.shortlist_xlsx(session, s, registry, buffer, with_next_steps=steps)
-            out[label] = {"seconds": round(time.perf_counter() - t, 2),
-                          "bytes": len(buffer.getvalue())}
+            out[label] = {
+                "seconds": round(time.perf_counter() - t, 2),
+                "bytes": len(buffer.getvalue()),
+            }
         t = time.perf_counter()
         table = export_service.region_table(session, admin, registry, region)
         size = sum(len(c) for c in exports.csv_chunks(table.header, table.rows))
-        out[f"region_{region}_answers_csv"] = {"seconds": round(time.perf_counter() - t, 2),
-                                               "rows": table.total, "bytes": size}
+        out[f"region_{region}_answers_csv"] = {
+            "seconds": round(time.perf_counter() - t, 2),
+            "rows": table.total,
+            "bytes": size,
+        }
     return out
 
 

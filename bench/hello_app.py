@@ -1,4 +1,5 @@
-"""The floor of bench/http_bench.py: a hello-world FastAPI app, served like `palier serve`."""
+"""The floor of the HTTP benchmarks (bench/http.py: `hello_command`): a hello-world FastAPI
+app, served like `palier serve`."""
 
 from __future__ import annotations
 

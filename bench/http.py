@@ -1,11 +1,10 @@
-"""What the HTTP benchmarks share: a real `palier serve` (and a hello-world app served the
-same way: uvicorn, uvloop and httptools, no access log) in a child process, logged-in
-clients, timings and the server's memory."""
+"""What the HTTP benchmarks share: real `palier serve` / `palier worker` processes and the
+hello-world floor served the same way (uvicorn, uvloop and httptools, no access log), started,
+awaited and stopped; logged-in clients; timings, CPU time and the servers' memory."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from bench.dashboard_bench import _pct as pct
 
 ROOT = Path(__file__).resolve().parent.parent
 PALIER = str(Path(sys.executable).with_name("palier"))
+# The servers' key (fixed: a bench run's sessions need no secrecy).
+SECRET = "bench-http-secret-key-0123456789-abcdefghijklmnop"
 
 
 def free_port() -> int:
@@ -30,105 +31,131 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(base: str, proc: subprocess.Popen[bytes], path: str = "/healthz") -> None:
-    deadline = time.monotonic() + 120
+def wait_port(port: int, proc: subprocess.Popen[Any] | None = None, timeout: float = 120) -> None:
+    """Until something accepts connections on `port` (SystemExit if `proc` exits first)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited ({proc.returncode})")
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"the process for port {port} exited ({proc.returncode})")
         try:
-            if httpx.get(base + path, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{base} did not start")
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answers on port {port}")
 
 
-@contextmanager
-def _process(cmd: list[str], env: dict[str, str], base: str,
-             path: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    try:
-        _wait(base, proc, path)
-        yield proc
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
     proc.terminate()
     try:
-        proc.wait(30)
+        proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
 
 
 @contextmanager
+def serving(cmd: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`cmd` (a server listening on `port`) running until the block ends."""
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        yield proc
+    finally:
+        stop(proc, 30)
+
+
+def server_env(database_url: str, var: Path | None = None) -> dict[str, str]:
+    """`palier serve` / `palier worker` in production against `database_url`."""
+    env = {
+        **os.environ,
+        "PALIER_ENV": "production",
+        "PALIER_DATABASE_URL": database_url,
+        "PALIER_SECRET_KEY": SECRET,
+        "PALIER_BASE_URL": "http://127.0.0.1",
+        "PALIER_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    if var is not None:
+        env["PALIER_EVIDENCE_DIR"] = str(var / "evidence")
+    return env
+
+
+def serve_command(port: int) -> list[str]:
+    return [PALIER, "serve", "--port", str(port)]
+
+
+def hello_command(port: int) -> list[str]:
+    """The floor, bench/hello_app.py, served as `palier serve` serves the app (uvicorn,
+    uvloop + httptools, no access log)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.hello_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "auto",
+        "--http",
+        "auto",
+    ]
+
+
+@contextmanager
 def palier_serve(database_url: str, var: Path) -> Iterator[tuple[str, int]]:
     """`palier serve` (production settings, one process) on a free port: (base URL, pid)."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with _process([PALIER, "serve", "--port", str(port)], _env(database_url, var, base), base,
-                  "/healthz") as proc:
-        yield base, proc.pid
-
-
-def _env(database_url: str, var: Path, base: str) -> dict[str, str]:
-    return {**os.environ, "PALIER_ENV": "production", "PALIER_DATABASE_URL": database_url,
-            "PALIER_SECRET_KEY": secrets.token_urlsafe(48), "PALIER_BASE_URL": base,
-            "PALIER_EVIDENCE_DIR": str(var / "evidence"), "PALIER_LOG_LEVEL": "WARNING"}
+    with serving(serve_command(port), server_env(database_url, var), port) as proc:
+        yield f"http://127.0.0.1:{port}", proc.pid
 
 
 @contextmanager
 def palier_worker(database_url: str, var: Path) -> Iterator[int]:
     """`palier worker` (production settings): runs the queued jobs (exports) on PostgreSQL,
     as in production beside `palier serve`. Yields its pid."""
-    proc = subprocess.Popen([PALIER, "worker"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            env=_env(database_url, var, "http://127.0.0.1"))
+    proc = subprocess.Popen(
+        [PALIER, "worker"], cwd=ROOT, stdout=subprocess.DEVNULL, env=server_env(database_url, var)
+    )
     try:
         time.sleep(2)
         if proc.poll() is not None:
             raise SystemExit(f"the worker exited ({proc.returncode})")
         yield proc.pid
     finally:
-        _stop(proc)
+        stop(proc, 30)
 
 
 @contextmanager
 def hello_serve() -> Iterator[str]:
-    """bench/hello.py served by uvicorn with `palier serve`'s options."""
+    """The hello-world floor (`hello_command`) on a free port: its base URL."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    code = ("import uvicorn; uvicorn.run('bench.hello:app', host='127.0.0.1', "
-            f"port={port}, log_config=None, access_log=False, loop='auto', http='auto')")
-    with _process([sys.executable, "-c", code], dict(os.environ), base, "/"):
-        yield base
+    with serving(hello_command(port), dict(os.environ), port):
+        yield f"http://127.0.0.1:{port}"
 
 
-def credentials(database_url: str, email: str) -> tuple[str, str]:
-    """A session cookie and an API token for `email`, issued in-process: the ARS, committee
-    and admin accounts log in with a second factor (a code typed from a phone), and their
-    API access is a personal token, neither of which a benchmark can go through."""
-    from sqlmodel import Session, select
+def credentials(database_url: str, email: str) -> dict[str, str]:
+    """`email`'s session cookie and API token (`campaign_db.user_credentials`), issued
+    in-process: the ARS, committee and admin accounts log in with a second factor (a code
+    typed from a phone), which a benchmark cannot go through."""
+    from sqlmodel import Session
 
-    from app.accounts.api_tokens import issue_api_token
-    from app.accounts.models import User
-    from app.accounts.sessions import open_session
     from app.config import Settings
     from app.db import make_engine
+    from bench.campaign_db import user_credentials
 
-    settings = Settings(database_url=database_url)
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
-            user = session.exec(select(User).where(User.email == email)).one()
-            cookie, _ = open_session(session, settings, user)
-            token = issue_api_token(session, settings, user, name="bench").token
+            out = user_credentials(session, Settings(database_url=database_url), email)
             session.commit()
     finally:
         engine.dispose()
-    return cookie, token
+    return out
 
 
 def page_client(base: str, database_url: str, email: str) -> httpx.Client:
@@ -136,19 +163,18 @@ def page_client(base: str, database_url: str, email: str) -> httpx.Client:
     from app.web.security import SESSION_COOKIE
 
     client = httpx.Client(base_url=base, timeout=600)
-    client.cookies.set(SESSION_COOKIE, credentials(database_url, email)[0])
+    client.cookies.set(SESSION_COOKIE, credentials(database_url, email)["cookie"])
     return client
 
 
 def api_client(base: str, database_url: str, email: str) -> httpx.Client:
     """An API client with a bearer token of `email`'s."""
-    return httpx.Client(base_url=base, timeout=600, headers={
-        "Authorization": f"Bearer {credentials(database_url, email)[1]}"})
+    token = credentials(database_url, email)["token"]
+    return httpx.Client(base_url=base, timeout=600, headers={"Authorization": f"Bearer {token}"})
 
 
 def summary(times: list[float]) -> dict[str, float]:
-    return {"p50_ms": ms(pct(times, 0.5)), "p95_ms": ms(pct(times, 0.95)),
-            "n": len(times)}
+    return {"p50_ms": ms(pct(times, 0.5)), "p95_ms": ms(pct(times, 0.95)), "n": len(times)}
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -169,8 +195,7 @@ def streamed(client: httpx.Client, path: str) -> dict[str, Any]:
                 first = time.perf_counter() - start
             size += len(chunk)
     total = time.perf_counter() - start
-    return {"first_byte_s": round(first or total, 3), "total_s": round(total, 3),
-            "bytes": size}
+    return {"first_byte_s": round(first or total, 3), "total_s": round(total, 3), "bytes": size}
 
 
 def rss_mib(pid: int) -> float:
@@ -189,3 +214,15 @@ def rss_mib(pid: int) -> float:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (all their threads) so far; a dead one: 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")

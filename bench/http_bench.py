@@ -22,23 +22,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from bench.aio_http import read_response, request
+from bench.aio_http import percentiles, read_response, request
 from bench.campaign_db import director_drafts
-from bench.http import free_port
+from bench.http import (
+    cpu_seconds,
+    free_port,
+    hello_command,
+    serve_command,
+    server_env,
+    serving,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-http-secret-key-0123456789-abcdefghijklmnop"
 CLIENTS = 16
 
 
@@ -57,15 +59,6 @@ async def _client(
         writer.close()
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
     lat: list[float] = []
     statuses: Counter[int] = Counter()
@@ -78,72 +71,12 @@ async def _load(port: int, makers: list[Any], seconds: float) -> dict[str, Any]:
     until = t0 + seconds
     await asyncio.gather(*(_client(port, m, until, lat, statuses) for m in makers))
     elapsed = time.perf_counter() - t0
-    lat.sort()
-
-    def pct(q: float) -> float:
-        return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1) if lat else 0.0
-
     return {
         "requests": len(lat),
         "rps": round(len(lat) / elapsed, 1),
-        "p50_ms": pct(0.5),
-        "p95_ms": pct(0.95),
+        **percentiles(lat),
         "statuses": dict(sorted(statuses.items())),
     }
-
-
-# ---- servers -----------------------------------------------------------------------------------
-
-
-def _env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PALIER_DATABASE_URL": url,
-        "PALIER_SECRET_KEY": SECRET,
-        "PALIER_ENV": "production",
-        "PALIER_BASE_URL": "http://127.0.0.1",
-        "PALIER_LOG_LEVEL": "WARNING",
-    }
-
-
-def hello_command(port: int) -> list[str]:
-    """bench/hello_app.py served as `palier serve` serves the app (uvloop, httptools)."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.hello_app:app",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--loop",
-        "auto",
-        "--http",
-        "auto",
-    ]
-
-
-def _start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit(f"server on port {port} did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 # ---- the database: demo, drafts, sessions, tokens ----------------------------------------------
@@ -152,7 +85,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def prepare(url: str, structures: int) -> list[dict[str, Any]]:
     """Migrate and load a demo if empty; for 16 drafts: the director's session cookie and API
     token, the draft's id, version, first section and a single-choice question to toggle."""
-    os.environ.update(_env(url))
+    os.environ.update(server_env(url))
     from sqlmodel import Session, select
 
     from app.cli.db import upgrade_database
@@ -207,12 +140,11 @@ def _autosave_maker(d: dict[str, Any]) -> Any:
 
 def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
     drafts = prepare(url, structures)
-    palier = ROOT / ".venv" / "bin" / "palier"
     hello_port, app_port = free_port(), free_port()
-    hello = _start(hello_command(hello_port), _env(url), hello_port)
-    app = _start([str(palier), "serve", "--port", str(app_port)], _env(url), app_port)
     results: dict[str, Any] = {}
-    try:
+    with contextlib.ExitStack() as stack:
+        hello = stack.enter_context(serving(hello_command(hello_port), server_env(url), hello_port))
+        app = stack.enter_context(serving(serve_command(app_port), server_env(url), app_port))
 
         def fixed(req: bytes) -> list[Any]:
             return [lambda: req] * CLIENTS
@@ -239,24 +171,28 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
         }
         for name, (port, makers) in cases.items():
             pid = (hello if port == hello_port else app).pid
-            cpu = _cpu_seconds(pid)
+            cpu = cpu_seconds([pid])
             results[name] = asyncio.run(_load(port, makers, seconds))
-            used = _cpu_seconds(pid) - cpu  # the warm-up requests too
+            used = cpu_seconds([pid]) - cpu  # the warm-up requests too
             results[name]["cpu_ms_per_request"] = round(
-                1000 * used / (results[name]["requests"] + len(makers)), 3)
-    finally:
-        _stop(app)
-        _stop(hello)
+                1000 * used / (results[name]["requests"] + len(makers)), 3
+            )
     floor = (results["hello"]["rps"] + results["hello_again"]["rps"]) / 2
-    cpu_floor = (results["hello"]["cpu_ms_per_request"]
-                 + results["hello_again"]["cpu_ms_per_request"]) / 2
+    cpu_floor = (
+        results["hello"]["cpu_ms_per_request"] + results["hello_again"]["cpu_ms_per_request"]
+    ) / 2
     for name in ("healthz", "section", "autosave"):
         results[name]["ratio_to_hello"] = round(results[name]["rps"] / floor, 3)
         cpu = results[name]["cpu_ms_per_request"]
         results[name]["cpu_ratio_to_hello"] = round(cpu_floor / cpu, 3) if cpu else None
-    return {"backend": url.split(":", 1)[0], "clients": CLIENTS, "seconds": seconds,
-            "load_average": os.getloadavg(), "python": platform.python_version(),
-            "results": results}
+    return {
+        "backend": url.split(":", 1)[0],
+        "clients": CLIENTS,
+        "seconds": seconds,
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "results": results,
+    }
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ same run: a hello-world app served the same way, and the hand-written SQL the pa
   server's resident memory before and after; floor: reading its rows and next steps;
 - the ARS's full-answers export of Île-de-France (7,261 structures): CSV streamed, XLSX job.
 
-    python -m bench.paths_bench --database-url postgresql+psycopg://…/palier_bench_paths
+    python -m bench.paths_bench --database-url postgresql+psycopg://…/palier_bench_paths \
+        [--only lists|exports] [--repeat 3] [--rounds 30]
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _raw(url: str) -> Any:
 def _sql_time(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> tuple[float, int]:
     start = time.perf_counter()
     cur = conn.cursor()
-    cur.execute(sql, params or None)
+    cur.execute(sql, params) if params else cur.execute(sql)  # sqlite3 refuses None
     n = len(cur.fetchall())
     cur.close()
     conn.rollback()
@@ -95,9 +96,12 @@ def preview(client: httpx.Client, conn: Any, dialect: str) -> dict[str, Any]:
             app_times.append(http.timed(get)[0])
             sql_times.append(_sql_time(conn, sql)[0])
         app, floor = http.summary(app_times), http.summary(sql_times)
-        out[name] = {"app": app, "top-N SQL": floor,
-                     "ratio_p95": round(app["p95_ms"] / max(floor["p95_ms"], 0.1), 2),
-                     "load": http.load_average()}
+        out[name] = {
+            "app": app,
+            "top-N SQL": floor,
+            "ratio_p95": round(app["p95_ms"] / max(floor["p95_ms"], 0.1), 2),
+            "load": http.load_average(),
+        }
     return out
 
 
@@ -135,30 +139,38 @@ def xlsx_job(api: httpx.Client, path: str, pids: dict[str, int]) -> dict[str, An
     elapsed = time.perf_counter() - start
     peak_after = _rss(pids)
     time.sleep(2)
-    return {"total_s": round(elapsed, 2), "job_done_s": round(done, 2), "bytes": size,
-            "rss_before_mib": before, "rss_right_after_mib": peak_after,
-            "rss_2s_after_mib": _rss(pids), "load": http.load_average()}
+    return {
+        "total_s": round(elapsed, 2),
+        "job_done_s": round(done, 2),
+        "bytes": size,
+        "rss_before_mib": before,
+        "rss_right_after_mib": peak_after,
+        "rss_2s_after_mib": _rss(pids),
+        "load": http.load_average(),
+    }
 
 
-def _forget_exports(conn: Any, kind: str, key: str, value: str) -> None:
+def _forget_exports(conn: Any, dialect: str, kind: str, key: str, value: str) -> None:
     """Drop the finished jobs of this export (a frozen shortlist's file is otherwise
     reused): each round runs the job again. Only on the bench's own database."""
+    ph = "?" if dialect == "sqlite" else "%s"  # the drivers' placeholders
     cur = conn.cursor()
-    cur.execute("SELECT id, file_path FROM export_job WHERE kind = %s", (kind,))
+    cur.execute(f"SELECT id, file_path FROM export_job WHERE kind = {ph}", (kind,))
     for job_id, file_path in cur.fetchall():
-        cur.execute("SELECT params FROM export_job WHERE id = %s", (job_id,))
+        cur.execute(f"SELECT params FROM export_job WHERE id = {ph}", (job_id,))
         params = cur.fetchone()[0]
         params = json.loads(params) if isinstance(params, str) else params
         if str(params.get(key)) == value:
-            cur.execute("DELETE FROM export_job WHERE id = %s", (job_id,))
+            cur.execute(f"DELETE FROM export_job WHERE id = {ph}", (job_id,))
             if file_path:
-                cur.execute("DELETE FROM stored_file WHERE key = %s", (file_path,))
+                cur.execute(f"DELETE FROM stored_file WHERE key = {ph}", (file_path,))
     cur.close()
     conn.commit()
 
 
-def _national(api: httpx.Client, conn: Any, dialect: str, out: dict[str, Any],
-              repeat: int) -> list[int]:
+def _national(
+    api: httpx.Client, conn: Any, dialect: str, out: dict[str, Any], repeat: int
+) -> list[int]:
     """`repeat` national shortlists created through the API (creation measured); with
     repeat 0, the last one a previous run created (else one new)."""
     if repeat == 0:
@@ -174,15 +186,28 @@ def _national(api: httpx.Client, conn: Any, dialect: str, out: dict[str, Any],
         elapsed, body, size = create(api, n)
         floor, rows = _sql_time(conn, FULL_LIST[dialect])
         created.append(body["id"])
-        out["creation"].append({"total_s": round(elapsed, 2), "rows": len(body["rows"]),
-                                "response_bytes": size, "floor_full_list_sql_s":
-                                round(floor, 3), "floor_rows": rows,
-                                "load": http.load_average()})
+        out["creation"].append(
+            {
+                "total_s": round(elapsed, 2),
+                "rows": len(body["rows"]),
+                "response_bytes": size,
+                "floor_full_list_sql_s": round(floor, 3),
+                "floor_rows": rows,
+                "load": http.load_average(),
+            }
+        )
     return created
 
 
-def shortlist_paths(base: str, url: str, pids: dict[str, int], conn: Any, dialect: str,
-                    repeat: int, create_repeat: int) -> dict[str, Any]:
+def shortlist_paths(
+    base: str,
+    url: str,
+    pids: dict[str, int],
+    conn: Any,
+    dialect: str,
+    repeat: int,
+    create_repeat: int,
+) -> dict[str, Any]:
     api = http.api_client(base, url, COMMITTEE)
     out: dict[str, Any] = {"creation": [], "csv": [], "xlsx": []}
     created = _national(api, conn, dialect, out, create_repeat)
@@ -196,26 +221,25 @@ def shortlist_paths(base: str, url: str, pids: dict[str, int], conn: Any, dialec
         out["csv"].append(measure)
     for n in range(repeat):  # a frozen shortlist's finished XLSX is reused: forgotten first
         target = created[n % len(created)]
-        _forget_exports(conn, "shortlist_xlsx", "shortlist_id", str(target))
+        _forget_exports(conn, dialect, "shortlist_xlsx", "shortlist_id", str(target))
         measure = xlsx_job(api, f"/api/v1/shortlists/{target}/export.xlsx", pids)
         rows_s = _sql_time(conn, stored_rows_sql(target, dialect))[0]
         steps_s, steps = _sql_time(conn, next_steps_sql(target, dialect))
-        measure.update(floor_rows_and_steps_sql_s=round(rows_s + steps_s, 3),
-                       floor_step_rows=steps)
+        measure.update(floor_rows_and_steps_sql_s=round(rows_s + steps_s, 3), floor_step_rows=steps)
         out["xlsx"].append(measure)
     out["rows"] = _sql_time(conn, rows_sql)[1]
     return out
 
 
-def region_paths(base: str, url: str, pids: dict[str, int], conn: Any,
-                 repeat: int) -> dict[str, Any]:
+def region_paths(
+    base: str, url: str, pids: dict[str, int], conn: Any, repeat: int
+) -> dict[str, Any]:
     pages = http.page_client(base, url, ADMIN)
     api = http.api_client(base, url, ADMIN)
     out: dict[str, Any] = {"csv": [], "xlsx": []}
     for _ in range(repeat):
         m = http.streamed(pages, "/regions/11/export.csv")
-        m["floor_region_sql_s"], m["floor_rows"] = (
-            round(x, 3) for x in _sql_time(conn, REGION_11))
+        m["floor_region_sql_s"], m["floor_rows"] = (round(x, 3) for x in _sql_time(conn, REGION_11))
         m["load"] = http.load_average()
         out["csv"].append(m)
     for _ in range(repeat):
@@ -228,11 +252,17 @@ def region_paths(base: str, url: str, pids: dict[str, int], conn: Any,
             time.sleep(0.2)
             job = api.get(f"/api/v1/exports/{job_id}").json()
         size = len(api.get(job["file"]).content) if job["status"] == "done" else 0
-        out["xlsx"].append({"status": job["status"],
-                            "total_s": round(time.perf_counter() - start, 2), "bytes": size,
-                            "rss_before_mib": before, "rss_after_mib": _rss(pids),
-                            "floor_region_sql_s": round(_sql_time(conn, REGION_11)[0], 3),
-                            "load": http.load_average()})
+        out["xlsx"].append(
+            {
+                "status": job["status"],
+                "total_s": round(time.perf_counter() - start, 2),
+                "bytes": size,
+                "rss_before_mib": before,
+                "rss_after_mib": _rss(pids),
+                "floor_region_sql_s": round(_sql_time(conn, REGION_11)[0], 3),
+                "load": http.load_average(),
+            }
+        )
     return out
 
 
@@ -240,14 +270,21 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
     engine, conn = _raw(url)
     dialect = engine.dialect.name
     results: dict[str, Any] = {
-        "database": dialect, "machine": platform.platform(), "python": sys.version.split()[0],
+        "database": dialect,
+        "machine": platform.platform(),
+        "python": sys.version.split()[0],
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "load_at_start": http.load_average()}
+        "load_at_start": http.load_average(),
+    }
     try:
         if dialect == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(text("VACUUM (ANALYZE) latest_result, latest_domain_score, "
-                               "shortlist_candidate, structure"))
+                c.execute(
+                    text(
+                        "VACUUM (ANALYZE) latest_result, latest_domain_score, "
+                        "shortlist_candidate, structure"
+                    )
+                )
         with http.hello_serve() as hello:
             results["hello-world"] = hello_floor(hello)
         with contextlib.ExitStack() as stack:
@@ -259,9 +296,15 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
             if only != "exports":
                 pages = http.page_client(base, url, COMMITTEE)
                 results["preview"] = preview(pages, conn, dialect)
-            results["shortlist"] = shortlist_paths(base, url, pids, conn, dialect, repeat,
-                                                   repeat if only != "exports" else 0)
-            results["region 11"] = region_paths(base, url, pids, conn, repeat)
+            if only == "lists":
+                api = http.api_client(base, url, COMMITTEE)
+                results["shortlist"] = {"creation": []}
+                _national(api, conn, dialect, results["shortlist"], repeat)
+            else:
+                results["shortlist"] = shortlist_paths(
+                    base, url, pids, conn, dialect, repeat, repeat if only != "exports" else 0
+                )
+                results["region 11"] = region_paths(base, url, pids, conn, repeat)
             with http.hello_serve() as hello:
                 results["hello-world (end)"] = hello_floor(hello)
     finally:
@@ -273,21 +316,32 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
 
 def main() -> None:
     global ROUNDS
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="previews per case")
     parser.add_argument("--var", default="var/bench-paths", help="exports folder's parent")
-    parser.add_argument("--only", choices=["all", "exports"], default="all",
-                        help="exports: only the export paths (the last national shortlist "
-                             "a previous run created, else a new one)")
+    parser.add_argument(
+        "--only",
+        choices=["all", "lists", "exports"],
+        default="all",
+        help="lists: only the shortlist previews and national creation; "
+        "exports: only the export paths (the last national shortlist "
+        "a previous run created, else a new one)",
+    )
     args = parser.parse_args()
     ROUNDS = args.rounds
-    print(f"database: {make_url(args.database_url).render_as_string(hide_password=True)}",
-          file=sys.stderr)
-    json.dump(run(args.database_url, Path(args.var).resolve(), args.repeat, args.only),
-              sys.stdout,
-              indent=2)
+    print(
+        f"database: {make_url(args.database_url).render_as_string(hide_password=True)}",
+        file=sys.stderr,
+    )
+    json.dump(
+        run(args.database_url, Path(args.var).resolve(), args.repeat, args.only),
+        sys.stdout,
+        indent=2,
+    )
     print()
 
 

@@ -1,7 +1,9 @@
-"""`make bench`: run every benchmark and print the results as JSON."""
+"""`make bench`: the in-process benchmarks (scoring, import, exports, dashboard) as JSON. The
+HTTP ones (http_bench, paths_bench, campaign_load) start servers: see bench/README.md."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -9,6 +11,7 @@ from bench import dashboard_bench, export_bench, import_bench, scoring_bench
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()
     results = {"scoring": scoring_bench.run()}
     results["import"] = import_bench.run()
     results["exports"] = export_bench.run()

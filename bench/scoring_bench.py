@@ -61,7 +61,10 @@ def run(n: int = 40_000, repeat: int = 5, path: Path = REAL) -> dict[str, Any]:
             wall, cpu = _time(fn)
             best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
     (t_floor, c_floor), (t_score, c_score), (t_json, c_json) = (
-        best["floor"], best["score"], best["json"])
+        best["floor"],
+        best["score"],
+        best["json"],
+    )
     return {
         "questionnaire": f"{q.id} {q.version}",
         "questions": len(qids),
@@ -82,4 +85,7 @@ def run(n: int = 40_000, repeat: int = 5, path: Path = REAL) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__).parse_args()
     print(json.dumps(run(), indent=2))

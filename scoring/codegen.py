@@ -1,14 +1,26 @@
 """Code generation for checked conditions: many conditions, one Python function (the
 constants of the questionnaire bound as closure variables, never written into the source).
-Used by scoring/plan.py."""
+Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from scoring.conditions import Combo, Cond, CondFn, ScoreLeaf, TierLeaf, names_value
 
 # ---- code generation: many conditions, one Python function --------------------------------
+
+
+def targets(names: Iterable[str]) -> str:
+    """Source `a, b, ` of these names: a tuple display once in parentheses, or an unpacking
+    target (the trailing comma makes a single name a tuple too)."""
+    return "".join(f"{x}, " for x in names)
+
+
+def numbered(prefix: str, n: int) -> str:
+    """`targets` of the locals prefix0 .. prefix{n-1} (e0, e1, ... for the domain sums)."""
+    return targets(f"{prefix}{i}" for i in range(n))
 
 
 class Gen:
@@ -25,7 +37,7 @@ class Gen:
         self.unknown = unknown or {}  # question id -> value of its "je ne sais pas" option
         # Straight-line mode: question id -> the local holding its effective value (None when
         # not applicable or unanswered); domain i's exact sums in e{i}/m{i}, the global score
-        # in gx, the placed level in lvl. Otherwise: eff.get and an EvalContext `ctx`.
+        # in gx, the placed level in lvl. Otherwise (show_if only): question leaves on eff.
         self.local = local
         self.uses_global = False  # straight-line mode: some condition reads gx
 
@@ -39,7 +51,7 @@ class Gen:
         """Compile the function `name` defined by `source`, its constants bound as closure
         variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
         body = "".join(f"    {line}\n" for line in source.splitlines())
-        unpack = f"    {', '.join(f'k{i}' for i in range(len(self.consts)))}, = K\n"
+        unpack = f"    {numbered('k', len(self.consts))}= K\n"
         text = f"def make(K):\n{unpack if self.consts else ''}{body}    return {name}\n"
         namespace: dict[str, Any] = dict(names or {})
         exec(compile(text, filename, "exec"), namespace)
@@ -90,22 +102,19 @@ class Gen:
         return f"((a := g({q})) is not None and {body})"
 
     def _score_leaf(self, cond: TierLeaf | ScoreLeaf) -> str:
+        """Score and tier leaves, straight-line mode only: the one other mode compiles
+        show_if, where the checker refuses them (`conditions._check_score_leaf`)."""
+        if self.local is None:  # pragma: no cover - refused by the checker
+            raise ValueError("score and tier conditions need the straight-line mode")
         if isinstance(cond, TierLeaf):
-            if self.local is not None:
-                return f"(lvl is not None and lvl >= {int(cond.n)})"
-            return f"(ctx.tier_level is not None and ctx.tier_level >= {int(cond.n)})"
+            return f"(lvl is not None and lvl >= {int(cond.n)})"
         n = self.const(cond.n)
         cmp = ">=" if cond.op == "at_least" else "<="
         if cond.domain == "global":
-            if self.local is not None:
-                self.uses_global = True
-                return f"(gx is not None and gx {cmp} {n})"
-            return f"((x := ctx.global_exact()) is not None and x {cmp} {n})"
+            self.uses_global = True
+            return f"(gx is not None and gx {cmp} {n})"
         i = int(self.domain_index[cond.domain])
-        e, m = (
-            (f"e{i}", f"m{i}") if self.local is not None else (f"ctx.earned[{i}]", f"ctx.maxs[{i}]")
-        )
-        return f"(bool({m}) and 100 * {e} {cmp} {n} * {m})"
+        return f"(bool(m{i}) and 100 * e{i} {cmp} {n} * m{i})"
 
 
 def compile_one(

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scoring.codegen import Gen
-from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, QLeaf, ScoreLeaf
+from scoring.codegen import Gen, numbered, targets
+from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, referenced_scores
 from scoring.meet import MeetFinder
 from scoring.result import EvalContext, Exact, global_exact
+from scoring.scoregen import locals_of, tier_met
 
 if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
@@ -36,20 +37,6 @@ def _static(cond: Cond, negate: bool = False) -> bool:
     if (cond.op == "all") != negate:
         return False
     return all(_static(c, negate) for c in cond.items)
-
-
-def reads_global(cond: Cond) -> bool:
-    """Whether a condition reads the global score."""
-    if isinstance(cond, Combo):
-        return any(reads_global(c) for c in cond.items)
-    return isinstance(cond, ScoreLeaf) and cond.domain == "global"
-
-
-def _reads_scores(cond: Cond) -> bool:
-    """Whether a condition reads a score or the placed tier."""
-    if isinstance(cond, Combo):
-        return any(_reads_scores(c) for c in cond.items)
-    return not isinstance(cond, QLeaf)
 
 
 def _frozen(v: Any) -> Any:
@@ -88,8 +75,6 @@ class Layout:
         unknown: dict[str, str],
         fractional: bool,
     ) -> None:
-        from scoring.scoregen import locals_of
-
         self.qid, self.qversion = qid, qversion
         self.ids = tuple(p.id for p in qplans)
         self.position = {qid: i for i, qid in enumerate(self.ids)}
@@ -106,12 +91,13 @@ class Layout:
         self.local = locals_of(qplans)
         parts: dict[str, Callable[[Gen], Part]] = {
             "domains": self._domains,
+            "tier": self._tier,
             "tiers": self._tiers,
             "next_steps": self._next_steps,
             "gap": self._gap,
             "funding": self._funding,
             "unknown": self._unknown,
-            "met_above": self._met_above,
+            "tiers_met_above": self._met_above,
         }
         self.fns: dict[str, Callable[[Result], Any]] = {}
         for name, emit in parts.items():
@@ -128,12 +114,12 @@ class Layout:
         ndom = len(self.domain_ids)
         head = [f"def {name}(r):"]
         if self.local:
-            head.append("    " + "".join(f"{q}, " for q in self.local.values()) + "= r._vals")
+            head.append(f"    {targets(self.local.values())}= r._vals")
         if self.reqs:
-            head.append("    " + "".join(f"f{j}, " for j in range(len(self.reqs))) + "= r._flags")
-        head.append("    " + "".join(f"s{d}, " for d in range(ndom)) + "= r._ds")
-        head.append("    " + "".join(f"e{d}, " for d in range(ndom)) + "= r._e")
-        head.append("    " + "".join(f"m{d}, " for d in range(ndom)) + "= r._m")
+            head.append(f"    {numbered('f', len(self.reqs))}= r._flags")
+        head.append(f"    {numbered('s', ndom)}= r._ds")
+        head.append(f"    {numbered('e', ndom)}= r._e")
+        head.append(f"    {numbered('m', ndom)}= r._m")
         head += [
             "    lvl = r.tier_level",
             "    gs = r.global_score",
@@ -154,12 +140,12 @@ class Layout:
         for name, emit in parts.items():
             lines, exprs[name] = emit(gen)
             body += lines
-        tier = f"None if lvl is None else {k(self.tier_heads)}[lvl].copy()"
         body.append(
             f'    return {{"questionnaire": {{"id": {k(self.qid)}, "version": {k(self.qversion)}}},'
             ' "complete": not r.missing_required, "missing_required": list(r.missing_required),'
             f' "unknown": {exprs["unknown"]}, "global_score": gs, "domains": {exprs["domains"]},'
-            f' "tier": {tier}, "gap": {exprs["gap"]}, "tiers_met_above": {exprs["met_above"]},'
+            f' "tier": {exprs["tier"]}, "gap": {exprs["gap"]},'
+            f' "tiers_met_above": {exprs["tiers_met_above"]},'
             f' "tiers": {exprs["tiers"]}, "next_steps": {exprs["next_steps"]},'
             f' "funding": {exprs["funding"]}, "answered": len(r._vals) - r._vals.count(None),'
             ' "applicable": r.applicable}'
@@ -179,8 +165,12 @@ class Layout:
         )
         return [], f"[{items}]"
 
-    def _answers(self, k: Callable[[Any], str], r: ReqPlan) -> str:
-        return "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in r.questions) + "}"
+    def _tier(self, gen: Gen) -> Part:
+        return [], f"None if lvl is None else {gen.const(self.tier_heads)}[lvl].copy()"
+
+    def _answers(self, k: Callable[[Any], str], questions: tuple[str, ...]) -> str:
+        """Source of the dict question id -> its effective value."""
+        return "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in questions) + "}"
 
     def _scores(self, k: Callable[[Any], str], r: ReqPlan) -> str:
         return (
@@ -204,13 +194,12 @@ class Layout:
                 scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
                 reqs.append(
                     f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
-                    f'"applies": f{j} is not None, "answers": {self._answers(k, r)}'
+                    f'"applies": f{j} is not None, "answers": {self._answers(k, r.questions)}'
                     f"{scores}}}"
                 )
-            met = " and ".join(f"f{j} is not False" for j in span) or "True"
             out.append(
                 f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
-                f'"met": {met}, "requirements": [{", ".join(reqs)}]}}'
+                f'"met": {tier_met(span)}, "requirements": [{", ".join(reqs)}]}}'
             )
         return [], f"[{', '.join(out)}]"
 
@@ -257,7 +246,8 @@ class Layout:
                 lines += [f"        if f{j} is False:", *pre]
                 lines.append(
                     f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
-                    f'"answers": {self._answers(k, r)}, "to_verify": {self._to_verify(k, r)}, '
+                    f'"answers": {self._answers(k, r.questions)}, '
+                    f'"to_verify": {self._to_verify(k, r)}, '
                     f'"to_meet": {meet}{scores}}})'
                 )
             lines.append(
@@ -273,11 +263,12 @@ class Layout:
         r = self.reqs[j]
         if _static(r.condition):
             return [], self._literal(gen.const, self._finder_of_nothing().meet(r.condition))
-        cond = r.condition
+        cond = r.condition  # a requirement's condition reads no tier (checker)
         if not (
             isinstance(cond, Combo)
             and cond.op == "all"
-            and all(_static(c) and not _reads_scores(c) for c in cond.items)
+            and not r.scores
+            and all(_static(c) for c in cond.items)
         ):
             return [f"            tm = to_meet(r, {j})"], "tm"
         ind = "            "
@@ -315,7 +306,7 @@ class Layout:
     def _funding(self, gen: Gen) -> Part:
         k = gen.const
         lines = ["    funding = []"]
-        if any(reads_global(f.eligible) for f in self.fundings):
+        if any("global" in referenced_scores(f.eligible) for f in self.fundings):
             lines.append(f"    gx = global_exact(r._e, r._m, {k(self.weights)})")
         for f in self.fundings:
             ind = "    "
@@ -326,10 +317,9 @@ class Layout:
             if f.kind == "funding":
                 lines.append(f"{ind}ok = {gen.expr(f.eligible)}")
                 eligible = "ok if not r.missing_required else None"
-            conditions = "{" + ", ".join(f"{k(q)}: {self.local[q]}" for q in f.questions) + "}"
             lines.append(
                 f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
-                f'"eligible": {eligible}, "conditions": {conditions}}})'
+                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}})'
             )
         return lines, "funding"
 
@@ -343,8 +333,10 @@ class Layout:
     def _met_above(self, gen: Gen) -> Part:
         lines = ["    above = []"]
         for i, (tid, _, _, span) in enumerate(self.tier_list):
-            met = " and ".join(f"f{j} is not False" for j in span) or "True"
-            lines += [f"    if start <= {i} and {met}:", f"        above.append({gen.const(tid)})"]
+            lines += [
+                f"    if start <= {i} and {tier_met(span)}:",
+                f"        above.append({gen.const(tid)})",
+            ]
         return lines, "above"
 
     # ---- to_meet of a requirement whose answer depends on the answers ----------------

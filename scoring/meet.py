@@ -1,5 +1,6 @@
 """Plain evaluation of a checked condition and "what would meet it" (`MeetFinder`): the gap
-to the next tier shown with a result. Used by scoring/engine.py."""
+to the next tier shown with a result, and the test oracle's plain reading. Used by
+scoring/layoutgen.py (`to_meet`, and the answer-independent ones laid out as literals)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 from scoring.conditions import Combo, Cond, QLeaf, ScoreLeaf, TierLeaf, names_value
 
 if TYPE_CHECKING:
-    from scoring.engine import EvalContext
+    from scoring.result import EvalContext
 
 
 # ---- plain evaluation and "what would meet it" (the gap to the next tier) ------------------
 
 
-def evaluate(cond: Cond, eff: dict[str, Any], ctx: EvalContext | None,
-             unknown: dict[str, str]) -> bool:
+def evaluate(
+    cond: Cond, eff: dict[str, Any], ctx: EvalContext | None, unknown: dict[str, str]
+) -> bool:
     """The truth of one condition, interpreted (the generated code is the fast path)."""
     if isinstance(cond, Combo):
         if cond.op == "not":
@@ -77,9 +79,14 @@ class MeetFinder:
     """What would make a false condition true, in the condition grammar, with the option
     values of single_choice questions spelled out; None where no exact answer says it."""
 
-    def __init__(self, eff: dict[str, Any], ctx: EvalContext | None,
-                 unknown: dict[str, str], options: dict[str, tuple[str, ...]],
-                 types: dict[str, str]) -> None:
+    def __init__(
+        self,
+        eff: dict[str, Any],
+        ctx: EvalContext | None,
+        unknown: dict[str, str],
+        options: dict[str, tuple[str, ...]],
+        types: dict[str, str],
+    ) -> None:
         self.eff, self.ctx, self.unknown = eff, ctx, unknown
         self.options, self.types = options, types
 

@@ -1,6 +1,7 @@
 """The compiled plan of a questionnaire: per question, requirement, tier and funding rule
-what scoring needs, and the generated `core` function (compiled once per questionnaire,
-cached on it by `plan_of`). Used by `engine.py`."""
+what scoring needs, the generated scoring function `run` (scoregen.py, with the Result's
+layout of layoutgen.py) and the all-valid check `valid`; compiled once per questionnaire,
+cached on it by `plan_of`. Used by `engine.py` and `answers.py`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
-from scoring.codegen import Gen, compile_one
+from scoring.codegen import Gen, compile_one, targets
 from scoring.errors import Loc
 from scoring.layoutgen import Layout
 from scoring.scoregen import NUMBER, RunFn, compile_run, fractional
@@ -91,17 +92,11 @@ class Plan:
     questions: tuple[QPlan, ...]
     by_id: dict[str, QPlan]
     tiers: tuple[TierPlan, ...]
-    funding: tuple[str, ...]
     run: RunFn  # the generated scoring function: answers -> Result
-    layout: Layout  # the generated layout of a Result's parts
     valid: Callable[[dict[str, Any]], bool]  # True: every answer valid (may raise TypeError)
-    base_max: tuple[Exact, ...]  # maxima of the questions that always apply
     fweights: tuple[float, ...]
-    fundings: tuple[FundPlan, ...] = ()
-    unknown: tuple[tuple[str, str], ...] = ()  # (question, its "je ne sais pas" value)
-    domain_index: dict[str, int] | None = None
-    options: dict[str, tuple[str, ...]] | None = None
-    types: dict[str, str] | None = None
+    fundings: tuple[FundPlan, ...]
+    unknown: tuple[tuple[str, str], ...]  # (question, its "je ne sais pas" value)
 
 
 def _pairs(points: dict[str, int | float], index: dict[str, int]) -> Pairs:
@@ -276,27 +271,11 @@ def compile_plan(q: Questionnaire) -> Plan:
         questions=tuple(qplans),
         by_id={p.id: p for p in qplans},
         tiers=tuple(tiers),
-        funding=tuple(f.id for f in q.funding),
-        run=compile_run(
-            qplans,
-            flat_reqs,
-            [(level, span) for _, level, _, span in spans],
-            tuple(base_max),
-            fweights,
-            weights,
-            index,
-            unknown,
-            layout,
-        ),
-        layout=layout,
-        base_max=tuple(base_max),
+        run=compile_run(qplans, tuple(base_max), fweights, layout),
         valid=_compile_valid(qplans),
         fweights=fweights,
         fundings=tuple(fundings),
         unknown=tuple(unknown.items()),
-        domain_index=index,
-        options={p.id: p.options for p in qplans if p.options},
-        types={p.id: p.type for p in qplans},
     )
 
 
@@ -315,8 +294,7 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
         "def valid(answers):",
         f"    if not {k(frozenset(p.id for p in qplans))}.issuperset(answers):",
         "        return False",
-        f"    {''.join(f'{v}, ' for v in names)}= map(answers.get, "
-        f"{k(tuple(p.id for p in qplans))})",
+        f"    {targets(names)}= map(answers.get, {k(tuple(p.id for p in qplans))})",
     ]
     single = [
         f"{v} in {k(p.values | {None})}"  # an unhashable value: TypeError

@@ -3,15 +3,15 @@ questionnaire (scoring/scoregen.py). `to_dict()` is the contract's JSON.
 
 What a caller needs first is decided when the Result is built: placement (`tier_level`),
 the global score, completeness, the number of applicable questions. Everything else
-(domain dicts, the per-requirement trace `tiers`, `next_steps`, `gap`, `funding`,
-`unknown`) is laid out on first access by the questionnaire's generated layout functions
-(scoring/layoutgen.py), from the values the Result keeps.
+(domain dicts, `tier`, the per-requirement trace `tiers`, `next_steps`, `gap`, `funding`,
+`unknown`, `tiers_met_above`) is laid out on first access by the questionnaire's generated
+layout functions (scoring/layoutgen.py), from the values the Result keeps.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from scoring.layoutgen import Layout
@@ -64,36 +64,55 @@ class EvalContext:
         return self._global  # type: ignore[return-value]
 
 
+T = TypeVar("T")
+
+
+class _Part(Generic[T]):
+    """A part of a Result laid out on first access by the questionnaire's layout function of
+    the same name (layoutgen.py), then kept in the slot `_<name>`: each access returns the
+    same object."""
+
+    def __init__(self, doc: str = "") -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    @overload
+    def __get__(self, r: None, owner: type) -> _Part[T]: ...
+    @overload
+    def __get__(self, r: Result, owner: type) -> T: ...
+    def __get__(self, r: Result | None, owner: type) -> _Part[T] | T:
+        if r is None:
+            return self
+        part = getattr(r, self.slot)
+        if part is UNSET:
+            part = r._L.fns[self.name](r)
+            setattr(r, self.slot, part)
+        return part  # type: ignore[no-any-return]
+
+
+PARTS = ("domains", "funding", "gap", "next_steps", "tier", "tiers", "tiers_met_above", "unknown")
+
+
 class Result:
     """One scored answer set. A requirement's flag is True (met), False (unmet) or None (it
-    does not apply: its applies_if is false). Laid-out parts are cached: each access
-    returns the same object, as `to_dict()` does."""
+    does not apply: its applies_if is false). Laid-out parts (`PARTS`) are kept once read;
+    `to_dict()` lays every part out afresh."""
 
     __slots__ = (
         "_L",
-        "_domains",
         "_ds",
         "_e",
         "_flags",
-        "_funding",
-        "_gap",
         "_m",
-        "_next_steps",
-        "_tier",
-        "_tiers",
-        "_unknown",
         "_vals",
         "applicable",
         "global_score",
         "missing_required",
         "tier_level",
+        *(f"_{name}" for name in PARTS),
     )
-    _domains: list[dict[str, Any]] | None
-    _funding: list[dict[str, Any]] | None
-    _gap: dict[str, Any] | None
-    _next_steps: list[dict[str, Any]] | None
-    _tiers: list[dict[str, Any]] | None
-    _unknown: list[str] | None
 
     def __init__(
         self,
@@ -118,18 +137,8 @@ class Result:
         self.global_score = global_score
         self.missing_required = missing
         self.applicable = applicable
-        self._domains = self._funding = self._unknown = self._tiers = None
-        self._next_steps = self._gap = None
-        self._tier: Any = UNSET
-
-    def _part(self, name: str) -> Any:
-        """A part laid out on first access (by the layout function `name`), then kept."""
-        slot = "_" + name
-        part = getattr(self, slot)
-        if part is None:
-            part = self._L.fns[name](self)
-            setattr(self, slot, part)
-        return part
+        self._domains = self._funding = self._gap = self._next_steps = UNSET
+        self._tier = self._tiers = self._tiers_met_above = self._unknown = UNSET
 
     @property
     def questionnaire(self) -> dict[str, str]:
@@ -150,57 +159,27 @@ class Result:
         return {qid: v for qid, v in zip(self._L.ids, self._vals, strict=True) if v is not None}
 
     @property
-    def domains(self) -> list[dict[str, Any]]:
-        part: list[dict[str, Any]] = self._part("domains")
-        return part
-
-    @property
     def domain_scores(self) -> dict[str, float | None]:
         return dict(zip(self._L.domain_ids, self._ds, strict=True))
 
-    @property
-    def tier(self) -> dict[str, Any] | None:
-        if self._tier is UNSET:
-            lvl = self.tier_level
-            self._tier = None if lvl is None else dict(self._L.tier_heads[lvl])
-        return self._tier  # type: ignore[no-any-return]
-
-    @property
-    def unknown(self) -> list[str]:
-        """Questions answered "je ne sais pas", in questionnaire order."""
-        part: list[str] = self._part("unknown")
-        return part
-
-    @property
-    def funding(self) -> list[dict[str, Any]]:
-        part: list[dict[str, Any]] = self._part("funding")
-        return part
-
-    @property
-    def tiers(self) -> list[dict[str, Any]]:
-        """Every tier in order, each requirement with its flag and the answers it read."""
-        part: list[dict[str, Any]] = self._part("tiers")
-        return part
-
-    @property
-    def next_steps(self) -> list[dict[str, Any]]:
-        """Unmet applicable requirements of every tier above the placed one, nearest first."""
-        part: list[dict[str, Any]] = self._part("next_steps")
-        return part
-
-    @property
-    def tiers_met_above(self) -> list[str]:
-        """Ids of the tiers above the placed one whose own requirements are all met."""
-        above: list[str] = self._L.fns["met_above"](self)
-        return above
-
-    @property
-    def gap(self) -> dict[str, Any]:
-        """What separates the structure from the next tier: that tier and its unmet
-        applicable requirements, each with the answers that decided it and `to_meet`, a
-        condition that would meet it (null where no exact answer says it)."""
-        part: dict[str, Any] = self._part("gap")
-        return part
+    domains = _Part[list[dict[str, Any]]]()
+    tier = _Part[dict[str, Any] | None]("The placed tier (id, level, label), None below the first.")
+    unknown = _Part[list[str]]('Questions answered "je ne sais pas", in questionnaire order.')
+    funding = _Part[list[dict[str, Any]]]()
+    tiers = _Part[list[dict[str, Any]]](
+        "Every tier in order, each requirement with its flag and the answers it read."
+    )
+    next_steps = _Part[list[dict[str, Any]]](
+        "Unmet applicable requirements of every tier above the placed one, nearest first."
+    )
+    tiers_met_above = _Part[list[str]](
+        "Ids of the tiers above the placed one whose own requirements are all met."
+    )
+    gap = _Part[dict[str, Any]](
+        "What separates the structure from the next tier: that tier and its unmet applicable"
+        " requirements, each with the answers that decided it and `to_meet`, a condition that"
+        " would meet it (null where no exact answer says it)."
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON, laid out fresh in one generated function."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scoring.codegen import Gen
+from scoring.codegen import Gen, numbered, targets
 from scoring.result import Result, global_exact
 
 if TYPE_CHECKING:
@@ -40,6 +40,11 @@ def fractional(qplans: tuple[QPlan, ...] | list[QPlan]) -> bool:
         for pairs in (*p.choice_points.values(), *p.band_points, p.max_pairs)
         for _, pts in pairs
     )
+
+
+def tier_met(span: range) -> str:
+    """Source of "every requirement of this span (one tier's) is met or does not apply"."""
+    return " and ".join(f"f{j} is not False" for j in span) or "True"
 
 
 def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[Any, ...]:
@@ -174,7 +179,9 @@ def _scores(
     return lines
 
 
-def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]]) -> list[str]:
+def _requirements(
+    gen: Gen, reqs: tuple[ReqPlan, ...], tiers: list[tuple[str, int, str, range]]
+) -> list[str]:
     """Requirement flags, tier placement (cumulative from the first tier)."""
     lines = []
     for j, r in enumerate(reqs):
@@ -183,36 +190,28 @@ def _requirements(gen: Gen, reqs: list[ReqPlan], tiers: list[tuple[int, range]])
             lines.append(f"    if not {gen.expr(r.applies)}:")
             lines.append(f"        f{j} = None")
     lines.append("    lvl = None")
-    for depth, (level, span) in enumerate(tiers):
+    for depth, (_, level, _, span) in enumerate(tiers):
         ind = "    " * (depth + 1)
-        met = " and ".join(f"f{j} is not False" for j in span) or "True"
-        lines.append(f"{ind}if {met}:")
+        lines.append(f"{ind}if {tier_met(span)}:")
         lines.append(f"{ind}    lvl = {level}")
     return lines
 
 
 def compile_run(
-    qplans: list[QPlan],
-    reqs: list[ReqPlan],
-    tiers: list[tuple[int, range]],
-    base_max: tuple[Any, ...],
-    weights: tuple[float, ...],
-    exact_weights: tuple[Any, ...],
-    index: dict[str, int],
-    unknown: dict[str, str],
-    layout: Layout,
+    qplans: list[QPlan], base_max: tuple[Any, ...], weights: tuple[float, ...], layout: Layout
 ) -> RunFn:
     # Long: the straight-line function in order: reads, questions, sums, scores, flags.
-    """Generate `run(answers)`: applicability, domain sums, scores, flags and placement."""
-    local = locals_of(qplans)
-    gen = Gen(index, unknown, local)
+    """Generate `run(answers)`: applicability, domain sums, scores, flags and placement.
+    Requirements, tiers, domains and "je ne sais pas" values are read from the `layout`
+    (built first: the Results `run` returns carry it)."""
+    local = layout.local
+    gen = Gen(layout.index, layout.unknown_of, local)
     k = gen.const
-    ndom = len(index)
+    ndom = len(layout.index)
     always = sum(1 for p in qplans if p.show_ast is None)
-    read = "".join(f"{q}, " for q in local.values())
     lines = [
         "def run(answers):",
-        f"    {read}= map(answers.get, {k(tuple(local))})",
+        f"    {targets(local.values())}= map(answers.get, {k(tuple(local))})",
         "    missing = []",
         f"    n = {always}",
         *(f"    e{d} = 0" for d in range(ndom)),
@@ -229,20 +228,16 @@ def compile_run(
         lines += _question(gen, p, q, "        ")
         lines += ["    else:", f"        {q} = None"]
     lines += _flat_sums(qplans, local, ndom, k)
-    lines += _scores(ndom, base_max, weights, fractional(qplans), k)
-    flags = _requirements(gen, reqs, tiers)
+    lines += _scores(ndom, base_max, weights, layout.fractional, k)
+    flags = _requirements(gen, layout.reqs, layout.tier_list)
+    es, ms = numbered("e", ndom), numbered("m", ndom)
     if gen.uses_global:
-        lines.append(
-            f"    gx = global_exact(({''.join(f'e{d}, ' for d in range(ndom))}), "
-            f"({''.join(f'm{d}, ' for d in range(ndom))}), {k(exact_weights)})"
-        )
+        lines.append(f"    gx = global_exact(({es}), ({ms}), {k(layout.weights)})")
     lines += flags
-    tup = "(" + "".join(f"{x}, " for x in (*local.values(),)) + ")"
     lines.append(
-        f"    return Result({k(layout)}, {tup}, ({''.join(f'f{j}, ' for j in range(len(reqs)))}),"
-        f" lvl, ({''.join(f'e{d}, ' for d in range(ndom))}),"
-        f" ({''.join(f'm{d}, ' for d in range(ndom))}),"
-        f" ({''.join(f's{d}, ' for d in range(ndom))}), gs, missing, n)"
+        f"    return Result({k(layout)}, ({targets(local.values())}),"
+        f" ({numbered('f', len(layout.reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
+        " gs, missing, n)"
     )
     fn: RunFn = gen.define(
         "\n".join(lines),

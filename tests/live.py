@@ -4,7 +4,6 @@ concurrency tests. `run_server(database_url, tmp)` serves create_app() on a free
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import pytest
 from sqlalchemy import Engine
 
 from app.db import make_engine
+from bench.http import free_port as _free_port
+from bench.http import stop as stop_process
 from tests.conftest import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,12 +39,6 @@ class LiveServer:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -76,19 +71,14 @@ def server_env(database_url: str, tmp: Path, url: str = "http://127.0.0.1:8000")
     }
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
-def run_server(database_url: str, tmp: Path, *, port: int | None = None,
-               extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+def run_server(
+    database_url: str,
+    tmp: Path,
+    *,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LiveServer]:
     """uvicorn serving create_app() on `database_url` (already migrated) in a subprocess
     (on `port`, else a free one; `extra_env`: more PALIER_* settings)."""
     port = port or _free_port()
@@ -113,5 +103,3 @@ def run_server(database_url: str, tmp: Path, *, port: int | None = None,
     finally:
         stop_process(process)
         engine.dispose()
-
-

@@ -179,8 +179,7 @@ def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
             s, export_service.author_name(session, s.author_id), labels.domains,
             labels.funding, export_service.exported_at())[:-1],
         "key_label": exports.key_label(s.criteria, labels.domains),
-        # The ranking value is the readiness column when ranking by readiness: shown once.
-        "key_distinct": s.criteria.get("rank_by") != "readiness",
+        "key_distinct": exports.key_distinct(s.criteria),
         "has_quotas": bool(s.criteria.get("quotas")),
         "distribution": exports.tier_distribution(s.rows),
         "builder_query": urlencode(forms.form_from_criteria(s.criteria)),
@@ -236,10 +235,12 @@ def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortli
                                       **headers})
 
 
-def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, registry: Any,
-                       fmt: str, media_type: str, headers: dict[str, str]) -> Response:
-    """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added."""
-    data = export_service.shortlist_file_now(session, actor, s, registry, fmt,
+def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, count: int,
+                       registry: Any, fmt: str, media_type: str,
+                       headers: dict[str, str]) -> Response:
+    """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added;
+    `s` and `count` from `stored.head`."""
+    data = export_service.shortlist_file_now(session, actor, s, count, registry, fmt,
                                              reports.shortlist_report_html, client_ip(request))
     name = exports.file_name(f"selection-{s.id}", fmt)
     return Response(data, media_type=media_type,
@@ -298,7 +299,7 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
         return _job_or_file(request, session, actor, settings, registry, background, sessions,
                             f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, count,
                             "shortlist", s.id, reuse_done=True)
-    return shortlist_file_now(request, session, actor, s, registry, fmt, media_type,
+    return shortlist_file_now(request, session, actor, s, count, registry, fmt, media_type,
                               CSV_HEADERS)
 
 

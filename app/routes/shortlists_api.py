@@ -184,7 +184,7 @@ def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
     if delivery.runs_as_job(fmt, count):
         return _job_export(request, session, actor, settings, registry, background, sessions,
                            s, count, f"shortlist_{fmt}", fmt)
-    return shortlist_file_now(request, session, actor, s, registry, fmt, media_type, {})
+    return shortlist_file_now(request, session, actor, s, count, registry, fmt, media_type, {})
 
 
 @jobs_router.get("/exports/{job_id}")

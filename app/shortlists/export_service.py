@@ -160,7 +160,7 @@ def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
         criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
                                         labels.domains, labels.funding, exported_at()),
         key_label=exports.key_label(shortlist.criteria, labels.domains),
-        key_distinct=shortlist.criteria.get("rank_by") != "readiness",
+        key_distinct=exports.key_distinct(shortlist.criteria),
         distribution=exports.tier_distribution(rows))
 
 
@@ -183,17 +183,18 @@ def shortlist_csv_now(session: Session, actor: Actor, shortlist_id: int, registr
         session, shortlist_id, exports.SHORTLIST_FIELDS))
 
 
-def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, registry: Registry,
-                       fmt: str, render: ReportRenderer, ip: str | None) -> bytes:
-    """The XLSX or PDF of a shortlist built in the request, its export recorded."""
+def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, count: int,
+                       registry: Registry, fmt: str, render: ReportRenderer,
+                       ip: str | None) -> bytes:
+    """The XLSX or PDF of a shortlist built in the request, its export recorded;
+    `shortlist` and `count` from `stored.head` (the XLSX streams the rows as the job does)."""
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        shortlist_xlsx(session, shortlist, registry, buffer)
+        shortlist_xlsx(session, shortlist, registry, buffer, reader=session, count=count)
         data = buffer.getvalue()
     else:
         data = shortlist_pdf(session, shortlist, registry, render)
-    record_export(session, actor, "shortlist", fmt, "shortlist", shortlist.id,
-                  len(shortlist.rows), ip)
+    record_export(session, actor, "shortlist", fmt, "shortlist", shortlist.id, count, ip)
     return data
 
 

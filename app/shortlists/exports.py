@@ -18,11 +18,11 @@ import csv
 import io
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
-from app.formatting import PARIS
+from app.formatting import PARIS, in_paris
 from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import ranking
@@ -50,10 +50,7 @@ def paris_time(value: datetime | str | None) -> str | None:
     """A moment (aware datetime or ISO 8601 text) as "AAAA-MM-JJ HH:MM", Paris time."""
     if value is None or value == "":
         return None
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if when.tzinfo is None:  # stored as UTC
-        when = when.replace(tzinfo=UTC)
-    w = when.astimezone(PARIS)
+    w = in_paris(value)
     return f"{w.year:04d}-{w.month:02d}-{w.day:02d} {w.hour:02d}:{w.minute:02d}"
 
 
@@ -136,6 +133,12 @@ def key_label(criteria: Mapping[str, Any], domain_labels: Mapping[str, str] | No
         domain = rank_by.removeprefix("domain:")
         return f"Score du domaine « {labels.get(domain, domain)} »"
     return "Score global"
+
+
+def key_distinct(criteria: Mapping[str, Any]) -> bool:
+    """Whether the ranking value gets a column of its own on the pages and in the report
+    (ranking by readiness, it is the unmet-requirements column: shown once)."""
+    return criteria.get("rank_by") != "readiness"
 
 
 SHORTLIST_HEADER = ["Rang", "FINESS", "Nom", "Code région", "Région", "Code département",
@@ -276,7 +279,7 @@ def write_shortlist_xlsx(out: IO[bytes] | str, shortlist: Any, *, author: str,
         header = ["Rang", "FINESS", "Nom", "Score global",
                   *(domain_labels.get(d, d) for d in domains)]
         with book.sheet("Scores par domaine",
-                        column_widths(header, [None] * 3 + ["score"] * len(header))) as sheet:
+                        column_widths(header, [None] * 4 + ["score"] * len(domains))) as sheet:
             sheet.append(header)
             for row in read(SCORE_FIELDS):
                 scores = row.get("domain_scores") or {}

@@ -203,9 +203,8 @@ def _apply_quotas(ranked: list[tuple[Candidate, float | None]],
     rows = []
     for position, index in enumerate(sorted(chosen), start=1):
         c, value = ranked[index]
-        label = " / ".join(c.group(d) or "—" for d in dims) if dims else None
         rows.append(Row(rank=position, eligible_rank=index + 1, candidate=c, key=value,
-                        rule=chosen[index], group=label))
+                        rule=chosen[index], group=c.groups_label(dims)))
     return rows
 
 

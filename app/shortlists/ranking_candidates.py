@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,11 @@ class Candidate:
         if dimension == "sector":
             return self.sector or "inconnu"
         return None if self.tier_level is None else str(self.tier_level)
+
+    def groups_label(self, dimensions: Sequence[str]) -> str | None:
+        """Its groups on the quota dimensions, " / "-joined (None without quotas): a row's
+        `group`."""
+        return " / ".join(self.group(d) or "—" for d in dimensions) if dimensions else None
 
 
 def in_population(c: Candidate, criteria: Criteria) -> bool:
@@ -136,7 +141,7 @@ class Row:
     candidate: Candidate
     key: float | None
     rule: str  # "min:<dimension>" or "rank"
-    group: str | None  # the structure's groups on the quota dimensions, " / "-joined
+    group: str | None  # `Candidate.groups_label` of the quota dimensions
 
 
 @dataclass

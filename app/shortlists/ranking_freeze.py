@@ -50,18 +50,16 @@ def canonical_json(value: Any) -> str:
 
 def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
                    rows: Sequence[Mapping[str, Any]]) -> str:
-    """sha256 of the canonical JSON of criteria, questionnaire versions and rows (never the
-    id, name, date or author)."""
-    payload = {"criteria": criteria, "questionnaire_versions": list(versions),
-               "rows": list(rows)}
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    """sha256 of the canonical JSON of {criteria, questionnaire_versions, rows} (never the
+    id, name, date or author); computed by `rows_json_and_hash`."""
+    return rows_json_and_hash(criteria, versions, rows)[1]
 
 
 def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
                        rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
-    once, in one call, and hashed in place (the same digest: the payload's keys sort as
-    written)."""
+    once, in one call, and hashed in place inside the payload's canonical JSON (its keys
+    written in their sorted order)."""
     text = canonical_json(list(rows))
     digest = hashlib.sha256()
     digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'

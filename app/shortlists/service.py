@@ -30,7 +30,13 @@ from app.audit import record
 from app.db import begin_write
 from app.errors import Forbidden, NotFound, ServiceError
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
-from app.reference import SECTOR_LABELS, departments, finess_categories, regions
+from app.reference import (
+    SECTOR_LABELS,
+    departments,
+    finess_categories,
+    regions,
+    sector_of_category,
+)
 from app.reviews.service import review_status
 from app.shortlists import ranking, sql
 from app.shortlists.models import AssessmentFacts, Shortlist
@@ -209,14 +215,12 @@ def load_candidates(session: Session, actor: Actor | None, criteria: Criteria,
     domains = domain_scores(session, ids) if with_domains else {}
     facts = ensure_facts(session, ids)
     reviews = review_status(session, ids)
-    categories = finess_categories()
     out = []
     for sid, finess, name, department, region, category, capacity in structures:
-        category_ref = categories.get(category)
         base: dict[str, Any] = {
             "structure_id": sid, "finess": finess, "name": name, "department": department,
             "region": region, "category_code": category,
-            "sector": category_ref.sector if category_ref else None, "capacity": capacity}
+            "sector": sector_of_category(category), "capacity": capacity}
         a = assessments.get(sid)
         if a is not None:
             aid, _, submitted_at, tier, global_score, qid, version, declared = a

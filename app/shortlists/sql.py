@@ -344,5 +344,5 @@ def _rows(session: Session, criteria: Criteria, shown: sql_rows.Chosen) -> list[
     dims = criteria.quota_dimensions
     return [Row(rank=position, eligible_rank=index + 1, candidate=candidates[sid],
                 key=ranking.key_value(candidates[sid], criteria.rank_by), rule=rule,
-                group=sql_rows.group_label(candidates[sid], dims))
+                group=candidates[sid].groups_label(dims))
             for position, (index, sid, _, rule) in enumerate(shown, start=1)]

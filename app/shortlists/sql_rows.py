@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.dashboard.tables import LDS, LR, S
 from app.db import id_chunk, in_ids
-from app.reference import finess_categories
+from app.reference import sector_of_category
 from app.reviews.models import AssessmentReview
 from app.shortlists import ranking, readmodel
 from app.shortlists.ranking import Candidate, Criteria
@@ -24,10 +24,7 @@ from app.shortlists.readmodel import SC
 Chosen = list[tuple[int, int, Candidate, str]]
 
 
-@lru_cache(maxsize=1024)
-def sector(category_code: str) -> str | None:
-    ref = finess_categories().get(category_code)
-    return ref.sector if ref else None
+sector = lru_cache(maxsize=1024)(sector_of_category)  # called once per row
 
 
 def reviews() -> Any:
@@ -90,11 +87,6 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
     return out
 
 
-def group_label(stub: Candidate, dimensions: list[str]) -> str | None:
-    """A row's groups on the quota dimensions, " / "-joined (None without quotas)."""
-    return " / ".join(stub.group(d) or "—" for d in dimensions) if dimensions else None
-
-
 def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[str, Any]]:
     """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
     models without building its candidate (tests/integration/test_shortlist_sql_vs_pure.py
@@ -119,6 +111,6 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[st
             "global_score": global_score, "domain_scores": domains, "readiness": readiness,
             "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
             "key": key_of(rank_by, global_score, readiness, domains),
-            "group": group_label(stub, dims), "rule": rule,
+            "group": stub.groups_label(dims), "rule": rule,
         })
     return out

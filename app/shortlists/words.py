@@ -5,10 +5,10 @@ departments and categories of the criteria by name, dates in French."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from app.formatting import PARIS, date_fr
+from app.formatting import date_fr, in_paris
 from app.reference import SECTOR_LABELS, departments, finess_categories
 
 
@@ -70,10 +70,7 @@ def day_words(moment: str | datetime | None) -> str:
     "1er mars 2026"."""
     if not moment:
         return "—"
-    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    if when.tzinfo is None:  # stored UTC
-        when = when.replace(tzinfo=UTC)
-    return date_fr(when.astimezone(PARIS).date())
+    return date_fr(in_paris(moment).date())
 
 
 def tiers_words(tiers: list[int] | tuple[int, int] | None) -> str:

@@ -56,7 +56,9 @@ def _letters(n: int) -> str:
 COLUMNS = [_letters(i) for i in range(1, 16385)]  # A … XFD
 
 
-def text_cell(ref: str, value: str) -> str:
+def _text(value: str) -> tuple[str, str]:
+    """The `<t>` element of a text (inline or shared) and its cell's style attribute (the
+    quote prefix when it could run as a formula)."""
     if _SPECIAL.search(value) is not None:
         value = _ILLEGAL.sub("", value)
         dangerous = value.startswith(DANGEROUS)
@@ -67,13 +69,17 @@ def text_cell(ref: str, value: str) -> str:
         space = value[:1].isspace() or value[-1:].isspace()
     style = f' s="{_QUOTE_STYLE}"' if dangerous else ""
     preserve = ' xml:space="preserve"' if space else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{preserve}>{value}</t></is></c>'
+    return f"<t{preserve}>{value}</t>", style
+
+
+def text_cell(ref: str, value: str) -> str:
+    t, style = _text(value)
+    return f'<c r="{ref}"{style} t="inlineStr"><is>{t}</is></c>'
 
 
 def shared_cell(ref: str, value: str, index: int) -> str:
     """A text cell pointing at entry `index` of the shared strings (sharedStrings.xml)."""
-    style = f' s="{_QUOTE_STYLE}"' if _ILLEGAL.sub("", value).startswith(DANGEROUS) else ""
-    return f'<c r="{ref}"{style} t="s"><v>{index}</v></c>'
+    return f'<c r="{ref}"{_text(value)[1]} t="s"><v>{index}</v></c>'
 
 
 def cells_xml(r: str, values: Sequence[Value], first: int = 0,
@@ -119,11 +125,7 @@ class SharedStrings:
         return found
 
     def xml(self) -> str:
-        items = []
-        for value in self.strings:
-            clean = _ILLEGAL.sub("", value)
-            space = ' xml:space="preserve"' if clean != clean.strip() else ""
-            items.append(f"<si><t{space}>{escape(clean, _ENTITIES)}</t></si>")
+        items = [f"<si>{_text(value)[0]}</si>" for value in self.strings]
         n = len(items)
         return (f'{HEAD}<sst xmlns="{MAIN}" count="{n}" uniqueCount="{n}">'
                 + "".join(items) + "</sst>")

@@ -68,7 +68,7 @@ def test_campaign_peak_with_kill_9(tmp_path: Path) -> None:
         try:
             out = campaign_load.run(
                 url,
-                seconds=2.5,
+                seconds=1.0,  # every user finishes the round it started: each kind is seen
                 solo=3,
                 pairs=1,
                 ars=1,

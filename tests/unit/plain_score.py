@@ -72,7 +72,7 @@ def plain_to_dict(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
             wsum += w * s
             wtot += w
     global_score = wsum / wtot if wtot else None
-    ctx = EvalContext(earned, maxs, plan.weights, plan.domain_index)
+    ctx = EvalContext(earned, maxs, plan.weights, {d: i for i, d in enumerate(plan.domain_ids)})
     flags = [[_flag(r, eff, ctx, unknown) for r in t.requirements] for t in plan.tiers]
     level = None
     for t, tf in zip(plan.tiers, flags, strict=True):
@@ -82,7 +82,8 @@ def plain_to_dict(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
     ctx.tier_level = level
     start = 0 if level is None else level + 1
     score_of = dict(zip(plan.domain_ids, scores, strict=True)) | {"global": global_score}
-    finder = MeetFinder(eff, ctx, unknown, plan.options or {}, plan.types or {})
+    options = {p.id: p.options for p in plan.questions if p.options}
+    finder = MeetFinder(eff, ctx, unknown, options, {p.id: p.type for p in plan.questions})
 
     def answers_of(r: ReqPlan) -> dict[str, Any]:
         return {qid: eff.get(qid) for qid in r.questions}
