@@ -35,18 +35,36 @@ from app.accounts.sessions import (
     session_valid,
 )
 from app.accounts.tokens import new_token, token_hash
-from app.audit import record
+from app.audit import record, record_now
 from app.config import Settings
 from app.db import utcnow, write
 from app.permissions import Actor, Role
 from app.structures.models import Structure
 
 __all__ = [
-    "TOUCH_INTERVAL", "AuthError", "ExpiredResetToken", "InvalidCredentials", "InvalidResetToken",
-    "IssuedToken", "RateLimited", "WeakPassword", "authenticate", "build_actor",
-    "check_rate_limit", "close_session", "issue_api_token", "mark_succeeded", "normalize_email",
-    "open_session", "reserve_attempt", "resolve_api_token", "resolve_session", "revoke_all",
-    "revoke_api_token", "session_valid", "structure_finess",
+    "TOUCH_INTERVAL",
+    "AuthError",
+    "ExpiredResetToken",
+    "InvalidCredentials",
+    "InvalidResetToken",
+    "IssuedToken",
+    "RateLimited",
+    "WeakPassword",
+    "authenticate",
+    "build_actor",
+    "check_rate_limit",
+    "close_session",
+    "issue_api_token",
+    "mark_succeeded",
+    "normalize_email",
+    "open_session",
+    "reserve_attempt",
+    "resolve_api_token",
+    "resolve_session",
+    "revoke_all",
+    "revoke_api_token",
+    "session_valid",
+    "structure_finess",
 ]
 
 log = logging.getLogger("palier.auth")
@@ -100,7 +118,8 @@ def _dummy_hash() -> str:
 
 # Built once (read on every request of a director).
 _DIRECTOR_STRUCTURES = select(DirectorStructure.structure_id).where(
-    col(DirectorStructure.user_id) == bindparam("user_id"))
+    col(DirectorStructure.user_id) == bindparam("user_id")
+)
 
 
 def build_actor(session: Session, user: User) -> Actor:
@@ -109,8 +128,9 @@ def build_actor(session: Session, user: User) -> Actor:
     ids: frozenset[int] = frozenset()
     if user.role == Role.director:
         ids = frozenset(session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id}))
-    return Actor(id=user.id, role=Role(user.role), region=user.region, structure_ids=ids,
-                 active=user.active)
+    return Actor(
+        id=user.id, role=Role(user.role), region=user.region, structure_ids=ids, active=user.active
+    )
 
 
 def structure_finess(session: Session, actor: Actor) -> list[str]:
@@ -130,8 +150,14 @@ def _keys(email: str, ip: str | None) -> tuple[str, str]:
 
 
 def _failures(session: Session, key: str, since: datetime) -> int:
-    query = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.key == key, col(LoginAttempt.at) >= since, col(LoginAttempt.success).is_(False)
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.key == key,
+            col(LoginAttempt.at) >= since,
+            col(LoginAttempt.success).is_(False),
+        )
     )
     return int(session.exec(query).one())
 
@@ -143,8 +169,10 @@ def _lock_keys(session: Session, keys: tuple[str, ...]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     for key in sorted(keys):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": f"palier.login:{key}"})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"palier.login:{key}"},
+        )
 
 
 def _rate_limited(session: Session, settings: Settings, email_key: str, ip_key: str) -> bool:
@@ -162,9 +190,15 @@ def check_rate_limit(session: Session, settings: Settings, email: str, ip: str |
         raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
 
 
-def reserve_attempt(session: Session, settings: Settings, keys: tuple[str, str],
-                    ip: str | None, *, user_id: int | None = None,
-                    what: str = "login_failed") -> list[int] | None:
+def reserve_attempt(
+    session: Session,
+    settings: Settings,
+    keys: tuple[str, str],
+    ip: str | None,
+    *,
+    user_id: int | None = None,
+    what: str = "login_failed",
+) -> list[int] | None:
     """In the caller's write transaction, under the keys' lock: None when over the limit
     (audited as `what`), else record this attempt as failed *before* the secret is checked
     and return its rows' ids (`mark_succeeded` afterwards if it is right). So concurrent
@@ -173,13 +207,23 @@ def reserve_attempt(session: Session, settings: Settings, keys: tuple[str, str],
     account_key, ip_key = keys
     _lock_keys(session, keys)
     if _rate_limited(session, settings, account_key, ip_key):
-        record(session, user_id, what, "user" if user_id else None, user_id,
-               {"reason": "rate_limited"}, ip=ip)
+        record(
+            session,
+            user_id,
+            what,
+            "user" if user_id else None,
+            user_id,
+            {"reason": "rate_limited"},
+            ip=ip,
+        )
         return None
     now = utcnow()
     # Attempts older than the window count for nothing: forget them.
-    session.exec(delete(LoginAttempt).where(
-        col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)))
+    session.exec(
+        delete(LoginAttempt).where(
+            col(LoginAttempt.at) < now - timedelta(minutes=settings.login_window_minutes)
+        )
+    )
     rows = [LoginAttempt(key=key, at=now, success=False) for key in keys]
     session.add_all(rows)
     session.flush()
@@ -187,12 +231,14 @@ def reserve_attempt(session: Session, settings: Settings, keys: tuple[str, str],
 
 
 def mark_succeeded(session: Session, attempt_ids: list[int]) -> None:
-    session.exec(update(LoginAttempt).where(col(LoginAttempt.id).in_(attempt_ids))
-                 .values(success=True))
+    session.exec(
+        update(LoginAttempt).where(col(LoginAttempt.id).in_(attempt_ids)).values(success=True)
+    )
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str,
-                 ip: str | None = None) -> User:
+def authenticate(
+    session: Session, settings: Settings, email: str, password: str, ip: str | None = None
+) -> User:
     """The active user with this e-mail and password, or InvalidCredentials / RateLimited.
 
     Failures are counted per e-mail and per client address; beyond the limits the password
@@ -215,8 +261,7 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     new_hash = hash_password(password) if valid and needs_rehash(stored_hash) else None
     if user_id is None or not valid or not active:
         reason = "unknown_email" if user_id is None else ("inactive" if valid else "bad_password")
-        write(session, lambda s: record(s, user_id, "login_failed", "user", user_id,
-                                        {"reason": reason}, ip=ip))
+        record_now(session, user_id, "login_failed", "user", user_id, {"reason": reason}, ip=ip)
         raise InvalidCredentials()
 
     def succeed(s: Session) -> User:

@@ -11,8 +11,9 @@ checked against the same keys. Logout at the provider: its end_session_endpoint,
 
 from __future__ import annotations
 
-import hmac
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from app.accounts.oidc_models import OidcLoginRequest
-from app.accounts.tokens import new_token, token_hash
+from app.accounts.tokens import new_token, token_hash, tokens_match
 from app.config import Settings
 from app.db import utcnow
 
@@ -175,7 +176,7 @@ def _take_request(session: Session, browser_raw: str | None) -> OidcLoginRequest
 
 def _check_response(settings: Settings, row: OidcLoginRequest, params: dict[str, str]) -> str:
     """The authorization code of the provider's answer, after checking state and issuer."""
-    if not hmac.compare_digest(params.get("state", "").encode(), row.state.encode()):
+    if not tokens_match(row.state, params.get("state")):
         raise OidcError(
             "La réponse de ProConnect ne correspond pas à la connexion demandée "
             "(paramètre state)." + RETRY,
@@ -236,24 +237,38 @@ def _claim(claims: dict[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+CODE_REJECTED = (
+    "ProConnect a refusé le code de connexion (déjà utilisé, expiré ou émis pour une autre "
+    "demande)." + RETRY
+)
+INVALID_ID_TOKEN = (
+    "Le jeton d’identité reçu n’est pas valide (signature, émetteur, destinataire, "
+    "expiration ou nonce)." + RETRY
+)
+
+
+@contextmanager
+def _refused_as(message: str, reason: str, *refusals: type[Exception]) -> Iterator[None]:
+    """A call to the provider: its `refusals` become OidcError(message, reason), a network
+    failure OidcError(UNREACHABLE)."""
+    try:
+        yield
+    except refusals as exc:
+        raise OidcError(message, reason) from exc
+    except httpx.HTTPError as exc:
+        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
+
+
 def _exchange_code(
     app: _ProviderApp, settings: Settings, row: OidcLoginRequest, code: str
 ) -> dict[str, Any]:
     """The token endpoint's answer for this code (client_secret_post, PKCE verifier)."""
-    try:
+    with _refused_as(CODE_REJECTED, "code_rejected", AuthlibBaseError):
         return dict(
             app.fetch_access_token(
                 redirect_uri=callback_url(settings), code=code, code_verifier=row.code_verifier
             )
         )
-    except AuthlibBaseError as exc:
-        raise OidcError(
-            "ProConnect a refusé le code de connexion (déjà utilisé, expiré ou "
-            "émis pour une autre demande)." + RETRY,
-            "code_rejected",
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
 
 
 def finish_login(
@@ -264,7 +279,7 @@ def finish_login(
     code = _check_response(settings, row, params)
     app = provider_app(settings)
     token = _exchange_code(app, settings, row, code)
-    try:
+    with _refused_as(INVALID_ID_TOKEN, "invalid_id_token", JoseError, AuthlibBaseError, ValueError):
         options = {
             "iss": {"essential": True, "values": [_metadata(app).get("issuer")]},
             "aud": {"essential": True, "values": [settings.oidc_client_id.strip()]},
@@ -275,14 +290,6 @@ def finish_login(
         if id_claims is None:
             raise OidcError("ProConnect n’a pas envoyé de jeton d’identité." + RETRY, "no_id_token")
         claims = {**id_claims, **_userinfo(app, token, str(id_claims["sub"]))}
-    except (JoseError, AuthlibBaseError, ValueError) as exc:
-        raise OidcError(
-            "Le jeton d’identité reçu n’est pas valide (signature, émetteur, "
-            "destinataire, expiration ou nonce)." + RETRY,
-            "invalid_id_token",
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise OidcError(UNREACHABLE + RETRY, "provider_unreachable") from exc
     email = _claim(claims, settings.oidc_email_claim).lower()
     if "@" not in email:
         raise OidcError(

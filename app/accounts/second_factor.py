@@ -13,8 +13,6 @@ Functions that change data commit.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from sqlalchemy import delete, update
@@ -22,16 +20,16 @@ from sqlmodel import Session, col, select
 
 from app.accounts.mfa_models import LoginChallenge, TrustedDevice
 from app.accounts.models import User
-from app.accounts.tokens import new_token, token_hash
+from app.accounts.tokens import new_token, sign, signed_value, token_hash
 from app.audit import record
 from app.config import Settings
 from app.db import utcnow, write
 
 MAX_REMEMBER_DAYS = 30
+DEVICE_PURPOSE = "palier-device"  # keys the signature of remembered-device cookies
 
 
-def open_challenge(session: Session, settings: Settings, user: User,
-                   next_path: str | None) -> str:
+def open_challenge(session: Session, settings: Settings, user: User, next_path: str | None) -> str:
     """A new challenge for `user` (its older ones end); returns the raw cookie token."""
     assert user.id is not None
     user_id = user.id
@@ -40,9 +38,15 @@ def open_challenge(session: Session, settings: Settings, user: User,
 
     def create(s: Session) -> None:
         s.exec(delete(LoginChallenge).where(col(LoginChallenge.user_id) == user_id))
-        s.add(LoginChallenge(id=token_hash(raw), user_id=user_id, created_at=now,
-                             expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
-                             next_path=next_path))
+        s.add(
+            LoginChallenge(
+                id=token_hash(raw),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
+                next_path=next_path,
+            )
+        )
 
     write(session, create)
     return raw
@@ -52,9 +56,11 @@ def resolve_challenge(session: Session, raw: str | None) -> tuple[LoginChallenge
     """The live challenge of a cookie and its active user, or None."""
     if not raw:
         return None
-    row = session.exec(select(LoginChallenge, User)
-                       .join(User, col(User.id) == LoginChallenge.user_id)
-                       .where(LoginChallenge.id == token_hash(raw))).first()
+    row = session.exec(
+        select(LoginChallenge, User)
+        .join(User, col(User.id) == LoginChallenge.user_id)
+        .where(LoginChallenge.id == token_hash(raw))
+    ).first()
     if row is None:
         return None
     challenge, user = row
@@ -65,10 +71,13 @@ def resolve_challenge(session: Session, raw: str | None) -> tuple[LoginChallenge
 
 def close_challenge(session: Session, raw: str) -> bool:
     """Mark the challenge used; False if it was already (two tabs: only one logs in)."""
+
     def use(s: Session) -> bool:
-        result = s.exec(update(LoginChallenge).where(
-            col(LoginChallenge.id) == token_hash(raw), col(LoginChallenge.used_at).is_(None)
-        ).values(used_at=utcnow()))
+        result = s.exec(
+            update(LoginChallenge)
+            .where(col(LoginChallenge.id) == token_hash(raw), col(LoginChallenge.used_at).is_(None))
+            .values(used_at=utcnow())
+        )
         return bool(result.rowcount)
 
     return write(session, use)
@@ -77,17 +86,13 @@ def close_challenge(session: Session, raw: str) -> bool:
 # --- remembered devices ---------------------------------------------------------------------
 
 
-def _signature(secret_key: str, value: str) -> str:
-    key = b"palier-device\x00" + secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def remember_days(settings: Settings) -> int:
     return max(0, min(settings.mfa_remember_days, MAX_REMEMBER_DAYS))
 
 
-def remember_device(session: Session, settings: Settings, user: User,
-                    user_agent: str | None, ip: str | None = None) -> str:
+def remember_device(
+    session: Session, settings: Settings, user: User, user_agent: str | None, ip: str | None = None
+) -> str:
     """Remember this browser for `user`; returns the cookie value."""
     assert user.id is not None
     user_id = user.id
@@ -95,52 +100,83 @@ def remember_device(session: Session, settings: Settings, user: User,
     now = utcnow()
 
     def create(s: Session) -> None:
-        s.add(TrustedDevice(token_hash=token_hash(raw), user_id=user_id, created_at=now,
-                            expires_at=now + timedelta(days=remember_days(settings)),
-                            user_agent=(user_agent or "")[:300] or None))
+        s.add(
+            TrustedDevice(
+                token_hash=token_hash(raw),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(days=remember_days(settings)),
+                user_agent=(user_agent or "")[:300] or None,
+            )
+        )
         record(s, user_id, "mfa_device_remembered", "user", user_id, ip=ip)
 
     write(session, create)
-    return f"{raw}.{_signature(settings.secret_key, raw)}"
+    return sign(DEVICE_PURPOSE, settings.secret_key, raw)
 
 
-def device_trusted(session: Session, settings: Settings, user_id: int,
-                   cookie: str | None) -> bool:
+def device_trusted(session: Session, settings: Settings, user_id: int, cookie: str | None) -> bool:
     """True when the cookie is a live remembered device of `user_id` (records its use)."""
-    raw, _, signature = (cookie or "").partition(".")
-    if not raw or not hmac.compare_digest(_signature(settings.secret_key, raw), signature):
+    raw = signed_value(DEVICE_PURPOSE, settings.secret_key, cookie)
+    if raw is None:
         return False
-    device = session.exec(select(TrustedDevice).where(
-        TrustedDevice.token_hash == token_hash(raw))).first()
+    device = session.exec(
+        select(TrustedDevice).where(TrustedDevice.token_hash == token_hash(raw))
+    ).first()
     now = utcnow()
-    if (device is None or device.user_id != user_id or device.revoked_at is not None
-            or now >= device.expires_at):
+    if (
+        device is None
+        or device.user_id != user_id
+        or device.revoked_at is not None
+        or now >= device.expires_at
+    ):
         return False
     device_id = device.id
-    write(session, lambda s: s.exec(update(TrustedDevice).where(
-        col(TrustedDevice.id) == device_id).values(last_used_at=now)))
+    write(
+        session,
+        lambda s: s.exec(
+            update(TrustedDevice).where(col(TrustedDevice.id) == device_id).values(last_used_at=now)
+        ),
+    )
     return True
 
 
 def list_devices(session: Session, user_id: int) -> list[TrustedDevice]:
-    return list(session.exec(select(TrustedDevice).where(
-        TrustedDevice.user_id == user_id, col(TrustedDevice.revoked_at).is_(None),
-        col(TrustedDevice.expires_at) > utcnow(),
-    ).order_by(col(TrustedDevice.created_at).desc())).all())
+    return list(
+        session.exec(
+            select(TrustedDevice)
+            .where(
+                TrustedDevice.user_id == user_id,
+                col(TrustedDevice.revoked_at).is_(None),
+                col(TrustedDevice.expires_at) > utcnow(),
+            )
+            .order_by(col(TrustedDevice.created_at).desc())
+        ).all()
+    )
 
 
-def forget_device(session: Session, user_id: int, device_id: int | None,
-                  ip: str | None = None) -> int:
+def forget_device(
+    session: Session, user_id: int, device_id: int | None, ip: str | None = None
+) -> int:
     """Revoke one remembered device of `user_id` (device_id None: all); returns how many."""
+
     def revoke(s: Session) -> int:
-        query = update(TrustedDevice).where(col(TrustedDevice.user_id) == user_id,
-                                            col(TrustedDevice.revoked_at).is_(None))
+        query = update(TrustedDevice).where(
+            col(TrustedDevice.user_id) == user_id, col(TrustedDevice.revoked_at).is_(None)
+        )
         if device_id is not None:
             query = query.where(col(TrustedDevice.id) == device_id)
         count = int(s.exec(query.values(revoked_at=utcnow())).rowcount)
         if count:
-            record(s, user_id, "mfa_device_forgotten", "user", user_id,
-                   {"device": device_id, "count": count}, ip=ip)
+            record(
+                s,
+                user_id,
+                "mfa_device_forgotten",
+                "user",
+                user_id,
+                {"device": device_id, "count": count},
+                ip=ip,
+            )
         return count
 
     return write(session, revoke)

@@ -5,7 +5,6 @@ of the account's own. Functions that change data commit."""
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from app.accounts.auth import AuthError, RateLimited, mark_succeeded, reserve_at
 from app.accounts.mfa_models import RecoveryCode, TrustedDevice, UserTotp
 from app.accounts.models import User
 from app.accounts.passwords import hash_password, verify_password
-from app.audit import record
+from app.accounts.tokens import tokens_match
+from app.audit import record, record_now
 from app.config import Settings
 from app.db import utcnow, write
 from app.permissions import Actor, Role
@@ -85,21 +85,23 @@ def begin_enrolment(session: Session, user: User) -> Enrolment:
             return found
 
         row = write(session, create)
-    return Enrolment(row.secret, pyotp.TOTP(row.secret).provisioning_uri(
-        name=user.email, issuer_name=ISSUER))
+    return Enrolment(
+        row.secret, pyotp.TOTP(row.secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    )
 
 
 def qr_svg(uri: str) -> str:
     """The QR code of `uri` as inline SVG (no external image, no script)."""
     label = "Code QR à scanner avec votre application d’authentification"
     svg = segno.make(uri, error="m").svg_inline(
-        scale=4, border=4, title=label, light="#fff", svgclass="palier-qr", lineclass=None)
+        scale=4, border=4, title=label, light="#fff", svgclass="palier-qr", lineclass=None
+    )
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def grouped(secret: str) -> str:
     """The secret as people type it: groups of four."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def _digits(code: str) -> str:
@@ -114,7 +116,7 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
     for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+        if tokens_match(totp.at(step * STEP_SECONDS), code):
             return step
     return None
 
@@ -125,20 +127,28 @@ def _limit_keys(user_id: int, ip: str | None) -> tuple[str, str]:
 
 def _reserve(session: Session, settings: Settings, user_id: int, ip: str | None) -> list[int]:
     keys = _limit_keys(user_id, ip)
-    ids = write(session, lambda s: reserve_attempt(s, settings, keys, ip, user_id=user_id,
-                                                   what="mfa_failed"))
+    ids = write(
+        session,
+        lambda s: reserve_attempt(s, settings, keys, ip, user_id=user_id, what="mfa_failed"),
+    )
     if ids is None:
         raise RateLimited(RateLimited.message.format(minutes=settings.login_window_minutes))
     return ids
 
 
 def _fail(session: Session, user_id: int, reason: str, ip: str | None) -> None:
-    write(session, lambda s: record(s, user_id, "mfa_failed", "user", user_id,
-                                    {"reason": reason}, ip=ip))
+    record_now(session, user_id, "mfa_failed", "user", user_id, {"reason": reason}, ip=ip)
 
 
-def check_code(session: Session, settings: Settings, user_id: int, code: str,
-               ip: str | None = None, *, confirming: bool = False) -> None:
+def check_code(
+    session: Session,
+    settings: Settings,
+    user_id: int,
+    code: str,
+    ip: str | None = None,
+    *,
+    confirming: bool = False,
+) -> None:
     """Accept a TOTP code of `user_id` once (its step is remembered: no replay), or raise
     CodeError / CodeReplayed / RateLimited. `confirming`: the first code of an enrolment
     (the secret is not confirmed yet); otherwise the secret must be confirmed."""
@@ -153,9 +163,11 @@ def check_code(session: Session, settings: Settings, user_id: int, code: str,
 
     def accept(s: Session) -> bool:
         # Conditional update: of two concurrent uses of one code, one wins.
-        result = s.exec(update(UserTotp).where(
-            col(UserTotp.user_id) == user_id, col(UserTotp.last_step) < step
-        ).values(last_step=step))
+        result = s.exec(
+            update(UserTotp)
+            .where(col(UserTotp.user_id) == user_id, col(UserTotp.last_step) < step)
+            .values(last_step=step)
+        )
         mark_succeeded(s, attempt_ids)  # a replayed right code is not a guess
         return bool(result.rowcount)
 
@@ -164,14 +176,18 @@ def check_code(session: Session, settings: Settings, user_id: int, code: str,
         raise CodeReplayed()
 
 
-def check_recovery_code(session: Session, settings: Settings, user_id: int, code: str,
-                        ip: str | None = None) -> int:
+def check_recovery_code(
+    session: Session, settings: Settings, user_id: int, code: str, ip: str | None = None
+) -> int:
     """Use one recovery code of `user_id` (never again); returns how many are left.
     CodeError / RateLimited otherwise."""
     attempt_ids = _reserve(session, settings, user_id, ip)
     given = _normalize_recovery(code)
-    rows = session.exec(select(RecoveryCode).where(
-        RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None))).all()
+    rows = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None)
+        )
+    ).all()
     session.commit()  # no transaction held while argon2 runs
     found = next((r for r in rows if given and verify_password(given, r.code_hash)), None)
     if found is None:
@@ -180,9 +196,11 @@ def check_recovery_code(session: Session, settings: Settings, user_id: int, code
     now = utcnow()
 
     def use(s: Session) -> bool:
-        result = s.exec(update(RecoveryCode).where(
-            col(RecoveryCode.id) == found.id, col(RecoveryCode.used_at).is_(None)
-        ).values(used_at=now))
+        result = s.exec(
+            update(RecoveryCode)
+            .where(col(RecoveryCode.id) == found.id, col(RecoveryCode.used_at).is_(None))
+            .values(used_at=now)
+        )
         if result.rowcount:
             mark_succeeded(s, attempt_ids)
             record(s, user_id, "mfa_recovery_code_used", "user", user_id, ip=ip)
@@ -212,8 +230,9 @@ def _fresh_codes() -> tuple[list[str], list[str]]:
     return codes, [hash_password(_normalize_recovery(c)) for c in codes]
 
 
-def confirm_enrolment(session: Session, settings: Settings, user_id: int, code: str,
-                      ip: str | None = None) -> list[str]:
+def confirm_enrolment(
+    session: Session, settings: Settings, user_id: int, code: str, ip: str | None = None
+) -> list[str]:
     """The first code proves the phone has the secret: the factor is on. Returns the ten
     recovery codes, in clear this once (only their hashes are kept)."""
     check_code(session, settings, user_id, code, ip, confirming=True)
@@ -231,8 +250,9 @@ def confirm_enrolment(session: Session, settings: Settings, user_id: int, code: 
     return codes
 
 
-def regenerate_recovery_codes(session: Session, settings: Settings, user_id: int, code: str,
-                              ip: str | None = None) -> list[str]:
+def regenerate_recovery_codes(
+    session: Session, settings: Settings, user_id: int, code: str, ip: str | None = None
+) -> list[str]:
     """New recovery codes (the old ones stop working), after a current TOTP code."""
     check_code(session, settings, user_id, code, ip)
     codes, hashes = _fresh_codes()
@@ -246,22 +266,31 @@ def regenerate_recovery_codes(session: Session, settings: Settings, user_id: int
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
-    return len(session.exec(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None))).all())
+    return len(
+        session.exec(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user_id, col(RecoveryCode.used_at).is_(None)
+            )
+        ).all()
+    )
 
 
-def reset_second_factor(session: Session, admin: Actor, user_id: int,
-                        ip: str | None = None) -> bool:
+def reset_second_factor(
+    session: Session, admin: Actor, user_id: int, ip: str | None = None
+) -> bool:
     """An administrator removes a lost factor: secret, recovery codes and remembered
     devices go; a privileged account enrols again at its next login. False: nothing to
     reset (no secret)."""
+
     def reset(s: Session) -> bool:
         had = s.get(UserTotp, user_id) is not None
         s.exec(delete(UserTotp).where(col(UserTotp.user_id) == user_id))
         s.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
-        s.exec(update(TrustedDevice).where(
-            col(TrustedDevice.user_id) == user_id, col(TrustedDevice.revoked_at).is_(None)
-        ).values(revoked_at=utcnow()))
+        s.exec(
+            update(TrustedDevice)
+            .where(col(TrustedDevice.user_id) == user_id, col(TrustedDevice.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+        )
         record(s, admin, "mfa_reset", "user", user_id, {"had_factor": had}, ip=ip)
         return had
 

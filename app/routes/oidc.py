@@ -3,14 +3,13 @@ return after logging out at the provider; the admins' list of identities."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import identities, oidc
-from app.accounts.tokens import new_token
+from app.accounts.tokens import new_token, tokens_match
 from app.audit import record_now
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action
@@ -197,8 +196,7 @@ def provider_logout(
 def logged_out(request: Request, settings: SettingsDep, state: str = "") -> Response:
     """The provider sends the browser back here after ending its own session, with the
     logout's `state`: only this browser's state confirms « Vous êtes déconnecté »."""
-    expected = request.cookies.get(LOGOUT_COOKIE, "")
-    confirmed = bool(expected) and hmac.compare_digest(state.encode(), expected.encode())
+    confirmed = tokens_match(request.cookies.get(LOGOUT_COOKIE), state)
     response = RedirectResponse(
         f"{LOGIN_PATH}?info=deconnexion" if confirmed else LOGIN_PATH, status_code=303
     )

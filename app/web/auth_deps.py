@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from app.accounts import auth
 from app.accounts.models import AuthSession, User
+from app.accounts.tokens import tokens_match
 from app.audit import record_now
 from app.config import Settings
 from app.db import begin_read
@@ -50,7 +51,6 @@ from app.web.security import (
     queue_cookie,
     set_cookie,
     submitted_csrf_token,
-    tokens_match,
     valid_anonymous_csrf_token,
 )
 from app.web.templating import is_htmx, render
@@ -236,7 +236,7 @@ def require_permission(action: Action) -> Callable[..., Actor]:
     return dependency
 
 
-# --- the responses for failures ---------------------------------------------------------------
+# --- signing in ------------------------------------------------------------------------------
 
 
 def start_session(
@@ -274,6 +274,9 @@ def login_url(next_path: str | None) -> str:
     if target is None or target == "/":
         return LOGIN_PATH
     return f"{LOGIN_PATH}?suivant={quote(target, safe='/')}"
+
+
+# --- the responses for failures ---------------------------------------------------------------
 
 
 def _return_path(request: Request) -> str | None:

@@ -13,8 +13,6 @@ CSRF contract (enforced by `app.web.auth_deps.load_user` on POST, PUT, PATCH and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from typing import Any
 
@@ -23,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.accounts.tokens import new_token
+from app.accounts.tokens import new_token, sign, signed_value
 
 SESSION_COOKIE = "palier_session"
 CSRF_COOKIE = "palier_csrf"
@@ -31,6 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CSRF_PURPOSE = "palier-csrf"  # keys the signature of anonymous tokens
 
 _PENDING_COOKIES = "palier_pending_cookies"
 
@@ -54,29 +53,13 @@ SECURITY_HEADERS = {
 # --- CSRF tokens--------------------------------------------------------------------------------
 
 
-def _signature(secret_key: str, value: str) -> str:
-    key = b"palier-csrf\x00" + secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-
 def new_anonymous_csrf_token(secret_key: str) -> str:
     """`<random>.<hmac>`: the value of the `palier_csrf` cookie and of the form token."""
-    value = new_token()
-    return f"{value}.{_signature(secret_key, value)}"
+    return sign(CSRF_PURPOSE, secret_key, new_token())
 
 
 def valid_anonymous_csrf_token(secret_key: str, token: str | None) -> bool:
-    if not token:
-        return False
-    value, _, signature = token.partition(".")
-    return bool(value) and tokens_match(_signature(secret_key, value), signature)
-
-
-def tokens_match(expected: str | None, given: str | None) -> bool:
-    """Constant-time comparison; empty or missing tokens never match."""
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return signed_value(CSRF_PURPOSE, secret_key, token) is not None
 
 
 def csrf_exempt(request: Request, *, bearer: bool) -> bool:
@@ -141,8 +124,15 @@ def queue_cookie(request: Request, header_value: str) -> None:
     pending.append(header_value)
 
 
-def cookie_header(request: Request, base_url: str, key: str, value: str | None,
-                  *, max_age: int | None = None, httponly: bool = True) -> str:
+def cookie_header(
+    request: Request,
+    base_url: str,
+    key: str,
+    value: str | None,
+    *,
+    max_age: int | None = None,
+    httponly: bool = True,
+) -> str:
     """The Set-Cookie value that sets (or, with value=None, deletes) a cookie."""
     response = Response()
     if value is None:
@@ -167,13 +157,15 @@ class SecurityHeadersMiddleware:
     came over https (directly, or per X-Forwarded-Proto from a trusted proxy, which
     `ProxyHeadersMiddleware` outside this one has written into the scope)."""
 
-    def __init__(self, app: ASGIApp, *, https_base: bool = False,
-                 form_origins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, https_base: bool = False, form_origins: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.https_base = https_base
         # Origins forms may lead to (ProConnect: login and logout redirect to the provider).
-        self.csp = CSP.replace("form-action 'self'",
-                               " ".join(("form-action 'self'", *form_origins)))
+        self.csp = CSP.replace(
+            "form-action 'self'", " ".join(("form-action 'self'", *form_origins))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,8 +186,11 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Cache-Control", "no-store")
                 # A cookie the route set itself wins over a queued one of the same name
                 # (logging in with a stale session cookie: the new session, not its deletion).
-                own = {_cookie_name(v.decode("latin-1")) for k, v in headers.raw
-                       if k.lower() == b"set-cookie"}
+                own = {
+                    _cookie_name(v.decode("latin-1"))
+                    for k, v in headers.raw
+                    if k.lower() == b"set-cookie"
+                }
                 for cookie in state.pop(_PENDING_COOKIES, ()):
                     if _cookie_name(cookie) not in own:
                         headers.append("set-cookie", cookie)
@@ -260,9 +255,15 @@ class BodySizeLimit:
 
 async def _plain_error(send: Send, status: int, message: str) -> None:
     body = message.encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

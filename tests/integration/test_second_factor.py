@@ -34,8 +34,7 @@ def logged_in(client: TestClient) -> bool:
 
 
 def log_out(client: TestClient) -> None:
-    client.post("/deconnexion", headers=csrf_headers(csrf_token(client)),
-                follow_redirects=False)
+    client.post("/deconnexion", headers=csrf_headers(csrf_token(client)), follow_redirects=False)
 
 
 def enrol_at_login(client: TestClient, email: str) -> tuple[str, list[str]]:
@@ -49,16 +48,19 @@ def enrol_at_login(client: TestClient, email: str) -> tuple[str, list[str]]:
     key = re.search(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<', page.text)
     assert key is not None
     secret = key.group(1).replace(" ", "")
-    response = client.post("/connexion/activation", data={
-        "code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(client)},
-        follow_redirects=False)
+    response = client.post(
+        "/connexion/activation",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
     assert response.status_code == 200, response.text
     codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", response.text)
     return secret, codes
 
 
 def test_privileged_login_is_two_steps_and_the_first_grants_nothing(
-        app_client: TestClient, session: Session) -> None:
+    app_client: TestClient, session: Session
+) -> None:
     ars = make_user(session, "ars", region="84")
     response = login(app_client, ars.email, next_path="/regions/84", totp_secret=None)
     assert (response.status_code, response.headers["location"]) == (303, "/connexion/code")
@@ -67,8 +69,11 @@ def test_privileged_login_is_two_steps_and_the_first_grants_nothing(
     assert "palier_session" not in app_client.cookies
     # Half logged in: every other page sees an anonymous visitor.
     assert not logged_in(app_client)
-    assert app_client.get("/regions/84", follow_redirects=False).headers["location"] \
+    assert (
+        app_client.get("/regions/84", follow_redirects=False)
+        .headers["location"]
         .startswith("/connexion")
+    )
     assert app_client.get("/api/v1/me").status_code == 401
     page = app_client.get("/connexion/code")
     assert page.status_code == 200 and "Code à 6 chiffres" in page.text
@@ -80,8 +85,9 @@ def test_privileged_login_is_two_steps_and_the_first_grants_nothing(
     assert audit_actions(session, ars.id)[-1] == "login"
 
 
-def test_directors_log_in_with_their_password_alone(app_client: TestClient,
-                                                    session: Session) -> None:
+def test_directors_log_in_with_their_password_alone(
+    app_client: TestClient, session: Session
+) -> None:
     director = make_user(session, "director")
     response = login(app_client, director.email, totp_secret=None)
     assert (response.status_code, response.headers["location"]) == (303, "/")
@@ -103,8 +109,9 @@ def test_a_code_serves_once(app_client: TestClient, session: Session) -> None:
     assert not logged_in(app_client)
 
 
-def test_wrong_codes_lock_the_second_step(app_client: TestClient, session: Session,
-                                          settings: object) -> None:
+def test_wrong_codes_lock_the_second_step(
+    app_client: TestClient, session: Session, settings: object
+) -> None:
     committee = make_user(session, "committee", region="84")
     login(app_client, committee.email, totp_secret=None)
     for _ in range(5):  # login_max_failures_per_email
@@ -115,13 +122,17 @@ def test_wrong_codes_lock_the_second_step(app_client: TestClient, session: Sessi
     assert locked.status_code == 429
     assert "Trop de tentatives" in locked.text
     assert not logged_in(app_client)
-    events = session.exec(select(AuditEvent).where(AuditEvent.user_id == committee.id,
-                                                   AuditEvent.action == "mfa_failed")).all()
+    events = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.user_id == committee.id, AuditEvent.action == "mfa_failed"
+        )
+    ).all()
     assert [e.details["reason"] for e in events] == ["bad_code"] * 5 + ["rate_limited"]
 
 
 def test_enrolment_forced_at_first_login_then_recovery_codes_serve_once(
-        app_client: TestClient, session: Session) -> None:
+    app_client: TestClient, session: Session
+) -> None:
     ars = make_user(session, "ars", region="84", totp_secret=None)
     secret, codes = enrol_at_login(app_client, ars.email)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -129,8 +140,9 @@ def test_enrolment_forced_at_first_login_then_recovery_codes_serve_once(
     assert ars.id is not None
     row = session.get(UserTotp, ars.id)
     assert row is not None and row.secret == secret and row.confirmed_at is not None
-    hashes = session.exec(select(RecoveryCode.code_hash).where(
-        RecoveryCode.user_id == ars.id)).all()
+    hashes = session.exec(
+        select(RecoveryCode.code_hash).where(RecoveryCode.user_id == ars.id)
+    ).all()
     assert len(hashes) == 10 and all(h.startswith("$argon2") for h in hashes)
     assert not any(c.replace("-", "") in h for c in codes for h in hashes)
     assert "mfa_enrolled" in audit_actions(session, ars.id)
@@ -153,8 +165,9 @@ def test_a_wrong_first_code_does_not_enrol(app_client: TestClient, session: Sess
     admin = make_user(session, "admin", totp_secret=None)
     login(app_client, admin.email)
     app_client.get("/connexion/activation")
-    response = app_client.post("/connexion/activation", data={
-        "code": "12345", "csrf_token": csrf_token(app_client)})
+    response = app_client.post(
+        "/connexion/activation", data={"code": "12345", "csrf_token": csrf_token(app_client)}
+    )
     assert response.status_code == 400
     assert "Code incorrect" in response.text
     assert not logged_in(app_client)
@@ -163,8 +176,9 @@ def test_a_wrong_first_code_does_not_enrol(app_client: TestClient, session: Sess
     assert row is not None and row.confirmed_at is None
 
 
-def test_remembered_device_skips_the_code_until_it_expires(app_client: TestClient,
-                                                           session: Session) -> None:
+def test_remembered_device_skips_the_code_until_it_expires(
+    app_client: TestClient, session: Session
+) -> None:
     ars = make_user(session, "ars", region="84")
     login(app_client, ars.email, totp_secret=None)
     response = second_step(app_client, remember=True)
@@ -188,48 +202,70 @@ def test_remembered_device_skips_the_code_until_it_expires(app_client: TestClien
     assert asked.headers["location"] == "/connexion/code"
 
 
-def test_a_forged_or_forgotten_device_does_not_skip(app_client: TestClient,
-                                                     session: Session) -> None:
+def test_a_forged_or_forgotten_device_does_not_skip(
+    app_client: TestClient, session: Session
+) -> None:
     ars = make_user(session, "ars", region="84")
     login(app_client, ars.email, totp_secret=None)
-    cookie = set_cookie_attrs(second_step(app_client, remember=True).headers.get_list(
-        "set-cookie"), "palier_appareil")["value"]
+    cookie = set_cookie_attrs(
+        second_step(app_client, remember=True).headers.get_list("set-cookie"), "palier_appareil"
+    )["value"]
     raw = str(cookie).partition(".")[0]
     page = app_client.get("/compte/securite")
     device_id = re.search(r"/compte/securite/appareils/(\d+)/oublier", page.text)
     assert device_id is not None
-    response = app_client.post(f"/compte/securite/appareils/{device_id.group(1)}/oublier",
-                               headers=csrf_headers(csrf_token(app_client)),
-                               follow_redirects=False)
+    response = app_client.post(
+        f"/compte/securite/appareils/{device_id.group(1)}/oublier",
+        headers=csrf_headers(csrf_token(app_client)),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     log_out(app_client)
-    assert login(app_client, ars.email, totp_secret=None).headers["location"] \
-        == "/connexion/code"
-    app_client.cookies.set("palier_appareil", f"{raw}.{'0' * 64}", domain="testserver.local",
-                           path="/")
+    assert login(app_client, ars.email, totp_secret=None).headers["location"] == "/connexion/code"
+    app_client.cookies.set(
+        "palier_appareil", f"{raw}.{'0' * 64}", domain="testserver.local", path="/"
+    )
     log_out(app_client)
-    assert login(app_client, ars.email, totp_secret=None).headers["location"] \
-        == "/connexion/code"
+    assert login(app_client, ars.email, totp_secret=None).headers["location"] == "/connexion/code"
     assert "mfa_device_forgotten" in audit_actions(session, ars.id)
 
 
-def test_an_expired_challenge_sends_back_to_the_password(app_client: TestClient,
-                                                         session: Session) -> None:
+def test_non_ascii_device_cookie_and_code_are_refused_not_errors(
+    app_client: TestClient, session: Session
+) -> None:
+    ars = make_user(session, "ars", region="84")
+    # A quoted cookie's octal escapes decode to "abc.été": not a device, the code is asked.
+    app_client.cookies.set(
+        "palier_appareil", '"abc.\\351t\\351"', domain="testserver.local", path="/"
+    )
+    asked = login(app_client, ars.email, totp_secret=None)
+    assert (asked.status_code, asked.headers["location"]) == (303, "/connexion/code")
+    arabic_indic = post_code(app_client, "\u0661\u0662\u0663\u0664\u0665\u0666")
+    assert arabic_indic.status_code == 400
+    assert "Code incorrect" in arabic_indic.text
+    assert not logged_in(app_client)
+
+
+def test_an_expired_challenge_sends_back_to_the_password(
+    app_client: TestClient, session: Session
+) -> None:
     ars = make_user(session, "ars", region="84")
     login(app_client, ars.email, totp_secret=None)
-    challenge = session.exec(select(LoginChallenge).where(
-        LoginChallenge.user_id == ars.id)).one()
+    challenge = session.exec(select(LoginChallenge).where(LoginChallenge.user_id == ars.id)).one()
     challenge.expires_at = utcnow() - timedelta(seconds=1)
     session.add(challenge)
     session.commit()
     response = post_code(app_client, pyotp.TOTP(DEFAULT_TOTP_SECRET).now())
-    assert (response.status_code, response.headers["location"]) == \
-        (303, "/connexion?info=code-expire")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        "/connexion?info=code-expire",
+    )
     assert not logged_in(app_client)
 
 
-def test_admin_resets_a_lost_factor_audited(app_client: TestClient, session: Session,
-                                            settings: object) -> None:
+def test_admin_resets_a_lost_factor_audited(
+    app_client: TestClient, session: Session, settings: object
+) -> None:
     admin = make_user(session, "admin")
     ars = make_user(session, "ars", region="84")
     assert ars.id is not None
@@ -238,25 +274,35 @@ def test_admin_resets_a_lost_factor_audited(app_client: TestClient, session: Ses
     token = log_in(app_client, session, settings, admin)  # type: ignore[arg-type]
     page = app_client.get("/admin/utilisateurs")
     assert f"/admin/utilisateurs/{ars.id}/double-authentification" in page.text
-    response = app_client.post(f"/admin/utilisateurs/{ars.id}/double-authentification",
-                               headers=csrf_headers(token), follow_redirects=False)
+    response = app_client.post(
+        f"/admin/utilisateurs/{ars.id}/double-authentification",
+        headers=csrf_headers(token),
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert session.get(UserTotp, ars.id) is None
     assert session.exec(select(RecoveryCode).where(RecoveryCode.user_id == ars.id)).all() == []
-    event = session.exec(select(AuditEvent).where(AuditEvent.action == "mfa_reset")
-                         .order_by(col(AuditEvent.id).desc())).first()
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "mfa_reset")
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
     assert event is not None
     assert (event.user_id, event.object_id) == (admin.id, str(ars.id))
-    assert app_client.post("/admin/utilisateurs/999999/double-authentification",
-                           headers=csrf_headers(token)).status_code == 404
+    assert (
+        app_client.post(
+            "/admin/utilisateurs/999999/double-authentification", headers=csrf_headers(token)
+        ).status_code
+        == 404
+    )
 
     other = TestClient(app_client.app)
     assert login(other, ars.email).headers["location"] == "/connexion/activation"
 
 
-def test_account_page_enrolment_and_new_recovery_codes(app_client: TestClient,
-                                                       session: Session,
-                                                       settings: object) -> None:
+def test_account_page_enrolment_and_new_recovery_codes(
+    app_client: TestClient, session: Session, settings: object
+) -> None:
     director = make_user(session, "director")
     token = log_in(app_client, session, settings, director)  # type: ignore[arg-type]
     page = app_client.get("/compte/securite")
@@ -265,17 +311,19 @@ def test_account_page_enrolment_and_new_recovery_codes(app_client: TestClient,
     key = re.search(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<', enrol.text)
     assert key is not None
     totp = pyotp.TOTP(key.group(1).replace(" ", ""))
-    done = app_client.post("/compte/securite/activation",
-                           data={"code": totp.now(), "csrf_token": token})
+    done = app_client.post(
+        "/compte/securite/activation", data={"code": totp.now(), "csrf_token": token}
+    )
     assert done.status_code == 200 and "Vos codes de secours" in done.text
     assert "Activée" in app_client.get("/compte/securite").text
     # A director who enrolled is asked for the code too.
     other = TestClient(app_client.app)
-    assert login(other, director.email, totp_secret=None).headers["location"] \
-        == "/connexion/code"
+    assert login(other, director.email, totp_secret=None).headers["location"] == "/connexion/code"
     # The enrolment's code served once: the phone's next one (accepted: clocks drift).
-    again = app_client.post("/compte/securite/codes-de-secours",
-                            data={"code": totp.at(time.time() + 30), "csrf_token": token})
+    again = app_client.post(
+        "/compte/securite/codes-de-secours",
+        data={"code": totp.at(time.time() + 30), "csrf_token": token},
+    )
     assert again.status_code == 200
     assert len(re.findall(r"<li><code>", again.text)) == 10
     assert "mfa_recovery_codes_regenerated" in audit_actions(session, director.id)

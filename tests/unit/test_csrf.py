@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from app.accounts.tokens import token_hash
+from app.accounts.tokens import token_hash, tokens_match
 from app.web.auth_deps import local_path, login_url
 from app.web.security import (
     csrf_exempt,
     new_anonymous_csrf_token,
     submitted_csrf_token,
-    tokens_match,
     valid_anonymous_csrf_token,
 )
 
@@ -30,11 +29,19 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def make_request(method: str = "POST", path: str = "/x", headers: dict[str, str] | None = None,
-                 body: bytes = b"") -> Request:
+def make_request(
+    method: str = "POST", path: str = "/x", headers: dict[str, str] | None = None, body: bytes = b""
+) -> Request:
     raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    scope = {"type": "http", "method": method, "path": path, "headers": raw_headers,
-             "query_string": b"", "scheme": "http", "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": raw_headers,
+        "query_string": b"",
+        "scheme": "http",
+        "server": ("testserver", 80),
+    }
     sent = False
 
     async def receive() -> dict[str, object]:
@@ -48,8 +55,7 @@ def make_request(method: str = "POST", path: str = "/x", headers: dict[str, str]
 
 
 def test_token_hash_is_sha256_hex() -> None:
-    assert token_hash("abc") == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert token_hash("abc") == ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 
 
 def test_anonymous_token_is_signed() -> None:
@@ -108,31 +114,38 @@ def test_tokens_match(expected: str | None, given: str | None, match: bool) -> N
         ("PUT", "/structures/1", True, False, False),
     ],
 )
-def test_csrf_exemptions(method: str, path: str, cookie: bool, bearer: bool,
-                         exempt: bool) -> None:
+def test_csrf_exemptions(method: str, path: str, cookie: bool, bearer: bool, exempt: bool) -> None:
     headers = {"cookie": "palier_session=abc"} if cookie else {}
     assert csrf_exempt(make_request(method, path, headers), bearer=bearer) is exempt
 
 
 def test_submitted_token_from_header_then_form() -> None:
-    header = make_request(headers={"X-CSRF-Token": "from-header",
-                                   "content-type": "application/x-www-form-urlencoded"},
-                          body=b"csrf_token=from-form")
+    header = make_request(
+        headers={
+            "X-CSRF-Token": "from-header",
+            "content-type": "application/x-www-form-urlencoded",
+        },
+        body=b"csrf_token=from-form",
+    )
     assert run(submitted_csrf_token(header)) == "from-header"
-    form = make_request(headers={"content-type": "application/x-www-form-urlencoded"},
-                        body=b"a=1&csrf_token=from-form")
+    form = make_request(
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body=b"a=1&csrf_token=from-form",
+    )
     assert run(submitted_csrf_token(form)) == "from-form"
-    json_body = make_request(headers={"content-type": "application/json"},
-                             body=b'{"csrf_token": "ignored"}')
+    json_body = make_request(
+        headers={"content-type": "application/json"}, body=b'{"csrf_token": "ignored"}'
+    )
     assert run(submitted_csrf_token(json_body)) is None
-    none = make_request(headers={"content-type": "application/x-www-form-urlencoded"},
-                        body=b"a=1")
+    none = make_request(headers={"content-type": "application/x-www-form-urlencoded"}, body=b"a=1")
     assert run(submitted_csrf_token(none)) is None
 
 
 def test_form_stays_readable_after_the_check() -> None:
-    request = make_request(headers={"content-type": "application/x-www-form-urlencoded"},
-                           body=b"email=a%40b.fr&csrf_token=t")
+    request = make_request(
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body=b"email=a%40b.fr&csrf_token=t",
+    )
 
     async def check_then_read() -> object:
         assert await submitted_csrf_token(request) == "t"
