@@ -113,6 +113,28 @@ class Settings(BaseSettings):
     # One-time links proving an e-mail address before an identity is attached to its account.
     oidc_link_hours: int = 2
 
+    # Who runs the service, shown on the legal pages (mentions légales, données personnelles,
+    # accessibilité): PALIER_LEGAL_OPERATOR_NAME and so on. An empty value shows a visible
+    # "à compléter par l'exploitant" placeholder; `palier serve` warns about them in production.
+    legal_operator_name: str = ""
+    legal_operator_address: str = ""
+    legal_operator_email: str = ""
+    legal_publication_director: str = ""
+    legal_host_name: str = ""
+    legal_host_address: str = ""
+    legal_host_contact: str = ""
+    legal_host_location: str = ""
+    legal_dpo_contact: str = ""
+    legal_accessibility_contact: str = ""
+    legal_statement_date: str = ""  # date of the accessibility statement, e.g. "2 décembre 2026"
+    legal_site_url: str = ""
+
+    def legal_facts(self) -> dict[str, str]:
+        """The legal pages' facts that are set (keys without the `legal_` prefix)."""
+        return {name.removeprefix("legal_"): value.strip()
+                for name, value in self.model_dump(include=LEGAL_FIELDS).items()
+                if value.strip()}
+
     @field_validator("oidc_required_roles")
     @classmethod
     def _known_roles(cls, value: str) -> str:
@@ -180,6 +202,9 @@ class Settings(BaseSettings):
                 "on SQLite jobs run inline."
             )
         return self
+
+
+LEGAL_FIELDS = {name for name in Settings.model_fields if name.startswith("legal_")}
 
 
 @lru_cache

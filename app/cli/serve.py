@@ -9,11 +9,25 @@ from typing import Annotated
 
 import typer
 
+from app.config import LEGAL_FIELDS, Settings
+
 SQLITE_ONE_WORKER = (
     "--workers {n} refusé : la base SQLite n'admet qu'un processus d'écriture, "
     "`palier serve` sert donc avec un seul processus. Pour plusieurs processus, "
     "utilisez PostgreSQL (PALIER_DATABASE_URL=postgresql://...)."
 )
+
+LEGAL_MISSING = (
+    "Attention : les pages légales afficheront « à compléter par l'exploitant » tant que "
+    "ces réglages sont vides : {names}."
+)
+
+
+def missing_legal_settings(settings: Settings) -> list[str]:
+    """The environment variables of the legal pages' facts left empty."""
+    facts = settings.legal_facts()
+    return [f"PALIER_{name.upper()}" for name in sorted(LEGAL_FIELDS)
+            if name.removeprefix("legal_") not in facts]
 
 
 def serve(
@@ -35,6 +49,9 @@ def serve(
     if workers > 1 and is_sqlite(normalize_url(settings.database_url)):
         typer.echo(SQLITE_ONE_WORKER.format(n=workers), err=True)
         raise typer.Exit(2)
+    missing = missing_legal_settings(settings)
+    if settings.env == "production" and missing:
+        typer.echo(LEGAL_MISSING.format(names=", ".join(missing)), err=True)
     with contextlib.ExitStack() as stack:
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # /metrics adds up every worker's counters (app/observability.py).

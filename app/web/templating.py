@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from app.accounts.oidc import LOGIN_REQUEST_MINUTES
+from app.accounts.retention import UNATTACHED_IDENTITY_RETENTION
 from app.assessments.glossary import question_terms
 from app.assessments.guide import Estimate, estimate
 from app.assessments.service import DEFAULT_QUESTIONNAIRE
@@ -87,8 +89,21 @@ def template_globals(request: Request | None = None) -> dict[str, Any]:
     host_location, dpo_contact, accessibility_contact, statement_date, site_url); a missing
     key shows a visible "à compléter par l'exploitant" placeholder.
     """
-    settings = getattr(request.state, "settings", None) if request is not None else None
-    return {"state_marks": (settings or get_settings()).state_marks, "legal": {}}
+    found = getattr(request.state, "settings", None) if request is not None else None
+    settings = found or get_settings()
+    return {"state_marks": settings.state_marks, "legal": settings.legal_facts(),
+            "retention": retention_words(settings)}
+
+
+def retention_words(settings: Settings) -> dict[str, int]:
+    """The durations the personal-data page states, from the settings that enforce them."""
+    return {"session_hours": settings.session_absolute_hours,
+            "device_days": settings.mfa_remember_days,
+            "challenge_minutes": settings.mfa_challenge_minutes,
+            "link_hours": settings.oidc_link_hours,
+            "login_request_minutes": LOGIN_REQUEST_MINUTES,
+            "login_window_minutes": settings.login_window_minutes,
+            "unattached_identity_days": UNATTACHED_IDENTITY_RETENTION.days}
 
 
 def _request_state(request: Request) -> dict[str, Any]:

@@ -177,3 +177,65 @@ def test_unknown_api_path_stays_json(app_client: TestClient) -> None:
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
     assert app_client.get("/nulle-part").json() == {"detail": "Not Found"}
+
+
+LEGAL = {
+    "legal_operator_name": "ARS Occitanie",
+    "legal_operator_address": "26-28 parc Club du Millénaire, 34067 Montpellier",
+    "legal_operator_email": "palier@ars.example.fr",
+    "legal_publication_director": "Directrice générale de l’ARS",
+    "legal_host_name": "Hébergeur Exemple SAS",
+    "legal_host_address": "1 rue de l’Exemple, 75001 Paris",
+    "legal_host_contact": "01 23 45 67 89",
+    "legal_host_location": "France",
+    "legal_dpo_contact": "dpo@ars.example.fr",
+    "legal_accessibility_contact": "accessibilite@ars.example.fr",
+    "legal_statement_date": "2 décembre 2026",
+    "legal_site_url": "https://palier.ars.example.fr",
+}
+
+
+def test_legal_pages_say_who_runs_the_service_from_the_settings(
+        app_client: TestClient, settings: Settings) -> None:
+    for name, value in LEGAL.items():
+        setattr(settings, name, value)
+    pages = {path: app_client.get(path, headers=HTML).text
+             for path in ("/mentions-legales", "/donnees-personnelles", "/accessibilite")}
+    for path, html in pages.items():
+        assert "à compléter" not in html, path
+    assert "ARS Occitanie" in pages["/mentions-legales"]
+    assert "Hébergeur Exemple SAS" in pages["/mentions-legales"]
+    assert "ARS Occitanie" in pages["/donnees-personnelles"]
+    assert "dpo@ars.example.fr" in pages["/donnees-personnelles"]
+    assert "accessibilite@ars.example.fr" in pages["/accessibilite"]
+
+
+def test_an_unset_legal_fact_shows_a_visible_placeholder(app_client: TestClient) -> None:
+    html = app_client.get("/mentions-legales", headers=HTML).text
+    assert "nom de l’organisme qui exploite le service : à compléter par l’exploitant" in html
+
+
+def test_personal_data_page_states_the_durations_the_settings_enforce(
+        app_client: TestClient, settings: Settings) -> None:
+    settings.session_absolute_hours = 8
+    settings.mfa_remember_days = 14
+    settings.mfa_challenge_minutes = 5
+    settings.login_window_minutes = 20
+    settings.oidc_link_hours = 3
+    html = app_client.get("/donnees-personnelles", headers=HTML).text
+    assert "<td>8 heures au plus ; les sessions expirées sont supprimées</td>" in html
+    assert "<td>14 jours au plus ; supprimés à l’expiration" in html
+    assert "<td>5 minutes ; supprimées une fois utilisées ou expirées</td>" in html
+    assert "<td>20 minutes</td>" in html
+    assert "sa durée de validité (3 heures)" in html
+    assert "Le temps de la session (8 heures au plus)" in html
+    assert "supprimée 30 jours après sa dernière connexion" in html
+
+
+def test_serve_lists_the_legal_settings_left_empty() -> None:
+    from app.cli.serve import missing_legal_settings
+
+    assert missing_legal_settings(Settings(**LEGAL)) == []
+    partial = {k: v for k, v in LEGAL.items() if k not in ("legal_dpo_contact", "legal_host_name")}
+    assert missing_legal_settings(Settings(**partial)) == [
+        "PALIER_LEGAL_DPO_CONTACT", "PALIER_LEGAL_HOST_NAME"]
