@@ -51,8 +51,9 @@ class World:
         self.orphan = mk(session, name="EHPAD Les Dahlias", department="38")
         self.ssiad = mk(session, name="SSIAD du Rhône", department="69", category_code="354")
         self.paris = mk(session, name="EHPAD Parisien", department="75")
-        make_assessment(session, self.done, "submitted",
-                        submitted_at=datetime.now(UTC) - timedelta(hours=1))
+        # Submitted now: always after the campaign's start (today in Paris), even just after
+        # midnight Paris time, when "an hour ago" was the day before.
+        make_assessment(session, self.done, "submitted", submitted_at=datetime.now(UTC))
         make_assessment(session, self.draft)
         self.d_done = make_user(session, Role.director, [self.done], email="d1@acacias.fr")
         self.d_draft = make_user(session, Role.director, [self.draft], email="d2@bleuets.fr")
