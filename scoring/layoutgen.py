@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from scoring.codegen import Gen, numbered, targets
 from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, referenced_scores
 from scoring.meet import MeetFinder
-from scoring.result import EvalContext, Exact, global_exact
+from scoring.result import EvalContext, Exact, Result, global_exact
 from scoring.scoregen import locals_of, tier_met
 
 if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
-    from scoring.result import Result
 
 MEET_CACHE_SIZE = 20_000
 GRAMMAR = frozenset({*QUESTION_OPS, *COMBINATORS, "question", "score", "tier_at_least"})
@@ -105,6 +104,10 @@ class Layout:
             lines, expr = emit(gen)
             self.fns[name] = self._define(gen, name, [*lines, f"    return {expr}"])
         self.to_dict: Callable[[Result], dict[str, Any]] = self._to_dict(parts)
+        # This version's Results: the generated to_dict is their method, no call in between.
+        self.result_class: type[Result] = type(
+            "Result", (Result,), {"__slots__": (), "_L": self, "to_dict": self.to_dict}
+        )
 
     def _gen(self) -> Gen:
         return Gen(self.index, self.unknown_of, self.local)

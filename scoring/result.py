@@ -11,7 +11,7 @@ layout functions (scoring/layoutgen.py), from the values the Result keeps.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from scoring.layoutgen import Layout
@@ -69,14 +69,14 @@ T = TypeVar("T")
 
 class _Part(Generic[T]):
     """A part of a Result laid out on first access by the questionnaire's layout function of
-    the same name (layoutgen.py), then kept in the slot `_<name>`: each access returns the
+    the same name (layoutgen.py), then kept in the Result's `_parts`: each access returns the
     same object."""
 
     def __init__(self, doc: str = "") -> None:
         self.__doc__ = doc
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name, self.slot = name, "_" + name
+        self.name = name
 
     @overload
     def __get__(self, r: None, owner: type) -> _Part[T]: ...
@@ -85,38 +85,41 @@ class _Part(Generic[T]):
     def __get__(self, r: Result | None, owner: type) -> _Part[T] | T:
         if r is None:
             return self
-        part = getattr(r, self.slot)
+        parts = r._parts
+        if parts is None:
+            parts = r._parts = {}
+        part = parts.get(self.name, UNSET)
         if part is UNSET:
-            part = r._L.fns[self.name](r)
-            setattr(r, self.slot, part)
+            part = parts[self.name] = r._L.fns[self.name](r)
         return part  # type: ignore[no-any-return]
-
-
-PARTS = ("domains", "funding", "gap", "next_steps", "tier", "tiers", "tiers_met_above", "unknown")
 
 
 class Result:
     """One scored answer set. A requirement's flag is True (met), False (unmet) or None (it
-    does not apply: its applies_if is false). Laid-out parts (`PARTS`) are kept once read;
-    `to_dict()` lays every part out afresh."""
+    does not apply: its applies_if is false). Laid-out parts (the `_Part` attributes) are kept
+    once read;
+    `to_dict()` lays every part out afresh.
+
+    Each questionnaire version's Results are instances of its own subclass, made by its
+    `Layout` (`Layout.result_class`): the subclass carries the layout (`_L`) and has the
+    generated `to_dict` as its method."""
 
     __slots__ = (
-        "_L",
         "_ds",
         "_e",
         "_flags",
         "_m",
+        "_parts",
         "_vals",
         "applicable",
         "global_score",
         "missing_required",
         "tier_level",
-        *(f"_{name}" for name in PARTS),
     )
+    _L: ClassVar[Layout]
 
     def __init__(
         self,
-        layout: Layout,
         vals: tuple[Any, ...],
         flags: tuple[bool | None, ...],
         level: int | None,
@@ -127,7 +130,6 @@ class Result:
         missing: list[str],
         applicable: int,
     ) -> None:
-        self._L = layout
         self._vals = vals  # effective value of each question (None: not applicable/answered)
         self._flags = flags
         self.tier_level = level
@@ -137,8 +139,7 @@ class Result:
         self.global_score = global_score
         self.missing_required = missing
         self.applicable = applicable
-        self._domains = self._funding = self._gap = self._next_steps = UNSET
-        self._tier = self._tiers = self._tiers_met_above = self._unknown = UNSET
+        self._parts: dict[str, Any] | None = None  # the parts laid out so far
 
     @property
     def questionnaire(self) -> dict[str, str]:
@@ -182,5 +183,6 @@ class Result:
     )
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON, laid out fresh in one generated function."""
+        """The contract's JSON, laid out fresh in one generated function (the subclass of
+        each questionnaire has that function itself as its `to_dict`)."""
         return self._L.to_dict(self)

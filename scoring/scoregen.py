@@ -18,13 +18,14 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen, numbered, targets
-from scoring.result import Result, global_exact
+from scoring.result import global_exact
 
 if TYPE_CHECKING:
     from scoring.layoutgen import Layout
     from scoring.plan import QPlan, ReqPlan
+    from scoring.result import Result
 
-RunFn = Callable[[dict[str, Any]], Result]
+RunFn = Callable[[dict[str, Any]], "Result"]
 
 
 def locals_of(qplans: tuple[QPlan, ...] | list[QPlan]) -> dict[str, str]:
@@ -235,7 +236,7 @@ def compile_run(
         lines.append(f"    gx = global_exact(({es}), ({ms}), {k(layout.weights)})")
     lines += flags
     lines.append(
-        f"    return Result({k(layout)}, ({targets(local.values())}),"
+        f"    return {k(layout.result_class)}(({targets(local.values())}),"
         f" ({numbered('f', len(layout.reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
         " gs, missing, n)"
     )
@@ -245,7 +246,6 @@ def compile_run(
         "<palier-score>",
         {
             "bisect_right": bisect.bisect_right,
-            "Result": Result,
             "NUMBER": NUMBER,
             "global_exact": global_exact,
         },
