@@ -195,14 +195,15 @@ class Layout:
             for j in span:
                 r = self.reqs[j]
                 scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
+                applies = "True" if r.applies is None else f"f{j} is not None"
                 reqs.append(
                     f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
-                    f'"applies": f{j} is not None, "answers": {self._answers(k, r.questions)}'
+                    f'"applies": {applies}, "answers": {self._answers(k, r.questions)}'
                     f"{scores}}}"
                 )
             out.append(
                 f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
-                f'"met": {tier_met(span)}, "requirements": [{", ".join(reqs)}]}}'
+                f'"met": {tier_met(self.reqs, span)}, "requirements": [{", ".join(reqs)}]}}'
             )
         return [], f"[{', '.join(out)}]"
 
@@ -239,7 +240,7 @@ class Layout:
 
     def _gap(self, gen: Gen) -> Part:
         k = gen.const
-        lines = ['    gap = {"next_tier": None, "requirements": []}']
+        lines = []
         for i, (tid, level, label, span) in enumerate(self.tier_list):
             lines += [f"    {'if' if i == 0 else 'elif'} start == {i}:", "        reqs = []"]
             for j in span:
@@ -257,6 +258,10 @@ class Layout:
                 f'        gap = {{"next_tier": {{"id": {k(tid)}, "level": {level}, '
                 f'"label": {k(label)}}}, "requirements": reqs}}'
             )
+        lines += [
+            "    else:",
+            '        gap = {"next_tier": None, "requirements": []}',
+        ]  # past the top
         return lines, "gap"
 
     def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
@@ -308,7 +313,7 @@ class Layout:
 
     def _funding(self, gen: Gen) -> Part:
         k = gen.const
-        lines = ["    funding = []"]
+        lines = ["    funding = []", "    complete = not r.missing_required"]
         if any("global" in referenced_scores(f.eligible) for f in self.fundings):
             lines.append(f"    gx = global_exact(r._e, r._m, {k(self.weights)})")
         for f in self.fundings:
@@ -318,8 +323,7 @@ class Layout:
                 ind = "        "
             eligible = "None"
             if f.kind == "funding":
-                lines.append(f"{ind}ok = {gen.expr(f.eligible)}")
-                eligible = "ok if not r.missing_required else None"
+                eligible = f"{gen.expr(f.eligible)} if complete else None"
             lines.append(
                 f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
                 f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}})'
@@ -337,7 +341,7 @@ class Layout:
         lines = ["    above = []"]
         for i, (tid, _, _, span) in enumerate(self.tier_list):
             lines += [
-                f"    if start <= {i} and {tier_met(span)}:",
+                f"    if start <= {i} and {tier_met(self.reqs, span)}:",
                 f"        above.append({gen.const(tid)})",
             ]
         return lines, "above"

@@ -43,9 +43,13 @@ def fractional(qplans: tuple[QPlan, ...] | list[QPlan]) -> bool:
     )
 
 
-def tier_met(span: range) -> str:
-    """Source of "every requirement of this span (one tier's) is met or does not apply"."""
-    return " and ".join(f"f{j} is not False" for j in span) or "True"
+def tier_met(reqs: tuple[ReqPlan, ...], span: range) -> str:
+    """Source of "every requirement of this span (one tier's) is met or does not apply". A
+    requirement without applies_if has a plain bool flag (never None)."""
+    return (
+        " and ".join(f"f{j}" if reqs[j].applies is None else f"f{j} is not False" for j in span)
+        or "True"
+    )
 
 
 def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[Any, ...]:
@@ -193,7 +197,7 @@ def _requirements(
     lines.append("    lvl = None")
     for depth, (_, level, _, span) in enumerate(tiers):
         ind = "    " * (depth + 1)
-        lines.append(f"{ind}if {tier_met(span)}:")
+        lines.append(f"{ind}if {tier_met(reqs, span)}:")
         lines.append(f"{ind}    lvl = {level}")
     return lines
 
