@@ -58,21 +58,23 @@ def _by_domain(pairs: tuple[tuple[int, Any], ...], touched: list[int]) -> tuple[
 
 
 class Points(dict[Any, Any]):
-    """Answer value -> points, read with `[]` (cheaper than `.get`): None (unanswered or not
-    applicable) earns 0 like any value it does not list."""
-
-    def __init__(self, points: dict[Any, Any]) -> None:
-        super().__init__(points)
-        self[None] = 0  # listed: the commonest miss costs no __missing__ call
+    """The tolerant table: a value it does not list (an unvalidated answer) earns 0."""
 
     def __missing__(self, key: object) -> int:
         return 0
 
 
+def _table(points: dict[Any, Any], tolerant: bool) -> dict[Any, Any]:
+    """Answer value -> points, read with `[]`, every option value and None (unanswered or not
+    applicable) listed. The plain dict is read fastest (a subclass's `[]` is not
+    specialised) and raises KeyError for a value it does not list; `Points` gives 0."""
+    return Points({**points, None: 0}) if tolerant else {**points, None: 0}
+
+
 NUMBER = frozenset({int, float})  # the classes a number answer is read from (not bool)
 
 
-def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
+def _question(gen: Gen, p: QPlan, q: str, ind: str, tolerant: bool) -> list[str]:
     # Long: one case per question type and points layout, each a few generated lines.
     """Normalise one applicable question's local (read raw before) and add its points.
     Single choices scoring one domain are summed apart (`_flat_sums`); missing answers are
@@ -95,7 +97,8 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
         body = ind + "    "
         table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
         if one:
-            pts = Points({v: t[0] for v, t in table.items()})
+            pts = {v: _by_domain(pairs, touched)[0] for v, pairs in p.choice_points.items()}
+            pts = _table(pts, tolerant)
             return [*lines, f"{body}for x in {q}:", f"{body}    e{touched[0]} += {k(pts)}[x]"]
         return [
             *lines,
@@ -141,16 +144,17 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str) -> list[str]:
 
 
 def _flat_sums(
-    qplans: list[QPlan], local: dict[str, str], ndom: int, k: Callable[[Any], str]
+    qplans: list[QPlan], local: dict[str, str], ndom: int, k: Callable[[Any], str], tolerant: bool
 ) -> list[str]:
     """Single choices scoring one domain, summed per domain in one expression (a None
-    local, not applicable or unanswered, earns 0 like an unknown value)."""
+    local, not applicable or unanswered, earns 0)."""
     lines = []
     for d in range(ndom):
         ps = [p for p in qplans if p.type == "single_choice" and p.flat and p.domain == d]
         if ps:
             lines.append(
-                f"    e{d} += " + " + ".join(f"{k(Points(p.flat))}[{local[p.id]}]" for p in ps)
+                f"    e{d} += "
+                + " + ".join(f"{k(_table(p.flat, tolerant))}[{local[p.id]}]" for p in ps)
             )
     return lines
 
@@ -205,17 +209,47 @@ def _requirements(
 def compile_run(
     qplans: list[QPlan], base_max: tuple[Any, ...], weights: tuple[float, ...], layout: Layout
 ) -> RunFn:
-    # Long: the straight-line function in order: reads, questions, sums, scores, flags.
     """Generate `run(answers)`: applicability, domain sums, scores, flags and placement.
     Requirements, tiers, domains and "je ne sais pas" values are read from the `layout`
-    (built first: the Results `run` returns carry it)."""
+    (built first: the Results `run` returns carry it).
+
+    Two variants of one body: `run` reads option tables as plain dicts; a value that no
+    option has (answers not validated) raises KeyError there, and the tolerant variant,
+    whose tables give 0 for it, scores the answers instead."""
+    names = {"bisect_right": bisect.bisect_right, "NUMBER": NUMBER, "global_exact": global_exact}
+    gen = Gen(layout.index, layout.unknown_of, layout.local)
+    body = _run_body(gen, qplans, base_max, weights, layout, tolerant=True)
+    tolerant = gen.define("\n".join(["def run(answers):", *body]), "run", "<palier-score>", names)
+    gen = Gen(layout.index, layout.unknown_of, layout.local)
+    body = _run_body(gen, qplans, base_max, weights, layout, tolerant=False)
+    lines = [
+        "def run(answers):",
+        "    try:",
+        *(f"    {line}" for line in body),
+        "    except KeyError:  # a value no option has: scored by the tolerant variant",
+        "        return tolerant(answers)",
+    ]
+    fn: RunFn = gen.define(
+        "\n".join(lines), "run", "<palier-score>", {**names, "tolerant": tolerant}
+    )
+    return fn
+
+
+def _run_body(
+    gen: Gen,
+    qplans: list[QPlan],
+    base_max: tuple[Any, ...],
+    weights: tuple[float, ...],
+    layout: Layout,
+    tolerant: bool,
+) -> list[str]:
+    # Long: the straight-line function in order: reads, questions, sums, scores, flags.
+    """The body of `run` (4-space indented): reads, questions, sums, scores, flags."""
     local = layout.local
-    gen = Gen(layout.index, layout.unknown_of, local)
     k = gen.const
     ndom = len(layout.index)
     always = sum(1 for p in qplans if p.show_ast is None)
     lines = [
-        "def run(answers):",
         f"    {targets(local.values())}= map(answers.get, {k(tuple(local))})",
         "    missing = []",
         f"    n = {always}",
@@ -225,14 +259,14 @@ def compile_run(
     for p in qplans:
         q = local[p.id]
         if p.show_ast is None:
-            lines += _question(gen, p, q, "    ")
+            lines += _question(gen, p, q, "    ", tolerant)
             continue
         lines.append(f"    if {gen.expr(p.show_ast)}:")
         lines.extend(f"        m{int(d)} += {k(m)}" for d, m in p.max_pairs)
         lines.append("        n += 1")
-        lines += _question(gen, p, q, "        ")
+        lines += _question(gen, p, q, "        ", tolerant)
         lines += ["    else:", f"        {q} = None"]
-    lines += _flat_sums(qplans, local, ndom, k)
+    lines += _flat_sums(qplans, local, ndom, k, tolerant)
     lines += _scores(ndom, base_max, weights, layout.fractional, k)
     flags = _requirements(gen, layout.reqs, layout.tier_list)
     es, ms = numbered("e", ndom), numbered("m", ndom)
@@ -244,14 +278,4 @@ def compile_run(
         f" ({numbered('f', len(layout.reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
         " gs, missing, n)"
     )
-    fn: RunFn = gen.define(
-        "\n".join(lines),
-        "run",
-        "<palier-score>",
-        {
-            "bisect_right": bisect.bisect_right,
-            "NUMBER": NUMBER,
-            "global_exact": global_exact,
-        },
-    )
-    return fn
+    return lines
