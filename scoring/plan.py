@@ -307,12 +307,13 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
         if p.type == "single_choice":
             continue
         if p.type == "multiple_choice":
+            several = f"len(set({v})) != len({v})"  # a repeated value
+            if p.exclusive:
+                several += f" or not {k(p.exclusive)}.isdisjoint({v})"
             bad = (
                 f"{v}.__class__ is not list or not {k(p.values)}.issuperset({v})"
-                f" or (len({v}) > 1 and len(set({v})) != len({v}))"
+                f" or (len({v}) > 1 and ({several}))"
             )
-            if p.exclusive:
-                bad += f" or (len({v}) > 1 and not {k(p.exclusive)}.isdisjoint({v}))"
         elif p.type == "number":
             ok = [f"{v}.__class__ in NUMBER"]
             if (
@@ -329,9 +330,9 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
                 ok.append(f"{v} <= {k(p.max)}")
             bad = f"not ({' and '.join(ok)})"
         else:
-            bad = (
+            bad = (  # printable text holds no forbidden character (all are C* categories)
                 f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_ANSWER}"
-                f" or forbidden({v}) is not None"
+                f" or (not {v}.isprintable() and forbidden({v}) is not None)"
             )
         lines += [f"    if {v} is not None and ({bad}):", "        return False"]
     lines.append("    return True")
