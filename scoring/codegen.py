@@ -4,7 +4,7 @@ Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from scoring.conditions import Combo, Cond, CondFn, ScoreLeaf, TierLeaf, names_value
@@ -16,6 +16,13 @@ def targets(names: Iterable[str]) -> str:
     """Source `a, b, ` of these names: a tuple display once in parentheses, or an unpacking
     target (the trailing comma makes a single name a tuple too)."""
     return "".join(f"{x}, " for x in names)
+
+
+def read_all(k: Callable[[Any], str], ids: Sequence[str]) -> str:
+    """Source (4-space indented) of `answered`: the dict of every question id, in order,
+    updated with the answers (`answers.get` for each id costs twice as much). Its values
+    start with those of the questions, in order, then those of keys no question has."""
+    return f"    answered = {{**{k(dict.fromkeys(ids))}, **answers}}"
 
 
 def numbered(prefix: str, n: int) -> str:

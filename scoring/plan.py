@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from scoring import conditions as C
-from scoring.codegen import Gen, compile_one, targets
+from scoring.codegen import Gen, compile_one, read_all, targets
 from scoring.errors import Loc
 from scoring.layoutgen import Layout
 from scoring.scoregen import NUMBER, RunFn, compile_run, fractional
@@ -292,9 +292,10 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
     names = [f"v{i}" for i in range(len(qplans))]
     lines = [
         "def valid(answers):",
-        f"    if not {k(frozenset(p.id for p in qplans))}.issuperset(answers):",
+        read_all(k, [p.id for p in qplans]),
+        f"    if len(answered) != {len(qplans)}:  # a key no question has",
         "        return False",
-        f"    {targets(names)}= map(answers.get, {k(tuple(p.id for p in qplans))})",
+        f"    {targets(names)}= answered.values()",
     ]
     single = [
         f"{v} in {k(p.values | {None})}"  # an unhashable value: TypeError

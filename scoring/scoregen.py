@@ -17,7 +17,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from scoring.codegen import Gen, numbered, targets
+from scoring.codegen import Gen, numbered, read_all, targets
 from scoring.result import global_exact
 
 if TYPE_CHECKING:
@@ -250,7 +250,11 @@ def _run_body(
     ndom = len(layout.index)
     always = sum(1 for p in qplans if p.show_ast is None)
     lines = [
-        f"    {targets(local.values())}= map(answers.get, {k(tuple(local))})",
+        read_all(k, list(local)),
+        f"    if len(answered) == {len(local)}:",
+        f"        {targets(local.values())}= answered.values()",
+        "    else:  # keys no question has (not validated)",
+        f"        {targets(local.values())}= map(answers.get, {k(tuple(local))})",
         "    missing = []",
         f"    n = {always}",
         *(f"    e{d} = 0" for d in range(ndom)),

@@ -68,3 +68,13 @@ def test_laid_out_parts_are_kept_and_to_dict_is_fresh() -> None:
     assert d1 == d2 and d1 is not d2 and d1["next_steps"][0] is not d2["next_steps"][0]
     d1["next_steps"][0]["funding"].append("x")
     assert r.to_dict()["next_steps"][0]["funding"] == ["prog"]
+
+
+def test_a_key_no_question_has_is_reported_and_not_scored() -> None:
+    q = load_questionnaire(MINI)
+    answers = {"autre": "x", "internet": "fibre", "postes": 80}
+    assert [(e.question, e.message) for e in validate_answers(q, answers)] == [
+        ("autre", "question inconnue")]
+    r = score(q, answers)
+    assert [(d["earned"], d["max"]) for d in r.domains] == [(5, 5), (0, 3)]
+    assert r.answered == 2 and r.effective == {"internet": "fibre", "postes": 80}
