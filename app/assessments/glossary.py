@@ -217,10 +217,10 @@ TERMS: tuple[Term, ...] = (
        "réponses apportées.",
        "https://dirips.com/projets-personnalises-usager-essms/"),
     _T("PSC", "Pro Santé Connect",
-       "Fédération d’identité nationale : un professionnel se connecte aux services de santé "
-       "avec sa carte CPS ou son e-CPS.",
-       "https://www.esante-occitanie.fr/usages-espaces-utilisateurs-numerique-par-expertise-"
-       "services-socles-identification/"),
+       "Service national d’authentification de l’ANS : un professionnel se connecte aux "
+       "services numériques en santé avec sa carte CPS ou son application e-CPS.",
+       "https://industriels.esante.gouv.fr/en/products-services/health-pro-authentication-"
+       "pro-sante-connect"),
     _T("RGPD", "Règlement général sur la protection des données",
        "Règlement européen qui encadre le traitement des données personnelles.",
        "https://lexing.law/?p=108977"),

@@ -42,7 +42,6 @@ EXCEPTIONS = {
     "MDPH": "prith-hauts-de-france.org",
     "OPCO": "monster.fr",
     "PPA": "dirips.com",
-    "PSC": "www.esante-occitanie.fr",
     "RGPD": "lexing.law",
     "RNIV": "www.identito-na.fr",
     "SAJ": "www.apei-sudalsace.fr",
