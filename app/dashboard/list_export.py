@@ -25,13 +25,14 @@ from app.dashboard.filters import Filters, check_region
 from app.dashboard.listing import structure_page
 from app.dashboard.summary import Summary, summary
 from app.errors import Forbidden
+from app.exports.xlsx import DANGEROUS
+from app.exports.xlsx_widths import column_widths
 from app.formatting import PARIS
 from app.permissions import Action, Actor, can
 from app.questionnaires import Registry
 from app.reference import departments, regions
 from app.reviews.models import REVIEW_LABELS
-from app.shortlists.exports import DANGEROUS, Value, csv_chunks
-from app.shortlists.xlsx_widths import column_widths
+from app.shortlists.exports import Value, csv_chunks
 
 ALL_ROWS = 1_000_000
 LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
@@ -39,7 +40,7 @@ LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
                "Palier", "Score global (sur 100)", "Transmise le (heure de Paris)",
                "Revue de l’ARS"]
 FIGURES_HEADER = ["Rubrique", "Code", "Libellé", "Indicateur", "Valeur"]
-# Column kinds the headers do not tell (app.shortlists.xlsx_widths): the palier's label,
+# Column kinds the headers do not tell (app.exports.xlsx_widths): the palier's label,
 # the figures' values.
 LIST_KINDS: list[str | None] = [None] * 9 + ["name"]
 FIGURES_KINDS: list[str | None] = [None] * 4 + ["score"]

@@ -205,7 +205,7 @@ class Book:
     @contextmanager
     def sheet(self, title: str, widths: Sequence[float] = ()) -> Iterator[Sheet]:
         """A new sheet, written as its rows come; `widths`: of its columns from A, in
-        characters (app.shortlists.xlsx_widths), set before the rows."""
+        characters (app.exports.xlsx_widths), set before the rows."""
         self.titles.append(title)
         name = f"xl/worksheets/sheet{len(self.titles)}.xml"
         with self.zip.open(name, "w", force_zip64=True) as stream:
