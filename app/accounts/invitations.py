@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app import textcheck
 from app.accounts import auth
-from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
+from app.accounts.models import Invitation, InvitationStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.tokens import new_token, token_hash
 from app.audit import record
@@ -321,12 +321,8 @@ def _use(session: Session, invitation: Invitation, user: User, ip: str | None,
         session.rollback()
         raise InvalidInvitation(USED)
     structures = structures_of(session, invitation)
-    linked = set(session.exec(select(DirectorStructure.structure_id).where(
-        DirectorStructure.user_id == user.id)).all())
-    for s in structures:
-        if s.id not in linked:
-            assert s.id is not None
-            session.add(DirectorStructure(user_id=user.id, structure_id=s.id))
+    assert user.id is not None
+    auth.link_structures(session, user.id, structures)
     record(session, user.id, "invitation_accepted", "invitation", invitation.id,
            {"email": user.email, "new_account": created,
             "structures": [s.finess for s in structures]}, ip=ip)

@@ -51,16 +51,27 @@ DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles d
 # ---- lookups through the actor -------------------------------------------------------------
 
 
+def _visible(actor: Actor | None, s: Structure | None, missing: str) -> Structure:
+    """`s` if the actor may see it, else NotFound(missing): out of scope reads as absent."""
+    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
+                                                          s.region):
+        raise NotFound(missing)
+    return s
+
+
+def _allow(actor: Actor | None, action: Action, s: Structure) -> None:
+    """Forbidden unless the actor may do `action` on the structure it sees."""
+    assert s.id is not None  # a visible structure
+    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
+        raise Forbidden()
+
+
 def get_structure(session: Session, actor: Actor | None, finess: str,
                   action: Action = Action.view_structure) -> Structure:
     """The structure if the actor may see it (else NotFound) and do `action` (else Forbidden)."""
-    s = session.exec(select(Structure).where(Structure.finess == normalize(finess))).first()
-    if s is None or s.id is None:
-        raise NotFound("Structure introuvable.")
-    if not can_on_structure(actor, Action.view_structure, s.id, s.region):
-        raise NotFound("Structure introuvable.")
-    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
-        raise Forbidden()
+    s = _visible(actor, session.exec(select(Structure).where(
+        Structure.finess == normalize(finess))).first(), "Structure introuvable.")
+    _allow(actor, action, s)
     return s
 
 
@@ -69,15 +80,12 @@ def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
     a = session.get(Assessment, assessment_id)
     if a is None:
         raise NotFound("Évaluation introuvable.")
-    s = session.get(Structure, a.structure_id)
-    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
-                                                          s.region):
-        raise NotFound("Évaluation introuvable.")
+    s = _visible(actor, session.get(Structure, a.structure_id), "Évaluation introuvable.")
+    assert s.id is not None
     if not can_read_assessment(actor, s.id, s.region,
                                submitted=a.status == AssessmentStatus.submitted):
         raise Forbidden(DRAFT_HIDDEN)
-    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
-        raise Forbidden()
+    _allow(actor, action, s)
     return a, s
 
 
