@@ -22,7 +22,7 @@ from app.assessments.views import (
     sentence,
     user_names,
 )
-from app.errors import Conflict, InvalidAnswers, NotFound
+from app.errors import Conflict, InvalidAnswers
 from app.formatting import date_fr
 from app.numbers_fr import NUMBER_ERROR
 from app.permissions import Action, Actor
@@ -182,9 +182,7 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     a, _ = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
     ensure_editable(a)
     q = svc.questionnaire_of(registry, a)
-    question = q.questions.get(question_id)
-    if question is None:
-        raise NotFound("Question introuvable.")
+    question, section = svc.question_of(q, question_id)
     value, error = parse_value(question, raw)
     if error:
         from scoring import AnswerError
@@ -201,8 +199,6 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     a = saved.assessment
     answers = dict(a.answers or {})
     after = applicable(q, answers)
-    section = q.section_of(question_id)
-    assert section is not None
     meta = dict(a.answer_meta or {})
     others = any(int((meta.get(qu.id) or {}).get("revision", 0)) > seen_version
                  for qu in section.questions if qu.id != question_id)

@@ -40,7 +40,8 @@ from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.questionnaires import Registry
 from app.structures.finess import normalize
 from app.structures.models import Structure
-from scoring import Questionnaire, score, validate_answers
+from scoring import Question, Questionnaire, score, validate_answers
+from scoring.model import Section
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"
 CAS_ATTEMPTS = 20
@@ -94,6 +95,15 @@ def questionnaire_of(registry: Registry, a: Assessment) -> Questionnaire:
     if q is None:
         raise QuestionnaireUnavailable()
     return q
+
+
+def question_of(q: Questionnaire, question_id: str) -> tuple[Question, Section]:
+    """A question of the questionnaire and its section, else NotFound."""
+    question = q.questions.get(question_id)
+    section = q.section_of(question_id)
+    if question is None or section is None:
+        raise NotFound("Question introuvable.")
+    return question, section
 
 
 def _lock(session: Session, a: Assessment) -> None:
