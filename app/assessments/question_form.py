@@ -22,7 +22,7 @@ from app.assessments.views import (
     sentence,
     user_names,
 )
-from app.errors import Conflict, InvalidAnswers
+from app.errors import Conflict, InvalidAnswers, NotFound
 from app.formatting import date_fr
 from app.numbers_fr import NUMBER_ERROR
 from app.permissions import Action, Actor
@@ -41,6 +41,15 @@ class Slot:
     visible: bool
     value: Any
     error: str | None = None
+
+
+def question_of(q: Questionnaire, question_id: str) -> tuple[Question, Section]:
+    """A question of the questionnaire and its section, else NotFound."""
+    question = q.questions.get(question_id)
+    section = q.section_of(question_id)
+    if question is None or section is None:
+        raise NotFound("Question introuvable.")
+    return question, section
 
 
 def section_slots(q: Questionnaire, section: Section, answers: Mapping[str, Any],
@@ -182,7 +191,7 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     a, _ = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
     ensure_editable(a)
     q = svc.questionnaire_of(registry, a)
-    question, section = svc.question_of(q, question_id)
+    question, section = question_of(q, question_id)
     value, error = parse_value(question, raw)
     if error:
         from scoring import AnswerError

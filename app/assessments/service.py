@@ -40,8 +40,7 @@ from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.questionnaires import Registry
 from app.structures.finess import normalize
 from app.structures.models import Structure
-from scoring import Question, Questionnaire, score, validate_answers
-from scoring.model import Section
+from scoring import Questionnaire, score, validate_answers
 
 DEFAULT_QUESTIONNAIRE = "esms-maturite-numerique"
 CAS_ATTEMPTS = 20
@@ -52,28 +51,26 @@ DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles d
 # ---- lookups through the actor -------------------------------------------------------------
 
 
-def _visible(actor: Actor | None, s: Structure | None, missing: str) -> Structure:
-    """`s` if the actor may see it, else NotFound(missing): out of scope reads as absent."""
+def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
+             submitted: bool | None = None) -> Structure:
+    """`s` if the actor sees it (else NotFound(missing): out of scope reads as absent), may
+    read its assessment (when `submitted` is given) and may do `action` (else Forbidden)."""
     if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
                                                           s.region):
         raise NotFound(missing)
-    return s
-
-
-def _allow(actor: Actor | None, action: Action, s: Structure) -> None:
-    """Forbidden unless the actor may do `action` on the structure it sees."""
-    assert s.id is not None  # a visible structure
+    if submitted is not None and not can_read_assessment(actor, s.id, s.region,
+                                                         submitted=submitted):
+        raise Forbidden(DRAFT_HIDDEN)
     if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
         raise Forbidden()
+    return s
 
 
 def get_structure(session: Session, actor: Actor | None, finess: str,
                   action: Action = Action.view_structure) -> Structure:
     """The structure if the actor may see it (else NotFound) and do `action` (else Forbidden)."""
-    s = _visible(actor, session.exec(select(Structure).where(
-        Structure.finess == normalize(finess))).first(), "Structure introuvable.")
-    _allow(actor, action, s)
-    return s
+    return _checked(actor, session.exec(select(Structure).where(
+        Structure.finess == normalize(finess))).first(), action, "Structure introuvable.")
 
 
 def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
@@ -81,13 +78,8 @@ def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
     a = session.get(Assessment, assessment_id)
     if a is None:
         raise NotFound("Évaluation introuvable.")
-    s = _visible(actor, session.get(Structure, a.structure_id), "Évaluation introuvable.")
-    assert s.id is not None
-    if not can_read_assessment(actor, s.id, s.region,
-                               submitted=a.status == AssessmentStatus.submitted):
-        raise Forbidden(DRAFT_HIDDEN)
-    _allow(actor, action, s)
-    return a, s
+    return a, _checked(actor, session.get(Structure, a.structure_id), action,
+                       "Évaluation introuvable.", submitted=a.status == AssessmentStatus.submitted)
 
 
 def questionnaire_of(registry: Registry, a: Assessment) -> Questionnaire:
@@ -95,15 +87,6 @@ def questionnaire_of(registry: Registry, a: Assessment) -> Questionnaire:
     if q is None:
         raise QuestionnaireUnavailable()
     return q
-
-
-def question_of(q: Questionnaire, question_id: str) -> tuple[Question, Section]:
-    """A question of the questionnaire and its section, else NotFound."""
-    question = q.questions.get(question_id)
-    section = q.section_of(question_id)
-    if question is None or section is None:
-        raise NotFound("Question introuvable.")
-    return question, section
 
 
 def _lock(session: Session, a: Assessment) -> None:

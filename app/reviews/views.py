@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentStatus
+from app.assessments.question_form import question_of
 from app.assessments.views import NOT_ASKED, answer_text, user_names
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
@@ -201,7 +202,7 @@ def evidence_page(session: Session, registry: Registry, actor: Actor, assessment
     a, s = svc.get_assessment(session, actor, assessment_id)
     assert a.id is not None and s.id is not None
     q = svc.questionnaire_of(registry, a)
-    question, section = svc.question_of(q, question_id)
+    question, section = question_of(q, question_id)
     answers = dict(a.answers or {})
     _, text = _answer(q, applicable(q, answers), answers, question_id)
     items = service.evidence_by_question(session, a.id).get(question_id, [])

@@ -281,7 +281,7 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     """One question with its stored value ("keep the saved value" after a conflict)."""
     a, s = svc.get_assessment(session, actor, assessment_id)
     q = svc.questionnaire_of(registry, a)
-    _, section = svc.question_of(q, question_id)
+    _, section = qform.question_of(q, question_id)
     slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
     return _fragment(request, "question_kept",
                      {"slot": slot, "disabled": not can_edit(actor, a, s)},
