@@ -21,7 +21,7 @@ from app.assessments import service as svc
 from app.assessments import views as view
 from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import IdPath, SessionDep
-from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
+from app.errors import Conflict, InvalidAnswers, NotEditable
 from app.formatting import time_fr
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
@@ -282,10 +282,7 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     """One question with its stored value ("keep the saved value" after a conflict)."""
     a, s = svc.get_assessment(session, actor, assessment_id)
     q = svc.questionnaire_of(registry, a)
-    question = q.questions.get(question_id)
-    section = q.section_of(question_id)
-    if question is None or section is None:
-        raise NotFound("Question introuvable.")
+    _, section = qform.question_of(q, question_id)
     slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
     return _fragment(request, "question_kept",  # assessment: the "à revoir" flag
                      {"slot": slot, "disabled": not can_edit(actor, a, s), "assessment": a},

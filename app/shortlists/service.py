@@ -15,7 +15,7 @@ a new scoring. The snapshot facts are extracted once per submitted assessment in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, func, insert, true
@@ -275,14 +275,14 @@ def build_pure(session: Session, actor: Actor | None, criteria: Criteria) -> Sel
 
 @dataclass
 class Frozen:
+    """What a saved shortlist stores (`create`) and a re-run compares (`rerun`)."""
+
     criteria: dict[str, Any]
     versions: list[str]
     rows: list[dict[str, Any]]
     excluded: dict[str, int]
     hash: str
-    selection: Selection
-    warnings: list[str] = field(default_factory=list)
-    rows_json: str = "[]"  # `rows`, canonical JSON (what is stored)
+    rows_json: str  # `rows`, canonical JSON (what is stored)
 
 
 def freeze(selection: Selection, criteria: Criteria,
@@ -292,8 +292,7 @@ def freeze(selection: Selection, criteria: Criteria,
     if rows is None:
         rows = [ranking.frozen_row(r) for r in selection.rows]
     text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows)
-    return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
-                  selection, selection.warnings, text)
+    return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest, text)
 
 
 def build_frozen(session: Session, actor: Actor | None, criteria: Criteria) -> Frozen:
