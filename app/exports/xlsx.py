@@ -205,6 +205,31 @@ class Sheet:
         self.pending.clear()
 
 
+# Cell styles by index: 0 plain, 1 text kept as typed (quote prefix), 2 one decimal, 3 date
+# and time, 4 bold header, 5 bold header kept as typed.
+STYLES_XML = (
+    f'{HEAD}<styleSheet xmlns="{MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0"/></cellStyleXfs><cellXfs count="6">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'quotePrefix="1"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>')
+
 class Book:
     """An XLSX file being written to `out` (a path or a binary stream); sheets in order."""
 
@@ -284,25 +309,4 @@ class Book:
             f'<Relationship Id="rId{n + 2}" Type="{REL}/sharedStrings" '
             'Target="sharedStrings.xml"/></Relationships>'))
         self.zip.writestr("xl/sharedStrings.xml", self.shared.xml())
-        self.zip.writestr("xl/styles.xml", (
-            f'{HEAD}<styleSheet xmlns="{MAIN}">'
-            '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0"/>'
-            '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
-            '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
-            '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
-            'borderId="0"/></cellStyleXfs><cellXfs count="6">'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
-            '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
-            'applyNumberFormat="1"/>'
-            '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
-            'applyNumberFormat="1"/>'
-            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-            '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
-            'quotePrefix="1"/>'
-            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
-            'builtinId="0"/></cellStyles></styleSheet>'))
+        self.zip.writestr("xl/styles.xml", STYLES_XML)
