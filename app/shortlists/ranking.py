@@ -62,6 +62,7 @@ from app.shortlists.ranking_freeze import (
     canonical_json,
     diff_rows,
     frozen_row,
+    rows_json,
     rows_json_and_hash,
     shortlist_hash,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "key_value",
     "rank",
     "readiness_from_tiers",
+    "rows_json",
     "rows_json_and_hash",
     "select",
     "short_warnings",

@@ -286,12 +286,13 @@ class Frozen:
 
 
 def freeze(selection: Selection, criteria: Criteria,
-           rows: list[dict[str, Any]] | None = None) -> Frozen:
-    """The frozen shortlist of `selection` (its rows frozen unless given)."""
+           rows: list[dict[str, Any]] | None = None, text: str | None = None) -> Frozen:
+    """The frozen shortlist of `selection` (its rows frozen unless given, with their
+    canonical JSON `text` when the caller wrote it)."""
     canonical = criteria.canonical()
     if rows is None:
         rows = [ranking.frozen_row(r) for r in selection.rows]
-    text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows)
+    text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows, text)
     return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
                   selection, selection.warnings, text)
 
@@ -302,10 +303,10 @@ def build_frozen(session: Session, actor: Actor | None, criteria: Criteria) -> F
     authorize(actor, criteria.region)
     check_criteria(criteria)
     try:
-        selection, rows = sql.select_frozen(session, actor, criteria)
+        selection, rows, text = sql.select_frozen(session, actor, criteria)
     except InfeasibleQuotas as exc:
         raise QuotasInfeasible(exc.problems) from None
-    return freeze(selection, criteria, rows)
+    return freeze(selection, criteria, rows, text)
 
 
 def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:

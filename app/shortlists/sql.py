@@ -209,11 +209,11 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
 
 
 def select_frozen(session: Session, actor: Actor | None, criteria: Criteria
-                  ) -> tuple[Selection, list[dict[str, Any]]]:
-    """`select_shortlist` without rows, and the frozen rows (`ranking.frozen_row` of each
-    of its rows) read straight from the read models."""
+                  ) -> tuple[Selection, list[dict[str, Any]], str]:
+    """`select_shortlist` without rows, the frozen rows (`ranking.frozen_row` of each of
+    its rows) read straight from the read models, and their canonical JSON."""
     selection, chosen = _select(session, actor, criteria)
-    return selection, sql_rows.frozen(session, criteria, chosen)
+    return selection, *sql_rows.frozen(session, criteria, chosen)
 
 
 def _select(session: Session, actor: Actor | None, criteria: Criteria

@@ -5,6 +5,7 @@ hashed), without an object per row for a national list."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.dashboard.tables import LDS, LR, S
+from app.dashboard.tables import LR, S
 from app.db import id_chunk, in_ids
 from app.reference import sector_of_category
 from app.reviews.models import AssessmentReview
@@ -35,34 +36,19 @@ def reviews() -> Any:
             .subquery("latest_review"))
 
 
-def _scores(session: Session, chunk: list[int]) -> dict[int, dict[str, float | None]]:
-    """Domain scores of these structures (on PostgreSQL, one row per structure)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return {sid: dict(zip(domains, scores, strict=True)) for sid, domains, scores in
-                session.execute(select(LDS.c.structure_id, func.array_agg(LDS.c.domain_id),
-                                       func.array_agg(LDS.c.score))
-                                .where(in_ids(session, LDS.c.structure_id, chunk))
-                                .group_by(LDS.c.structure_id))}
-    out: dict[int, dict[str, float | None]] = {}
-    for sid, did, score in session.execute(
-            select(LDS.c.structure_id, LDS.c.domain_id, LDS.c.score)
-            .where(in_ids(session, LDS.c.structure_id, chunk))):
-        out.setdefault(sid, {})[did] = score
-    return out
-
-
-def _chunks(session: Session, structure_ids: list[int]
-            ) -> Iterator[tuple[dict[int, dict[str, float | None]], Sequence[Any]]]:
-    """(domain scores by structure, value rows) of the structures, a chunk at a time."""
+def _chunks(session: Session, structure_ids: list[int]) -> Iterator[Sequence[Any]]:
+    """The value rows of the structures, a chunk at a time (their domain scores: the
+    canonical JSON text kept in the read model, last)."""
     latest = reviews()
     size = id_chunk(session)
     for start in range(0, len(structure_ids), size):
         chunk = structure_ids[start:start + size]
-        yield _scores(session, chunk), session.execute(
+        yield session.execute(
             select(S.c.id, S.c.finess, S.c.name, S.c.department, S.c.region,
                    S.c.category_code, LR.c.capacity, LR.c.assessment_id, LR.c.submitted_at,
                    LR.c.questionnaire_id, LR.c.questionnaire_version, LR.c.tier_level,
-                   LR.c.global_score, SC.c.readiness, SC.c.funding, latest.c.status)
+                   LR.c.global_score, SC.c.readiness, SC.c.funding, latest.c.status,
+                   SC.c.domain_scores)
             .join(LR, LR.c.structure_id == S.c.id)
             .outerjoin(SC, SC.c.structure_id == S.c.id)
             .outerjoin(latest, latest.c.assessment_id == LR.c.assessment_id)
@@ -72,7 +58,7 @@ def _chunks(session: Session, structure_ids: list[int]
 def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
     """Full candidates (with a latest result) of these structures, from the read models."""
     out: dict[int, Candidate] = {}
-    for scores, rows in _chunks(session, structure_ids):
+    for rows in _chunks(session, structure_ids):
         for r in rows:
             out[r.id] = Candidate(
                 structure_id=r.id, finess=r.finess, name=r.name, department=r.department,
@@ -81,26 +67,33 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
                 assessment_id=r.assessment_id, submitted_at=r.submitted_at,
                 questionnaire=f"{r.questionnaire_id}@{r.questionnaire_version}",
                 tier_level=r.tier_level, global_score=r.global_score,
-                domain_scores=scores.get(r.id, {}), readiness=r.readiness,
+                domain_scores=json.loads(r.domain_scores or "{}"), readiness=r.readiness,
                 funding=readmodel.funding_set(r.funding),
                 review_status=r.status or ranking.NOT_REVIEWED)
     return out
 
 
-def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[str, Any]]:
+def frozen(session: Session, criteria: Criteria, chosen: Chosen
+           ) -> tuple[list[dict[str, Any]], str]:
     """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
-    models without building its candidate (tests/integration/test_shortlist_sql_vs_pure.py
-    checks they are the specification's)."""
+    models without building its candidate, and their canonical JSON (`ranking.rows_json`,
+    the domain scores copied from the read model's text)
+    (tests/integration/test_shortlist_sql_vs_pure.py checks they are the specification's)."""
     values: dict[int, tuple[Any, ...]] = {}
-    for scores, rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
+    for rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
         for r in rows:
-            values[r[0]] = (*r, scores.get(r[0], {}))
+            values[r[0]] = tuple(r)
     dims = criteria.quota_dimensions
     rank_by, not_reviewed, key_of = criteria.rank_by, ranking.NOT_REVIEWED, ranking.key_of
+    loads = json.loads
     out = []
+    texts = []
     for position, (index, sid, stub, rule) in enumerate(chosen, start=1):
         (_, finess, name, department, region, category, capacity, assessment_id, submitted_at,
-         qid, version, tier, global_score, readiness, funding, status, domains) = values[sid]
+         qid, version, tier, global_score, readiness, funding, status, text) = values[sid]
+        text = text or "{}"
+        domains = loads(text)
+        texts.append(text)
         out.append({
             "rank": position, "eligible_rank": index + 1, "finess": finess, "name": name,
             "structure_id": sid, "assessment_id": assessment_id,
@@ -113,4 +106,4 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen) -> list[dict[st
             "key": key_of(rank_by, global_score, readiness, domains),
             "group": stub.groups_label(dims), "rule": rule,
         })
-    return out
+    return out, ranking.rows_json(out, texts)
