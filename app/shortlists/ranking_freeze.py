@@ -55,49 +55,59 @@ FROZEN_KEYS = ("assessment_id", "capacity", "category", "department", "domain_sc
                "questionnaire", "rank", "readiness", "region", "review_status", "rule",
                "sector", "size_band", "structure_id", "submitted_at", "tier")
 _FROZEN = frozenset(FROZEN_KEYS)
-_INF = float("inf")
 
 
-def _value(v: Any) -> str:
-    """`canonical_json(v)`, its common cases without the encoder's set-up."""
+def _number(v: Any) -> str:
+    """`canonical_json(v)` of a number or None, its common cases without the encoder."""
     t = type(v)
-    if t is str:
-        return encode_basestring(v)  # what the encoder uses with ensure_ascii=False
-    if v is None:
-        return "null"
     if t is int:
         return int.__repr__(v)
-    if t is float and v == v and v != _INF and v != -_INF:
+    if t is float and v - v == 0.0:  # finite (a NaN or an infinity: the encoder's error)
         return float.__repr__(v)
-    return canonical_json(v)  # anything else, and the error of a NaN
+    if v is None:
+        return "null"
+    return canonical_json(v)
+
+
+def frozen_row_json(r: Mapping[str, Any], domain_scores: str | None = None) -> str:
+    """`canonical_json(r)` of a row of `frozen_row`, the same text written by a template in
+    the keys' sorted order (the stdlib encoder sorts the 23 keys of every row): strings by
+    the encoder's own escaping function, numbers by their `repr` as the encoder writes
+    them; its domain scores copied from `domain_scores` when given (their canonical JSON:
+    the read model keeps it). A row with other keys, or a value of another type, goes
+    through `canonical_json`."""
+    if r.keys() != _FROZEN or type(r["funding"]) is not list:
+        return canonical_json(r)
+    n, s = _number, encode_basestring  # encode_basestring: TypeError on anything but str
+    try:
+        domains = canonical_json(r["domain_scores"]) if domain_scores is None \
+            else domain_scores
+        group, sector = r["group"], r["sector"]
+        return (
+            f'{{"assessment_id":{n(r["assessment_id"])},"capacity":{n(r["capacity"])},'
+            f'"category":{s(r["category"])},"department":{s(r["department"])},'
+            f'"domain_scores":{domains},"eligible_rank":{n(r["eligible_rank"])},'
+            f'"finess":{s(r["finess"])},'
+            f'"funding":[{",".join(map(s, r["funding"]))}],'
+            f'"global_score":{n(r["global_score"])},'
+            f'"group":{"null" if group is None else s(group)},"key":{n(r["key"])},'
+            f'"name":{s(r["name"])},"questionnaire":{s(r["questionnaire"])},'
+            f'"rank":{n(r["rank"])},"readiness":{n(r["readiness"])},'
+            f'"region":{s(r["region"])},"review_status":{s(r["review_status"])},'
+            f'"rule":{s(r["rule"])},"sector":{"null" if sector is None else s(sector)},'
+            f'"size_band":{s(r["size_band"])},"structure_id":{n(r["structure_id"])},'
+            f'"submitted_at":{s(r["submitted_at"])},"tier":{n(r["tier"])}}}')
+    except TypeError:  # e.g. a None where a string is expected, or not JSON at all
+        return canonical_json(r)
 
 
 def rows_json(rows: Sequence[Mapping[str, Any]], scores: Sequence[str] | None = None) -> str:
-    """`canonical_json(list(rows))`, the same text written row by row: a row with the keys
-    of `frozen_row` by a template in their sorted order (the stdlib encoder sorts 23 keys
-    per row), its domain scores taken from `scores` when given (the same index: their
-    canonical JSON, kept in the read model); any other row by `canonical_json`."""
-    v = _value
-    out = []
-    for i, r in enumerate(rows):
-        if r.keys() != _FROZEN:
-            out.append(canonical_json(r))
-            continue
-        domains = v(r["domain_scores"]) if scores is None else scores[i]
-        out.append(
-            f'{{"assessment_id":{v(r["assessment_id"])},"capacity":{v(r["capacity"])},'
-            f'"category":{v(r["category"])},"department":{v(r["department"])},'
-            f'"domain_scores":{domains},"eligible_rank":{v(r["eligible_rank"])},'
-            f'"finess":{v(r["finess"])},"funding":{v(r["funding"])},'
-            f'"global_score":{v(r["global_score"])},"group":{v(r["group"])},'
-            f'"key":{v(r["key"])},"name":{v(r["name"])},'
-            f'"questionnaire":{v(r["questionnaire"])},"rank":{v(r["rank"])},'
-            f'"readiness":{v(r["readiness"])},"region":{v(r["region"])},'
-            f'"review_status":{v(r["review_status"])},"rule":{v(r["rule"])},'
-            f'"sector":{v(r["sector"])},"size_band":{v(r["size_band"])},'
-            f'"structure_id":{v(r["structure_id"])},"submitted_at":{v(r["submitted_at"])},'
-            f'"tier":{v(r["tier"])}}}')
-    return "[" + ",".join(out) + "]"
+    """`canonical_json(list(rows))`, written row by row (`frozen_row_json`), the domain
+    scores of the row i taken from `scores[i]` when given."""
+    if scores is None:
+        return "[" + ",".join([frozen_row_json(r) for r in rows]) + "]"
+    return "[" + ",".join([frozen_row_json(r, d) for r, d in zip(rows, scores, strict=True)]) \
+        + "]"
 
 
 def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
@@ -111,10 +121,11 @@ def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
                        rows: Sequence[Mapping[str, Any]], text: str | None = None
                        ) -> tuple[str, str]:
     """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
-    once (`rows_json`, or `text` when the caller wrote it so) and hashed in place inside
-    the payload's canonical JSON (its keys written in their sorted order)."""
+    once (`canonical_json`, or `text` when the caller wrote the same, e.g. by `rows_json`)
+    and hashed in place inside the payload's canonical JSON (its keys written in their
+    sorted order)."""
     if text is None:
-        text = rows_json(rows)
+        text = canonical_json(list(rows))
     digest = hashlib.sha256()
     digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
                    + canonical_json(list(versions)) + ',"rows":').encode("utf-8"))

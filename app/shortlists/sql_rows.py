@@ -76,25 +76,25 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
 def frozen(session: Session, criteria: Criteria, chosen: Chosen
            ) -> tuple[list[dict[str, Any]], str]:
     """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
-    models without building its candidate, and their canonical JSON (`ranking.rows_json`,
-    the domain scores copied from the read model's text)
+    models without building its candidate, and their canonical JSON (`ranking.rows_json`:
+    the domain scores copied from the read model's text, decoded once for all rows)
     (tests/integration/test_shortlist_sql_vs_pure.py checks they are the specification's)."""
-    values: dict[int, tuple[Any, ...]] = {}
+    values: dict[int, Any] = {}
     for rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
         for r in rows:
-            values[r[0]] = tuple(r)
+            values[r[0]] = r
+    ordered = [values[sid] for _, sid, _, _ in chosen]
+    texts = [r[-1] or "{}" for r in ordered]
+    scores = json.loads("[" + ",".join(texts) + "]")
     dims = criteria.quota_dimensions
     rank_by, not_reviewed, key_of = criteria.rank_by, ranking.NOT_REVIEWED, ranking.key_of
-    loads = json.loads
-    out = []
-    texts = []
-    for position, (index, sid, stub, rule) in enumerate(chosen, start=1):
+    row_json = ranking.frozen_row_json
+    out, parts = [], []
+    for position, ((index, sid, stub, rule), values_row, domains, text) in enumerate(
+            zip(chosen, ordered, scores, texts, strict=True), start=1):
         (_, finess, name, department, region, category, capacity, assessment_id, submitted_at,
-         qid, version, tier, global_score, readiness, funding, status, text) = values[sid]
-        text = text or "{}"
-        domains = loads(text)
-        texts.append(text)
-        out.append({
+         qid, version, tier, global_score, readiness, funding, status, _) = values_row
+        row = {
             "rank": position, "eligible_rank": index + 1, "finess": finess, "name": name,
             "structure_id": sid, "assessment_id": assessment_id,
             "questionnaire": f"{qid}@{version}", "submitted_at": submitted_at.isoformat(),
@@ -105,5 +105,7 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen
             "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
             "key": key_of(rank_by, global_score, readiness, domains),
             "group": stub.groups_label(dims), "rule": rule,
-        })
-    return out, ranking.rows_json(out, texts)
+        }
+        out.append(row)
+        parts.append(row_json(row, text))
+    return out, "[" + ",".join(parts) + "]"
