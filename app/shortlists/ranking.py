@@ -63,9 +63,10 @@ from app.shortlists.ranking_freeze import (
     diff_rows,
     frozen_row,
     frozen_row_json,
-    rows_json,
+    frozen_values_json,
     rows_json_and_hash,
     shortlist_hash,
+    text_hash,
 )
 
 __all__ = [
@@ -97,13 +98,13 @@ __all__ = [
     "exclusion_reason",
     "frozen_row",
     "frozen_row_json",
+    "frozen_values_json",
     "group_universe",
     "in_population",
     "key_of",
     "key_value",
     "rank",
     "readiness_from_tiers",
-    "rows_json",
     "rows_json_and_hash",
     "select",
     "short_warnings",
@@ -111,6 +112,7 @@ __all__ = [
     "size_band",
     "sort_key",
     "sorted_groups",
+    "text_hash",
 ]
 
 # ---- selection ------------------------------------------------------------------------------

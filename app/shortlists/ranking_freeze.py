@@ -69,45 +69,41 @@ def _number(v: Any) -> str:
     return canonical_json(v)
 
 
-def frozen_row_json(r: Mapping[str, Any], domain_scores: str | None = None) -> str:
-    """`canonical_json(r)` of a row of `frozen_row`, the same text written by a template in
-    the keys' sorted order (the stdlib encoder sorts the 23 keys of every row): strings by
-    the encoder's own escaping function, numbers by their `repr` as the encoder writes
-    them; its domain scores copied from `domain_scores` when given (their canonical JSON:
-    the read model keeps it). A row with other keys, or a value of another type, goes
+def frozen_values_json(v: Sequence[Any], domain_scores: str | None = None) -> str:
+    """`canonical_json` of the row whose values are `v` (those of `FROZEN_KEYS`, in their
+    order), the same text written by a template (the stdlib encoder sorts the 23 keys of
+    every row): strings by the encoder's own escaping function, numbers by their `repr` as
+    the encoder writes them; the domain scores (`v[4]`) copied from `domain_scores` when
+    given (their canonical JSON: the read model keeps it). A value of another type goes
     through `canonical_json`."""
-    if r.keys() != _FROZEN or type(r["funding"]) is not list:
-        return canonical_json(r)
     n, s = _number, encode_basestring  # encode_basestring: TypeError on anything but str
     try:
-        domains = canonical_json(r["domain_scores"]) if domain_scores is None \
-            else domain_scores
-        group, sector = r["group"], r["sector"]
+        if type(v[7]) is not list:  # funding (a tuple would be written the same, a set not)
+            raise TypeError
+        domains = canonical_json(v[4]) if domain_scores is None else domain_scores
+        group, sector = v[9], v[18]
         return (
-            f'{{"assessment_id":{n(r["assessment_id"])},"capacity":{n(r["capacity"])},'
-            f'"category":{s(r["category"])},"department":{s(r["department"])},'
-            f'"domain_scores":{domains},"eligible_rank":{n(r["eligible_rank"])},'
-            f'"finess":{s(r["finess"])},'
-            f'"funding":[{",".join(map(s, r["funding"]))}],'
-            f'"global_score":{n(r["global_score"])},'
-            f'"group":{"null" if group is None else s(group)},"key":{n(r["key"])},'
-            f'"name":{s(r["name"])},"questionnaire":{s(r["questionnaire"])},'
-            f'"rank":{n(r["rank"])},"readiness":{n(r["readiness"])},'
-            f'"region":{s(r["region"])},"review_status":{s(r["review_status"])},'
-            f'"rule":{s(r["rule"])},"sector":{"null" if sector is None else s(sector)},'
-            f'"size_band":{s(r["size_band"])},"structure_id":{n(r["structure_id"])},'
-            f'"submitted_at":{s(r["submitted_at"])},"tier":{n(r["tier"])}}}')
+            f'{{"assessment_id":{n(v[0])},"capacity":{n(v[1])},"category":{s(v[2])},'
+            f'"department":{s(v[3])},"domain_scores":{domains},"eligible_rank":{n(v[5])},'
+            f'"finess":{s(v[6])},"funding":[{",".join(map(s, v[7]))}],'
+            f'"global_score":{n(v[8])},"group":{"null" if group is None else s(group)},'
+            f'"key":{n(v[10])},"name":{s(v[11])},"questionnaire":{s(v[12])},'
+            f'"rank":{n(v[13])},"readiness":{n(v[14])},"region":{s(v[15])},'
+            f'"review_status":{s(v[16])},"rule":{s(v[17])},'
+            f'"sector":{"null" if sector is None else s(sector)},"size_band":{s(v[19])},'
+            f'"structure_id":{n(v[20])},"submitted_at":{s(v[21])},"tier":{n(v[22])}}}')
     except TypeError:  # e.g. a None where a string is expected, or not JSON at all
+        row = dict(zip(FROZEN_KEYS, v, strict=True))
+        if domain_scores is not None:
+            row["domain_scores"] = json.loads(domain_scores)
+        return canonical_json(row)
+
+
+def frozen_row_json(r: Mapping[str, Any], domain_scores: str | None = None) -> str:
+    """`canonical_json(r)`: by `frozen_values_json` for a row of `frozen_row`."""
+    if r.keys() != _FROZEN:
         return canonical_json(r)
-
-
-def rows_json(rows: Sequence[Mapping[str, Any]], scores: Sequence[str] | None = None) -> str:
-    """`canonical_json(list(rows))`, written row by row (`frozen_row_json`), the domain
-    scores of the row i taken from `scores[i]` when given."""
-    if scores is None:
-        return "[" + ",".join([frozen_row_json(r) for r in rows]) + "]"
-    return "[" + ",".join([frozen_row_json(r, d) for r, d in zip(rows, scores, strict=True)]) \
-        + "]"
+    return frozen_values_json([r[k] for k in FROZEN_KEYS], domain_scores)
 
 
 def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
@@ -118,20 +114,22 @@ def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
 
 
 def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
-                       rows: Sequence[Mapping[str, Any]], text: str | None = None
-                       ) -> tuple[str, str]:
+                       rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
-    once (`canonical_json`, or `text` when the caller wrote the same, e.g. by `rows_json`)
-    and hashed in place inside the payload's canonical JSON (its keys written in their
-    sorted order)."""
-    if text is None:
-        text = canonical_json(list(rows))
+    once, in one call, and hashed in place inside the payload's canonical JSON (its keys
+    written in their sorted order: `text_hash`)."""
+    text = canonical_json(list(rows))
+    return text, text_hash(criteria, versions, text)
+
+
+def text_hash(criteria: Mapping[str, Any], versions: Sequence[str], rows_text: str) -> str:
+    """`shortlist_hash` of rows given as their canonical JSON text (hashed in place)."""
     digest = hashlib.sha256()
     digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
                    + canonical_json(list(versions)) + ',"rows":').encode("utf-8"))
-    digest.update(text.encode("utf-8"))
+    digest.update(rows_text.encode("utf-8"))
     digest.update(b"}")
-    return text, digest.hexdigest()
+    return digest.hexdigest()
 
 
 @dataclass

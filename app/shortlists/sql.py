@@ -209,9 +209,10 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
 
 
 def select_frozen(session: Session, actor: Actor | None, criteria: Criteria
-                  ) -> tuple[Selection, list[dict[str, Any]], str]:
-    """`select_shortlist` without rows, the frozen rows (`ranking.frozen_row` of each of
-    its rows) read straight from the read models, and their canonical JSON."""
+                  ) -> tuple[Selection, str, list[sql_rows.Brief]]:
+    """`select_shortlist` without rows, the canonical JSON of its frozen rows
+    (`ranking.frozen_row` of each) written straight from the read models, and their
+    `sql_rows.Brief`."""
     selection, chosen = _select(session, actor, criteria)
     return selection, *sql_rows.frozen(session, criteria, chosen)
 

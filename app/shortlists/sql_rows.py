@@ -73,11 +73,17 @@ def load(session: Session, structure_ids: list[int]) -> dict[int, Candidate]:
     return out
 
 
+# What a created shortlist's answer shows of each row: (rank, finess, name, tier, key,
+# group, rule).
+Brief = tuple[int, str, str, int | None, float | None, str | None, str]
+
+
 def frozen(session: Session, criteria: Criteria, chosen: Chosen
-           ) -> tuple[list[dict[str, Any]], str]:
-    """`ranking.frozen_row` of each chosen structure's row, in order, read from the read
-    models without building its candidate, and their canonical JSON (`ranking.rows_json`:
-    the domain scores copied from the read model's text, decoded once for all rows)
+           ) -> tuple[str, list[Brief]]:
+    """The canonical JSON of the frozen rows (`ranking.frozen_row` of each chosen
+    structure's row, in order), written from the read models' values (no object per row;
+    the domain scores copied from the read model's text, decoded only when the ranking
+    key needs them), and the `Brief` of each row
     (tests/integration/test_shortlist_sql_vs_pure.py checks they are the specification's)."""
     values: dict[int, Any] = {}
     for rows in _chunks(session, [sid for _, sid, _, _ in chosen]):
@@ -85,27 +91,23 @@ def frozen(session: Session, criteria: Criteria, chosen: Chosen
             values[r[0]] = r
     ordered = [values[sid] for _, sid, _, _ in chosen]
     texts = [r[-1] or "{}" for r in ordered]
-    scores = json.loads("[" + ",".join(texts) + "]")
+    rank_by = criteria.rank_by
+    scores: list[Any] = json.loads("[" + ",".join(texts) + "]") \
+        if not isinstance(rank_by, str) or rank_by.startswith("domain:") else [{}] * len(texts)
     dims = criteria.quota_dimensions
-    rank_by, not_reviewed, key_of = criteria.rank_by, ranking.NOT_REVIEWED, ranking.key_of
-    row_json = ranking.frozen_row_json
-    out, parts = [], []
+    not_reviewed, key_of, size_band = ranking.NOT_REVIEWED, ranking.key_of, ranking.size_band
+    funding_list, row_json = readmodel.funding_list, ranking.frozen_values_json
+    parts, brief = [], []
     for position, ((index, sid, stub, rule), values_row, domains, text) in enumerate(
             zip(chosen, ordered, scores, texts, strict=True), start=1):
         (_, finess, name, department, region, category, capacity, assessment_id, submitted_at,
          qid, version, tier, global_score, readiness, funding, status, _) = values_row
-        row = {
-            "rank": position, "eligible_rank": index + 1, "finess": finess, "name": name,
-            "structure_id": sid, "assessment_id": assessment_id,
-            "questionnaire": f"{qid}@{version}", "submitted_at": submitted_at.isoformat(),
-            "region": region, "department": department, "category": category,
-            "sector": sector(category), "capacity": capacity,
-            "size_band": ranking.size_band(capacity), "tier": tier,
-            "global_score": global_score, "domain_scores": domains, "readiness": readiness,
-            "funding": readmodel.funding_list(funding), "review_status": status or not_reviewed,
-            "key": key_of(rank_by, global_score, readiness, domains),
-            "group": stub.groups_label(dims), "rule": rule,
-        }
-        out.append(row)
-        parts.append(row_json(row, text))
-    return out, "[" + ",".join(parts) + "]"
+        key = key_of(rank_by, global_score, readiness, domains)
+        group = stub.groups_label(dims)
+        parts.append(row_json((  # in the order of ranking.FROZEN_KEYS
+            assessment_id, capacity, category, department, None, index + 1, finess,
+            funding_list(funding), global_score, group, key, name, f"{qid}@{version}",
+            position, readiness, region, status or not_reviewed, rule, sector(category),
+            size_band(capacity), sid, submitted_at.isoformat(), tier), text))
+        brief.append((position, finess, name, tier, key, group, rule))
+    return "[" + ",".join(parts) + "]", brief

@@ -154,6 +154,8 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
         # Its text (domain scores copied from the read model, rows written by a template)
         # is the stdlib's canonical JSON of the specification's rows, byte for byte.
         assert frozen.rows_json == ranking.canonical_json(got[0])
+        assert frozen.brief == [(r["rank"], r["finess"], r["name"], r["tier"], r["key"],
+                                 r["group"], r["rule"]) for r in got[0]]
         assert frozen.hash == service.freeze(service.build_pure(session, ADMIN, c), c).hash
     event("infeasible" if got[0] == "infeasible"
           else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")

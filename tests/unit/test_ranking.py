@@ -22,9 +22,10 @@ from app.shortlists.ranking import (
     diff_rows,
     eligible_funding,
     frozen_row,
+    frozen_row_json,
+    frozen_values_json,
     key_value,
     readiness_from_tiers,
-    rows_json,
     rows_json_and_hash,
     select,
     shortlist_hash,
@@ -360,6 +361,12 @@ def _row(**values: Any) -> dict[str, Any]:
     return {**row, **values}
 
 
+def rows_json(rows: list[dict[str, Any]], scores: list[str] | None = None) -> str:
+    """The rows' JSON array written row by row (`frozen_row_json`)."""
+    given = scores or [None] * len(rows)
+    return "[" + ",".join(frozen_row_json(r, d) for r, d in zip(rows, given, strict=True)) + "]"
+
+
 def test_rows_json_writes_the_canonical_json_of_frozen_rows() -> None:
     assert rows_json([_row()]) == (
         '[{"assessment_id":70,"capacity":null,"category":"500","department":"69",'
@@ -397,6 +404,26 @@ def test_rows_json_copies_given_domain_scores() -> None:
     assert text.count('"domain_scores":{"x":1.5}') == 1
     assert text.count('"domain_scores":{}') == 1
     assert text.index('"domain_scores":{"x":1.5}') < text.index('"domain_scores":{}')
+
+
+def test_frozen_values_in_key_order_and_a_value_of_another_type() -> None:
+    values = [70, None, "500", "69", None, 2, "690000001", ["a"], 70.5, None, 70.5, "É",
+              "q@1", 1, 3, "84", "non_relue", "rank", None, "inconnue", 7,
+              "2026-03-01T09:30:00+00:00", 2]
+    assert frozen_values_json(values, '{"dui":null}') == (
+        '{"assessment_id":70,"capacity":null,"category":"500","department":"69",'
+        '"domain_scores":{"dui":null},"eligible_rank":2,"finess":"690000001",'
+        '"funding":["a"],"global_score":70.5,"group":null,"key":70.5,"name":"É",'
+        '"questionnaire":"q@1","rank":1,"readiness":3,"region":"84",'
+        '"review_status":"non_relue","rule":"rank","sector":null,"size_band":"inconnue",'
+        '"structure_id":7,"submitted_at":"2026-03-01T09:30:00+00:00","tier":2}')
+    # A department given as a number (not the template's string): the stdlib's writing,
+    # the given domain scores kept.
+    odd = [*values[:3], 69, *values[4:]]
+    assert frozen_values_json(odd, '{"dui":null}') == (
+        '{"assessment_id":70,"capacity":null,"category":"500","department":69,'
+        '"domain_scores":{"dui":null},"eligible_rank":2,' + frozen_values_json(
+            values, '{"dui":null}').split('"eligible_rank":2,')[1])
 
 
 def test_frozen_row_keeps_the_values_used() -> None:
