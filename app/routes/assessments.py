@@ -261,8 +261,9 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         if not exc.errors or exc.errors[0].question not in q.questions:
             raise
         slot, message = qform.invalid_slot(q, a, exc, raw)
-        return _fragment(request, "autosave_invalid",
-                         {"slot": slot, "message": message, "disabled": False},
+        return _fragment(request, "autosave_invalid",  # assessment: the "à revoir" flag
+                         {"slot": slot, "message": message, "disabled": False,
+                          "assessment": a},
                          422, "invalid", a.version)
     q = done.questionnaire
     return _fragment(request, "autosave_saved", {
@@ -286,6 +287,6 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     if question is None or section is None:
         raise NotFound("Question introuvable.")
     slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
-    return _fragment(request, "question_kept",
-                     {"slot": slot, "disabled": not can_edit(actor, a, s)},
+    return _fragment(request, "question_kept",  # assessment: the "à revoir" flag
+                     {"slot": slot, "disabled": not can_edit(actor, a, s), "assessment": a},
                      200, "question", a.version)
