@@ -153,11 +153,11 @@ def create(request: Request, form: PostForm, actor: CurrentActor, session: Sessi
     criteria = preview["criteria"]
     if criteria is not None and preview["selection"] is not None:
         try:
-            shortlist = svc.create(session, actor, name, criteria, client_ip(request))
+            frozen = svc.create(session, actor, name, criteria, client_ip(request))
         except svc.InvalidCriteria as exc:
             preview["name_error"] = " ".join(exc.problems)
         else:
-            return RedirectResponse(f"/selections/{shortlist.id}?enregistree=1", 303)
+            return RedirectResponse(f"/selections/{frozen.id}?enregistree=1", 303)
     return render(request, "pages/shortlists/builder.html", {
         **choices, "form": form, "preview": preview, "name": name,
         "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),

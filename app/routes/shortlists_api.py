@@ -99,16 +99,19 @@ def create_shortlist(body: ShortlistRequest, request: Request, actor: CurrentAct
     """Construire et figer une sélection (critères, versions, lignes, empreinte)."""
     criteria = Criteria.model_validate(body.model_dump(exclude={"name"}))
     try:
-        s = svc.create(session, actor, body.name, criteria, client_ip(request))
+        f = svc.create(session, actor, body.name, criteria, client_ip(request))
     except InvalidCriteria as exc:
         return _invalid(exc)
     warnings = []
-    if len(s.rows) < criteria.size:
-        warnings.append(f"Seulement {len(s.rows)} structures retenues pour {criteria.size} "
+    if len(f.brief) < criteria.size:
+        warnings.append(f"Seulement {len(f.brief)} structures retenues pour {criteria.size} "
                         "demandées (pas assez de structures éligibles).")
     # `ShortlistCreated`, serialized without a model per row (a national list: 34,000 rows)
-    return JSONResponse({"id": s.id or 0, "hash": s.hash, "rows": _row_dicts(s),
-                         "excluded": s.excluded, "warnings": warnings}, status_code=201)
+    rows = [{"rank": rank, "finess": finess, "name": name, "tier": tier, "score": key,
+             "group": group, "rule": rule}
+            for rank, finess, name, tier, key, group, rule in f.brief]
+    return JSONResponse({"id": f.id or 0, "hash": f.hash, "rows": rows,
+                         "excluded": f.excluded, "warnings": warnings}, status_code=201)
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistOut)
