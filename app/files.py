@@ -1,6 +1,6 @@
 """File storage: evidence uploads, generated PDFs and exports, uploaded import files.
 
-One interface (`put`, `get`, `delete`, `exists`), keyed by a path-like name
+One interface (`put`, `get`, `read`, `delete`, `exists`), keyed by a path-like name
 ("evidence/<name>", "pdf/<name>.pdf", "export/<id>.xlsx", "import/<id>.csv"). The storage
 is the database (table `stored_file`): every web process and worker on every machine sees
 the same files, and nothing is kept on a local disk another process would need. Files stay
@@ -54,9 +54,16 @@ def put(session: Session, key: str, data: bytes, content_type: str) -> StoredFil
 
 
 def get(session: Session, key: str) -> StoredFile | None:
-    """The file's description; its `data` is read only when asked for (or use `chunks`)."""
+    """The file's description, without its data (to stream it: `chunks`; to hold it whole:
+    `read`, not `.data`, which would cost a second query)."""
     return session.scalars(select(StoredFile).options(defer(StoredFile.data))  # type: ignore[arg-type]
                            .where(col(StoredFile.key) == key)).first()
+
+
+def read(session: Session, key: str) -> bytes | None:
+    """The file's bytes, in one query (None: no such file)."""
+    data = session.scalar(select(col(StoredFile.data)).where(col(StoredFile.key) == key))
+    return bytes(data) if data is not None else None
 
 
 def chunks(session: Session, key: str, size: int, chunk: int = CHUNK) -> Iterator[bytes]:

@@ -37,6 +37,9 @@ class Action(StrEnum):
     # The message thread of a submitted assessment: its directors and its region's ARS only.
     message_assessment = "message_assessment"
     run_campaign = "run_campaign"  # open campaigns for one's region, remind late structures
+    # Accept an invitation addressed to one's own account: directors only (an invitation
+    # links structures to a director account).
+    accept_invitation = "accept_invitation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +70,12 @@ NOTHING = Scope(structure_ids=frozenset())
 
 # Actions that do not concern one structure, by role.
 GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
-    Role.director: frozenset(),
+    Role.director: frozenset({Action.accept_invitation}),
     Role.ars: frozenset({Action.view_dashboard, Action.build_shortlist, Action.export_region,
                          Action.import_structures, Action.invite_director,
                          Action.run_campaign}),
     Role.committee: frozenset({Action.view_dashboard, Action.build_shortlist}),
-    Role.admin: frozenset(Action),
+    Role.admin: frozenset(Action) - {Action.accept_invitation},
 }
 
 # Actions on one structure, by role (given the structure is in the actor's scope).
@@ -124,6 +127,13 @@ def can_on_structure(actor: Actor | None, action: Action, structure_id: int,
     if action not in STRUCTURE_RIGHTS[actor.role]:
         return False
     return in_scope(actor, structure_id, structure_region)
+
+
+def can_everywhere(actor: Actor | None, action: Action) -> bool:
+    """An action on structures granted in every region (admins; national committees for
+    viewing), not only within one's own."""
+    return (actor is not None and actor.active and action in STRUCTURE_RIGHTS[actor.role]
+            and structure_scope(actor).all)
 
 
 def can_read_assessment(actor: Actor | None, structure_id: int, structure_region: str, *,

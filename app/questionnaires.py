@@ -7,6 +7,7 @@ a version already served. New drafts use the newest valid version of each questi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,26 @@ class Registry:
     def load(cls, directory: str | Path) -> Registry:
         """Load every questionnaire of `directory` against its programmes.yaml, read once.
         An invalid catalogue is listed among the refused files (and refuses the
-        questionnaires that name programmes); a broken file never stops the others."""
+        questionnaires that name programmes); a broken file never stops the others.
+
+        Loaded questionnaires are immutable, so the same bytes are parsed and compiled once
+        per process: a directory whose files (names and contents) are unchanged gives a new
+        registry over the same questionnaires (several apps in one process, `reload`)."""
+        key = _fingerprint(Path(directory))
+        kept = _LOADED.get(key)
+        if kept is None:
+            kept = cls._parse(directory)
+            if len(_LOADED) >= _KEEP:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[key] = kept
+        return kept.copy()
+
+    def copy(self) -> Registry:
+        return Registry(dict(self.by_key), list(self.refused), self.catalogue,
+                        dict(self.migrations), list(self.migration_errors))
+
+    @classmethod
+    def _parse(cls, directory: str | Path) -> Registry:
         files = questionnaire_files(directory)
         path = Path(directory) / CATALOGUE_FILE
         loaded, refused = load_questionnaires([path, *files] if path.is_file() else files)
@@ -101,6 +121,19 @@ class Registry:
         registry = Registry(merged, fresh.refused, fresh.catalogue or self.catalogue)
         registry._load_migrations(Path(directory) / MIGRATIONS_DIR)
         return registry
+
+
+_KEEP = 8  # registries kept by fingerprint (tests load many small temporary folders)
+_LOADED: dict[str, Registry] = {}
+
+
+def _fingerprint(directory: Path) -> str:
+    """The directory's path and every file under it (relative name and bytes)."""
+    digest = hashlib.sha256(str(directory.resolve()).encode())
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(b"\0" + str(path.relative_to(directory)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def get_registry(request: Request) -> Registry:

@@ -44,6 +44,21 @@ def problem(value: str | None, max_len: int) -> str | None:
     return text_problem(value, max_len)
 
 
+def typed_text(raw: str | None, max_len: int, *, label: str, noun: str,
+               pronoun: str = "il") -> tuple[str, str | None]:
+    """A multi-line text a user typed (review comment, evidence note, message): stripped,
+    Windows line ends made plain; and why it is refused (French), else None. `label` names
+    the field in a character problem ("Note : ..."), `noun` and `pronoun` in a length one
+    ("La note ne doit pas dépasser ... (elle en compte ...)")."""
+    text = (raw or "").strip().replace("\r\n", "\n")
+    if (bad := problem(text, len(text))) is not None:
+        return text, f"{label} : {bad}."
+    if len(text) > max_len:
+        return text, (f"{noun} ne doit pas dépasser {max_len} caractères "
+                      f"({pronoun} en compte {len(text)}).")
+    return text, None
+
+
 def check_text(value: str | None, *, field: str, label: str, max_len: int) -> str | None:
     """`value` unchanged if acceptable, else raise InvalidText."""
     found = problem(value, max_len)

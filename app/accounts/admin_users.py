@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import false, func, or_
 from sqlmodel import Session, col, select
 
+from app.accounts import auth
 from app.accounts.models import DirectorStructure, User
 from app.accounts.users import ROLE_LABELS, InvalidUser, validate_scope
 from app.audit import AuditEvent, record
@@ -168,10 +169,7 @@ def update_account(session: Session, actor: Actor | None, user_id: int, role: st
                              .where(DirectorStructure.user_id == user_id)).all():
         if link.structure_id not in wanted:
             session.delete(link)
-    have = {s.id for s in _scope_of(session, user_id)}
-    for s in linked:
-        if s.id not in have and s.id is not None:
-            session.add(DirectorStructure(user_id=user_id, structure_id=s.id))
+    auth.link_structures(session, user_id, linked)
     record(session, actor, "user_updated", "user", user_id,
            {"before": before, "after": after}, ip=ip)
     session.commit()

@@ -8,6 +8,7 @@ sha256 is stored. Functions that change data commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -139,6 +140,16 @@ def structure_finess(session: Session, actor: Actor) -> list[str]:
         return []
     query = select(Structure.finess).where(col(Structure.id).in_(actor.structure_ids))
     return sorted(session.exec(query).all())
+
+
+def link_structures(session: Session, user_id: int, structures: Iterable[Structure]) -> None:
+    """Link the director to those of `structures` not linked yet (the caller commits)."""
+    linked = set(session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user_id}))
+    for s in structures:
+        assert s.id is not None  # a stored structure
+        if s.id not in linked:
+            session.add(DirectorStructure(user_id=user_id, structure_id=s.id))
+            linked.add(s.id)
 
 
 # --- login and its rate limit ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app import textcheck
 from app.accounts import auth
-from app.accounts.models import DirectorStructure, Invitation, InvitationStructure, User
+from app.accounts.models import Invitation, InvitationStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.tokens import new_token, token_hash
 from app.audit import record
@@ -31,7 +31,7 @@ from app.db import begin_write, utcnow
 from app.email import send_email
 from app.errors import Forbidden, InvalidFields, NotFound, ServiceError
 from app.formatting import date_fr
-from app.permissions import Action, Actor, Role, can, can_on_structure
+from app.permissions import Action, Actor, Role, can, can_everywhere, can_on_structure
 from app.structures.directory import scope_clause
 from app.structures.finess import format_display, normalize
 from app.structures.models import Structure
@@ -137,7 +137,8 @@ def _resolve_structures(session: Session, actor: Actor, text: str) -> tuple[list
         allowed = [s for s in candidates if s.id is not None and can_on_structure(
             actor, Action.invite_director, s.id, s.region)]
         if not allowed:
-            where = " dans votre région" if actor.role == Role.ars else ""
+            where = ("" if can_everywhere(actor, Action.invite_director)
+                     else " dans votre région")
             return [], f"Aucune structure ni organisme de numéro FINESS {number}{where}."
         for s in allowed:
             assert s.id is not None
@@ -221,7 +222,7 @@ def _send(settings: Settings, email: str, link: str, structures: list[Structure]
 def _visible(actor: Actor) -> Any:
     """SQL condition: the invitations an actor may list (admin all; ARS: those touching a
     structure of their region)."""
-    if actor.role == Role.admin:
+    if can_everywhere(actor, Action.invite_director):
         return col(Invitation.id).is_not(None)
     return exists().where(
         col(InvitationStructure.invitation_id) == col(Invitation.id),
@@ -320,12 +321,8 @@ def _use(session: Session, invitation: Invitation, user: User, ip: str | None,
         session.rollback()
         raise InvalidInvitation(USED)
     structures = structures_of(session, invitation)
-    linked = set(session.exec(select(DirectorStructure.structure_id).where(
-        DirectorStructure.user_id == user.id)).all())
-    for s in structures:
-        if s.id not in linked:
-            assert s.id is not None
-            session.add(DirectorStructure(user_id=user.id, structure_id=s.id))
+    assert user.id is not None
+    auth.link_structures(session, user.id, structures)
     record(session, user.id, "invitation_accepted", "invitation", invitation.id,
            {"email": user.email, "new_account": created,
             "structures": [s.finess for s in structures]}, ip=ip)
@@ -387,7 +384,7 @@ def accept_as(session: Session, actor: Actor, raw: str, ip: str | None = None
     if user is None or user.email != invitation.email:
         raise Forbidden("Cette invitation est adressée à une autre adresse électronique : "
                         "déconnectez-vous, puis ouvrez de nouveau le lien.")
-    if user.role != Role.director:
+    if not can(actor, Action.accept_invitation):
         raise Forbidden("Seul un compte de direction peut accepter une invitation.")
     structures = _use(session, invitation, user, ip, created=False)
     session.commit()

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # argon2 hashes anything; refuse absurd inputs early
 
 
+# argon2id with pwdlib's recommended parameters (64 MiB, 3 passes, 4 lanes): about 0.1 s per
+# hash or check, by design. The test suite (PALIER_ENV=test, never a deployment's value: see
+# docs/deploy.md) hashes thousands of passwords and recovery codes: it uses the same
+# algorithm at the smallest cost, so its hashes still read "$argon2id$".
+
+
 @cache
 def _hasher() -> PasswordHash:
+    if os.environ.get("PALIER_ENV") == "test":
+        return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
     return PasswordHash.recommended()
 
 

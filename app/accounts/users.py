@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from app import textcheck
 from app.accounts import auth, password_reset
-from app.accounts.models import DirectorStructure, User
+from app.accounts.models import User
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.tokens import new_token
 from app.audit import record
@@ -122,9 +122,7 @@ def create_user(session: Session, settings: Settings, actor: Actor | None, data:
     session.add(user)
     session.flush()
     assert user.id is not None
-    for structure in linked:
-        assert structure.id is not None
-        session.add(DirectorStructure(user_id=user.id, structure_id=structure.id))
+    auth.link_structures(session, user.id, linked)
     raw = None if data.password else password_reset.create_reset_token(session, settings, user)
     record(session, actor, "user_created", "user", user.id,
            {"role": role.value, "region": user.region,

@@ -82,19 +82,20 @@ TERMS: tuple[Term, ...] = (
        "personnes handicapées ; elle finance notamment le programme ESMS numérique.",
        "https://www.cnsa.fr/informations-thematiques/systeme-dinformation-et-numerique/"
        "programme-esms-numerique"),
-    _T("CPS", "Carte de professionnel de santé (et e-CPS, sa version mobile)",
-       "Moyen d’identification électronique des professionnels, pour se connecter aux "
-       "services de santé en ligne.",
-       "https://mes-ara.fr/faq/carte-cpx"),
+    _T("CPS", "Carte de professionnel de santé",
+       "Carte d’identité professionnelle électronique des secteurs de la santé et du "
+       "médico-social, protégée par un code : elle permet au professionnel de s’authentifier "
+       "pour accéder aux données et aux services de santé en ligne.",
+       "http://esante.gouv.fr/en/node/5032"),
     _T("CSAPA", "Centre de soins, d’accompagnement et de prévention en addictologie",
        "Structure médico-sociale qui accompagne les personnes ayant une addiction.",
        "https://www.auvergne-rhone-alpes.ars.sante.fr/les-centres-de-soins-daccompagnement-et-"
        "de-prevention-en-addictologie-csapa-en-auvergne-rhone-alpes"),
     _T("CVS", "Conseil de la vie sociale",
-       "Instance qui associe les personnes accompagnées et leurs proches au fonctionnement "
-       "d’un établissement médico-social.",
-       "https://corse.france-assos-sante.org/2025/10/28/quelle-application-en-conseil-de-vie-"
-       "sociale"),
+       "Instance qui associe les personnes accompagnées au fonctionnement d’un établissement "
+       "ou service médico-social : elle rend des avis et fait des propositions (vie "
+       "quotidienne, activités, travaux, prix des services…).",
+       "https://www.normandie.ars.sante.fr/conseil-de-la-vie-sociale-cvs-1"),
     _T("DAC", "Dispositif d’appui à la coordination",
        "Service territorial qui aide les professionnels à organiser les parcours complexes.",
        "https://www.cnsa.fr/informations-thematiques/accompagnement-des-situations-complexes/"
@@ -109,9 +110,10 @@ TERMS: tuple[Term, ...] = (
        "l’alimenter demande une INS qualifiée.",
        "https://esante-centre.fr/segur/ins-identite-nationale-de-sante"),
     _T("DPO", "Délégué à la protection des données",
-       "Personne chargée de veiller au respect du RGPD dans l’organisme.",
-       "https://www.lemondeinformatique.fr/actualites/lire-un-guide-de-la-cnil-pour-aider-les-"
-       "dpo-84827.html"),
+       "Personne qui informe et conseille l’organisme sur la protection des données et "
+       "contrôle le respect du RGPD ; toute structure publique doit en désigner un.",
+       "http://www.cnil.fr/fr/designer-un-delegue-la-protection-des-donnees-dans-une-"
+       "collectivite"),
     _T("DUI", "Dossier usager informatisé",
        "Logiciel où les professionnels d’une structure médico-sociale tiennent le dossier de "
        "chaque personne accompagnée (admission, projet personnalisé, soins, transmissions).",
@@ -132,7 +134,7 @@ TERMS: tuple[Term, ...] = (
     _T("ESMS", "Établissements et services sociaux et médico-sociaux",
        "Les structures que Palier évalue : EHPAD, services à domicile, établissements pour "
        "personnes handicapées, structures sociales…",
-       "https://www.doctrine.fr/l/LEGIARTI000038833680"),
+       "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000038833680"),
     _T("ETP", "Équivalent temps plein",
        "Unité de mesure des effectifs : deux mi-temps font un ETP.",
        "https://www.sage.com/fr-fr/blog/glossaire/equivalent-temps-plein-etp-definition/"),
@@ -148,14 +150,16 @@ TERMS: tuple[Term, ...] = (
        "Forme juridique qui permet à plusieurs organismes de mettre des moyens en commun.",
        "https://accueilstaubin.fr/le-groupement"),
     _T("GRADeS", "Groupement régional d’appui au développement de la e-santé",
-       "Opérateur régional de l’ARS pour le numérique en santé : il accompagne les structures "
-       "dans le déploiement des services socles (INS, DMP, MSSanté, Pro Santé Connect).",
-       "https://dsih.fr/articles/5151/en-direct-de-santexpo-la-nouvelle-gouvernance-du-"
-       "collectif-des-grades"),
+       "Opérateur régional du numérique en santé, qui travaille avec l’ARS : il accompagne "
+       "les professionnels et les structures dans le déploiement des outils numériques "
+       "(e-parcours, télé-expertise, cybersécurité, interopérabilité…).",
+       "https://www.centre-val-de-loire.ars.sante.fr/lettre-pro-entretiens-autour-de-la-e-"
+       "sante-une-construction-collective"),
     _T("HDS", "Hébergeur de données de santé",
-       "Certification obligatoire pour tout prestataire qui héberge des données de santé "
-       "pour le compte d’une structure ; le référentiel est publié par l’ANS.",
-       "https://www.lsti-certification.fr/fr/certification-hebergeur-donnees-sante-hds"),
+       "Certification obligatoire pour tout organisme qui héberge des données de santé pour "
+       "le compte d’une structure (ou exploite son système d’information de santé, ou en "
+       "fait les sauvegardes) ; un organisme indépendant accrédité la délivre.",
+       "https://esante.gouv.fr/labels-certifications/hebergement-des-donnees-de-sante"),
     _T("IEM", "Institut d’éducation motrice",
        "Établissement pour enfants et adolescents ayant un handicap moteur.",
        "https://ressources.anap.fr/pilotage/publication/1895-le-secteur-medico-social-"
@@ -213,10 +217,10 @@ TERMS: tuple[Term, ...] = (
        "réponses apportées.",
        "https://dirips.com/projets-personnalises-usager-essms/"),
     _T("PSC", "Pro Santé Connect",
-       "Fédération d’identité nationale : un professionnel se connecte aux services de santé "
-       "avec sa carte CPS ou son e-CPS.",
-       "https://www.esante-occitanie.fr/usages-espaces-utilisateurs-numerique-par-expertise-"
-       "services-socles-identification/"),
+       "Service national d’authentification de l’ANS : un professionnel se connecte aux "
+       "services numériques en santé avec sa carte CPS ou son application e-CPS.",
+       "https://industriels.esante.gouv.fr/en/products-services/health-pro-authentication-"
+       "pro-sante-connect"),
     _T("RGPD", "Règlement général sur la protection des données",
        "Règlement européen qui encadre le traitement des données personnelles.",
        "https://lexing.law/?p=108977"),

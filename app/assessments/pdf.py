@@ -85,8 +85,8 @@ def declaration_pdf(session: Session, a: Assessment,
     """(pdf bytes, served from the storage). `render_html` builds the print page when
     needed; a submitted assessment's PDF is stored (its own committed write)."""
     key = cache_key(a)
-    if key is not None and (blob := files.get(session, key)) is not None:
-        return blob.data, True
+    if key is not None and (stored := files.read(session, key)) is not None:
+        return stored, True
     pdf = html_to_pdf(render_html())
     if key is not None:
         write(session, lambda s: files.put(s, key, pdf, "application/pdf"))

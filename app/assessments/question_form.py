@@ -43,6 +43,15 @@ class Slot:
     error: str | None = None
 
 
+def question_of(q: Questionnaire, question_id: str) -> tuple[Question, Section]:
+    """A question of the questionnaire and its section, else NotFound."""
+    question = q.questions.get(question_id)
+    section = q.section_of(question_id)
+    if question is None or section is None:
+        raise NotFound("Question introuvable.")
+    return question, section
+
+
 def section_slots(q: Questionnaire, section: Section, answers: Mapping[str, Any],
                   values: Mapping[str, Any] | None = None,
                   errors: Mapping[str, str] | None = None,
@@ -182,9 +191,7 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     a, _ = svc.get_assessment(session, actor, assessment_id, Action.fill_assessment)
     ensure_editable(a)
     q = svc.questionnaire_of(registry, a)
-    question = q.questions.get(question_id)
-    if question is None:
-        raise NotFound("Question introuvable.")
+    question, section = question_of(q, question_id)
     value, error = parse_value(question, raw)
     if error:
         from scoring import AnswerError
@@ -201,8 +208,6 @@ def save_question(session: Session, actor: Actor, registry: Registry, assessment
     a = saved.assessment
     answers = dict(a.answers or {})
     after = applicable(q, answers)
-    section = q.section_of(question_id)
-    assert section is not None
     meta = dict(a.answer_meta or {})
     others = any(int((meta.get(qu.id) or {}).get("revision", 0)) > seen_version
                  for qu in section.questions if qu.id != question_id)

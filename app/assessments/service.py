@@ -51,17 +51,26 @@ DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles d
 # ---- lookups through the actor -------------------------------------------------------------
 
 
-def get_structure(session: Session, actor: Actor | None, finess: str,
-                  action: Action = Action.view_structure) -> Structure:
-    """The structure if the actor may see it (else NotFound) and do `action` (else Forbidden)."""
-    s = session.exec(select(Structure).where(Structure.finess == normalize(finess))).first()
-    if s is None or s.id is None:
-        raise NotFound("Structure introuvable.")
-    if not can_on_structure(actor, Action.view_structure, s.id, s.region):
-        raise NotFound("Structure introuvable.")
+def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
+             submitted: bool | None = None) -> Structure:
+    """`s` if the actor sees it (else NotFound(missing): out of scope reads as absent), may
+    read its assessment (when `submitted` is given) and may do `action` (else Forbidden)."""
+    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
+                                                          s.region):
+        raise NotFound(missing)
+    if submitted is not None and not can_read_assessment(actor, s.id, s.region,
+                                                         submitted=submitted):
+        raise Forbidden(DRAFT_HIDDEN)
     if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
         raise Forbidden()
     return s
+
+
+def get_structure(session: Session, actor: Actor | None, finess: str,
+                  action: Action = Action.view_structure) -> Structure:
+    """The structure if the actor may see it (else NotFound) and do `action` (else Forbidden)."""
+    return _checked(actor, session.exec(select(Structure).where(
+        Structure.finess == normalize(finess))).first(), action, "Structure introuvable.")
 
 
 def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
@@ -69,16 +78,8 @@ def get_assessment(session: Session, actor: Actor | None, assessment_id: int,
     a = session.get(Assessment, assessment_id)
     if a is None:
         raise NotFound("Évaluation introuvable.")
-    s = session.get(Structure, a.structure_id)
-    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
-                                                          s.region):
-        raise NotFound("Évaluation introuvable.")
-    if not can_read_assessment(actor, s.id, s.region,
-                               submitted=a.status == AssessmentStatus.submitted):
-        raise Forbidden(DRAFT_HIDDEN)
-    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
-        raise Forbidden()
-    return a, s
+    return a, _checked(actor, session.get(Structure, a.structure_id), action,
+                       "Évaluation introuvable.", submitted=a.status == AssessmentStatus.submitted)
 
 
 def questionnaire_of(registry: Registry, a: Assessment) -> Questionnaire:

@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.accounts import auth
 from app.accounts.models import DirectorStructure, User
 from app.accounts.passwords import hash_password, password_problems
 from app.config import get_settings
@@ -96,9 +97,7 @@ def create(
         session.add(user)
         session.flush()
         assert user.id is not None
-        for structure in {s.id: s for s in linked}.values():
-            assert structure.id is not None
-            session.add(DirectorStructure(user_id=user.id, structure_id=structure.id))
+        auth.link_structures(session, user.id, linked)
         session.commit()
         scope = f", région {region}" if region else ""
         links = f", {len(linked)} structure(s)" if linked else ""

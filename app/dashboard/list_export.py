@@ -1,6 +1,7 @@
 """Exports of the ARS structure list and of the dashboard figures, with the page's filters
 (and search) applied: CSV (UTF-8 with BOM; `,` with decimal point or `;` with decimal comma)
-and XLSX (frozen header row, autofilter, column widths by kind, one-decimal scores).
+and XLSX (streamed by app.exports.xlsx: bold frozen header row, autofilter, column widths by
+kind, one-decimal scores, date cells).
 
 Formats (documented on the pages): dates in Europe/Paris time as `AAAA-MM-JJ HH:MM` (CSV
 text, XLSX date cells); scores on 100 with one decimal; department and category as a code
@@ -15,9 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from app.audit import record_now
@@ -25,13 +23,14 @@ from app.dashboard.filters import Filters, check_region
 from app.dashboard.listing import structure_page
 from app.dashboard.summary import Summary, summary
 from app.errors import Forbidden
+from app.exports.xlsx import Book, CellValue
+from app.exports.xlsx_widths import column_widths
 from app.formatting import PARIS
 from app.permissions import Action, Actor, can
 from app.questionnaires import Registry
 from app.reference import departments, regions
 from app.reviews.models import REVIEW_LABELS
-from app.shortlists.exports import DANGEROUS, Value, csv_chunks
-from app.shortlists.xlsx_widths import column_widths
+from app.shortlists.exports import Value, csv_chunks
 
 ALL_ROWS = 1_000_000
 LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
@@ -39,7 +38,7 @@ LIST_HEADER = ["FINESS", "Nom", "Commune", "Code département", "Département",
                "Palier", "Score global (sur 100)", "Transmise le (heure de Paris)",
                "Revue de l’ARS"]
 FIGURES_HEADER = ["Rubrique", "Code", "Libellé", "Indicateur", "Valeur"]
-# Column kinds the headers do not tell (app.shortlists.xlsx_widths): the palier's label,
+# Column kinds the headers do not tell (app.exports.xlsx_widths): the palier's label,
 # the figures' values.
 LIST_KINDS: list[str | None] = [None] * 9 + ["name"]
 FIGURES_KINDS: list[str | None] = [None] * 4 + ["score"]
@@ -49,8 +48,8 @@ FIGURES_KINDS: list[str | None] = [None] * 4 + ["score"]
 class Table:
     title: str
     header: list[str]
-    rows: list[list[Value | datetime]]
-    decimals: set[int] = field(default_factory=set)  # columns shown with one decimal
+    rows: list[list[CellValue]]
+    decimals: set[int] = field(default_factory=set)  # CSV columns with one decimal
     kinds: list[str | None] = field(default_factory=list)  # xlsx_widths kinds, by column
 
     def csv(self, sep: str) -> Iterator[str]:
@@ -58,7 +57,7 @@ class Table:
                                          for i, v in enumerate(r)] for r in self.rows), sep)
 
 
-def _csv_value(v: Value | datetime, one_decimal: bool, sep: str) -> Value:
+def _csv_value(v: CellValue, one_decimal: bool, sep: str) -> Value:
     """Dates as `AAAA-MM-JJ HH:MM`; scores with one decimal (a comma with `;`)."""
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M")
@@ -86,7 +85,7 @@ def list_table(session: Session, actor: Actor, registry: Registry, region: str, 
     page = structure_page(session, actor, registry, region, f, page_size=ALL_ROWS,
                           search=search)
     deps = departments()
-    rows: list[list[Value | datetime]] = []
+    rows: list[list[CellValue]] = []
     for r in page.rows:
         when = r.submitted_at.astimezone(PARIS).replace(tzinfo=None, second=0,
                                                          microsecond=0) \
@@ -109,9 +108,9 @@ def figures_table(session: Session, actor: Actor, registry: Registry, region: st
     return Table("Chiffres", FIGURES_HEADER, figure_rows(sm), {4}, FIGURES_KINDS)
 
 
-def figure_rows(sm: Summary) -> list[list[Value | datetime]]:
+def figure_rows(sm: Summary) -> list[list[CellValue]]:
     pct = sm.participation
-    rows: list[list[Value | datetime]] = [
+    rows: list[list[CellValue]] = [
         ["Région", sm.region, regions()[sm.region].name, "Structures en activité",
          sm.structures],
         ["Région", sm.region, regions()[sm.region].name, "Évaluations transmises",
@@ -137,31 +136,13 @@ def figure_rows(sm: Summary) -> list[list[Value | datetime]]:
 
 
 def write_xlsx(out: IO[bytes], table: Table) -> None:
-    """One sheet: bold frozen header with an autofilter, widths from the columns' kinds and
-    headers (the same as the streamed files')."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = table.title
-    ws.append(table.header)
-    for r in table.rows:
-        ws.append(list(r))
-    for row in ws.iter_rows(min_row=2):
-        for i, cell in enumerate(row):
-            if isinstance(cell.value, str) and cell.value.startswith(DANGEROUS):
-                cell.data_type = "s"
-                cell.quotePrefix = True
-            elif isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif i in table.decimals and isinstance(cell.value, float):
-                cell.number_format = "0.0"
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    for i, w in enumerate(column_widths(table.header, table.kinds), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    wb.save(out)
+    """One sheet, streamed (app.exports.xlsx): widths from the columns' kinds and headers;
+    dates as date cells, decimals (rounded to one) shown with one decimal."""
+    with Book(out) as book, book.sheet(table.title,
+                                       column_widths(table.header, table.kinds)) as sheet:
+        sheet.append(table.header)
+        for row in table.rows:
+            sheet.append(row)
 
 
 def record(session: Session, actor: Actor, kind: str, fmt: str, region: str,

@@ -90,14 +90,11 @@ def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
     and the region's ARS referents, the author excepted); the new entry of the thread.
     Raises NotFound, Forbidden, NotSubmitted, InvalidMessage."""
     a, s = _checked(session, actor, assessment_id)
-    text = (body or "").strip().replace("\r\n", "\n")
+    text, refused = textcheck.typed_text(body, MAX_MESSAGE, label="Message", noun="Le message")
     if not text:
         raise InvalidMessage("Écrivez votre message avant de l’envoyer.")
-    if (bad := textcheck.problem(text, len(text))) is not None:
-        raise InvalidMessage(f"Message : {bad}.")
-    if len(text) > MAX_MESSAGE:
-        raise InvalidMessage(f"Le message ne doit pas dépasser {MAX_MESSAGE} caractères "
-                             f"(il en compte {len(text)}).")
+    if refused:
+        raise InvalidMessage(refused)
     message = AssessmentMessage(assessment_id=a.id or 0, author_id=actor.id,
                                 author_role=actor.role.value, body=text)
     session.add(message)

@@ -156,15 +156,13 @@ def record_review(session: Session, settings: Settings, actor: Actor, assessment
     if a.status != AssessmentStatus.submitted:
         raise NotReviewable()
     value = parse_status(status if isinstance(status, str) else status.value)
-    text = (comment or "").strip().replace("\r\n", "\n")
+    text, refused = textcheck.typed_text(comment, MAX_COMMENT, label="Commentaire",
+                                         noun="Le commentaire")
     if value is ReviewStatus.a_revoir and not text:
         raise InvalidReview("Indiquez ce qui doit être revu : le commentaire est obligatoire "
                             "pour une évaluation « à revoir ».", "comment")
-    if (bad := textcheck.problem(text, len(text))) is not None:
-        raise InvalidReview(f"Commentaire : {bad}.", "comment")
-    if len(text) > MAX_COMMENT:
-        raise InvalidReview(f"Le commentaire ne doit pas dépasser {MAX_COMMENT} caractères "
-                            f"(il en compte {len(text)}).", "comment")
+    if refused:
+        raise InvalidReview(refused, "comment")
     concerned = (list(dict.fromkeys(questions)) or None) if value is ReviewStatus.a_revoir \
         else None
     review = AssessmentReview(assessment_id=a.id or 0, status=value.value, comment=text,
@@ -258,12 +256,10 @@ def add_evidence(session: Session, settings: Settings, actor: Actor, assessment_
     ensure_editable(a, EVIDENCE_LOCKED)
     if question_id not in question_ids:
         raise NotFound("Question introuvable.")
-    text = (note or "").strip().replace("\r\n", "\n")
-    if (bad := textcheck.problem(text, len(text))) is not None:
-        raise InvalidEvidence(f"Note : {bad}.", "note")
-    if len(text) > MAX_NOTE:
-        raise InvalidEvidence(f"La note ne doit pas dépasser {MAX_NOTE} caractères (elle en "
-                              f"compte {len(text)}).", "note")
+    text, refused = textcheck.typed_text(note, MAX_NOTE, label="Note", noun="La note",
+                                         pronoun="elle")
+    if refused:
+        raise InvalidEvidence(refused, "note")
     if upload is None and not text:
         raise InvalidEvidence("Choisissez un fichier ou écrivez une note.")
     stored = storage.check(upload, filename) if upload is not None else None

@@ -263,8 +263,7 @@ def store(session: Session, checked: StoredFile) -> None:
 
 
 def read(session: Session, stored_name: str) -> bytes | None:
-    blob = files.get(session, key_of(stored_name))
-    return blob.data if blob is not None else None
+    return files.read(session, key_of(stored_name))
 
 
 def delete(session: Session, stored_name: str | None) -> None:

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.models import Assessment, AssessmentStatus
+from app.assessments.question_form import question_of
 from app.assessments.views import NOT_ASKED, answer_text, user_names
-from app.errors import NotFound
 from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.reviews import service
@@ -202,10 +202,7 @@ def evidence_page(session: Session, registry: Registry, actor: Actor, assessment
     a, s = svc.get_assessment(session, actor, assessment_id)
     assert a.id is not None and s.id is not None
     q = svc.questionnaire_of(registry, a)
-    question = q.questions.get(question_id)
-    section = q.section_of(question_id)
-    if question is None or section is None:
-        raise NotFound("Question introuvable.")
+    question, section = question_of(q, question_id)
     answers = dict(a.answers or {})
     _, text = _answer(q, applicable(q, answers), answers, question_id)
     items = service.evidence_by_question(session, a.id).get(question_id, [])

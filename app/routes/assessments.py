@@ -21,7 +21,7 @@ from app.assessments import service as svc
 from app.assessments import views as view
 from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import IdPath, SessionDep
-from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound
+from app.errors import Conflict, InvalidAnswers, NotEditable
 from app.formatting import time_fr
 from app.permissions import Action, Actor, Role, can_on_structure
 from app.questionnaires import RegistryDep
@@ -261,8 +261,9 @@ def autosave(request: Request, assessment_id: IdPath, form: FormDep, actor: Curr
         if not exc.errors or exc.errors[0].question not in q.questions:
             raise
         slot, message = qform.invalid_slot(q, a, exc, raw)
-        return _fragment(request, "autosave_invalid",
-                         {"slot": slot, "message": message, "disabled": False},
+        return _fragment(request, "autosave_invalid",  # assessment: the "à revoir" flag
+                         {"slot": slot, "message": message, "disabled": False,
+                          "assessment": a},
                          422, "invalid", a.version)
     q = done.questionnaire
     return _fragment(request, "autosave_saved", {
@@ -281,11 +282,8 @@ def question_fragment(request: Request, assessment_id: IdPath, question_id: str,
     """One question with its stored value ("keep the saved value" after a conflict)."""
     a, s = svc.get_assessment(session, actor, assessment_id)
     q = svc.questionnaire_of(registry, a)
-    question = q.questions.get(question_id)
-    section = q.section_of(question_id)
-    if question is None or section is None:
-        raise NotFound("Question introuvable.")
+    _, section = qform.question_of(q, question_id)
     slot = qform.section_slots(q, section, a.answers or {}, only=[question_id])[0]
-    return _fragment(request, "question_kept",
-                     {"slot": slot, "disabled": not can_edit(actor, a, s)},
+    return _fragment(request, "question_kept",  # assessment: the "à revoir" flag
+                     {"slot": slot, "disabled": not can_edit(actor, a, s), "assessment": a},
                      200, "question", a.version)

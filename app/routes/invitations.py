@@ -13,7 +13,7 @@ from app.accounts import invitations as svc
 from app.accounts.passwords import MIN_LENGTH
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Forbidden
-from app.permissions import Action, Role
+from app.permissions import Action, can, can_everywhere
 from app.web.auth_deps import (
     CurrentActor,
     OptionalActor,
@@ -57,7 +57,7 @@ def _list_page(
             "form": form,
             "days": settings.invitation_days,
             "messages": messages or [],
-            "ars": actor.role == Role.ars,
+            "own_region": not can_everywhere(actor, Action.invite_director),
             "breadcrumb": _crumbs(("Invitations", PATH)),
         },
         status_code=status_code,
@@ -139,7 +139,8 @@ def _invitee_context(request: Request, session: Any, actor: Any, token: str) -> 
     user = request.state.user
     if actor is None:
         mode = "login" if svc.account_exists(session, invitation.email) else "create"
-    elif user is not None and user.email == invitation.email and actor.role == Role.director:
+    elif (user is not None and user.email == invitation.email
+          and can(actor, Action.accept_invitation)):
         mode = "accept"
     else:
         mode = "other"

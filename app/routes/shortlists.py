@@ -8,7 +8,8 @@ preview block follows every change. Saving posts the criteria shown in the previ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -41,7 +42,7 @@ jobs_router = APIRouter(include_in_schema=False)
 
 PAGE_ROWS = 100
 PREVIEW_ROWS = 20
-CSV_HEADERS = {"Cache-Control": "private, no-store"}
+NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def _form(request: Request) -> dict[str, list[str]]:
@@ -152,11 +153,11 @@ def create(request: Request, form: PostForm, actor: CurrentActor, session: Sessi
     criteria = preview["criteria"]
     if criteria is not None and preview["selection"] is not None:
         try:
-            shortlist = svc.create(session, actor, name, criteria, client_ip(request))
+            frozen = svc.create(session, actor, name, criteria, client_ip(request))
         except svc.InvalidCriteria as exc:
             preview["name_error"] = " ".join(exc.problems)
         else:
-            return RedirectResponse(f"/selections/{shortlist.id}?enregistree=1", 303)
+            return RedirectResponse(f"/selections/{frozen.id}?enregistree=1", 303)
     return render(request, "pages/shortlists/builder.html", {
         **choices, "form": form, "preview": preview, "name": name,
         "preview_rows": PREVIEW_ROWS, "nav_items": _nav(actor, "new"),
@@ -220,7 +221,7 @@ def compare(request: Request, shortlist_id: IdPath, actor: CurrentActor, session
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', **CSV_HEADERS}
+    return {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
 
 
 def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortlist_id: int,
@@ -252,24 +253,49 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                   session: SessionDep, registry: RegistryDep,
                   sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
     return shortlist_csv_response(request, session, actor, shortlist_id, registry, sep,
-                                  CSV_HEADERS)
+                                  NO_STORE)
 
 
-def _job_or_file(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
-                 background: BackgroundTasks, sessions: jobs.SessionFactory, kind: str,
-                 params: dict[str, Any], filename: str, rows: int | None,
-                 object_type: str, object_id: Any, reuse_done: bool) -> Response:
-    """The export's job (see app.shortlists.delivery): its finished file, else its page."""
-    out = delivery.job_export(session, settings, actor, kind=kind, params=params,
-                              filename=filename, rows=rows, object_type=object_type,
-                              object_id=object_id, ip=client_ip(request), reuse_done=reuse_done)
+def send_or_start(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
+                  background: BackgroundTasks, sessions: jobs.SessionFactory,
+                  spec: delivery.JobSpec, now: Callable[[], Response],
+                  pending: Callable[[ExportJob], Response],
+                  file_headers: dict[str, str] | None = None) -> Response:
+    """Send an export now (`now()`), or, when large (see app.shortlists.delivery), through
+    its job: the job's finished file (with `file_headers`), else `pending(job)` (the web
+    page's 303 to the job, the API's 202), a new job being started. Pages and API alike."""
+    if not spec.as_job:
+        return now()
+    out = delivery.job_export(session, actor, spec, client_ip(request))
     if out.file is not None:
         return stored_file_response(session, out.file, out.job.filename or out.file.key,
-                                    {"Cache-Control": "private, no-store"})
+                                    file_headers)
     if out.started:
         jobs.start(settings, out.job_id, background=background, sessions=sessions,
                    registry=registry)
-    return RedirectResponse(f"/exports/{out.job_id}", 303)
+    return pending(out.job)
+
+
+def _job_page(job: ExportJob) -> Response:
+    return RedirectResponse(f"/exports/{job.id}", 303)
+
+
+def shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Any,
+                   settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
+                   fmt: str, media_type: str, *, headers: dict[str, str],
+                   pending: Callable[[ExportJob], Response],
+                   file_headers: dict[str, str] | None) -> Response:
+    """The XLSX or PDF of a shortlist (web page and API): now, with `headers`, or as a job
+    when it is large (`send_or_start`)."""
+    s, count = stored.head(session, actor, shortlist_id)  # the rows are not decoded here
+    spec = delivery.JobSpec(f"shortlist_{fmt}", {"shortlist_id": s.id},
+                            exports.file_name(f"selection-{s.id}", fmt), count, "shortlist",
+                            s.id, reuse_done=True)
+    return send_or_start(
+        request, session, actor, settings, registry, background, sessions, spec,
+        lambda: shortlist_file_now(request, session, actor, s, count, registry, fmt,
+                                   media_type, headers),
+        pending, file_headers)
 
 
 @router.get("/selections/{shortlist_id}/export.xlsx")
@@ -292,15 +318,9 @@ def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
 def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Any,
                     settings: Any, registry: Any, background: BackgroundTasks,
                     sessions: Any, fmt: str, media_type: str) -> Response:
-    """The XLSX or PDF of a shortlist: now, or as a job when it is large."""
-    s, count = stored.head(session, actor, shortlist_id)  # the rows are not decoded here
-    filename = exports.file_name(f"selection-{s.id}", fmt)
-    if delivery.runs_as_job(fmt, count):
-        return _job_or_file(request, session, actor, settings, registry, background, sessions,
-                            f"shortlist_{fmt}", {"shortlist_id": s.id}, filename, count,
-                            "shortlist", s.id, reuse_done=True)
-    return shortlist_file_now(request, session, actor, s, count, registry, fmt, media_type,
-                              CSV_HEADERS)
+    return shortlist_file(request, shortlist_id, actor, session, settings, registry,
+                          background, sessions, fmt, media_type, headers=NO_STORE,
+                          pending=_job_page, file_headers=NO_STORE)
 
 
 # ---- the ARS's export of its region ---------------------------------------------------------
@@ -335,19 +355,20 @@ def region_xlsx(request: Request, code: str, actor: CurrentActor, session: Sessi
                 sessions: jobs.SessionFactoryDep) -> Response:
     table = export_service.region_table(session, actor, registry, code)
     filename = exports.file_name(f"evaluations-region-{code}", "xlsx")
-    if delivery.runs_as_job("xlsx", table.total):
-        return _job_or_file(request, session, actor, settings, registry, background, sessions,
-                            "region_xlsx", {"region": code}, filename, table.total,
-                            "region", code, reuse_done=False)
-    import io
 
-    buffer = io.BytesIO()
-    exports.write_table_xlsx(buffer, [("Évaluations", table.header, table.rows)])
-    export_service.record_export(session, actor, "region", "xlsx", "region", code,
-                                 table.total, client_ip(request))
-    return Response(buffer.getvalue(), headers=_attachment(filename),
-                    media_type="application/vnd.openxmlformats-officedocument."
-                               "spreadsheetml.sheet")
+    def now() -> Response:
+        buffer = io.BytesIO()
+        exports.write_table_xlsx(buffer, [("Évaluations", table.header, table.rows)])
+        export_service.record_export(session, actor, "region", "xlsx", "region", code,
+                                     table.total, client_ip(request))
+        return Response(buffer.getvalue(), headers=_attachment(filename),
+                        media_type="application/vnd.openxmlformats-officedocument."
+                                   "spreadsheetml.sheet")
+
+    spec = delivery.JobSpec("region_xlsx", {"region": code}, filename, table.total, "region",
+                            code, reuse_done=False)
+    return send_or_start(request, session, actor, settings, registry, background, sessions,
+                         spec, now, _job_page, NO_STORE)
 
 
 # ---- export jobs ----------------------------------------------------------------------------

@@ -21,15 +21,14 @@ from app.routes.schemas import file_responses
 from app.routes.shortlists import (
     job_file_response,
     shortlist_csv_response,
-    shortlist_file_now,
+    shortlist_file,
 )
-from app.shortlists import delivery, exports, jobs, stored
+from app.shortlists import jobs
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
 from app.shortlists.ranking import Criteria
 from app.shortlists.service import InvalidCriteria
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
-from app.web.downloads import stored_file_response
 
 router = APIRouter(prefix="/api/v1", tags=["sélections"],
                    dependencies=[Depends(require_permission(Action.build_shortlist))])
@@ -100,16 +99,19 @@ def create_shortlist(body: ShortlistRequest, request: Request, actor: CurrentAct
     """Construire et figer une sélection (critères, versions, lignes, empreinte)."""
     criteria = Criteria.model_validate(body.model_dump(exclude={"name"}))
     try:
-        s = svc.create(session, actor, body.name, criteria, client_ip(request))
+        f = svc.create(session, actor, body.name, criteria, client_ip(request))
     except InvalidCriteria as exc:
         return _invalid(exc)
     warnings = []
-    if len(s.rows) < criteria.size:
-        warnings.append(f"Seulement {len(s.rows)} structures retenues pour {criteria.size} "
+    if len(f.brief) < criteria.size:
+        warnings.append(f"Seulement {len(f.brief)} structures retenues pour {criteria.size} "
                         "demandées (pas assez de structures éligibles).")
     # `ShortlistCreated`, serialized without a model per row (a national list: 34,000 rows)
-    return JSONResponse({"id": s.id or 0, "hash": s.hash, "rows": _row_dicts(s),
-                         "excluded": s.excluded, "warnings": warnings}, status_code=201)
+    rows = [{"rank": rank, "finess": finess, "name": name, "tier": tier, "score": key,
+             "group": group, "rule": rule}
+            for rank, finess, name, tier, key, group, rule in f.brief]
+    return JSONResponse({"id": f.id or 0, "hash": f.hash, "rows": rows,
+                         "excluded": f.excluded, "warnings": warnings}, status_code=201)
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistOut)
@@ -129,22 +131,9 @@ def _job_json(job: ExportJob) -> dict[str, Any]:
             else None}
 
 
-def _job_export(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
-                background: BackgroundTasks, sessions: jobs.SessionFactory, s: Shortlist,
-                count: int, kind: str, fmt: str) -> Response:
-    """The export's job (see app.shortlists.delivery): its finished file, else 202 + job."""
-    out = delivery.job_export(session, settings, actor, kind=kind,
-                              params={"shortlist_id": s.id},
-                              filename=exports.file_name(f"selection-{s.id}", fmt),
-                              rows=count, object_type="shortlist", object_id=s.id,
-                              ip=client_ip(request), reuse_done=True)
-    if out.file is not None:
-        return stored_file_response(session, out.file, out.job.filename or out.file.key)
-    if out.started:
-        jobs.start(settings, out.job_id, background=background, sessions=sessions,
-                   registry=registry)
-    return JSONResponse(_job_json(out.job), status_code=202,
-                        headers={"Location": f"/api/v1/exports/{out.job_id}"})
+def _job_accepted(job: ExportJob) -> Response:
+    return JSONResponse(_job_json(job), status_code=202,
+                        headers={"Location": f"/api/v1/exports/{job.id}"})
 
 
 @router.get("/shortlists/{shortlist_id}/export.csv", response_class=StreamingResponse,
@@ -180,11 +169,9 @@ def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
           settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
           fmt: str, media_type: str) -> Response:
     """The XLSX or PDF of a shortlist: now, or as a job (202) when it is large."""
-    s, count = stored.head(session, actor, shortlist_id)  # the rows are not decoded here
-    if delivery.runs_as_job(fmt, count):
-        return _job_export(request, session, actor, settings, registry, background, sessions,
-                           s, count, f"shortlist_{fmt}", fmt)
-    return shortlist_file_now(request, session, actor, s, count, registry, fmt, media_type, {})
+    return shortlist_file(request, shortlist_id, actor, session, settings, registry,
+                          background, sessions, fmt, media_type, headers={},
+                          pending=_job_accepted, file_headers=None)
 
 
 @jobs_router.get("/exports/{job_id}")

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.config import Settings
 from app.files import StoredFile
 from app.permissions import Actor
 from app.shortlists import export_service, jobs
@@ -29,6 +28,28 @@ def runs_as_job(fmt: str, rows: int | None) -> bool:
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """An export as a background job: what it produces and what its audit record names."""
+
+    kind: str  # "<object>_<format>": "shortlist_xlsx", "region_xlsx"...
+    params: dict[str, Any]
+    filename: str
+    rows: int | None
+    object_type: str
+    object_id: Any
+    reuse_done: bool  # serve a finished job's file again (a frozen shortlist's)
+
+    @property
+    def fmt(self) -> str:
+        return self.kind.split("_")[1]
+
+    @property
+    def as_job(self) -> bool:
+        """Whether this export is large enough to be a background job."""
+        return runs_as_job(self.fmt, self.rows)
+
+
+@dataclass(frozen=True)
 class JobExport:
     job: ExportJob
     file: StoredFile | None  # a finished job's file: serve it
@@ -40,24 +61,25 @@ class JobExport:
         return self.job.id
 
 
-def job_export(session: Session, settings: Settings, actor: Actor, *, kind: str,
-               params: dict[str, Any], filename: str, rows: int | None, object_type: str,
-               object_id: Any, ip: str | None, reuse_done: bool) -> JobExport:
-    """The job that produces this export: a finished one (its file, if `reuse_done`), one
-    pending or running, else a new one."""
-    fmt = kind.split("_")[1]
+def job_export(session: Session, actor: Actor, spec: JobSpec, ip: str | None) -> JobExport:
+    """The job that produces this export: a finished one (its file, if `spec.reuse_done`),
+    one pending or running, else a new one."""
     for job in jobs.list_for(session, actor.id):
-        if job.kind != kind or job.params != params:
+        if job.kind != spec.kind or job.params != spec.params:
             continue
-        if job.status == ExportStatus.done and reuse_done:
+        if job.status == ExportStatus.done and spec.reuse_done:
             blob = jobs.file_of(session, job)
             if blob is not None:
-                export_service.record_export(session, actor, object_type, fmt, object_type,
-                                             object_id, rows, ip, job.id)
+                _record(session, actor, spec, ip, job.id)
                 return JobExport(job, blob, started=False)
         if job.status in (ExportStatus.pending, ExportStatus.running):
             return JobExport(job, None, started=False)
-    job = jobs.create(session, actor.id, kind, params, filename, rows)
-    export_service.record_export(session, actor, object_type, fmt, object_type, object_id,
-                                 rows, ip, job.id)
+    job = jobs.create(session, actor.id, spec.kind, spec.params, spec.filename, spec.rows)
+    _record(session, actor, spec, ip, job.id)
     return JobExport(job, None, started=True)
+
+
+def _record(session: Session, actor: Actor, spec: JobSpec, ip: str | None,
+            job_id: int | None) -> None:
+    export_service.record_export(session, actor, spec.object_type, spec.fmt, spec.object_type,
+                                 spec.object_id, spec.rows, ip, job_id)

@@ -1,4 +1,4 @@
-"""Files anyone can open: CSV (UTF-8 with BOM), XLSX (streamed, app.shortlists.xlsx), PDF
+"""Files anyone can open: CSV (UTF-8 with BOM), XLSX (streamed, app.exports.xlsx), PDF
 (WeasyPrint).
 
 Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a
@@ -22,6 +22,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
+from app.exports.xlsx import DANGEROUS, Book, Cells, Sheet
+from app.exports.xlsx import Value as Value  # the exports' cell values
+from app.exports.xlsx_widths import column_widths
 from app.formatting import PARIS, in_paris
 from app.numbers_fr import number_fr
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
@@ -35,10 +38,6 @@ from app.shortlists.words import (
     reason_words,
     tiers_words,
 )
-from app.shortlists.xlsx import DANGEROUS as DANGEROUS  # also the list exports
-from app.shortlists.xlsx import Book, Cells, Sheet
-from app.shortlists.xlsx import Value as Value  # the exports' cell values
-from app.shortlists.xlsx_widths import column_widths
 
 BOM = "\ufeff"
 ONE_DECIMAL = Decimal("0.1")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.assessments.models import Assessment
@@ -88,7 +88,11 @@ class ShortlistCandidate(SQLModel, table=True):
     `palier dashboard refresh` (app.shortlists.readmodel); removed with its latest result.
 
     `funding` lists the eligible funding programmes as "|a|b|" (a programme p is in it when
-    it contains "|p|"): filtered in SQL on every backend without JSON functions."""
+    it contains "|p|"): filtered in SQL on every backend without JSON functions.
+    `domain_scores` (migration 0014) is the result's domain scores {domain: score or null} as
+    canonical JSON text (`ranking.canonical_json`), exactly as a frozen shortlist row writes
+    them: a national shortlist copies it without reading 7 score rows per structure or
+    writing 240,000 floats again. Text, not JSON: PostgreSQL's JSONB would rewrite it."""
 
     __tablename__ = "shortlist_candidate"
 
@@ -99,6 +103,8 @@ class ShortlistCandidate(SQLModel, table=True):
         Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False))
     readiness: int | None = None  # unmet requirements of the palier above; None at the top
     funding: str = "|"
+    domain_scores: str = Field(default="{}", sa_column=Column(Text, nullable=False,
+                                                              server_default="{}"))
 
 
 class NextStepText(SQLModel, table=True):

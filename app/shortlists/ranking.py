@@ -62,8 +62,11 @@ from app.shortlists.ranking_freeze import (
     canonical_json,
     diff_rows,
     frozen_row,
+    frozen_row_json,
+    frozen_values_json,
     rows_json_and_hash,
     shortlist_hash,
+    text_hash,
 )
 
 __all__ = [
@@ -94,6 +97,8 @@ __all__ = [
     "eligible_funding",
     "exclusion_reason",
     "frozen_row",
+    "frozen_row_json",
+    "frozen_values_json",
     "group_universe",
     "in_population",
     "key_of",
@@ -107,6 +112,7 @@ __all__ = [
     "size_band",
     "sort_key",
     "sorted_groups",
+    "text_hash",
 ]
 
 # ---- selection ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from app.shortlists.ranking_candidates import Row
@@ -48,6 +49,63 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
+# The keys of `frozen_row`, in canonical (sorted) order.
+FROZEN_KEYS = ("assessment_id", "capacity", "category", "department", "domain_scores",
+               "eligible_rank", "finess", "funding", "global_score", "group", "key", "name",
+               "questionnaire", "rank", "readiness", "region", "review_status", "rule",
+               "sector", "size_band", "structure_id", "submitted_at", "tier")
+_FROZEN = frozenset(FROZEN_KEYS)
+
+
+def _number(v: Any) -> str:
+    """`canonical_json(v)` of a number or None, its common cases without the encoder."""
+    t = type(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float and v - v == 0.0:  # finite (a NaN or an infinity: the encoder's error)
+        return float.__repr__(v)
+    if v is None:
+        return "null"
+    return canonical_json(v)
+
+
+def frozen_values_json(v: Sequence[Any], domain_scores: str | None = None) -> str:
+    """`canonical_json` of the row whose values are `v` (those of `FROZEN_KEYS`, in their
+    order), the same text written by a template (the stdlib encoder sorts the 23 keys of
+    every row): strings by the encoder's own escaping function, numbers by their `repr` as
+    the encoder writes them; the domain scores (`v[4]`) copied from `domain_scores` when
+    given (their canonical JSON: the read model keeps it). A value of another type goes
+    through `canonical_json`."""
+    n, s = _number, encode_basestring  # encode_basestring: TypeError on anything but str
+    try:
+        if type(v[7]) is not list:  # funding (a tuple would be written the same, a set not)
+            raise TypeError
+        domains = canonical_json(v[4]) if domain_scores is None else domain_scores
+        group, sector = v[9], v[18]
+        return (
+            f'{{"assessment_id":{n(v[0])},"capacity":{n(v[1])},"category":{s(v[2])},'
+            f'"department":{s(v[3])},"domain_scores":{domains},"eligible_rank":{n(v[5])},'
+            f'"finess":{s(v[6])},"funding":[{",".join(map(s, v[7]))}],'
+            f'"global_score":{n(v[8])},"group":{"null" if group is None else s(group)},'
+            f'"key":{n(v[10])},"name":{s(v[11])},"questionnaire":{s(v[12])},'
+            f'"rank":{n(v[13])},"readiness":{n(v[14])},"region":{s(v[15])},'
+            f'"review_status":{s(v[16])},"rule":{s(v[17])},'
+            f'"sector":{"null" if sector is None else s(sector)},"size_band":{s(v[19])},'
+            f'"structure_id":{n(v[20])},"submitted_at":{s(v[21])},"tier":{n(v[22])}}}')
+    except TypeError:  # e.g. a None where a string is expected, or not JSON at all
+        row = dict(zip(FROZEN_KEYS, v, strict=True))
+        if domain_scores is not None:
+            row["domain_scores"] = json.loads(domain_scores)
+        return canonical_json(row)
+
+
+def frozen_row_json(r: Mapping[str, Any], domain_scores: str | None = None) -> str:
+    """`canonical_json(r)`: by `frozen_values_json` for a row of `frozen_row`."""
+    if r.keys() != _FROZEN:
+        return canonical_json(r)
+    return frozen_values_json([r[k] for k in FROZEN_KEYS], domain_scores)
+
+
 def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],
                    rows: Sequence[Mapping[str, Any]]) -> str:
     """sha256 of the canonical JSON of {criteria, questionnaire_versions, rows} (never the
@@ -59,14 +117,19 @@ def rows_json_and_hash(criteria: Mapping[str, Any], versions: Sequence[str],
                        rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """The canonical JSON array of `rows` and `shortlist_hash` of them: the rows serialized
     once, in one call, and hashed in place inside the payload's canonical JSON (its keys
-    written in their sorted order)."""
+    written in their sorted order: `text_hash`)."""
     text = canonical_json(list(rows))
+    return text, text_hash(criteria, versions, text)
+
+
+def text_hash(criteria: Mapping[str, Any], versions: Sequence[str], rows_text: str) -> str:
+    """`shortlist_hash` of rows given as their canonical JSON text (hashed in place)."""
     digest = hashlib.sha256()
     digest.update(('{"criteria":' + canonical_json(criteria) + ',"questionnaire_versions":'
                    + canonical_json(list(versions)) + ',"rows":').encode("utf-8"))
-    digest.update(text.encode("utf-8"))
+    digest.update(rows_text.encode("utf-8"))
     digest.update(b"}")
-    return text, digest.hexdigest()
+    return digest.hexdigest()
 
 
 @dataclass

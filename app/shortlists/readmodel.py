@@ -1,6 +1,7 @@
 """The shortlists' read model (`shortlist_candidate`): the ranking facts of each latest
 result, extracted once from its stored result snapshot: unmet requirements to the next
-palier (readiness) and the eligible funding programmes.
+palier (readiness) and the eligible funding programmes; and its domain scores as the
+canonical JSON text a frozen shortlist row holds (`scores_text`, migration 0014).
 
 Written in the dashboards' read-model transaction (`app.dashboard.service.refresh_structures`
 calls `refresh`), so it follows every submission, import and `palier dashboard refresh`
@@ -12,14 +13,14 @@ per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
-from app.dashboard.tables import LR, A
-from app.db import write
+from app.dashboard.tables import ADS, LR, A
+from app.db import id_chunk, in_ids, write
 from app.shortlists import next_steps, ranking
 from app.shortlists.models import ShortlistCandidate
 
@@ -41,6 +42,25 @@ def funding_list(text: str | None) -> list[str]:
     return [p for p in (text or "").split("|") if p]
 
 
+def scores_text(scores: Mapping[str, float | None]) -> str:
+    """The stored form of domain scores: their canonical JSON, keys sorted (as a frozen
+    shortlist row writes them)."""
+    return ranking.canonical_json(dict(scores))
+
+
+def _scores(session: Session, assessment_ids: list[int]) -> dict[int, str]:
+    """`scores_text` of these assessments' domain scores (those without any: absent)."""
+    found: dict[int, dict[str, float | None]] = {}
+    size = id_chunk(session)
+    for start in range(0, len(assessment_ids), size):
+        for aid, did, score in session.execute(
+                select(ADS.c.assessment_id, ADS.c.domain_id, ADS.c.score)
+                .where(in_ids(session, ADS.c.assessment_id,
+                              assessment_ids[start:start + size]))):
+            found.setdefault(aid, {})[did] = score
+    return {aid: scores_text(scores) for aid, scores in found.items()}
+
+
 def _rows(session: Session, structure_ids: Sequence[int] | None) -> list[dict[str, Any]]:
     """Facts of the latest results of these structures (None: all) without a row yet."""
     query = (select(LR.c.structure_id, A.c.id, A.c.tier_level, A.c.result["tiers"],
@@ -57,6 +77,9 @@ def _rows(session: Session, structure_ids: Sequence[int] | None) -> list[dict[st
             out.append({"structure_id": sid, "assessment_id": aid,
                         "readiness": ranking.readiness_from_tiers(tiers, level),
                         "funding": funding_text(ranking.eligible_funding(funding))})
+    scores = _scores(session, sorted(r["assessment_id"] for r in out))
+    for r in out:
+        r["domain_scores"] = scores.get(r["assessment_id"], "{}")
     return out
 
 

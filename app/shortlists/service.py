@@ -14,6 +14,7 @@ a new scoring. The snapshot facts are extracted once per submitted assessment in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -38,7 +39,7 @@ from app.reference import (
     sector_of_category,
 )
 from app.reviews.service import review_status
-from app.shortlists import ranking, sql
+from app.shortlists import ranking, sql, sql_rows
 from app.shortlists.models import AssessmentFacts, Shortlist
 from app.shortlists.ranking import Candidate, Criteria, InfeasibleQuotas, Selection
 from app.structures.models import Structure
@@ -275,37 +276,54 @@ def build_pure(session: Session, actor: Actor | None, criteria: Criteria) -> Sel
 
 @dataclass
 class Frozen:
+    """A frozen shortlist: what is stored (its rows as canonical JSON, `rows_json`) and
+    hashed, and what a re-run compares; `id` once saved (`create`)."""
+
     criteria: dict[str, Any]
     versions: list[str]
-    rows: list[dict[str, Any]]
     excluded: dict[str, int]
     hash: str
-    selection: Selection
-    warnings: list[str] = field(default_factory=list)
-    rows_json: str = "[]"  # `rows`, canonical JSON (what is stored)
+    rows_json: str  # the rows, canonical JSON (what is stored and hashed)
+    brief: list[sql_rows.Brief]  # what an API answer shows of each row
+    id: int | None = None
+    _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows (`ranking.frozen_row` of each), decoded from `rows_json` when they were
+        written straight from the read models (a re-run's comparison reads them)."""
+        if self._rows is None:
+            self._rows = json.loads(self.rows_json)
+        return self._rows
 
 
-def freeze(selection: Selection, criteria: Criteria,
-           rows: list[dict[str, Any]] | None = None) -> Frozen:
-    """The frozen shortlist of `selection` (its rows frozen unless given)."""
+def _brief(row: dict[str, Any]) -> sql_rows.Brief:
+    return (row["rank"], row["finess"], row["name"], row["tier"], row["key"], row["group"],
+            row["rule"])
+
+
+def freeze(selection: Selection, criteria: Criteria) -> Frozen:
+    """The frozen shortlist of `selection` (its rows frozen, serialized by the stdlib's
+    canonical JSON: the specification of what `build_frozen` writes)."""
     canonical = criteria.canonical()
-    if rows is None:
-        rows = [ranking.frozen_row(r) for r in selection.rows]
+    rows = [ranking.frozen_row(r) for r in selection.rows]
     text, digest = ranking.rows_json_and_hash(canonical, selection.versions, rows)
-    return Frozen(canonical, selection.versions, rows, dict(selection.excluded), digest,
-                  selection, selection.warnings, text)
+    return Frozen(canonical, selection.versions, dict(selection.excluded), digest, text,
+                  [_brief(r) for r in rows], _rows=rows)
 
 
 def build_frozen(session: Session, actor: Actor | None, criteria: Criteria) -> Frozen:
-    """`freeze(build(...))`, its rows frozen straight from the read models (a national
-    list: no candidate object per row). Raises QuotasInfeasible."""
+    """`freeze(build(...))`, its rows written straight from the read models as canonical
+    JSON (a national list: no object per row). Raises QuotasInfeasible."""
     authorize(actor, criteria.region)
     check_criteria(criteria)
     try:
-        selection, rows = sql.select_frozen(session, actor, criteria)
+        selection, text, brief = sql.select_frozen(session, actor, criteria)
     except InfeasibleQuotas as exc:
         raise QuotasInfeasible(exc.problems) from None
-    return freeze(selection, criteria, rows)
+    canonical = criteria.canonical()
+    digest = ranking.text_hash(canonical, selection.versions, text)
+    return Frozen(canonical, selection.versions, dict(selection.excluded), digest, text, brief)
 
 
 def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:
@@ -321,8 +339,9 @@ def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:
 
 
 def create(session: Session, actor: Actor, name: str, criteria: Criteria,
-           ip: str | None = None) -> Shortlist:
-    """Build, freeze and save a shortlist; audited as `shortlist_created`."""
+           ip: str | None = None) -> Frozen:
+    """Build, freeze and save a shortlist; audited as `shortlist_created`. Returns it
+    frozen, with its `id` (its rows are never read back)."""
     name = " ".join(name.split())
     if not name:
         raise InvalidCriteria(["Donnez un nom à la sélection."])
@@ -332,16 +351,15 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
         raise InvalidCriteria([f"Nom de la sélection : {bad}."])
     frozen = build_frozen(session, actor, criteria)
     begin_write(session)
-    # Not in the session: returned as written (no reload of every row of a national list).
     shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,
                           criteria=frozen.criteria, questionnaire_versions=frozen.versions,
-                          rows=frozen.rows, excluded=frozen.excluded, hash=frozen.hash)
-    shortlist.id = _insert(session, shortlist, frozen.rows_json)
-    record(session, actor, "shortlist_created", "shortlist", shortlist.id,
-           {"name": name, "hash": frozen.hash, "rows": len(frozen.rows),
+                          rows=[], excluded=frozen.excluded, hash=frozen.hash)
+    frozen.id = _insert(session, shortlist, frozen.rows_json)  # `rows` from the text
+    record(session, actor, "shortlist_created", "shortlist", frozen.id,
+           {"name": name, "hash": frozen.hash, "rows": len(frozen.brief),
             "criteria": frozen.criteria, "questionnaire_versions": frozen.versions}, ip)
     session.commit()
-    return shortlist
+    return frozen
 
 
 def get(session: Session, actor: Actor | None, shortlist_id: int) -> Shortlist:

@@ -209,11 +209,12 @@ def select_shortlist(session: Session, actor: Actor | None, criteria: Criteria, 
 
 
 def select_frozen(session: Session, actor: Actor | None, criteria: Criteria
-                  ) -> tuple[Selection, list[dict[str, Any]]]:
-    """`select_shortlist` without rows, and the frozen rows (`ranking.frozen_row` of each
-    of its rows) read straight from the read models."""
+                  ) -> tuple[Selection, str, list[sql_rows.Brief]]:
+    """`select_shortlist` without rows, the canonical JSON of its frozen rows
+    (`ranking.frozen_row` of each) written straight from the read models, and their
+    `sql_rows.Brief`."""
     selection, chosen = _select(session, actor, criteria)
-    return selection, sql_rows.frozen(session, criteria, chosen)
+    return selection, *sql_rows.frozen(session, criteria, chosen)
 
 
 def _select(session: Session, actor: Actor | None, criteria: Criteria

@@ -68,15 +68,15 @@ def import_job(ctx: jobs.JobContext, import_id: int, ip: str | None = None) -> N
             ImportStatus.pending,)
         if job is None or job.status not in runnable:
             return
-        blob = files.get(session, file_key(import_id))
+        data = files.read(session, file_key(import_id))
         user = session.get(User, job.user_id) if job.user_id is not None else None
         try:
-            if blob is None or user is None or not user.active:
+            if data is None or user is None or not user.active:
                 raise ImportFailed("Fichier ou compte introuvable : relancez l’import.")
             options = options_for(build_actor(session, user), ctx.settings,
                                   partial=job.partial, region=job.region,
                                   close_missing=job.close_missing)
-            source: StructureSource = EtalabCsvAdapter(blob.data, filename=job.filename)
+            source: StructureSource = EtalabCsvAdapter(data, filename=job.filename)
         except (ImportFailed, Forbidden, SourceFormatError) as exc:
             fail_job(session, job, getattr(exc, "message", None) or str(exc))
             return

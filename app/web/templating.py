@@ -178,15 +178,16 @@ def _value_key(value: Any) -> Any:
 
 
 def question_field(question: Any, value: Any = None, error: str | None = None,
-                   disabled: bool = False) -> Markup:
-    """`partials/questions/_question.html` for one question, value, error and disabled state
-    (no extra field attributes). The output depends on nothing else, and a questionnaire
-    version's questions live as long as the registry: memoised per question object (checked
-    by identity) and inputs, so a section page re-renders only the questions whose answers
-    it has not met yet. Not in development, where templates change under it (`auto_reload`)."""
+                   disabled: bool = False, flagged: bool = False) -> Markup:
+    """`partials/questions/_question.html` for one question, value, error, disabled state and
+    "à revoir" flag (no extra field attributes). The output depends on nothing else, and a
+    questionnaire version's questions live as long as the registry: memoised per question
+    object (checked by identity) and inputs, so a section page re-renders only the questions
+    whose answers it has not met yet. Not in development, where templates change under it
+    (`auto_reload`)."""
     try:
         key = None if env.auto_reload else (id(question), _value_key(value), error,
-                                            bool(disabled))
+                                            bool(disabled), bool(flagged))
         hash(key)
     except TypeError:  # an unhashable answer (never from a validated draft): no memo
         key = None
@@ -198,7 +199,7 @@ def question_field(question: Any, value: Any = None, error: str | None = None,
                 return hit[1]
     html = Markup(env.get_template("partials/questions/_question.html").render(
         question=question, value=value, error=error, disabled=bool(disabled),
-        field_attrs=None))
+        flagged=bool(flagged), field_attrs=None))
     if key is not None:
         with _fields_lock:
             _FIELDS[key] = (question, html)

@@ -23,7 +23,7 @@ from app.reviews.models import AssessmentReview
 from scoring import load_questionnaire, score
 from tests.answers import PETIT_EHPAD
 from tests.e2e.axe import assert_accessible
-from tests.e2e.helpers import login
+from tests.e2e.helpers import login, option, question_box
 from tests.factories import DEFAULT_PASSWORD, make_assessment, make_structure, make_user
 from tests.live import LiveServer
 
@@ -57,7 +57,7 @@ def test_review_follows_the_director_and_the_thread(page: Page, db: Session,
                         submitted_at=datetime.now(UTC) - timedelta(days=2))
     db.add(AssessmentReview(assessment_id=a.id or 0, status="a_revoir", reviewer_id=ars.id,
                             comment="Joignez le contrat de sauvegarde.",
-                            questions=["acces_internet"]))
+                            questions=["acces_internet", "segur_vague2"]))
     db.commit()
 
     login(page, director.email, DEFAULT_PASSWORD)
@@ -70,6 +70,22 @@ def test_review_follows_the_director_and_the_thread(page: Page, db: Session,
         "Joignez le contrat de sauvegarde.")
     expect(page.locator("#revoir-acces_internet")).to_have_text("À revoir selon l’ARS")
     assert_accessible(page)
+
+    # A flagged question hidden then shown again by autosaves keeps a single badge, inside
+    # the question that the responses replace.
+    page.goto(page.url.split("/sections/")[0] + "/sections/s-dui")
+    flag = page.locator("#revoir-segur_vague2")
+    expect(page.locator("#question-segur_vague2 #revoir-segur_vague2")).to_have_count(1)
+    production = question_box(page, "dui_production")
+    option(production, "Non, un projet est engagé (logiciel choisi ou en déploiement)").check()
+    expect(page.locator("#question-segur_vague2")).to_be_hidden()
+    expect(flag).to_have_count(0)
+    option(production, "Oui, pour toutes les personnes accompagnées").check()
+    expect(page.locator("#question-segur_vague2")).to_be_visible()
+    expect(flag).to_have_count(1)
+    expect(page.locator("#question-segur_vague2 #revoir-segur_vague2")).to_have_text(
+        "À revoir selon l’ARS")
+    page.goto(page.url.split("/sections/")[0] + "/sections/s-equipement")
 
     page.locator(".palier-correction-notice").get_by_role("link", name="Répondre à l’ARS").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(

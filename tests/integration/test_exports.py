@@ -387,7 +387,7 @@ def test_streamed_xlsx_cells_read_back_by_openpyxl(tmp_path: Any) -> None:
     """The streaming writer's cells as openpyxl reads them: text (formula-like text keeps
     its value and gets the quote prefix), numbers, booleans, escaping, dropped control
     characters, empty cells, prepared cells, several sheets, to a file and to a stream."""
-    from app.shortlists.xlsx import Book, Cells
+    from app.exports.xlsx import Book, Cells
 
     rows: list[list[Any]] = [
         ["Texte", 1, 2.5, None, True, False, "=1+1", "+33 6", "-x", "@a", "\tt", "\rr"],

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app import files
@@ -75,3 +76,25 @@ def test_evidence_uploaded_on_one_instance_is_served_by_another(
         assert (blob.key, blob.size) == (f"evidence/{e.stored_name}", len(PDF))
     assert not (tmp_path / "a" / "evidence").exists()
     assert not (tmp_path / "b" / "evidence").exists()
+
+
+def test_read_returns_the_bytes_in_one_query(session: Session, engine: Engine) -> None:
+    # Before: `files.get(...).data` read the row, then its deferred data (two queries).
+    files.put(session, "evidence/lettre.txt", b"Bonjour", "text/plain")
+    session.flush()
+    session.expunge_all()  # nothing from the session's identity map
+    queries: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "stored_file" in statement:
+            queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        data = files.read(session, "evidence/lettre.txt")
+        missing = files.read(session, "evidence/absente.txt")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert data == b"Bonjour"
+    assert missing is None
+    assert len(queries) == 2, queries  # one for each call

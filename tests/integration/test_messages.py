@@ -7,6 +7,7 @@ Expected texts, recipients and statuses are written by hand.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
@@ -17,6 +18,7 @@ from app.audit import AuditEvent
 from app.permissions import Role
 from app.reviews.models import AssessmentMessage, AssessmentReview
 from app.structures.models import Structure
+from tests.auth_helpers import csrf_headers
 from tests.factories import make_structure, make_user
 from tests.integration import test_reviews as rv
 from tests.integration.test_reviews import COMMENT, Browser
@@ -149,3 +151,71 @@ def test_a_draft_has_no_thread(browser: Browser, submitted: int, director: User,
     page = b.get(f"/evaluations/{match.group(1)}/messages")
     assert page.status_code == 409
     assert "La messagerie avec l’ARS concerne une évaluation transmise" in page.text
+
+
+def _badges(html: str, qid: str) -> int:
+    return html.count(f'id="revoir-{qid}"')
+
+
+def _wrapper(html: str, qid: str) -> str:
+    """The text of the question's wrapper `#question-<qid>` up to the next question (the
+    part an autosave response replaces)."""
+    return html.split(f'id="question-{qid}"', 1)[1].split('id="question-', 1)[0]
+
+
+def test_the_review_flag_stays_single_after_autosaves(
+        browser: Browser, session: Session, submitted: int, ars: User, director: User,
+        ehpad: Structure) -> None:
+    """The "à revoir" badge sits inside the question's wrapper, which autosave responses
+    replace whole (hx-partial, outerHTML): the page keeps exactly one badge per flagged
+    question however many times it is refreshed, also when the value is refused."""
+    _ask_review(browser, ars, submitted)
+    b = browser.as_(director)
+    response = b.post(f"/structures/{ehpad.finess}/evaluation")
+    match = re.match(r"/evaluations/(\d+)/", response.headers["location"])
+    assert match
+    draft = int(match.group(1))
+    page = b.get(f"/evaluations/{draft}/sections/{SECTION}").text
+    assert _badges(page, "acces_internet") == 1
+    assert 'id="revoir-acces_internet"' in _wrapper(page, "acces_internet")
+    assert _badges(page, "part_professionnels_equipes") == 0
+    version_match = re.search(r'id="assessment-version" name="version" value="(\d+)"', page)
+    assert version_match
+    v0 = int(version_match.group(1))
+
+    def autosave(qid: str, value: str, version: int, seen: int) -> Any:
+        return b.client.post(f"/evaluations/{draft}/reponses",
+                             data={"question": qid, "version": version, "seen": seen,
+                                   f"q_{qid}": value},
+                             headers=csrf_headers(b.token, htmx=True),
+                             follow_redirects=False)
+
+    first = autosave("acces_internet", "fibre_thd", v0, v0)
+    assert first.status_code == 200, first.text
+    v1 = int(first.headers["X-Palier-Version"])
+    # The second save comes from a page that has not seen the first one: the server sends
+    # back every other question of the section, acces_internet with its badge among them.
+    for value in ("partiel", "complet"):
+        response = autosave("wifi", value, v1, v0)
+        assert response.status_code == 200, response.text
+        v1 = int(response.headers["X-Palier-Version"])
+        partial = response.text.split('<hx-partial hx-target="#question-acces_internet"', 1)[1]
+        partial = partial.split("</hx-partial>", 1)[0]
+        assert _badges(response.text, "acces_internet") == 1
+        assert _badges(partial, "acces_internet") == 1
+        assert _badges(response.text, "part_professionnels_equipes") == 0
+
+    refused = autosave("part_professionnels_equipes", "cent", v1, v1)
+    assert refused.status_code == 422
+    assert _badges(refused.text, "part_professionnels_equipes") == 0
+    refused = autosave("acces_internet", "inventee", v1, v1)
+    assert refused.status_code == 422
+    assert _badges(refused.text, "acces_internet") == 1
+
+    kept = b.client.get(f"/evaluations/{draft}/questions/acces_internet",
+                        headers={"HX-Request": "true"})
+    assert kept.status_code == 200
+    assert _badges(kept.text, "acces_internet") == 1
+    page = b.get(f"/evaluations/{draft}/sections/{SECTION}").text
+    assert _badges(page, "acces_internet") == 1 and _badges(page, "wifi") == 1
+    assert page.count("palier-review-flag") == 2

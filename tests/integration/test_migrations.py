@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 import app.model_registry  # noqa: F401  (every table in SQLModel.metadata)
-from app.assessments.models import Assessment
+from app.assessments.models import Assessment, AssessmentDomainScore
 from app.cli.db import downgrade_database, upgrade_database
+from app.dashboard.models import LatestResult
 from app.db import make_engine
 from app.structures.models import Structure
 
@@ -154,3 +157,55 @@ def test_history_is_linear() -> None:
         assert not isinstance(rev.down_revision, tuple | list), rev.revision
     chain = [rev.revision for rev in reversed(revisions)]
     assert chain[:6] == ["0001", "0002", "0003", "0004", "0005", "0006"]
+
+
+def test_0014_fills_the_domain_scores_of_the_shortlists_read_model(empty_db_url: str) -> None:
+    """Rows of `shortlist_candidate` written before 0014 get their result's domain scores as
+    canonical JSON text (keys sorted, no spaces, null kept); rows without scores get {}."""
+    upgrade_database(empty_db_url, "0013")
+    engine = make_engine(empty_db_url)
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    try:
+        with Session(engine) as session:
+            ids = []
+            for finess in ("690000001", "690000002"):
+                s = Structure(finess=finess, name="EHPAD", category_code="500",
+                              category_label="EHPAD", department="69", region="84")
+                session.add(s)
+                session.flush()
+                a = Assessment(structure_id=s.id, questionnaire_id="q", questionnaire_version="1",
+                               status="submitted", submitted_at=when)
+                session.add(a)
+                session.flush()
+                session.add(LatestResult(structure_id=s.id, assessment_id=a.id,
+                                         questionnaire_id="q", questionnaire_version="1",
+                                         submitted_at=when, category_code="500",
+                                         department="69", region="84"))
+                ids.append((s.id, a.id))
+            (s1, a1), (s2, _) = ids
+            session.add_all([
+                AssessmentDomainScore(assessment_id=a1, domain_id="securite", score=None,
+                                      earned=0, max=0),
+                AssessmentDomainScore(assessment_id=a1, domain_id="dui", score=62.5,
+                                      earned=5, max=8)])
+            session.flush()
+            for sid, aid in ids:
+                session.execute(text("INSERT INTO shortlist_candidate (structure_id, "
+                                     "assessment_id, readiness, funding) VALUES (:s, :a, 1, '|')"),
+                                {"s": sid, "a": aid})
+            session.commit()
+        upgrade_database(empty_db_url)
+        with engine.connect() as conn:
+            stored = dict(conn.execute(text(
+                "SELECT structure_id, domain_scores FROM shortlist_candidate")).all())
+            assert stored == {s1: '{"dui":62.5,"securite":null}', s2: "{}"}
+            if engine.dialect.name == "postgresql":  # lz4 for new shortlists' rows, if built
+                methods = conn.execute(text(
+                    "SELECT enumvals FROM pg_settings "
+                    "WHERE name = 'default_toast_compression'")).scalar() or []
+                assert conn.execute(text(
+                    "SELECT attcompression FROM pg_attribute WHERE attname = 'rows' "
+                    "AND attrelid = 'shortlist'::regclass")).scalar() \
+                    == ("l" if "lz4" in methods else "")
+    finally:
+        engine.dispose()

@@ -92,3 +92,21 @@ def test_registry_reads_the_catalogue_once_and_refuses_a_broken_one(folder: Path
     # Reloading keeps serving the versions already loaded.
     assert [x.key for x in registry.reload(folder).all()] == [
         ("esms-maturite-numerique", "2026.1")]
+
+
+def test_same_files_are_parsed_once_and_a_changed_file_is_read_again(folder: Path) -> None:
+    first, second = Registry.load(folder), Registry.load(folder)
+    assert first is not second and first.by_key is not second.by_key
+    key = ("esms-maturite-numerique", "2026.1")
+    assert first.by_key[key] is second.by_key[key]  # the same bytes: parsed once
+    first.by_key.clear()  # a registry's own dicts: the next load is whole
+    assert list(Registry.load(folder).by_key) == [key]
+    # The same size, other contents: loaded again.
+    path = folder / REAL.name
+    text = path.read_text(encoding="utf-8")
+    old = 'title: "Autodiagnostic de maturité numérique des ESMS"'
+    assert old in text
+    path.write_text(text.replace(old, old.replace("ESMS", "ESSM"), 1), encoding="utf-8")
+    third = Registry.load(folder)
+    assert third.by_key[key] is not second.by_key[key]
+    assert third.by_key[key].title == "Autodiagnostic de maturité numérique des ESSM"

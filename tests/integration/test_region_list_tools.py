@@ -178,3 +178,46 @@ def test_exports_scope(app_client: TestClient, session: Session, settings: Setti
     r = get(c, "/regions/11/structures.csv")
     assert r.status_code == 200
     assert "November" in r.text and "Delta" not in r.text
+
+
+def test_list_and_figures_xlsx_cell_types(app_client: TestClient, session: Session,
+                                          settings: Settings, world: World) -> None:
+    """The streamed list and figures files, read back cell by cell: bold header, text kept
+    as text (accents intact, formula-like text with the quote prefix), integers and scores
+    as numbers (scores shown with one decimal), the submission time as a date cell."""
+    golf = world.s["s7"]
+    golf.name = "=Golf « Les Érables »"
+    golf.city = "Saint-Égrève"
+    session.add(golf)
+    session.commit()
+    c = client_as(app_client, session, settings, world.ars84)
+    ws = load_workbook(io.BytesIO(get(c, "/regions/84/structures.xlsx?departement=38")
+                                  .content)).active
+    assert ws is not None and ws.title == "Structures"
+    assert ws["A1"].value == "FINESS" and ws["A1"].font.b and ws["M1"].font.b
+    assert ws["L1"].value == "Transmise le (heure de Paris)"
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == golf.finess)
+    assert not row[0].font.b and row[0].data_type == "s"
+    assert (row[1].value, row[1].data_type, row[1].quotePrefix) == \
+        ("=Golf « Les Érables »", "s", True)
+    assert (row[2].value, row[3].value, row[4].value) == ("Saint-Égrève", "38", "Isère")
+    assert not row[2].quotePrefix
+    assert (row[7].value, row[7].data_type, row[7].number_format) == (70, "n", "General")
+    assert (row[8].value, row[8].data_type) == (3, "n")
+    assert (row[10].value, row[10].data_type, row[10].number_format) == (80.0, "n", "0.0")
+    # Submitted 2026-02-15 12:00 UTC: 13:00 in Paris (winter time).
+    assert row[11].is_date and row[11].number_format == "yyyy-mm-dd hh:mm"
+    assert row[11].value == datetime(2026, 2, 15, 13, 0)
+    assert row[12].value == "Non revue"
+
+    ws = load_workbook(io.BytesIO(get(c, "/regions/84/chiffres.xlsx?departement=38")
+                                  .content)).active
+    assert ws is not None and ws.title == "Chiffres"
+    assert [c.value for c in ws[1]] == ["Rubrique", "Code", "Libellé", "Indicateur", "Valeur"]
+    assert all(c.font.b for c in ws[1])
+    # Department 38: four open structures, four submitted: 100 % participation.
+    assert [(c.value, c.data_type) for c in ws[2]] == [
+        ("Région", "s"), ("84", "s"), ("Auvergne-Rhône-Alpes", "s"),
+        ("Structures en activité", "s"), (4, "n")]
+    assert [c.value for c in ws[5]][3:] == ["Participation (%)", 100.0]
+    assert ws["E5"].number_format == "0.0" and ws["E2"].number_format == "General"

@@ -47,7 +47,8 @@ submission = st.fixed_dictionaries({
     "tier": st.one_of(st.none(), st.integers(0, 4)),
     "global": score,
     "domains": st.dictionaries(st.sampled_from(DOMAINS),
-                               st.sampled_from([(0, 10), (5, 10), (7, 10), (10, 10), (1, 3)]),
+                               st.sampled_from([(0, 10), (5, 10), (7, 10), (10, 10), (1, 3),
+                                                (0, 0)]),  # (0, 0): a null score
                                max_size=2),
     "unmet": st.lists(st.booleans(), min_size=0, max_size=3),
     "funding": st.lists(st.sampled_from(FUNDING), unique=True),
@@ -150,6 +151,11 @@ def test_sql_selection_is_the_pure_selection(session: Session, structures: list[
     if got[0] != "infeasible":  # saved rows: frozen straight from the read models
         frozen = service.build_frozen(session, ADMIN, c)
         assert frozen.rows == got[0]
+        # Its text (domain scores copied from the read model, rows written by a template)
+        # is the stdlib's canonical JSON of the specification's rows, byte for byte.
+        assert frozen.rows_json == ranking.canonical_json(got[0])
+        assert frozen.brief == [(r["rank"], r["finess"], r["name"], r["tier"], r["key"],
+                                 r["group"], r["rule"]) for r in got[0]]
         assert frozen.hash == service.freeze(service.build_pure(session, ADMIN, c), c).hash
     event("infeasible" if got[0] == "infeasible"
           else f"rows: {min(len(got[0]), 5)}, eligible: {min(got[1], 5)}")

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import AuditEvent
 from app.config import Settings
+from app.dashboard.read_model import record_submission
 from app.dashboard.service import refresh_structures
 from app.permissions import Actor, Role
 from app.shortlists import readmodel, service
@@ -420,6 +421,48 @@ def test_missing_read_model_rows_are_filled(session: Session, dataset: Data) -> 
         region="84", size=10, eligible_for="esms-numerique", rank_by="readiness"))
     assert [r.candidate.name for r in sel.rows] == ["EHPAD Beta", "EHPAD Alpha", "IME Delta"]
     assert len(session.exec(select(ShortlistCandidate)).all()) == 5
+    assert _stored_scores(session, dataset)["alpha"] == '{"dui":70.0,"securite":50.0}'
+
+
+def _stored_scores(session: Session, data: Data) -> dict[str, str]:
+    """`shortlist_candidate.domain_scores` by structure key of the dataset."""
+    keys = {s.id: key for key, s in data.s.items()}
+    return {keys[c.structure_id]: c.domain_scores
+            for c in session.exec(select(ShortlistCandidate)).all()}
+
+
+def test_read_model_keeps_the_latest_domain_scores_as_canonical_json(
+        session: Session, dataset: Data) -> None:
+    # Scores = 100 × earned / max (tests.factories): alpha 7/10, 5/10; beta's latest 9/10,
+    # 8/10 (its older submission has none); paris none; epsilon (a draft) no row.
+    assert _stored_scores(session, dataset) == {
+        "alpha": '{"dui":70.0,"securite":50.0}', "beta": '{"dui":90.0,"securite":80.0}',
+        "gamma": '{"dui":20.0,"securite":90.0}', "delta": '{"dui":100.0,"securite":100.0}',
+        "paris": "{}"}
+    # A new submission (what submit() records): its scores, a domain without any (max 0:
+    # null), keys sorted.
+    a = make_assessment(session, dataset.s["paris"], "submitted", tier_level=1,
+                        global_score=30.0, submitted_at=datetime(2026, 4, 1, tzinfo=UTC),
+                        result=snapshot(1, 2, []),
+                        domain_scores={"securite": (0, 0), "dui": (1, 4)})
+    record_submission(session, a.id or 0)
+    session.commit()
+    assert _stored_scores(session, dataset)["paris"] == '{"dui":25.0,"securite":null}'
+    # The frozen rows carry them, and so does the stored shortlist.
+    created = service.create(session, actor(dataset.committee_national), "Liste",
+                             Criteria(size=10, rank_by="domain:dui"))
+    session.expire_all()
+    saved = session.get(Shortlist, created.id)
+    assert saved is not None and saved.hash == created.hash
+    rows = {r["name"]: r for r in saved.rows}
+    assert rows["EHPAD Paris"]["domain_scores"] == {"dui": 25.0, "securite": None}
+    assert rows["EHPAD Paris"]["key"] == 25.0
+    assert rows["EHPAD Alpha"]["domain_scores"] == {"dui": 70.0, "securite": 50.0}
+    assert '"domain_scores":{"dui":25.0,"securite":null}' in created.rows_json
+    # A structure refreshed again (an import, `palier dashboard refresh`) keeps them.
+    refresh_structures(session, [dataset.s["paris"].id or 0])
+    session.commit()
+    assert _stored_scores(session, dataset)["paris"] == '{"dui":25.0,"securite":null}'
 
 
 def test_review_status_filter_uses_the_latest_review(session: Session, dataset: Data) -> None:

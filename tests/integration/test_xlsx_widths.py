@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from app.config import Settings
+from app.exports.xlsx import Book
 from app.permissions import Role
-from app.shortlists.xlsx import Book
 from tests.auth_helpers import log_in
 from tests.factories import make_user
 from tests.integration import test_exports as te

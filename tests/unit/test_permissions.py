@@ -10,6 +10,7 @@ from app.permissions import (
     Role,
     Scope,
     can,
+    can_everywhere,
     can_on_structure,
     can_see_region,
     structure_scope,
@@ -111,3 +112,30 @@ def test_directory_matrix(name: str) -> None:
         int(can_on_structure(a, Action.invite_director, 2, "11")),
     )
     assert got == DIRECTORY[name]
+
+
+# Invitations (issue 12): who may accept one (directors: it links structures to a director
+# account), and whose structure rights reach every region rather than their own.
+# actor -> (accept an invitation, invite to any region's structures, view any region's)
+INVITATIONS = {
+    "anon":     (0, 0, 0),
+    "dir_a":    (1, 0, 0),
+    "dir_b":    (1, 0, 0),
+    "ars_84":   (0, 0, 0),
+    "ars_11":   (0, 0, 0),
+    "com_84":   (0, 0, 0),
+    "com_nat":  (0, 0, 1),
+    "admin":    (0, 1, 1),
+    "inactive": (0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(INVITATIONS))
+def test_invitation_matrix(name: str) -> None:
+    a = ACTORS[name]
+    got = (
+        int(can(a, Action.accept_invitation)),
+        int(can_everywhere(a, Action.invite_director)),
+        int(can_everywhere(a, Action.view_structure)),
+    )
+    assert got == INVITATIONS[name]

@@ -22,6 +22,8 @@ from app.shortlists.ranking import (
     diff_rows,
     eligible_funding,
     frozen_row,
+    frozen_row_json,
+    frozen_values_json,
     key_value,
     readiness_from_tiers,
     rows_json_and_hash,
@@ -344,6 +346,84 @@ def test_rows_are_serialized_once_and_hashed_as_the_whole_payload() -> None:
     assert rows_json_and_hash(criteria, [], [])[1] == hashlib.sha256(
         b'{"criteria":{"region":"84","size":2},"questionnaire_versions":[],"rows":[]}'
     ).hexdigest()
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    """A frozen row (the 23 keys of `frozen_row`)."""
+    row = {"rank": 1, "eligible_rank": 2, "finess": "690000001", "name": "EHPAD « Été »",
+           "structure_id": 7, "assessment_id": 70, "questionnaire": "q@1",
+           "submitted_at": "2026-03-01T09:30:00+00:00", "region": "84", "department": "69",
+           "category": "500", "sector": "personnes_agees", "capacity": None,
+           "size_band": "inconnue", "tier": 2, "global_score": 70.5,
+           "domain_scores": {"securite": None, "dui": 0.1}, "readiness": None,
+           "funding": ["b", "a"], "review_status": "non_relue", "key": 1e-07,
+           "group": None, "rule": "rank"}
+    return {**row, **values}
+
+
+def rows_json(rows: list[dict[str, Any]], scores: list[str] | None = None) -> str:
+    """The rows' JSON array written row by row (`frozen_row_json`)."""
+    given = scores or [None] * len(rows)
+    return "[" + ",".join(frozen_row_json(r, d) for r, d in zip(rows, given, strict=True)) + "]"
+
+
+def test_rows_json_writes_the_canonical_json_of_frozen_rows() -> None:
+    assert rows_json([_row()]) == (
+        '[{"assessment_id":70,"capacity":null,"category":"500","department":"69",'
+        '"domain_scores":{"dui":0.1,"securite":null},"eligible_rank":2,'
+        '"finess":"690000001","funding":["b","a"],"global_score":70.5,"group":null,'
+        '"key":1e-07,"name":"EHPAD « Été »","questionnaire":"q@1","rank":1,'
+        '"readiness":null,"region":"84","review_status":"non_relue","rule":"rank",'
+        '"sector":"personnes_agees","size_band":"inconnue","structure_id":7,'
+        '"submitted_at":"2026-03-01T09:30:00+00:00","tier":2}]')
+    # Escapes, big and negative numbers, booleans, a row with other keys: as the stdlib's
+    # canonical JSON writes them (sorted keys, no spaces, non-ASCII kept).
+    rows = [_row(name='Quote " \\ back\nline\t\u0001 \u2028 €', key=-0.0, global_score=1e16,
+                 capacity=10**20, tier=True, group="69 / 3"),
+            {"rank": 3, "name": "Autre"}, _row(domain_scores={})]
+    expected = ('[{"assessment_id":70,"capacity":100000000000000000000,"category":"500",'
+                '"department":"69","domain_scores":{"dui":0.1,"securite":null},'
+                '"eligible_rank":2,"finess":"690000001","funding":["b","a"],'
+                '"global_score":1e+16,"group":"69 / 3","key":-0.0,'
+                '"name":"Quote \\" \\\\ back\\nline\\t\\u0001 \u2028 €",')
+    text = rows_json(rows)
+    assert text.startswith(expected)
+    assert '"tier":true},{"name":"Autre","rank":3},{' in text
+    assert '"domain_scores":{},"eligible_rank":2,' in text
+    assert json.loads(text) == rows
+    assert text == json.dumps(rows, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=False, allow_nan=False)
+    with pytest.raises(ValueError):
+        rows_json([_row(global_score=float("nan"))])
+    with pytest.raises(ValueError):
+        rows_json([_row(key=float("inf"))])
+
+
+def test_rows_json_copies_given_domain_scores() -> None:
+    text = rows_json([_row(), _row(rank=2)], ['{"x":1.5}', "{}"])
+    assert text.count('"domain_scores":{"x":1.5}') == 1
+    assert text.count('"domain_scores":{}') == 1
+    assert text.index('"domain_scores":{"x":1.5}') < text.index('"domain_scores":{}')
+
+
+def test_frozen_values_in_key_order_and_a_value_of_another_type() -> None:
+    values = [70, None, "500", "69", None, 2, "690000001", ["a"], 70.5, None, 70.5, "É",
+              "q@1", 1, 3, "84", "non_relue", "rank", None, "inconnue", 7,
+              "2026-03-01T09:30:00+00:00", 2]
+    assert frozen_values_json(values, '{"dui":null}') == (
+        '{"assessment_id":70,"capacity":null,"category":"500","department":"69",'
+        '"domain_scores":{"dui":null},"eligible_rank":2,"finess":"690000001",'
+        '"funding":["a"],"global_score":70.5,"group":null,"key":70.5,"name":"É",'
+        '"questionnaire":"q@1","rank":1,"readiness":3,"region":"84",'
+        '"review_status":"non_relue","rule":"rank","sector":null,"size_band":"inconnue",'
+        '"structure_id":7,"submitted_at":"2026-03-01T09:30:00+00:00","tier":2}')
+    # A department given as a number (not the template's string): the stdlib's writing,
+    # the given domain scores kept.
+    odd = [*values[:3], 69, *values[4:]]
+    assert frozen_values_json(odd, '{"dui":null}') == (
+        '{"assessment_id":70,"capacity":null,"category":"500","department":69,'
+        '"domain_scores":{"dui":null},"eligible_rank":2,' + frozen_values_json(
+            values, '{"dui":null}').split('"eligible_rank":2,')[1])
 
 
 def test_frozen_row_keeps_the_values_used() -> None:

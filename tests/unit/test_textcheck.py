@@ -45,3 +45,16 @@ def test_accepted_text_is_storable_everywhere(value: str) -> None:
         value.encode("utf-8")
         assert "\x00" not in value
         assert all(c in "\t\n\r" or not (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F) for c in value)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (None, ("", None)),
+    ("  deux\r\nlignes \n", ("deux\nlignes", None)),
+    ("abcdefghijklm", ("abcdefghijklm",
+                       "La note ne doit pas dépasser 12 caractères (elle en compte 13).")),
+    ("a\x00", ("a\x00", "Note : le texte contient un caractère de contrôle interdit "
+                        "(U+0000).")),
+])
+def test_typed_text(raw: str | None, expected: tuple[str, str | None]) -> None:
+    assert textcheck.typed_text(raw, 12, label="Note", noun="La note", pronoun="elle") \
+        == expected

@@ -2,11 +2,14 @@
 the other, in constant memory (nothing is kept per row, nothing is parsed back).
 
 Only what the exports need: text (inline strings; shared strings for the cells a sheet
-repeats on many rows, `Sheet.cells`: the next steps' texts), numbers, booleans; text that a
+repeats on many rows, `Sheet.cells`: the next steps' texts), integers, decimals (scores:
+the full value shown with one decimal), booleans, and dates (naive datetimes, written as
+given: the caller converts to Paris time; shown `yyyy-mm-dd hh:mm`); text that a
 spreadsheet could run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets the "quote
 prefix" style so that it stays text when edited (its value is unchanged); characters XML
-cannot hold are dropped. The files are checked by reading them back with openpyxl
-(tests/integration/test_exports.py).
+cannot hold are dropped. Every sheet starts with its header row: bold, frozen, and the
+autofilter's first row. The files are checked by reading them back with openpyxl
+(tests/integration/test_exports.py, test_xlsx_widths.py).
 
     with Book(out) as book:
         with book.sheet("Sélection") as sheet:
@@ -20,11 +23,12 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 Value = str | int | float | None
+CellValue = Value | datetime  # what a sheet row may hold (CSV rows hold `Value`s)
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 256  # rows per write to the zip stream
 COMPRESSLEVEL = 1  # deflate: several times faster than the default for ~10 % more bytes
@@ -32,9 +36,13 @@ COMPRESSLEVEL = 1  # deflate: several times faster than the default for ~10 % mo
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SPECIAL = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENTITIES = {"\r": "&#13;"}  # a raw CR would be read back as LF
-_QUOTE_STYLE = "1"  # cellXfs index of the quote-prefix style (styles.xml below)
-_DECIMAL_STYLE = "2"  # cellXfs index of the one-decimal number format ("0.0": scores)
-# Every sheet starts with its header row: frozen, and the autofilter's first row.
+# cellXfs indexes (styles.xml below): a text cell's style attribute, by (header row,
+# could run as a formula): quote prefix, bold, both.
+_TEXT_STYLES = (("", ' s="1"'), (' s="4"', ' s="5"'))
+_DECIMAL_STYLE = "2"  # the one-decimal number format ("0.0": scores)
+_DATE_STYLE = "3"  # the date and time format "yyyy-mm-dd hh:mm"
+_EPOCH = datetime(1899, 12, 30)  # day 0 of the spreadsheets' 1900 date system
+_DAY = timedelta(days=1)
 _FROZEN_HEADER = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
                   'topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
                   '</sheetViews>')
@@ -56,9 +64,9 @@ def _letters(n: int) -> str:
 COLUMNS = [_letters(i) for i in range(1, 16385)]  # A … XFD
 
 
-def _text(value: str) -> tuple[str, str]:
-    """The `<t>` element of a text (inline or shared) and its cell's style attribute (the
-    quote prefix when it could run as a formula)."""
+def _text(value: str) -> tuple[str, bool]:
+    """The `<t>` element of a text (inline or shared) and whether it could run as a
+    formula (its cell then gets the quote prefix)."""
     if _SPECIAL.search(value) is not None:
         value = _ILLEGAL.sub("", value)
         dangerous = value.startswith(DANGEROUS)
@@ -67,37 +75,47 @@ def _text(value: str) -> tuple[str, str]:
     else:
         dangerous = value.startswith(DANGEROUS)
         space = value[:1].isspace() or value[-1:].isspace()
-    style = f' s="{_QUOTE_STYLE}"' if dangerous else ""
     preserve = ' xml:space="preserve"' if space else ""
-    return f"<t{preserve}>{value}</t>", style
+    return f"<t{preserve}>{value}</t>", dangerous
 
 
-def text_cell(ref: str, value: str) -> str:
-    t, style = _text(value)
-    return f'<c r="{ref}"{style} t="inlineStr"><is>{t}</is></c>'
+def text_cell(ref: str, value: str, header: bool = False) -> str:
+    t, dangerous = _text(value)
+    return f'<c r="{ref}"{_TEXT_STYLES[header][dangerous]} t="inlineStr"><is>{t}</is></c>'
 
 
 def shared_cell(ref: str, value: str, index: int) -> str:
     """A text cell pointing at entry `index` of the shared strings (sharedStrings.xml)."""
-    return f'<c r="{ref}"{_text(value)[1]} t="s"><v>{index}</v></c>'
+    return f'<c r="{ref}"{_TEXT_STYLES[0][_text(value)[1]]} t="s"><v>{index}</v></c>'
 
 
-def cells_xml(r: str, values: Sequence[Value], first: int = 0,
-              shared: SharedStrings | None = None) -> str:
+def date_serial(value: datetime) -> float:
+    """A naive datetime as a spreadsheet serial number: days since 1899-12-30 (exact from
+    1900-03-01 on), the time of day as the fraction."""
+    if value.tzinfo is not None:
+        raise ValueError("XLSX dates are naive local times (convert to Paris time first)")
+    return (value - _EPOCH) / _DAY
+
+
+def cells_xml(r: str, values: Sequence[CellValue], first: int = 0,
+              shared: SharedStrings | None = None, header: bool = False) -> str:
     """The cells of row `r` (its number as text), from column `first` (0: A); empty cells
-    (None, "") are left out. Text goes to `shared` when given, else inline."""
+    (None, "") are left out. Text goes to `shared` when given, else inline; `header`: the
+    texts in bold."""
     cells = []
     for col, v in enumerate(values, start=first):
         if v is None or v == "":
             continue
         ref = COLUMNS[col] + r
         if isinstance(v, str):
-            cells.append(text_cell(ref, v) if shared is None
+            cells.append(text_cell(ref, v, header) if shared is None
                          else shared_cell(ref, v, shared.index(v)))
         elif isinstance(v, bool):
             cells.append(f'<c r="{ref}" t="b"><v>{int(v)}</v></c>')
         elif isinstance(v, int):
             cells.append(f'<c r="{ref}" t="n"><v>{v!r}</v></c>')
+        elif isinstance(v, datetime):
+            cells.append(f'<c r="{ref}" s="{_DATE_STYLE}" t="n"><v>{date_serial(v)!r}</v></c>')
         elif math.isfinite(v):  # a score: the full value, shown with one decimal
             cells.append(f'<c r="{ref}" s="{_DECIMAL_STYLE}" t="n"><v>{v!r}</v></c>')
     return "".join(cells)
@@ -137,7 +155,7 @@ class Cells:
 
     __slots__ = ("parts",)
 
-    def __init__(self, values: Sequence[Value], first: int = 0,
+    def __init__(self, values: Sequence[CellValue], first: int = 0,
                  shared: SharedStrings | None = None) -> None:
         self.parts = cells_xml(_MARK, values, first, shared).split(_MARK)
 
@@ -158,14 +176,16 @@ class Sheet:
         self.count = 0
         self.width = 0  # the header row's (the first row's) number of columns
 
-    def append(self, values: Sequence[Value]) -> None:
+    def append(self, values: Sequence[CellValue]) -> None:
+        """A row; the first one is the header (its texts in bold)."""
         self.count += 1
-        if self.count == 1:
+        header = self.count == 1
+        if header:
             self.width = len(values)
         r = str(self.count)
-        self._add(f'<row r="{r}">{cells_xml(r, values)}</row>')
+        self._add(f'<row r="{r}">{cells_xml(r, values, header=header)}</row>')
 
-    def cells(self, values: Sequence[Value], first: int = 0) -> Cells:
+    def cells(self, values: Sequence[CellValue], first: int = 0) -> Cells:
         """Cells to repeat on many rows (`append_cells`), their texts shared."""
         return Cells(values, first, self.shared)
 
@@ -184,6 +204,31 @@ class Sheet:
         self.stream.write("".join(self.pending).encode())
         self.pending.clear()
 
+
+# Cell styles by index: 0 plain, 1 text kept as typed (quote prefix), 2 one decimal, 3 date
+# and time, 4 bold header, 5 bold header kept as typed.
+STYLES_XML = (
+    f'{HEAD}<styleSheet xmlns="{MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.0"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0"/></cellStyleXfs><cellXfs count="6">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'quotePrefix="1"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>')
 
 class Book:
     """An XLSX file being written to `out` (a path or a binary stream); sheets in order."""
@@ -205,7 +250,8 @@ class Book:
     @contextmanager
     def sheet(self, title: str, widths: Sequence[float] = ()) -> Iterator[Sheet]:
         """A new sheet, written as its rows come; `widths`: of its columns from A, in
-        characters (app.shortlists.xlsx_widths), set before the rows."""
+        characters (app.exports.xlsx_widths), set before the rows. Its first row is the
+        header."""
         self.titles.append(title)
         name = f"xl/worksheets/sheet{len(self.titles)}.xml"
         with self.zip.open(name, "w", force_zip64=True) as stream:
@@ -263,18 +309,4 @@ class Book:
             f'<Relationship Id="rId{n + 2}" Type="{REL}/sharedStrings" '
             'Target="sharedStrings.xml"/></Relationships>'))
         self.zip.writestr("xl/sharedStrings.xml", self.shared.xml())
-        self.zip.writestr("xl/styles.xml", (
-            f'{HEAD}<styleSheet xmlns="{MAIN}">'
-            '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0"/></numFmts>'
-            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
-            'borderId="0"/></cellStyleXfs><cellXfs count="3">'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
-            '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
-            'applyNumberFormat="1"/>'
-            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
-            'builtinId="0"/></cellStyles></styleSheet>'))
+        self.zip.writestr("xl/styles.xml", STYLES_XML)
