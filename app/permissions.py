@@ -170,3 +170,28 @@ def can_write_structure(actor: Actor | None, current_region: str | None,
     if actor.role == Role.ars and actor.region:
         return new_region == actor.region and current_region in (None, actor.region)
     return False
+
+
+# ---- how pages address the actor (display decisions that depend on the role) ----------------
+
+
+def has_own_structures(actor: Actor | None) -> bool:
+    """The actor works on structures linked to their account (a director): their home is
+    "Mes structures" and lists speak of "your" structures; everyone else reads structures
+    they may consult, from the home page."""
+    return actor is not None and actor.role == Role.director
+
+
+def speaks_to_owner(actor: Actor | None, structure_id: int) -> bool:
+    """A structure's pages address the actor as its director ("Votre palier") rather than
+    speak neutrally of "la structure" (ARS referents, committees, admins)."""
+    return (actor is not None and has_own_structures(actor)
+            and structure_id in actor.structure_ids)
+
+
+def import_region(actor: Actor | None) -> str | None:
+    """The one region the actor's structure imports are confined to (an ARS referent's own),
+    or None: an admin imports everywhere, and nobody else imports."""
+    if actor is None or actor.role != Role.ars:
+        return None
+    return actor.region

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.permissions import Action, Actor, Role, can, structure_scope
+from app.permissions import Action, Actor, can, has_own_structures, structure_scope
 
 
 def main_nav(actor: Actor | None, path: str) -> list[dict[str, Any]]:
@@ -12,7 +12,7 @@ def main_nav(actor: Actor | None, path: str) -> list[dict[str, Any]]:
     if actor is None:
         return []
     items: list[tuple[str, str]] = []
-    if actor.role == Role.director:
+    if has_own_structures(actor):
         items.append(("/mes-structures", "Mes structures"))
     scope = structure_scope(actor)
     if can(actor, Action.view_dashboard):
@@ -38,3 +38,11 @@ def main_nav(actor: Actor | None, path: str) -> list[dict[str, Any]]:
     matches = [href for href, _ in items if path == href or path.startswith(href + "/")]
     current = max(matches, key=len, default=None)
     return [{"href": href, "text": text, "current": href == current} for href, text in items]
+
+
+def crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
+    """A breadcrumb from the actor's home ("Mes structures" for a director, "Accueil" for
+    anyone else) through `items` (text, href; href "" for the current page)."""
+    first = ({"text": "Mes structures", "href": "/mes-structures"}
+             if has_own_structures(actor) else {"text": "Accueil", "href": "/"})
+    return [first, *({"text": t, "href": h} for t, h in items)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.permissions import Actor, Role
-from app.web.navigation import main_nav
+from app.web.navigation import crumbs, main_nav
 
 
 def hrefs(actor: Actor | None, path: str = "/") -> list[str]:
@@ -31,3 +31,15 @@ def test_current_entry_is_the_longest_prefix() -> None:
     assert [i["href"] for i in items if i["current"]] == ["/regions/84"]
     items = main_nav(Actor(2, Role.ars, region="84"), "/selectionsx")
     assert [i["href"] for i in items if i["current"]] == []
+
+
+def test_crumbs_start_at_the_actor_home() -> None:
+    director = Actor(1, Role.director, structure_ids=frozenset({1}))
+    assert crumbs(director, ("Foyer Les Tilleuls", "/structures/840000001"), ("Résultat", "")) == [
+        {"text": "Mes structures", "href": "/mes-structures"},
+        {"text": "Foyer Les Tilleuls", "href": "/structures/840000001"},
+        {"text": "Résultat", "href": ""}]
+    for other in (None, Actor(2, Role.ars, region="84"), Actor(3, Role.committee),
+                  Actor(5, Role.admin)):
+        assert crumbs(other, ("Simulation", "")) == [
+            {"text": "Accueil", "href": "/"}, {"text": "Simulation", "href": ""}]

@@ -13,6 +13,9 @@ from app.permissions import (
     can_everywhere,
     can_on_structure,
     can_see_region,
+    has_own_structures,
+    import_region,
+    speaks_to_owner,
     structure_scope,
 )
 
@@ -139,3 +142,35 @@ def test_invitation_matrix(name: str) -> None:
         int(can_everywhere(a, Action.view_structure)),
     )
     assert got == INVITATIONS[name]
+
+
+# How pages address the actor (issue 12: display decisions out of the routes).
+# actor -> (has own structures ("Mes structures" home), speaks to the owner of s1, of s2,
+#           the region their imports are confined to)
+ADDRESSING = {
+    "anon":     (0, 0, 0, None),
+    "dir_a":    (1, 1, 0, None),
+    "dir_b":    (1, 0, 1, None),
+    "ars_84":   (0, 0, 0, "84"),
+    "ars_11":   (0, 0, 0, "11"),
+    "com_84":   (0, 0, 0, None),
+    "com_nat":  (0, 0, 0, None),
+    "admin":    (0, 0, 0, None),
+    "inactive": (0, 0, 0, None),
+}
+
+
+@pytest.mark.parametrize("name", list(ADDRESSING))
+def test_addressing_matrix(name: str) -> None:
+    a = ACTORS[name]
+    got = (
+        int(has_own_structures(a)),
+        int(speaks_to_owner(a, 1)),
+        int(speaks_to_owner(a, 2)),
+        import_region(a),
+    )
+    assert got == ADDRESSING[name]
+
+
+def test_import_region_without_region() -> None:
+    assert import_region(Actor(id=9, role=Role.ars, region=None)) is None
