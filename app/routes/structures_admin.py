@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from app import stale_jobs
 from app.db import get_engine
 from app.deps import IdPath, SessionDep, SettingsDep
-from app.permissions import Action, Actor, Role
+from app.permissions import Action, Actor, import_region
 from app.reference import departments, finess_categories, regions
 from app.structures import corrections, creation, import_jobs
 from app.structures import imports as imports
@@ -65,7 +65,8 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
 
 def _import_page(request: Request, session: Session, actor: Actor, settings: Any,
                  status_code: int = 200, **context: Any) -> Response:
-    region = regions().get(actor.region or "") if actor.role == Role.ars else None
+    confined = import_region(actor)
+    region = regions().get(confined) if confined is not None else None
     return render(request, "pages/imports/import.html", {
         "jobs": imports.list_jobs(session, actor), "regions_by_code": regions(),
         "job_status": JOB_STATUS,
