@@ -19,13 +19,14 @@ from app.assessments.receipt import receipt_number
 from app.assessments.result_page import result_view
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.errors import Incomplete
-from app.permissions import Action, Actor, Role
+from app.permissions import Action, Actor, speaks_to_owner
 from app.questionnaires import Registry, RegistryDep
-from app.routes.assessments import FormDep, can_edit, crumbs
+from app.routes.assessments import FormDep, can_edit
 from app.routes.schemas import file_responses
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor
 from app.web.charts import horizontal_bars
+from app.web.navigation import crumbs
 from app.web.templating import env, render
 
 router = APIRouter(tags=["directeur"])
@@ -105,7 +106,8 @@ def _result_context(session: Any, registry: Any, actor: Actor, a: Assessment,
                     s: Structure, *, document: bool = False) -> dict[str, Any]:
     """`document`: the print view and the PDF (one cached file for every reader) speak of
     "la structure"; the page speaks to its director and of the structure to anyone else."""
-    neutral = document or actor.role != Role.director
+    assert s.id is not None
+    neutral = document or not speaks_to_owner(actor, s.id)
     rv = result_view(session, registry, a, s, neutral=neutral)
     chart = horizontal_bars(
         rv.domain_scores, title="Scores par domaine (sur 100)",

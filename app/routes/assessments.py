@@ -30,7 +30,7 @@ from app.routes import public
 from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_role
 from app.web.contention import busy_response
-from app.web.navigation import main_nav
+from app.web.navigation import crumbs, main_nav
 from app.web.templating import render, render_block
 
 router = APIRouter(tags=["directeur"])
@@ -58,13 +58,6 @@ def _int(form: Mapping[str, list[str]], name: str, default: int | None = None) -
         if default is not None:
             return default
         raise HTTPException(400, f"Champ « {name} » manquant ou invalide.") from None
-
-
-def crumbs(actor: Actor | None, *items: tuple[str, str]) -> list[dict[str, str]]:
-    first = ({"text": "Mes structures", "href": "/mes-structures"}
-             if actor is not None and actor.role == Role.director
-             else {"text": "Accueil", "href": "/"})
-    return [first, *({"text": t, "href": h} for t, h in items)]
 
 
 def _can_fill(actor: Actor | None, s: Structure) -> bool:

@@ -24,6 +24,7 @@ from app.permissions import Actor
 from app.reviews import messages
 from app.routes.reviews import FormDep
 from app.web.auth_deps import CurrentActor, client_ip
+from app.web.navigation import crumbs
 from app.web.templating import env, render
 
 router = APIRouter(tags=["messages"])
@@ -48,11 +49,9 @@ env.globals.update(correction_of=_correction_of)
 
 
 def _crumbs(actor: Actor, t: messages.Thread) -> list[dict[str, str]]:
-    first = ({"text": "Mes structures", "href": "/mes-structures"} if actor.role == "director"
-             else {"text": "Accueil", "href": "/"})
-    return [first, {"text": t.structure.name, "href": f"/structures/{t.structure.finess}"},
-            {"text": "Résultat", "href": f"/evaluations/{t.assessment.id}/resultat"},
-            {"text": "Messages avec l’ARS", "href": ""}]
+    return crumbs(actor, (t.structure.name, f"/structures/{t.structure.finess}"),
+                  ("Résultat", f"/evaluations/{t.assessment.id}/resultat"),
+                  ("Messages avec l’ARS", ""))
 
 
 def _page(request: Request, actor: Actor, t: messages.Thread, **extra: Any) -> Response:

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import SessionDep
-from app.permissions import Action, Role, can
+from app.permissions import Action, can, has_own_structures
 from app.questionnaires import RegistryDep
 from app.structures.organismes import organisme_view
 from app.web.auth_deps import CurrentActor
+from app.web.navigation import crumbs
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -20,11 +21,9 @@ router = APIRouter(include_in_schema=False)
 def organisme(request: Request, finess_ej: str, actor: CurrentActor, session: SessionDep,
               registry: RegistryDep) -> Response:
     view = organisme_view(session, actor, finess_ej, registry)
-    first = ({"text": "Mes structures", "href": "/mes-structures"}
-             if actor.role == Role.director else {"text": "Accueil", "href": "/"})
     return render(request, "pages/organismes/view.html", {
         "view": view,
-        "director": actor.role == Role.director,
+        "director": has_own_structures(actor),
         "can_invite": can(actor, Action.invite_director),
-        "breadcrumb": [first, {"text": f"Organisme gestionnaire {view.finess_ej}"}],
+        "breadcrumb": crumbs(actor, (f"Organisme gestionnaire {view.finess_ej}", "")),
     })

@@ -24,12 +24,13 @@ from app.dashboard.bands import SIZE_BANDS, sector_label, size_band_label
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.formatting import date_fr, number_fr
-from app.permissions import Action, Actor, Role, can, structure_scope
+from app.permissions import Action, Actor, can, structure_scope
 from app.questionnaires import RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.web.auth_deps import CurrentActor
 from app.web.charts import column_counts
 from app.web.dashboard_charts import compare_bars, stacked_columns
+from app.web.navigation import crumbs
 from app.web.region_lists import list_search, region_export_links, selection
 from app.web.templating import is_htmx, render
 
@@ -248,11 +249,9 @@ def like_for_like(request: Request, finess: str, actor: CurrentActor, session: S
         if of.id != s.id or a.status != AssessmentStatus.submitted:
             raise NotFound("Évaluation introuvable pour cette structure.")
     lfl = svc.like_for_like(session, registry, s, evaluation)
-    crumbs = ([{"text": "Mes structures", "href": "/mes-structures"}]
-              if actor.role == Role.director else [{"text": "Accueil", "href": "/"}])
-    crumbs += [{"text": s.name, "href": f"/structures/{s.finess}"},
-               {"text": "Comparaison avec des structures semblables", "href": ""}]
-    ctx = {"lfl": lfl, "structure": s, "min_group": svc.MIN_GROUP, "breadcrumb": crumbs}
+    trail = crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                   ("Comparaison avec des structures semblables", ""))
+    ctx = {"lfl": lfl, "structure": s, "min_group": svc.MIN_GROUP, "breadcrumb": trail}
     return render(request, "pages/region/like_for_like.html", ctx,
                   block_name=_block(request, "comparison"))
 

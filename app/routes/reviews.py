@@ -34,6 +34,7 @@ from app.questionnaires import RegistryDep
 from app.reviews import service, storage, views
 from app.reviews.models import REVIEW_LABELS, EvidenceKind, ReviewStatus
 from app.web.auth_deps import CurrentActor, client_ip
+from app.web.navigation import crumbs
 from app.web.templating import env, is_htmx, render
 
 router = APIRouter(tags=["revue"])
@@ -85,12 +86,6 @@ def _field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _crumbs(actor: Actor, *items: tuple[str, str]) -> list[dict[str, str]]:
-    first = ({"text": "Mes structures", "href": "/mes-structures"} if actor.role == "director"
-             else {"text": "Accueil", "href": "/"})
-    return [first, *({"text": t, "href": h} for t, h in items)]
-
-
 # ---- review ---------------------------------------------------------------------------------
 
 
@@ -103,9 +98,9 @@ def _review_context(request: Request, session: Any, registry: Any, actor: Actor,
     return {
         "panel": panel, "assessment": a, "structure": s, "status_options": STATUS_OPTIONS,
         "labels": REVIEW_LABELS, "values": {}, "errors": {}, "saved": False, "embedded": False,
-        "breadcrumb": _crumbs(actor, (s.name, f"/structures/{s.finess}"),
-                              ("Résultat", f"/evaluations/{a.id}/resultat"),
-                              ("Revue de l’ARS", "")),
+        "breadcrumb": crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                             ("Résultat", f"/evaluations/{a.id}/resultat"),
+                             ("Revue de l’ARS", "")),
         **extra,
     }
 
@@ -155,8 +150,8 @@ def _evidence_context(session: Any, registry: Any, actor: Actor, assessment_id: 
         "page": page, "assessment": a, "structure": s, "values": {}, "errors": {},
         "section_url": section_url, "max_label": storage.MAX_LABEL, "accept": storage.ACCEPT,
         "max_note": service.MAX_NOTE,
-        "breadcrumb": _crumbs(actor, (s.name, f"/structures/{s.finess}"),
-                              ("Autodiagnostic", section_url), ("Preuves", "")),
+        "breadcrumb": crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                             ("Autodiagnostic", section_url), ("Preuves", "")),
         **extra,
     }
 

@@ -11,10 +11,11 @@ from app.assessments import service as svc
 from app.assessments.models import AssessmentStatus
 from app.assessments.simulation import simulate, simulated_questions
 from app.deps import IdPath, SessionDep
-from app.permissions import Role
+from app.permissions import speaks_to_owner
 from app.questionnaires import RegistryDep
 from app.routes.assessments import FormDep, FormLists
 from app.web.auth_deps import CurrentActor
+from app.web.navigation import crumbs
 from app.web.templating import is_htmx, render
 
 router = APIRouter(tags=["directeur"])
@@ -24,7 +25,8 @@ router = APIRouter(tags=["directeur"])
 def _page(request: Request, assessment_id: int, actor: CurrentActor, session: SessionDep,
           registry: RegistryDep, form: FormLists | None) -> Response:
     a, s = svc.get_assessment(session, actor, assessment_id)
-    neutral = actor.role != Role.director
+    assert s.id is not None
+    neutral = not speaks_to_owner(actor, s.id)
     sim = simulate(registry, a, form, neutral=neutral)
     by_section = [(section, [qu for qu in section.questions
                              if qu in simulated_questions(sim.questionnaire)])
@@ -35,11 +37,8 @@ def _page(request: Request, assessment_id: int, actor: CurrentActor, session: Se
         "assessment": a, "structure": s, "sim": sim, "neutral": neutral,
         "sections": [(sec, qs) for sec, qs in by_section if qs], "back": back,
         "posted": form is not None,
-        "breadcrumb": [{"text": "Mes structures" if actor.role == Role.director
-                        else "Accueil", "href": "/mes-structures" if actor.role == Role.director
-                        else "/"},
-                       {"text": s.name, "href": f"/structures/{s.finess}"},
-                       {"text": "Simulation", "href": ""}],
+        "breadcrumb": crumbs(actor, (s.name, f"/structures/{s.finess}"),
+                             ("Simulation", "")),
     }, block_name="sim_result",
         status_code=422 if sim.errors and not is_htmx(request) else 200,
         headers={"Cache-Control": "no-store"})
