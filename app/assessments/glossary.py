@@ -250,9 +250,11 @@ TERMS: tuple[Term, ...] = (
        "SSIAD et SPASAD).",
        "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("SAJ", "Service d’accueil de jour",
-       "Accueil en journée d’adultes handicapés.",
-       "https://www.apei-sudalsace.fr/etablissements-services/services/service-accueil-"
-       "jour.html"),
+       "Accueil, à la journée ou à la demi-journée et dans des locaux dédiés, de personnes "
+       "handicapées qui vivent à domicile.",
+       "https://wikisol62.pasdecalais.fr/jcms/sth_5191/wikisol62-portail?cids=sth_9696&jsp="
+       "front%2Fquery%2Fquery.jsp&start=10&pageSize=10&pagerAll=false&sort=relevance&"
+       "reverse=false&appTab=content"),
     _T("SAMSAH", "Service d’accompagnement médico-social pour adultes handicapés",
        "Service qui accompagne à domicile des adultes handicapés, avec des soins.",
        "https://www.mdph36.fr/droits-et-prestations/adultes/les-services-daccompagnement-a-"

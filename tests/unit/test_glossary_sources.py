@@ -25,6 +25,7 @@ OFFICIAL_HOSTS = {
     "dordogne.fr",  # département de la Dordogne
     "www.haute-vienne.fr",  # département de la Haute-Vienne
     "pasdecalais.fr",  # département du Pas-de-Calais
+    "wikisol62.pasdecalais.fr",  # département du Pas-de-Calais (guide des solidarités)
     "handicap.paris.fr",  # Ville de Paris
     "mdph51.fr",  # maison départementale des personnes handicapées de la Marne
     "www.mdph36.fr",  # maison départementale des personnes handicapées de l'Indre
@@ -40,7 +41,6 @@ EXCEPTIONS = {
     "PPA": "dirips.com",
     "RGPD": "lexing.law",
     "RNIV": "www.identito-na.fr",
-    "SAJ": "www.apei-sudalsace.fr",
     "SDSI": "antauen.fr",
     "SI": "www.enviedentreprendre.com",
     "THD": "numerama.com",
