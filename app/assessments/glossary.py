@@ -65,10 +65,9 @@ TERMS: tuple[Term, ...] = (
        "médico-sociaux (offres et ressources de l’ANS).",
        "https://esante.gouv.fr/securite/cybersecurite"),
     _T("CCAS", "Centre communal d’action sociale",
-       "Établissement public de la commune qui gère l’aide sociale et parfois des services "
-       "ou établissements médico-sociaux.",
-       "https://amif.asso.fr/etre-maire-aujourdhui/fiches-juridiques/le-ccas-acteur-"
-       "incontournable-de-laction-sociale-communale/"),
+       "Organisme de la commune qui instruit les dossiers d’aide sociale de ses usagers "
+       "(aide sociale légale, aide alimentaire…).",
+       "https://api.gouv.fr/guides/ccas"),
     _T("CERT", "Computer Emergency Response Team (CERT Santé)",
        "Équipe nationale qui reçoit les signalements d’incidents de sécurité numérique des "
        "structures de santé et médico-sociales et les aide à y répondre.",
@@ -128,9 +127,9 @@ TERMS: tuple[Term, ...] = (
        "Maison de retraite médicalisée.",
        "https://hagenbach.illicoweb.com/service-public/fiche/F763"),
     _T("ESAT", "Établissement et service d’accompagnement par le travail",
-       "Structure qui permet à des adultes handicapés d’exercer une activité professionnelle "
-       "avec un accompagnement.",
-       "https://www.esatsaintemarierodez.ahsm.fr/admission/qui-peut-travailler-en-esat"),
+       "Établissement médico-social où des adultes handicapés, orientés par la MDPH, exercent "
+       "une activité professionnelle adaptée avec un soutien médico-social et éducatif.",
+       "https://monparcourshandicap.gouv.fr/emploi/travailler-en-esat"),
     _T("ESMS", "Établissements et services sociaux et médico-sociaux",
        "Les structures que Palier évalue : EHPAD, services à domicile, établissements pour "
        "personnes handicapées, structures sociales…",
@@ -147,8 +146,9 @@ TERMS: tuple[Term, ...] = (
        "l’établissement, juridique pour l’organisme gestionnaire).",
        "https://industriels.esante.gouv.fr/en/products-and-services/finess-directory"),
     _T("GCSMS", "Groupement de coopération sociale et médico-sociale",
-       "Forme juridique qui permet à plusieurs organismes de mettre des moyens en commun.",
-       "https://accueilstaubin.fr/le-groupement"),
+       "Groupement, prévu par l’article L. 312-7 du code de l’action sociale et des familles, "
+       "par lequel des établissements et services sociaux et médico-sociaux coopèrent.",
+       "https://sante.gouv.fr/fichiers/bo/2007/07-08/a0080235.htm"),
     _T("GRADeS", "Groupement régional d’appui au développement de la e-santé",
        "Opérateur régional du numérique en santé, qui travaille avec l’ARS : il accompagne "
        "les professionnels et les structures dans le déploiement des outils numériques "
@@ -178,8 +178,11 @@ TERMS: tuple[Term, ...] = (
        "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/lidentite-"
        "nationale-de-sante-ins"),
     _T("ITEP", "Institut thérapeutique, éducatif et pédagogique",
-       "Établissement pour jeunes présentant des difficultés psychologiques.",
-       "http://www.itep-alsace.fr/fr/public-itep"),
+       "Établissement pour enfants et jeunes dont les difficultés psychologiques perturbent "
+       "gravement la socialisation et les apprentissages, malgré des capacités intellectuelles "
+       "préservées.",
+       "https://ac-bordeaux.fr/les-etablissements-medico-sociaux-sessad-les-prises-en-charge-"
+       "sanitaires-122085"),
     _T("LAM", "Lits d’accueil médicalisés",
        "Hébergement médicalisé pour des personnes sans domicile atteintes de maladies "
        "chroniques.",
@@ -192,10 +195,10 @@ TERMS: tuple[Term, ...] = (
        "Établissement pour adultes lourdement handicapés ayant besoin d’une aide constante.",
        "https://mdph51.fr/glossaire/mas"),
     _T("MDPH", "Maison départementale des personnes handicapées",
-       "Guichet départemental qui instruit les droits et les orientations des personnes "
-       "handicapées.",
-       "https://prith-hauts-de-france.org/guide/la-mdph-la-maison-departementale-des-"
-       "personnes-handicapees/"),
+       "Guichet unique, dans chaque département, pour les démarches des personnes "
+       "handicapées ; sa commission (CDAPH) décide de leurs droits.",
+       "https://info.gouv.fr/guide-victimes/maison-departementale-des-personnes-handicapees-"
+       "mdph"),
     _T("MECS", "Maison d’enfants à caractère social",
        "Établissement de protection de l’enfance qui accueille des mineurs.",
        "https://pasdecalais.fr/les-etablissements-et-services-daccueil-en-protection-de-"
@@ -247,9 +250,11 @@ TERMS: tuple[Term, ...] = (
        "SSIAD et SPASAD).",
        "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),
     _T("SAJ", "Service d’accueil de jour",
-       "Accueil en journée d’adultes handicapés.",
-       "https://www.apei-sudalsace.fr/etablissements-services/services/service-accueil-"
-       "jour.html"),
+       "Accueil, à la journée ou à la demi-journée et dans des locaux dédiés, de personnes "
+       "handicapées qui vivent à domicile.",
+       "https://wikisol62.pasdecalais.fr/jcms/sth_5191/wikisol62-portail?cids=sth_9696&jsp="
+       "front%2Fquery%2Fquery.jsp&start=10&pageSize=10&pagerAll=false&sort=relevance&"
+       "reverse=false&appTab=content"),
     _T("SAMSAH", "Service d’accompagnement médico-social pour adultes handicapés",
        "Service qui accompagne à domicile des adultes handicapés, avec des soins.",
        "https://www.mdph36.fr/droits-et-prestations/adultes/les-services-daccompagnement-a-"
@@ -262,9 +267,10 @@ TERMS: tuple[Term, ...] = (
        "Plan pluriannuel qui fixe les objectifs et les projets informatiques d’un organisme.",
        "https://antauen.fr/sdsi-et-transformation-numerique"),
     _T("SESSAD", "Service d’éducation spéciale et de soins à domicile",
-       "Service qui accompagne des enfants handicapés dans leurs lieux de vie.",
-       "https://handiweb-mayotte.fr/droit-a-la-scolarisation/mon-enfant-a-lecole/sessad-"
-       "service-deducation-speciale-et-de-soins-a-domicile"),
+       "Service de soins spécialisés qui accompagne des enfants handicapés sur leur lieu de "
+       "scolarité ou à leur domicile.",
+       "https://www.mdph36.fr/droits-et-prestations/enfants/orientation-vers-un-etablissement-"
+       "ou-un-service-medico-social/"),
     _T("SI", "Système d’information",
        "L’ensemble des logiciels, des matériels et des données d’une structure, et "
        "l’organisation qui les fait fonctionner.",

@@ -25,28 +25,23 @@ OFFICIAL_HOSTS = {
     "dordogne.fr",  # département de la Dordogne
     "www.haute-vienne.fr",  # département de la Haute-Vienne
     "pasdecalais.fr",  # département du Pas-de-Calais
+    "wikisol62.pasdecalais.fr",  # département du Pas-de-Calais (guide des solidarités)
     "handicap.paris.fr",  # Ville de Paris
     "mdph51.fr",  # maison départementale des personnes handicapées de la Marne
     "www.mdph36.fr",  # maison départementale des personnes handicapées de l'Indre
+    "ac-bordeaux.fr",  # académie de Bordeaux (Éducation nationale)
 }
 # No official page found with the search tool yet (acronym: host of the page kept).
 EXCEPTIONS = {
     "ANFH": "anfh-rapport-activite.fr",
-    "CCAS": "amif.asso.fr",
     "DMP": "esante-centre.fr",
     "EHPAD": "hagenbach.illicoweb.com",  # a town hall's copy of service-public.fr F763
-    "ESAT": "www.esatsaintemarierodez.ahsm.fr",
     "ETP": "www.sage.com",
-    "GCSMS": "accueilstaubin.fr",
-    "ITEP": "www.itep-alsace.fr",
-    "MDPH": "prith-hauts-de-france.org",
     "OPCO": "monster.fr",
     "PPA": "dirips.com",
     "RGPD": "lexing.law",
     "RNIV": "www.identito-na.fr",
-    "SAJ": "www.apei-sudalsace.fr",
     "SDSI": "antauen.fr",
-    "SESSAD": "handiweb-mayotte.fr",
     "SI": "www.enviedentreprendre.com",
     "THD": "numerama.com",
 }
