@@ -14,6 +14,7 @@ from app.accounts.models import (
 )
 from app.accounts.passwords import hash_password, password_problems
 from app.accounts.sessions import revoke_all
+from app.accounts.token_rows import row_with_active_user
 from app.accounts.tokens import new_token, token_hash
 from app.audit import record
 from app.config import Settings
@@ -84,15 +85,11 @@ def request_password_reset(session: Session, settings: Settings, email: str,
 
 def check_reset_token(session: Session, raw: str) -> tuple[PasswordResetToken, User]:
     """The unused, unexpired token and its active user; else (Expired)InvalidResetToken."""
-    row = session.exec(
-        select(PasswordResetToken, User)
-        .join(User, col(User.id) == PasswordResetToken.user_id)
-        .where(PasswordResetToken.token_hash == token_hash(raw))
-    ).first()
+    row = row_with_active_user(session, PasswordResetToken, PasswordResetToken.token_hash, raw)
     if row is None:
         raise InvalidResetToken()
     token, user = row
-    if token.used_at is not None or not user.active:
+    if token.used_at is not None:
         raise InvalidResetToken()
     if utcnow() >= token.expires_at:
         raise ExpiredResetToken()

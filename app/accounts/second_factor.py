@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.mfa_models import LoginChallenge, TrustedDevice
 from app.accounts.models import User
+from app.accounts.token_rows import row_with_active_user
 from app.accounts.tokens import new_token, sign, signed_value, token_hash
 from app.audit import record
 from app.config import Settings
@@ -56,15 +57,11 @@ def resolve_challenge(session: Session, raw: str | None) -> tuple[LoginChallenge
     """The live challenge of a cookie and its active user, or None."""
     if not raw:
         return None
-    row = session.exec(
-        select(LoginChallenge, User)
-        .join(User, col(User.id) == LoginChallenge.user_id)
-        .where(LoginChallenge.id == token_hash(raw))
-    ).first()
+    row = row_with_active_user(session, LoginChallenge, LoginChallenge.id, raw)
     if row is None:
         return None
     challenge, user = row
-    if challenge.used_at is not None or utcnow() >= challenge.expires_at or not user.active:
+    if challenge.used_at is not None or utcnow() >= challenge.expires_at:
         return None
     return challenge, user
 
