@@ -37,6 +37,21 @@ def svg_open(width: float, height: float, *, title: str, desc: str, chart_id: st
     ]
 
 
+def columns_open(count: int, col_w: int, gap: int, plot_h: int, *, title: str, desc: str,
+                 chart_id: str, font_size: int, extra_h: int = 0,
+                 min_width: int = 0) -> list[str]:
+    """The opening of a column chart: `count` columns of `col_w` with `gap` around them
+    (at least `min_width` wide), a plot `plot_h` high over a baseline at `plot_h + 20`,
+    40 px of labels under it and `extra_h` more (a legend)."""
+    width = max(max(1, count) * (col_w + gap) + gap, min_width)
+    base = plot_h + 20
+    return [
+        *svg_open(width, plot_h + 60 + extra_h, title=title, desc=desc, chart_id=chart_id,
+                  font_size=font_size),
+        f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="{TEXT}"/>',
+    ]
+
+
 def _fmt(x: float | None, decimals: int = 1) -> str:
     if x is None:
         return "non applicable"
@@ -92,16 +107,10 @@ def column_counts(
     rows: Sequence[tuple[str, int]], *, title: str, desc: str, chart_id: str
 ) -> Markup:
     """Vertical bars of counts (e.g. structures per palier)."""
-    n = max(1, len(rows))
     col_w, gap, plot_h = 90, 24, 180
-    width = n * (col_w + gap) + gap
-    height = plot_h + 60
     top = max([c for _, c in rows] + [1])
-    parts = [
-        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
-                  font_size=13),
-        f'<line x1="0" y1="{plot_h + 20}" x2="{width}" y2="{plot_h + 20}" stroke="{TEXT}"/>',
-    ]
+    parts = columns_open(len(rows), col_w, gap, plot_h, title=title, desc=desc,
+                         chart_id=chart_id, font_size=13)
     for i, (label, count) in enumerate(rows):
         x = gap + i * (col_w + gap)
         h = plot_h * count / top

@@ -11,7 +11,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.web.charts import BAR, BAR_ALT, GRID, TEXT, _fmt, svg_open
+from app.web.charts import BAR, BAR_ALT, GRID, TEXT, _fmt, columns_open, svg_open
 
 # One colour per palier, light to dark (DSFR illustrative palette), with a legend and the
 # table next to the chart: colour is never the only carrier of the information.
@@ -28,17 +28,12 @@ def stacked_columns(
 ) -> Markup:
     """One column per (label, {series key: count}), stacked in `series` order, with a
     legend; the total is written above each column."""
-    n = max(1, len(columns))
-    col_w, gap, plot_h, legend_h = 56, 18, 180, 24 * ((len(series) + 2) // 3)
-    width = max(n * (col_w + gap) + gap, 560)
-    height = plot_h + 60 + legend_h
+    col_w, gap, plot_h = 56, 18, 180
     top = max([sum(v.values()) for _, v in columns] + [1])
     base = plot_h + 20
-    parts = [
-        *svg_open(width, height, title=title, desc=desc, chart_id=chart_id,
-                  font_size=12),
-        f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="{TEXT}"/>',
-    ]
+    parts = columns_open(len(columns), col_w, gap, plot_h, title=title, desc=desc,
+                         chart_id=chart_id, font_size=12,
+                         extra_h=24 * ((len(series) + 2) // 3), min_width=560)
     for i, (label, values) in enumerate(columns):
         x = gap + i * (col_w + gap)
         y = float(base)
