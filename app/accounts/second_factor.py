@@ -13,7 +13,8 @@ Functions that change data commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -32,24 +33,25 @@ DEVICE_PURPOSE = "palier-device"  # keys the signature of remembered-device cook
 
 def open_challenge(session: Session, settings: Settings, user: User, next_path: str | None) -> str:
     """A new challenge for `user` (its older ones end); returns the raw cookie token."""
+
+    def create(s: Session, user_id: int, hashed: str, now: datetime) -> None:
+        s.exec(delete(LoginChallenge).where(col(LoginChallenge.user_id) == user_id))
+        s.add(LoginChallenge(id=hashed, user_id=user_id, created_at=now,
+                             expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
+                             next_path=next_path))
+
+    return _write_new_token(session, user, create)
+
+
+def _write_new_token(session: Session, user: User,
+                     create: Callable[[Session, int, str, datetime], None]) -> str:
+    """A new random token for `user`: `create(s, user_id, its hash, now)` stores it in one
+    write; returns the raw token."""
     assert user.id is not None
     user_id = user.id
     raw = new_token()
     now = utcnow()
-
-    def create(s: Session) -> None:
-        s.exec(delete(LoginChallenge).where(col(LoginChallenge.user_id) == user_id))
-        s.add(
-            LoginChallenge(
-                id=token_hash(raw),
-                user_id=user_id,
-                created_at=now,
-                expires_at=now + timedelta(minutes=settings.mfa_challenge_minutes),
-                next_path=next_path,
-            )
-        )
-
-    write(session, create)
+    write(session, lambda s: create(s, user_id, token_hash(raw), now))
     return raw
 
 
@@ -91,25 +93,14 @@ def remember_device(
     session: Session, settings: Settings, user: User, user_agent: str | None, ip: str | None = None
 ) -> str:
     """Remember this browser for `user`; returns the cookie value."""
-    assert user.id is not None
-    user_id = user.id
-    raw = new_token()
-    now = utcnow()
 
-    def create(s: Session) -> None:
-        s.add(
-            TrustedDevice(
-                token_hash=token_hash(raw),
-                user_id=user_id,
-                created_at=now,
-                expires_at=now + timedelta(days=remember_days(settings)),
-                user_agent=(user_agent or "")[:300] or None,
-            )
-        )
+    def create(s: Session, user_id: int, hashed: str, now: datetime) -> None:
+        s.add(TrustedDevice(token_hash=hashed, user_id=user_id, created_at=now,
+                            expires_at=now + timedelta(days=remember_days(settings)),
+                            user_agent=(user_agent or "")[:300] or None))
         record(s, user_id, "mfa_device_remembered", "user", user_id, ip=ip)
 
-    write(session, create)
-    return sign(DEVICE_PURPOSE, settings.secret_key, raw)
+    return sign(DEVICE_PURPOSE, settings.secret_key, _write_new_token(session, user, create))
 
 
 def device_trusted(session: Session, settings: Settings, user_id: int, cookie: str | None) -> bool:
