@@ -3,7 +3,7 @@ their SQL conditions (on results and on structures), review statuses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
@@ -116,18 +116,28 @@ class Filters:
             datetime.combine(self.before + timedelta(days=1), time(), PARIS).astimezone(UTC)
 
 
+def _place_conds(f: Filters, department: Any | None, category: Any,
+                 in_sector: Callable[[str], ColumnElement[bool]],
+                 band: Any) -> list[ColumnElement[bool]]:
+    """The department (unless None), category, sector and size-band filters on the given
+    columns; `in_sector` makes the sector condition."""
+    conds: list[ColumnElement[bool]] = []
+    if department is not None and f.department:
+        conds.append(department == f.department)
+    if f.category:
+        conds.append(category == f.category)
+    if f.sector:
+        conds.append(in_sector(f.sector))
+    if f.size_band:
+        conds.append(band == f.size_band)
+    return conds
+
+
 def result_conds(t: Any, f: Filters, *, department: bool = True,
                   dates: bool = True, tier: bool = True) -> list[ColumnElement[bool]]:
     """Conditions on a read-model table (latest_result or latest_domain_score)."""
-    conds: list[ColumnElement[bool]] = []
-    if department and f.department:
-        conds.append(t.c.department == f.department)
-    if f.category:
-        conds.append(t.c.category_code == f.category)
-    if f.sector:
-        conds.append(t.c.sector == f.sector)
-    if f.size_band:
-        conds.append(t.c.size_band == f.size_band)
+    conds = _place_conds(f, t.c.department if department else None, t.c.category_code,
+                         lambda sector: t.c.sector == sector, t.c.size_band)
     if tier and f.tier is not None:
         conds.append(t.c.tier_level == f.tier)
     if dates and f.after is not None:
@@ -151,17 +161,10 @@ def structure_band() -> ColumnElement[Any]:
 def structure_conds(actor: Actor | None, region: str, f: Filters) -> list[ColumnElement[bool]]:
     """Open structures of the region the actor may see, with the structure-level filters
     (the latest_result table must be LEFT JOINed when a size band is asked)."""
-    conds: list[ColumnElement[bool]] = [scope_clause(actor), S.c.region == region,
-                                        S.c.closed == false()]
-    if f.department:
-        conds.append(S.c.department == f.department)
-    if f.category:
-        conds.append(S.c.category_code == f.category)
-    if f.sector:
-        conds.append(S.c.category_code.in_(categories_of_sector(f.sector)))
-    if f.size_band:
-        conds.append(structure_band() == f.size_band)
-    return conds
+    return [scope_clause(actor), S.c.region == region, S.c.closed == false(),
+            *_place_conds(f, S.c.department, S.c.category_code,
+                          lambda sector: S.c.category_code.in_(categories_of_sector(sector)),
+                          structure_band())]
 
 
 # ---- reviews (app.reviews owns them) -------------------------------------------------------
