@@ -75,6 +75,20 @@ def _pg_admin_engine() -> Engine:
     return create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
+def _pg_admin(statement: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on the PostgreSQL server's admin database."""
+    admin = _pg_admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return make_url(normalize_url(PG_URL)).set(database=name).render_as_string(False)
+
+
 # One migrated database per backend and process, copied for each temporary database that
 # asks to be migrated (a copy takes a fraction of the migrations' time); removed at exit.
 _templates: dict[str, str] = {}
@@ -82,35 +96,19 @@ _templates: dict[str, str] = {}
 
 def _template(backend: str) -> str:
     """The migrated template of `backend`: a SQLite file path or a PostgreSQL database name."""
-    if backend in _templates:
-        return _templates[backend]
-    name = f"palier_template_{uuid.uuid4().hex[:12]}"
-    if backend == "sqlite":
-        directory = tempfile.mkdtemp(prefix="palier-template-")
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
-        path = os.path.join(directory, name + ".db")
-        upgrade_database(f"sqlite:///{path}")
-        _templates[backend] = path
-        return path
-    admin = _pg_admin_engine()
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    upgrade_database(make_url(normalize_url(PG_URL)).set(database=name).render_as_string(False))
-    _templates[backend] = name
-    atexit.register(_drop_pg_database, name)
-    return name
-
-
-def _drop_pg_database(name: str) -> None:
-    admin = _pg_admin_engine()
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    if backend not in _templates:
+        name = f"palier_template_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            directory = tempfile.mkdtemp(prefix="palier-template-")
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            name = os.path.join(directory, name + ".db")
+            upgrade_database(f"sqlite:///{name}")
+        else:
+            _pg_admin(f'CREATE DATABASE "{name}"')
+            atexit.register(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            upgrade_database(_pg_url(name))
+        _templates[backend] = name
+    return _templates[backend]
 
 
 @contextmanager
@@ -131,18 +129,11 @@ def temporary_database(backend: str, directory: Path, *, migrate: bool) -> Itera
         yield f"sqlite:///{path}"
         return
     template = f' TEMPLATE "{_template(backend)}"' if migrate else ""
-    admin = _pg_admin_engine()
+    _pg_admin(f'CREATE DATABASE "{name}"{template}')
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
-        url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(False)
-        try:
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield _pg_url(name)
     finally:
-        admin.dispose()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

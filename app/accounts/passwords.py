@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.config import get_settings
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # argon2 hashes anything; refuse absurd inputs early
@@ -20,7 +21,7 @@ MAX_LENGTH = 1024  # argon2 hashes anything; refuse absurd inputs early
 
 @cache
 def _hasher() -> PasswordHash:
-    if os.environ.get("PALIER_ENV") == "test":
+    if get_settings().env == "test":
         return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
     return PasswordHash.recommended()
 

@@ -14,17 +14,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from fastapi.responses import (
-    HTMLResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlmodel import Session
 
+from app.config import Settings
 from app.deps import IdPath, PageQuery, SessionDep, SettingsDep
 from app.errors import NotFound
 from app.permissions import Action, Actor, structure_scope
-from app.questionnaires import RegistryDep
+from app.questionnaires import Registry, RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import delivery, export_service, exports, forms, jobs, ranking, stored
 from app.shortlists import service as svc
@@ -70,10 +67,11 @@ def _nav(actor: Actor, current: str) -> list[dict[str, Any]]:
             {"href": "/exports", "text": "Mes exports", "current": current == "exports"}]
 
 
-def _choices(actor: Actor, registry: Any) -> dict[str, Any]:
+def _choices(actor: Actor, registry: Registry) -> dict[str, Any]:
     """Options of the builder's fields."""
     national = structure_scope(actor).all
-    q = registry.latest("esms-maturite-numerique") or (registry.all() or [None])[-1]
+    served = registry.all()
+    q = registry.latest("esms-maturite-numerique") or (served[-1] if served else None)
     region = actor.region if not national else None
     return {
         "national": national,
@@ -110,7 +108,7 @@ def shortlist_list(request: Request, actor: CurrentActor, session: SessionDep) -
     })
 
 
-def _preview(session: Any, actor: Actor, form: dict[str, list[str]],
+def _preview(session: Session, actor: Actor, form: dict[str, list[str]],
              choices: dict[str, Any]) -> dict[str, Any]:
     criteria, errors = forms.criteria_from_form(form, fixed_region=choices["fixed_region"],
                                                 national=choices["national"])
@@ -168,7 +166,7 @@ def create(request: Request, form: PostForm, actor: CurrentActor, session: Sessi
 # ---- a saved shortlist ----------------------------------------------------------------------
 
 
-def _detail_context(session: Any, actor: Actor, registry: Any, s: Shortlist,
+def _detail_context(session: Session, actor: Actor, registry: Registry, s: Shortlist,
                     page: int) -> dict[str, Any]:
     labels = export_service.labels_for(registry, s.questionnaire_versions)
     pages = max(1, -(-len(s.rows) // PAGE_ROWS))
@@ -224,8 +222,8 @@ def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
 
 
-def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortlist_id: int,
-                           registry: Any, sep: str,
+def shortlist_csv_response(request: Request, session: Session, actor: Actor, shortlist_id: int,
+                           registry: Registry, sep: str,
                            headers: dict[str, str]) -> StreamingResponse:
     """The shortlist as a streamed CSV file (web page and API), with `headers` added."""
     s, chunks = export_service.shortlist_csv_now(session, actor, shortlist_id, registry, sep,
@@ -236,8 +234,8 @@ def shortlist_csv_response(request: Request, session: Any, actor: Actor, shortli
                                       **headers})
 
 
-def shortlist_file_now(request: Request, session: Any, actor: Actor, s: Any, count: int,
-                       registry: Any, fmt: str, media_type: str,
+def shortlist_file_now(request: Request, session: Session, actor: Actor, s: Any, count: int,
+                       registry: Registry, fmt: str, media_type: str,
                        headers: dict[str, str]) -> Response:
     """The XLSX or PDF of a shortlist built now (web page and API), with `headers` added;
     `s` and `count` from `stored.head`."""
@@ -256,9 +254,10 @@ def shortlist_csv(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                                   NO_STORE)
 
 
-def send_or_start(request: Request, session: Any, actor: Actor, settings: Any, registry: Any,
-                  background: BackgroundTasks, sessions: jobs.SessionFactory,
-                  spec: delivery.JobSpec, now: Callable[[], Response],
+def send_or_start(request: Request, session: Session, actor: Actor, settings: Settings,
+                  registry: Registry, background: BackgroundTasks,
+                  sessions: jobs.SessionFactory, spec: delivery.JobSpec,
+                  now: Callable[[], Response],
                   pending: Callable[[ExportJob], Response],
                   file_headers: dict[str, str] | None = None) -> Response:
     """Send an export now (`now()`), or, when large (see app.shortlists.delivery), through
@@ -280,9 +279,10 @@ def _job_page(job: ExportJob) -> Response:
     return RedirectResponse(f"/exports/{job.id}", 303)
 
 
-def shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Any,
-                   settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
-                   fmt: str, media_type: str, *, headers: dict[str, str],
+def shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Session,
+                   settings: Settings, registry: Registry, background: BackgroundTasks,
+                   sessions: jobs.SessionFactory, fmt: str, media_type: str, *,
+                   headers: dict[str, str],
                    pending: Callable[[ExportJob], Response],
                    file_headers: dict[str, str] | None) -> Response:
     """The XLSX or PDF of a shortlist (web page and API): now, with `headers`, or as a job
@@ -315,9 +315,9 @@ def shortlist_pdf(request: Request, shortlist_id: IdPath, actor: CurrentActor,
                            background, sessions, "pdf", "application/pdf")
 
 
-def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Any,
-                    settings: Any, registry: Any, background: BackgroundTasks,
-                    sessions: Any, fmt: str, media_type: str) -> Response:
+def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: Session,
+                    settings: Settings, registry: Registry, background: BackgroundTasks,
+                    sessions: jobs.SessionFactory, fmt: str, media_type: str) -> Response:
     return shortlist_file(request, shortlist_id, actor, session, settings, registry,
                           background, sessions, fmt, media_type, headers=NO_STORE,
                           pending=_job_page, file_headers=NO_STORE)
@@ -326,7 +326,7 @@ def _shortlist_file(request: Request, shortlist_id: int, actor: Actor, session: 
 # ---- the ARS's export of its region ---------------------------------------------------------
 
 
-def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Any, region: str,
+def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Registry, region: str,
                    sep: str) -> Iterator[str]:
     try:
         with sessions() as session:
@@ -407,7 +407,7 @@ def job_file(job_id: IdPath, actor: CurrentActor, session: SessionDep,
     return job_file_response(session, actor, job_id, {"Cache-Control": "private, no-store"})
 
 
-def job_file_response(session: Any, actor: Actor, job_id: int,
+def job_file_response(session: Session, actor: Actor, job_id: int,
                       headers: dict[str, str] | None = None) -> Response:
     """The finished file of the actor's export job (web page and API), else NotFound."""
     job = jobs.get(session, actor.id, job_id)

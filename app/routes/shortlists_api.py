@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
+from app.config import Settings
 from app.deps import IdPath, SessionDep, SettingsDep
 from app.permissions import Action, Actor
-from app.questionnaires import RegistryDep
+from app.questionnaires import Registry, RegistryDep
 from app.routes.schemas import file_responses
 from app.routes.shortlists import (
     job_file_response,
@@ -165,8 +167,9 @@ def export_pdf(shortlist_id: IdPath, request: Request, actor: CurrentActor, sess
                  sessions, "pdf", "application/pdf")
 
 
-def _file(request: Request, shortlist_id: int, actor: Actor, session: Any,
-          settings: Any, registry: Any, background: BackgroundTasks, sessions: Any,
+def _file(request: Request, shortlist_id: int, actor: Actor, session: Session,
+          settings: Settings, registry: Registry, background: BackgroundTasks,
+          sessions: jobs.SessionFactory,
           fmt: str, media_type: str) -> Response:
     """The XLSX or PDF of a shortlist: now, or as a job (202) when it is large."""
     return shortlist_file(request, shortlist_id, actor, session, settings, registry,

@@ -58,11 +58,11 @@ from app.shortlists.ranking_criteria import (
     size_band,
 )
 from app.shortlists.ranking_freeze import (
+    FROZEN_KEYS,
     Diff,
     canonical_json,
     diff_rows,
     frozen_row,
-    frozen_row_json,
     frozen_values_json,
     rows_json_and_hash,
     shortlist_hash,
@@ -74,6 +74,7 @@ __all__ = [
     "DIMENSION_LABELS",
     "DIMENSION_PLURALS",
     "EXCLUSION_REASONS",
+    "FROZEN_KEYS",
     "KEY_DECIMALS",
     "NOT_REVIEWED",
     "REVIEW_STATUS_LABELS",
@@ -97,7 +98,6 @@ __all__ = [
     "eligible_funding",
     "exclusion_reason",
     "frozen_row",
-    "frozen_row_json",
     "frozen_values_json",
     "group_universe",
     "in_population",

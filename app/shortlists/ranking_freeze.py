@@ -54,7 +54,6 @@ FROZEN_KEYS = ("assessment_id", "capacity", "category", "department", "domain_sc
                "eligible_rank", "finess", "funding", "global_score", "group", "key", "name",
                "questionnaire", "rank", "readiness", "region", "review_status", "rule",
                "sector", "size_band", "structure_id", "submitted_at", "tier")
-_FROZEN = frozenset(FROZEN_KEYS)
 
 
 def _number(v: Any) -> str:
@@ -97,13 +96,6 @@ def frozen_values_json(v: Sequence[Any], domain_scores: str | None = None) -> st
         if domain_scores is not None:
             row["domain_scores"] = json.loads(domain_scores)
         return canonical_json(row)
-
-
-def frozen_row_json(r: Mapping[str, Any], domain_scores: str | None = None) -> str:
-    """`canonical_json(r)`: by `frozen_values_json` for a row of `frozen_row`."""
-    if r.keys() != _FROZEN:
-        return canonical_json(r)
-    return frozen_values_json([r[k] for k in FROZEN_KEYS], domain_scores)
 
 
 def shortlist_hash(criteria: Mapping[str, Any], versions: Sequence[str],

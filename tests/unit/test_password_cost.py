@@ -7,13 +7,22 @@ from collections.abc import Iterator
 import pytest
 
 from app.accounts import passwords
+from app.config import get_settings
+
+
+def _renew() -> None:
+    get_settings.cache_clear()
+    passwords._hasher.cache_clear()
 
 
 @pytest.fixture
-def fresh_hasher() -> Iterator[None]:
-    passwords._hasher.cache_clear()
+def fresh_hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The hasher chosen again from the settings (production needs its base URL)."""
+    monkeypatch.setenv("PALIER_BASE_URL", "https://palier.example.fr")
+    _renew()
     yield
-    passwords._hasher.cache_clear()
+    monkeypatch.undo()
+    _renew()
 
 
 @pytest.mark.parametrize(("env", "prefix"), [
@@ -24,6 +33,7 @@ def fresh_hasher() -> Iterator[None]:
 def test_hash_cost_by_environment(monkeypatch: pytest.MonkeyPatch, fresh_hasher: None,
                                   env: str, prefix: str) -> None:
     monkeypatch.setenv("PALIER_ENV", env)
+    _renew()
     h = passwords.hash_password("cheval-batterie-agrafe")
     assert h.startswith(prefix)
     assert passwords.verify_password("cheval-batterie-agrafe", h)
@@ -35,6 +45,6 @@ def test_a_test_cost_hash_is_upgraded_at_the_next_production_login(
         monkeypatch: pytest.MonkeyPatch, fresh_hasher: None) -> None:
     cheap = passwords.hash_password("cheval-batterie-agrafe")  # PALIER_ENV=test (conftest)
     monkeypatch.setenv("PALIER_ENV", "production")
-    passwords._hasher.cache_clear()
+    _renew()
     assert passwords.verify_password("cheval-batterie-agrafe", cheap)
     assert passwords.needs_rehash(cheap)

@@ -16,13 +16,14 @@ import pytest
 from pydantic import ValidationError
 
 from app.shortlists.ranking import (
+    FROZEN_KEYS,
     Candidate,
     Criteria,
     InfeasibleQuotas,
+    canonical_json,
     diff_rows,
     eligible_funding,
     frozen_row,
-    frozen_row_json,
     frozen_values_json,
     key_value,
     readiness_from_tiers,
@@ -361,9 +362,16 @@ def _row(**values: Any) -> dict[str, Any]:
     return {**row, **values}
 
 
-def rows_json(rows: list[dict[str, Any]], scores: list[str] | None = None) -> str:
+def frozen_row_json(r: dict[str, Any], domain_scores: str | None = None) -> str:
+    """`frozen_values_json` of a row of `frozen_row` (another row: `canonical_json`)."""
+    if r.keys() != set(FROZEN_KEYS):
+        return canonical_json(r)
+    return frozen_values_json([r[k] for k in FROZEN_KEYS], domain_scores)
+
+
+def rows_json(rows: list[dict[str, Any]], scores: list[str | None] | None = None) -> str:
     """The rows' JSON array written row by row (`frozen_row_json`)."""
-    given = scores or [None] * len(rows)
+    given: list[str | None] = scores or [None] * len(rows)
     return "[" + ",".join(frozen_row_json(r, d) for r, d in zip(rows, given, strict=True)) + "]"
 
 
