@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scoring import conditions as C
 from scoring.codegen import Gen, compile_one, read_all, targets
@@ -19,7 +19,7 @@ from scoring.scoregen import NUMBER, RunFn, compile_run, fractional
 from scoring.text import FORBIDDEN, MAX_TEXT_ANSWER
 
 if TYPE_CHECKING:
-    from scoring.model import Questionnaire
+    from scoring.model import Funding, Question, Questionnaire, Tier
 
 
 Exact = int | Fraction
@@ -54,12 +54,12 @@ class ReqPlan:
     id: str
     label: str
     tier_id: str
-    questions: tuple[str, ...]
-    scores: tuple[str, ...]
-    title: str
+    title: str  # its next step's title, detail, effort and funding ids
     detail: str
     effort: str
     funding: tuple[str, ...]
+    questions: tuple[str, ...]
+    scores: tuple[str, ...]
     condition: C.Cond
     unknown: tuple[tuple[str, str], ...]  # (question, "je ne sais pas" value) it reads
     applies: C.Cond | None = None  # its applies_if (None: always applies)
@@ -111,11 +111,9 @@ def _max_pairs(candidates: list[Pairs], ndom: int, additive: bool) -> Pairs:
     return tuple((di, m) for di, m in enumerate(best) if m)
 
 
-def compile_plan(q: Questionnaire) -> Plan:
-    # Long: one walk of the questionnaire filling the plan (a dozen shared locals).
-    """Compile a validated questionnaire once: conditions become closures, points tuples."""
-    index = {d.id: i for i, d in enumerate(q.domains)}
-    ndom = len(q.domains)
+def _question_infos(q: Questionnaire) -> tuple[dict[str, C.QuestionInfo], dict[str, str]]:
+    """What the condition checker knows of each question, and the value of each question's
+    "je ne sais pas" option (where it has one)."""
     infos: dict[str, C.QuestionInfo] = {}
     unknown: dict[str, str] = {}
     for i, qu in enumerate(q.questions.values()):
@@ -123,11 +121,19 @@ def compile_plan(q: Questionnaire) -> Plan:
         if u is not None:
             unknown[qu.id] = u
         infos[qu.id] = C.QuestionInfo(i, qu.type, frozenset(o.value for o in qu.options or []), u)
+    return infos, unknown
 
+
+class _Compile(Protocol):
+    def __call__(self, raw: dict[str, Any], usage: C.Usage, owner: str = "") -> C.Cond: ...
+
+
+def _condition_compiler(q: Questionnaire, infos: dict[str, C.QuestionInfo]) -> _Compile:
+    """A function turning a raw condition of the (validated) questionnaire into its AST."""
     errors: list[str] = []
     env = C.CheckEnv(
         questions=infos,
-        domains=frozenset(index),
+        domains=frozenset(d.id for d in q.domains),
         levels=frozenset(t.level for t in q.tiers),
         report=lambda loc, msg: errors.append(msg),
     )
@@ -142,145 +148,197 @@ def compile_plan(q: Questionnaire) -> Plan:
             raise ValueError("; ".join(errors))
         return ast
 
-    qplans: list[QPlan] = []
-    show_asts: dict[str, C.Cond] = {}
-    for qu in q.questions.values():
-        show_if = None
-        if qu.show_if is not None:
-            show_asts[qu.id] = compiled(qu.show_if, "show_if", qu.id)
-            show_if = compile_one(show_asts[qu.id], index, unknown)
-        choice_points: dict[str, Pairs] = {}
-        band_from: tuple[float, ...] = ()
-        band_points: tuple[Pairs, ...] = ()
-        if qu.options is not None:
-            choice_points = {o.value: _pairs(o.points, index) for o in qu.options}
-            max_pairs = _max_pairs(
-                list(choice_points.values()), ndom, additive=qu.type == "multiple_choice"
-            )
-        elif qu.bands:
-            band_from = tuple(b.from_ for b in qu.bands)
-            band_points = tuple(_pairs(b.points, index) for b in qu.bands)
-            max_pairs = _max_pairs(list(band_points), ndom, additive=False)
-        else:
-            max_pairs = ()
-        touched = {di for pairs in (*choice_points.values(), *band_points) for di, _ in pairs}
-        domain = next(iter(touched)) if len(touched) == 1 else -1
-        flat = (
-            {v: sum(p for _, p in pairs) for v, pairs in choice_points.items()}
-            if domain >= 0 and qu.type == "single_choice"
-            else {}
-        )
-        qplans.append(
-            QPlan(
-                domain=domain,
-                flat=flat,
-                show_ast=show_asts.get(qu.id),
-                id=qu.id,
-                type=qu.type,
-                required=qu.required,
-                show_if=show_if,
-                max_pairs=max_pairs,
-                choice_points=choice_points,
-                band_from=band_from,
-                band_points=band_points,
-                values=frozenset(choice_points),
-                exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
-                min=qu.min,
-                max=qu.max,
-                options=tuple(o.value for o in qu.options or []),
-            )
-        )
+    return compiled
 
-    tiers: list[TierPlan] = []
-    for t in q.tiers:
-        reqs = []
-        for r in t.requires:
-            ast = compiled(r.condition, "requirement")
-            read = tuple(C.referenced_questions(ast))
-            reqs.append(
-                ReqPlan(
-                    id=r.id,
-                    label=r.label,
-                    tier_id=t.id,
-                    questions=read,
-                    scores=tuple(C.referenced_scores(ast)),
-                    title=r.next_step.title,
-                    detail=r.next_step.detail,
-                    effort=r.next_step.effort,
-                    funding=tuple(r.next_step.funding),
-                    condition=ast,
-                    unknown=tuple((qid, unknown[qid]) for qid in read if qid in unknown),
-                    applies=(
-                        compiled(r.applies_if, "applies_if") if r.applies_if is not None else None
-                    ),
-                )
-            )
-        tiers.append(TierPlan(t.id, t.level, t.label, tuple(reqs)))
 
-    fundings = []
-    for f in q.funding:
-        ast = (
-            compiled(f.eligible_if, "funding")
-            if f.eligible_if is not None and f.kind == "funding"
-            else C.Combo("any")
+def _question_plan(
+    qu: Question, index: dict[str, int], unknown: dict[str, str], compiled: _Compile
+) -> QPlan:
+    """One question's plan: its show_if compiled, its points per option or band, their most."""
+    ndom = len(index)
+    show_ast = compiled(qu.show_if, "show_if", qu.id) if qu.show_if is not None else None
+    show_if = compile_one(show_ast, index, unknown) if show_ast is not None else None
+    choice_points: dict[str, Pairs] = {}
+    band_from: tuple[float, ...] = ()
+    band_points: tuple[Pairs, ...] = ()
+    if qu.options is not None:
+        choice_points = {o.value: _pairs(o.points, index) for o in qu.options}
+        max_pairs = _max_pairs(
+            list(choice_points.values()), ndom, additive=qu.type == "multiple_choice"
         )
-        fundings.append(
-            FundPlan(
-                f.id,
-                f.kind,
-                tuple(C.referenced_questions(ast)) if f.kind == "funding" else (),
-                eligible=ast,
+    elif qu.bands:
+        band_from = tuple(b.from_ for b in qu.bands)
+        band_points = tuple(_pairs(b.points, index) for b in qu.bands)
+        max_pairs = _max_pairs(list(band_points), ndom, additive=False)
+    else:
+        max_pairs = ()
+    touched = {di for pairs in (*choice_points.values(), *band_points) for di, _ in pairs}
+    domain = next(iter(touched)) if len(touched) == 1 else -1
+    flat = (
+        {v: sum(p for _, p in pairs) for v, pairs in choice_points.items()}
+        if domain >= 0 and qu.type == "single_choice"
+        else {}
+    )
+    return QPlan(
+        domain=domain,
+        flat=flat,
+        show_ast=show_ast,
+        id=qu.id,
+        type=qu.type,
+        required=qu.required,
+        show_if=show_if,
+        max_pairs=max_pairs,
+        choice_points=choice_points,
+        band_from=band_from,
+        band_points=band_points,
+        values=frozenset(choice_points),
+        exclusive=frozenset(o.value for o in qu.options or [] if o.exclusive),
+        min=qu.min,
+        max=qu.max,
+        options=tuple(o.value for o in qu.options or []),
+    )
+
+
+def _tier_plan(t: Tier, unknown: dict[str, str], compiled: _Compile) -> TierPlan:
+    """One tier's plan: each requirement's condition compiled, with what it reads."""
+    reqs = []
+    for r in t.requires:
+        ast = compiled(r.condition, "requirement")
+        read = tuple(C.referenced_questions(ast))
+        reqs.append(
+            ReqPlan(
+                id=r.id,
+                label=r.label,
+                tier_id=t.id,
+                questions=read,
+                scores=tuple(C.referenced_scores(ast)),
+                title=r.next_step.title,
+                detail=r.next_step.detail,
+                effort=r.next_step.effort,
+                funding=tuple(r.next_step.funding),
+                condition=ast,
+                unknown=tuple((qid, unknown[qid]) for qid in read if qid in unknown),
                 applies=(
-                    compiled(f.applies_if, "applies_if") if f.applies_if is not None else None
+                    compiled(r.applies_if, "applies_if") if r.applies_if is not None else None
                 ),
             )
         )
+    return TierPlan(t.id, t.level, t.label, tuple(reqs))
+
+
+def _fund_plan(f: Funding, compiled: _Compile) -> FundPlan:
+    """One funding's plan (a resource is always eligible: `any: []`)."""
+    ast = (
+        compiled(f.eligible_if, "funding")
+        if f.eligible_if is not None and f.kind == "funding"
+        else C.Combo("any")
+    )
+    return FundPlan(
+        f.id,
+        f.kind,
+        tuple(C.referenced_questions(ast)) if f.kind == "funding" else (),
+        eligible=ast,
+        applies=(compiled(f.applies_if, "applies_if") if f.applies_if is not None else None),
+    )
+
+
+def _base_max(qplans: list[QPlan], ndom: int) -> tuple[Exact, ...]:
+    """Each domain's most points from the questions always shown (no show_if)."""
     base_max: list[Exact] = [0] * ndom
     for qp in qplans:
         if qp.show_if is None:
             for di, m in qp.max_pairs:
                 base_max[di] += m
-    domain_ids = tuple(d.id for d in q.domains)
-    weights = tuple(C.exact(d.weight) for d in q.domains)
-    fweights = tuple(float(d.weight) for d in q.domains)
+    return tuple(base_max)
+
+
+def _layout(
+    q: Questionnaire,
+    qplans: list[QPlan],
+    tiers: list[TierPlan],
+    fundings: tuple[FundPlan, ...],
+    index: dict[str, int],
+    unknown: dict[str, str],
+) -> Layout:
+    """What the generated layout functions of a Result read (requirements flat, each tier's
+    span of them)."""
     flat_reqs = [r for tp in tiers for r in tp.requirements]
     spans, at = [], 0
     for tp in tiers:
         spans.append((tp.id, tp.level, tp.label, range(at, at + len(tp.requirements))))
         at += len(tp.requirements)
-    layout = Layout(
+    return Layout(
         q.id,
         q.version,
         qplans,
         flat_reqs,
         spans,
-        tuple(fundings),
-        domain_ids,
+        fundings,
+        tuple(d.id for d in q.domains),
         tuple(d.label for d in q.domains),
-        weights,
+        tuple(C.exact(d.weight) for d in q.domains),
         index,
         unknown,
         fractional(qplans),
     )
+
+
+def compile_plan(q: Questionnaire) -> Plan:
+    """Compile a validated questionnaire once: conditions become closures, points tuples."""
+    index = {d.id: i for i, d in enumerate(q.domains)}
+    infos, unknown = _question_infos(q)
+    compiled = _condition_compiler(q, infos)
+    qplans = [_question_plan(qu, index, unknown, compiled) for qu in q.questions.values()]
+    tiers = [_tier_plan(t, unknown, compiled) for t in q.tiers]
+    fundings = tuple(_fund_plan(f, compiled) for f in q.funding)
+    fweights = tuple(float(d.weight) for d in q.domains)
+    layout = _layout(q, qplans, tiers, fundings, index, unknown)
     return Plan(
         qid=q.id,
         qversion=q.version,
-        domain_ids=domain_ids,
+        domain_ids=tuple(d.id for d in q.domains),
         domain_labels=tuple(d.label for d in q.domains),
-        weights=weights,
+        weights=tuple(C.exact(d.weight) for d in q.domains),
         questions=tuple(qplans),
         by_id={p.id: p for p in qplans},
         tiers=tuple(tiers),
-        run=compile_run(qplans, tuple(base_max), fweights, layout),
+        run=compile_run(qplans, _base_max(qplans, len(q.domains)), fweights, layout),
         valid=_compile_valid(qplans),
         fweights=fweights,
-        fundings=tuple(fundings),
+        fundings=fundings,
         unknown=tuple(unknown.items()),
     )
 
 
+def _invalid(v: str, p: QPlan, k: Callable[[Any], str]) -> str:
+    """Source of "the answer in local `v` breaks a rule of `_check_value`" (a multiple choice,
+    number or text question; not None)."""
+    if p.type == "multiple_choice":
+        several = f"len(set({v})) != len({v})"  # a repeated value
+        if p.exclusive:
+            several += f" or not {k(p.exclusive)}.isdisjoint({v})"
+        return (
+            f"{v}.__class__ is not list or not {k(p.values)}.issuperset({v})"
+            f" or (len({v}) > 1 and ({several}))"
+        )
+    if p.type == "number":
+        ok = [f"{v}.__class__ in NUMBER"]
+        if p.min is None or p.max is None or not (math.isfinite(p.min) and math.isfinite(p.max)):
+            ok.append(f"isfinite({v})")  # finite bounds leave out inf and nan
+        if p.min is not None and p.max is not None:
+            ok.append(f"{k(p.min)} <= {v} <= {k(p.max)}")
+        elif p.min is not None:
+            ok.append(f"{v} >= {k(p.min)}")
+        elif p.max is not None:
+            ok.append(f"{v} <= {k(p.max)}")
+        return f"not ({' and '.join(ok)})"
+    return (  # printable text holds no forbidden character (all are C* categories)
+        f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_ANSWER}"
+        f" or (not {v}.isprintable() and forbidden({v}) is not None)"
+    )
+
+
 def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
-    # Long: one generated check per question type, kept side by side with _check_value's rules.
     """Generate the straight-line check "every answer is valid", the common case.
 
     It answers True only where `answers._check_value` would find no problem (same types,
@@ -305,37 +363,8 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
     if single:
         lines += [f"    if not ({' and '.join(single)}):", "        return False"]
     for v, p in zip(names, qplans, strict=True):
-        if p.type == "single_choice":
-            continue
-        if p.type == "multiple_choice":
-            several = f"len(set({v})) != len({v})"  # a repeated value
-            if p.exclusive:
-                several += f" or not {k(p.exclusive)}.isdisjoint({v})"
-            bad = (
-                f"{v}.__class__ is not list or not {k(p.values)}.issuperset({v})"
-                f" or (len({v}) > 1 and ({several}))"
-            )
-        elif p.type == "number":
-            ok = [f"{v}.__class__ in NUMBER"]
-            if (
-                p.min is None
-                or p.max is None
-                or not (math.isfinite(p.min) and math.isfinite(p.max))
-            ):
-                ok.append(f"isfinite({v})")  # finite bounds leave out inf and nan
-            if p.min is not None and p.max is not None:
-                ok.append(f"{k(p.min)} <= {v} <= {k(p.max)}")
-            elif p.min is not None:
-                ok.append(f"{v} >= {k(p.min)}")
-            elif p.max is not None:
-                ok.append(f"{v} <= {k(p.max)}")
-            bad = f"not ({' and '.join(ok)})"
-        else:
-            bad = (  # printable text holds no forbidden character (all are C* categories)
-                f"{v}.__class__ is not str or len({v}) > {MAX_TEXT_ANSWER}"
-                f" or (not {v}.isprintable() and forbidden({v}) is not None)"
-            )
-        lines += [f"    if {v} is not None and ({bad}):", "        return False"]
+        if p.type != "single_choice":
+            lines += [f"    if {v} is not None and ({_invalid(v, p, k)}):", "        return False"]
     lines.append("    return True")
     fn: Callable[[dict[str, Any]], bool] = gen.define(
         "\n".join(lines),

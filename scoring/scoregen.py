@@ -74,14 +74,27 @@ def _table(points: dict[Any, Any], tolerant: bool) -> dict[Any, Any]:
 NUMBER = frozenset({int, float})  # the classes a number answer is read from (not bool)
 
 
+def _adds(ind: str, touched: list[int]) -> list[str]:
+    """Add the points tuple `t` (one item per touched domain) to the domains' sums."""
+    return [f"{ind}e{d} += t[{j}]" for j, d in enumerate(touched)]
+
+
+def _add_found(ind: str, found: str, touched: list[int]) -> list[str]:
+    """Add the points tuple `found` looks up (None: the value earns nothing)."""
+    return [f"{ind}t = {found}", f"{ind}if t is not None:", *_adds(ind + "    ", touched)]
+
+
+def _per_value(p: QPlan, touched: list[int]) -> dict[str, tuple[Any, ...]]:
+    """Option value -> its points per touched domain (values earning nothing left out)."""
+    return {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
+
+
 def _question(gen: Gen, p: QPlan, q: str, ind: str, tolerant: bool) -> list[str]:
-    # Long: one case per question type and points layout, each a few generated lines.
     """Normalise one applicable question's local (read raw before) and add its points.
     Single choices scoring one domain are summed apart (`_flat_sums`); missing answers are
     found apart (`compile_run`)."""
     k = gen.const
     touched = sorted({d for d, _ in p.max_pairs})
-    one = len(touched) == 1
     missing = [f"{ind}    missing.append({k(p.id)})"] if p.required else []
     if p.type == "text":
         return [
@@ -91,55 +104,61 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str, tolerant: bool) -> list[str]
         ]
     if p.type == "multiple_choice":
         lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None", *missing]
-        if not touched:
-            return lines
-        lines.append(f"{ind}else:")
-        body = ind + "    "
-        table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
-        if one:
-            pts = {v: _by_domain(pairs, touched)[0] for v, pairs in p.choice_points.items()}
-            pts = _table(pts, tolerant)
-            return [*lines, f"{body}for x in {q}:", f"{body}    e{touched[0]} += {k(pts)}[x]"]
-        return [
-            *lines,
-            f"{body}cp = {k(table)}.get",
-            f"{body}for x in {q}:",
-            f"{body}    t = cp(x)",
-            f"{body}    if t is not None:",
-            *(f"{body}        e{d} += t[{j}]" for j, d in enumerate(touched)),
-        ]
+        return [*lines, *_multiple_points(k, p, q, ind, touched, tolerant)] if touched else lines
     lines = [f"{ind}if {q} is None:", *missing] if missing else []
     if (
         not touched
         or (p.type == "number" and not p.band_from)
-        or (p.type == "single_choice" and one)
+        or (p.type == "single_choice" and len(touched) == 1)
     ):
         return lines
     if p.type == "number":
-        head = "elif" if lines else "if"
-        if one:  # index 0: below the first band
-            band = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
-            return [
-                *lines,
-                f"{ind}{head} {q}.__class__ in NUMBER:",
-                f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]",
-            ]
-        per_band = tuple(_by_domain(b, touched) for b in p.band_points)
-        return [
-            *lines,
-            f"{ind}{head} {q}.__class__ in NUMBER:",
-            f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
-            f"{ind}    if i >= 0:",
-            f"{ind}        t = {k(per_band)}[i]",
-            *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
-        ]
-    table = {v: _by_domain(pairs, touched) for v, pairs in p.choice_points.items() if pairs}
+        return [*lines, *_band_points(k, p, q, ind, touched, "elif" if lines else "if")]
     return [
         *lines,
         f"{ind}{'else' if lines else f'if {q} is not None'}:",
-        f"{ind}    t = {k(table)}.get({q})",
-        f"{ind}    if t is not None:",
-        *(f"{ind}        e{d} += t[{j}]" for j, d in enumerate(touched)),
+        *_add_found(ind + "    ", f"{k(_per_value(p, touched))}.get({q})", touched),
+    ]
+
+
+def _multiple_points(
+    k: Callable[[Any], str], p: QPlan, q: str, ind: str, touched: list[int], tolerant: bool
+) -> list[str]:
+    """The `else:` branch adding the points of a (non-empty list) multiple choice answer."""
+    body = ind + "    "
+    if len(touched) == 1:
+        pts = {v: _by_domain(pairs, touched)[0] for v, pairs in p.choice_points.items()}
+        table = _table(pts, tolerant)
+        return [
+            f"{ind}else:",
+            f"{body}for x in {q}:",
+            f"{body}    e{touched[0]} += {k(table)}[x]",
+        ]
+    return [
+        f"{ind}else:",
+        f"{body}cp = {k(_per_value(p, touched))}.get",
+        f"{body}for x in {q}:",
+        *_add_found(body + "    ", "cp(x)", touched),
+    ]
+
+
+def _band_points(
+    k: Callable[[Any], str], p: QPlan, q: str, ind: str, touched: list[int], head: str
+) -> list[str]:
+    """The branch (`head`: if or elif) adding the points of a number answer's band."""
+    if len(touched) == 1:  # index 0: below the first band
+        band = (0, *(_by_domain(b, touched)[0] for b in p.band_points))
+        return [
+            f"{ind}{head} {q}.__class__ in NUMBER:",
+            f"{ind}    e{touched[0]} += {k(band)}[bisect_right({k(p.band_from)}, {q})]",
+        ]
+    per_band = tuple(_by_domain(b, touched) for b in p.band_points)
+    return [
+        f"{ind}{head} {q}.__class__ in NUMBER:",
+        f"{ind}    i = bisect_right({k(p.band_from)}, {q}) - 1",
+        f"{ind}    if i >= 0:",
+        f"{ind}        t = {k(per_band)}[i]",
+        *_adds(ind + "        ", touched),
     ]
 
 
