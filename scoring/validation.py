@@ -46,9 +46,11 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
     if isinstance(top.get("id"), str) and not QUESTIONNAIRE_ID.match(top["id"]):
         ck.report(top.val_loc["id"], "id : seuls a-z, 0-9 et - sont permis")
     if "version" in top and not isinstance(top["version"], str):
-        ck.report(top.val_loc["version"],
-                  f"version : une chaîne entre guillemets est attendue (ex. \"2026.1\"), "
-                  f"reçu {top['version']!r}")
+        ck.report(
+            top.val_loc["version"],
+            f'version : une chaîne entre guillemets est attendue (ex. "2026.1"), '
+            f"reçu {top['version']!r}",
+        )
 
     # Domains
     domains: dict[str, Loc] = {}
@@ -88,12 +90,17 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
             qid = q.get("id")
             if isinstance(qid, str):
                 if qid in question_locs:
-                    ck.report(q.val_loc["id"], f"question « {qid} » en double "
-                              f"(déjà à la ligne {question_locs[qid].line})")
+                    ck.report(
+                        q.val_loc["id"],
+                        f"question « {qid} » en double (déjà à la ligne {question_locs[qid].line})",
+                    )
                 else:
                     question_locs[qid] = q.val_loc["id"]
-                    opts = [o for o in (q.get("options") or [])
-                            if isinstance(o, LMap) and isinstance(o.get("value"), str)]
+                    opts = [
+                        o
+                        for o in (q.get("options") or [])
+                        if isinstance(o, LMap) and isinstance(o.get("value"), str)
+                    ]
                     values = frozenset(o["value"] for o in opts)
                     unknown = next((o["value"] for o in opts if o.get("unknown") is True), None)
                     infos[qid] = C.QuestionInfo(len(infos), qtype, values, unknown)
@@ -103,11 +110,11 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
 
     # Tiers
     levels = frozenset(
-        t["level"] for t, _ in ck.items(top, "tiers")
+        t["level"]
+        for t, _ in ck.items(top, "tiers")
         if isinstance(t, LMap) and isinstance(t.get("level"), int)
     )
-    env = C.CheckEnv(questions=infos, domains=frozenset(domains), levels=levels,
-                     report=ck.report)
+    env = C.CheckEnv(questions=infos, domains=frozenset(domains), levels=levels, report=ck.report)
 
     # show_if conditions
     for q, _ in questions:
@@ -128,8 +135,11 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
         ck.unique(tier_ids, tier.get("id"), _val_loc(tier, "id"), "palier")
         level = tier.get("level")
         if isinstance(level, int) and not isinstance(level, bool) and level != expected_level:
-            ck.report(tier.val_loc["level"], f"level : les niveaux doivent se suivre à partir "
-                      f"de 0 dans l'ordre déclaré (attendu {expected_level}, reçu {level})")
+            ck.report(
+                tier.val_loc["level"],
+                f"level : les niveaux doivent se suivre à partir "
+                f"de 0 dans l'ordre déclaré (attendu {expected_level}, reçu {level})",
+            )
         for req, rloc in ck.items(tier, "requires"):
             if not ck.fields(req, rloc, REQUIREMENT, "une exigence"):
                 continue
@@ -142,11 +152,14 @@ def validate_data(data: Any, root: Loc, file: str) -> list[SourceError]:
                 env.usage = "requirement"
             step = req.get("next_step")
             has_step = "next_step" in req and ck.fields(
-                step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape")
+                step, _val_loc(req, "next_step"), NEXT_STEP, "une prochaine étape"
+            )
             if has_step and isinstance(step, LMap):
                 if "effort" in step and step["effort"] not in EFFORTS:
-                    ck.report(step.val_loc["effort"],
-                              f"effort : « {step['effort']} » inconnu (faible, moyen ou eleve)")
+                    ck.report(
+                        step.val_loc["effort"],
+                        f"effort : « {step['effort']} » inconnu (faible, moyen ou eleve)",
+                    )
                 for fid, floc in ck.items(step, "funding"):
                     if fid not in funding_ids:
                         ck.report(floc, f"financement inconnu « {fid} »")
@@ -191,8 +204,10 @@ def validate_catalogue(data: Any, root: Loc, file: str) -> list[SourceError]:
         ck.unique(ids, prog.get("id"), _val_loc(prog, "id"), "programme")
         status = prog.get("status")
         if "status" in prog and status not in STATUSES:
-            ck.report(prog.val_loc["status"],
-                      f"status : « {status} » inconnu (open, closed, ended ou announced)")
+            ck.report(
+                prog.val_loc["status"],
+                f"status : « {status} » inconnu (open, closed, ended ou announced)",
+            )
         window = prog.get("window")
         if "window" in prog and ck.fields(window, prog.val_loc["window"], WINDOW, "window"):
             if not window:
@@ -204,18 +219,21 @@ def validate_catalogue(data: Any, root: Loc, file: str) -> list[SourceError]:
     return ck.errors
 
 
-def check_catalogue_ids(data: LMap, file: str, catalogue: Catalogue | None,
-                         catalogue_file: str) -> list[SourceError]:
+def check_catalogue_ids(
+    data: LMap, file: str, catalogue: Catalogue | None, catalogue_file: str
+) -> list[SourceError]:
     """Every funding id of a questionnaire must be a programme of the catalogue."""
     ck = _Checker(file)
     known = {p.id for p in catalogue.programmes} if catalogue is not None else set()
     for fund, _ in ck.items(data, "funding"):
         fid = fund.get("id") if isinstance(fund, LMap) else None
         if isinstance(fid, str) and fid not in known:
-            ck.report(fund.val_loc["id"],
-                      f"programme « {fid} » absent du catalogue {catalogue_file}"
-                      if catalogue is not None else
-                      f"programme « {fid} » : catalogue {catalogue_file} introuvable ou invalide")
+            ck.report(
+                fund.val_loc["id"],
+                f"programme « {fid} » absent du catalogue {catalogue_file}"
+                if catalogue is not None
+                else f"programme « {fid} » : catalogue {catalogue_file} introuvable ou invalide",
+            )
     return ck.errors
 
 
@@ -235,8 +253,9 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
     qtype = q.get("type")
     if qtype not in QUESTION_TYPES:
         if "type" in q:
-            ck.report(q.val_loc["type"], f"type : « {qtype} » inconnu "
-                      f"({', '.join(QUESTION_TYPES)})")
+            ck.report(
+                q.val_loc["type"], f"type : « {qtype} » inconnu ({', '.join(QUESTION_TYPES)})"
+            )
         return None
     choice = qtype in ("single_choice", "multiple_choice")
     if choice:
@@ -251,25 +270,37 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
                 continue
             if "value" in opt:
                 if not isinstance(opt["value"], str):
-                    ck.report(opt.val_loc["value"], f"value : une chaîne est attendue, reçu "
-                              f"{opt['value']!r} (mettez-la entre guillemets)")
+                    ck.report(
+                        opt.val_loc["value"],
+                        f"value : une chaîne est attendue, reçu "
+                        f"{opt['value']!r} (mettez-la entre guillemets)",
+                    )
                 else:
                     ck.unique(values, opt["value"], opt.val_loc["value"], "valeur d'option")
             if "exclusive" in opt and qtype != "multiple_choice":
-                ck.report(opt.key_loc["exclusive"],
-                          "exclusive n'a de sens que pour une question multiple_choice")
+                ck.report(
+                    opt.key_loc["exclusive"],
+                    "exclusive n'a de sens que pour une question multiple_choice",
+                )
             if opt.get("unknown") is True:
                 if qtype != "single_choice":
-                    ck.report(opt.key_loc["unknown"],
-                              "unknown n'a de sens que pour une question single_choice")
+                    ck.report(
+                        opt.key_loc["unknown"],
+                        "unknown n'a de sens que pour une question single_choice",
+                    )
                 elif unknown_at is not None:
-                    ck.report(opt.key_loc["unknown"], "une seule option unknown par question "
-                              f"(déjà à la ligne {unknown_at.line})")
+                    ck.report(
+                        opt.key_loc["unknown"],
+                        "une seule option unknown par question "
+                        f"(déjà à la ligne {unknown_at.line})",
+                    )
                 else:
                     unknown_at = opt.key_loc["unknown"]
                 if "points" in opt:
-                    ck.report(opt.key_loc["points"],
-                              "une option unknown (« je ne sais pas ») ne rapporte aucun point")
+                    ck.report(
+                        opt.key_loc["points"],
+                        "une option unknown (« je ne sais pas ») ne rapporte aucun point",
+                    )
             _check_points(ck, opt, domains)
     for key in ("min", "max", "bands"):
         if key in q and qtype != "number":
@@ -288,8 +319,10 @@ def _check_question(ck: _Checker, q: LMap, domains: dict[str, Loc]) -> str | Non
             start = band.get("from")
             if C.is_number(start):
                 if start <= previous:
-                    ck.report(band.val_loc["from"],
-                              "from : les tranches doivent être strictement croissantes")
+                    ck.report(
+                        band.val_loc["from"],
+                        "from : les tranches doivent être strictement croissantes",
+                    )
                 previous = start
             _check_points(ck, band, domains)
     return str(qtype)
