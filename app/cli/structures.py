@@ -41,47 +41,67 @@ def write_report_csv(report: service.ImportReport, path: Path) -> None:
 
 @app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="Extraction FINESS etalab (CSV « ; », UTF-8 ou Latin-1)."),
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="Extraction FINESS etalab (CSV « ; », UTF-8 ou Latin-1).",
+    ),
     partial: bool = typer.Option(
-        False, "--partial",
-        help="Importer les lignes valides même si d'autres sont rejetées (sinon : rien)."),
+        False,
+        "--partial",
+        help="Importer les lignes valides même si d'autres sont rejetées (sinon : rien).",
+    ),
     region: str | None = typer.Option(
-        None, "--region",
+        None,
+        "--region",
         help="Import complet d'une région (code INSEE) : seules ses lignes sont lues, et ses "
-             "structures absentes du fichier sont marquées fermées."),
+        "structures absentes du fichier sont marquées fermées.",
+    ),
     report_path: Path | None = typer.Option(
-        None, "--report", dir_okay=False, help="Écrire le rapport ligne par ligne (CSV)."),
+        None, "--report", dir_okay=False, help="Écrire le rapport ligne par ligne (CSV)."
+    ),
 ) -> None:
     # Long: the typer options in its signature (13 lines); the body is under 60.
     """Importer les structures (ESMS) d'une extraction FINESS."""
     settings = get_settings()
     if region is not None and region.strip() not in regions():
-        raise _fail(f"région inconnue : {region!r} (codes INSEE : "
-                    f"{', '.join(sorted(regions()))}).")
+        raise _fail(f"région inconnue : {region!r} (codes INSEE : {', '.join(sorted(regions()))}).")
     region = region.strip() if region else None
-    options = service.ImportOptions(partial=partial, region=region,
-                                    close_missing=region is not None,
-                                    categories=service.load_categories(settings))
+    options = service.ImportOptions(
+        partial=partial,
+        region=region,
+        close_missing=region is not None,
+        categories=service.load_categories(settings),
+    )
     console = Console(stderr=True)
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            job = service.create_job(session, filename=file.name, options=options,
-                                     user_id=None)
+            job = service.create_job(session, filename=file.name, options=options, user_id=None)
             try:
                 source = EtalabCsvAdapter.from_path(file)
             except SourceFormatError as exc:
                 service.fail_job(session, job, str(exc))
                 raise _fail(str(exc)) from None
-            with Progress(TextColumn("{task.description}"), BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                          transient=False) as bar:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as bar:
                 task = bar.add_task("Lecture", total=source.total_lines)
 
                 def progress(phase: str, done: int, total: int) -> None:
-                    bar.update(task, description=PHASES.get(phase, phase), completed=done,
-                               total=max(total, 1))
+                    bar.update(
+                        task,
+                        description=PHASES.get(phase, phase),
+                        completed=done,
+                        total=max(total, 1),
+                    )
 
                 report = service.run_import(session, job, source, options, progress=progress)
     finally:
@@ -97,16 +117,22 @@ def import_command(
     for r in rejected[:SHOWN_REJECTED]:
         typer.echo(f"Ligne {r.line} rejetée ({r.finess or 'sans numéro'}) : {r.message}")
     if len(rejected) > SHOWN_REJECTED:
-        typer.echo(f"… et {len(rejected) - SHOWN_REJECTED} autres lignes rejetées "
-                   "(--report FICHIER pour le rapport complet).")
+        typer.echo(
+            f"… et {len(rejected) - SHOWN_REJECTED} autres lignes rejetées "
+            "(--report FICHIER pour le rapport complet)."
+        )
     if report.closed:
-        typer.echo(f"Structures marquées fermées (absentes du fichier, région {region}) : "
-                   f"{len(report.closed)}")
+        typer.echo(
+            f"Structures marquées fermées (absentes du fichier, région {region}) : "
+            f"{len(report.closed)}"
+        )
     for note in report.notes:
         typer.echo(note)
     if rejected and not partial:
-        typer.echo("Rien n'a été modifié : des lignes sont rejetées (--partial pour importer "
-                   "les lignes valides).")
+        typer.echo(
+            "Rien n'a été modifié : des lignes sont rejetées (--partial pour importer "
+            "les lignes valides)."
+        )
     typer.echo(report.summary_line())
     if rejected and not partial:
         raise typer.Exit(code=1)

@@ -178,13 +178,24 @@ def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site],
     g = new_group(DEMO_DEPARTMENT)
     groups[g].director_email, groups[g].director_name = DEMO_ACCOUNTS[0][0], DEMO_ACCOUNTS[0][3]
     for code, name, city, capacity, targets, draft in DEMO_GROUP:
-        sites.append(_Site(
-            finess=finess_number(DEMO_DEPARTMENT, rng, used), finess_ej=groups[g].ej,
-            name=name, kind=KIND_BY_CODE[code], department=DEMO_DEPARTMENT,
-            region=departments()[DEMO_DEPARTMENT].region_code, city=city, capacity=capacity,
-            group=g, group_size=len(DEMO_GROUP), submissions=len(targets), draft=draft,
-            targets=list(targets), forced=True,
-        ))
+        sites.append(
+            _Site(
+                finess=finess_number(DEMO_DEPARTMENT, rng, used),
+                finess_ej=groups[g].ej,
+                name=name,
+                kind=KIND_BY_CODE[code],
+                department=DEMO_DEPARTMENT,
+                region=departments()[DEMO_DEPARTMENT].region_code,
+                city=city,
+                capacity=capacity,
+                group=g,
+                group_size=len(DEMO_GROUP),
+                submissions=len(targets),
+                draft=draft,
+                targets=list(targets),
+                forced=True,
+            )
+        )
 
     counts = _region_counts(n, national)
     home_region = sites[0].region
@@ -203,18 +214,29 @@ def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site],
             left -= size
             home = rng.choices(codes, weights=weights)[0]
             g = new_group(home)
-            family = None if size == 1 else rng.choices(
-                list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
+            family = (
+                None
+                if size == 1
+                else rng.choices(list(FAMILY_WEIGHTS), weights=list(FAMILY_WEIGHTS.values()))[0]
+            )
             for _ in range(size):
                 department = home if rng.random() < 0.8 else rng.choices(codes, weights)[0]
                 kind = _pick_kind(rng, family)
                 city = rng.choice(CITIES[department][1])
-                sites.append(_Site(
-                    finess=finess_number(department, rng, used), finess_ej=groups[g].ej,
-                    name=unique_name(kind, city), kind=kind, department=department,
-                    region=region, city=city, capacity=_capacity(kind, rng), group=g,
-                    group_size=size,
-                ))
+                sites.append(
+                    _Site(
+                        finess=finess_number(department, rng, used),
+                        finess_ej=groups[g].ej,
+                        name=unique_name(kind, city),
+                        kind=kind,
+                        department=department,
+                        region=region,
+                        city=city,
+                        capacity=_capacity(kind, rng),
+                        group=g,
+                        group_size=size,
+                    )
+                )
     return sites, groups
 
 
@@ -241,12 +263,16 @@ def plan_states(sites: list[_Site], rng: random.Random) -> None:
             quotas[s.targets[-1]] -= 1
     ranked = sorted(
         (s for s in submitting if not s.forced),
-        key=lambda s: (0.35 * math.log(s.capacity) + 0.3 * (s.group_size > 1)
-                       + s.kind.propensity + rng.gauss(0, 0.6)),
+        key=lambda s: (
+            0.35 * math.log(s.capacity)
+            + 0.3 * (s.group_size > 1)
+            + s.kind.propensity
+            + rng.gauss(0, 0.6)
+        ),
     )
     i = 0
     for tier in sorted(quotas):
-        for s in ranked[i:i + max(0, quotas[tier])]:
+        for s in ranked[i : i + max(0, quotas[tier])]:
             s.targets = [tier]
         i += max(0, quotas[tier])
     for s in ranked[i:]:  # only if the fixed ones overflowed a quota
@@ -279,13 +305,19 @@ def campaign_quarters(now: datetime) -> list[date]:
 def working_time(day: date, rng: random.Random) -> datetime:
     while day.weekday() >= 5:
         day -= timedelta(days=1)
-    local = datetime(day.year, day.month, day.day, rng.randint(8, 18), rng.randint(0, 59),
-                     rng.randint(0, 59), tzinfo=PARIS)
+    local = datetime(
+        day.year,
+        day.month,
+        day.day,
+        rng.randint(8, 18),
+        rng.randint(0, 59),
+        rng.randint(0, 59),
+        tzinfo=PARIS,
+    )
     return local.astimezone(UTC)
 
 
-def _in_quarter(quarters: list[date], index: int, now: datetime,
-                rng: random.Random) -> datetime:
+def _in_quarter(quarters: list[date], index: int, now: datetime, rng: random.Random) -> datetime:
     start = quarters[index]
     end = quarters[index + 1] if index + 1 < len(quarters) else now.astimezone(PARIS).date()
     span = max(1, (end - start).days - 1)
@@ -293,8 +325,9 @@ def _in_quarter(quarters: list[date], index: int, now: datetime,
     return min(when, now - timedelta(hours=2))
 
 
-def submission_dates(count: int, quarters: list[date], now: datetime,
-                      rng: random.Random) -> list[datetime]:
+def submission_dates(
+    count: int, quarters: list[date], now: datetime, rng: random.Random
+) -> list[datetime]:
     """`count` submission times, oldest first, in distinct quarters (campaigns)."""
     last = len(quarters) - 1
     lowest = min(last, 2 * (count - 1))

@@ -53,8 +53,11 @@ def labels_for(registry: Registry, versions: Iterable[str]) -> Labels:
     q = newest(registry, versions)
     if q is None:
         return Labels({}, [], {})
-    return Labels({d.id: d.label for d in q.domains}, [d.id for d in q.domains],
-                  {f.id: f.label for f in q.funding})
+    return Labels(
+        {d.id: d.label for d in q.domains},
+        [d.id for d in q.domains],
+        {f.id: f.label for f in q.funding},
+    )
 
 
 def funding_status(registry: Registry, versions: Iterable[str]) -> dict[str, str]:
@@ -64,14 +67,16 @@ def funding_status(registry: Registry, versions: Iterable[str]) -> dict[str, str
         return {}
     out = {}
     for f in q.funding:
-        p = (registry.catalogue or q.catalogue)
+        p = registry.catalogue or q.catalogue
         prog = p.get(f.id) if p is not None else None
         kind = KIND_LABELS.get(f.kind, f.kind).lower()
         if prog is None:
             out[f.id] = kind
         else:
-            out[f.id] = (f"{kind}, {STATUS_LABELS.get(prog.status, prog.status).lower()} "
-                         f"au {date_fr(prog.as_of)}")
+            out[f.id] = (
+                f"{kind}, {STATUS_LABELS.get(prog.status, prog.status).lower()} "
+                f"au {date_fr(prog.as_of)}"
+            )
     return out
 
 
@@ -80,9 +85,18 @@ def author_name(session: Session, user_id: int | None) -> str:
     return (user.name or user.email) if user is not None else "—"
 
 
-def record_export(session: Session, actor: Actor, kind: str, fmt: str, object_type: str,
-                  object_id: str | int | None, rows: int | None, ip: str | None,
-                  job_id: int | None = None, **extra: Any) -> None:
+def record_export(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    fmt: str,
+    object_type: str,
+    object_id: str | int | None,
+    rows: int | None,
+    ip: str | None,
+    job_id: int | None = None,
+    **extra: Any,
+) -> None:
     details: dict[str, Any] = {"kind": kind, "format": fmt, "rows": rows, **extra}
     if job_id is not None:
         details["job"] = job_id
@@ -96,23 +110,37 @@ def exported_at() -> str:
 # ---- shortlist files ------------------------------------------------------------------------
 
 
-def shortlist_csv(shortlist: Shortlist, registry: Registry, sep: str,
-                  rows: Iterable[Mapping[str, Any]] | None = None) -> Iterator[str]:
+def shortlist_csv(
+    shortlist: Shortlist,
+    registry: Registry,
+    sep: str,
+    rows: Iterable[Mapping[str, Any]] | None = None,
+) -> Iterator[str]:
     """The CSV text of a shortlist (its `rows`, or the ones loaded)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     source = shortlist.rows if rows is None else rows
     criteria = shortlist.criteria
-    return exports.csv_chunks(exports.shortlist_header(criteria, labels.domains),
-                              (exports.shortlist_values(r, criteria) for r in source), sep)
+    return exports.csv_chunks(
+        exports.shortlist_header(criteria, labels.domains),
+        (exports.shortlist_values(r, criteria) for r in source),
+        sep,
+    )
 
 
 STEP_FIELDS = ("rank", "finess", "name", "assessment_id")
 
 
-def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, out: IO[bytes] | str,
-                   *, with_next_steps: bool = True,
-                   progress: exports.Progress | None = None,
-                   reader: Session | None = None, count: int | None = None) -> None:
+def shortlist_xlsx(
+    session: Session,
+    shortlist: Shortlist,
+    registry: Registry,
+    out: IO[bytes] | str,
+    *,
+    with_next_steps: bool = True,
+    progress: exports.Progress | None = None,
+    reader: Session | None = None,
+    count: int | None = None,
+) -> None:
     """The XLSX of a shortlist; with `reader` (a session no commit interrupts while the
     file is written) its rows are streamed from the database, one pass per sheet, never
     all held (`count`: their number, `stored.head`)."""
@@ -120,14 +148,16 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
     sid = shortlist.id
     rows: exports.RowReader | None = None
     if reader is not None and sid is not None:
+
         def rows(fields: Sequence[str]) -> Iterator[dict[str, Any]]:
             assert reader is not None and sid is not None
             return stored.rows(reader, sid, fields)
 
     def steps() -> Iterator[tuple[Mapping[str, Any], list[next_steps.Step]]]:
         listed = list(rows(STEP_FIELDS)) if rows is not None else shortlist.rows
-        found = next_steps.of(reader or session, [r["assessment_id"] for r in listed
-                                                  if r.get("assessment_id")])
+        found = next_steps.of(
+            reader or session, [r["assessment_id"] for r in listed if r.get("assessment_id")]
+        )
         for r in listed:
             if r.get("assessment_id"):
                 aid, row_steps = next(found)
@@ -137,55 +167,85 @@ def shortlist_xlsx(session: Session, shortlist: Shortlist, registry: Registry, o
                 yield r, []
 
     exports.write_shortlist_xlsx(
-        out, shortlist, author=author_name(session, shortlist.author_id),
-        domain_labels=labels.domains, domain_order=labels.domain_order,
-        funding_labels=labels.funding, exported_at=exported_at(),
-        next_steps=steps if with_next_steps else None, progress=progress,
+        out,
+        shortlist,
+        author=author_name(session, shortlist.author_id),
+        domain_labels=labels.domains,
+        domain_order=labels.domain_order,
+        funding_labels=labels.funding,
+        exported_at=exported_at(),
+        next_steps=steps if with_next_steps else None,
+        progress=progress,
         funding_status=funding_status(registry, shortlist.questionnaire_versions),
-        rows=rows, count=count)
+        rows=rows,
+        count=count,
+    )
 
 
 ReportRenderer = Callable[[dict[str, Any]], str]
 """Turns `shortlist_report()` into the report's HTML (the web side: app.web.reports)."""
 
 
-def shortlist_report(session: Session, shortlist: Shortlist, registry: Registry,
-                     ) -> dict[str, Any]:
+def shortlist_report(
+    session: Session,
+    shortlist: Shortlist,
+    registry: Registry,
+) -> dict[str, Any]:
     """The data of the committee's PDF report (the first PDF_MAX_ROWS rows)."""
     labels = labels_for(registry, shortlist.questionnaire_versions)
     rows = shortlist.rows
     return dict(
-        shortlist=shortlist, rows=rows[:exports.PDF_MAX_ROWS], total=len(rows),
-        truncated=len(rows) > exports.PDF_MAX_ROWS, max_rows=exports.PDF_MAX_ROWS,
-        criteria=exports.criteria_lines(shortlist, author_name(session, shortlist.author_id),
-                                        labels.domains, labels.funding, exported_at()),
+        shortlist=shortlist,
+        rows=rows[: exports.PDF_MAX_ROWS],
+        total=len(rows),
+        truncated=len(rows) > exports.PDF_MAX_ROWS,
+        max_rows=exports.PDF_MAX_ROWS,
+        criteria=exports.criteria_lines(
+            shortlist,
+            author_name(session, shortlist.author_id),
+            labels.domains,
+            labels.funding,
+            exported_at(),
+        ),
         key_label=exports.key_label(shortlist.criteria, labels.domains),
         key_distinct=exports.key_distinct(shortlist.criteria),
-        distribution=exports.tier_distribution(rows))
+        distribution=exports.tier_distribution(rows),
+    )
 
 
-def shortlist_pdf(session: Session, shortlist: Shortlist, registry: Registry,
-                  render: ReportRenderer) -> bytes:
+def shortlist_pdf(
+    session: Session, shortlist: Shortlist, registry: Registry, render: ReportRenderer
+) -> bytes:
     return html_to_pdf(render(shortlist_report(session, shortlist, registry)))
 
 
-def shortlist_csv_now(session: Session, actor: Actor, shortlist_id: int, registry: Registry,
-                      sep: str, ip: str | None) -> tuple[Shortlist, Iterator[str]]:
+def shortlist_csv_now(
+    session: Session, actor: Actor, shortlist_id: int, registry: Registry, sep: str, ip: str | None
+) -> tuple[Shortlist, Iterator[str]]:
     """The CSV stream of a shortlist, its export recorded first: the header goes out at
     once, the rows are read from the database as they are written (in `session`: a
     request's session stays open until its response is sent)."""
     shortlist, count = stored.head(session, actor, shortlist_id)
     session.expunge(shortlist)  # the audit commit must not expire and reload it
-    record_export(session, actor, "shortlist", "csv", "shortlist", shortlist.id, count, ip,
-                  separator=sep)
+    record_export(
+        session, actor, "shortlist", "csv", "shortlist", shortlist.id, count, ip, separator=sep
+    )
 
-    return shortlist, shortlist_csv(shortlist, registry, sep, stored.rows(
-        session, shortlist_id, exports.SHORTLIST_FIELDS))
+    return shortlist, shortlist_csv(
+        shortlist, registry, sep, stored.rows(session, shortlist_id, exports.SHORTLIST_FIELDS)
+    )
 
 
-def shortlist_file_now(session: Session, actor: Actor, shortlist: Shortlist, count: int,
-                       registry: Registry, fmt: str, render: ReportRenderer,
-                       ip: str | None) -> bytes:
+def shortlist_file_now(
+    session: Session,
+    actor: Actor,
+    shortlist: Shortlist,
+    count: int,
+    registry: Registry,
+    fmt: str,
+    render: ReportRenderer,
+    ip: str | None,
+) -> bytes:
     """The XLSX or PDF of a shortlist built in the request, its export recorded;
     `shortlist` and `count` from `stored.head` (the XLSX streams the rows as the job does)."""
     if fmt == "xlsx":
@@ -215,13 +275,28 @@ class RegionTable:
     total: int
 
 
-BASE_COLUMNS = ["FINESS", "Nom", "Code département", "Département", "Code catégorie FINESS",
-                "Catégorie FINESS", "Secteur", "Capacité", "Questionnaire", "Version",
-                "Transmise le (heure de Paris)", "Palier", "Score global"]
+BASE_COLUMNS = [
+    "FINESS",
+    "Nom",
+    "Code département",
+    "Département",
+    "Code catégorie FINESS",
+    "Catégorie FINESS",
+    "Secteur",
+    "Capacité",
+    "Questionnaire",
+    "Version",
+    "Transmise le (heure de Paris)",
+    "Palier",
+    "Score global",
+]
 
 
-GAP_COLUMNS = ["Palier suivant", "Exigences manquantes pour le palier suivant",
-               "Paliers supérieurs aux exigences propres remplies"]
+GAP_COLUMNS = [
+    "Palier suivant",
+    "Exigences manquantes pour le palier suivant",
+    "Paliers supérieurs aux exigences propres remplies",
+]
 
 
 def gap_cells(gap: Any, above: Any, levels: Mapping[str, int]) -> list[exports.Value]:
@@ -234,8 +309,9 @@ def gap_cells(gap: Any, above: Any, levels: Mapping[str, int]) -> list[exports.V
     return [nxt.get("level"), len(reqs) if nxt else None, met_above]
 
 
-def question_columns(registry: Registry, versions: Iterable[tuple[str, str]],
-                     seen: Iterable[str] = ()) -> list[str]:
+def question_columns(
+    registry: Registry, versions: Iterable[tuple[str, str]], seen: Iterable[str] = ()
+) -> list[str]:
     """Question ids, stable across versions: the newest version's questionnaire order, then
     every other id (older versions, or answers of versions not loaded) alphabetically."""
     loaded = [q for v in versions if (q := registry.get(*v)) is not None]
@@ -265,51 +341,83 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
     authorize_region(actor, region)
     conds = [col(Structure.region) == region, col(Structure.closed).is_(False)]
     structures = session.execute(
-        sa_select(col(Structure.id), col(Structure.finess), col(Structure.name),
-               col(Structure.department), col(Structure.category_code), col(Structure.capacity))
-        .where(*conds).order_by(col(Structure.finess))).all()
+        sa_select(
+            col(Structure.id),
+            col(Structure.finess),
+            col(Structure.name),
+            col(Structure.department),
+            col(Structure.category_code),
+            col(Structure.capacity),
+        )
+        .where(*conds)
+        .order_by(col(Structure.finess))
+    ).all()
     latest = latest_submitted_ids(select(col(Structure.id)).where(*conds))
-    by_structure = dict(session.exec(select(col(Assessment.structure_id), col(Assessment.id))
-                                     .where(col(Assessment.id).in_(latest))).all())
-    versions = session.exec(select(col(Assessment.questionnaire_id),
-                                   col(Assessment.questionnaire_version))
-                            .where(col(Assessment.id).in_(latest)).distinct()).all()
+    by_structure = dict(
+        session.exec(
+            select(col(Assessment.structure_id), col(Assessment.id)).where(
+                col(Assessment.id).in_(latest)
+            )
+        ).all()
+    )
+    versions = session.exec(
+        select(col(Assessment.questionnaire_id), col(Assessment.questionnaire_version))
+        .where(col(Assessment.id).in_(latest))
+        .distinct()
+    ).all()
     versions = sorted(versions)
     unloaded = [v for v in versions if registry.get(*v) is None]
     seen: set[str] = set()
     if unloaded:  # versions whose file is gone: their question ids come from the answers
-        for answers in session.exec(select(col(Assessment.answers)).where(
+        for answers in session.exec(
+            select(col(Assessment.answers)).where(
                 col(Assessment.id).in_(latest),
-                col(Assessment.questionnaire_version).in_([v for _, v in unloaded]))).all():
+                col(Assessment.questionnaire_version).in_([v for _, v in unloaded]),
+            )
+        ).all():
             seen |= set(answers or {})
     questions = question_columns(registry, versions, seen)
     labels = labels_for(registry, [f"{q}@{v}" for q, v in versions])
     domains = labels.domain_order
-    header = [*BASE_COLUMNS, *(f"Score {labels.domains.get(d, d)}" for d in domains),
-              *GAP_COLUMNS, "Statut de revue", *questions]
-    tier_levels = {(q.id, q.version): {t.id: t.level for t in q.tiers}
-                   for q in registry.all()}
+    header = [
+        *BASE_COLUMNS,
+        *(f"Score {labels.domains.get(d, d)}" for d in domains),
+        *GAP_COLUMNS,
+        "Statut de revue",
+        *questions,
+    ]
+    tier_levels = {(q.id, q.version): {t.id: t.level for t in q.tiers} for q in registry.all()}
     categories = finess_categories()
     deps = departments()
 
     def rows() -> Iterator[list[exports.Value]]:
         size = id_chunk(session)
         for start in range(0, len(structures), size):
-            chunk = structures[start:start + size]
+            chunk = structures[start : start + size]
             ids = [i for s in chunk if (i := by_structure.get(s[0])) is not None]
-            found = {a[0]: a for a in session.execute(
-                sa_select(col(Assessment.id), col(Assessment.questionnaire_id),
-                       col(Assessment.questionnaire_version), col(Assessment.submitted_at),
-                       col(Assessment.tier_level), col(Assessment.global_score),
-                       col(Assessment.answers), col(Assessment.result)["gap"],
-                       col(Assessment.result)["tiers_met_above"])
-                .where(in_ids(session, col(Assessment.id), ids))).all()}
+            found = {
+                a[0]: a
+                for a in session.execute(
+                    sa_select(
+                        col(Assessment.id),
+                        col(Assessment.questionnaire_id),
+                        col(Assessment.questionnaire_version),
+                        col(Assessment.submitted_at),
+                        col(Assessment.tier_level),
+                        col(Assessment.global_score),
+                        col(Assessment.answers),
+                        col(Assessment.result)["gap"],
+                        col(Assessment.result)["tiers_met_above"],
+                    ).where(in_ids(session, col(Assessment.id), ids))
+                ).all()
+            }
             scores: dict[int, dict[str, float | None]] = {}
             for aid, did, score in session.exec(
-                    select(col(AssessmentDomainScore.assessment_id),
-                           col(AssessmentDomainScore.domain_id),
-                           col(AssessmentDomainScore.score))
-                    .where(in_ids(session, col(AssessmentDomainScore.assessment_id), ids))
+                select(
+                    col(AssessmentDomainScore.assessment_id),
+                    col(AssessmentDomainScore.domain_id),
+                    col(AssessmentDomainScore.score),
+                ).where(in_ids(session, col(AssessmentDomainScore.assessment_id), ids))
             ).all():
                 scores.setdefault(aid, {})[did] = score
             reviews = review_status(session, [i for i in ids if i is not None])
@@ -318,9 +426,16 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 sector = SECTOR_LABELS.get(cat.sector, cat.sector) if cat else None
                 a = found.get(by_structure.get(sid, -1))
                 dep = deps.get(department or "")
-                base: list[exports.Value] = [finess, name, department, dep.name if dep else None,
-                                             category, cat.label if cat else None, sector,
-                                             capacity]
+                base: list[exports.Value] = [
+                    finess,
+                    name,
+                    department,
+                    dep.name if dep else None,
+                    category,
+                    cat.label if cat else None,
+                    sector,
+                    capacity,
+                ]
                 if a is None:
                     yield [*base, *([None] * (len(header) - len(base)))]
                     continue
@@ -328,10 +443,17 @@ def region_table(session: Session, actor: Actor, registry: Registry, region: str
                 status = None if reviews is None else reviews.get(aid, ranking.NOT_REVIEWED)
                 answers = answers or {}
                 ds = scores.get(aid, {})
-                yield [*base, qid, version, exports.paris_time(submitted_at),
-                       tier, global_score, *(ds.get(d) for d in domains),
-                       *gap_cells(gap, above, tier_levels.get((qid, version), {})),
-                       ranking.REVIEW_STATUS_LABELS.get(status or "", status),
-                       *(_answer(answers.get(q)) for q in questions)]
+                yield [
+                    *base,
+                    qid,
+                    version,
+                    exports.paris_time(submitted_at),
+                    tier,
+                    global_score,
+                    *(ds.get(d) for d in domains),
+                    *gap_cells(gap, above, tier_levels.get((qid, version), {})),
+                    ranking.REVIEW_STATUS_LABELS.get(status or "", status),
+                    *(_answer(answers.get(q)) for q in questions),
+                ]
 
     return RegionTable(header, rows(), len(structures))

@@ -49,8 +49,10 @@ def resolve_department(file_code: str, finess: str) -> tuple[str | None, str | N
     if derived is None:
         return None, None
     if code and not _OVERSEAS_LETTER.fullmatch(code):
-        return derived, (f"Département « {code} » inconnu : département "
-                         f"{department_words(derived)} déduit du numéro FINESS.")
+        return derived, (
+            f"Département « {code} » inconnu : département "
+            f"{department_words(derived)} déduit du numéro FINESS."
+        )
     return derived, None
 
 
@@ -64,8 +66,15 @@ class Validator:
         self.in_region = 0  # lines of the import's region (closure guard)
         self.categories = finess_categories()
 
-    def _result(self, row: SourceRow, finess: str, status: str, message: str = "",
-                reason: str | None = None, warnings: int = 0) -> int:
+    def _result(
+        self,
+        row: SourceRow,
+        finess: str,
+        status: str,
+        message: str = "",
+        reason: str | None = None,
+        warnings: int = 0,
+    ) -> int:
         self.report.lines.append(LineResult(row.line, finess, status, message, reason, warnings))
         return len(self.report.lines) - 1
 
@@ -77,8 +86,7 @@ class Validator:
         # Long on purpose: the ordered per-line rules of app/structures/imports.py, top to bottom.
         if row.error is not None:
             self._hint(row.finess_hint)
-            self._result(row, normalize(row.finess_hint or ""), REJECTED, row.error,
-                         "field_count")
+            self._result(row, normalize(row.finess_hint or ""), REJECTED, row.error, "field_count")
             return
         if row.ignored is not None:
             self._result(row, "", SKIPPED, row.ignored, "other_kind")
@@ -89,14 +97,23 @@ class Validator:
         category = rec.category_code.strip()
         if category not in self.options.categories:
             label = rec.category_label or "sans libellé"
-            self._result(row, finess, SKIPPED,
-                         f"Catégorie {category or '(vide)'} ({label}) hors champ ESMS.",
-                         "category")
+            self._result(
+                row,
+                finess,
+                SKIPPED,
+                f"Catégorie {category or '(vide)'} ({label}) hors champ ESMS.",
+                "category",
+            )
             return
         check = validate(rec.finess)
         if not check.ok:
-            self._result(row, finess, REJECTED, "Numéro FINESS ET : " + " ".join(check.errors),
-                         "finess_malformed")
+            self._result(
+                row,
+                finess,
+                REJECTED,
+                "Numéro FINESS ET : " + " ".join(check.errors),
+                "finess_malformed",
+            )
             return
         self.seen.add(finess)
         warnings: list[str] = []
@@ -106,9 +123,13 @@ class Validator:
         if rec.finess_ej.strip():
             ej_check = validate(rec.finess_ej)
             if not ej_check.ok:
-                self._result(row, finess, REJECTED,
-                             "Numéro FINESS EJ : " + " ".join(ej_check.errors),
-                             "finess_ej_malformed")
+                self._result(
+                    row,
+                    finess,
+                    REJECTED,
+                    "Numéro FINESS EJ : " + " ".join(ej_check.errors),
+                    "finess_ej_malformed",
+                )
                 return
             ej = ej_check.number
             if ej_check.warnings:
@@ -117,8 +138,9 @@ class Validator:
             warnings.append("Numéro FINESS EJ absent : organisme gestionnaire inconnu.")
         department, dep_warning = resolve_department(rec.department, finess)
         if department is None:
-            self._result(row, finess, REJECTED,
-                         f"Département « {rec.department} » inconnu.", "department")
+            self._result(
+                row, finess, REJECTED, f"Département « {rec.department} » inconnu.", "department"
+            )
             return
         if dep_warning:
             warnings.append(dep_warning)
@@ -126,16 +148,24 @@ class Validator:
         assert region is not None  # every reference department has a region
         if self.options.region is not None:
             if region != self.options.region:
-                self._result(row, finess, SKIPPED,
-                             f"Structure de la région {region_words(region)}, hors de la "
-                             f"région importée, {region_words(self.options.region)}.",
-                             "other_region")
+                self._result(
+                    row,
+                    finess,
+                    SKIPPED,
+                    f"Structure de la région {region_words(region)}, hors de la "
+                    f"région importée, {region_words(self.options.region)}.",
+                    "other_region",
+                )
                 return
             self.in_region += 1
         if finess in self.first_line:
-            self._result(row, finess, SKIPPED,
-                         f"Doublon : ce numéro FINESS figure déjà ligne "
-                         f"{self.first_line[finess]}.", "duplicate")
+            self._result(
+                row,
+                finess,
+                SKIPPED,
+                f"Doublon : ce numéro FINESS figure déjà ligne {self.first_line[finess]}.",
+                "duplicate",
+            )
             return
         self.first_line[finess] = row.line
         name = rec.name.strip()
@@ -147,8 +177,9 @@ class Validator:
             "finess_ej": ej,
             "name": name,
             "category_code": category,
-            "category_label": known.label if known else (rec.category_label
-                                                         or f"Catégorie {category}"),
+            "category_label": known.label
+            if known
+            else (rec.category_label or f"Catégorie {category}"),
             "department": department,
             "region": region,
             "city": rec.city or None,
@@ -158,4 +189,3 @@ class Validator:
 
 
 # --- writing ----------------------------------------------------------------------------------
-
