@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.reference import departments, finess_categories, region_of_department
-from app.structures.adapters import SourceRow
+from app.structures.adapters import SourceRow, StructureRecord
 from app.structures.finess import CHECK_DIGIT_WARNING, department_of, normalize, validate
 from app.structures.import_types import (
     IMPORTED,
@@ -56,6 +56,15 @@ def resolve_department(file_code: str, finess: str) -> tuple[str | None, str | N
     return derived, None
 
 
+class _Decided(Exception):
+    """A rule decided the line (rejected or skipped it): its result's status, message and
+    reason."""
+
+    def __init__(self, status: str, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
 class Validator:
     def __init__(self, options: ImportOptions, report: ImportReport) -> None:
         self.options = options
@@ -83,7 +92,9 @@ class Validator:
             self.seen.add(normalize(raw))
 
     def add(self, row: SourceRow) -> None:
-        # Long on purpose: the ordered per-line rules of app/structures/imports.py, top to bottom.
+        """Decide one line by the per-line rules of app/structures/imports.py, in their order:
+        the first rule that rejects or skips it writes its result; a line passing them all is
+        planned (written later)."""
         if row.error is not None:
             self._hint(row.finess_hint)
             self._result(row, normalize(row.finess_hint or ""), REJECTED, row.error, "field_count")
@@ -94,86 +105,36 @@ class Validator:
         rec = row.record
         assert rec is not None
         finess = normalize(rec.finess)
+        warnings: list[str] = []
+        try:
+            values = self._values(row, rec, finess, warnings)
+        except _Decided as decided:
+            self._result(row, finess, decided.status, decided.message, decided.reason)
+            return
+        index = self._result(row, finess, IMPORTED)  # decided when writing
+        self.planned.append(Planned(index, finess, values, warnings))
+
+    def _values(
+        self, row: SourceRow, rec: StructureRecord, finess: str, warnings: list[str]
+    ) -> dict[str, Any]:
+        """The structure's values, else `_Decided`; the line's warnings go to `warnings`."""
         category = rec.category_code.strip()
         if category not in self.options.categories:
             label = rec.category_label or "sans libellé"
-            self._result(
-                row,
-                finess,
-                SKIPPED,
-                f"Catégorie {category or '(vide)'} ({label}) hors champ ESMS.",
-                "category",
-            )
-            return
-        check = validate(rec.finess)
-        if not check.ok:
-            self._result(
-                row,
-                finess,
-                REJECTED,
-                "Numéro FINESS ET : " + " ".join(check.errors),
-                "finess_malformed",
-            )
-            return
-        self.seen.add(finess)
-        warnings: list[str] = []
-        if check.warnings:
-            warnings.append("Numéro FINESS ET : " + CHECK_DIGIT_WARNING)
-        ej: str | None = None
-        if rec.finess_ej.strip():
-            ej_check = validate(rec.finess_ej)
-            if not ej_check.ok:
-                self._result(
-                    row,
-                    finess,
-                    REJECTED,
-                    "Numéro FINESS EJ : " + " ".join(ej_check.errors),
-                    "finess_ej_malformed",
-                )
-                return
-            ej = ej_check.number
-            if ej_check.warnings:
-                warnings.append("Numéro FINESS EJ : " + CHECK_DIGIT_WARNING)
-        else:
-            warnings.append("Numéro FINESS EJ absent : organisme gestionnaire inconnu.")
-        department, dep_warning = resolve_department(rec.department, finess)
-        if department is None:
-            self._result(
-                row, finess, REJECTED, f"Département « {rec.department} » inconnu.", "department"
-            )
-            return
-        if dep_warning:
-            warnings.append(dep_warning)
-        region = region_of_department(department)
-        assert region is not None  # every reference department has a region
-        if self.options.region is not None:
-            if region != self.options.region:
-                self._result(
-                    row,
-                    finess,
-                    SKIPPED,
-                    f"Structure de la région {region_words(region)}, hors de la "
-                    f"région importée, {region_words(self.options.region)}.",
-                    "other_region",
-                )
-                return
-            self.in_region += 1
+            message = f"Catégorie {category or '(vide)'} ({label}) hors champ ESMS."
+            raise _Decided(SKIPPED, message, "category")
+        ej = self._numbers(rec, finess, warnings)
+        department, region = self._place(rec, finess, warnings)
         if finess in self.first_line:
-            self._result(
-                row,
-                finess,
-                SKIPPED,
-                f"Doublon : ce numéro FINESS figure déjà ligne {self.first_line[finess]}.",
-                "duplicate",
-            )
-            return
+            message = f"Doublon : ce numéro FINESS figure déjà ligne {self.first_line[finess]}."
+            raise _Decided(SKIPPED, message, "duplicate")
         self.first_line[finess] = row.line
         name = rec.name.strip()
         if not name:
             name = f"Établissement {finess}"
             warnings.append("Raison sociale absente.")
         known = self.categories.get(category)
-        values = {
+        return {
             "finess_ej": ej,
             "name": name,
             "category_code": category,
@@ -184,8 +145,47 @@ class Validator:
             "region": region,
             "city": rec.city or None,
         }
-        index = self._result(row, finess, IMPORTED)  # decided when writing
-        self.planned.append(Planned(index, finess, values, warnings))
+
+    def _numbers(self, rec: StructureRecord, finess: str, warnings: list[str]) -> str | None:
+        """Check the FINESS ET and EJ numbers, else `_Decided`; return the EJ (None: absent)."""
+        check = validate(rec.finess)
+        if not check.ok:
+            message = "Numéro FINESS ET : " + " ".join(check.errors)
+            raise _Decided(REJECTED, message, "finess_malformed")
+        self.seen.add(finess)
+        if check.warnings:
+            warnings.append("Numéro FINESS ET : " + CHECK_DIGIT_WARNING)
+        if not rec.finess_ej.strip():
+            warnings.append("Numéro FINESS EJ absent : organisme gestionnaire inconnu.")
+            return None
+        ej_check = validate(rec.finess_ej)
+        if not ej_check.ok:
+            message = "Numéro FINESS EJ : " + " ".join(ej_check.errors)
+            raise _Decided(REJECTED, message, "finess_ej_malformed")
+        if ej_check.warnings:
+            warnings.append("Numéro FINESS EJ : " + CHECK_DIGIT_WARNING)
+        return ej_check.number
+
+    def _place(self, rec: StructureRecord, finess: str, warnings: list[str]) -> tuple[str, str]:
+        """(department, region) of the line, else `_Decided` (an unknown department, a line of
+        another region than the one imported)."""
+        department, dep_warning = resolve_department(rec.department, finess)
+        if department is None:
+            message = f"Département « {rec.department} » inconnu."
+            raise _Decided(REJECTED, message, "department")
+        if dep_warning:
+            warnings.append(dep_warning)
+        region = region_of_department(department)
+        assert region is not None  # every reference department has a region
+        if self.options.region is not None:
+            if region != self.options.region:
+                message = (
+                    f"Structure de la région {region_words(region)}, hors de la "
+                    f"région importée, {region_words(self.options.region)}."
+                )
+                raise _Decided(SKIPPED, message, "other_region")
+            self.in_region += 1
+        return department, region
 
 
 # --- writing ----------------------------------------------------------------------------------
