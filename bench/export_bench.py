@@ -226,7 +226,7 @@ def run_database(url: str, region: str = "11") -> dict[str, Any]:
     from app.db import make_engine
     from app.permissions import Actor, Role
     from app.questionnaires import Registry
-    from app.shortlists import export_service
+    from app.shortlists import export_service, region_export
     from app.shortlists import service as shortlists
     from app.shortlists.models import Shortlist
     from app.shortlists.ranking import Criteria
@@ -266,7 +266,7 @@ def run_database(url: str, region: str = "11") -> dict[str, Any]:
                 "bytes": len(buffer.getvalue()),
             }
         t = time.perf_counter()
-        table = export_service.region_table(session, admin, registry, region)
+        table = region_export.region_table(session, admin, registry, region)
         size = sum(len(c) for c in exports.csv_chunks(table.header, table.rows))
         out[f"region_{region}_answers_csv"] = {
             "seconds": round(time.perf_counter() - t, 2),

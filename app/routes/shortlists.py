@@ -26,6 +26,7 @@ from app.reference import SECTOR_LABELS, departments, finess_categories, regions
 from app.shortlists import delivery, export_service, exports, forms, jobs, ranking, stored
 from app.shortlists import service as svc
 from app.shortlists.models import ExportJob, ExportStatus, Shortlist
+from app.shortlists.region_export import authorize_region, region_table
 from app.web import reports
 from app.web.auth_deps import CurrentActor, client_ip, require_permission
 from app.web.downloads import stored_file_response
@@ -330,7 +331,7 @@ def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Regist
                    sep: str) -> Iterator[str]:
     try:
         with sessions() as session:
-            table = export_service.region_table(session, actor, registry, region)
+            table = region_table(session, actor, registry, region)
             yield from exports.csv_chunks(table.header, table.rows, sep)
     finally:
         jobs.return_memory()  # the answers read are freed: give the heap back
@@ -340,7 +341,7 @@ def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Regist
 def region_csv(request: Request, code: str, actor: CurrentActor, session: SessionDep,
                registry: RegistryDep, sessions: jobs.SessionFactoryDep,
                sep: Annotated[str, Query(pattern="^[,;]$")] = ",") -> Response:
-    export_service.authorize_region(actor, code)
+    authorize_region(actor, code)
     export_service.record_export(session, actor, "region", "csv", "region", code, None,
                                  client_ip(request), separator=sep)
     return StreamingResponse(_region_stream(sessions, actor, registry, code, sep),
@@ -353,7 +354,7 @@ def region_csv(request: Request, code: str, actor: CurrentActor, session: Sessio
 def region_xlsx(request: Request, code: str, actor: CurrentActor, session: SessionDep,
                 settings: SettingsDep, registry: RegistryDep, background: BackgroundTasks,
                 sessions: jobs.SessionFactoryDep) -> Response:
-    table = export_service.region_table(session, actor, registry, code)
+    table = region_table(session, actor, registry, code)
     filename = exports.file_name(f"evaluations-region-{code}", "xlsx")
 
     def now() -> Response:

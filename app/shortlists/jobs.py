@@ -35,7 +35,7 @@ from app.config import Settings
 from app.db import get_engine, utcnow, write
 from app.errors import NotFound
 from app.questionnaires import Registry
-from app.shortlists import export_service, exports, stored
+from app.shortlists import export_service, exports, region_export, stored
 from app.shortlists import service as shortlists
 from app.shortlists.models import ExportJob, ExportStatus
 
@@ -238,7 +238,7 @@ def _produce(session: Session, job: ExportJob, registry: Registry, path: str,
         Path(path).write_bytes(export_service.shortlist_pdf(session, shortlist, registry,
                                                             render_report))
         return
-    table = export_service.region_table(session, actor, registry, str(params["region"]))
+    table = region_export.region_table(session, actor, registry, str(params["region"]))
     if job.kind == "region_xlsx":
         exports.write_table_xlsx(path, [("Évaluations", table.header, table.rows)], progress)
         return
