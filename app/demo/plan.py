@@ -147,64 +147,64 @@ DEMO_GROUP: tuple[tuple[str, str, str, int, tuple[int, ...], bool], ...] = (
 DEMO_DEPARTMENT = "01"
 
 
-def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site], list[_Group]]:
-    # Long: the demo group then the regions' groups, drawn in order from one seeded rng (the
-    # dataset depends on that order) and sharing the FINESS/name registries of the closures.
-    used: set[str] = set()
-    sites: list[_Site] = []
-    groups: list[_Group] = []
+class _Draw:
+    """The structures and organismes gestionnaires drawn so far from one seeded rng, with the
+    FINESS numbers and (name, city) pairs already taken."""
 
-    def new_group(department: str) -> int:
-        ej = finess_number(department, rng, used)
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+        self.sites: list[_Site] = []
+        self.groups: list[_Group] = []
+        self.names: set[tuple[str, str]] = {(name, city) for _, name, city, *_ in DEMO_GROUP}
+
+    def new_group(self, department: str) -> int:
+        ej = finess_number(department, self.rng, self.used)
         email = DIRECTOR_EMAIL.format(ej=ej.lower())
-        groups.append(_Group(ej, department, email, _person(rng)))
-        return len(groups) - 1
+        self.groups.append(_Group(ej, department, email, _person(self.rng)))
+        return len(self.groups) - 1
 
-    names: set[tuple[str, str]] = {(name, city) for _, name, city, *_ in DEMO_GROUP}
-
-    def unique_name(kind: Kind, city: str) -> str:
+    def unique_name(self, kind: Kind, city: str) -> str:
         for _ in range(8):
-            name = _name(kind, city, rng)
-            if (name, city) not in names:
+            name = _name(kind, city, self.rng)
+            if (name, city) not in self.names:
                 break
         n = 2
         base = name
-        while (name, city) in names:
+        while (name, city) in self.names:
             name, n = f"{base} (site {n})", n + 1
-        names.add((name, city))
+        self.names.add((name, city))
         return name
 
-    # The demo director's structures first.
-    g = new_group(DEMO_DEPARTMENT)
-    groups[g].director_email, groups[g].director_name = DEMO_ACCOUNTS[0][0], DEMO_ACCOUNTS[0][3]
-    for code, name, city, capacity, targets, draft in DEMO_GROUP:
-        sites.append(
-            _Site(
-                finess=finess_number(DEMO_DEPARTMENT, rng, used),
-                finess_ej=groups[g].ej,
-                name=name,
-                kind=KIND_BY_CODE[code],
-                department=DEMO_DEPARTMENT,
-                region=departments()[DEMO_DEPARTMENT].region_code,
-                city=city,
-                capacity=capacity,
-                group=g,
-                group_size=len(DEMO_GROUP),
-                submissions=len(targets),
-                draft=draft,
-                targets=list(targets),
-                forced=True,
+    def demo_group(self) -> None:
+        """The demo director's organisme gestionnaire and its fixed structures."""
+        g = self.new_group(DEMO_DEPARTMENT)
+        group = self.groups[g]
+        group.director_email, group.director_name = DEMO_ACCOUNTS[0][0], DEMO_ACCOUNTS[0][3]
+        for code, name, city, capacity, targets, draft in DEMO_GROUP:
+            self.sites.append(
+                _Site(
+                    finess=finess_number(DEMO_DEPARTMENT, self.rng, self.used),
+                    finess_ej=group.ej,
+                    name=name,
+                    kind=KIND_BY_CODE[code],
+                    department=DEMO_DEPARTMENT,
+                    region=departments()[DEMO_DEPARTMENT].region_code,
+                    city=city,
+                    capacity=capacity,
+                    group=g,
+                    group_size=len(DEMO_GROUP),
+                    submissions=len(targets),
+                    draft=draft,
+                    targets=list(targets),
+                    forced=True,
+                )
             )
-        )
 
-    counts = _region_counts(n, national)
-    home_region = sites[0].region
-    counts[home_region] = counts.get(home_region, 0) - len(sites)
-    while counts[home_region] < 0:  # tiny datasets: the demo group takes others' places
-        donor = max((r for r in counts if r != home_region), key=lambda r: counts[r])
-        counts[donor] -= 1
-        counts[home_region] += 1
-    for region, count in counts.items():
+    def region_groups(self, region: str, count: int) -> None:
+        """`count` structures of `region`, under organismes gestionnaires of random sizes
+        (most of a group's structures in its department, of one family)."""
+        rng = self.rng
         codes, weights = _department_weights(
             c for c, d in departments().items() if d.region_code == region
         )
@@ -213,7 +213,7 @@ def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site],
             size = min(left, _group_size(rng))
             left -= size
             home = rng.choices(codes, weights=weights)[0]
-            g = new_group(home)
+            g = self.new_group(home)
             family = (
                 None
                 if size == 1
@@ -223,11 +223,11 @@ def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site],
                 department = home if rng.random() < 0.8 else rng.choices(codes, weights)[0]
                 kind = _pick_kind(rng, family)
                 city = rng.choice(CITIES[department][1])
-                sites.append(
+                self.sites.append(
                     _Site(
-                        finess=finess_number(department, rng, used),
-                        finess_ej=groups[g].ej,
-                        name=unique_name(kind, city),
+                        finess=finess_number(department, rng, self.used),
+                        finess_ej=self.groups[g].ej,
+                        name=self.unique_name(kind, city),
                         kind=kind,
                         department=department,
                         region=region,
@@ -237,7 +237,29 @@ def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site],
                         group_size=size,
                     )
                 )
-    return sites, groups
+
+
+def _counts_beside(counts: dict[str, int], home_region: str, taken: int) -> dict[str, int]:
+    """The regions' counts once `taken` structures of `home_region` are drawn already (tiny
+    datasets: the demo group takes others' places)."""
+    counts[home_region] = counts.get(home_region, 0) - taken
+    while counts[home_region] < 0:
+        donor = max((r for r in counts if r != home_region), key=lambda r: counts[r])
+        counts[donor] -= 1
+        counts[home_region] += 1
+    return counts
+
+
+def plan_sites(n: int, rng: random.Random, national: bool) -> tuple[list[_Site], list[_Group]]:
+    """The demo director's structures, then each region's organismes gestionnaires and their
+    structures, drawn in this order from one seeded `rng` (the dataset depends on it)."""
+    draw = _Draw(rng)
+    draw.demo_group()
+    home_region = draw.sites[0].region
+    counts = _counts_beside(_region_counts(n, national), home_region, len(draw.sites))
+    for region, count in counts.items():
+        draw.region_groups(region, count)
+    return draw.sites, draw.groups
 
 
 def plan_states(sites: list[_Site], rng: random.Random) -> None:
