@@ -63,7 +63,6 @@ def import_command(
         None, "--report", dir_okay=False, help="Écrire le rapport ligne par ligne (CSV)."
     ),
 ) -> None:
-    # Long: the typer options in its signature (13 lines); the body is under 60.
     """Importer les structures (ESMS) d'une extraction FINESS."""
     settings = get_settings()
     if region is not None and region.strip() not in regions():
@@ -75,8 +74,20 @@ def import_command(
         close_missing=region is not None,
         categories=service.load_categories(settings),
     )
+    report = _run_import(settings.database_url, file, options)
+    if report_path is not None:
+        write_report_csv(report, report_path)
+    rejected = _print_report(report, region, partial)
+    if rejected and not partial:
+        raise typer.Exit(code=1)
+
+
+def _run_import(
+    database_url: str, file: Path, options: service.ImportOptions
+) -> service.ImportReport:
+    """Import `file` as one import job, its progress in a bar on standard error."""
     console = Console(stderr=True)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(database_url)
     try:
         with Session(engine) as session:
             job = service.create_job(session, filename=file.name, options=options, user_id=None)
@@ -103,12 +114,14 @@ def import_command(
                         total=max(total, 1),
                     )
 
-                report = service.run_import(session, job, source, options, progress=progress)
+                return service.run_import(session, job, source, options, progress=progress)
     finally:
         engine.dispose()
 
-    if report_path is not None:
-        write_report_csv(report, report_path)
+
+def _print_report(report: service.ImportReport, region: str | None, partial: bool) -> bool:
+    """Print the reasons, the first rejected lines and the summary; return whether lines were
+    rejected."""
     for reason, n in report.reasons.items():
         typer.echo(f"  {service.REASONS.get(reason, reason)} : {n}")
     if report.warnings:
@@ -134,5 +147,4 @@ def import_command(
             "les lignes valides)."
         )
     typer.echo(report.summary_line())
-    if rejected and not partial:
-        raise typer.Exit(code=1)
+    return bool(rejected)
