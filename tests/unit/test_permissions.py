@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from app.permissions import (
@@ -257,3 +260,42 @@ def test_by_role_matrix(role: str) -> None:
     assert got == BY_ROLE[role]
     assert got == (int(needs_second_factor(Role(role))), int(may_be_invited(Role(role))),
                    int(writes_for_region(Role(role))))
+
+
+# Issue 12: the decisions above are the only ones made by role. Read app/ for comparisons
+# of an actor's or a user's role (`actor.role == Role.ars`, `user.role != Role.director`);
+# storing, listing or querying roles (`User.role == Role.ars.value` in SQL) is not a decision.
+APP = Path(__file__).resolve().parents[2] / "app"
+# Only a director's account has linked structures: loading them into the Actor, counting
+# them in `palier users list`.
+ROLE_COMPARISON_ALLOWED = {"app/accounts/auth.py", "app/cli/users.py"}
+
+
+def _role_comparisons(source: str) -> list[int]:
+    def of_someone(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Attribute) and node.attr == "role"
+                and isinstance(node.value, ast.Name) and node.value.id in {"actor", "user"})
+
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Compare)
+            and any(of_someone(x) for x in (node.left, *node.comparators))]
+
+
+def test_no_role_comparison_outside_permissions() -> None:
+    offending = [
+        f"{path.relative_to(APP.parent).as_posix()}:{line}"
+        for path in sorted(APP.rglob("*.py"))
+        if path.relative_to(APP.parent).as_posix()
+        not in {"app/permissions.py", *ROLE_COMPARISON_ALLOWED}
+        for line in _role_comparisons(path.read_text())
+    ]
+    assert offending == [], "decide by role in app/permissions.py:\n" + "\n".join(offending)
+
+
+def test_the_role_scan_catches_a_comparison() -> None:
+    source = ("def f(actor, user, User):\n"
+              "    a = actor.role == Role.ars\n"
+              "    b = user.role not in PRIVILEGED\n"
+              "    c = User.role == 'ars'\n"
+              "    return writes_for_region(actor.role)\n")
+    assert _role_comparisons(source) == [2, 3]
