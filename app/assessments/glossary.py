@@ -105,9 +105,11 @@ TERMS: tuple[Term, ...] = (
        "https://www.has-sante.fr/jcms/pprd_2974445/en/le-dossier-de-liaison-d-urgence-"
        "essentiel-pour-le-suivi-du-patient-age-dependant"),
     _T("DMP", "Dossier médical partagé",
-       "Dossier médical en ligne de chaque personne, accessible dans Mon espace santé ; "
-       "l’alimenter demande une INS qualifiée.",
-       "https://esante-centre.fr/segur/ins-identite-nationale-de-sante"),
+       "Carnet de santé numérique de chaque personne, mis en œuvre par l’Assurance maladie et "
+       "intégré à Mon espace santé : les professionnels autorisés y consultent et y versent "
+       "les documents utiles à la prise en charge.",
+       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/dossier-medical-"
+       "partage-dmp"),
     _T("DPO", "Délégué à la protection des données",
        "Personne qui informe et conseille l’organisme sur la protection des données et "
        "contrôle le respect du RGPD ; toute structure publique doit en désigner un.",

@@ -35,7 +35,6 @@ OFFICIAL_HOSTS = {
 }
 # No official page found with the search tool yet (acronym: host of the page kept).
 EXCEPTIONS = {
-    "DMP": "esante-centre.fr",
     "EHPAD": "hagenbach.illicoweb.com",  # a town hall's copy of service-public.fr F763
     "PPA": "dirips.com",
     "SDSI": "antauen.fr",
