@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from typing import Annotated
 
 import typer
@@ -33,6 +34,8 @@ def worker(
         typer.echo(SQLITE_NO_WORKER, err=True)
         raise typer.Exit(2)
     configure_logging(settings)
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
     install_jobs()
     for module in extra or []:
         importlib.import_module(module)
