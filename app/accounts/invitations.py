@@ -32,7 +32,15 @@ from app.email import send_email
 from app.errors import Forbidden, InvalidFields, NotFound, ServiceError
 from app.formatting import date_fr
 from app.forms import FormModel
-from app.permissions import Action, Actor, Role, can, can_everywhere, can_on_structure
+from app.permissions import (
+    Action,
+    Actor,
+    Role,
+    can,
+    can_everywhere,
+    can_on_structure,
+    may_be_invited,
+)
 from app.structures.directory import scope_clause
 from app.structures.finess import format_display, normalize
 from app.structures.models import Structure
@@ -166,7 +174,7 @@ def invitee_error(session: Session, email: str) -> str | None:
     if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
         return "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
     user = session.exec(select(User).where(col(User.email) == email)).first()
-    if user is not None and user.role != Role.director:
+    if user is not None and not may_be_invited(user.role):
         return ("Cette adresse est celle d’un compte qui n’est pas un compte de direction : "
                 "elle ne peut pas être invitée.")
     if user is not None and not user.active:
