@@ -12,7 +12,7 @@ Functions that change data commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from app.db import begin_write, utcnow
 from app.email import send_email
 from app.errors import Forbidden, InvalidFields, NotFound, ServiceError
 from app.formatting import date_fr
+from app.forms import FormModel
 from app.permissions import (
     Action,
     Actor,
@@ -84,11 +85,9 @@ STATE_LABELS = {"pending": "En attente", "used": "Acceptée", "expired": "Expir�
                 "revoked": "Annulée"}
 
 
-@dataclass(slots=True)
-class NewInvitation:
+class NewInvitation(FormModel):
     email: str = ""
     structures: str = ""  # FINESS numbers (ET or EJ), separated by spaces, commas, new lines
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def state_of(inv: Invitation, now: datetime | None = None) -> str:
@@ -337,12 +336,10 @@ def _use(session: Session, invitation: Invitation, user: User, ip: str | None,
     return structures
 
 
-@dataclass(slots=True)
-class NewAccount:
+class NewAccount(FormModel):
     name: str = ""
     password: str = ""
     password_confirm: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def accept_with_new_account(session: Session, raw: str, data: NewAccount,

@@ -22,7 +22,7 @@ from app.assessments.service import get_assessment
 from app.audit import record
 from app.config import Settings
 from app.email import send_email
-from app.errors import ServiceError
+from app.errors import Unprocessable, WrongState
 from app.formatting import date_fr
 from app.permissions import Action, Actor, Role, writes_for_region
 from app.reviews.models import AssessmentMessage, AssessmentReview, ReviewStatus
@@ -32,14 +32,12 @@ from app.structures.models import Structure
 MAX_MESSAGE = 4000
 
 
-class NotSubmitted(ServiceError):
-    status = 409
+class NotSubmitted(WrongState):
     message = ("La messagerie avec l’ARS concerne une évaluation transmise : transmettez "
                "d’abord l’autodiagnostic.")
 
 
-class InvalidMessage(ServiceError):
-    status = 422
+class InvalidMessage(Unprocessable):
     message = "Le message est invalide."
 
 
