@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     # A worker silent this long is dead: its running jobs are retried (or failed).
     worker_stalled_seconds: float = Field(default=60.0, gt=0)
+    # Added to `palier worker`'s CPU niceness at start: on a machine shared with web
+    # processes, exports yield the CPU to the requests people wait for. 0: unchanged.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # ProConnect (OpenID Connect sign-in, docs/proconnect.md). Off while issuer or client id
     # is empty. Redirect URIs: {public_url}/proconnect/retour and /proconnect/deconnecte.
     oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2

@@ -17,10 +17,20 @@ class ServiceError(Exception):
         self.message = message or self.message
 
 
-class InvalidFields(ServiceError):
-    """A form with errors by field name; nothing was saved. Subclasses set the message."""
+class Unprocessable(ServiceError):
+    """The request's values cannot be used as sent (422)."""
 
     status = 422
+
+
+class WrongState(ServiceError):
+    """The object's state does not allow the action, yet or any more (409)."""
+
+    status = 409
+
+
+class InvalidFields(Unprocessable):
+    """A form with errors by field name; nothing was saved. Subclasses set the message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__()
@@ -41,8 +51,7 @@ class Forbidden(ServiceError):
     message = "Vous n'avez pas le droit d'effectuer cette action."
 
 
-class NotEditable(ServiceError):
-    status = 409
+class NotEditable(WrongState):
     message = "Cette évaluation a été transmise : elle ne peut plus être modifiée."
 
 
@@ -51,14 +60,12 @@ class QuestionnaireUnavailable(ServiceError):
     message = "Le questionnaire de cette évaluation n'est pas chargé."
 
 
-class InvalidValue(ServiceError):
-    status = 422
+class InvalidValue(Unprocessable):
     message = ("Une valeur de la requête ne peut pas être enregistrée (caractère interdit ou "
                "nombre hors limites).")
 
 
-class InvalidAnswers(ServiceError):
-    status = 422
+class InvalidAnswers(Unprocessable):
     message = "Certaines réponses sont invalides."
 
     def __init__(self, errors: list[AnswerError]) -> None:
@@ -66,8 +73,7 @@ class InvalidAnswers(ServiceError):
         self.errors = errors
 
 
-class Incomplete(ServiceError):
-    status = 422
+class Incomplete(Unprocessable):
     message = "Des questions obligatoires sont sans réponse."
 
     def __init__(self, missing: list[str]) -> None:
@@ -84,8 +90,7 @@ class ConflictItem:
     at: str | None
 
 
-class Conflict(ServiceError):
-    status = 409
+class Conflict(WrongState):
     message = ("Cette réponse a été modifiée entre-temps (autre onglet ou autre personne) : "
                "rien n'a été écrasé.")
 

@@ -40,6 +40,10 @@ class Action(StrEnum):
     # Accept an invitation addressed to one's own account: directors only (an invitation
     # links structures to a director account).
     accept_invitation = "accept_invitation"
+    # Invite a colleague to one of one's own structures (they become one of its directors).
+    invite_colleague = "invite_colleague"
+    view_own_structures = "view_own_structures"  # "Mes structures": those linked to one's account
+    view_metrics = "view_metrics"  # the Prometheus metrics (operations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +72,26 @@ class Scope:
 
 NOTHING = Scope(structure_ids=frozenset())
 
+# Actions on the structures linked to one's own account: directors only (admins have no
+# structures of their own).
+OWN_ACCOUNT: frozenset[Action] = frozenset({Action.accept_invitation, Action.invite_colleague,
+                                            Action.view_own_structures})
+
 # Actions that do not concern one structure, by role.
 GLOBAL_RIGHTS: dict[Role, frozenset[Action]] = {
-    Role.director: frozenset({Action.accept_invitation}),
+    Role.director: OWN_ACCOUNT,
     Role.ars: frozenset({Action.view_dashboard, Action.build_shortlist, Action.export_region,
                          Action.import_structures, Action.invite_director,
                          Action.run_campaign}),
     Role.committee: frozenset({Action.view_dashboard, Action.build_shortlist}),
-    Role.admin: frozenset(Action) - {Action.accept_invitation},
+    Role.admin: frozenset(Action) - OWN_ACCOUNT,
 }
 
 # Actions on one structure, by role (given the structure is in the actor's scope).
 STRUCTURE_RIGHTS: dict[Role, frozenset[Action]] = {
     Role.director: frozenset({Action.view_structure, Action.fill_assessment,
-                              Action.read_draft, Action.message_assessment}),
+                              Action.read_draft, Action.message_assessment,
+                              Action.invite_colleague}),
     Role.ars: frozenset({Action.view_structure, Action.review_assessment,
                          Action.invite_director, Action.message_assessment}),
     Role.committee: frozenset({Action.view_structure}),
@@ -155,6 +165,28 @@ def can_see_region(actor: Actor | None, region: str) -> bool:
     return scope.all or scope.region == region
 
 
+def can_in_region(actor: Actor | None, action: Action, region: str) -> bool:
+    """A global action carried out for one region (running a campaign there): the role
+    allows it and the region is the actor's own, or any region for those who see all."""
+    if not can(actor, action):
+        return False
+    scope = structure_scope(actor)
+    return scope.all or scope.region == region
+
+
+def import_scope(actor: Actor | None) -> Scope:
+    """Where the actor's structure imports reach, and whose import jobs they follow: every
+    region for an admin, an ARS referent's own region; nothing for anybody else (nor for a
+    referent without a region)."""
+    if actor is None or not can(actor, Action.import_structures):
+        return NOTHING
+    if actor.role == Role.admin:
+        return Scope(all=True)
+    if actor.role == Role.ars and actor.region:
+        return Scope(region=actor.region)
+    return NOTHING
+
+
 def can_write_structure(actor: Actor | None, current_region: str | None,
                         new_region: str) -> bool:
     """Create (`current_region` None) or change a structure of the directory.
@@ -192,6 +224,25 @@ def speaks_to_owner(actor: Actor | None, structure_id: int) -> bool:
 def import_region(actor: Actor | None) -> str | None:
     """The one region the actor's structure imports are confined to (an ARS referent's own),
     or None: an admin imports everywhere, and nobody else imports."""
-    if actor is None or actor.role != Role.ars:
-        return None
-    return actor.region
+    return import_scope(actor).region
+
+
+def writes_for_region(role: Role | str) -> bool:
+    """A message of an assessment's thread written with this role speaks for the region's ARS
+    (an ARS referent's) rather than for the structure's direction."""
+    return role == Role.ars
+
+
+# ---- accounts (decisions on a user's account that depend on its role) -----------------------
+
+
+def needs_second_factor(role: Role | str) -> bool:
+    """Accounts of this role always need the second factor to log in with a password
+    (issue 13: ASVS level 2): ARS referents, committees, admins; directors may opt in."""
+    return Role(role) in {Role.ars, Role.committee, Role.admin}
+
+
+def may_be_invited(role: Role | str) -> bool:
+    """An existing account of this role may receive an invitation (to direct structures):
+    those who may accept one, i.e. director accounts."""
+    return Action.accept_invitation in GLOBAL_RIGHTS[Role(role)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import ServiceError
+from app.errors import Unprocessable
 from scoring.text import MAX_TEXT_ANSWER, text_problem
 
 TEXT_ANSWER = MAX_TEXT_ANSWER
@@ -24,8 +24,7 @@ SHORT = 320
 COMMENT = 5000
 
 
-class InvalidText(ServiceError):
-    status = 422
+class InvalidText(Unprocessable):
 
     def __init__(self, field: str, label: str, problem: str) -> None:
         super().__init__(f"{label} : {problem}.")

@@ -19,7 +19,7 @@ from app.audit import record
 from app.config import Settings
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, InvalidFields, NotFound
-from app.permissions import Action, Actor, Role, can_on_structure
+from app.permissions import Action, Actor, can, can_on_structure
 from app.structures.models import Structure
 
 NAME_MAX = 120
@@ -85,13 +85,13 @@ def change_password(session: Session, actor: Actor | None, current: str, new: st
 
 def delegable_structures(session: Session, actor: Actor | None) -> list[Structure]:
     """The structures a director may invite a colleague to: their own, open ones."""
-    if actor is None or actor.role != Role.director:
+    if actor is None or not can(actor, Action.invite_colleague):
         return []
     out = []
     for sid in sorted(actor.structure_ids):
         s = session.get(Structure, sid)
         if s is not None and not s.closed and can_on_structure(
-                actor, Action.fill_assessment, sid, s.region):
+                actor, Action.invite_colleague, sid, s.region):
             out.append(s)
     return sorted(out, key=lambda s: s.name)
 
@@ -101,7 +101,7 @@ def invite_colleague(session: Session, settings: Settings, actor: Actor | None, 
                      ) -> tuple[Invitation, str]:
     """A director invites a colleague to one of their structures (the invitee becomes a
     director of it once they accept)."""
-    if actor is None or actor.role != Role.director:
+    if actor is None or not can(actor, Action.invite_colleague):
         raise Forbidden()
     errors: dict[str, str] = {}
     email = auth.normalize_email(email)

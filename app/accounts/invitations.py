@@ -12,7 +12,7 @@ Functions that change data commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,16 @@ from app.db import begin_write, utcnow
 from app.email import send_email
 from app.errors import Forbidden, InvalidFields, NotFound, ServiceError
 from app.formatting import date_fr
-from app.permissions import Action, Actor, Role, can, can_everywhere, can_on_structure
+from app.forms import FormModel
+from app.permissions import (
+    Action,
+    Actor,
+    Role,
+    can,
+    can_everywhere,
+    can_on_structure,
+    may_be_invited,
+)
 from app.structures.directory import scope_clause
 from app.structures.finess import format_display, normalize
 from app.structures.models import Structure
@@ -76,11 +85,9 @@ STATE_LABELS = {"pending": "En attente", "used": "Acceptée", "expired": "Expir�
                 "revoked": "Annulée"}
 
 
-@dataclass(slots=True)
-class NewInvitation:
+class NewInvitation(FormModel):
     email: str = ""
     structures: str = ""  # FINESS numbers (ET or EJ), separated by spaces, commas, new lines
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def state_of(inv: Invitation, now: datetime | None = None) -> str:
@@ -167,7 +174,7 @@ def invitee_error(session: Session, email: str) -> str | None:
     if textcheck.problem(email, textcheck.SHORT) is not None or not EMAIL.fullmatch(email):
         return "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."
     user = session.exec(select(User).where(col(User.email) == email)).first()
-    if user is not None and user.role != Role.director:
+    if user is not None and not may_be_invited(user.role):
         return ("Cette adresse est celle d’un compte qui n’est pas un compte de direction : "
                 "elle ne peut pas être invitée.")
     if user is not None and not user.active:
@@ -329,12 +336,10 @@ def _use(session: Session, invitation: Invitation, user: User, ip: str | None,
     return structures
 
 
-@dataclass(slots=True)
-class NewAccount:
+class NewAccount(FormModel):
     name: str = ""
     password: str = ""
     password_confirm: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def accept_with_new_account(session: Session, raw: str, data: NewAccount,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from app.accounts.models import IssuedToken
 from app.db import UTCDateTime, created_field, when_field
 
 __all__ = ["LoginChallenge", "RecoveryCode", "TrustedDevice", "UserTotp"]
@@ -35,18 +36,11 @@ class RecoveryCode(SQLModel, table=True):
     used_at: datetime | None = when_field()
 
 
-class TrustedDevice(SQLModel, table=True):
+class TrustedDevice(IssuedToken, table=True):
     """A browser where the second factor is not asked again until `expires_at`."""
 
     __tablename__ = "trusted_device"
 
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(unique=True, index=True, max_length=64)
-    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
-    created_at: datetime = created_field()
-    last_used_at: datetime | None = when_field()
-    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    revoked_at: datetime | None = when_field()
     user_agent: str | None = None
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "DirectorStructure",
     "Invitation",
     "InvitationStructure",
+    "IssuedToken",
     "LoginAttempt",
     "PasswordResetToken",
     "User",
@@ -81,9 +82,9 @@ class AuthSession(SQLModel, table=True):
     user_agent: str | None = None
 
 
-class ApiToken(SQLModel, table=True):
-    __tablename__ = "api_token"
-    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
+class IssuedToken(SQLModel):
+    """The first columns of a user's long-lived secret, stored as its sha256 (API tokens,
+    remembered devices): when it was issued, last used, expires and was revoked."""
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True, max_length=64)
@@ -92,6 +93,12 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = when_field()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = when_field()
+
+
+class ApiToken(IssuedToken, table=True):
+    __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write')", name="scope"),)
+
     # Personal access tokens (created on the account page) have a name; the password
     # grant's tokens none. scope: "write" (everything the account may do) or "read".
     name: str | None = Field(default=None, max_length=100)

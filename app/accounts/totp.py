@@ -23,15 +23,13 @@ from app.accounts.tokens import tokens_match
 from app.audit import record, record_now
 from app.config import Settings
 from app.db import utcnow, write
-from app.permissions import Actor, Role
+from app.permissions import Actor, needs_second_factor
 
 ISSUER = "Palier"
 STEP_SECONDS = 30
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 _RECOVERY_LENGTH = 10
-# Roles whose password login always needs the second factor (issue 13: ASVS level 2).
-PRIVILEGED = frozenset({Role.ars, Role.committee, Role.admin})
 
 
 class CodeError(AuthError):
@@ -53,7 +51,7 @@ class Enrolment:
 
 
 def privileged(user: User | Actor) -> bool:
-    return Role(user.role) in PRIVILEGED
+    return needs_second_factor(user.role)
 
 
 def enrolled(session: Session, user_id: int) -> bool:

@@ -8,7 +8,6 @@ commits. Deactivating an account revokes its sessions, API tokens and reset link
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
@@ -21,6 +20,7 @@ from app.audit import record
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Forbidden, InvalidFields, NotFound
+from app.forms import FormModel
 from app.permissions import Action, Actor, Role, can
 from app.reference import regions
 from app.structures.finess import normalize
@@ -40,15 +40,13 @@ class InvalidUser(InvalidFields):
     message = "Le compte n’a pas pu être créé : corrigez les champs signalés."
 
 
-@dataclass(slots=True)
-class NewUser:
+class NewUser(FormModel):
     email: str = ""
     name: str = ""
     role: str = ""
     region: str = ""
     structures: str = ""  # FINESS numbers separated by spaces, commas or new lines
     password: str = ""  # empty: the account receives a link to choose one
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def _check(actor: Actor | None) -> Actor:

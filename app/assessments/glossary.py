@@ -37,10 +37,10 @@ TERMS: tuple[Term, ...] = (
        "https://www.auvergne-rhone-alpes.ars.sante.fr/les-appartements-de-coordination-"
        "therapeutique-act-en-auvergne-rhone-alpes"),
     _T("ANFH", "Association nationale pour la formation permanente du personnel hospitalier",
-       "Organisme qui collecte et gère les fonds de formation des établissements publics de "
-       "santé et médico-sociaux.",
-       "https://anfh-rapport-activite.fr/2023/soutenir-la-professionnalisation-des-equipes-"
-       "formation"),
+       "Organisme paritaire agréé (OPCA) de la fonction publique hospitalière : il collecte et "
+       "gère les fonds de formation des établissements publics sanitaires, sociaux et "
+       "médico-sociaux.",
+       "http://www.anfh.fr/site/anfhfr/verser-les-cotisations-anfh?user_type=2"),
     _T("ANS", "Agence du numérique en santé",
        "Agence nationale qui pilote les référentiels et les services socles du numérique en "
        "santé (INS, MSSanté, Pro Santé Connect, HDS…).",
@@ -105,9 +105,11 @@ TERMS: tuple[Term, ...] = (
        "https://www.has-sante.fr/jcms/pprd_2974445/en/le-dossier-de-liaison-d-urgence-"
        "essentiel-pour-le-suivi-du-patient-age-dependant"),
     _T("DMP", "Dossier médical partagé",
-       "Dossier médical en ligne de chaque personne, accessible dans Mon espace santé ; "
-       "l’alimenter demande une INS qualifiée.",
-       "https://esante-centre.fr/segur/ins-identite-nationale-de-sante"),
+       "Carnet de santé numérique de chaque personne, mis en œuvre par l’Assurance maladie et "
+       "intégré à Mon espace santé : les professionnels autorisés y consultent et y versent "
+       "les documents utiles à la prise en charge.",
+       "https://gnius.esante.gouv.fr/fr/reglementation/fiches-reglementation/dossier-medical-"
+       "partage-dmp"),
     _T("DPO", "Délégué à la protection des données",
        "Personne qui informe et conseille l’organisme sur la protection des données et "
        "contrôle le respect du RGPD ; toute structure publique doit en désigner un.",
@@ -135,8 +137,10 @@ TERMS: tuple[Term, ...] = (
        "personnes handicapées, structures sociales…",
        "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000038833680"),
     _T("ETP", "Équivalent temps plein",
-       "Unité de mesure des effectifs : deux mi-temps font un ETP.",
-       "https://www.sage.com/fr-fr/blog/glossaire/equivalent-temps-plein-etp-definition/"),
+       "Unité de mesure des effectifs : un salarié à temps plein compte pour 1, un salarié à "
+       "temps partiel au prorata de son temps de travail (deux mi-temps font un ETP).",
+       "http://travail-emploi.gouv.fr/dialogue-social/representants-du-personnel/article/les-"
+       "regles-de-decompte-des-effectifs"),
     _T("FAM", "Foyer d’accueil médicalisé",
        "Établissement pour adultes lourdement handicapés, avec soins médicaux.",
        "https://www.haute-vienne.fr/nos-actions/personnes-en-situation-de-handicap/vous-"
@@ -208,9 +212,11 @@ TERMS: tuple[Term, ...] = (
        "espace santé) pour envoyer des données de santé en sécurité.",
        "https://esante.gouv.fr/offres-services/mssante"),
     _T("OPCO", "Opérateur de compétences",
-       "Organisme qui finance la formation professionnelle des salariés d’une branche.",
-       "https://monster.fr/recruter/ressources-rh/conseils-en-ressources-humaines/formation-"
-       "gpec-et-management/opco-operateur-de-competences"),
+       "Organisme paritaire agréé qui finance l’apprentissage et la professionnalisation dans "
+       "les branches qui y adhèrent, et aide les petites entreprises à définir leurs besoins de "
+       "formation.",
+       "https://www.legifrance.gouv.fr/affichCode.do?idSectionTA=LEGISCTA000006195950"
+       "&cidTexte=LEGITEXT000006072050&dateTexte=20190522"),
     _T("PCRA", "Plan de continuité et de reprise d’activité",
        "Document qui prévoit comment continuer à accompagner les personnes et redémarrer les "
        "systèmes après une panne ou une cyberattaque.",
@@ -225,12 +231,16 @@ TERMS: tuple[Term, ...] = (
        "https://industriels.esante.gouv.fr/en/products-services/health-pro-authentication-"
        "pro-sante-connect"),
     _T("RGPD", "Règlement général sur la protection des données",
-       "Règlement européen qui encadre le traitement des données personnelles.",
-       "https://lexing.law/?p=108977"),
+       "Règlement européen qui encadre le traitement des données personnelles ; il impose "
+       "notamment à toute structure publique de désigner un délégué à la protection des "
+       "données.",
+       "https://www.cnil.fr/fr/designer-un-delegue-la-protection-des-donnees-dans-une-"
+       "collectivite"),
     _T("RNIV", "Référentiel national d’identitovigilance",
-       "Règles de bonne identification des personnes (vérification des pièces, usage de "
-       "l’INS) que toutes les structures doivent appliquer.",
-       "https://www.identito-na.fr/dispositif-identification"),
+       "Règles nationales de bonne identification des usagers (vérification de l’identité, "
+       "usage de l’INS), opposables à tous les acteurs de santé.",
+       "https://www.nouvelle-aquitaine.ars.sante.fr/lidentitovigilance-au-coeur-de-la-"
+       "securite-des-soins"),
     _T("ROR", "Répertoire national de l’offre et des ressources en santé et accompagnement "
        "social et médico-social", "Référentiel qui décrit l’offre de chaque structure "
        "sanitaire et médico-sociale pour orienter les personnes ; les ESMS doivent y "
@@ -272,9 +282,11 @@ TERMS: tuple[Term, ...] = (
        "https://www.mdph36.fr/droits-et-prestations/enfants/orientation-vers-un-etablissement-"
        "ou-un-service-medico-social/"),
     _T("SI", "Système d’information",
-       "L’ensemble des logiciels, des matériels et des données d’une structure, et "
-       "l’organisation qui les fait fonctionner.",
-       "https://www.enviedentreprendre.com/systme_dinformation/"),
+       "Ensemble organisé des matériels, logiciels, données, personnes et procédures qui "
+       "permet à une structure de recueillir, traiter et partager ses informations.",
+       "https://autodiag.anap.fr/numerique/publication/681-systemes-d-information-dans-le-"
+       "secteur-medico-social-retours-d-experience-et-grands-enseignements/3208-la-demarche-"
+       "d-urbanisation-d-un-si"),
     _T("SPASAD", "Service polyvalent d’aide et de soins à domicile",
        "Service à domicile qui associait aide et soins (aujourd’hui un SAD).",
        "https://www.iledefrance.ars.sante.fr/index.php/les-services-autonomie-domicile-sad-0"),

@@ -36,7 +36,7 @@ from app.config import Settings
 from app.email import send_email
 from app.errors import Forbidden, InvalidFields, NotFound
 from app.formatting import PARIS, date_fr
-from app.permissions import Action, Actor, Role, can, can_see_region
+from app.permissions import Action, Actor, Role, can, can_in_region
 from app.reference import finess_categories, regions
 from app.structures.models import Structure
 
@@ -70,8 +70,7 @@ def _since(d: date) -> datetime:
 def check_region(actor: Actor | None, region: str) -> str:
     if actor is None or not can(actor, Action.run_campaign):
         raise Forbidden()
-    if region not in regions() or not can_see_region(actor, region) or (
-            actor.role == Role.ars and actor.region != region):
+    if region not in regions() or not can_in_region(actor, Action.run_campaign, region):
         raise NotFound("Région introuvable.")
     return region
 

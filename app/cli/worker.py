@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from typing import Annotated
 
 import typer
@@ -26,6 +27,7 @@ def worker(
     from app.db import is_sqlite, normalize_url
     from app.jobs import queue
     from app.main import install_jobs
+    from app.shortlists.jobs import map_large_blocks
     from app.web.observability import configure_logging
 
     settings = get_settings()
@@ -33,6 +35,9 @@ def worker(
         typer.echo(SQLITE_NO_WORKER, err=True)
         raise typer.Exit(2)
     configure_logging(settings)
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
+    map_large_blocks()
     install_jobs()
     for module in extra or []:
         importlib.import_module(module)

@@ -125,7 +125,7 @@ class AnswerBuilder:
         show_if = self.questions[qid].show_if
         if show_if is not None and not self.satisfy(show_if, ans, rng):
             return False
-        self._set_true(qid, cond, ans, rng)
+        self._set(qid, cond, True, ans, rng)
         return self.holds(cond, ans)
 
     def negate(self, cond: dict[str, Any], ans: dict[str, Any], rng: random.Random) -> bool:
@@ -151,23 +151,25 @@ class AnswerBuilder:
         qid = cond["question"]
         if qid in self.fixed:
             return False
-        self._set_false(qid, cond, ans, rng)
+        self._set(qid, cond, False, ans, rng)
         return not self.holds(cond, ans)
 
-    def _set_answered(self, qid: str, answered: bool, ans: dict[str, Any],
-                      rng: random.Random) -> None:
-        if answered:
-            ans[qid] = self._any_value(qid, rng)
-        else:
-            ans.pop(qid, None)
-
-    def _set_true(self, qid: str, cond: dict[str, Any], ans: dict[str, Any],
-                  rng: random.Random) -> None:
-        qu = self.questions[qid]
+    def _set(self, qid: str, cond: dict[str, Any], want: bool, ans: dict[str, Any],
+             rng: random.Random) -> None:
+        """Change the answer to `qid` so that `cond`, a condition on that question, holds
+        (`want`) or fails."""
         if "answered" in cond:
-            self._set_answered(qid, bool(cond["answered"]), ans, rng)
+            if bool(cond["answered"]) == want:
+                ans[qid] = self._any_value(qid, rng)
+            else:
+                ans.pop(qid, None)
             return
         op, x = _operator(cond)
+        (self._set_true if want else self._set_false)(qid, op, x, ans, rng)
+
+    def _set_true(self, qid: str, op: str, x: Any, ans: dict[str, Any],
+                  rng: random.Random) -> None:
+        qu = self.questions[qid]
         if qu.type == "multiple_choice":
             chosen = self._plain(qid, ans.get(qid))
             if op == "includes":
@@ -201,13 +203,9 @@ class AnswerBuilder:
                 bad.add(self.unknown.get(qid, ""))  # "je ne sais pas" meets nothing
                 ans[qid] = rng.choice([v for v in self.ranked[qid] if v not in bad])
 
-    def _set_false(self, qid: str, cond: dict[str, Any], ans: dict[str, Any],
+    def _set_false(self, qid: str, op: str, x: Any, ans: dict[str, Any],
                    rng: random.Random) -> None:
         qu = self.questions[qid]
-        if "answered" in cond:
-            self._set_answered(qid, not cond["answered"], ans, rng)
-            return
-        op, x = _operator(cond)
         if qu.type == "multiple_choice":
             chosen = self._plain(qid, ans.get(qid))
             if op == "includes":

@@ -22,9 +22,9 @@ from app.assessments.service import get_assessment
 from app.audit import record
 from app.config import Settings
 from app.email import send_email
-from app.errors import ServiceError
+from app.errors import Unprocessable, WrongState
 from app.formatting import date_fr
-from app.permissions import Action, Actor, Role
+from app.permissions import Action, Actor, Role, writes_for_region
 from app.reviews.models import AssessmentMessage, AssessmentReview, ReviewStatus
 from app.reviews.service import structure_directors
 from app.structures.models import Structure
@@ -32,14 +32,12 @@ from app.structures.models import Structure
 MAX_MESSAGE = 4000
 
 
-class NotSubmitted(ServiceError):
-    status = 409
+class NotSubmitted(WrongState):
     message = ("La messagerie avec l’ARS concerne une évaluation transmise : transmettez "
                "d’abord l’autodiagnostic.")
 
 
-class InvalidMessage(ServiceError):
-    status = 422
+class InvalidMessage(Unprocessable):
     message = "Le message est invalide."
 
 
@@ -73,7 +71,7 @@ def thread(session: Session, actor: Actor | None, assessment_id: int) -> Thread:
                         .where(AssessmentMessage.assessment_id == assessment_id)
                         .order_by(col(AssessmentMessage.id))).all()
     entries = [MessageEntry(m, (u.name or u.email) if u is not None else "—",
-                            m.author_role == Role.ars.value) for m, u in rows]
+                            writes_for_region(m.author_role)) for m, u in rows]
     return Thread(a, s, entries)
 
 
@@ -108,7 +106,8 @@ def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
     session.refresh(message)
     author = session.get(User, actor.id)
     name = (author.name or author.email) if author else "—"
-    side = "votre référent ARS" if actor.role == Role.ars else "la direction de la structure"
+    for_region = writes_for_region(actor.role)
+    side = "votre référent ARS" if for_region else "la direction de la structure"
     link = f"{settings.public_url}/evaluations/{a.id}/messages"
     for user in recipients:
         send_email(settings, user.email, f"Palier : nouveau message sur « {s.name} »", (
@@ -116,7 +115,7 @@ def post(session: Session, settings: Settings, actor: Actor, assessment_id: int,
             f"« {s.name} » (FINESS {s.finess}) transmis le {date_fr(a.submitted_at)} :\n\n"
             f"{text}\n\nLire et répondre : {link}\n"
             f"\n-- \nPalier, autodiagnostic de maturité numérique des ESMS\n"))
-    return MessageEntry(message, name, actor.role == Role.ars)
+    return MessageEntry(message, name, for_region)
 
 
 # ---- the "à revoir" review following the director --------------------------------------------

@@ -34,7 +34,7 @@ from app.audit import record
 from app.config import Settings
 from app.db import begin_write
 from app.email import send_email
-from app.errors import NotFound, ServiceError
+from app.errors import NotFound, Unprocessable, WrongState
 from app.formatting import date_fr
 from app.permissions import Action, Actor, Role
 from app.reviews import storage
@@ -58,14 +58,12 @@ EVIDENCE_LOCKED = ("Cette évaluation a été transmise : ses preuves ne peuvent
                    "modifiées.")
 
 
-class NotReviewable(ServiceError):
-    status = 409
+class NotReviewable(WrongState):
     message = ("Cette évaluation n’est pas encore transmise : seule une évaluation transmise "
                "peut être revue.")
 
 
-class InvalidReview(ServiceError):
-    status = 422
+class InvalidReview(Unprocessable):
     message = "La revue est invalide."
 
     def __init__(self, message: str, field: str) -> None:
@@ -73,8 +71,7 @@ class InvalidReview(ServiceError):
         self.field = field
 
 
-class InvalidEvidence(ServiceError):
-    status = 422
+class InvalidEvidence(Unprocessable):
     message = "Cette preuve ne peut pas être ajoutée."
 
     def __init__(self, message: str, field: str = "fichier") -> None:

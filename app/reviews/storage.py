@@ -28,7 +28,7 @@ from typing import BinaryIO
 from sqlmodel import Session
 
 from app import files
-from app.errors import ServiceError
+from app.errors import Unprocessable
 from app.files import content_disposition
 
 __all__ = ["ACCEPT", "ALLOWED", "MAX_BYTES", "MAX_LABEL", "EmptyFile", "EvidenceFileError",
@@ -46,8 +46,7 @@ STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 MAX_FILENAME = 150
 
 
-class EvidenceFileError(ServiceError):
-    status = 422
+class EvidenceFileError(Unprocessable):
     message = "Ce fichier ne peut pas être joint."
 
 
@@ -70,7 +69,6 @@ class FileContentMismatch(EvidenceFileError):
 
 
 class EmptyFile(EvidenceFileError):
-    status = 422
     message = "Le fichier est vide."
 
 

@@ -76,15 +76,8 @@ def create_user(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "",
-    region: Annotated[str, Form()] = "",
-    structures: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    data: Annotated[users.NewUser, Form()],
 ) -> Response:
-    data = users.NewUser(email=email, name=name, role=role, region=region,
-                         structures=structures, password=password)
     try:
         user, link = users.create_user(session, settings, actor, data, client_ip(request))
     except users.InvalidUser as exc:

@@ -23,12 +23,12 @@ from app.assessments.models import Assessment, AssessmentStatus
 from app.deps import IdPath, SessionDep
 from app.errors import Conflict, InvalidAnswers, NotEditable
 from app.formatting import time_fr
-from app.permissions import Action, Actor, Role, can_on_structure
+from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import RegistryDep
 from app.reviews.messages import correction_of
 from app.routes import public
 from app.structures.models import Structure
-from app.web.auth_deps import CurrentActor, OptionalActor, require_role
+from app.web.auth_deps import CurrentActor, OptionalActor, require_permission
 from app.web.contention import busy_response
 from app.web.navigation import crumbs, main_nav
 from app.web.templating import render, render_block
@@ -88,7 +88,7 @@ def home(request: Request, actor: OptionalActor, registry: RegistryDep) -> Respo
 
 
 @router.get("/mes-structures", response_class=HTMLResponse,
-            dependencies=[Depends(require_role(Role.director))])
+            dependencies=[Depends(require_permission(Action.view_own_structures))])
 def my_structures(request: Request, actor: CurrentActor, session: SessionDep,
                   registry: RegistryDep) -> Response:
     cards = view.my_structures(session, actor, registry)

@@ -73,16 +73,20 @@ def _refused(request: Request, session: SessionDep, user: User, reason: str) -> 
     )
 
 
+class LoginForm(BaseModel):
+    email: str = ""
+    password: str = ""
+    next: str = ""
+
+
 @router.post("/connexion", response_class=HTMLResponse)
 def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    form: Annotated[LoginForm, Form()],
 ) -> Response:
-    target = local_path(next)
+    email, password, target = form.email, form.password, local_path(form.next)
     if not email.strip() or not password:
         return _login_page(
             request,
@@ -189,19 +193,20 @@ def reset_password_form(request: Request, token: str, session: SessionDep) -> Re
     return _reset_page(request, email=user.email)
 
 
+class NewPasswordForm(BaseModel):
+    password: str = ""
+    password_confirm: str = ""
+
+
 @router.post("/reinitialiser/{token}", response_class=HTMLResponse)
 def reset_password(
-    request: Request,
-    token: str,
-    session: SessionDep,
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
+    request: Request, token: str, session: SessionDep, form: Annotated[NewPasswordForm, Form()]
 ) -> Response:
     try:
         _, user = password_reset.check_reset_token(session, token)
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
-    if password != password_confirm:
+    if form.password != form.password_confirm:
         return _reset_page(
             request,
             status_code=400,
@@ -209,7 +214,7 @@ def reset_password(
             error="Les deux mots de passe saisis sont différents.",
         )
     try:
-        password_reset.reset_password(session, token, password, client_ip(request))
+        password_reset.reset_password(session, token, form.password, client_ip(request))
     except auth.InvalidResetToken as exc:
         return _reset_page(request, status_code=400, invalid=exc.message)
     except auth.WeakPassword as exc:

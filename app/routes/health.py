@@ -28,8 +28,8 @@ from app.config import get_settings
 from app.db import get_engine
 from app.deps import SessionDep, SettingsDep
 from app.jobs import queue, stats
-from app.permissions import Role
-from app.web.auth_deps import require_role
+from app.permissions import Action
+from app.web.auth_deps import require_permission
 from app.web.observability import jobs_exposition, metrics_exposition
 
 router = APIRouter()
@@ -78,7 +78,7 @@ def readyz() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
 
-@router.get("/metrics", dependencies=[Depends(require_role(Role.admin))])
+@router.get("/metrics", dependencies=[Depends(require_permission(Action.view_metrics))])
 def metrics(session: SessionDep, settings: SettingsDep) -> Response:
     """Métriques Prometheus (administrateurs)."""
     job_counts, depth = stats.counts(session, settings)

@@ -89,10 +89,8 @@ def create_invitation(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
-    email: Annotated[str, Form()] = "",
-    structures: Annotated[str, Form()] = "",
+    form: Annotated[svc.NewInvitation, Form()],
 ) -> Response:
-    form = svc.NewInvitation(email=email, structures=structures)
     try:
         invitation, link = svc.create_invitation(session, settings, actor, form, client_ip(request))
     except svc.InvalidInvitationForm as exc:
@@ -170,9 +168,7 @@ def accept_invitation(
     actor: OptionalActor,
     session: SessionDep,
     settings: SettingsDep,
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
+    data: Annotated[svc.NewAccount, Form()],
 ) -> Response:
     ip = client_ip(request)
     try:
@@ -183,7 +179,6 @@ def accept_invitation(
                 context = _invitee_context(request, session, actor, token)
                 return _accept_page(request, status_code=403, error=exc.message, **context)
             return RedirectResponse("/mes-structures?info=invitation", status_code=303)
-        data = svc.NewAccount(name=name, password=password, password_confirm=password_confirm)
         try:
             user = svc.accept_with_new_account(session, token, data, ip)
         except svc.InvalidInvitationForm as exc:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.accounts import auth, second_factor, totp
@@ -108,16 +109,18 @@ def code_form(request: Request, session: SessionDep) -> Response:
     return _page(request, "pages/auth/code.html")
 
 
+class CodeForm(BaseModel):
+    code: str = ""
+    recovery_code: str = ""
+    remember: str = ""
+
+
 @router.post(CODE_PATH, response_class=HTMLResponse)
 def code_submit(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    code: Annotated[str, Form()] = "",
-    recovery_code: Annotated[str, Form()] = "",
-    remember: Annotated[str, Form()] = "",
+    request: Request, session: SessionDep, settings: SettingsDep, form: Annotated[CodeForm, Form()]
 ) -> Response:
     """One form, two ways: `code` (the application's) or `recovery_code`."""
+    code, recovery_code = form.code, form.recovery_code
     found = _challenge(request, session)
     if found is None:
         return RedirectResponse(EXPIRED, status_code=303)
@@ -149,7 +152,7 @@ def code_submit(
     if left is not None and left <= 3:
         target = f"/compte/securite?info=codes-restants-{left}"
     response = RedirectResponse(target, status_code=303)
-    return _log_in(request, session, settings, user, response, remember == "1")
+    return _log_in(request, session, settings, user, response, form.remember == "1")
 
 
 @router.get(ENROL_PATH, response_class=HTMLResponse)

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from app.dashboard import list_export as lx
 from app.dashboard.filters import Filters
@@ -26,6 +26,8 @@ from app.web.region_lists import list_search
 router = APIRouter(tags=["région"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK = 64 * 1024
+IN_MEMORY_MAX = 1 << 20  # a larger XLSX goes to a temporary file while it is written
 
 
 def _sep(request: Request) -> str:
@@ -52,12 +54,19 @@ def _send(
         "Cache-Control": "private, no-store",
     }
     if fmt == "csv":
-        return Response(
-            "".join(table.csv(sep)).encode(), headers=headers, media_type="text/csv; charset=utf-8"
-        )
-    buffer = io.BytesIO()
-    lx.write_xlsx(buffer, table)
-    return Response(buffer.getvalue(), headers=headers, media_type=XLSX)
+        chunks = (chunk.encode() for chunk in table.csv(sep))
+        return StreamingResponse(chunks, headers=headers, media_type="text/csv; charset=utf-8")
+    return StreamingResponse(_xlsx_chunks(table), headers=headers, media_type=XLSX)
+
+
+def _xlsx_chunks(table: lx.Table) -> Iterator[bytes]:
+    """The XLSX written once (a zip needs its end to be written before it is sent), then
+    sent in chunks; in memory up to IN_MEMORY_MAX, in a temporary file above."""
+    with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_MAX) as spool:
+        lx.write_xlsx(spool, table)
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk
 
 
 def _table(

@@ -324,12 +324,8 @@ def save_structure(
     finess: str,
     actor: CurrentActor,
     session: SessionDep,
-    category_code: Annotated[str, Form()] = "",
-    capacity: Annotated[str, Form()] = "",
-    department: Annotated[str, Form()] = "",
+    form: Annotated[corrections.CorrectionForm, Form()],
 ) -> Response:
-    form = corrections.CorrectionForm(category_code=category_code, capacity=capacity,
-                                      department=department)
     try:
         changed = corrections.correct(session, actor, finess, form, client_ip(request))
     except corrections.InvalidCorrection as exc:

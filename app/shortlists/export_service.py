@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import IO, Any
 
 from sqlmodel import Session
@@ -121,6 +122,7 @@ def shortlist_csv(
 
 
 STEP_FIELDS = ("rank", "finess", "name", "assessment_id")
+STEP_BATCH = 2000  # rows whose next steps are read in one go
 
 
 def shortlist_xlsx(
@@ -147,17 +149,21 @@ def shortlist_xlsx(
             return stored.rows(reader, sid, fields)
 
     def steps() -> Iterator[tuple[Mapping[str, Any], list[next_steps.Step]]]:
-        listed = list(rows(STEP_FIELDS)) if rows is not None else shortlist.rows
-        found = next_steps.of(
-            reader or session, [r["assessment_id"] for r in listed if r.get("assessment_id")]
-        )
-        for r in listed:
-            if r.get("assessment_id"):
-                aid, row_steps = next(found)
-                assert aid == r["assessment_id"]
-                yield r, row_steps
-            else:
-                yield r, []
+        """Each row with its steps, read STEP_BATCH rows at a time (never all held)."""
+        db = reader or session
+        known = next_steps.texts(db)
+        source = iter(rows(STEP_FIELDS) if rows is not None else shortlist.rows)
+        while batch := list(islice(source, STEP_BATCH)):
+            found = next_steps.of(
+                db, [r["assessment_id"] for r in batch if r.get("assessment_id")], known
+            )
+            for r in batch:
+                if r.get("assessment_id"):
+                    aid, row_steps = next(found)
+                    assert aid == r["assessment_id"]
+                    yield r, row_steps
+                else:
+                    yield r, []
 
     exports.write_shortlist_xlsx(
         out,

@@ -118,9 +118,9 @@ class Criteria(BaseModel):
     size: int = Field(ge=1, le=100_000)
     quotas: list[Quota] = Field(default_factory=list)
 
-    @field_validator("region")
+    @field_validator("region", "eligible_for")
     @classmethod
-    def _region(cls, value: str | None) -> str | None:
+    def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
     @field_validator("departments")
@@ -147,11 +147,6 @@ class Criteria(BaseModel):
         if value is not None and not 0 <= value[0] <= value[1]:
             raise ValueError("le palier minimum doit être inférieur ou égal au palier maximum")
         return value
-
-    @field_validator("eligible_for")
-    @classmethod
-    def _funding(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
 
     @field_validator("rank_by")
     @classmethod

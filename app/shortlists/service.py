@@ -29,7 +29,7 @@ from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
 from app.audit import record
 from app.db import begin_write
-from app.errors import Forbidden, NotFound, ServiceError
+from app.errors import Forbidden, NotFound, Unprocessable
 from app.permissions import Action, Actor, can, can_see_region, structure_scope
 from app.reference import (
     SECTOR_LABELS,
@@ -48,8 +48,7 @@ CHUNK = 500
 CAPACITY_QUESTION = "capacite"  # the profile question giving the capacity in places
 
 
-class InvalidCriteria(ServiceError):
-    status = 422
+class InvalidCriteria(Unprocessable):
     message = "Les critères de sélection sont invalides."
 
     def __init__(self, problems: list[str]) -> None:

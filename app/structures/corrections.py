@@ -8,7 +8,6 @@ file's value again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,6 +16,7 @@ from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, InvalidFields, NotFound
+from app.forms import FormModel
 from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import departments, finess_categories, region_of_department
@@ -31,12 +31,10 @@ class InvalidCorrection(InvalidFields):
     message = "La correction n’a pas été enregistrée : corrigez les champs signalés."
 
 
-@dataclass(slots=True)
-class CorrectionForm:
+class CorrectionForm(FormModel):
     category_code: str = ""
     capacity: str = ""
     department: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, s: Structure) -> CorrectionForm:

@@ -15,7 +15,7 @@ from app import textcheck
 from app.audit import record
 from app.dashboard.read_model import refresh_structures
 from app.db import begin_write
-from app.errors import Forbidden, ServiceError
+from app.errors import Forbidden, Unprocessable
 from app.numbers_fr import NumberError, number_fr, parse_integer_fr
 from app.permissions import Action, Actor, can, can_write_structure
 from app.reference import Category, departments, finess_categories, region_of_department
@@ -27,10 +27,9 @@ MAX_NAME = 200
 MAX_CITY = 100
 
 
-class InvalidStructure(ServiceError):
+class InvalidStructure(Unprocessable):
     """The form has errors, or a warning to confirm: nothing was created."""
 
-    status = 422
     message = "La structure n’a pas été créée : corrigez les champs signalés."
 
     def __init__(self, form: NewStructureForm) -> None:

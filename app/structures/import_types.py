@@ -12,7 +12,7 @@ from typing import Any
 from app import reference
 from app.config import Settings
 from app.errors import Forbidden, ServiceError
-from app.permissions import Action, Actor, Role, can
+from app.permissions import Actor, import_scope
 from app.reference import finess_categories, regions
 
 # Compared to decide "updated" vs "already up to date".
@@ -201,13 +201,10 @@ def read_categories_file(path: Path) -> frozenset[str]:
 def options_for(actor: Actor | None, settings: Settings, *, partial: bool = False,
                 region: str | None = None, close_missing: bool = False) -> ImportOptions:
     """The options an actor may use: an ARS referent imports for their own region only."""
-    if actor is None or not can(actor, Action.import_structures):
+    scope = import_scope(actor)
+    if actor is None or scope.empty:
         raise Forbidden()
-    region = (region or "").strip() or None
-    if actor.role == Role.ars:
-        if not actor.region:
-            raise Forbidden()
-        region = actor.region
+    region = ((region or "").strip() or None) if scope.all else scope.region
     if region is not None and region not in regions():
         raise ImportFailed(f"Région inconnue : {region}.")
     if close_missing and region is None:

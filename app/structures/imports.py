@@ -35,13 +35,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlmodel import Session, col
 
 from app.audit import record
 from app.db import begin_write, utcnow
 from app.errors import Forbidden, NotFound
-from app.permissions import Action, Actor, Role, can
+from app.permissions import Action, Actor, can, import_scope
 from app.structures.adapters import StructureSource
 from app.structures.import_types import (
     COMPARED,
@@ -205,9 +205,12 @@ def fail_job(session: Session, job: ImportJob, message: str) -> None:
 
 
 def _job_visible(actor: Actor) -> Any:
-    if actor.role == Role.admin:
+    scope = import_scope(actor)
+    if scope.all:
         return col(ImportJob.id).is_not(None)
-    return col(ImportJob.region) == actor.region  # ARS: the imports of their region
+    if scope.region is None:
+        return false()
+    return col(ImportJob.region) == scope.region  # ARS: the imports of their region
 
 
 def list_jobs(session: Session, actor: Actor | None, limit: int = 20) -> list[ImportJob]:

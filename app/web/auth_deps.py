@@ -15,8 +15,8 @@ Route parameters:
                     pages, 401 JSON (WWW-Authenticate: Bearer) under /api/, 401 with a short
                     French message for htmx requests (no redirect: the page alerts)
 Router or route dependencies:
-    require_role(*roles)         403 (audited) for a logged-in actor of another role
-    require_permission(action)   same through permissions.can (global actions)
+    require_permission(action)   403 (audited) unless permissions.can (global actions): routes
+                                 never test the actor's role themselves
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from app.audit import record_now
 from app.config import Settings
 from app.db import begin_read
 from app.deps import SessionDep, SettingsDep
-from app.permissions import Action, Actor, Role, can
+from app.permissions import Action, Actor, can
 from app.web.observability import PROBE_PATHS
 from app.web.security import (
     CSRF_COOKIE,
@@ -211,18 +211,6 @@ def deny(request: Request, session: SessionDep, actor: Actor, what: str) -> HTTP
         ip=client_ip(request),
     )
     return HTTPException(403, "Vous n’avez pas les droits nécessaires pour cette action.")
-
-
-def require_role(*roles: Role) -> Callable[..., Actor]:
-    """Router dependency: the actor must have one of `roles`."""
-    allowed = frozenset(Role(r) for r in roles)
-
-    def dependency(request: Request, actor: CurrentActor, session: SessionDep) -> Actor:
-        if actor.role not in allowed:
-            raise deny(request, session, actor, "role:" + ",".join(sorted(allowed)))
-        return actor
-
-    return dependency
 
 
 def require_permission(action: Action) -> Callable[..., Actor]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -133,34 +133,23 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_request_s
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
-env.filters.update(
-    date_fr=date_fr,
-    number_fr=number_fr,
-    number_input_fr=number_input_fr,
-    finess=finess,
-    markdown=markdown,
-    markdown_inline=markdown_inline,
+
+
+def _by_name(*functions: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """Filters and globals are known to the templates by their Python names."""
+    return {f.__name__: f for f in functions}
+
+
+env.filters.update(_by_name(
+    date_fr, number_fr, number_input_fr, finess, markdown, markdown_inline,
     # the committee's words for the shortlist's values (pages and the PDF report)
-    reason_words=reason_words,
-    group_words=group_words,
-    department_words=department_words,
-    day_words=day_words,
-)
+    reason_words, group_words, department_words, day_words))
 env.globals.update(
-    static_url=static_url,
-    dsfr_url=dsfr_url,
-    htmx_url=htmx_url,
-    DSFR_VERSION=DSFR_VERSION,
-    HTMX_VERSION=HTMX_VERSION,
-    state_marks=True,
-    legal={},
-    csrf_token="",
-    current_user=None,
-    trend_chart=trend_chart,
-    question_terms=question_terms,  # the acronyms a question uses (glossary links)
-    time_estimate=time_estimate,
-    position_chart=position_chart,
-)
+    # question_terms: the acronyms a question uses (glossary links)
+    _by_name(static_url, dsfr_url, htmx_url, trend_chart, position_chart, question_terms,
+             time_estimate),
+    DSFR_VERSION=DSFR_VERSION, HTMX_VERSION=HTMX_VERSION,
+    state_marks=True, legal={}, csrf_token="", current_user=None)
 
 
 # --- questions ------------------------------------------------------------------------------

@@ -741,14 +741,14 @@ def test_expired_session_on_an_htmx_save_says_so(app_client: TestClient, session
 
 
 
-def test_require_role_on_a_router(app_client: TestClient, session: Session,
-                                  settings: Settings) -> None:
+def test_require_permission_on_a_router(app_client: TestClient, session: Session,
+                                        settings: Settings) -> None:
     from fastapi import APIRouter, Depends
 
-    from app.permissions import Role
-    from app.web.auth_deps import require_role
+    from app.permissions import Action
+    from app.web.auth_deps import require_permission
 
-    router = APIRouter(dependencies=[Depends(require_role(Role.ars, Role.committee))])
+    router = APIRouter(dependencies=[Depends(require_permission(Action.build_shortlist))])
 
     @router.get("/api/v1/essai-role")
     def endpoint() -> dict[str, bool]:

@@ -340,3 +340,15 @@ def test_the_read_model_refresh_is_handed_to_the_worker(
     workers()
     wait_for(lambda: queue_jobs(engine) == [("dashboard_refresh", "succeeded", 1)],
              "the refresh")
+
+
+@pg_only
+def test_the_worker_gives_way_to_web_processes(workers: Callable[..., Any]) -> None:
+    """`palier worker` adds PALIER_WORKER_NICE (default 10) to its CPU niceness; 0 keeps it."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    default, unchanged = workers(), workers(worker_nice=0)
+    wait_for(lambda: os.getpriority(os.PRIO_PROCESS, default.pid) == min(own + 10, 19),
+             "the default worker's niceness")
+    time.sleep(1)  # both workers are up by now
+    assert unchanged.poll() is None and default.poll() is None
+    assert os.getpriority(os.PRIO_PROCESS, unchanged.pid) == own

@@ -1,6 +1,6 @@
 """Walk every route of the app: a route that is not in the hand-written PUBLIC set must
-depend on authentication (`app.web.auth_deps.current_actor`, or a `require_role` /
-`require_permission` dependency) somewhere in its dependency tree.
+depend on authentication (`app.web.auth_deps.current_actor`, or a `require_permission`
+dependency) somewhere in its dependency tree.
 
 A new public route must be added to PUBLIC below, deliberately; a route that needs a login
 but forgot it fails here before it reaches anyone.
@@ -76,8 +76,7 @@ def is_auth_dependency(call: Callable[..., Any]) -> bool:
         return True
     module = getattr(call, "__module__", "")
     qualname = getattr(call, "__qualname__", "")
-    return module == auth_deps.__name__ and qualname.startswith(
-        ("require_role.<locals>.", "require_permission.<locals>."))
+    return module == auth_deps.__name__ and qualname.startswith("require_permission.<locals>.")
 
 
 def requires_auth(route: RouteInfo) -> bool:

@@ -20,6 +20,7 @@ OFFICIAL_HOSTS = {
     "www.cnsa.fr",  # Caisse nationale de solidarité pour l'autonomie
     "www.has-sante.fr",  # Haute Autorité de santé
     "ressources.anap.fr",  # Agence nationale de la performance sanitaire et médico-sociale
+    "autodiag.anap.fr",  # the same agency's publications
     "www.ofdt.fr",  # Observatoire français des drogues et des tendances addictives
     "outil2amenagement.cerema.fr",  # Cerema, public establishment of the State
     "dordogne.fr",  # département de la Dordogne
@@ -30,19 +31,13 @@ OFFICIAL_HOSTS = {
     "mdph51.fr",  # maison départementale des personnes handicapées de la Marne
     "www.mdph36.fr",  # maison départementale des personnes handicapées de l'Indre
     "ac-bordeaux.fr",  # académie de Bordeaux (Éducation nationale)
+    "www.anfh.fr",  # the ANFH's own site, for the ANFH (the OPCA of the hospital civil service)
 }
 # No official page found with the search tool yet (acronym: host of the page kept).
 EXCEPTIONS = {
-    "ANFH": "anfh-rapport-activite.fr",
-    "DMP": "esante-centre.fr",
     "EHPAD": "hagenbach.illicoweb.com",  # a town hall's copy of service-public.fr F763
-    "ETP": "www.sage.com",
-    "OPCO": "monster.fr",
     "PPA": "dirips.com",
-    "RGPD": "lexing.law",
-    "RNIV": "www.identito-na.fr",
     "SDSI": "antauen.fr",
-    "SI": "www.enviedentreprendre.com",
     "THD": "numerama.com",
 }
 
