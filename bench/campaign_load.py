@@ -3,7 +3,6 @@
 hello-world app (bench/hello_app.py) served the same way in the same run as the floor.
 
     python -m bench.campaign_load --database-url URL [--seconds 20] [--solo 10] [--pairs 2]
-        [--ars 3] [--think 0]
 
 The database is a copy of the national demo (`createdb -T palier_demo40k ...`): it is written
 to (drafts, sessions, shortlists, export jobs). Users (bench/campaign_users.py): directors on
@@ -119,11 +118,8 @@ class Servers:
 class Campaign:
     """The users' credentials and state, kept across the phases."""
 
-    def __init__(
-        self, prepared: dict[str, Any], solo: int, pairs: int, ars: int, think: float = 0.0
-    ) -> None:
+    def __init__(self, prepared: dict[str, Any], solo: int, pairs: int, ars: int) -> None:
         self.p, self.solo, self.pairs, self.ars = prepared, solo, pairs, ars
-        self.think = think
         self.acks = users.Acks()
         self.xlsx = users.XlsxState(list(prepared["copies"]))
 
@@ -131,22 +127,13 @@ class Campaign:
         drafts, c = self.p["drafts"], self.p
         out: list[User] = []
         for d in drafts[: self.solo]:
-            out.append(
-                lambda conn, until, d=d: users.director(
-                    conn, d, "a", until, self.acks, think=self.think
-                )
-            )
+            out.append(lambda conn, until, d=d: users.director(conn, d, "a", until, self.acks))
         for d in drafts[self.solo : self.solo + self.pairs]:
             for tab in ("a", "b"):
                 out.append(
-                    lambda conn, until, d=d, tab=tab: users.director(
-                        conn, d, tab, until, self.acks, think=self.think
-                    )
+                    lambda conn, until, d=d, tab=tab: users.director(conn, d, tab, until, self.acks)
                 )
-        out += [
-            lambda conn, until, k=k: users.ars(conn, c["ars"], c["region"], until, self.think, k)
-            for k in range(self.ars)
-        ]
+        out += [lambda conn, until: users.ars(conn, c["ars"], c["region"], until)] * self.ars
         if csv:
             out.append(
                 lambda conn, until: users.committee_csv(conn, c["committee"], c["shortlist"], until)
@@ -283,7 +270,6 @@ def run(
     before_chaos: Callable[[], None] | None = None,
     stalled: float = 10,
     hello: bool = True,
-    think: float = 0.0,
 ) -> dict[str, Any]:
     # Long: the whole campaign in order (servers, shortlist, nine phases, drain, checks).
     t0 = time.perf_counter()
@@ -305,7 +291,7 @@ def run(
         engine = create_engine(normalize_url(url))
         prepared["copies"] = db.clone_shortlist(engine, created["id"], copies, min_rows)
         engine.dispose()
-        campaign = Campaign(prepared, solo, pairs, ars, think)
+        campaign = Campaign(prepared, solo, pairs, ars)
         timings["setup_s"] = round(time.perf_counter() - t0, 1)
         n = len(campaign.people())
         plan: list[tuple[str, list[int], list[User]]] = [
@@ -354,12 +340,6 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=40000, help="shortlist size asked")
     parser.add_argument("--copies", type=int, default=6)
     parser.add_argument("--drain", type=float, default=300)
-    parser.add_argument(
-        "--think",
-        type=float,
-        default=0.0,
-        help="seconds a director or referent pauses between requests (0: saturation)",
-    )
     a = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load = http.load_average()
@@ -372,7 +352,6 @@ def main() -> None:
         size=a.size,
         copies=a.copies,
         drain_s=a.drain,
-        think=a.think,
     )
     print(
         json.dumps(
@@ -381,7 +360,6 @@ def main() -> None:
                 "load_average_at_start": load,
                 "load_average_at_end": http.load_average(),
                 "cpus": os.cpu_count(),
-                "users": {"solo": a.solo, "pairs": a.pairs, "ars": a.ars, "think_s": a.think},
                 **out,
             },
             indent=2,

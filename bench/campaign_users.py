@@ -8,11 +8,6 @@
 - the committee streams a national shortlist's CSV, and exports shortlists as XLSX (a job on
   the worker: request, poll every second, download), one copy after the other.
 
-With `think` > 0, directors and referents pause between requests as people do (a random
-0.5–1.5 × `think` seconds, seeded per user so that runs repeat): the offered load is then
-set by the number of users, not by how fast the servers answer (`think` 0: a closed loop
-at saturation).
-
 Every answer a director's save acknowledged (200) is kept in `Acks`; a save whose server died
 before answering is kept as unknown. `campaign_db.check_autosaves` checks them afterwards.
 """
@@ -22,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,17 +38,6 @@ def cookie(raw: str) -> dict[str, str]:
     return {"Cookie": f"palier_session={raw}"}
 
 
-def pauses(think: float, seed: str) -> Any:
-    """An async pause of 0.5–1.5 × `think` s (none when `think` is 0), seeded by `seed`."""
-    rng = random.Random(seed)
-
-    async def pause() -> None:
-        if think > 0:
-            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
-
-    return pause
-
-
 @dataclass
 class Acks:
     """Per draft: the highest acknowledged version and its answer; answers never confirmed."""
@@ -74,16 +57,9 @@ class Acks:
 
 
 async def director(
-    conn: Conn,
-    d: dict[str, Any],
-    tab: str,
-    until: float,
-    acks: Acks,
-    saves: int = 3,
-    think: float = 0.0,
+    conn: Conn, d: dict[str, Any], tab: str, until: float, acks: Acks, saves: int = 3
 ) -> None:
     acks.start(d)
-    pause = pauses(think, f"{d['id']}-{tab}")
     api = f"/api/v1/assessments/{d['id']}"
     auth = bearer(d["token"], json_body=True)
     page = f"/evaluations/{d['id']}/sections/{d['section']}"
@@ -96,7 +72,6 @@ async def director(
                 version = json.loads(data)["version"]
             await conn.call("section", "GET", page, cookie(d["cookie"]), keep=False)
             for _ in range(saves):
-                await pause()
                 n += 1
                 value = f"{d['id']}-{tab}-{n}"
                 body = json.dumps(
@@ -114,15 +89,11 @@ async def director(
                     acks.ok(d["id"], version, value)
                 elif status == 409:
                     version = json.loads(data)["version"]
-            await pause()
         except Interrupted:
             version = None
 
 
-async def ars(
-    conn: Conn, c: dict[str, str], region: str, until: float, think: float = 0.0, seed: int = 0
-) -> None:
-    pause = pauses(think, f"ars-{seed}")
+async def ars(conn: Conn, c: dict[str, str], region: str, until: float) -> None:
     pages = [
         ("dashboard", f"/regions/{region}", cookie(c["cookie"])),
         ("structure_list", f"/regions/{region}/structures", cookie(c["cookie"])),
@@ -132,7 +103,6 @@ async def ars(
         for kind, path, headers in pages:
             with contextlib.suppress(Interrupted):
                 await conn.call(kind, "GET", path, headers, keep=False)
-            await pause()
 
 
 async def committee_csv(conn: Conn, c: dict[str, str], shortlist: int, until: float) -> None:
