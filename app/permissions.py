@@ -168,10 +168,7 @@ def can_see_region(actor: Actor | None, region: str) -> bool:
 def can_in_region(actor: Actor | None, action: Action, region: str) -> bool:
     """A global action carried out for one region (running a campaign there): the role
     allows it and the region is the actor's own, or any region for those who see all."""
-    if not can(actor, action):
-        return False
-    scope = structure_scope(actor)
-    return scope.all or scope.region == region
+    return can(actor, action) and can_see_region(actor, region)
 
 
 def import_scope(actor: Actor | None) -> Scope:

@@ -27,7 +27,7 @@ def worker(
     from app.db import is_sqlite, normalize_url
     from app.jobs import queue
     from app.main import install_jobs
-    from app.shortlists.jobs import map_large_blocks
+    from app.memory import map_large_blocks
     from app.web.observability import configure_logging
 
     settings = get_settings()

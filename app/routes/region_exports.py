@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
+import io
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -26,8 +26,6 @@ from app.web.region_lists import list_search
 router = APIRouter(tags=["région"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHUNK = 64 * 1024
-IN_MEMORY_MAX = 1 << 20  # a larger XLSX goes to a temporary file while it is written
 
 
 def _sep(request: Request) -> str:
@@ -56,17 +54,9 @@ def _send(
     if fmt == "csv":
         chunks = (chunk.encode() for chunk in table.csv(sep))
         return StreamingResponse(chunks, headers=headers, media_type="text/csv; charset=utf-8")
-    return StreamingResponse(_xlsx_chunks(table), headers=headers, media_type=XLSX)
-
-
-def _xlsx_chunks(table: lx.Table) -> Iterator[bytes]:
-    """The XLSX written once (a zip needs its end to be written before it is sent), then
-    sent in chunks; in memory up to IN_MEMORY_MAX, in a temporary file above."""
-    with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_MAX) as spool:
-        lx.write_xlsx(spool, table)
-        spool.seek(0)
-        while chunk := spool.read(CHUNK):
-            yield chunk
+    buffer = io.BytesIO()  # one region's rows, which `table` already holds
+    lx.write_xlsx(buffer, table)
+    return Response(buffer.getvalue(), headers=headers, media_type=XLSX)
 
 
 def _table(

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.deps import IdPath, PageQuery, SessionDep, SettingsDep
 from app.errors import NotFound
+from app.memory import return_memory
 from app.permissions import Action, Actor, structure_scope
 from app.questionnaires import Registry, RegistryDep
 from app.reference import SECTOR_LABELS, departments, finess_categories, regions
@@ -334,7 +335,7 @@ def _region_stream(sessions: jobs.SessionFactory, actor: Actor, registry: Regist
             table = region_table(session, actor, registry, region)
             yield from exports.csv_chunks(table.header, table.rows, sep)
     finally:
-        jobs.return_memory()  # the answers read are freed: give the heap back
+        return_memory()  # the answers read are freed: give the heap back
 
 
 @region_router.get("/regions/{code}/export.csv")

@@ -343,12 +343,18 @@ def test_the_read_model_refresh_is_handed_to_the_worker(
 
 
 @pg_only
-def test_the_worker_gives_way_to_web_processes(workers: Callable[..., Any]) -> None:
+def test_the_worker_gives_way_to_web_processes(workers: Callable[..., Any],
+                                               engine: Engine) -> None:
     """`palier worker` adds PALIER_WORKER_NICE (default 10) to its CPU niceness; 0 keeps it."""
     own = os.getpriority(os.PRIO_PROCESS, 0)
     default, unchanged = workers(), workers(worker_nice=0)
-    wait_for(lambda: os.getpriority(os.PRIO_PROCESS, default.pid) == min(own + 10, 19),
-             "the default worker's niceness")
-    time.sleep(1)  # both workers are up by now
+
+    def registered() -> int:  # a worker registers after its niceness is set
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT count(*) FROM procrastinate_workers"))
+            return int(found.scalar_one())
+
+    wait_for(lambda: registered() == 2, "both workers registered")
     assert unchanged.poll() is None and default.poll() is None
+    assert os.getpriority(os.PRIO_PROCESS, default.pid) == min(own + 10, 19)
     assert os.getpriority(os.PRIO_PROCESS, unchanged.pid) == own
