@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.routes import ROUTERS, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import assets, auth_deps, contention, reports, templating
+from app.web.lanes import Lanes
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -75,6 +77,10 @@ def create_app() -> FastAPI:
                        form_origins=provider_origins(settings))
     configure_logging(settings)
     templating.configure(settings)
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)  # for this process (app.web.lanes)
+    app.add_middleware(Lanes, page_slots=settings.page_slots,  # inside: metrics count the wait
+                       download_slots=settings.download_slots,
+                       wait_seconds=settings.lane_wait_seconds)
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
