@@ -8,7 +8,8 @@ process; the others wait, in arrival order, before they start:
     download    GET of a CSV / XLSX / PDF file or an export's file: PALIER_DOWNLOAD_SLOTS
     page        any other GET (pages, dashboards, API reads): PALIER_PAGE_SLOTS
     (none)      writes (autosaves, forms: a body may take long to arrive, and a write must
-                never wait behind reads), the load balancer's probes, static files
+                never wait behind reads), the load balancer's probes, /metrics (a scrape
+                must see a busy process), static files
 
 A read that waited PALIER_LANE_WAIT_SECONDS without a slot gets 503 with Retry-After (nothing
 was done). Slots are per process: N `palier serve` processes admit N times as many. 0 slots
@@ -36,6 +37,7 @@ class Lane(StrEnum):
 
 _DOWNLOAD = re.compile(r".*(?:\.(?:csv|xlsx|pdf)|/exports/\d+/(?:file|fichier))")
 
+_FREE = PROBE_PATHS | {"/metrics"}
 LANE_WAIT = Histogram(
     "palier_lane_wait_seconds", "Time a request waited for a slot in its lane.", ["lane"],
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
@@ -44,7 +46,7 @@ LANE_WAIT = Histogram(
 
 def lane_of(method: str, path: str) -> Lane | None:
     """The lane of a request; None: admitted at once."""
-    if method not in ("GET", "HEAD") or path in PROBE_PATHS or path.startswith("/static/"):
+    if method not in ("GET", "HEAD") or path in _FREE or path.startswith("/static/"):
         return None
     return Lane.download if _DOWNLOAD.fullmatch(path) else Lane.page
 

@@ -30,6 +30,7 @@ LANES = [
     ("DELETE", "/api/v1/auth/token", None),
     ("GET", "/healthz", None),
     ("GET", "/readyz", None),
+    ("GET", "/metrics", None),
     ("GET", "/static/css/palier.css", None),
 ]
 
