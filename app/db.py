@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel
 from starlette.requests import Request
@@ -76,7 +76,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_size", 10)
             kwargs.setdefault("max_overflow", 30)
             kwargs.setdefault("pool_timeout", 15)
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        ping_when_idle(engine)
+        return engine
 
     path = _sqlite_file(url)
     if path is not None:
@@ -104,6 +106,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# A pooled connection given back less than this long ago is used without a ping.
+PING_AFTER_IDLE_S = 1.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, but only for a connection that stayed in the pool more than
+    PING_AFTER_IDLE_S: one that served a request a moment ago (the rule under load) is
+    alive, and pinging it cost each request a round trip. A failed ping makes the pool open
+    a new connection (a server restart, an idle connection closed by the network)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["palier_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("palier_checked_in")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the connection is gone: the pool opens a new one
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()
 
 
 def begin_write(session: Session) -> None:

@@ -9,6 +9,7 @@ concurrent requests never lose each other's answers, on SQLite and PostgreSQL al
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -51,18 +52,29 @@ DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles d
 # ---- lookups through the actor -------------------------------------------------------------
 
 
-def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
-             submitted: bool | None = None) -> Structure:
-    """`s` if the actor sees it (else NotFound(missing): out of scope reads as absent), may
-    read its assessment (when `submitted` is given) and may do `action` (else Forbidden)."""
-    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
-                                                          s.region):
+def check_structure(actor: Actor | None, structure_id: int | None, region: str,
+                    action: Action, missing: str, *, submitted: bool | None = None) -> None:
+    """NotFound(missing) unless the actor sees the structure (out of scope reads as absent);
+    Forbidden unless they may read its assessment (when `submitted` is given) and do
+    `action`."""
+    if structure_id is None or not can_on_structure(actor, Action.view_structure,
+                                                    structure_id, region):
         raise NotFound(missing)
-    if submitted is not None and not can_read_assessment(actor, s.id, s.region,
+    if submitted is not None and not can_read_assessment(actor, structure_id, region,
                                                          submitted=submitted):
         raise Forbidden(DRAFT_HIDDEN)
-    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
+    if action != Action.view_structure and not can_on_structure(actor, action, structure_id,
+                                                                region):
         raise Forbidden()
+
+
+def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
+             submitted: bool | None = None) -> Structure:
+    """`s` if the actor sees it, may read its assessment (when `submitted` is given) and may
+    do `action` (`check_structure`)."""
+    if s is None:
+        raise NotFound(missing)
+    check_structure(actor, s.id, s.region, action, missing, submitted=submitted)
     return s
 
 
@@ -294,6 +306,46 @@ _CARRIED_OVER = (select(AuditEvent.details, AuditEvent.at)
 # ---- autosave -------------------------------------------------------------------------------
 
 
+def merge_answers(answers: dict[str, Any] | None, meta: dict[str, Any] | None, version: int,
+                  by: int, base_version: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns a save of `changes` writes over a draft's `answers` and `answer_meta` read
+    at `version` (by a client that last saw `base_version`): answers, answer_meta, version,
+    updated_at. Conflict when a changed question was saved since `base_version` to another
+    value (nothing merged)."""
+    answers = dict(answers or {})
+    meta = dict(meta or {})
+    check_conflicts(answers, meta, version, base_version, changes)
+    new_version = version + 1
+    now = utcnow()
+    answers.update((qid, value) for qid, value in changes.items() if value is not None)
+    for qid in changes:
+        if changes[qid] is None:
+            answers.pop(qid, None)
+    meta.update(new_meta(changes, by, new_version, now))
+    return {"answers": answers, "answer_meta": meta, "version": new_version, "updated_at": now}
+
+
+def check_conflicts(answers: dict[str, Any], meta: dict[str, Any], version: int,
+                    base_version: int, changes: dict[str, Any]) -> None:
+    """Conflict when a question of `changes` was saved since `base_version` (its meta's
+    revision) to another value. `answers` and `meta` need only hold the changed questions."""
+    conflicts = []
+    for qid, value in changes.items():
+        m = meta.get(qid)
+        if m and int(m.get("revision", 0)) > base_version and answers.get(qid) != value:
+            conflicts.append(ConflictItem(qid, answers.get(qid), value, m.get("by"),
+                                          m.get("at")))
+    if conflicts:
+        raise Conflict(conflicts, version)
+
+
+def new_meta(changes: dict[str, Any], by: int, new_version: int,
+             now: datetime) -> dict[str, Any]:
+    """The answer_meta entries a save of `changes` writes."""
+    entry = {"by": by, "at": now.isoformat(), "revision": new_version}
+    return {qid: dict(entry) for qid in changes}
+
+
 @dataclass
 class Saved:
     assessment: Assessment
@@ -320,28 +372,14 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
         if not editable(a):
             session.rollback()
             raise NotEditable()
-        answers = dict(a.answers or {})
-        meta = dict(a.answer_meta or {})
-        conflicts = []
-        for qid, value in changes.items():
-            m = meta.get(qid)
-            if m and int(m.get("revision", 0)) > base_version and answers.get(qid) != value:
-                conflicts.append(ConflictItem(qid, answers.get(qid), value, m.get("by"),
-                                              m.get("at")))
-        if conflicts:
-            session.rollback()
-            raise Conflict(conflicts, a.version)
         read_version = a.version  # what was merged
-        new_version = read_version + 1
-        now = utcnow()
-        for qid, value in changes.items():
-            if value is None:
-                answers.pop(qid, None)
-            else:
-                answers[qid] = value
-            meta[qid] = {"by": actor.id, "at": now.isoformat(), "revision": new_version}
-        written = {"answers": answers, "answer_meta": meta, "version": new_version,
-                   "updated_at": now}
+        try:
+            written = merge_answers(a.answers, a.answer_meta, read_version, actor.id,
+                                    base_version, changes)
+        except Conflict:
+            session.rollback()
+            raise
+        new_version = written["version"]
         with kept_loaded(session):  # begin_write's commit (SQLite) and ours keep `a`, `s`
             begin_write(session)  # SQLite: ends the read, BEGIN IMMEDIATE (PostgreSQL: nothing)
             res = session.exec(

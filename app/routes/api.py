@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from app.assessments import results
+from app.accounts.tokens import token_hash
+from app.assessments import autosave, results
 from app.assessments import service as svc
 from app.assessments.receipt import receipt_number
 from app.dashboard import service as dashboard
-from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep
+from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep, request_session
 from app.errors import InvalidAnswers
-from app.questionnaires import RegistryDep
-from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
+from app.questionnaires import Registry, RegistryDep, get_registry
+from app.routes.schemas import AnswersPatch, ApiError, AssessmentOut, StructureOut
 from app.structures.directory import MAX_SEARCH, list_structures
-from app.web.auth_deps import CurrentActor
+from app.web.auth_deps import ApiCaller, CurrentActor, api_caller, check_bearer
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
+# Added by app.main as is, without the app-wide dependencies (load_user): its route checks the
+# caller itself (`auth_deps.api_caller`, `check_bearer`) and does its database work in one
+# threadpool call (issue 14: the director's autosave through the API).
+lean_router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 class QuestionnaireSummary(BaseModel):
@@ -116,14 +123,52 @@ def assessment(assessment_id: IdPath, actor: CurrentActor, session: SessionDep) 
     return AssessmentOut.of(a, s)
 
 
-@router.patch("/assessments/{assessment_id}/answers")
-def save(assessment_id: IdPath, body: AnswersPatch, actor: CurrentActor, session: SessionDep,
-         registry: RegistryDep) -> AssessmentOut:
+@lean_router.patch("/assessments/{assessment_id}/answers", response_model=AssessmentOut,
+                   responses={422: {"model": ApiError, "description": "Données invalides"}})
+async def save(request: Request, assessment_id: IdPath, body: AnswersPatch,
+               caller: Annotated[ApiCaller, Depends(api_caller)]) -> Response:
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
-    saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
-                             body.answers)
-    assert saved.structure is not None
-    return AssessmentOut.of(saved.assessment, saved.structure)
+    # What FastAPI would send for the declared AssessmentOut, serialised by pydantic at once
+    # (rather than to Python objects, then by the json module).
+    text = await run_in_threadpool(_save, request, caller, get_registry(request),
+                                   assessment_id, body)
+    return Response(text, media_type="application/json")
+
+
+def _save(request: Request, caller: ApiCaller, registry: Registry, assessment_id: int,
+          body: AnswersPatch) -> str:
+    """The whole save in one threadpool call, as JSON text: with a Bearer token, one
+    statement reads the token, its user and the assessment, then the same checks and
+    compare-and-swap as `service.save_answers` (app/assessments/autosave.py); with a
+    session cookie, that function."""
+    with request_session(request) as session:
+        if caller.actor is not None:
+            saved = svc.save_answers(session, caller.actor, registry, assessment_id,
+                                     body.version, body.answers)
+            assert saved.structure is not None
+            return AssessmentOut.of(saved.assessment, saved.structure).model_dump_json()
+        assert caller.bearer is not None
+        hashed = token_hash(caller.bearer)
+        if session.get_bind().dialect.name == "postgresql":
+            return _save_pg(request, session, registry, hashed, assessment_id, body)
+        read = autosave.read_for_token(session, hashed, assessment_id)
+        actor = check_bearer(request, session, read)
+        assert read is not None
+        autosave.check_fill(actor, read)
+        return AssessmentOut.of_columns(autosave.save_read(
+            session, actor, registry, read, body.version, body.answers)).model_dump_json()
+
+
+def _save_pg(request: Request, session: Session, registry: Registry, hashed: str,
+             assessment_id: int, body: AnswersPatch) -> str:
+    """`_save` on PostgreSQL: the documents merged in the database (`autosave.PgSave`)."""
+    pg = autosave.PgSave(session, hashed, assessment_id, body.answers)
+    read = pg.read()
+    actor = check_bearer(request, session, read)
+    autosave.check_fill(actor, read)
+    columns, answers, meta = pg.save(actor, registry, read, body.version)
+    out = AssessmentOut.of_columns({**columns, "answers": {}, "answer_meta": {}})
+    return autosave.splice_documents(out.model_dump_json(), answers, meta)
 
 
 class SubmitRequest(BaseModel):
