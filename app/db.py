@@ -10,6 +10,7 @@ race call `begin_write(session)` first (BEGIN IMMEDIATE: wait for the write lock
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -21,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, make_url
@@ -221,6 +223,43 @@ def write(session: Session, apply: Callable[[Session], T], *,
             log.info("database busy, write retried (%s/%s)", attempt, attempts)
             time.sleep(0.05 * attempt + random.uniform(0, 0.05))
     raise AssertionError("unreachable")
+
+
+EVENT_LOOP_POOL_SIZE = 8
+
+
+def _conninfo(url: str) -> str:
+    """The libpq URI of a SQLAlchemy PostgreSQL URL."""
+    return make_url(normalize_url(url)).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+
+async def _open_pool(url: str) -> AsyncConnectionPool[Any]:
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        _conninfo(url), kwargs={"autocommit": True}, min_size=1,
+        max_size=EVENT_LOOP_POOL_SIZE, timeout=15, open=False, name="palier-event-loop")
+    await pool.open()
+    return pool
+
+
+async def event_loop_pool(state: Any, url: str) -> AsyncConnectionPool[Any]:
+    """The app's pool of asyncio PostgreSQL connections (autocommit: each statement commits
+    itself), for a route that talks to the database from the event loop, without a
+    threadpool thread (the API's lean autosave). Opened on first use in the app's event
+    loop, kept on `state` (app.state), closed by `close_event_loop_pool`. A connection found
+    broken is dropped by the pool when given back."""
+    opening = getattr(state, "palier_pg_pool", None)
+    if opening is None or (opening.done() and opening.exception() is not None):
+        opening = state.palier_pg_pool = asyncio.ensure_future(_open_pool(url))
+    pool: AsyncConnectionPool[Any] = await opening
+    return pool
+
+
+async def close_event_loop_pool(state: Any) -> None:
+    opening = getattr(state, "palier_pg_pool", None)
+    if opening is not None and opening.done() and opening.exception() is None:
+        await opening.result().close()
+    state.palier_pg_pool = None
 
 
 @lru_cache

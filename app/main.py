@@ -16,7 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import jobs, stale_jobs
 from app.accounts.oidc import provider_origins
 from app.config import get_settings
-from app.db import get_engine
+from app.db import close_event_loop_pool, get_engine
 from app.questionnaires import Registry
 from app.routes import ROUTERS, api, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
@@ -54,6 +54,7 @@ def install_jobs() -> None:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(_at_start)
     yield
+    await close_event_loop_pool(_app.state)
 
 
 def create_app() -> FastAPI:

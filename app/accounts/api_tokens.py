@@ -77,8 +77,13 @@ def touch_if_due(session: Session, token_id: int | None, last_used_at: datetime 
                  now: datetime) -> None:
     """Record the token's use (`last_used_at`), at most once per TOUCH_INTERVAL, in its own
     short write transaction (`sessions.touch`: it commits the session's current one)."""
-    if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
+    if touch_due(last_used_at, now):
         touch(session, ApiToken, col(ApiToken.id) == token_id, col(ApiToken.last_used_at), now)
+
+
+def touch_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """A token's use is recorded at most once per TOUCH_INTERVAL."""
+    return last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
 
 
 def revoke_api_token(session: Session, raw: str, ip: str | None = None) -> bool:

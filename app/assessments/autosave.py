@@ -1,11 +1,14 @@
 """The lean autosave of the API (issue 14): `PATCH /api/v1/assessments/{id}/answers` with a
 Bearer token, in two statements and no ORM object.
 
-On PostgreSQL (`PgSave`), the two statements are plain SQL on the driver's connection and the
-JSON documents stay in the database: the read returns only the changed questions' answers
-and meta (for the conflict check), the UPDATE merges the changes into the documents itself
-(`jsonb` operators) and returns them as text, which the response embeds as is
-(`splice_documents`). Elsewhere (SQLite, `read_for_token` and `save_read`):
+On PostgreSQL in production (`pg_read`, `pg_save`), the route runs them from the event loop
+on an asyncio connection of its own pool (`app.db.event_loop_pool`: no threadpool, no
+SQLAlchemy), each statement committing itself, and the JSON documents stay in the
+database: the read returns only the changed questions' answers and meta (for the conflict
+check), the UPDATE merges the changes into the documents itself (`jsonb` operators) and
+returns them as text, which the response embeds as is (`splice_documents`). Elsewhere
+(SQLite; a test's session on PostgreSQL), on the request's session, `read_for_token` and
+`save_read`:
 
 - `read_for_token`: ONE statement reads the API token (by its hash), its user, the
   assessment, its structure and whether the user is linked to that structure: everything
@@ -23,15 +26,17 @@ ORM objects). Same errors, statuses and values as `service.save_answers`.
 from __future__ import annotations
 
 import json
-from datetime import UTC
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Row, bindparam, exists, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col
 
+from app.accounts.api_tokens import touch_due
 from app.accounts.models import ApiToken, DirectorStructure, User
 from app.assessments.lifecycle import editable_status
 from app.assessments.models import Assessment, AssessmentStatus
@@ -50,6 +55,7 @@ from app.structures.models import Structure
 from scoring import validate_answers
 
 MISSING = "Évaluation introuvable."
+log = logging.getLogger("palier.auth")
 
 # The assessment's columns the save reads and the response shows.
 _ASSESSMENT = (
@@ -176,65 +182,73 @@ RETURNING answers::text, answer_meta::text
 """
 
 
-class PgSave:
-    """The save on PostgreSQL, on the session's driver connection (inside the session's
-    transaction: `session.commit()` ends it). Errors of the driver are raised as
-    SQLAlchemy's (`DBAPIError.instance`), as the session would: lock contention is a 503."""
+_PG_TOUCH = "UPDATE api_token SET last_used_at = %(now)s WHERE id = %(token_id)s"
 
-    def __init__(self, session: Session, hashed: str, assessment_id: int,
-                 changes: dict[str, Any]) -> None:
-        self.session = session
-        # Question ids PostgreSQL cannot take (NUL, lone surrogates) are no question: the
-        # validation refuses them before any conflict is looked for.
-        qids = [q for q in changes if _utf8(q)]
-        self.params = {"hash": hashed, "assessment_id": assessment_id, "qids": qids}
-        self.changes = changes
 
-    def _run(self, sql: str, params: dict[str, Any]) -> Any:
-        # The session's connection of the moment (a commit gives it back to the pool).
-        cursor = _pg_cursor(self.session)
-        try:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-        except psycopg.Error as exc:
-            raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+def pg_params(hashed: str, assessment_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `_PG_READ`. Question ids PostgreSQL cannot take (NUL, lone
+    surrogates) are no question: the validation refuses them before any conflict check."""
+    return {"hash": hashed, "assessment_id": assessment_id,
+            "qids": [q for q in changes if _utf8(q)]}
 
-    def read(self) -> Any:
-        """The row of `_PG_READ` (None: no token has this hash)."""
-        return self._run(_PG_READ, self.params)
 
-    def save(self, actor: Actor, registry: Registry, read: Any,
-             base_version: int) -> tuple[dict[str, Any], str, str]:
-        """`save_read` on PostgreSQL: the assessment's columns after the save (answers and
-        meta left out) and the two documents as JSON text."""
-        validate(registry, read, self.changes)
-        current = read
-        for _ in range(CAS_ATTEMPTS):
-            if not editable_status(current.status):
-                self.session.rollback()
-                raise NotEditable()
-            try:
-                check_conflicts(current.answers or {}, current.answer_meta or {},
-                                current.version, base_version, self.changes)
-            except Conflict:
-                self.session.rollback()
-                raise
-            new_version, now = current.version + 1, utcnow()
-            written = self._run(_PG_CAS, {
-                "assessment_id": read.id, "read_version": current.version,
-                "removed": [q for q, v in self.changes.items() if v is None],
-                "set": json.dumps({q: v for q, v in self.changes.items() if v is not None}),
-                "meta": json.dumps(new_meta(self.changes, actor.id, new_version, now)),
-                "new_version": new_version, "now": now})
-            if written is not None:
-                self.session.commit()
-                columns = {**current._asdict(), "version": new_version, "updated_at": now}
-                for name in ("created_at", "submitted_at"):  # in the server's time zone
-                    columns[name] = columns[name] and columns[name].astimezone(UTC)
-                return columns, written.answers, written.answer_meta
-            self.session.rollback()  # someone saved in between: read again, merge again
-            current = self.read()
-        raise Conflict([], current.version)  # pragma: no cover - only under extreme contention
+async def _pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]) -> Any:
+    """One statement, its first row (named columns). Errors of the driver are raised as
+    SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention is a 503."""
+    try:
+        cursor = conn.cursor(row_factory=namedtuple_row)
+        await cursor.execute(sql, params, prepare=True)
+        return await cursor.fetchone() if cursor.description else None
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
+
+async def pg_read(conn: psycopg.AsyncConnection[Any], params: dict[str, Any]) -> Any:
+    """The row of `_PG_READ` (None: no token has this hash)."""
+    return await _pg_run(conn, _PG_READ, params)
+
+
+async def pg_touch_if_due(conn: psycopg.AsyncConnection[Any], token_id: int,
+                          last_used_at: datetime | None, now: datetime) -> None:
+    """`api_tokens.touch_if_due` on an autocommit connection: best effort, as there (a
+    database too busy is logged, the request goes on)."""
+    if not touch_due(last_used_at, now):
+        return
+    try:
+        await _pg_run(conn, _PG_TOUCH, {"now": now, "token_id": token_id})
+    except OperationalError:
+        log.warning("could not record activity on ApiToken (database busy)")
+
+
+async def pg_save(conn: psycopg.AsyncConnection[Any], actor: Actor, registry: Registry,
+                  read: Any, base_version: int, changes: dict[str, Any],
+                  params: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+    """`save_read` on PostgreSQL, on an autocommit connection (the compare-and-swap UPDATE
+    commits itself): the assessment's columns after the save (documents left out) and the
+    two documents as JSON text."""
+    validate(registry, read, changes)
+    current = read
+    for _ in range(CAS_ATTEMPTS):
+        if not editable_status(current.status):
+            raise NotEditable()
+        check_conflicts(current.answers or {}, current.answer_meta or {}, current.version,
+                        base_version, changes)
+        new_version, now = current.version + 1, utcnow()
+        written = await _pg_run(conn, _PG_CAS, {
+            "assessment_id": read.id, "read_version": current.version,
+            "removed": [q for q, v in changes.items() if v is None],
+            "set": json.dumps({q: v for q, v in changes.items() if v is not None}),
+            "meta": json.dumps(new_meta(changes, actor.id, new_version, now)),
+            "new_version": new_version, "now": now})
+        if written is not None:
+            columns = {**current._asdict(), "version": new_version, "updated_at": now}
+            for name in ("created_at", "submitted_at"):  # in the server's time zone
+                columns[name] = columns[name] and columns[name].astimezone(UTC)
+            return columns, written.answers, written.answer_meta
+        current = await pg_read(conn, params)  # someone saved in between: merge again
+        if current is None or current.id is None:
+            raise NotFound(MISSING)
+    raise Conflict([], current.version)  # pragma: no cover - only under extreme contention
 
 
 def _utf8(text: str) -> bool:
@@ -244,13 +258,6 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return "\x00" not in text
-
-
-def _pg_cursor(session: Session) -> psycopg.Cursor[Any]:
-    """A cursor of the session's psycopg connection (rows with named columns)."""
-    raw = session.connection().connection.dbapi_connection
-    assert isinstance(raw, psycopg.Connection)
-    return raw.cursor(row_factory=namedtuple_row)
 
 
 def validate(registry: Registry, read: Any, changes: dict[str, Any]) -> None:

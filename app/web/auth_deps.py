@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -258,10 +259,24 @@ def check_bearer(request: Request, session: Session, token: Row[Any] | None) -> 
     read-only one on a state-changing request; sets request.state (auth, actor). Returns
     the actor, as far as `token.structure_id` is concerned (`auth.actor_for_structure`)."""
     now = utcnow()
+    check_token(token, now)
+    assert token is not None
+    touch_if_due(session, token.token_id, token.last_used_at, now)
+    return bearer_actor(request, token)
+
+
+def check_token(token: Any, now: datetime) -> None:
+    """InvalidBearerToken (401) unless a token was found and is usable
+    (`api_tokens.token_usable`). `check_bearer`'s first step, for routes that record the
+    token's use themselves."""
     if token is None or not token_usable(token.revoked_at, token.expires_at, token.active,
                                          now):
         raise InvalidBearerToken()
-    touch_if_due(session, token.token_id, token.last_used_at, now)
+
+
+def bearer_actor(request: Request, token: Any) -> Actor:
+    """`check_bearer`'s last step (its use recorded): ReadOnlyToken (403) for a read-only
+    token on a state-changing request; sets request.state (auth, actor); the actor."""
     check_scope(request, token.scope)
     actor = auth.actor_for_structure(token.user_id, token.role, token.region, token.active,
                                      token.structure_id, token.linked)
