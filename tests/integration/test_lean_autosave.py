@@ -4,7 +4,9 @@ caller as load_user and current_actor would. The tables below are written by han
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,11 @@ from app.accounts.tokens import new_token, token_hash
 from app.assessments.autosave import splice_documents
 from app.assessments.models import Assessment
 from app.config import Settings
-from app.db import utcnow
+from app.db import make_engine, utcnow
 from app.permissions import Role
 from app.web.auth_deps import CSRF_FAILED, READ_ONLY_TOKEN
 from tests.auth_helpers import csrf_headers, log_in
+from tests.conftest import TEST_SECRET_KEY, _clear_caches
 from tests.factories import make_assessment, make_structure, make_user
 
 INVALID = "Jeton d’accès invalide, expiré ou révoqué."
@@ -27,14 +30,46 @@ LOGIN = "Authentification requise."
 MISSING = "Évaluation introuvable."
 
 
+@pytest.fixture(params=["test-session", "own-database"])
+def lean(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, Session, Settings]]:
+    """(client, session, settings): the app on the test's rolled-back session (get_session
+    overridden: the route works on it in one threadpool call), or on a database of its own
+    as in production (no override: on PostgreSQL the route works from the event loop on its
+    own connections, app/assessments/autosave.py `pg_save`)."""
+    if request.param == "test-session":
+        yield (request.getfixturevalue("app_client"), request.getfixturevalue("session"),
+               request.getfixturevalue("settings"))
+        return
+    from app.main import create_app
+
+    url = request.getfixturevalue("fresh_db_url")
+    settings = Settings(env="test", secret_key=TEST_SECRET_KEY, database_url=url,
+                        evidence_dir=tmp_path / "evidence")
+    monkeypatch.setenv("PALIER_DATABASE_URL", url)
+    monkeypatch.setenv("PALIER_EVIDENCE_DIR", str(settings.evidence_dir))
+    _clear_caches()
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, TestClient(create_app()) as client:
+            yield client, session, settings
+    finally:
+        engine.dispose()
+        _clear_caches()
+
+
 @pytest.fixture
-def world(session: Session) -> dict[str, Any]:
+def world(lean: tuple[TestClient, Session, Settings]) -> dict[str, Any]:
+    client, session, settings = lean
     mine, other = make_structure(session), make_structure(session)
     director = make_user(session, Role.director, [mine])
     stranger = make_user(session, Role.director, [other])
     draft = make_assessment(session, mine, answers={"capacite": 40}, by=director)
     return {"director": director, "stranger": stranger, "draft": draft,
-            "done": make_assessment(session, other, "submitted", by=stranger)}
+            "done": make_assessment(session, other, "submitted", by=stranger),
+            "client": client, "session": session, "settings": settings,
+            "event_loop": session.get_bind().dialect.name == "postgresql"
+            and not client.app.dependency_overrides}  # type: ignore[attr-defined]
 
 
 def _token(session: Session, user: User, *, scope: str = "write",
@@ -69,23 +104,24 @@ TOKEN_STATES: list[tuple[str, dict[str, Any], int, str | None, str | None]] = [
 
 @pytest.mark.parametrize(("state", "kw", "status", "detail", "challenge"), TOKEN_STATES,
                          ids=[t[0] for t in TOKEN_STATES])
-def test_token_states(app_client: TestClient, session: Session, world: dict[str, Any],
-                      state: str, kw: dict[str, Any], status: int, detail: str | None,
-                      challenge: str | None) -> None:
+def test_token_states(world: dict[str, Any], state: str, kw: dict[str, Any], status: int,
+                      detail: str | None, challenge: str | None) -> None:
+    app_client, session = world["client"], world["session"]
     raw, _ = _token(session, world["director"], **kw)
     r = _patch(app_client, world["draft"].id, {"Authorization": f"Bearer {raw}"})
     assert r.status_code == status, r.text
     if detail is not None:
         assert r.json() == {"detail": detail}
     assert r.headers.get("www-authenticate") == challenge
-    session.expire_all()
-    saved = session.get(Assessment, world["draft"].id)
+    aid = world["draft"].id
+    session.rollback()  # a database of its own: read past the snapshot of this transaction
+    saved = session.get(Assessment, aid)
     assert saved is not None
     assert saved.answers == ({"capacite": 41} if status == 200 else {"capacite": 40})
 
 
-def test_unknown_token_inactive_user_and_no_credentials(
-        app_client: TestClient, session: Session, world: dict[str, Any]) -> None:
+def test_unknown_token_inactive_user_and_no_credentials(world: dict[str, Any]) -> None:
+    app_client, session = world["client"], world["session"]
     aid = world["draft"].id
     r = _patch(app_client, aid, {"Authorization": f"Bearer {new_token()}"})
     assert (r.status_code, r.json()["detail"]) == (401, INVALID)
@@ -103,8 +139,8 @@ def test_unknown_token_inactive_user_and_no_credentials(
         assert "cache-control" not in r.headers
 
 
-def test_last_used_at_is_written_at_most_once_a_minute(
-        app_client: TestClient, session: Session, world: dict[str, Any]) -> None:
+def test_last_used_at_is_written_at_most_once_a_minute(world: dict[str, Any]) -> None:
+    app_client, session = world["client"], world["session"]
     for last_used, touched in ((None, True), (timedelta(seconds=30), False),
                                (timedelta(minutes=2), True)):
         raw, row = _token(session, world["director"], last_used=last_used)
@@ -113,6 +149,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(
         r = _patch(app_client, world["draft"].id, {"Authorization": f"Bearer {raw}"},
                    answers={"capacite": 50}, version=10**6)  # no conflict: same value wins
         assert r.status_code in (200, 409), r.text
+        session.rollback()  # as above
         session.refresh(row)
         if touched:
             assert row.last_used_at is not None and row.last_used_at >= started
@@ -120,8 +157,8 @@ def test_last_used_at_is_written_at_most_once_a_minute(
             assert row.last_used_at == before
 
 
-def test_scope_and_state_of_the_assessment(app_client: TestClient, session: Session,
-                                           world: dict[str, Any]) -> None:
+def test_scope_and_state_of_the_assessment(world: dict[str, Any]) -> None:
+    app_client, session = world["client"], world["session"]
     raw, _ = _token(session, world["director"])
     auth = {"Authorization": f"Bearer {raw}"}
     for aid in (world["done"].id, 10**9):  # another director's structure, no such row
@@ -138,8 +175,8 @@ def test_scope_and_state_of_the_assessment(app_client: TestClient, session: Sess
     assert r.json()["errors"][0]["question"] == "capacite"
 
 
-def test_response_is_what_the_assessment_reads(app_client: TestClient, session: Session,
-                                               world: dict[str, Any]) -> None:
+def test_response_is_what_the_assessment_reads(world: dict[str, Any]) -> None:
+    app_client, session = world["client"], world["session"]
     raw, _ = _token(session, world["director"])
     auth = {"Authorization": f"Bearer {raw}"}
     aid = world["draft"].id
@@ -149,6 +186,9 @@ def test_response_is_what_the_assessment_reads(app_client: TestClient, session: 
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert body == app_client.get(f"/api/v1/assessments/{aid}", headers=auth).json()
+    # PostgreSQL without a test session: the save ran on the app's asyncio pool.
+    pool = getattr(app_client.app.state, "palier_pg_pool", None)  # type: ignore[attr-defined]
+    assert (pool is not None) is world["event_loop"]
     assert body["answers"] == {"effectif_etp": 12.5}
     assert body["version"] == 2
     assert set(body["answer_meta"]) == {"capacite", "effectif_etp"}
@@ -162,10 +202,9 @@ def test_response_is_what_the_assessment_reads(app_client: TestClient, session: 
         ("effectif_etp", 12.5, 13)]
 
 
-def test_session_cookie_needs_the_csrf_token(app_client: TestClient, session: Session,
-                                             settings: Settings,
-                                             world: dict[str, Any]) -> None:
-    csrf = log_in(app_client, session, settings, world["director"])
+def test_session_cookie_needs_the_csrf_token(world: dict[str, Any]) -> None:
+    app_client, session = world["client"], world["session"]
+    csrf = log_in(app_client, session, world["settings"], world["director"])
     r = _patch(app_client, world["draft"].id, {})
     assert (r.status_code, r.json()) == (403, {"detail": CSRF_FAILED})
     r = _patch(app_client, world["draft"].id, csrf_headers(csrf))
