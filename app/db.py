@@ -234,10 +234,22 @@ def _conninfo(url: str) -> str:
         hide_password=False)
 
 
+async def _check_when_idle(conn: Any) -> None:
+    """`ping_when_idle` for the asyncio pool (its `check`, called when a connection is taken):
+    a connection last taken more than PING_AFTER_IDLE_S ago is pinged; a failed ping makes
+    the pool drop it and take another one."""
+    now = time.monotonic()
+    taken = getattr(conn, "palier_taken", None)
+    conn.palier_taken = now
+    if taken is None or now - taken >= PING_AFTER_IDLE_S:
+        await conn.execute("SELECT 1")
+
+
 async def _open_pool(url: str) -> AsyncConnectionPool[Any]:
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         _conninfo(url), kwargs={"autocommit": True}, min_size=1,
-        max_size=EVENT_LOOP_POOL_SIZE, timeout=15, open=False, name="palier-event-loop")
+        max_size=EVENT_LOOP_POOL_SIZE, timeout=15, open=False, name="palier-event-loop",
+        check=_check_when_idle)
     await pool.open()
     return pool
 
@@ -246,8 +258,8 @@ async def event_loop_pool(state: Any, url: str) -> AsyncConnectionPool[Any]:
     """The app's pool of asyncio PostgreSQL connections (autocommit: each statement commits
     itself), for a route that talks to the database from the event loop, without a
     threadpool thread (the API's lean autosave). Opened on first use in the app's event
-    loop, kept on `state` (app.state), closed by `close_event_loop_pool`. A connection found
-    broken is dropped by the pool when given back."""
+    loop, kept on `state` (app.state), closed by `close_event_loop_pool`. Connections idle
+    for a while are pinged when taken (`_check_when_idle`), as the engine's are."""
     opening = getattr(state, "palier_pg_pool", None)
     if opening is None or (opening.done() and opening.exception() is not None):
         opening = state.palier_pg_pool = asyncio.ensure_future(_open_pool(url))

@@ -35,7 +35,8 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
 # Added by app.main as is, without the app-wide dependencies (load_user): its route checks the
 # caller itself (`auth_deps.api_caller`, `check_bearer`) and does its database work in one
-# threadpool call (issue 14: the director's autosave through the API).
+# threadpool call, or on PostgreSQL from the event loop (issue 14: the director's autosave
+# through the API).
 lean_router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
