@@ -89,7 +89,7 @@ def create_app() -> FastAPI:
     # The liveness probe's route joins the app's routes as is: include_router would add the
     # app-wide dependencies (user loading in the threadpool) to it.
     app.router.routes.extend(health.probe_router.routes)
-    # The API's autosave too: its route checks the caller itself (app.web.auth_deps.api_caller)
+    # The API's autosave too: its route checks the caller itself (app.web.api_caller)
     # and reads the token with its own rows (issue 14).
     app.router.routes.extend(api.lean_router.routes)
     for router in ROUTERS:

@@ -14,7 +14,7 @@ returns them as text, which the response embeds as is (`splice_documents`). Else
   assessment, its structure and whether the user is linked to that structure: everything
   the authentication (app/web/auth_deps.py `check_bearer`) and the permission decision
   (app/permissions.py, through `service.check_structure`) need;
-- `save_read`: validation, the merge of `service.merge_answers` (conflicts per question),
+- `save_read`: validation, the merge of `answers_merge.merge_answers` (conflicts per question),
   then the same compare-and-swap `UPDATE ... WHERE version = <read>` as
   `service.save_answers`, and the commit. On SQLite the write lock (BEGIN IMMEDIATE) covers
   only that UPDATE and its commit; a lost race reads the row again and merges again.
@@ -38,15 +38,10 @@ from sqlmodel import Session, col
 
 from app.accounts.api_tokens import touch_due
 from app.accounts.models import ApiToken, DirectorStructure, User
+from app.assessments.answers_merge import check_conflicts, merge_answers, new_meta
 from app.assessments.lifecycle import editable_status
 from app.assessments.models import Assessment, AssessmentStatus
-from app.assessments.service import (
-    CAS_ATTEMPTS,
-    check_conflicts,
-    check_structure,
-    merge_answers,
-    new_meta,
-)
+from app.assessments.service import CAS_ATTEMPTS, check_structure
 from app.db import begin_read, begin_write, utcnow
 from app.errors import Conflict, InvalidAnswers, NotEditable, NotFound, QuestionnaireUnavailable
 from app.permissions import Action, Actor

@@ -21,20 +21,14 @@ from app.errors import InvalidAnswers
 from app.questionnaires import Registry, RegistryDep, get_registry
 from app.routes.schemas import AnswersPatch, ApiError, AssessmentOut, StructureOut
 from app.structures.directory import MAX_SEARCH, list_structures
-from app.web.auth_deps import (
-    ApiCaller,
-    CurrentActor,
-    api_caller,
-    bearer_actor,
-    check_bearer,
-    check_token,
-)
+from app.web.api_caller import ApiCaller, api_caller, bearer_actor, check_bearer, check_token
+from app.web.auth_deps import CurrentActor
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
 # Added by app.main as is, without the app-wide dependencies (load_user): its route checks the
-# caller itself (`auth_deps.api_caller`, `check_bearer`) and does its database work in one
+# caller itself (app/web/api_caller.py) and does its database work in one
 # threadpool call, or on PostgreSQL from the event loop (issue 14: the director's autosave
 # through the API).
 lean_router = APIRouter(prefix="/api/v1", tags=["api"])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from app.web import auth_deps
+from app.web import api_caller, auth_deps
 from tests.routes import Key, RouteInfo, api_routes, infrastructure_routes
 
 # Routes anyone may call without logging in (written by hand: never derived from the app).
@@ -74,7 +74,7 @@ def app() -> FastAPI:
 def is_auth_dependency(call: Callable[..., Any]) -> bool:
     # api_caller: a lean route's caller (401 without credentials; a Bearer token is checked
     # by the route with its own rows: tests/integration/test_lean_autosave.py).
-    if call is auth_deps.current_actor or call is auth_deps.api_caller:
+    if call is auth_deps.current_actor or call is api_caller.api_caller:
         return True
     module = getattr(call, "__module__", "")
     qualname = getattr(call, "__qualname__", "")
@@ -113,7 +113,7 @@ def test_the_app_wide_dependency_reaches_every_route(app: FastAPI) -> None:
     assert missing == ["GET /healthz", "PATCH /api/v1/assessments/{assessment_id}/answers"]
     lean = next(r for r in api_routes(app)
                 if r.key == ("PATCH", "/api/v1/assessments/{assessment_id}/answers"))
-    assert auth_deps.api_caller in lean.calls()
+    assert api_caller.api_caller in lean.calls()
 
 
 def test_enumeration_matches_fastapi_routing(app: FastAPI) -> None:
