@@ -17,9 +17,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import jobs, stale_jobs
 from app.accounts.oidc import provider_origins
 from app.config import get_settings
-from app.db import get_engine
+from app.db import close_event_loop_pool, get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, assessment_results, errors, health, public
+from app.routes import ROUTERS, api, assessment_results, errors, health, public
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import assets, auth_deps, contention, reports, templating
@@ -56,6 +56,7 @@ def install_jobs() -> None:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(_at_start)
     yield
+    await close_event_loop_pool(_app.state)
 
 
 def create_app() -> FastAPI:
@@ -94,6 +95,9 @@ def create_app() -> FastAPI:
     # The liveness probe's route joins the app's routes as is: include_router would add the
     # app-wide dependencies (user loading in the threadpool) to it.
     app.router.routes.extend(health.probe_router.routes)
+    # The API's autosave too: its route checks the caller itself (app.web.api_caller)
+    # and reads the token with its own rows (issue 14).
+    app.router.routes.extend(api.lean_router.routes)
     for router in ROUTERS:
         app.include_router(router)
     return app
