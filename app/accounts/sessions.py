@@ -4,6 +4,7 @@ Secret tokens are random; only their sha256 is stored."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -11,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, func, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -101,8 +101,8 @@ def resolve_session(session: Session, settings: Settings,
 
 @dataclass(frozen=True)
 class LiveSession:
-    """A session found valid by `read_live_session`, with a detached copy of its active
-    user and the structures the user is linked to (as a director)."""
+    """A session found valid by `live_session_of`, with a detached copy of its active user
+    and the structures the user is linked to (as a director)."""
 
     id: str
     csrf_token: str
@@ -112,9 +112,9 @@ class LiveSession:
 
 
 @cache
-def _live_session_query(dialect: str) -> Any:
-    """The session, its user's columns and linked structure ids ("1,5", NULL for none): one
-    Core statement, built once per dialect."""
+def live_session_query(dialect: str) -> Any:
+    """The session (`:session_id`), its user's columns and linked structure ids ("1,5", NULL
+    for none): one Core statement, built once per dialect (`live_session_of` reads its row)."""
     s, u, ds = AuthSession.__table__, User.__table__, DirectorStructure.__table__  # type: ignore[attr-defined]
     linked = (func.string_agg(cast(ds.c.structure_id, Text), ",") if dialect == "postgresql"
               else func.group_concat(ds.c.structure_id))
@@ -122,19 +122,16 @@ def _live_session_query(dialect: str) -> Any:
     return (sa_select(s.c.csrf_token, s.c.last_seen_at, s.c.expires_at, s.c.revoked_at,
                       ids.label("linked"), *u.c)
             .select_from(s.join(u, u.c.id == s.c.user_id))
-            .where(s.c.id == bindparam("id")))
+            .where(s.c.id == bindparam("session_id")))
 
 
-def read_live_session(conn: Connection, settings: Settings, raw: str) -> LiveSession | None:
-    """What `resolve_session` finds for a cookie token, read only (one statement, no ORM): None
-    when `resolve_session` would return None. Writes nothing: when the session's activity is
-    due to be recorded (`needs_touch`), the caller goes through `resolve_session`."""
-    session_id = token_hash(raw)
-    row = conn.execute(_live_session_query(conn.dialect.name), {"id": session_id}).first()
-    if row is None:
-        return None
-    data = row._mapping
-    user = User(**{name: data[name] for name in User.model_fields})
+def live_session_of(data: Mapping[Any, Any], settings: Settings,
+                    session_id: str) -> LiveSession | None:
+    """The LiveSession of a row of `live_session_query`, or None when `resolve_session` would
+    return None (revoked, idle or past its absolute limit, inactive user)."""
+    # model_construct: no defaults or validators to run on columns just read (User() costs
+    # ten times more)
+    user = User.model_construct(**{name: data[name] for name in User.model_fields})
     now, seen = utcnow(), data["last_seen_at"]
     if not user.active or not _valid(data["revoked_at"], data["expires_at"], seen, settings,
                                      now):

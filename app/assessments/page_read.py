@@ -1,5 +1,6 @@
-"""What a director's section page reads of an assessment, in one Core statement (issue 14,
-lean requests): the assessment's columns and its structure's, whether evidence is attached,
+"""What a director's section page reads, in one Core statement (issue 14, lean requests): the
+session of the request's cookie with its user (`accounts.sessions.live_session_query`), and
+the assessment's columns and its structure's, whether evidence is attached,
 the carry-over that brought a draft to its version (`service.carried_over`) and the status of
 the latest review of the structure's latest submission (an "à revoir" one makes the page
 read `reviews.messages.correction_of`). No permission check: the caller decides with
@@ -10,14 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, literal_column, select
 from sqlalchemy.engine import Connection
 
+from app.accounts.sessions import LiveSession, live_session_of, live_session_query
+from app.accounts.tokens import token_hash
 from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.service import CARRIED_OVER
 from app.audit import AuditEvent
+from app.config import Settings
 from app.reviews.models import AssessmentReview, Evidence
 from app.structures.models import Structure
 
@@ -55,7 +60,10 @@ class SectionRead:
     latest_review: str | None  # status of the latest review of the latest submission
 
 
-def _query() -> Any:
+@cache
+def _query(dialect: str) -> Any:
+    """`accounts.sessions.live_session_query` and, outer-joined, the page's columns (prefixed
+    `page_`) and subqueries. Built once per dialect."""
     a, s = Assessment.__table__, Structure.__table__  # type: ignore[attr-defined]
     ev, audit = Evidence.__table__, AuditEvent.__table__  # type: ignore[attr-defined]
     r, older = AssessmentReview.__table__, a.alias("submission")  # type: ignore[attr-defined]
@@ -63,43 +71,55 @@ def _query() -> Any:
                .where(audit.c.action == CARRIED_OVER, audit.c.object_type == "assessment",
                       audit.c.object_id == bindparam("object_id"))
                .order_by(audit.c.id.desc()).limit(1))
-    latest = (select(older.c.id)
+    # The latest review of the latest submission.
+    review_of = (select(r.c.status).where(r.c.assessment_id == older.c.id)
+                 .order_by(r.c.id.desc()).limit(1).correlate(older).scalar_subquery())
+    # The status as a literal: with a parameter there, SQLite walks the index ten times slower.
+    review = (select(review_of)
               .where(older.c.structure_id == a.c.structure_id,
-                     older.c.status == AssessmentStatus.submitted.value)
+                     older.c.status == literal_column(f"'{AssessmentStatus.submitted.value}'"))
               .order_by(older.c.submitted_at.desc(), older.c.id.desc()).limit(1)
               .correlate(a).scalar_subquery())
-    review = (select(r.c.status).where(r.c.assessment_id == latest)
-              .order_by(r.c.id.desc()).limit(1).correlate(a).scalar_subquery())
-    return (select(a.c.id, a.c.structure_id, a.c.questionnaire_id, a.c.questionnaire_version,
-                   a.c.status, a.c.answers, a.c.version, a.c.updated_at, a.c.submitted_at,
-                   s.c.name, s.c.finess, s.c.region,
-                   exists().where(ev.c.assessment_id == a.c.id).label("has_evidence"),
-                   carried.with_only_columns(audit.c.details).scalar_subquery()
-                   .label("carried"),
-                   carried.with_only_columns(audit.c.at).scalar_subquery()
-                   .label("carried_at"),
-                   review.label("latest_review"))
-            .select_from(a.join(s, s.c.id == a.c.structure_id))
-            .where(a.c.id == bindparam("id")))
+    columns = [*(a.c[name] for name in _ASSESSMENT), *(s.c[name] for name in _STRUCTURE),
+               exists().where(ev.c.assessment_id == a.c.id).label("has_evidence"),
+               carried.with_only_columns(audit.c.details).scalar_subquery().label("carried"),
+               carried.with_only_columns(audit.c.at).scalar_subquery().label("carried_at"),
+               review.label("latest_review")]
+    return (live_session_query(dialect)
+            .add_columns(*(c.label(f"page_{c.name}") for c in columns))
+            .outerjoin(a, a.c.id == bindparam("assessment_id"))
+            .outerjoin(s, s.c.id == a.c.structure_id))
 
 
-# Built once: read on every view of a section page.
-_SECTION_READ = _query()
+_ASSESSMENT = ("id", "structure_id", "questionnaire_id", "questionnaire_version", "status",
+               "answers", "version", "updated_at", "submitted_at")
+_STRUCTURE = ("name", "finess", "region")
 
 
-def read_section(conn: Connection, assessment_id: int) -> SectionRead | None:
-    """The assessment `assessment_id` as its section page needs it, or None if absent."""
-    row = conn.execute(_SECTION_READ, {"id": assessment_id,
-                                       "object_id": str(assessment_id)}).first()
+def read_page(conn: Connection, settings: Settings, cookie: str,
+              assessment_id: int) -> tuple[LiveSession | None, SectionRead | None]:
+    """In one statement: the session of the cookie token (`accounts.sessions.live_session_of`:
+    None unless valid) and the assessment `assessment_id` as its section page needs it (None if
+    absent)."""
+    session_id = token_hash(cookie)
+    row = conn.execute(_query(conn.dialect.name), {
+        "session_id": session_id, "assessment_id": assessment_id,
+        "object_id": str(assessment_id)}).first()
     if row is None:
-        return None
+        return None, None
     m = row._mapping
-    a = PageAssessment(m["id"], m["structure_id"], m["questionnaire_id"],
-                       m["questionnaire_version"], m["status"], dict(m["answers"] or {}),
-                       m["version"], m["updated_at"], m["submitted_at"])
-    details = m["carried"] or {}
-    carried = ({**details, "at": m["carried_at"]}
-               if a.status == AssessmentStatus.draft and m["carried_at"] is not None
+    live = live_session_of(m, settings, session_id)
+    if live is None or m["page_id"] is None:
+        return live, None
+    a = PageAssessment(m["page_id"], m["page_structure_id"], m["page_questionnaire_id"],
+                       m["page_questionnaire_version"], m["page_status"],
+                       dict(m["page_answers"] or {}), m["page_version"], m["page_updated_at"],
+                       m["page_submitted_at"])
+    details = m["page_carried"] or {}
+    carried = ({**details, "at": m["page_carried_at"]}
+               if a.status == AssessmentStatus.draft and m["page_carried_at"] is not None
                and details.get("to") == a.questionnaire_version else None)
-    return SectionRead(a, PageStructure(a.structure_id, m["name"], m["finess"], m["region"]),
-                       bool(m["has_evidence"]), carried, m["latest_review"])
+    structure = PageStructure(a.structure_id, m["page_name"], m["page_finess"],
+                              m["page_region"])
+    return live, SectionRead(a, structure, bool(m["page_has_evidence"]), carried,
+                             m["page_latest_review"])

@@ -1,18 +1,18 @@
 """The lean path of the director's section page, `GET /evaluations/{id}/sections/{section}`
 (issue 14, lean requests).
 
-`install(app)` puts `LeanSectionPage` in front of the route `assessments.section_page`: for
+`install(app)` puts `LeanSectionRoute` in front of the route `assessments.section_page`. For
 the common request (a GET with a session cookie, no Bearer token) it does in one threadpool
-call what the route does through FastAPI's dependencies, with two Core statements
-(`accounts.sessions.read_live_session`: session, user and linked structures;
-`assessments.page_read.read_section`: assessment, structure, evidence, carry-over, review)
-and the page rendered from its cached parts (`app.web.section_render`). Whenever the request
-is anything else, it hands it to the route unchanged, which then does all the work: no
-valid session (the 303 to the login page, the stale cookie dropped), the session's activity
-due to be recorded (`TOUCH_INTERVAL`), an assessment out of scope or hidden (404, 403),
-a draft to carry over to a newer questionnaire version, an unknown section or
-questionnaire, a prefill notice to recompute (`?reprise=<id>`), a non-canonical path.
-tests/integration/test_section_page_lean.py checks that both give the same HTML.
+call what the route does through FastAPI's dependencies: one Core statement
+(`assessments.page_read.read_page`: session, user and linked structures, assessment,
+structure, evidence, carry-over, review), the decisions of app/permissions.py, and the page
+rendered from its cached parts (`app.web.section_render`). Any other request goes to the
+route unchanged, which then does all the work: no valid session (the 303 to the login page,
+the stale cookie dropped), the session's activity due to be recorded (`TOUCH_INTERVAL`), an
+assessment out of scope or hidden (404, 403), a draft to carry over to a newer questionnaire
+version, an unknown section or questionnaire, a prefill notice to recompute
+(`?reprise=<id>`), a non-canonical path. tests/integration/test_section_page_lean.py checks
+that both give the same HTML.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -45,12 +47,14 @@ from app.web.navigation import crumbs, main_nav
 from app.web.section_render import PAGE, render_section
 from app.web.security import SESSION_COOKIE
 from app.web.templating import RenderedResponse, env, template_globals, vary
+from scoring import applicable_and_effective
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")  # a CSRF token HTML escaping leaves as it is
 
 
 PATH = "/evaluations/{assessment_id}/sections/{section_id}"  # assessments.section_page's
 _DECLINED = "palier.lean_declined"
+_LIMITER = None
 
 
 class LeanSectionRoute(Route):
@@ -72,7 +76,11 @@ class LeanSectionRoute(Route):
         response = None
         if (scope["method"] == "GET" and "authorization" not in request.headers
                 and request.cookies.get(SESSION_COOKIE)):
-            response = await run_in_threadpool(_page, request)
+            global _LIMITER
+            if _LIMITER is None:
+                import os
+                _LIMITER = anyio.CapacityLimiter(int(os.environ.get("PALIER_LEAN_THREADS", "40")))
+            response = await anyio.to_thread.run_sync(_page, request, limiter=_LIMITER)
         if response is None:
             scope[_DECLINED] = True
             await self.router(scope, receive, send)
@@ -94,16 +102,24 @@ def _assessment_id(raw: str) -> int | None:
 
 
 @contextmanager
-def _session(request: Request) -> Iterator[Session]:
-    """The request's database session, as `deps.SessionDep` would give it (its override
-    included: the tests' rolled-back session)."""
+def _connection(request: Request) -> Iterator[tuple[Connection, Session | None]]:
+    """A connection in a read transaction, and the request's ORM session if `deps.SessionDep`
+    is overridden (the tests' rolled-back session: the connection is its own)."""
     override = request.app.dependency_overrides.get(get_session)
-    if override is not None:
-        with nullcontext(override()) as session:
-            yield session
+    if override is None:
+        engine = get_engine()  # SQLite: a deferred BEGIN (no lock) on the GET engine
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                # One statement reads the page: its own snapshot, no BEGIN and ROLLBACK round
+                # trips (the rare second read, evidence or a review, takes another).
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn, None
         return
-    with Session(get_engine()) as session:
-        yield session
+    session = override()
+    begin_read(session)
+    yield session.connection(), session
+    with kept_loaded(session):  # what was read stays readable
+        session.commit()
 
 
 def _settings(request: Request) -> Settings:
@@ -145,22 +161,19 @@ def _read(request: Request, settings: Settings, aid: int) -> tuple[
         auth.LiveSession, page_read.SectionRead, dict[str, list[Any]], Correction | None,
         ] | None:
     """What the page reads, in one read transaction; None when the route must answer."""
-    with _session(request) as session:
-        begin_read(session)
-        conn = session.connection()
-        live = auth.read_live_session(conn, settings, request.cookies[SESSION_COOKIE])
-        if live is None or live.needs_touch or not _TOKEN.fullmatch(live.csrf_token):
-            return None
-        found = page_read.read_section(conn, aid)
-        if found is None:
+    with _connection(request) as (conn, session):
+        live, found = page_read.read_page(conn, settings, request.cookies[SESSION_COOKIE], aid)
+        if (live is None or live.needs_touch or found is None
+                or not _TOKEN.fullmatch(live.csrf_token)):
             return None
         a = found.assessment
-        evidence = evidence_by_question(session, aid) if found.has_evidence else {}
+        evidence = {}
+        if found.has_evidence:
+            with nullcontext(session) if session else Session(bind=conn) as orm:
+                evidence = evidence_by_question(orm, aid)
         correction = (structure_correction(conn, a.structure_id)
                       if a.status == AssessmentStatus.draft
                       and found.latest_review == ReviewStatus.a_revoir.value else None)
-        with kept_loaded(session):  # the evidence rows stay readable
-            session.commit()
     return live, found, evidence, correction
 
 
@@ -184,13 +197,14 @@ def _context(request: Request, actor: Actor, found: page_read.SectionRead, secti
     section = q.sections[index]
     editable = draft and can_on_structure(actor, Action.fill_assessment, s.id, s.region)
     params = request.query_params
+    shown, eff = applicable_and_effective(q, a.answers)
     messages = notices.page_messages(
         q, a.answers, saved=params.get("enregistre"), new_questions=bool(params.get("nouvelles")),
         reprise=params.get("reprise"), prefill=None, carried=found.carried)
     return dict(
         assessment=a, structure=s, questionnaire=q, section=section,
-        number=index + 1, total=len(q.sections), progress=view.progress(q, a.answers),
-        slots=qform.section_slots(q, section, a.answers), editable=editable,
+        number=index + 1, total=len(q.sections), progress=view.progress_of(q, shown, eff),
+        slots=qform.section_slots(q, section, a.answers, shown=shown), editable=editable,
         disabled=not editable, errors=[], conflicts=[], version=a.version,
         prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,

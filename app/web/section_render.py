@@ -13,24 +13,24 @@ as `render(request, "pages/director/section.html", context)` for a GET of the pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Template
 from markupsafe import escape
 
+from app.formatting import date_fr
 from app.web.skeleton import BoundedCache, Skeleton, hole, split
 from app.web.templating import env, value_key
 
 PAGE = "pages/director/section.html"
 SKELETON = "pages/director/_section_skeleton.html"
 QUESTION = "partials/director/_section_question.html"
-# Blocks of section.html (and base.html) rendered for each request, by hole name.
-BLOCKS = ("sidemenu", "progress", "correction_notice", "readonly_notice", "save_status")
 
 _skeletons: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(512)
 _questions: BoundedCache[tuple[Any, Any, Skeleton]] = BoundedCache(4096)
+_block_memo: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(4096)
 
 
 def _templates() -> tuple[Template, Template]:
@@ -106,18 +106,59 @@ def _question(slot: Any, ctx: Mapping[str, Any], preuve: str | None,
     return found[2].fill({"id": str(ctx["assessment"].id)})
 
 
+def _block_keys(ctx: Mapping[str, Any]) -> dict[str, Hashable | None]:
+    """What each per-request block of the page reads (None: not memoised), but the
+    assessment's id, a hole in their memo."""
+    a, prog, editable = ctx["assessment"], ctx["progress"], ctx["editable"]
+    return {
+        "sidemenu": (editable, ctx["section"].id, tuple(
+            (sp.id, sp.answered, sp.applicable, sp.missing_required) for sp in prog.sections)),
+        "progress": (ctx["number"], ctx["total"], prog.answered, prog.applicable),
+        "correction_notice": () if ctx["correction"] is None else None,
+        "readonly_notice": (True,) if editable else (False, a.status, a.submitted_at),
+        "save_status": (a.version > 0, date_fr(a.updated_at) if a.version else ""),
+        "messages": tuple((m.get("level"), m.get("text"), m.get("title"))
+                          for m in ctx["messages"]),
+    }
+
+
+def _blocks(ctx: Mapping[str, Any]) -> dict[str, str]:
+    """The per-request blocks of the page (section.html's, base.html's messages), each
+    memoised by what it reads (`_block_keys`)."""
+    page, base = _templates()
+    q, a = ctx["questionnaire"], ctx["assessment"]
+    ui = env.get_template("macros/ui.html").module
+    out = {}
+    for name, key in _block_keys(ctx).items():
+        template = base if name == "messages" else page
+
+        def build(name: str = name, template: Template = template,
+                  marked: bool = key is not None) -> tuple[Any, Skeleton]:
+            assessment = SimpleNamespace(
+                id=hole("id") if marked else a.id, status=a.status, version=a.version,
+                updated_at=a.updated_at, submitted_at=a.submitted_at)
+            context = page.new_context({**ctx, "ui": ui, "assessment": assessment})
+            return q, split("".join(template.blocks[name](context)))
+
+        if key is None:
+            out[name] = build()[1].fill({})
+            continue
+        found = _block_memo.get((name, id(q), key), build)
+        if found[0] is not q:
+            _block_memo.clear()
+            found = _block_memo.get((name, id(q), key), build)
+        out[name] = found[1].fill({"id": str(a.id)})
+    return out
+
+
 def render_section(ctx: Mapping[str, Any], *, nav: list[dict[str, Any]], csrf_token: str,
                    user_name: str, evidence: Mapping[str, list[Any]]) -> str:
     """The page for `ctx`: what `routes.assessments._section_context` builds for a GET, with
     `template_globals()`, `request` and `state_marks`; `nav`: `main_nav` of the actor and
     path; `evidence`: {question id: [evidence]} of the assessment."""
-    page, base = _templates()
     skeleton = _skeleton(ctx, nav)
     a, s = ctx["assessment"], ctx["structure"]
-    # base.html imports macros/ui.html as `ui` at its top, which a block rendered alone skips
-    context = page.new_context({**ctx, "ui": env.get_template("macros/ui.html").module})
-    values = {name: "".join(page.blocks[name](context)) for name in BLOCKS}
-    values["messages"] = "".join(base.blocks["messages"](context))
+    values = _blocks(ctx)
     preuve = ctx["request"].query_params.get("preuve")
     slots: Sequence[Any] = ctx["slots"]
     values["questions"] = "".join(_question(slot, ctx, preuve, evidence) for slot in slots)
