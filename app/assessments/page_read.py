@@ -23,6 +23,7 @@ from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.service import CARRIED_OVER
 from app.audit import AuditEvent
 from app.config import Settings
+from app.db import FirstRow
 from app.reviews.models import AssessmentReview, Evidence
 from app.structures.models import Structure
 
@@ -91,6 +92,11 @@ def _query(dialect: str) -> Any:
             .outerjoin(s, s.c.id == a.c.structure_id))
 
 
+@cache
+def _first_row(dialect: str) -> FirstRow:
+    return FirstRow(_query(dialect))
+
+
 _ASSESSMENT = ("id", "structure_id", "questionnaire_id", "questionnaire_version", "status",
                "answers", "version", "updated_at", "submitted_at")
 _STRUCTURE = ("name", "finess", "region")
@@ -102,12 +108,11 @@ def read_page(conn: Connection, settings: Settings, cookie: str,
     None unless valid) and the assessment `assessment_id` as its section page needs it (None if
     absent)."""
     session_id = token_hash(cookie)
-    row = conn.execute(_query(conn.dialect.name), {
+    m = _first_row(conn.dialect.name).first(conn, {
         "session_id": session_id, "assessment_id": assessment_id,
-        "object_id": str(assessment_id)}).first()
-    if row is None:
+        "object_id": str(assessment_id)})
+    if m is None:
         return None, None
-    m = row._mapping
     live = live_session_of(m, settings, session_id)
     if live is None or m["page_id"] is None:
         return live, None
