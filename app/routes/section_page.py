@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 from starlette.requests import Request
@@ -46,7 +45,7 @@ from app.reviews.service import evidence_by_question
 from app.web.navigation import crumbs, main_nav
 from app.web.section_render import PAGE, render_section
 from app.web.security import SESSION_COOKIE
-from app.web.templating import RenderedResponse, env, template_globals, vary
+from app.web.templating import RenderedResponse, env, vary
 from scoring import applicable_and_effective
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")  # a CSRF token HTML escaping leaves as it is
@@ -54,7 +53,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")  # a CSRF token HTML escaping leaves as i
 
 PATH = "/evaluations/{assessment_id}/sections/{section_id}"  # assessments.section_page's
 _DECLINED = "palier.lean_declined"
-_LIMITER = None
 
 
 class LeanSectionRoute(Route):
@@ -76,11 +74,7 @@ class LeanSectionRoute(Route):
         response = None
         if (scope["method"] == "GET" and "authorization" not in request.headers
                 and request.cookies.get(SESSION_COOKIE)):
-            global _LIMITER
-            if _LIMITER is None:
-                import os
-                _LIMITER = anyio.CapacityLimiter(int(os.environ.get("PALIER_LEAN_THREADS", "40")))
-            response = await anyio.to_thread.run_sync(_page, request, limiter=_LIMITER)
+            response = await run_in_threadpool(_page, request)
         if response is None:
             scope[_DECLINED] = True
             await self.router(scope, receive, send)
@@ -150,8 +144,8 @@ def _page(request: Request) -> RenderedResponse | None:
     state.settings, state.user, state.actor, state.auth = settings, live.user, actor, "session"
     state.csrf_token, state.bearer, state.stale_session = live.csrf_token, None, False
     state.auth_session = state.api_token = None
-    ctx.update(template_globals(request), csrf_token=live.csrf_token, current_user=live.user,
-               main_nav=main_nav(actor, request.url.path))
+    ctx.update(state_marks=settings.state_marks, csrf_token=live.csrf_token,
+               current_user=live.user, main_nav=main_nav(actor, request.url.path))
     html = render_section(ctx, nav=ctx["main_nav"], csrf_token=live.csrf_token,
                           user_name=live.user.name or live.user.email, evidence=evidence)
     return vary(RenderedResponse(html, env.get_template(PAGE), ctx))  # type: ignore[return-value]

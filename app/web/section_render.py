@@ -22,7 +22,7 @@ from markupsafe import escape
 
 from app.formatting import date_fr
 from app.web.skeleton import BoundedCache, Skeleton, hole, split
-from app.web.templating import env, value_key
+from app.web.templating import env, template_globals, value_key
 
 PAGE = "pages/director/section.html"
 SKELETON = "pages/director/_section_skeleton.html"
@@ -49,7 +49,7 @@ def _skeleton(ctx: Mapping[str, Any], nav: list[dict[str, Any]]) -> Skeleton:
     def build() -> tuple[Any, Skeleton]:
         path = f"/evaluations/{hole('id')}/sections/{section.id}"
         marks = {
-            **ctx,
+            **ctx, **template_globals(ctx["request"]),
             "hole": hole, "main_nav": nav, "csrf_token": hole("csrf"),
             "current_user": SimpleNamespace(name=hole("user"), email=""),
             "request": SimpleNamespace(url=SimpleNamespace(path=path), query_params={}),
@@ -154,8 +154,8 @@ def _blocks(ctx: Mapping[str, Any]) -> dict[str, str]:
 def render_section(ctx: Mapping[str, Any], *, nav: list[dict[str, Any]], csrf_token: str,
                    user_name: str, evidence: Mapping[str, list[Any]]) -> str:
     """The page for `ctx`: what `routes.assessments._section_context` builds for a GET, with
-    `template_globals()`, `request` and `state_marks`; `nav`: `main_nav` of the actor and
-    path; `evidence`: {question id: [evidence]} of the assessment."""
+    `request` and `state_marks` (the skeleton adds `template_globals()`); `nav`: `main_nav`
+    of the actor and path; `evidence`: {question id: [evidence]} of the assessment."""
     skeleton = _skeleton(ctx, nav)
     a, s = ctx["assessment"], ctx["structure"]
     values = _blocks(ctx)

@@ -48,6 +48,10 @@ class Skeleton:
     def fill(self, values: Mapping[str, str]) -> str:
         """The text with each hole replaced by `values[name]` (a missing name: KeyError)."""
         parts = self.parts
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 3:  # one hole (a question and its assessment's id)
+            return parts[0] + values[parts[1]] + parts[2]
         out = [parts[0]]
         for i in range(1, len(parts), 2):
             out.append(values[parts[i]])
