@@ -6,9 +6,11 @@ as `render(request, "pages/director/section.html", context)` for a GET of the pa
   overrides those blocks of section.html with holes; the user's name, the CSRF token, the
   structure and the assessment's id and version are marks): a `Skeleton`.
 - Per request, its holes are filled: the blocks of section.html (side menu, progress,
-  notices, save status; base.html's messages) rendered in one template context, and the
-  questions, each `partials/director/_section_question.html` rendered once per question and
-  inputs (value, visibility, state, "à revoir" flag), the assessment's id a hole in it.
+  notices, save status; base.html's messages), each memoised by what it reads
+  (`_block_keys`), and the questions, each `partials/director/_section_question.html`
+  memoised by question and inputs (value, visibility, state, "à revoir" flag); the
+  assessment's id is a hole in those memos. Every cache is a bounded LRU, dropped when the
+  registry's questionnaire objects change (checked by identity).
 """
 
 from __future__ import annotations
