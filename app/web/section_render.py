@@ -30,7 +30,7 @@ PAGE = "pages/director/section.html"
 SKELETON = "pages/director/_section_skeleton.html"
 QUESTION = "partials/director/_section_question.html"
 
-_skeletons: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(512)
+_skeletons: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(256)  # ~45 KB each
 _questions: BoundedCache[tuple[Any, Any, Skeleton]] = BoundedCache(4096)
 _block_memo: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(4096)
 
