@@ -29,6 +29,7 @@ from app.accounts.models import (
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.accounts.sessions import (
     TOUCH_INTERVAL,
+    LiveSession,
     close_session,
     open_session,
     resolve_session,
@@ -49,9 +50,11 @@ __all__ = [
     "InvalidCredentials",
     "InvalidResetToken",
     "IssuedToken",
+    "LiveSession",
     "RateLimited",
     "WeakPassword",
     "actor_for_structure",
+    "actor_of",
     "authenticate",
     "build_actor",
     "check_rate_limit",
@@ -127,9 +130,17 @@ _DIRECTOR_STRUCTURES = select(DirectorStructure.structure_id).where(
 def build_actor(session: Session, user: User) -> Actor:
     """The permissions Actor of a user (directors: the structures they are linked to)."""
     assert user.id is not None
-    ids: frozenset[int] = frozenset()
+    ids: Iterable[int] = ()
     if user.role == Role.director:
-        ids = frozenset(session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id}))
+        ids = session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id})
+    return actor_of(user, ids)
+
+
+def actor_of(user: User, linked: Iterable[int]) -> Actor:
+    """The Actor of a user whose linked structures were read (`build_actor` reads them; only a
+    director's count)."""
+    assert user.id is not None
+    ids = frozenset(linked) if user.role == Role.director else frozenset[int]()
     return Actor(
         id=user.id, role=Role(user.role), region=user.region, structure_ids=ids, active=user.active
     )
