@@ -61,7 +61,14 @@ OPTIONAL_PUBLIC: frozenset[Key] = frozenset({
     ("POST", "/invitation/{token}"),
 })
 
-INFRASTRUCTURE = {("route", "/openapi.json"), ("mount", "/static")}
+INFRASTRUCTURE = {
+    ("route", "/openapi.json"),
+    ("mount", "/static"),
+    # The section page's lean path (app/routes/section_page.py): GET only (no CSRF to check),
+    # it serves a valid session's page itself and hands anything else to the FastAPI route;
+    # tests/integration/test_section_page_lean.py proves both answer the same bytes.
+    ("route", "/evaluations/{assessment_id}/sections/{section_id}"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +107,8 @@ def test_public_set_names_only_existing_routes(app: FastAPI) -> None:
 
 def test_only_known_infrastructure_routes(app: FastAPI) -> None:
     """Plain Starlette routes and mounts escape FastAPI dependencies (the app-wide CSRF and
-    user loading included): only the OpenAPI document and the static files may be one."""
+    user loading included): only the OpenAPI document, the static files and the section
+    page's lean path may be one."""
     assert {(i.kind, i.path) for i in infrastructure_routes(app)} == INFRASTRUCTURE
 
 
