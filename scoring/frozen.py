@@ -1,0 +1,64 @@
+"""Read-only dicts and lists that the laid-out parts of many Results share (scoring/layoutgen.py):
+the parts of the JSON that do not depend on the answers (a next step, a tier's heading, a
+`to_meet` read from the questionnaire alone) are built once per questionnaire version instead
+of once per Result.
+
+A shared object is a `dict` or a `list` (isinstance, equality, `json.dumps` and templates see
+no difference: the JSON is byte for byte the same) whose every mutation raises TypeError, so
+that a caller changing one Result's output can never change another's. `dict(x)`, `list(x)`,
+`x.copy()`, `{**x}`, `copy.copy`, `copy.deepcopy` and pickle give plain, mutable objects.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NoReturn
+
+MESSAGE = "shared between results: copy it (dict(x), list(x)) to change it"
+
+
+def _refuse(self: object, *args: Any, **kwargs: Any) -> NoReturn:
+    raise TypeError(f"{type(self).__name__} is {MESSAGE}")
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict shared between Results: read-only (see the module's docstring)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return dict, (dict(self),)
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+
+class FrozenList(list[Any]):
+    """A list shared between Results: read-only (see the module's docstring)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self) -> tuple[type, tuple[list[Any]]]:
+        return list, (list(self),)
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return copy.deepcopy(list(self), memo)
+
+
+def freeze(x: Any) -> Any:
+    """A read-only copy of JSON-like `x` (its dicts and lists at every depth)."""
+    if isinstance(x, dict):
+        return FrozenDict({k: freeze(v) for k, v in x.items()})
+    if isinstance(x, list):
+        return FrozenList(freeze(v) for v in x)
+    return x
