@@ -14,7 +14,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen, numbered, targets
-from scoring.conditions import Combo, Cond, referenced_scores
+from scoring.conditions import (
+    Combo,
+    Cond,
+    reads_answers_only,
+    referenced_questions,
+    referenced_scores,
+)
 from scoring.frozen import freeze
 from scoring.meet import MeetFinder
 from scoring.result import EvalContext, Exact, Result, global_exact
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
 
 MEET_CACHE_SIZE = 20_000
-TRACE_CACHE_SIZE = 1_000  # answer combinations kept per requirement
+LINE_CACHE_SIZE = 1_000  # shared lines kept per requirement, domain or programme
 
 
 def _static(cond: Cond, negate: bool = False) -> bool:
@@ -50,6 +56,31 @@ def _filled(k: Callable[[Any], str], var: str, template: dict[str, Any], exprs: 
     constant dict and a few stores cost about half a dict display."""
     sets = [f"    {var}[{key!r}] = {x}" for key, x in exprs.items()]
     return [f"    {var} = {k(template)}.copy()", *sets]
+
+
+def choices(values: tuple[Any, ...]) -> bool:
+    """Whether these answers are all strings or None: a key of them never mixes values that
+    are equal but print differently in JSON (1, 1.0 and True)."""
+    return all(v is None or v.__class__ is str for v in values)
+
+
+def keep(cache: dict[Any, Any], line: dict[str, Any], cacheable: bool, *keys: Any) -> Any:
+    """`line` made read-only, and kept in `cache` under `keys` (nested dicts, one level per
+    key) when `cacheable` and each level has room (past LINE_CACHE_SIZE entries, lines are
+    built every time)."""
+    shared = freeze(line)
+    if not cacheable:
+        return shared
+    for key in keys[:-1]:
+        inner = cache.get(key)
+        if inner is None:
+            if len(cache) >= LINE_CACHE_SIZE:
+                return shared
+            inner = cache[key] = {}
+        cache = inner
+    if len(cache) < LINE_CACHE_SIZE:
+        cache[keys[-1]] = shared
+    return shared
 
 
 Part = tuple[list[str], str]  # statements (4-space indented) and the part's expression
@@ -136,7 +167,13 @@ class Layout:
             "\n".join([*head, *body]),
             name,
             "<palier-layout>",
-            {"to_meet": self.to_meet, "trace_line": self.trace_line, "global_exact": global_exact},
+            {
+                "to_meet": self.to_meet,
+                "trace_line": self.trace_line,
+                "keep": keep,
+                "choices": choices,
+                "global_exact": global_exact,
+            },
         )
 
     def _to_dict(self, parts: dict[str, Callable[[Gen], Part]]) -> Any:
@@ -161,6 +198,8 @@ class Layout:
         return self._define(gen, "to_dict", body)
 
     def _domains(self, gen: Gen) -> Part:
+        """Without fractional points, a domain's dict is looked up by its sums (ints: its
+        score is theirs, 100 * e / m or None): one shared dict for each pair that occurs."""
         k = gen.const
 
         def plain(x: str) -> str:
@@ -168,12 +207,20 @@ class Layout:
 
         lines: list[str] = []
         for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels, strict=True)):
-            lines += _filled(
-                k,
-                f"dm{d}",
-                {"id": did, "label": label, "score": None, "earned": None, "max": None},
-                {"score": f"s{d}", "earned": plain(f"e{d}"), "max": plain(f"m{d}")},
-            )
+            head = {"id": did, "label": label}
+            exprs = {"score": f"s{d}", "earned": plain(f"e{d}"), "max": plain(f"m{d}")}
+            if self.fractional:
+                lines += _filled(k, f"dm{d}", {**head, **dict.fromkeys(exprs)}, exprs)
+                continue
+            cache = k({})
+            lines += [
+                "    try:",
+                f"        dm{d} = {cache}[m{d}][e{d}]",
+                "    except KeyError:",
+                f'        dm{d} = keep({cache}, {{"id": {k(did)}, "label": {k(label)},'
+                f' "score": s{d}, "earned": e{d}, "max": m{d}}},'
+                f" e{d}.__class__ is int and m{d}.__class__ is int, m{d}, e{d})",
+            ]
         return lines, f"[{numbered('dm', len(self.domain_ids))}]"
 
     def _tier(self, gen: Gen) -> Part:
@@ -272,21 +319,49 @@ class Layout:
         for i, (tid, level, label, span) in enumerate(self.tier_list):
             lines += [f"    {'if' if i == 0 else 'elif'} start == {i}:", "        reqs = []"]
             for j in span:
-                r = self.reqs[j]
-                scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-                pre, meet = self._meet(gen, j)
-                lines += [f"        if f{j} is False:", *pre]
-                lines.append(
-                    f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
-                    f'"answers": {self._answers(k, r.questions)}, '
-                    f'"to_verify": {self._to_verify(k, r)}, '
-                    f'"to_meet": {meet}{scores}}})'
-                )
+                lines += [f"        if f{j} is False:", *self._gap_line(gen, j)]
             head = freeze({"id": tid, "level": level, "label": label})
             lines.append(f'        gap = {{"next_tier": {k(head)}, "requirements": reqs}}')
         top = freeze({"next_tier": None, "requirements": []})
         lines += ["    else:", f"        gap = {k(top)}"]  # past the top
         return lines, "gap"
+
+    def _gap_line(self, gen: Gen, j: int) -> list[str]:
+        """Statements appending requirement j's line of the gap to `reqs`. When everything
+        in it reads only single-choice answers of the requirement, the line is shared:
+        looked up by those answers, built and kept on their first occurrence."""
+        k = gen.const
+        r = self.reqs[j]
+        scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
+        pre, meet = self._meet(gen, j)
+        line = (
+            f'{{"id": {k(r.id)}, "label": {k(r.label)}, '
+            f'"answers": {self._answers(k, r.questions)}, '
+            f'"to_verify": {self._to_verify(k, r)}, '
+            f'"to_meet": {meet}{scores}}}'
+        )
+        if not self._by_choices(r.questions, r.condition) or r.scores:
+            return [*pre, f"            reqs.append({line})"]
+        if not {q for q, _ in r.unknown} <= set(r.questions):
+            return [*pre, f"            reqs.append({line})"]
+        cache, values = k({}), targets(self.local[q] for q in r.questions)
+        key = self.local[r.questions[0]] if len(r.questions) == 1 else values
+        return [
+            "            try:",
+            f"                reqs.append({cache}[{key}])",
+            "            except (KeyError, TypeError):",
+            *("    " + x for x in pre),
+            f"                reqs.append(keep({cache}, {line}, choices(({values})), ({key})))",
+        ]
+
+    def _by_choices(self, questions: tuple[str, ...], cond: Cond) -> bool:
+        """Whether `questions` are single-choice ones and `cond` reads only them."""
+        return (
+            bool(questions)
+            and all(self.types[q] == "single_choice" for q in questions)
+            and reads_answers_only(cond)
+            and set(referenced_questions(cond)) <= set(questions)
+        )
 
     def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
         """Statements and expression building requirement j's `to_meet`: a fresh literal
@@ -318,6 +393,9 @@ class Layout:
         return MeetFinder({}, None, self.unknown_of, self.options, self.types)
 
     def _funding(self, gen: Gen) -> Part:
+        """A programme's entry reads no answer (a resource without conditions: one shared
+        dict) or, when its eligibility reads only single-choice answers, is looked up by
+        them and completeness (shared, kept on first occurrence)."""
         k = gen.const
         lines = ["    funding = []", "    complete = not r.missing_required"]
         if any("global" in referenced_scores(f.eligible) for f in self.fundings):
@@ -330,10 +408,25 @@ class Layout:
             eligible = "None"
             if f.kind == "funding":
                 eligible = f"{gen.expr(f.eligible)} if complete else None"
-            lines.append(
-                f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
-                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}})'
+            entry = (
+                f'{{"id": {k(f.id)}, "kind": {k(f.kind)}, '
+                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}}'
             )
+            if f.kind != "funding" and not f.questions:
+                static: dict[str, Any] = {"id": f.id, "kind": f.kind, "eligible": None}
+                static["conditions"] = {}
+                lines.append(f"{ind}funding.append({k(freeze(static))})")
+            elif f.kind == "funding" and self._by_choices(f.questions, f.eligible):
+                cache, values = k({}), targets(self.local[q] for q in f.questions)
+                lines += [
+                    f"{ind}try:",
+                    f"{ind}    funding.append({cache}[complete, {values}])",
+                    f"{ind}except (KeyError, TypeError):",
+                    f"{ind}    funding.append(keep({cache}, {entry}, choices(({values})),"
+                    f" (complete, {values})))",
+                ]
+            else:
+                lines.append(f"{ind}funding.append({entry})")
         return lines, "funding"
 
     def _unknown(self, gen: Gen) -> Part:
@@ -371,7 +464,7 @@ class Layout:
             for f in ((False, True) if r.applies is None else (None, False, True))
         }
         cache = self.trace_cache[j]
-        if len(cache) < TRACE_CACHE_SIZE and all(v is None or v.__class__ is str for v in values):
+        if len(cache) < LINE_CACHE_SIZE and choices(values):
             cache[values[0] if len(values) == 1 else values] = lines
         return lines[flag]  # type: ignore[no-any-return]
 
