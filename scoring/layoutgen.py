@@ -15,38 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen, numbered, targets
 from scoring.conditions import (
-    Combo,
     Cond,
     reads_answers_only,
     referenced_questions,
     referenced_scores,
 )
-from scoring.frozen import freeze
-from scoring.meet import MeetFinder
-from scoring.result import EvalContext, Exact, Result, global_exact
+from scoring.frozen import LINE_CACHE_SIZE, choices, freeze, keep
+from scoring.meetgen import Meets
+from scoring.result import Exact, Result, global_exact
 from scoring.scoregen import locals_of, tier_met
 
 if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
 
-MEET_CACHE_SIZE = 20_000
-LINE_CACHE_SIZE = 1_000  # shared lines kept per requirement, domain or programme
-
-
-def _static(cond: Cond, negate: bool = False) -> bool:
-    """Whether `MeetFinder.meet(cond)` reads no answer (only conjunctions look at which of
-    their items hold)."""
-    if not isinstance(cond, Combo):
-        return True
-    if cond.op == "not":
-        return _static(cond.items[0], not negate)
-    if (cond.op == "all") != negate:
-        return False
-    return all(_static(c, negate) for c in cond.items)
-
-
-def _frozen(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
 
 
 def _filled(k: Callable[[Any], str], var: str, template: dict[str, Any], exprs: dict[str, str]
@@ -56,31 +37,6 @@ def _filled(k: Callable[[Any], str], var: str, template: dict[str, Any], exprs: 
     constant dict and a few stores cost about half a dict display."""
     sets = [f"    {var}[{key!r}] = {x}" for key, x in exprs.items()]
     return [f"    {var} = {k(template)}.copy()", *sets]
-
-
-def choices(values: tuple[Any, ...]) -> bool:
-    """Whether these answers are all strings or None: a key of them never mixes values that
-    are equal but print differently in JSON (1, 1.0 and True)."""
-    return all(v is None or v.__class__ is str for v in values)
-
-
-def keep(cache: dict[Any, Any], line: dict[str, Any], cacheable: bool, *keys: Any) -> Any:
-    """`line` made read-only, and kept in `cache` under `keys` (nested dicts, one level per
-    key) when `cacheable` and each level has room (past LINE_CACHE_SIZE entries, lines are
-    built every time)."""
-    shared = freeze(line)
-    if not cacheable:
-        return shared
-    for key in keys[:-1]:
-        inner = cache.get(key)
-        if inner is None:
-            if len(cache) >= LINE_CACHE_SIZE:
-                return shared
-            inner = cache[key] = {}
-        cache = inner
-    if len(cache) < LINE_CACHE_SIZE:
-        cache[keys[-1]] = shared
-    return shared
 
 
 Part = tuple[list[str], str]  # statements (4-space indented) and the part's expression
@@ -119,9 +75,10 @@ class Layout:
             level: freeze({"id": tid, "level": level, "label": label})
             for tid, level, label, _ in tiers
         }
-        self.meet_cache: dict[tuple[Any, ...], Any] = {}
         # Requirement j's shared lines in `tiers`, by the answers it reads, then by its flag.
         self.trace_cache: list[dict[Any, dict[bool | None, Any]]] = [{} for _ in reqs]
+        self.meets = Meets(self.reqs, self.position, unknown, self.options, self.types, weights,
+                           index)
         self.local = locals_of(qplans)
         parts: dict[str, Callable[[Gen], Part]] = {
             "domains": self._domains,
@@ -168,7 +125,7 @@ class Layout:
             name,
             "<palier-layout>",
             {
-                "to_meet": self.to_meet,
+                "to_meet": self.meets.to_meet,
                 "trace_line": self.trace_line,
                 "keep": keep,
                 "choices": choices,
@@ -269,8 +226,8 @@ class Layout:
         and its flag in its cache (`trace_line` fills it)."""
         r = self.reqs[j]
         values = targets(self.local[q] for q in r.questions)
-        choices = all(self.types[q] == "single_choice" for q in r.questions)
-        if r.questions and not r.scores and choices:
+        by_choices = all(self.types[q] == "single_choice" for q in r.questions)
+        if r.questions and not r.scores and by_choices:
             key = self.local[r.questions[0]] if len(r.questions) == 1 else values
             return [
                 "    try:",
@@ -333,7 +290,7 @@ class Layout:
         k = gen.const
         r = self.reqs[j]
         scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-        pre, meet = self._meet(gen, j)
+        pre, meet = self.meets.emit(gen, j)
         line = (
             f'{{"id": {k(r.id)}, "label": {k(r.label)}, '
             f'"answers": {self._answers(k, r.questions)}, '
@@ -362,35 +319,6 @@ class Layout:
             and reads_answers_only(cond)
             and set(referenced_questions(cond)) <= set(questions)
         )
-
-    def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
-        """Statements and expression building requirement j's `to_meet`: a fresh literal
-        when it reads no answer; for a conjunction of such items, the literals of the items
-        that do not hold (as `MeetFinder.meet`); else a call to `to_meet` (cached)."""
-        r = self.reqs[j]
-        if _static(r.condition):
-            return [], gen.const(freeze(self._finder_of_nothing().meet(r.condition)))
-        cond = r.condition  # a requirement's condition reads no tier (checker)
-        if not (
-            isinstance(cond, Combo)
-            and cond.op == "all"
-            and not r.scores
-            and all(_static(c) for c in cond.items)
-        ):
-            return [f"            tm = to_meet(r, {j})"], "tm"
-        ind = "            "
-        lines = [f"{ind}tm = []"]
-        for c in cond.items:
-            found = self._finder_of_nothing().meet(c)
-            lines += [
-                f"{ind}if not {gen.expr(c)}:",
-                f"{ind}    tm.append({gen.const(freeze(found))})",
-            ]
-        lines.append(f'{ind}tm = None if None in tm else tm[0] if len(tm) == 1 else {{"all": tm}}')
-        return lines, "tm"
-
-    def _finder_of_nothing(self) -> MeetFinder:
-        return MeetFinder({}, None, self.unknown_of, self.options, self.types)
 
     def _funding(self, gen: Gen) -> Part:
         """A programme's entry reads no answer (a resource without conditions: one shared
@@ -467,30 +395,3 @@ class Layout:
         if len(cache) < LINE_CACHE_SIZE and choices(values):
             cache[values[0] if len(values) == 1 else values] = lines
         return lines[flag]  # type: ignore[no-any-return]
-
-    # ---- to_meet of a requirement whose answer depends on the answers ----------------
-
-    def finder(self, result: Result) -> MeetFinder:
-        ctx = EvalContext(list(result._e), list(result._m), self.weights, self.index)
-        ctx.tier_level = result.tier_level
-        return MeetFinder(result.effective, ctx, dict(self.unknown_of), self.options, self.types)
-
-    def to_meet(self, result: Result, j: int) -> dict[str, Any] | None:
-        """What would meet requirement j, cached by the answers it reads when it reads no
-        score (the same answers always give the same answer)."""
-        r = self.reqs[j]
-        if r.scores:
-            return self.finder(result).meet(r.condition)
-        vals, at = result._vals, self.position
-        key = (j, *[_frozen(vals[at[q]]) for q in r.questions])
-        cache = self.meet_cache
-        try:
-            found = cache.get(key, cache)
-        except TypeError:  # an odd, unvalidated answer: not cached
-            return self.finder(result).meet(r.condition)
-        if found is cache:
-            found = freeze(self.finder(result).meet(r.condition))
-            if len(cache) < MEET_CACHE_SIZE:  # bounded: past it, compute every time
-                cache[key] = found
-        shared: dict[str, Any] | None = found  # read-only: Results share it
-        return shared
