@@ -39,6 +39,13 @@ def _filled(k: Callable[[Any], str], var: str, template: dict[str, Any], exprs: 
     return [f"    {var} = {k(template)}.copy()", *sets]
 
 
+def _looked_up(ind: str, hit: str, miss: list[str]) -> list[str]:
+    """Statements running `hit` (a lookup in a cache of shared lines), and `miss` when the
+    key is not there yet (KeyError) or cannot be one (TypeError: an unhashable answer)."""
+    return [f"{ind}try:", f"{ind}    {hit}", f"{ind}except (KeyError, TypeError):",
+            *(f"{ind}    {x}" for x in miss)]
+
+
 Part = tuple[list[str], str]  # statements (4-space indented) and the part's expression
 
 
@@ -170,14 +177,13 @@ class Layout:
                 lines += _filled(k, f"dm{d}", {**head, **dict.fromkeys(exprs)}, exprs)
                 continue
             cache = k({})
-            lines += [
-                "    try:",
-                f"        dm{d} = {cache}[m{d}][e{d}]",
-                "    except KeyError:",
-                f'        dm{d} = keep({cache}, {{"id": {k(did)}, "label": {k(label)},'
-                f' "score": s{d}, "earned": e{d}, "max": m{d}}},'
-                f" e{d}.__class__ is int and m{d}.__class__ is int, m{d}, e{d})",
-            ]
+            line = (
+                f'{{"id": {k(did)}, "label": {k(label)}, "score": s{d}, "earned": e{d},'
+                f' "max": m{d}}}'
+            )
+            ints = f"e{d}.__class__ is int and m{d}.__class__ is int"
+            miss = f"dm{d} = keep({cache}, {line}, {ints}, m{d}, e{d})"
+            lines += _looked_up("    ", f"dm{d} = {cache}[m{d}][e{d}]", [miss])
         return lines, f"[{numbered('dm', len(self.domain_ids))}]"
 
     def _tier(self, gen: Gen) -> Part:
@@ -225,16 +231,11 @@ class Layout:
         single-choice answers and no score, that line is shared: looked up by those answers
         and its flag in its cache (`trace_line` fills it)."""
         r = self.reqs[j]
-        values = targets(self.local[q] for q in r.questions)
         by_choices = all(self.types[q] == "single_choice" for q in r.questions)
         if r.questions and not r.scores and by_choices:
-            key = self.local[r.questions[0]] if len(r.questions) == 1 else values
-            return [
-                "    try:",
-                f"        rq{j} = {k(self.trace_cache[j])}[{key}][f{j}]",
-                "    except (KeyError, TypeError):",
-                f"        rq{j} = trace_line({j}, f{j}, ({values}))",
-            ]
+            values, key = self._key(r.questions)
+            hit = f"rq{j} = {k(self.trace_cache[j])}[{key}][f{j}]"
+            return _looked_up("    ", hit, [f"rq{j} = trace_line({j}, f{j}, ({values}))"])
         fixed = {"id": r.id, "label": r.label, "met": None, "applies": True}
         exprs = {"met": f"f{j}", "answers": self._answers(k, r.questions)}
         if r.applies is not None:
@@ -301,15 +302,16 @@ class Layout:
             return [*pre, f"            reqs.append({line})"]
         if not {q for q, _ in r.unknown} <= set(r.questions):
             return [*pre, f"            reqs.append({line})"]
-        cache, values = k({}), targets(self.local[q] for q in r.questions)
-        key = self.local[r.questions[0]] if len(r.questions) == 1 else values
-        return [
-            "            try:",
-            f"                reqs.append({cache}[{key}])",
-            "            except (KeyError, TypeError):",
-            *("    " + x for x in pre),
-            f"                reqs.append(keep({cache}, {line}, choices(({values})), ({key})))",
-        ]
+        cache, (values, key) = k({}), self._key(r.questions)
+        miss = [*(x.removeprefix(" " * 12) for x in pre),  # _looked_up indents them again
+                f"reqs.append(keep({cache}, {line}, choices(({values})), ({key})))"]
+        return _looked_up("            ", f"reqs.append({cache}[{key}])", miss)
+
+    def _key(self, questions: tuple[str, ...]) -> tuple[str, str]:
+        """Source of these questions' answers as the items of a tuple display, and as a
+        cache key (the answer itself for a single question)."""
+        values = targets(self.local[q] for q in questions)
+        return values, self.local[questions[0]] if len(questions) == 1 else values
 
     def _by_choices(self, questions: tuple[str, ...], cond: Cond) -> bool:
         """Whether `questions` are single-choice ones and `cond` reads only them."""
@@ -345,14 +347,10 @@ class Layout:
                 static["conditions"] = {}
                 lines.append(f"{ind}funding.append({k(freeze(static))})")
             elif f.kind == "funding" and self._by_choices(f.questions, f.eligible):
-                cache, values = k({}), targets(self.local[q] for q in f.questions)
-                lines += [
-                    f"{ind}try:",
-                    f"{ind}    funding.append({cache}[complete, {values}])",
-                    f"{ind}except (KeyError, TypeError):",
-                    f"{ind}    funding.append(keep({cache}, {entry}, choices(({values})),"
-                    f" (complete, {values})))",
-                ]
+                cache, (values, _) = k({}), self._key(f.questions)
+                kept = f"keep({cache}, {entry}, choices(({values})), (complete, {values}))"
+                miss = f"funding.append({kept})"
+                lines += _looked_up(ind, f"funding.append({cache}[complete, {values}])", [miss])
             else:
                 lines.append(f"{ind}funding.append({entry})")
         return lines, "funding"

@@ -143,3 +143,34 @@ def test_a_key_no_question_has_is_reported_and_not_scored() -> None:
     r = score(q, answers)
     assert [(d["earned"], d["max"]) for d in r.domains] == [(5, 5), (0, 3)]
     assert r.answered == 2 and r.effective == {"internet": "fibre", "postes": 80}
+
+
+def test_a_gap_line_read_from_single_choices_is_the_same_when_shared() -> None:
+    """A requirement on two single-choice answers (mini, `thd` made a conjunction with a
+    new `wifi` question): its gap line names the items that do not hold, computed on the
+    first occurrence of the answers and shared after."""
+    text = MINI.read_text().replace("      - id: note", """      - id: wifi
+        type: single_choice
+        label: "Wifi ?"
+        options:
+          - {value: oui, label: "Oui", points: {equipement: 0}}
+          - {value: non, label: "Non", points: {equipement: 0}}
+      - id: note""").replace(
+        "condition: {question: internet, equals: fibre}",
+        "condition: {all: [{question: internet, equals: fibre}, {question: wifi, in: [oui]}]}")
+    q = parse_questionnaire(text, "mini-1.yaml")
+    internet = {"question": "internet", "in": ["fibre"]}
+    wifi = {"question": "wifi", "in": ["oui"]}
+    cases = [
+        ({"internet": "adsl", "wifi": "oui"}, internet),
+        ({"internet": "adsl", "wifi": "non"}, {"all": [internet, wifi]}),
+        ({"internet": "fibre", "wifi": "non"}, wifi),
+        ({"internet": "fibre", "wifi": None}, wifi),
+    ]
+    for _ in range(2):  # built, then looked up
+        for answers, to_meet in cases:
+            given = {k: v for k, v in answers.items() if v is not None}
+            gap = score(q, {**given, "postes": 90}).to_dict()["gap"]
+            assert gap == {"next_tier": {"id": "p1", "level": 1, "label": "P1"}, "requirements": [
+                {"id": "thd", "label": "THD", "answers": answers, "to_verify": False,
+                 "to_meet": to_meet}]}
