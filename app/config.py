@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     # Added to `palier worker`'s CPU niceness at start: on a machine shared with web
     # processes, exports yield the CPU to the requests people wait for. 0: unchanged.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # Admission lanes (app/web/lanes.py): reads one web process runs at once (writes such as
+    # autosaves are never held back); 0: no bound. A read waiting longer gets 503.
+    page_slots: int = Field(default=2, ge=0)
+    download_slots: int = Field(default=1, ge=0)
+    lane_wait_seconds: float = Field(default=30.0, gt=0)
+    # How long (ms) a thread may hold the interpreter before another runnable one gets it
+    # (Python's default: 5): short requests wait less behind long ones.
+    switch_interval_ms: float = Field(default=1.0, gt=0, le=100)
     # ProConnect (OpenID Connect sign-in, docs/proconnect.md). Off while issuer or client id
     # is empty. Redirect URIs: {public_url}/proconnect/retour and /proconnect/deconnecte.
     oidc_issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2

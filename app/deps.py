@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
@@ -18,3 +21,36 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant (entier positif).")]
 PageQuery = Annotated[int, Query(ge=1, le=100_000, description="Numéro de page.")]
+
+
+T = TypeVar("T")
+
+
+def provider(request: Request, dependency: Callable[..., T]) -> Callable[..., Any]:
+    """The function FastAPI would call for `dependency` on this request's app: the test's
+    override (`app.dependency_overrides`), if any, else `dependency` itself."""
+    overrides: dict[Any, Any] = request.app.dependency_overrides
+    return overrides.get(dependency, dependency)  # type: ignore[no-any-return]
+
+
+def request_settings(request: Request) -> Settings:
+    """What `SettingsDep` gives this request, without a dependency (no threadpool hop)."""
+    settings: Settings = provider(request, get_settings)()
+    return settings
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """What `SessionDep` gives this request (a test's override included), opened and closed
+    by the caller: for routes that do all their database work in one threadpool call rather
+    than through FastAPI's dependency (two more threadpool hops: open, close). Call it from
+    that threadpool thread (closing may talk to the database)."""
+    make = provider(request, get_session)
+    made = make(request) if make is get_session else make()
+    if isinstance(made, Session):  # a test's `lambda: session`
+        yield made
+        return
+    assert inspect.isgenerator(made)
+    with contextmanager(lambda: made)() as session:
+        assert isinstance(session, Session)
+        yield session

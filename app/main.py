@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,12 +17,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import jobs, stale_jobs
 from app.accounts.oidc import provider_origins
 from app.config import get_settings
-from app.db import get_engine
+from app.db import close_event_loop_pool, get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, assessment_results, errors, health, public
+from app.routes import ROUTERS, api, assessment_results, errors, health, public, section_page
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import assets, auth_deps, contention, reports, templating
+from app.web.lanes import Lanes
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
 from app.web.upload_limit import UploadSizeLimit
@@ -54,6 +56,7 @@ def install_jobs() -> None:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(_at_start)
     yield
+    await close_event_loop_pool(_app.state)
 
 
 def create_app() -> FastAPI:
@@ -75,6 +78,10 @@ def create_app() -> FastAPI:
                        form_origins=provider_origins(settings))
     configure_logging(settings)
     templating.configure(settings)
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)  # for this process (app.web.lanes)
+    app.add_middleware(Lanes, page_slots=settings.page_slots,  # inside: metrics count the wait
+                       download_slots=settings.download_slots,
+                       wait_seconds=settings.lane_wait_seconds)
     app.add_middleware(RequestObservability)  # request id, access log, metrics
     if settings.trusted_proxy_list:  # outermost: every other layer sees the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
@@ -88,6 +95,10 @@ def create_app() -> FastAPI:
     # The liveness probe's route joins the app's routes as is: include_router would add the
     # app-wide dependencies (user loading in the threadpool) to it.
     app.router.routes.extend(health.probe_router.routes)
+    # The API's autosave too: its route checks the caller itself (app.web.api_caller)
+    # and reads the token with its own rows (issue 14).
+    app.router.routes.extend(api.lean_router.routes)
     for router in ROUTERS:
         app.include_router(router)
+    section_page.install(app)  # the section page's lean path in front of its route
     return app

@@ -95,8 +95,10 @@ class Registry:
     def migration(self, qid: str, from_version: str) -> MigrationMap | None:
         """The map from `from_version` to the newest version of `qid`, if one exists."""
         m = self.migrations.get((qid, from_version))
+        if m is None:  # most drafts (every section page asks): no walk over the versions
+            return None
         latest = self.latest(qid)
-        if m is None or latest is None or m.to_version != latest.version:
+        if latest is None or m.to_version != latest.version:
             return None
         return m
 

@@ -3,7 +3,12 @@
 Public surface: load a questionnaire, decide which questions apply, validate answers, score.
 """
 
-from scoring.answers import applicable, effective_answers, validate_answers
+from scoring.answers import (
+    applicable,
+    applicable_and_effective,
+    effective_answers,
+    validate_answers,
+)
 from scoring.engine import Result, score
 from scoring.errors import AnswerError, QuestionnaireError, SourceError
 from scoring.loader import (
@@ -29,6 +34,7 @@ __all__ = [
     "Result",
     "SourceError",
     "applicable",
+    "applicable_and_effective",
     "effective_answers",
     "load_catalogue",
     "load_questionnaire",

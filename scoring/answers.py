@@ -100,18 +100,17 @@ def _fr(x: float) -> str:
 
 def effective_answers(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
     """The answers that count: applicable and answered questions only, in order."""
-    eff: dict[str, Any] = {}
-    for p in plan_of(q).questions:
-        if p.show_if is not None and not p.show_if(eff, None):
-            continue
-        v = answers.get(p.id)
-        if v is not None and _answered(p, v):
-            eff[p.id] = v
-    return eff
+    return applicable_and_effective(q, answers)[1]
 
 
 def applicable(q: Questionnaire, answers: dict[str, Any]) -> dict[str, bool]:
     """Question id -> whether it applies given the answers (show_if), in questionnaire order."""
+    return applicable_and_effective(q, answers)[0]
+
+
+def applicable_and_effective(q: Questionnaire, answers: dict[str, Any],
+                             ) -> tuple[dict[str, bool], dict[str, Any]]:
+    """`applicable` and `effective_answers` in one pass over the questions."""
     eff: dict[str, Any] = {}
     out: dict[str, bool] = {}
     for p in plan_of(q).questions:
@@ -121,4 +120,4 @@ def applicable(q: Questionnaire, answers: dict[str, Any]) -> dict[str, bool]:
             v = answers.get(p.id)
             if v is not None and _answered(p, v):
                 eff[p.id] = v
-    return out
+    return out, eff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -60,11 +60,30 @@ def resolve_api_token(session: Session, raw: str) -> tuple[ApiToken, User] | Non
     if row is None:
         return None
     token, user = row
-    if token.revoked_at is not None or now >= token.expires_at or not user.active:
+    if not token_usable(token.revoked_at, token.expires_at, user.active, now):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        touch(session, ApiToken, col(ApiToken.id) == token.id, col(ApiToken.last_used_at), now)
+    touch_if_due(session, token.id, token.last_used_at, now)
     return token, user
+
+
+def token_usable(revoked_at: datetime | None, expires_at: datetime, user_active: bool,
+                 now: datetime) -> bool:
+    """A token found by its hash lets its user in: not revoked, not expired, the user
+    active."""
+    return revoked_at is None and now < expires_at and user_active
+
+
+def touch_if_due(session: Session, token_id: int | None, last_used_at: datetime | None,
+                 now: datetime) -> None:
+    """Record the token's use (`last_used_at`), at most once per TOUCH_INTERVAL, in its own
+    short write transaction (`sessions.touch`: it commits the session's current one)."""
+    if touch_due(last_used_at, now):
+        touch(session, ApiToken, col(ApiToken.id) == token_id, col(ApiToken.last_used_at), now)
+
+
+def touch_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """A token's use is recorded at most once per TOUCH_INTERVAL."""
+    return last_used_at is None or now - last_used_at >= TOUCH_INTERVAL
 
 
 def revoke_api_token(session: Session, raw: str, ip: str | None = None) -> bool:

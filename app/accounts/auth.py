@@ -29,6 +29,7 @@ from app.accounts.models import (
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.accounts.sessions import (
     TOUCH_INTERVAL,
+    LiveSession,
     close_session,
     open_session,
     resolve_session,
@@ -49,8 +50,11 @@ __all__ = [
     "InvalidCredentials",
     "InvalidResetToken",
     "IssuedToken",
+    "LiveSession",
     "RateLimited",
     "WeakPassword",
+    "actor_for_structure",
+    "actor_of",
     "authenticate",
     "build_actor",
     "check_rate_limit",
@@ -126,12 +130,32 @@ _DIRECTOR_STRUCTURES = select(DirectorStructure.structure_id).where(
 def build_actor(session: Session, user: User) -> Actor:
     """The permissions Actor of a user (directors: the structures they are linked to)."""
     assert user.id is not None
-    ids: frozenset[int] = frozenset()
+    ids: Iterable[int] = ()
     if user.role == Role.director:
-        ids = frozenset(session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id}))
+        ids = session.scalars(_DIRECTOR_STRUCTURES, {"user_id": user.id})
+    return actor_of(user, ids)
+
+
+def actor_of(user: User, linked: Iterable[int]) -> Actor:
+    """The Actor of a user whose linked structures were read (`build_actor` reads them; only a
+    director's count)."""
+    assert user.id is not None
+    ids = frozenset(linked) if user.role == Role.director else frozenset[int]()
     return Actor(
         id=user.id, role=Role(user.role), region=user.region, structure_ids=ids, active=user.active
     )
+
+
+def actor_for_structure(user_id: int, role: str, region: str | None, active: bool,
+                        structure_id: int | None, linked: bool) -> Actor:
+    """The Actor of a user as far as one structure is concerned, from plain columns: as
+    `build_actor`, but of the director's links only whether `structure_id` is one of them
+    (`linked`), which is all a decision on that structure reads. For requests that read the
+    user and the structure in one statement (the lean autosave)."""
+    ids: frozenset[int] = frozenset()
+    if role == Role.director and linked and structure_id is not None:
+        ids = frozenset((structure_id,))
+    return Actor(id=user_id, role=Role(role), region=region, structure_ids=ids, active=active)
 
 
 def structure_finess(session: Session, actor: Actor) -> list[str]:

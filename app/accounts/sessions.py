@@ -4,16 +4,21 @@ Secret tokens are random; only their sha256 is stored."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, update
+from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import (
     ApiToken,
     AuthSession,
+    DirectorStructure,
     PasswordResetToken,
     User,
 )
@@ -61,12 +66,14 @@ def open_session(session: Session, settings: Settings, user: User, *,
 
 
 def session_valid(auth_session: AuthSession, settings: Settings, now: datetime) -> bool:
+    return _valid(auth_session.revoked_at, auth_session.expires_at, auth_session.last_seen_at,
+                  settings, now)
+
+
+def _valid(revoked_at: datetime | None, expires_at: datetime, last_seen_at: datetime,
+           settings: Settings, now: datetime) -> bool:
     idle = timedelta(minutes=settings.session_idle_minutes)
-    return (
-        auth_session.revoked_at is None
-        and now < auth_session.expires_at
-        and now - auth_session.last_seen_at < idle
-    )
+    return revoked_at is None and now < expires_at and now - last_seen_at < idle
 
 
 # Built once (read on every request with a session cookie): the session and its user.
@@ -90,6 +97,48 @@ def resolve_session(session: Session, settings: Settings,
         touch(session, AuthSession, col(AuthSession.id) == auth_session.id,
                col(AuthSession.last_seen_at), now)
     return auth_session, user
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A session found valid by `live_session_of`, with a detached copy of its active user
+    and the structures the user is linked to (as a director)."""
+
+    id: str
+    csrf_token: str
+    user: User
+    structure_ids: frozenset[int]
+    needs_touch: bool  # last_seen_at is TOUCH_INTERVAL old: `resolve_session` writes it
+
+
+@cache
+def live_session_query(dialect: str) -> Any:
+    """The session (`:session_id`), its user's columns and linked structure ids ("1,5", NULL
+    for none): one Core statement, built once per dialect (`live_session_of` reads its row)."""
+    s, u, ds = AuthSession.__table__, User.__table__, DirectorStructure.__table__  # type: ignore[attr-defined]
+    linked = (func.string_agg(cast(ds.c.structure_id, Text), ",") if dialect == "postgresql"
+              else func.group_concat(ds.c.structure_id))
+    ids = sa_select(linked).where(ds.c.user_id == u.c.id).correlate(u).scalar_subquery()
+    return (sa_select(s.c.csrf_token, s.c.last_seen_at, s.c.expires_at, s.c.revoked_at,
+                      ids.label("linked"), *u.c)
+            .select_from(s.join(u, u.c.id == s.c.user_id))
+            .where(s.c.id == bindparam("session_id")))
+
+
+def live_session_of(data: Mapping[Any, Any], settings: Settings,
+                    session_id: str) -> LiveSession | None:
+    """The LiveSession of a row of `live_session_query`, or None when `resolve_session` would
+    return None (revoked, idle or past its absolute limit, inactive user)."""
+    # model_construct: no defaults or validators to run on columns just read (User() costs
+    # ten times more)
+    user = User.model_construct(**{name: data[name] for name in User.model_fields})
+    now, seen = utcnow(), data["last_seen_at"]
+    if not user.active or not _valid(data["revoked_at"], data["expires_at"], seen, settings,
+                                     now):
+        return None
+    linked = frozenset(int(i) for i in str(data["linked"] or "").split(",") if i)
+    return LiveSession(session_id, data["csrf_token"], user, linked,
+                       now - seen >= TOUCH_INTERVAL)
 
 
 def touch(session: Session, table: type, where: ColumnElement[bool], column: Any,

@@ -20,7 +20,12 @@ from app.errors import NotEditable
 
 def editable(a: Assessment) -> bool:
     """A draft: its answers and evidence may still change (a final status never moves)."""
-    return bool(ALLOWED_TRANSITIONS[AssessmentStatus(a.status)])
+    return editable_status(a.status)
+
+
+def editable_status(status: str) -> bool:
+    """`editable` for an assessment read as plain columns."""
+    return bool(ALLOWED_TRANSITIONS[AssessmentStatus(status)])
 
 
 def ensure_editable(a: Assessment, message: str | None = None) -> None:

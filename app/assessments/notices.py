@@ -29,19 +29,30 @@ def section_messages(session: Session, actor: Actor, registry: Registry, a: Asse
                      reprise: str | None) -> list[dict[str, Any]]:
     """One-time messages of a section page, carried by the query string after a redirect
     (`enregistre`, `nouvelles`, `reprise`), and the carry-over notice."""
-    out = saved_message(svc.questionnaire_of(registry, a), saved)
+    prefill = (prefill_notice(session, actor, registry, a, int(reprise))
+               if reprise and reprise.isdigit() else None)
+    return page_messages(svc.questionnaire_of(registry, a), a.answers or {}, saved=saved,
+                         new_questions=new_questions, reprise=reprise, prefill=prefill,
+                         carried=svc.carried_over(session, a))
+
+
+def page_messages(q: Questionnaire, answers: Mapping[str, Any], *, saved: str | None,
+                  new_questions: bool, reprise: str | None,
+                  prefill: Mapping[str, Any] | None,
+                  carried: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """`section_messages` from what it read: the prefill notice (`prefill_notice`, when
+    `reprise` is a submission's id) and the draft's carry-over (`service.carried_over`)."""
+    out = saved_message(q, saved)
     if new_questions:
         out.append({"level": "info", "text": "Vos réponses font apparaître de nouvelles "
                     "questions dans cette section : complétez-les puis enregistrez."})
     if reprise == "brouillon":
         out.append({"level": "info", "text": "Vous reprenez l’évaluation en cours de votre "
                     "structure : vos réponses déjà enregistrées sont conservées."})
-    elif reprise and reprise.isdigit():
-        notice = prefill_notice(session, actor, registry, a, int(reprise))
-        if notice is not None:
-            out.append({"level": "info", "title": "Évaluation préremplie",
-                        "text": prefill_text(notice)})
-    moved = carry_over_notice(session, registry, a)
+    elif prefill is not None:
+        out.append({"level": "info", "title": "Évaluation préremplie",
+                    "text": prefill_text(prefill)})
+    moved = carry_over_details(q, answers, carried) if carried is not None else None
     if moved is not None:
         out.append({"level": "info", "title": "Questionnaire mis à jour",
                     "text": carry_over_text(moved)})
@@ -105,17 +116,13 @@ def prefill_notice(session: Session, actor: Actor, registry: Registry, draft: As
             "same_version": src.questionnaire_version == draft.questionnaire_version}
 
 
-def carry_over_notice(session: Session, registry: Registry, a: Assessment,
-                      ) -> dict[str, Any] | None:
-    """The notice of a draft carried over to a newer questionnaire version
-    (`assessments.service.carry_over_draft`), while some answers it asks for are still to be
-    given: the answers that moved (labels in the new version), the questions to answer again
-    and the new questions still without an answer, with the map's notes."""
-    details = svc.carried_over(session, a)
-    if details is None:
-        return None
-    q = svc.questionnaire_of(registry, a)
-    answers = dict(a.answers or {})
+def carry_over_details(q: Questionnaire, stored: Mapping[str, Any],
+                       details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The carry-over notice from the audited `details` (`service.carried_over`): the answers
+    that moved (labels in the new version), the questions to answer again and the new
+    questions still without an answer, with the map's notes; None when none is left to
+    answer."""
+    answers = dict(stored)
     shown = applicable(q, answers)
     eff = effective_answers(q, answers)
 

@@ -55,11 +55,13 @@ def question_of(q: Questionnaire, question_id: str) -> tuple[Question, Section]:
 def section_slots(q: Questionnaire, section: Section, answers: Mapping[str, Any],
                   values: Mapping[str, Any] | None = None,
                   errors: Mapping[str, str] | None = None,
-                  only: Iterable[str] | None = None) -> list[Slot]:
+                  only: Iterable[str] | None = None,
+                  shown: Mapping[str, bool] | None = None) -> list[Slot]:
     """The questions of a section; hidden ones (show_if false) are placeholders.
 
-    `values` overrides the stored answers (what the user typed, after a refused post)."""
-    shown = applicable(q, dict(answers))
+    `values` overrides the stored answers (what the user typed, after a refused post);
+    `shown`: `scoring.applicable` of the answers, when the caller has it."""
+    shown = applicable(q, dict(answers)) if shown is None else shown
     values = values or {}
     errors = errors or {}
     wanted = set(only) if only is not None else None

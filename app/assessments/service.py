@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.assessments import pdf
+from app.assessments.answers_merge import merge_answers
 from app.assessments.carry_over import migrate
 from app.assessments.lifecycle import editable, transition
 from app.assessments.models import Assessment, AssessmentDomainScore, AssessmentStatus
@@ -28,7 +29,6 @@ from app.dashboard.read_model import record_submission
 from app.db import begin_read, begin_write, kept_loaded, utcnow
 from app.errors import (
     Conflict,
-    ConflictItem,
     Forbidden,
     Incomplete,
     InvalidAnswers,
@@ -51,18 +51,29 @@ DRAFT_HIDDEN = ("Cette évaluation est en cours : ses réponses restent celles d
 # ---- lookups through the actor -------------------------------------------------------------
 
 
-def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
-             submitted: bool | None = None) -> Structure:
-    """`s` if the actor sees it (else NotFound(missing): out of scope reads as absent), may
-    read its assessment (when `submitted` is given) and may do `action` (else Forbidden)."""
-    if s is None or s.id is None or not can_on_structure(actor, Action.view_structure, s.id,
-                                                          s.region):
+def check_structure(actor: Actor | None, structure_id: int | None, region: str,
+                    action: Action, missing: str, *, submitted: bool | None = None) -> None:
+    """NotFound(missing) unless the actor sees the structure (out of scope reads as absent);
+    Forbidden unless they may read its assessment (when `submitted` is given) and do
+    `action`."""
+    if structure_id is None or not can_on_structure(actor, Action.view_structure,
+                                                    structure_id, region):
         raise NotFound(missing)
-    if submitted is not None and not can_read_assessment(actor, s.id, s.region,
+    if submitted is not None and not can_read_assessment(actor, structure_id, region,
                                                          submitted=submitted):
         raise Forbidden(DRAFT_HIDDEN)
-    if action != Action.view_structure and not can_on_structure(actor, action, s.id, s.region):
+    if action != Action.view_structure and not can_on_structure(actor, action, structure_id,
+                                                                region):
         raise Forbidden()
+
+
+def _checked(actor: Actor | None, s: Structure | None, action: Action, missing: str, *,
+             submitted: bool | None = None) -> Structure:
+    """`s` if the actor sees it, may read its assessment (when `submitted` is given) and may
+    do `action` (`check_structure`)."""
+    if s is None:
+        raise NotFound(missing)
+    check_structure(actor, s.id, s.region, action, missing, submitted=submitted)
     return s
 
 
@@ -320,28 +331,14 @@ def save_answers(session: Session, actor: Actor, registry: Registry, assessment_
         if not editable(a):
             session.rollback()
             raise NotEditable()
-        answers = dict(a.answers or {})
-        meta = dict(a.answer_meta or {})
-        conflicts = []
-        for qid, value in changes.items():
-            m = meta.get(qid)
-            if m and int(m.get("revision", 0)) > base_version and answers.get(qid) != value:
-                conflicts.append(ConflictItem(qid, answers.get(qid), value, m.get("by"),
-                                              m.get("at")))
-        if conflicts:
-            session.rollback()
-            raise Conflict(conflicts, a.version)
         read_version = a.version  # what was merged
-        new_version = read_version + 1
-        now = utcnow()
-        for qid, value in changes.items():
-            if value is None:
-                answers.pop(qid, None)
-            else:
-                answers[qid] = value
-            meta[qid] = {"by": actor.id, "at": now.isoformat(), "revision": new_version}
-        written = {"answers": answers, "answer_meta": meta, "version": new_version,
-                   "updated_at": now}
+        try:
+            written = merge_answers(a.answers, a.answer_meta, read_version, actor.id,
+                                    base_version, changes)
+        except Conflict:
+            session.rollback()
+            raise
+        new_version = written["version"]
         with kept_loaded(session):  # begin_write's commit (SQLite) and ours keep `a`, `s`
             begin_write(session)  # SQLite: ends the read, BEGIN IMMEDIATE (PostgreSQL: nothing)
             res = session.exec(

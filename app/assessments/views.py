@@ -25,7 +25,7 @@ from app.permissions import Action, Actor, can_on_structure
 from app.questionnaires import Registry
 from app.structures.directory import list_structures
 from app.structures.models import Structure
-from scoring import Question, Questionnaire, applicable, effective_answers
+from scoring import Question, Questionnaire, applicable_and_effective
 from scoring.model import Section
 
 NO_ANSWER = "Sans réponse"
@@ -154,8 +154,12 @@ class Progress:
 
 def progress(q: Questionnaire, answers: Mapping[str, Any]) -> Progress:
     """Answered / applicable questions, overall and per section."""
-    shown = applicable(q, dict(answers))
-    eff = effective_answers(q, dict(answers))
+    return progress_of(q, *applicable_and_effective(q, dict(answers)))
+
+
+def progress_of(q: Questionnaire, shown: Mapping[str, bool],
+                eff: Mapping[str, Any]) -> Progress:
+    """`progress` from `scoring.applicable_and_effective` of the answers."""
     sections = []
     for i, section in enumerate(q.sections, start=1):
         ids = [qu.id for qu in section.questions if shown[qu.id]]
@@ -170,8 +174,7 @@ def progress(q: Questionnaire, answers: Mapping[str, Any]) -> Progress:
 
 def missing_questions(q: Questionnaire, answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Required questions without an answer, each with its section (for links)."""
-    shown = applicable(q, dict(answers))
-    eff = effective_answers(q, dict(answers))
+    shown, eff = applicable_and_effective(q, dict(answers))
     out = []
     for number, section in enumerate(q.sections, start=1):
         for qu in section.questions:
@@ -184,8 +187,7 @@ def submit_recap(q: Questionnaire, assessment_id: int,
                  answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every applicable question by section, with its answer as the user saw it and a link
     to its field (the recap before submitting)."""
-    shown = applicable(q, dict(answers))
-    eff = effective_answers(q, dict(answers))
+    shown, eff = applicable_and_effective(q, dict(answers))
     out = []
     for number, section in enumerate(q.sections, start=1):
         items = [{"question": qu, "answer": answer_text(qu, eff.get(qu.id)),

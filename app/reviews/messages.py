@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, func, select
 
 from app import textcheck
@@ -164,7 +165,13 @@ def correction_of(session: Session, draft: Assessment) -> Correction | None:
     draft to its director). One query (`_CORRECTION`)."""
     if draft.status == AssessmentStatus.submitted:
         return None
-    row = session.execute(_CORRECTION, {"structure_id": draft.structure_id}).first()
+    return structure_correction(session, draft.structure_id)
+
+
+def structure_correction(session: Session | Connection,
+                         structure_id: int) -> Correction | None:
+    """`correction_of` the draft of the structure `structure_id`."""
+    row = session.execute(_CORRECTION, {"structure_id": structure_id}).first()
     if row is None or row[0] is None or row[2] != ReviewStatus.a_revoir.value:
         return None
     source_id, submitted_at, _, comment, at, questions, messages = row

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from app.assessments import results
+from app.accounts.tokens import token_hash
+from app.assessments import autosave, results
 from app.assessments import service as svc
 from app.assessments.receipt import receipt_number
 from app.dashboard import service as dashboard
-from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep
+from app.db import event_loop_pool, get_engine, get_session, utcnow
+from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep, provider, request_session
 from app.errors import InvalidAnswers
-from app.questionnaires import RegistryDep
-from app.routes.schemas import AnswersPatch, AssessmentOut, StructureOut
+from app.questionnaires import Registry, RegistryDep, get_registry
+from app.routes.schemas import AnswersPatch, ApiError, AssessmentOut, StructureOut
 from app.structures.directory import MAX_SEARCH, list_structures
+from app.web.api_caller import ApiCaller, api_caller, bearer_actor, check_bearer, check_token
 from app.web.auth_deps import CurrentActor
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
+# Added by app.main as is, without the app-wide dependencies (load_user): its route checks the
+# caller itself (app/web/api_caller.py) and does its database work in one
+# threadpool call, or on PostgreSQL from the event loop (issue 14: the director's autosave
+# through the API).
+lean_router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 class QuestionnaireSummary(BaseModel):
@@ -116,14 +127,69 @@ def assessment(assessment_id: IdPath, actor: CurrentActor, session: SessionDep) 
     return AssessmentOut.of(a, s)
 
 
-@router.patch("/assessments/{assessment_id}/answers")
-def save(assessment_id: IdPath, body: AnswersPatch, actor: CurrentActor, session: SessionDep,
-         registry: RegistryDep) -> AssessmentOut:
+@lean_router.patch("/assessments/{assessment_id}/answers", response_model=AssessmentOut,
+                   responses={422: {"model": ApiError, "description": "Données invalides"}})
+async def save(request: Request, assessment_id: IdPath, body: AnswersPatch,
+               caller: Annotated[ApiCaller, Depends(api_caller)]) -> Response:
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
-    saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
-                             body.answers)
-    assert saved.structure is not None
-    return AssessmentOut.of(saved.assessment, saved.structure)
+    if caller.bearer is not None and (pool := await _event_loop_pool(request)) is not None:
+        text = await _save_from_event_loop(request, pool, caller.bearer, assessment_id, body)
+    else:
+        text = await run_in_threadpool(_save, request, caller, get_registry(request),
+                                       assessment_id, body)
+    # What FastAPI would send for the declared AssessmentOut, serialised by pydantic at once.
+    return Response(text, media_type="application/json")
+
+
+async def _event_loop_pool(request: Request) -> AsyncConnectionPool[Any] | None:
+    """PostgreSQL, on the app's own database (not a test's session): the app's asyncio pool."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
+        return None
+    return await event_loop_pool(request.app.state, engine.url.render_as_string(False))
+
+
+async def _save_from_event_loop(request: Request, pool: AsyncConnectionPool[Any], bearer: str,
+                                assessment_id: int, body: AnswersPatch) -> str:
+    """The Bearer save on PostgreSQL, from the event loop (no threadpool thread): the same
+    checks as `_save`, two statements (app/assessments/autosave.py `pg_read`, `pg_save`),
+    the documents' JSON text spliced into the response."""
+    params = autosave.pg_params(token_hash(bearer), assessment_id, body.answers)
+    try:
+        async with pool.connection() as conn:
+            read = await autosave.pg_read(conn, params)
+            now = utcnow()
+            check_token(read, now)
+            await autosave.pg_touch_if_due(conn, read.token_id, read.last_used_at, now)
+            actor = bearer_actor(request, read)
+            autosave.check_fill(actor, read)
+            columns, answers, meta = await autosave.pg_save(
+                conn, actor, get_registry(request), read, body.version, body.answers, params)
+    except PoolTimeout as exc:  # every connection busy: a 503, as for the engine's pool
+        raise PoolTimeoutError(str(exc)) from exc
+    out = AssessmentOut.of_columns({**columns, "answers": {}, "answer_meta": {}})
+    return autosave.splice_documents(out.model_dump_json(), answers, meta)
+
+
+def _save(request: Request, caller: ApiCaller, registry: Registry, assessment_id: int,
+          body: AnswersPatch) -> str:
+    """The whole save in one threadpool call, as JSON text: with a Bearer token, one
+    statement reads the token, its user and the assessment, then the same checks and
+    compare-and-swap as `service.save_answers` (app/assessments/autosave.py); with a
+    session cookie, that function."""
+    with request_session(request) as session:
+        if caller.actor is not None:
+            saved = svc.save_answers(session, caller.actor, registry, assessment_id,
+                                     body.version, body.answers)
+            assert saved.structure is not None
+            return AssessmentOut.of(saved.assessment, saved.structure).model_dump_json()
+        assert caller.bearer is not None
+        read = autosave.read_for_token(session, token_hash(caller.bearer), assessment_id)
+        actor = check_bearer(request, session, read)
+        assert read is not None
+        autosave.check_fill(actor, read)
+        return AssessmentOut.of_columns(autosave.save_read(
+            session, actor, registry, read, body.version, body.answers)).model_dump_json()
 
 
 class SubmitRequest(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,12 @@ class QuestionnaireRef(BaseModel):
     version: str
 
 
+# The Assessment columns AssessmentOut shows.
+_ASSESSMENT_COLUMNS = ("id", "status", "version", "questionnaire_id", "questionnaire_version",
+                       "answers", "answer_meta", "created_at", "updated_at", "submitted_at",
+                       "tier_id", "tier_level", "global_score")
+
+
 class AssessmentOut(BaseModel):
     id: int
     finess: str
@@ -57,13 +64,20 @@ class AssessmentOut(BaseModel):
     @classmethod
     def of(cls, a: Assessment, s: Structure) -> AssessmentOut:
         assert a.id is not None
-        return cls(id=a.id, finess=s.finess, status=a.status, version=a.version,
-                   questionnaire=QuestionnaireRef(id=a.questionnaire_id,
-                                                  version=a.questionnaire_version),
-                   answers=dict(a.answers or {}), answer_meta=dict(a.answer_meta or {}),
-                   created_at=a.created_at, updated_at=a.updated_at,
-                   submitted_at=a.submitted_at, tier=a.tier_id, tier_level=a.tier_level,
-                   global_score=a.global_score)
+        return cls.of_columns({**{name: getattr(a, name) for name in _ASSESSMENT_COLUMNS},
+                               "finess": s.finess})
+
+    @classmethod
+    def of_columns(cls, c: Mapping[str, Any]) -> AssessmentOut:
+        """From the assessment's column values (by column name) and its structure's `finess`
+        (the lean autosave reads plain columns, not ORM objects)."""
+        return cls(id=c["id"], finess=c["finess"], status=c["status"], version=c["version"],
+                   questionnaire=QuestionnaireRef(id=c["questionnaire_id"],
+                                                  version=c["questionnaire_version"]),
+                   answers=dict(c["answers"] or {}), answer_meta=dict(c["answer_meta"] or {}),
+                   created_at=c["created_at"], updated_at=c["updated_at"],
+                   submitted_at=c["submitted_at"], tier=c["tier_id"],
+                   tier_level=c["tier_level"], global_score=c["global_score"])
 
 
 class AnswersPatch(BaseModel):

@@ -98,14 +98,16 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def _snapshot(user: User) -> User:
-    """A detached copy: safe to read after the request's session is closed (error pages)."""
-    return User(**{name: getattr(user, name) for name in User.model_fields})
+    """A detached copy: safe to read after the request's session is closed (error pages).
+    `model_construct`: the values were read from the row (a `User()` runs the model's
+    defaults for every field: seven times slower, on every authenticated request)."""
+    return User.model_construct(**{name: getattr(user, name) for name in User.model_fields})
 
 
 def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -> None:
@@ -115,7 +117,7 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     state.settings = settings  # for render(): template globals follow the injected settings
     state.user = state.actor = state.auth = state.auth_session = state.api_token = None
     state.csrf_token = ""
-    state.bearer = _bearer(request)
+    state.bearer = bearer_token(request)
     state.stale_session = False
     if request.url.path in PROBE_PATHS:  # load-balancer probes: no session, no cookie
         return
@@ -130,12 +132,7 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
             raise InvalidBearerToken()
         state.api_token, user = found_token
         state.auth = "token"
-        if (
-            state.api_token.scope == "read"
-            and request.method not in SAFE_METHODS
-            and request.url.path != "/api/v1/auth/token"
-        ):  # revoking itself is allowed
-            raise ReadOnlyToken()
+        check_scope(request, state.api_token.scope)
     elif cookie:
         found_session = auth.resolve_session(session, settings, cookie)
         begin_read(session)  # again after an activity touch (its own write transaction)
@@ -159,6 +156,17 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
     # End the read transaction: the connection goes back to the pool while the request
     # waits for its next thread (the route runs in another one).
     session.commit()
+
+
+def check_scope(request: Request, scope: str) -> None:
+    """ReadOnlyToken for a read-only token on a state-changing request (revoking itself,
+    `DELETE /api/v1/auth/token`, is allowed)."""
+    if (
+        scope == "read"
+        and request.method not in SAFE_METHODS
+        and request.url.path != "/api/v1/auth/token"
+    ):
+        raise ReadOnlyToken()
 
 
 async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:

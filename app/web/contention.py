@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import Receive, Scope, Send
 
 from app.db import is_contention
 from app.web.templating import is_htmx, render
@@ -44,6 +45,12 @@ def busy_response(request: Request) -> Response:
     return render(request, "pages/error.html",
                   {"status": 503, "title": "Service momentanément indisponible",
                    "message": BUSY_MESSAGE}, status_code=503, headers=headers)
+
+
+async def busy_response_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """busy_response for a request no route has seen yet (app.web.lanes)."""
+    request = Request(scope, receive)
+    await busy_response(request)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -181,8 +181,9 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(name, value)
                 if self.https_base or scope.get("scheme") == "https":
                     headers.setdefault("Strict-Transport-Security", HSTS)
-                if state.get("user") is not None:
-                    # Personal pages: not kept by caches nor shown again after logout.
+                if state.get("user") is not None or state.get("actor") is not None:
+                    # Personal pages: not kept by caches nor shown again after logout. (Lean
+                    # API routes set only the actor: app.web.api_caller.check_bearer.)
                     headers.setdefault("Cache-Control", "no-store")
                 # A cookie the route set itself wins over a queued one of the same name
                 # (logging in with a stale session cookie: the new session, not its deletion).

@@ -160,9 +160,10 @@ _FIELDS_MAX = 4096  # ~3 KiB each; a version has ~70 questions, choices a handfu
 _fields_lock = threading.Lock()
 
 
-def _value_key(value: Any) -> Any:
+def value_key(value: Any) -> Any:
+    """A memo key of an answer: equal answers of different types (1, 1.0, True) differ."""
     if isinstance(value, list | tuple):
-        return ("seq", tuple(_value_key(v) for v in value))
+        return ("seq", tuple(value_key(v) for v in value))
     return (type(value).__name__, value)
 
 
@@ -175,7 +176,7 @@ def question_field(question: Any, value: Any = None, error: str | None = None,
     whose answers it has not met yet. Not in development, where templates change under it
     (`auto_reload`)."""
     try:
-        key = None if env.auto_reload else (id(question), _value_key(value), error,
+        key = None if env.auto_reload else (id(question), value_key(value), error,
                                             bool(disabled), bool(flagged))
         hash(key)
     except TypeError:  # an unhashable answer (never from a validated draft): no memo
@@ -203,7 +204,32 @@ env.globals["question_field"] = question_field
 # --- rendering -----------------------------------------------------------------------------
 
 
-class FragmentResponse(HTMLResponse):
+class RenderedResponse(HTMLResponse):
+    """HTML rendered from `template` and `context`, which it keeps for tests (sent as the
+    `http.response.debug` extension, like Starlette's TemplateResponse)."""
+
+    def __init__(
+        self,
+        content: str,
+        template: Any,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.template = template
+        self.context = context
+        super().__init__(content, status_code, headers, background=background)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = scope.get("extensions") or {}
+        if "http.response.debug" in extensions:
+            info = {"template": self.template, "context": self.context}
+            await send({"type": "http.response.debug", "info": info})
+        await super().__call__(scope, receive, send)
+
+
+class FragmentResponse(RenderedResponse):
     """One block of a template; keeps `template` and `context` for tests, like full pages."""
 
     def __init__(
@@ -215,18 +241,10 @@ class FragmentResponse(HTMLResponse):
         headers: Mapping[str, str] | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        self.template = env.get_template(template_name)
-        self.context = context
         self.block_name = block_name
         content = render_jinja_block(env, template_name, block_name, context)
-        super().__init__(content, status_code, headers, background=background)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        extensions = scope.get("extensions") or {}
-        if "http.response.debug" in extensions:
-            info = {"template": self.template, "context": self.context}
-            await send({"type": "http.response.debug", "info": info})
-        await super().__call__(scope, receive, send)
+        super().__init__(content, env.get_template(template_name), context, status_code,
+                         headers, background=background)
 
 
 def is_htmx(request: Request) -> bool:
@@ -252,7 +270,7 @@ def render(
     response = templates.TemplateResponse(
         request, template, full, status_code=status_code, headers=headers
     )
-    return _vary(response)
+    return vary(response)
 
 
 def render_block(
@@ -268,10 +286,10 @@ def render_block(
     full: dict[str, Any] = {**template_globals(request), **(context or {})}
     full.setdefault("request", request)
     full.update(_request_state(request))
-    return _vary(FragmentResponse(template, block_name, full, status_code, headers))
+    return vary(FragmentResponse(template, block_name, full, status_code, headers))
 
 
-def _vary(response: Response) -> Response:
+def vary(response: Response) -> Response:
     vary = response.headers.get("Vary")
     if vary is None:
         response.headers["Vary"] = "HX-Request"

@@ -83,3 +83,39 @@ def test_serve_uses_uvloop_and_httptools() -> None:
 
     assert AutoHTTPProtocol is HttpToolsProtocol
     assert auto_loop_factory(use_subprocess=False) is uvloop.new_event_loop
+
+
+def test_pooled_connection_is_pinged_only_after_being_idle(
+        backend: str, fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a connection back in the pool for less than PING_AFTER_IDLE_S is used
+    without a ping (a dead one then fails its statement); after that, a dead connection is
+    found by the ping and replaced."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL pool")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from app import db
+
+    engine = make_engine(fresh_db_url, pool_size=1, max_overflow=0)
+    killer = make_engine(fresh_db_url)
+
+    def kill_the_pooled_connection() -> None:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            conn.commit()
+
+    try:
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)
+        kill_the_pooled_connection()
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+        kill_the_pooled_connection()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+        killer.dispose()

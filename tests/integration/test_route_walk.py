@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from app.web import auth_deps
+from app.web import api_caller, auth_deps
 from tests.routes import Key, RouteInfo, api_routes, infrastructure_routes
 
 # Routes anyone may call without logging in (written by hand: never derived from the app).
@@ -72,7 +72,9 @@ def app() -> FastAPI:
 
 
 def is_auth_dependency(call: Callable[..., Any]) -> bool:
-    if call is auth_deps.current_actor:
+    # api_caller: a lean route's caller (401 without credentials; a Bearer token is checked
+    # by the route with its own rows: tests/integration/test_lean_autosave.py).
+    if call is auth_deps.current_actor or call is api_caller.api_caller:
         return True
     module = getattr(call, "__module__", "")
     qualname = getattr(call, "__qualname__", "")
@@ -104,9 +106,14 @@ def test_only_known_infrastructure_routes(app: FastAPI) -> None:
 
 def test_the_app_wide_dependency_reaches_every_route(app: FastAPI) -> None:
     """load_user (user, actor, CSRF) is declared on the app: every route's tree has it, but
-    the liveness probe's (no user, no session, no threadpool: issue 14)."""
+    the liveness probe's (no user, no session, no threadpool: issue 14) and the API's
+    autosave, whose tree has api_caller instead (the same checks: its own statement reads
+    the Bearer token; without one, load_user's own work)."""
     missing = sorted(str(r) for r in api_routes(app) if auth_deps.load_user not in r.calls())
-    assert missing == ["GET /healthz"]
+    assert missing == ["GET /healthz", "PATCH /api/v1/assessments/{assessment_id}/answers"]
+    lean = next(r for r in api_routes(app)
+                if r.key == ("PATCH", "/api/v1/assessments/{assessment_id}/answers"))
+    assert api_caller.api_caller in lean.calls()
 
 
 def test_enumeration_matches_fastapi_routing(app: FastAPI) -> None:
