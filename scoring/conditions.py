@@ -309,6 +309,11 @@ def referenced_questions(cond: Cond) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def reads_answers_only(cond: Cond) -> bool:
+    """Whether a condition reads only answers (no domain score, no tier)."""
+    return all(isinstance(leaf, QLeaf) for leaf in _leaves(cond))
+
+
 def referenced_scores(cond: Cond) -> list[str]:
     """Domain ids whose scores a condition reads, in order of first appearance."""
     ids = [leaf.domain for leaf in _leaves(cond) if isinstance(leaf, ScoreLeaf)]

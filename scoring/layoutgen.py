@@ -14,41 +14,36 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scoring.codegen import Gen, numbered, targets
-from scoring.conditions import COMBINATORS, QUESTION_OPS, Combo, Cond, referenced_scores
-from scoring.meet import MeetFinder
-from scoring.result import EvalContext, Exact, Result, global_exact
+from scoring.conditions import (
+    Cond,
+    reads_answers_only,
+    referenced_questions,
+    referenced_scores,
+)
+from scoring.frozen import LINE_CACHE_SIZE, choices, freeze, keep
+from scoring.meetgen import Meets
+from scoring.result import Exact, Result, global_exact
 from scoring.scoregen import locals_of, tier_met
 
 if TYPE_CHECKING:
     from scoring.plan import FundPlan, QPlan, ReqPlan
 
-MEET_CACHE_SIZE = 20_000
-GRAMMAR = frozenset({*QUESTION_OPS, *COMBINATORS, "question", "score", "tier_at_least"})
 
 
-def _static(cond: Cond, negate: bool = False) -> bool:
-    """Whether `MeetFinder.meet(cond)` reads no answer (only conjunctions look at which of
-    their items hold)."""
-    if not isinstance(cond, Combo):
-        return True
-    if cond.op == "not":
-        return _static(cond.items[0], not negate)
-    if (cond.op == "all") != negate:
-        return False
-    return all(_static(c, negate) for c in cond.items)
+def _filled(k: Callable[[Any], str], var: str, template: dict[str, Any], exprs: dict[str, str]
+            ) -> list[str]:
+    """Statements making `var` a copy of the constant dict `template` (every key, in order)
+    with the keys of `exprs` set to those expressions: from five keys on, a copy of a
+    constant dict and a few stores cost about half a dict display."""
+    sets = [f"    {var}[{key!r}] = {x}" for key, x in exprs.items()]
+    return [f"    {var} = {k(template)}.copy()", *sets]
 
 
-def _frozen(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
-
-
-def _copy(x: Any) -> Any:
-    """A copy of JSON-like data (the cache never hands out its own dicts)."""
-    if x.__class__ is dict:
-        return {k: v if v.__class__ is str else _copy(v) for k, v in x.items()}
-    if x.__class__ is list:
-        return [v if v.__class__ is str else _copy(v) for v in x]
-    return x
+def _looked_up(ind: str, hit: str, miss: list[str]) -> list[str]:
+    """Statements running `hit` (a lookup in a cache of shared lines), and `miss` when the
+    key is not there yet (KeyError) or cannot be one (TypeError: an unhashable answer)."""
+    return [f"{ind}try:", f"{ind}    {hit}", f"{ind}except (KeyError, TypeError):",
+            *(f"{ind}    {x}" for x in miss)]
 
 
 Part = tuple[list[str], str]  # statements (4-space indented) and the part's expression
@@ -84,9 +79,13 @@ class Layout:
         self.reqs, self.tier_list, self.fundings = tuple(reqs), tiers, fundings
         self.fractional = fractional
         self.tier_heads = {
-            level: {"id": tid, "level": level, "label": label} for tid, level, label, _ in tiers
+            level: freeze({"id": tid, "level": level, "label": label})
+            for tid, level, label, _ in tiers
         }
-        self.meet_cache: dict[tuple[Any, ...], Any] = {}
+        # Requirement j's shared lines in `tiers`, by the answers it reads, then by its flag.
+        self.trace_cache: list[dict[Any, dict[bool | None, Any]]] = [{} for _ in reqs]
+        self.meets = Meets(self.reqs, self.position, unknown, self.options, self.types, weights,
+                           index)
         self.local = locals_of(qplans)
         parts: dict[str, Callable[[Gen], Part]] = {
             "domains": self._domains,
@@ -132,7 +131,13 @@ class Layout:
             "\n".join([*head, *body]),
             name,
             "<palier-layout>",
-            {"to_meet": self.to_meet, "global_exact": global_exact},
+            {
+                "to_meet": self.meets.to_meet,
+                "trace_line": self.trace_line,
+                "keep": keep,
+                "choices": choices,
+                "global_exact": global_exact,
+            },
         )
 
     def _to_dict(self, parts: dict[str, Callable[[Gen], Part]]) -> Any:
@@ -143,8 +148,9 @@ class Layout:
         for name, emit in parts.items():
             lines, exprs[name] = emit(gen)
             body += lines
+        head = freeze({"id": self.qid, "version": self.qversion})
         body.append(
-            f'    return {{"questionnaire": {{"id": {k(self.qid)}, "version": {k(self.qversion)}}},'
+            f'    return {{"questionnaire": {k(head)},'
             ' "complete": not r.missing_required, "missing_required": list(r.missing_required),'
             f' "unknown": {exprs["unknown"]}, "global_score": gs, "domains": {exprs["domains"]},'
             f' "tier": {exprs["tier"]}, "gap": {exprs["gap"]},'
@@ -156,20 +162,32 @@ class Layout:
         return self._define(gen, "to_dict", body)
 
     def _domains(self, gen: Gen) -> Part:
+        """Without fractional points, a domain's dict is looked up by its sums (ints: its
+        score is theirs, 100 * e / m or None): one shared dict for each pair that occurs."""
         k = gen.const
 
         def plain(x: str) -> str:
             return f"({x} if {x}.__class__ is int else float({x}))" if self.fractional else x
 
-        items = ", ".join(
-            f'{{"id": {k(did)}, "label": {k(label)}, "score": s{d}, '
-            f'"earned": {plain(f"e{d}")}, "max": {plain(f"m{d}")}}}'
-            for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels, strict=True))
-        )
-        return [], f"[{items}]"
+        lines: list[str] = []
+        for d, (did, label) in enumerate(zip(self.domain_ids, self.domain_labels, strict=True)):
+            head = {"id": did, "label": label}
+            exprs = {"score": f"s{d}", "earned": plain(f"e{d}"), "max": plain(f"m{d}")}
+            if self.fractional:
+                lines += _filled(k, f"dm{d}", {**head, **dict.fromkeys(exprs)}, exprs)
+                continue
+            cache = k({})
+            line = (
+                f'{{"id": {k(did)}, "label": {k(label)}, "score": s{d}, "earned": e{d},'
+                f' "max": m{d}}}'
+            )
+            ints = f"e{d}.__class__ is int and m{d}.__class__ is int"
+            miss = f"dm{d} = keep({cache}, {line}, {ints}, m{d}, e{d})"
+            lines += _looked_up("    ", f"dm{d} = {cache}[m{d}][e{d}]", [miss])
+        return lines, f"[{numbered('dm', len(self.domain_ids))}]"
 
     def _tier(self, gen: Gen) -> Part:
-        return [], f"None if lvl is None else {gen.const(self.tier_heads)}[lvl].copy()"
+        return [], f"None if lvl is None else {gen.const(self.tier_heads)}[lvl]"
 
     def _answers(self, k: Callable[[Any], str], questions: tuple[str, ...]) -> str:
         """Source of the dict question id -> its effective value."""
@@ -189,25 +207,45 @@ class Layout:
 
     def _tiers(self, gen: Gen) -> Part:
         k = gen.const
-        out = []
-        for tid, level, label, span in self.tier_list:
-            reqs = []
+        lines: list[str] = []
+        for i, (tid, level, label, span) in enumerate(self.tier_list):
             for j in span:
-                r = self.reqs[j]
-                scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-                applies = "True" if r.applies is None else f"f{j} is not None"
-                reqs.append(
-                    f'{{"id": {k(r.id)}, "label": {k(r.label)}, "met": f{j}, '
-                    f'"applies": {applies}, "answers": {self._answers(k, r.questions)}'
-                    f"{scores}}}"
-                )
-            out.append(
-                f'{{"id": {k(tid)}, "level": {level}, "label": {k(label)}, '
-                f'"met": {tier_met(self.reqs, span)}, "requirements": [{", ".join(reqs)}]}}'
+                lines += self._trace_line(k, j)
+            head = {"id": tid, "level": level, "label": label}
+            if not span:  # no requirement: met, and reads no answer
+                lines.append(f"    tr{i} = {k(freeze({**head, 'met': True, 'requirements': []}))}")
+                continue
+            lines += _filled(
+                k,
+                f"tr{i}",
+                {**head, "met": None, "requirements": None},
+                {
+                    "met": tier_met(self.reqs, span),
+                    "requirements": f"[{targets(f'rq{j}' for j in span)}]",
+                },
             )
-        return [], f"[{', '.join(out)}]"
+        return lines, f"[{numbered('tr', len(self.tier_list))}]"
+
+    def _trace_line(self, k: Callable[[Any], str], j: int) -> list[str]:
+        """Statements setting `rq{j}`, requirement j's line in `tiers`. When it reads only
+        single-choice answers and no score, that line is shared: looked up by those answers
+        and its flag in its cache (`trace_line` fills it)."""
+        r = self.reqs[j]
+        by_choices = all(self.types[q] == "single_choice" for q in r.questions)
+        if r.questions and not r.scores and by_choices:
+            values, key = self._key(r.questions)
+            hit = f"rq{j} = {k(self.trace_cache[j])}[{key}][f{j}]"
+            return _looked_up("    ", hit, [f"rq{j} = trace_line({j}, f{j}, ({values}))"])
+        fixed = {"id": r.id, "label": r.label, "met": None, "applies": True}
+        exprs = {"met": f"f{j}", "answers": self._answers(k, r.questions)}
+        if r.applies is not None:
+            exprs["applies"] = f"f{j} is not None"
+        if r.scores:
+            exprs["scores"] = self._scores(k, r)
+        return _filled(k, f"rq{j}", {**fixed, **dict.fromkeys(exprs)}, exprs)
 
     def _next_steps(self, gen: Gen) -> Part:
+        """A step reads no answer but its `to_verify`: each is one of two shared dicts."""
         k = gen.const
         lines = ["    steps = []", "    add = steps.append"]
         for i, (tid, _, _, span) in enumerate(self.tier_list):
@@ -216,8 +254,6 @@ class Layout:
             lines.append(f"    if start <= {i}:")
             for j in span:
                 r = self.reqs[j]
-                # A copy of the step's constant dict is twice as fast as a dict display.
-                verify = self._to_verify(k, r)
                 step = {
                     "requirement": r.id,
                     "tier": tid,
@@ -225,17 +261,14 @@ class Layout:
                     "title": r.title,
                     "detail": r.detail,
                     "effort": r.effort,
-                    "funding": None,
+                    "funding": list(r.funding),
                     "to_verify": False,
                 }
-                funding = "[" + ", ".join(k(f) for f in r.funding) + "]"
-                lines += [
-                    f"        if f{j} is False:",
-                    f"            d = {k(step)}.copy()",
-                    f'            d["funding"] = {funding}',
-                    *([f'            d["to_verify"] = {verify}'] if r.unknown else []),
-                    "            add(d)",
-                ]
+                shared = k(freeze(step))
+                if r.unknown:
+                    checked = k(freeze({**step, "to_verify": True}))
+                    shared = f"({checked} if {self._to_verify(k, r)} else {shared})"
+                lines += [f"        if f{j} is False:", f"            add({shared})"]
         return lines, "steps"
 
     def _gap(self, gen: Gen) -> Part:
@@ -244,74 +277,55 @@ class Layout:
         for i, (tid, level, label, span) in enumerate(self.tier_list):
             lines += [f"    {'if' if i == 0 else 'elif'} start == {i}:", "        reqs = []"]
             for j in span:
-                r = self.reqs[j]
-                scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
-                pre, meet = self._meet(gen, j)
-                lines += [f"        if f{j} is False:", *pre]
-                lines.append(
-                    f'            reqs.append({{"id": {k(r.id)}, "label": {k(r.label)}, '
-                    f'"answers": {self._answers(k, r.questions)}, '
-                    f'"to_verify": {self._to_verify(k, r)}, '
-                    f'"to_meet": {meet}{scores}}})'
-                )
-            lines.append(
-                f'        gap = {{"next_tier": {{"id": {k(tid)}, "level": {level}, '
-                f'"label": {k(label)}}}, "requirements": reqs}}'
-            )
-        lines += [
-            "    else:",
-            '        gap = {"next_tier": None, "requirements": []}',
-        ]  # past the top
+                lines += [f"        if f{j} is False:", *self._gap_line(gen, j)]
+            head = freeze({"id": tid, "level": level, "label": label})
+            lines.append(f'        gap = {{"next_tier": {k(head)}, "requirements": reqs}}')
+        top = freeze({"next_tier": None, "requirements": []})
+        lines += ["    else:", f"        gap = {k(top)}"]  # past the top
         return lines, "gap"
 
-    def _meet(self, gen: Gen, j: int) -> tuple[list[str], str]:
-        """Statements and expression building requirement j's `to_meet`: a fresh literal
-        when it reads no answer; for a conjunction of such items, the literals of the items
-        that do not hold (as `MeetFinder.meet`); else a call to `to_meet` (cached)."""
+    def _gap_line(self, gen: Gen, j: int) -> list[str]:
+        """Statements appending requirement j's line of the gap to `reqs`. When everything
+        in it reads only single-choice answers of the requirement, the line is shared:
+        looked up by those answers, built and kept on their first occurrence."""
+        k = gen.const
         r = self.reqs[j]
-        if _static(r.condition):
-            return [], self._literal(gen.const, self._finder_of_nothing().meet(r.condition))
-        cond = r.condition  # a requirement's condition reads no tier (checker)
-        if not (
-            isinstance(cond, Combo)
-            and cond.op == "all"
-            and not r.scores
-            and all(_static(c) for c in cond.items)
-        ):
-            return [f"            tm = to_meet(r, {j})"], "tm"
-        ind = "            "
-        lines = [f"{ind}tm = []"]
-        for c in cond.items:
-            found = self._finder_of_nothing().meet(c)
-            lines += [
-                f"{ind}if not {gen.expr(c)}:",
-                f"{ind}    tm.append({self._literal(gen.const, found)})",
-            ]
-        lines.append(f'{ind}tm = None if None in tm else tm[0] if len(tm) == 1 else {{"all": tm}}')
-        return lines, "tm"
+        scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
+        pre, meet = self.meets.emit(gen, j)
+        line = (
+            f'{{"id": {k(r.id)}, "label": {k(r.label)}, '
+            f'"answers": {self._answers(k, r.questions)}, '
+            f'"to_verify": {self._to_verify(k, r)}, '
+            f'"to_meet": {meet}{scores}}}'
+        )
+        if not self._by_choices(r.questions, r.condition) or r.scores:
+            return [*pre, f"            reqs.append({line})"]
+        if not {q for q, _ in r.unknown} <= set(r.questions):
+            return [*pre, f"            reqs.append({line})"]
+        cache, (values, key) = k({}), self._key(r.questions)
+        miss = [*(x.removeprefix(" " * 12) for x in pre),  # _looked_up indents them again
+                f"reqs.append(keep({cache}, {line}, choices(({values})), ({key})))"]
+        return _looked_up("            ", f"reqs.append({cache}[{key}])", miss)
 
-    def _finder_of_nothing(self) -> MeetFinder:
-        return MeetFinder({}, None, self.unknown_of, self.options, self.types)
+    def _key(self, questions: tuple[str, ...]) -> tuple[str, str]:
+        """Source of these questions' answers as the items of a tuple display, and as a
+        cache key (the answer itself for a single question)."""
+        values = targets(self.local[q] for q in questions)
+        return values, self.local[questions[0]] if len(questions) == 1 else values
 
-    @staticmethod
-    def _literal(k: Callable[[Any], str], x: Any) -> str:
-        """Source of a fresh copy of JSON-like `x`."""
-        if isinstance(x, dict):  # keys: words of the grammar, written as literals
-            return (
-                "{"
-                + ", ".join(
-                    f"{key!r}: {Layout._literal(k, v)}"
-                    if key in GRAMMAR
-                    else f"{k(key)}: {Layout._literal(k, v)}"
-                    for key, v in x.items()
-                )
-                + "}"
-            )
-        if isinstance(x, list):
-            return "[" + ", ".join(Layout._literal(k, v) for v in x) + "]"
-        return k(x)
+    def _by_choices(self, questions: tuple[str, ...], cond: Cond) -> bool:
+        """Whether `questions` are single-choice ones and `cond` reads only them."""
+        return (
+            bool(questions)
+            and all(self.types[q] == "single_choice" for q in questions)
+            and reads_answers_only(cond)
+            and set(referenced_questions(cond)) <= set(questions)
+        )
 
     def _funding(self, gen: Gen) -> Part:
+        """A programme's entry reads no answer (a resource without conditions: one shared
+        dict) or, when its eligibility reads only single-choice answers, is looked up by
+        them and completeness (shared, kept on first occurrence)."""
         k = gen.const
         lines = ["    funding = []", "    complete = not r.missing_required"]
         if any("global" in referenced_scores(f.eligible) for f in self.fundings):
@@ -324,10 +338,21 @@ class Layout:
             eligible = "None"
             if f.kind == "funding":
                 eligible = f"{gen.expr(f.eligible)} if complete else None"
-            lines.append(
-                f'{ind}funding.append({{"id": {k(f.id)}, "kind": {k(f.kind)}, '
-                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}})'
+            entry = (
+                f'{{"id": {k(f.id)}, "kind": {k(f.kind)}, '
+                f'"eligible": {eligible}, "conditions": {self._answers(k, f.questions)}}}'
             )
+            if f.kind != "funding" and not f.questions:
+                static: dict[str, Any] = {"id": f.id, "kind": f.kind, "eligible": None}
+                static["conditions"] = {}
+                lines.append(f"{ind}funding.append({k(freeze(static))})")
+            elif f.kind == "funding" and self._by_choices(f.questions, f.eligible):
+                cache, (values, _) = k({}), self._key(f.questions)
+                kept = f"keep({cache}, {entry}, choices(({values})), (complete, {values}))"
+                miss = f"funding.append({kept})"
+                lines += _looked_up(ind, f"funding.append({cache}[complete, {values}])", [miss])
+            else:
+                lines.append(f"{ind}funding.append({entry})")
         return lines, "funding"
 
     def _unknown(self, gen: Gen) -> Part:
@@ -346,30 +371,25 @@ class Layout:
             ]
         return lines, "above"
 
-    # ---- to_meet of a requirement whose answer depends on the answers ----------------
-
-    def finder(self, result: Result) -> MeetFinder:
-        ctx = EvalContext(list(result._e), list(result._m), self.weights, self.index)
-        ctx.tier_level = result.tier_level
-        return MeetFinder(result.effective, ctx, dict(self.unknown_of), self.options, self.types)
-
-    def to_meet(self, result: Result, j: int) -> dict[str, Any] | None:
-        """What would meet requirement j, cached by the answers it reads when it reads no
-        score (the same answers always give the same answer)."""
+    def trace_line(self, j: int, flag: bool | None, values: tuple[Any, ...]) -> dict[str, Any]:
+        """Requirement j's line in `tiers` (it reads only single-choice answers and no
+        score), kept in its cache with the line of every other flag when the answers are
+        all strings or None (equal keys would else mix 1, 1.0 and True)."""
         r = self.reqs[j]
-        if r.scores:
-            return self.finder(result).meet(r.condition)
-        vals, at = result._vals, self.position
-        key = (j, *[_frozen(vals[at[q]]) for q in r.questions])
-        cache = self.meet_cache
-        try:
-            found = cache.get(key, cache)
-        except TypeError:  # an odd, unvalidated answer: not cached
-            return self.finder(result).meet(r.condition)
-        if found is cache:
-            found = self.finder(result).meet(r.condition)
-            if len(cache) >= MEET_CACHE_SIZE:  # bounded: past it, compute every time
-                return found
-            cache[key] = found
-        copied: dict[str, Any] | None = _copy(found)
-        return copied
+        answers = dict(zip(r.questions, values, strict=True))
+        lines = {
+            f: freeze(
+                {
+                    "id": r.id,
+                    "label": r.label,
+                    "met": f,
+                    "applies": True if r.applies is None else f is not None,
+                    "answers": answers,
+                }
+            )
+            for f in ((False, True) if r.applies is None else (None, False, True))
+        }
+        cache = self.trace_cache[j]
+        if len(cache) < LINE_CACHE_SIZE and choices(values):
+            cache[values[0] if len(values) == 1 else values] = lines
+        return lines[flag]  # type: ignore[no-any-return]

@@ -6,11 +6,21 @@ dui = fonctions (admin 1, soins 2, aucune 0; shown when internet is adsl or fibr
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
+import random
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from scoring import Result, load_questionnaire, parse_questionnaire, score, validate_answers
+from scoring.frozen import FrozenDict, FrozenList
+from scoring.generate import generate_answers
 
 MINI = Path(__file__).resolve().parent.parent / "fixtures" / "questionnaires" / "mini-1.yaml"
+REAL = Path(__file__).resolve().parent.parent.parent / "questionnaires"
 
 
 def test_unknown_option_values_earn_nothing() -> None:
@@ -55,8 +65,9 @@ def test_two_versions_never_share_their_compiled_parts() -> None:
     assert [(d["earned"], d["max"]) for d in score(v1, answers).domains] == [(5, 5), (1, 3)]
 
 
-def test_laid_out_parts_are_kept_and_to_dict_is_fresh() -> None:
-    r = score(load_questionnaire(MINI), {"internet": "adsl", "postes": 90})
+def test_laid_out_parts_are_kept_and_shared_parts_are_read_only() -> None:
+    q = load_questionnaire(MINI)
+    r = score(q, {"internet": "adsl", "postes": 90})
     assert r.next_steps is r.next_steps
     assert r.next_steps == [{"requirement": "thd", "tier": "p1", "label": "THD",
                              "title": "Fibre", "detail": "Raccorder", "effort": "moyen",
@@ -64,10 +75,64 @@ def test_laid_out_parts_are_kept_and_to_dict_is_fresh() -> None:
                             {"requirement": "dui60", "tier": "p2", "label": "DUI à 60 %",
                              "title": "DUI", "detail": "", "effort": "eleve",
                              "funding": [], "to_verify": False}]
-    d1, d2 = r.to_dict(), r.to_dict()
-    assert d1 == d2 and d1 is not d2 and d1["next_steps"][0] is not d2["next_steps"][0]
-    d1["next_steps"][0]["funding"].append("x")
-    assert r.to_dict()["next_steps"][0]["funding"] == ["prog"]
+    d1, d2 = r.to_dict(), score(q, {"internet": "adsl", "postes": 90}).to_dict()
+    assert d1 == d2 and d1 is not d2 and d1["next_steps"] is not d2["next_steps"]
+    # A step reads no answer: both results hold the same one, which refuses every change.
+    step = d1["next_steps"][0]
+    assert step is d2["next_steps"][0] and isinstance(step, dict)
+    with pytest.raises(TypeError):
+        step["funding"].append("x")
+    with pytest.raises(TypeError):
+        step["title"] = "Autre"
+    with pytest.raises(TypeError):
+        step.update(title="Autre")
+    with pytest.raises(TypeError):
+        d1["tiers"][1]["requirements"][0]["answers"]["internet"] = "fibre"
+    # What is built for each result is the caller's; copies of the shared parts are plain.
+    d1["next_steps"].append({"requirement": "x"})
+    d1["complete"] = False
+    mine = copy.deepcopy(d2)
+    mine["next_steps"][0]["funding"].append("x")
+    mine["tiers"][1]["requirements"][0]["answers"]["internet"] = "fibre"
+    own = dict(step, funding=[*step["funding"], "y"])
+    assert own["funding"] == ["prog", "y"]
+    assert pickle.loads(pickle.dumps(d2)) == d2
+    assert json.dumps(score(q, {"internet": "adsl", "postes": 90}).to_dict()) == json.dumps(d2)
+    assert d2["next_steps"][0]["funding"] == ["prog"] and len(d2["next_steps"]) == 2
+    assert d2["tiers"][1]["requirements"][0]["answers"] == {"internet": "adsl"}
+
+
+def _containers(x: Any, found: list[Any]) -> None:
+    if isinstance(x, dict | list):
+        found.append(x)
+        for v in x.values() if isinstance(x, dict) else x:
+            _containers(v, found)
+
+
+def test_no_result_shares_a_container_that_can_change() -> None:
+    """Across many results of every fixture and of the real questionnaires: each dict or list
+    of a to_dict() is either the result's own (no other output holds it) or read-only, and
+    everything inside a read-only one is read-only too."""
+    paths = [MINI, MINI.parent / "rev2-1.yaml", *sorted(REAL.glob("esms-*.yaml"))]
+    outputs, owner = [], {}
+    for path in paths:
+        q = load_questionnaire(path)
+        rng = random.Random(3)
+        for _ in range(300):
+            d = score(q, generate_answers(q, rng)).to_dict()
+            outputs.append(d)  # kept alive: ids stay unique
+            found: list[Any] = []
+            _containers(d, found)
+            for c in found:
+                if type(c) in (dict, list):
+                    assert owner.setdefault(id(c), id(d)) == id(d)
+                else:
+                    assert isinstance(c, FrozenDict | FrozenList)
+                    inner: list[Any] = []
+                    _containers(c, inner)
+                    assert all(isinstance(x, FrozenDict | FrozenList) for x in inner)
+    shared = sum(1 for d in outputs for s in d["next_steps"] if isinstance(s, FrozenDict))
+    assert shared > 1000  # the check above did meet shared parts
 
 
 def test_a_key_no_question_has_is_reported_and_not_scored() -> None:
@@ -78,3 +143,34 @@ def test_a_key_no_question_has_is_reported_and_not_scored() -> None:
     r = score(q, answers)
     assert [(d["earned"], d["max"]) for d in r.domains] == [(5, 5), (0, 3)]
     assert r.answered == 2 and r.effective == {"internet": "fibre", "postes": 80}
+
+
+def test_a_gap_line_read_from_single_choices_is_the_same_when_shared() -> None:
+    """A requirement on two single-choice answers (mini, `thd` made a conjunction with a
+    new `wifi` question): its gap line names the items that do not hold, computed on the
+    first occurrence of the answers and shared after."""
+    text = MINI.read_text().replace("      - id: note", """      - id: wifi
+        type: single_choice
+        label: "Wifi ?"
+        options:
+          - {value: oui, label: "Oui", points: {equipement: 0}}
+          - {value: non, label: "Non", points: {equipement: 0}}
+      - id: note""").replace(
+        "condition: {question: internet, equals: fibre}",
+        "condition: {all: [{question: internet, equals: fibre}, {question: wifi, in: [oui]}]}")
+    q = parse_questionnaire(text, "mini-1.yaml")
+    internet = {"question": "internet", "in": ["fibre"]}
+    wifi = {"question": "wifi", "in": ["oui"]}
+    cases = [
+        ({"internet": "adsl", "wifi": "oui"}, internet),
+        ({"internet": "adsl", "wifi": "non"}, {"all": [internet, wifi]}),
+        ({"internet": "fibre", "wifi": "non"}, wifi),
+        ({"internet": "fibre", "wifi": None}, wifi),
+    ]
+    for _ in range(2):  # built, then looked up
+        for answers, to_meet in cases:
+            given = {k: v for k, v in answers.items() if v is not None}
+            gap = score(q, {**given, "postes": 90}).to_dict()["gap"]
+            assert gap == {"next_tier": {"id": "p1", "level": 1, "label": "P1"}, "requirements": [
+                {"id": "thd", "label": "THD", "answers": answers, "to_verify": False,
+                 "to_meet": to_meet}]}
