@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     worker_nice: int = Field(default=10, ge=0, le=19)
     # Admission lanes (app/web/lanes.py): reads one web process runs at once (writes such as
     # autosaves are never held back); 0: no bound. A read waiting longer gets 503.
-    page_slots: int = Field(default=2, ge=0)
+    page_slots: int = Field(default=1, ge=0)
     download_slots: int = Field(default=1, ge=0)
     lane_wait_seconds: float = Field(default=30.0, gt=0)
     # How long (ms) a thread may hold the interpreter before another runnable one gets it

@@ -53,3 +53,11 @@ def test_a_page_refused_for_want_of_a_slot_gets_the_french_busy_page(
     assert "Service momentanément indisponible" in page
     assert "Rien n’a été perdu : réessayez dans quelques secondes." in page
     assert '<html lang="fr"' in page
+
+
+def test_by_default_one_read_and_one_download_at_a_time_per_process() -> None:
+    from app.config import Settings
+
+    s = Settings()
+    assert (s.page_slots, s.download_slots, s.lane_wait_seconds, s.switch_interval_ms) == (
+        1, 1, 30.0, 1.0)
