@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import JSON, DateTime, Engine, Integer, any_, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql
@@ -392,21 +393,44 @@ class FirstRow:
             self._compiled[dialect.name] = found
         return found
 
-    def first(self, connection: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
-        """The first row as {column key: value}, or None."""
-        sql, compiled, binds, results, keys = self._for(connection.dialect)
+    def _args(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any, list[Any],
+                                                                   list[str]]:
+        sql, compiled, binds, results, keys = self._for(dialect)
         values = compiled.construct_params(params)
         for name, process in binds.items():
             values[name] = process(values[name])
         args = (tuple(values[name] for name in compiled.positiontup)
                 if compiled.positional else values)
+        return sql, args, results, keys
+
+    @staticmethod
+    def _row(results: list[Any], keys: list[str], row: Any) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        return {key: process(value) if process else value
+                for key, process, value in zip(keys, results, row, strict=True)}
+
+    def first(self, connection: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row as {column key: value}, or None."""
+        sql, args, results, keys = self._args(connection.dialect, params)
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, args)
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return {key: process(value) if process else value
-                for key, process, value in zip(keys, results, row, strict=True)}
+        return self._row(results, keys, row)
+
+    async def first_async(self, connection: Any, dialect: Dialect,
+                          params: dict[str, Any]) -> dict[str, Any] | None:
+        """`first` on an asyncio psycopg connection of `event_loop_pool` (`dialect`: the
+        engine's, PostgreSQL); errors of the driver are raised as SQLAlchemy's, as `first`'s
+        would be through a session."""
+        sql, args, results, keys = self._args(dialect, params)
+        try:
+            async with connection.cursor() as cursor:
+                await cursor.execute(sql, args)
+                row = await cursor.fetchone()
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(sql, args, exc, psycopg.Error) from exc
+        return self._row(results, keys, row)

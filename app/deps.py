@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
+from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
-from app.db import get_session
+from app.db import event_loop_pool, get_engine, get_session
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -54,3 +55,12 @@ def request_session(request: Request) -> Iterator[Session]:
     with contextmanager(lambda: made)() as session:
         assert isinstance(session, Session)
         yield session
+
+
+async def request_event_loop_pool(request: Request) -> AsyncConnectionPool[Any] | None:
+    """PostgreSQL, on the app's own database (not a test's session): the app's asyncio pool
+    (`app.db.event_loop_pool`), for a route that reads from the event loop; else None."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
+        return None
+    return await event_loop_pool(request.app.state, engine.url.render_as_string(False))

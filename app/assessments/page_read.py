@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, exists, literal_column, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from app.accounts.sessions import LiveSession, live_session_of, live_session_query
 from app.accounts.tokens import token_hash
@@ -107,10 +107,26 @@ def read_page(conn: Connection, settings: Settings, cookie: str,
     """In one statement: the session of the cookie token (`accounts.sessions.live_session_of`:
     None unless valid) and the assessment `assessment_id` as its section page needs it (None if
     absent)."""
+    session_id, params = _params(cookie, assessment_id)
+    return _of_row(_first_row(conn.dialect.name).first(conn, params), settings, session_id)
+
+
+async def read_page_async(conn: Any, dialect: Dialect, settings: Settings, cookie: str,
+                          assessment_id: int) -> tuple[LiveSession | None, SectionRead | None]:
+    """`read_page` on an asyncio psycopg connection (`app.db.event_loop_pool`, PostgreSQL)."""
+    session_id, params = _params(cookie, assessment_id)
+    m = await _first_row(dialect.name).first_async(conn, dialect, params)
+    return _of_row(m, settings, session_id)
+
+
+def _params(cookie: str, assessment_id: int) -> tuple[str, dict[str, Any]]:
     session_id = token_hash(cookie)
-    m = _first_row(conn.dialect.name).first(conn, {
-        "session_id": session_id, "assessment_id": assessment_id,
-        "object_id": str(assessment_id)})
+    return session_id, {"session_id": session_id, "assessment_id": assessment_id,
+                        "object_id": str(assessment_id)}
+
+
+def _of_row(m: dict[str, Any] | None, settings: Settings,
+            session_id: str) -> tuple[LiveSession | None, SectionRead | None]:
     if m is None:
         return None, None
     live = live_session_of(m, settings, session_id)

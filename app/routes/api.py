@@ -15,8 +15,15 @@ from app.assessments import autosave, results
 from app.assessments import service as svc
 from app.assessments.receipt import receipt_number
 from app.dashboard import service as dashboard
-from app.db import event_loop_pool, get_engine, get_session, utcnow
-from app.deps import MAX_ID, IdPath, SessionDep, SettingsDep, provider, request_session
+from app.db import utcnow
+from app.deps import (
+    MAX_ID,
+    IdPath,
+    SessionDep,
+    SettingsDep,
+    request_event_loop_pool,
+    request_session,
+)
 from app.errors import InvalidAnswers
 from app.questionnaires import Registry, RegistryDep, get_registry
 from app.routes.schemas import AnswersPatch, ApiError, AssessmentOut, StructureOut
@@ -132,21 +139,13 @@ def assessment(assessment_id: IdPath, actor: CurrentActor, session: SessionDep) 
 async def save(request: Request, assessment_id: IdPath, body: AnswersPatch,
                caller: Annotated[ApiCaller, Depends(api_caller)]) -> Response:
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
-    if caller.bearer is not None and (pool := await _event_loop_pool(request)) is not None:
+    if caller.bearer is not None and (pool := await request_event_loop_pool(request)) is not None:
         text = await _save_from_event_loop(request, pool, caller.bearer, assessment_id, body)
     else:
         text = await run_in_threadpool(_save, request, caller, get_registry(request),
                                        assessment_id, body)
     # What FastAPI would send for the declared AssessmentOut, serialised by pydantic at once.
     return Response(text, media_type="application/json")
-
-
-async def _event_loop_pool(request: Request) -> AsyncConnectionPool[Any] | None:
-    """PostgreSQL, on the app's own database (not a test's session): the app's asyncio pool."""
-    engine = get_engine()
-    if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
-        return None
-    return await event_loop_pool(request.app.state, engine.url.render_as_string(False))
 
 
 async def _save_from_event_loop(request: Request, pool: AsyncConnectionPool[Any], bearer: str,

@@ -24,7 +24,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -37,7 +39,7 @@ from app.assessments import views as view
 from app.assessments.models import AssessmentStatus
 from app.config import Settings, get_settings
 from app.db import begin_read, get_engine, get_session, kept_loaded
-from app.deps import MAX_ID
+from app.deps import MAX_ID, request_event_loop_pool
 from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.reviews.messages import Correction, structure_correction
 from app.reviews.models import ReviewStatus
@@ -74,7 +76,9 @@ class LeanSectionRoute(Route):
         response = None
         if (scope["method"] == "GET" and "authorization" not in request.headers
                 and request.cookies.get(SESSION_COOKIE)):
-            response = await run_in_threadpool(_page, request)
+            pool = await request_event_loop_pool(request)
+            response = (await _page_from_event_loop(request, pool) if pool is not None
+                        else await run_in_threadpool(_page, request))
         if response is None:
             scope[_DECLINED] = True
             await self.router(scope, receive, send)
@@ -121,8 +125,8 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _page(request: Request) -> RenderedResponse | None:
-    """The page, or None when the route must answer (see the module's docstring)."""
+def _target(request: Request) -> tuple[int, str, Settings] | None:
+    """The assessment id, section id and settings of a request the lean path may serve."""
     params = request.path_params
     aid = _assessment_id(str(params.get("assessment_id", "")))
     section_id = str(params.get("section_id", ""))
@@ -131,11 +135,48 @@ def _page(request: Request) -> RenderedResponse | None:
     reprise = request.query_params.get("reprise")
     if reprise and reprise.isdigit():
         return None
-    settings = _settings(request)
+    return aid, section_id, _settings(request)
+
+
+def _page(request: Request) -> RenderedResponse | None:
+    """The page, or None when the route must answer (see the module's docstring)."""
+    target = _target(request)
+    if target is None:
+        return None
+    aid, section_id, settings = target
     read = _read(request, settings, aid)
     if read is None:
         return None
-    live, found, evidence, correction = read
+    return _render(request, settings, section_id, *read)
+
+
+async def _page_from_event_loop(request: Request,
+                                pool: AsyncConnectionPool[Any]) -> RenderedResponse | None:
+    """`_page` on PostgreSQL from the event loop: its statement on a connection of the app's
+    asyncio pool (no threadpool thread, no SQLAlchemy connection), the page rendered here.
+    The rare page that reads more (evidence, a correction to show) goes to `_page`."""
+    target = _target(request)
+    if target is None:
+        return None
+    aid, section_id, settings = target
+    try:
+        async with pool.connection() as conn:
+            read = _usable(*await page_read.read_page_async(
+                conn, get_engine().dialect, settings, request.cookies[SESSION_COOKIE], aid))
+    except PoolTimeout as exc:  # every connection busy: a 503, as for the engine's pool
+        raise PoolTimeoutError(str(exc)) from exc
+    if read is None:
+        return None
+    live, found = read
+    if found.has_evidence or _corrected(found):
+        return await run_in_threadpool(_page, request)
+    return _render(request, settings, section_id, live, found, {}, None)
+
+
+def _render(request: Request, settings: Settings, section_id: str, live: auth.LiveSession,
+            found: page_read.SectionRead, evidence: dict[str, list[Any]],
+            correction: Correction | None) -> RenderedResponse | None:
+    """The page of what was read, or None when the route must answer."""
     actor = auth.actor_of(live.user, live.structure_ids)
     ctx = _context(request, actor, found, section_id, correction)
     if ctx is None:
@@ -151,23 +192,38 @@ def _page(request: Request) -> RenderedResponse | None:
     return vary(RenderedResponse(html, env.get_template(PAGE), ctx))  # type: ignore[return-value]
 
 
+def _usable(live: auth.LiveSession | None, found: page_read.SectionRead | None,
+            ) -> tuple[auth.LiveSession, page_read.SectionRead] | None:
+    """The read, unless the route must answer (no valid session, activity to record, no
+    such assessment, a CSRF token HTML escaping would change)."""
+    if (live is None or live.needs_touch or found is None
+            or not _TOKEN.fullmatch(live.csrf_token)):
+        return None
+    return live, found
+
+
+def _corrected(found: page_read.SectionRead) -> bool:
+    """Whether the page shows the correction of an "à revoir" review (a second read)."""
+    return (found.assessment.status == AssessmentStatus.draft
+            and found.latest_review == ReviewStatus.a_revoir.value)
+
+
 def _read(request: Request, settings: Settings, aid: int) -> tuple[
         auth.LiveSession, page_read.SectionRead, dict[str, list[Any]], Correction | None,
         ] | None:
     """What the page reads, in one read transaction; None when the route must answer."""
     with _connection(request) as (conn, session):
-        live, found = page_read.read_page(conn, settings, request.cookies[SESSION_COOKIE], aid)
-        if (live is None or live.needs_touch or found is None
-                or not _TOKEN.fullmatch(live.csrf_token)):
+        read = _usable(*page_read.read_page(
+            conn, settings, request.cookies[SESSION_COOKIE], aid))
+        if read is None:
             return None
-        a = found.assessment
+        live, found = read
         evidence = {}
         if found.has_evidence:
             with nullcontext(session) if session else Session(bind=conn) as orm:
                 evidence = evidence_by_question(orm, aid)
-        correction = (structure_correction(conn, a.structure_id)
-                      if a.status == AssessmentStatus.draft
-                      and found.latest_review == ReviewStatus.a_revoir.value else None)
+        correction = (structure_correction(conn, found.assessment.structure_id)
+                      if _corrected(found) else None)
     return live, found, evidence, correction
 
 
