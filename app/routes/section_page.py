@@ -6,13 +6,17 @@ the common request (a GET with a session cookie, no Bearer token) it does in one
 call what the route does through FastAPI's dependencies: one Core statement
 (`assessments.page_read.read_page`: session, user and linked structures, assessment,
 structure, evidence, carry-over, review), the decisions of app/permissions.py, and the page
-rendered from its cached parts (`app.web.section_render`). Any other request goes to the
-route unchanged, which then does all the work: no valid session (the 303 to the login page,
-the stale cookie dropped), the session's activity due to be recorded (`TOUCH_INTERVAL`), an
-assessment out of scope or hidden (404, 403), a draft to carry over to a newer questionnaire
-version, an unknown section or questionnaire, a prefill notice to recompute
-(`?reprise=<id>`), a non-canonical path. tests/integration/test_section_page_lean.py checks
-that both give the same HTML.
+rendered from its cached parts (`app.web.section_render`). On PostgreSQL, with the app on
+its own engine (not a test's session), that statement runs from the event loop on the app's
+asyncio pool (`app.db.event_loop_pool`) and the page is rendered there: no threadpool hop,
+no SQLAlchemy connection (the rare page that reads more, evidence or a correction, takes the
+threadpool call). Any other request goes to the route unchanged, which then does all the
+work: no valid session (the 303 to the login page, the stale cookie dropped), the session's
+activity due to be recorded (`TOUCH_INTERVAL`), an assessment out of scope or hidden (404,
+403), a draft to carry over to a newer questionnaire version, an unknown section or
+questionnaire, a prefill notice to recompute (`?reprise=<id>`), a non-canonical path.
+tests/integration/test_section_page_lean.py and test_section_page_event_loop.py check that
+both give the same HTML.
 """
 
 from __future__ import annotations
