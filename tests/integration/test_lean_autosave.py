@@ -18,12 +18,12 @@ from app.accounts.tokens import new_token, token_hash
 from app.assessments.autosave import splice_documents
 from app.assessments.models import Assessment
 from app.config import Settings
-from app.db import make_engine, utcnow
+from app.db import utcnow
 from app.permissions import Role
 from app.web.auth_deps import CSRF_FAILED, READ_ONLY_TOKEN
 from tests.auth_helpers import csrf_headers, log_in
-from tests.conftest import TEST_SECRET_KEY, _clear_caches
 from tests.factories import make_assessment, make_structure, make_user
+from tests.own_database import app_on_own_database
 
 INVALID = "Jeton d’accès invalide, expiré ou révoqué."
 LOGIN = "Authentification requise."
@@ -41,21 +41,9 @@ def lean(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
         yield (request.getfixturevalue("app_client"), request.getfixturevalue("session"),
                request.getfixturevalue("settings"))
         return
-    from app.main import create_app
-
-    url = request.getfixturevalue("fresh_db_url")
-    settings = Settings(env="test", secret_key=TEST_SECRET_KEY, database_url=url,
-                        evidence_dir=tmp_path / "evidence")
-    monkeypatch.setenv("PALIER_DATABASE_URL", url)
-    monkeypatch.setenv("PALIER_EVIDENCE_DIR", str(settings.evidence_dir))
-    _clear_caches()
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session, TestClient(create_app()) as client:
-            yield client, session, settings
-    finally:
-        engine.dispose()
-        _clear_caches()
+    with app_on_own_database(request.getfixturevalue("fresh_db_url"), tmp_path,
+                             monkeypatch) as own:
+        yield own
 
 
 @pytest.fixture

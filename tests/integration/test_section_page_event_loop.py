@@ -18,14 +18,14 @@ from sqlmodel import Session, select
 
 from app.accounts.models import AuthSession
 from app.config import Settings
-from app.db import make_engine, utcnow
+from app.db import utcnow
 from app.permissions import Role
 from app.routes import section_page
 from tests.answers import best
-from tests.conftest import TEST_SECRET_KEY, _clear_caches
 from tests.factories import fill, make_structure, make_user
 from tests.integration.test_evidence import Browser
 from tests.integration.test_section_page_lean import SECTIONS, _headers, _start
+from tests.own_database import app_on_own_database
 
 pytestmark = pytest.mark.usefixtures("outbox")
 
@@ -37,21 +37,9 @@ def own(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
     dependency override), the test's session on the same database."""
     if backend != "postgresql":
         pytest.skip("the event-loop read is PostgreSQL's")
-    from app.main import create_app
-
-    url = request.getfixturevalue("fresh_db_url")
-    settings = Settings(env="test", secret_key=TEST_SECRET_KEY, database_url=url,
-                        evidence_dir=tmp_path / "evidence")
-    monkeypatch.setenv("PALIER_DATABASE_URL", url)
-    monkeypatch.setenv("PALIER_EVIDENCE_DIR", str(settings.evidence_dir))
-    _clear_caches()
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session, TestClient(create_app()) as client:
-            yield client, session, settings
-    finally:
-        engine.dispose()
-        _clear_caches()
+    with app_on_own_database(request.getfixturevalue("fresh_db_url"), tmp_path,
+                             monkeypatch) as own:
+        yield own
 
 
 def _get(b: Browser, url: str, monkeypatch: pytest.MonkeyPatch, served_by: str) -> Any:
