@@ -23,7 +23,7 @@ from app.assessments.models import Assessment, AssessmentStatus
 from app.assessments.service import CARRIED_OVER
 from app.audit import AuditEvent
 from app.config import Settings
-from app.db import FirstRow
+from app.first_row import FirstRow
 from app.reviews.models import AssessmentReview, Evidence
 from app.structures.models import Structure
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session
 
 from app.assessments.models import Assessment
-from app.db import FirstRow
+from app.first_row import FirstRow
 from app.structures.models import Structure
 from tests.factories import make_assessment, make_structure
 
