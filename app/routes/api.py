@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.accounts.tokens import token_hash
 from app.assessments import autosave, results
@@ -154,18 +153,15 @@ async def _save_from_event_loop(request: Request, pool: AsyncConnectionPool[Any]
     checks as `_save`, two statements (app/assessments/autosave.py `pg_read`, `pg_save`),
     the documents' JSON text spliced into the response."""
     params = autosave.pg_params(token_hash(bearer), assessment_id, body.answers)
-    try:
-        async with pool.connection() as conn:
-            read = await autosave.pg_read(conn, params)
-            now = utcnow()
-            check_token(read, now)
-            await autosave.pg_touch_if_due(conn, read.token_id, read.last_used_at, now)
-            actor = bearer_actor(request, read)
-            autosave.check_fill(actor, read)
-            columns, answers, meta = await autosave.pg_save(
-                conn, actor, get_registry(request), read, body.version, body.answers, params)
-    except PoolTimeout as exc:  # every connection busy: a 503, as for the engine's pool
-        raise PoolTimeoutError(str(exc)) from exc
+    async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
+        read = await autosave.pg_read(conn, params)
+        now = utcnow()
+        check_token(read, now)
+        await autosave.pg_touch_if_due(conn, read.token_id, read.last_used_at, now)
+        actor = bearer_actor(request, read)
+        autosave.check_fill(actor, read)
+        columns, answers, meta = await autosave.pg_save(
+            conn, actor, get_registry(request), read, body.version, body.answers, params)
     out = AssessmentOut.of_columns({**columns, "answers": {}, "answer_meta": {}})
     return autosave.splice_documents(out.model_dump_json(), answers, meta)
 

@@ -28,9 +28,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -163,12 +162,9 @@ async def _page_from_event_loop(request: Request,
     if target is None:
         return None
     aid, section_id, settings = target
-    try:
-        async with pool.connection() as conn:
-            read = _usable(*await page_read.read_page_async(
-                conn, get_engine().dialect, settings, request.cookies[SESSION_COOKIE], aid))
-    except PoolTimeout as exc:  # every connection busy: a 503, as for the engine's pool
-        raise PoolTimeoutError(str(exc)) from exc
+    async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
+        read = _usable(*await page_read.read_page_async(
+            conn, get_engine().dialect, settings, request.cookies[SESSION_COOKIE], aid))
     if read is None:
         return None
     live, found = read

@@ -9,6 +9,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from psycopg_pool import PoolTimeout as EventLoopPoolTimeout
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import Receive, Scope, Send
@@ -26,7 +27,7 @@ BUSY_MESSAGE = (
 
 
 async def contention_handler(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, PoolTimeout) and not is_contention(exc):
+    if not isinstance(exc, (PoolTimeout, EventLoopPoolTimeout)) and not is_contention(exc):
         raise exc  # a real error: the server error page (500), logged
     log.warning("database busy on %s %s: 503", request.method, request.url.path)
     return busy_response(request)
@@ -56,3 +57,4 @@ async def busy_response_asgi(scope: Scope, receive: Receive, send: Send) -> None
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, contention_handler)
     app.add_exception_handler(PoolTimeout, contention_handler)  # every connection busy
+    app.add_exception_handler(EventLoopPoolTimeout, contention_handler)  # the asyncio pool's
