@@ -23,6 +23,7 @@ from app.routes import ROUTERS, api, assessment_results, errors, health, public,
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import assets, auth_deps, contention, reports, templating
+from app.web.edge import EdgeApp
 from app.web.lanes import Lanes
 from app.web.observability import RequestObservability, configure_logging
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware
@@ -60,7 +61,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(
+    app = EdgeApp(  # the app's own middlewares below run fused as one layer
         title="Palier",
         version="0.1.0",
         dependencies=[Depends(auth_deps.load_user)],  # user, actor, CSRF on every route

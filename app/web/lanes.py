@@ -60,25 +60,38 @@ class Lanes:
         self.wait_seconds = wait_seconds
         self.slots = {Lane.page: _semaphore(page_slots),
                       Lane.download: _semaphore(download_slots)}
+        self._waits = {lane: LANE_WAIT.labels(lane) for lane in Lane}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lane = lane_of(scope["method"], scope["path"]) if scope["type"] == "http" else None
-        slots = self.slots.get(lane) if lane is not None else None
+        admitted, slots = await self.admit(scope)
+        if not admitted:
+            await busy_response_asgi(scope, receive, send)
+            return
         if slots is None:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(slots.acquire(), self.wait_seconds)
-        except TimeoutError:
-            LANE_WAIT.labels(lane).observe(time.perf_counter() - started)
-            await busy_response_asgi(scope, receive, send)
-            return
-        LANE_WAIT.labels(lane).observe(time.perf_counter() - started)
-        try:
+        try:  # the slot is given back however the request ends
             await self.app(scope, receive, send)
         finally:
             slots.release()
+
+    async def admit(self, scope: Scope) -> tuple[bool, asyncio.Semaphore | None]:
+        """(False, None): refused, answer 503; else admitted, with the slots to release
+        when the request ends (None: it took no slot)."""
+        lane = lane_of(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if lane is None or (slots := self.slots[lane]) is None:
+            return True, None
+        started = time.perf_counter()
+        if slots.locked():
+            try:
+                await asyncio.wait_for(slots.acquire(), self.wait_seconds)
+            except TimeoutError:
+                self._waits[lane].observe(time.perf_counter() - started)
+                return False, None
+        else:  # a free slot: taken at once (no task for wait_for to run)
+            await slots.acquire()
+        self._waits[lane].observe(time.perf_counter() - started)
+        return True, slots
 
 
 def _semaphore(slots: int) -> asyncio.Semaphore | None:

@@ -27,7 +27,6 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
@@ -101,7 +100,7 @@ def current_request_id() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _request_id(scope: Scope) -> str:
+def request_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             candidate: str = value.decode("latin-1")
@@ -173,6 +172,46 @@ def route_template(scope: Scope) -> str:
     return UNMATCHED
 
 
+def set_request_id(message: Message, request_id: str) -> None:
+    """`MutableHeaders(scope=message)["X-Request-ID"] = request_id` of a response start: the
+    first such header replaced in place and the others dropped, else appended."""
+    raw: list[tuple[bytes, bytes]] = list(message["headers"])
+    message["headers"] = raw
+    value = request_id.encode("latin-1")
+    found = [i for i, (name, _) in enumerate(raw) if name == _REQUEST_ID_KEY]
+    if not found:
+        raw.append((_REQUEST_ID_KEY, value))
+        return
+    for i in reversed(found[1:]):
+        del raw[i]
+    raw[found[0]] = (_REQUEST_ID_KEY, value)
+
+
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
+# The metrics' children by (method, route, status): `labels()` checks and locks each time.
+_CHILDREN: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def record(scope: Scope, status: int, elapsed: float) -> None:
+    """The metrics and the access log line of a finished request."""
+    method, route = scope["method"], route_template(scope)
+    code = str(status)
+    children = _CHILDREN.get((method, route, code))
+    if children is None:
+        children = _CHILDREN[method, route, code] = (REQUESTS.labels(method, route, code),
+                                                     DURATION.labels(method, route, code))
+    children[0].inc()
+    children[1].observe(elapsed)
+    if (method, route) in AUTOSAVE_ROUTES:
+        AUTOSAVES.labels(autosave_outcome(status)).inc()
+    level = logging.DEBUG if scope["path"] in PROBE_PATHS else logging.INFO
+    if _ACCESS.isEnabledFor(level):  # a line no handler would take is not built
+        client = scope.get("client")
+        access_log.log(level, "request", method=method, route=route, status=status,
+                       duration_ms=round(elapsed * 1000, 1),
+                       client=client[0] if client else None)
+
+
 class RequestObservability:
     """Request id, access log and metrics, around everything but the proxy headers."""
 
@@ -183,7 +222,7 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
+        request_id = request_id_of(scope)
         status = 500  # unless a response starts
         started = time.perf_counter()
         sent: float | None = None  # when the last byte left (background tasks run after)
@@ -192,7 +231,7 @@ class RequestObservability:
             nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                set_request_id(message, request_id)
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 sent = time.perf_counter()
             await send(message)
@@ -201,16 +240,5 @@ class RequestObservability:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = (sent or time.perf_counter()) - started
-            method, route = scope["method"], route_template(scope)
-            REQUESTS.labels(method, route, str(status)).inc()
-            DURATION.labels(method, route, str(status)).observe(elapsed)
-            if (method, route) in AUTOSAVE_ROUTES:
-                AUTOSAVES.labels(autosave_outcome(status)).inc()
-            level = logging.DEBUG if scope["path"] in PROBE_PATHS else logging.INFO
-            if level > logging.DEBUG or _ACCESS.isEnabledFor(level):  # probes: no line built
-                client = scope.get("client")
-                access_log.log(level, "request", method=method, route=route, status=status,
-                               duration_ms=round(elapsed * 1000, 1),
-                               client=client[0] if client else None)
+            record(scope, status, (sent or time.perf_counter()) - started)
             structlog.contextvars.reset_contextvars(**tokens)

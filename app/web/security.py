@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -142,6 +141,10 @@ def cookie_header(
     return response.headers["set-cookie"]
 
 
+def _raw(name: str, value: str) -> tuple[bytes, bytes]:
+    return name.lower().encode("latin-1"), value.encode("latin-1")
+
+
 def _cookie_name(header_value: str) -> str:
     return header_value.split("=", 1)[0].strip()
 
@@ -166,6 +169,10 @@ class SecurityHeadersMiddleware:
         self.csp = CSP.replace(
             "form-action 'self'", " ".join(("form-action 'self'", *form_origins))
         )
+        self._defaults = [_raw("Content-Security-Policy", self.csp),
+                          *(_raw(name, value) for name, value in SECURITY_HEADERS.items())]
+        self._defaults_https = [*self._defaults, _raw("Strict-Transport-Security", HSTS)]
+        self._default_names = frozenset(name for name, _ in self._defaults_https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,30 +182,42 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", self.csp)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if self.https_base or scope.get("scheme") == "https":
-                    headers.setdefault("Strict-Transport-Security", HSTS)
-                if state.get("user") is not None or state.get("actor") is not None:
-                    # Personal pages: not kept by caches nor shown again after logout. (Lean
-                    # API routes set only the actor: app.web.api_caller.check_bearer.)
-                    headers.setdefault("Cache-Control", "no-store")
-                # A cookie the route set itself wins over a queued one of the same name
-                # (logging in with a stale session cookie: the new session, not its deletion).
-                own = {
-                    _cookie_name(v.decode("latin-1"))
-                    for k, v in headers.raw
-                    if k.lower() == b"set-cookie"
-                }
-                for cookie in state.pop(_PENDING_COOKIES, ()):
-                    if _cookie_name(cookie) not in own:
-                        headers.append("set-cookie", cookie)
-                        own.add(_cookie_name(cookie))
+                self.add_headers(scope, state, message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def add_headers(self, scope: Scope, state: dict[str, Any], message: Message) -> None:
+        """The headers of an `http.response.start` message, as `MutableHeaders.setdefault`
+        and `.append` would add them (raw names compared as they are, lower-case added)."""
+        raw: list[tuple[bytes, bytes]] = list(message["headers"])
+        message["headers"] = raw
+        present = {name for name, _ in raw}
+        https = self.https_base or scope.get("scheme") == "https"
+        defaults = self._defaults_https if https else self._defaults
+        if present.isdisjoint(self._default_names):
+            raw.extend(defaults)  # the common case: the route set none of them
+        else:
+            for header in defaults:
+                if header[0] not in present:
+                    raw.append(header)
+        if ((state.get("user") is not None or state.get("actor") is not None)
+                and b"cache-control" not in present):
+            # Personal pages: not kept by caches nor shown again after logout. (Lean
+            # API routes set only the actor: app.web.api_caller.check_bearer.)
+            raw.append(_NO_STORE)
+        pending = state.pop(_PENDING_COOKIES, ())
+        if pending:
+            # A cookie the route set itself wins over a queued one of the same name
+            # (logging in with a stale session cookie: the new session, not its deletion).
+            own = {_cookie_name(v.decode("latin-1")) for k, v in raw if k.lower() == b"set-cookie"}
+            for cookie in pending:
+                if _cookie_name(cookie) not in own:
+                    raw.append((b"set-cookie", cookie.encode("latin-1")))
+                    own.add(_cookie_name(cookie))
+
+
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 # ---- request size ----------------------------------------------------------------------
@@ -231,13 +250,19 @@ class BodySizeLimit:
         return DEFAULT_MAX_BODY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        refused = self.refusal(scope) if scope["type"] == "http" else None
+        if refused is None:
             await self.app(scope, receive, send)
-            return
+        else:
+            await plain_error(send, *refused)
+
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """(411 or 413, message) for an HTTP request this refuses, else None."""
+        if scope["method"] in SAFE_METHODS:
+            return None
         limit = self._limit(scope["path"])
         if limit is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         length: int | None = None
         chunked = False
         for name, value in scope["headers"]:
@@ -246,15 +271,13 @@ class BodySizeLimit:
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
         if length is None and chunked:
-            await _plain_error(send, 411, "Longueur de la requête requise.")
-            return
+            return 411, "Longueur de la requête requise."
         if length is not None and length > limit:
-            await _plain_error(send, 413, "Requête trop volumineuse.")
-            return
-        await self.app(scope, receive, send)
+            return 413, "Requête trop volumineuse."
+        return None
 
 
-async def _plain_error(send: Send, status: int, message: str) -> None:
+async def plain_error(send: Send, status: int, message: str) -> None:
     body = message.encode()
     await send(
         {

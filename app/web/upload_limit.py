@@ -31,29 +31,37 @@ class UploadSizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] != "POST"
-                or not UPLOAD_PATH.match(scope["path"])):
+        refused = self.refusal(scope) if scope["type"] == "http" else None
+        if refused is None:
             await self.app(scope, receive, send)
-            return
+        else:
+            await send_page(send, *refused)
+
+    def refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+        """(411 or 413, title, message) for an HTTP request this refuses, else None."""
+        if scope["method"] != "POST" or not UPLOAD_PATH.match(scope["path"]):
+            return None
         length = None
         for name, value in scope["headers"]:
             if name == b"content-length":
                 length = int(value) if value.isdigit() else -1
         if length is None:
-            status, title = 411, "Longueur requise"
-            message = "L’envoi du fichier a échoué : réessayez depuis le formulaire."
-        elif length < 0 or length > self.max_bytes:
-            status, title = 413, "Fichier trop volumineux"
-            message = (f"Le fichier dépasse la taille maximale de {MAX_LABEL}. Réduisez-le "
-                       "(par exemple en l’enregistrant en PDF ou en réduisant les images) "
-                       "puis réessayez.")
-        else:
-            await self.app(scope, receive, send)
-            return
-        body = _page(status, title, message)
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]})
-        await send({"type": "http.response.body", "body": body})
+            return 411, "Longueur requise", ("L’envoi du fichier a échoué : réessayez depuis "
+                                             "le formulaire.")
+        if length < 0 or length > self.max_bytes:
+            return 413, "Fichier trop volumineux", (
+                f"Le fichier dépasse la taille maximale de {MAX_LABEL}. Réduisez-le "
+                "(par exemple en l’enregistrant en PDF ou en réduisant les images) "
+                "puis réessayez.")
+        return None
+
+
+async def send_page(send: Send, status: int, title: str, message: str) -> None:
+    """The error page of a refused upload."""
+    body = _page(status, title, message)
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
