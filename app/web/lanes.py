@@ -82,14 +82,15 @@ class Lanes:
         if lane is None or (slots := self.slots[lane]) is None:
             return True, None
         started = time.perf_counter()
-        if slots.locked():
-            try:
-                await asyncio.wait_for(slots.acquire(), self.wait_seconds)
+        if not slots.locked():
+            await slots.acquire()  # a free slot: taken at once, no timer
+        else:
+            try:  # asyncio.timeout: no task, unlike wait_for
+                async with asyncio.timeout(self.wait_seconds):
+                    await slots.acquire()
             except TimeoutError:
                 self._waits[lane].observe(time.perf_counter() - started)
                 return False, None
-        else:  # a free slot: taken at once (no task for wait_for to run)
-            await slots.acquire()
         self._waits[lane].observe(time.perf_counter() - started)
         return True, slots
 
