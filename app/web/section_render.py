@@ -22,7 +22,11 @@ from typing import Any
 from jinja2 import Template
 from markupsafe import escape
 
+from app.assessments.models import AssessmentStatus
+from app.assessments.section_page import SectionPage
+from app.config import Settings
 from app.formatting import date_fr
+from app.web.navigation import crumbs, main_nav
 from app.web.skeleton import BoundedCache, Skeleton, hole, split
 from app.web.templating import env, template_globals, value_key
 
@@ -168,3 +172,24 @@ def render_section(ctx: Mapping[str, Any], *, nav: list[dict[str, Any]], csrf_to
                   version=str(ctx["version"]), structure_name=str(escape(s.name)),
                   finess=str(escape(s.finess)))
     return skeleton.fill(values)
+
+
+def section_context(page: SectionPage, request: Any, settings: Settings) -> dict[str, Any]:
+    """The template context of the page (`routes.assessments._section_context`'s for a GET,
+    with what the base layout reads)."""
+    read, q, index = page.read, page.questionnaire, page.index
+    a, s = read.found.assessment, read.found.structure
+    section, editable, live = q.sections[index], page.editable, read.live
+    return dict(
+        assessment=a, structure=s, questionnaire=q, section=section,
+        number=index + 1, total=len(q.sections), progress=page.progress,
+        slots=page.slots, editable=editable, disabled=not editable, errors=[], conflicts=[],
+        version=a.version, prev_section=q.sections[index - 1] if index > 0 else None,
+        next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
+        messages=page.messages,
+        correction=read.correction if a.status == AssessmentStatus.draft else None,
+        breadcrumb=crumbs(page.actor, (s.name, f"/structures/{s.finess}"),
+                          (f"Autodiagnostic – {section.title}", "")),
+        request=request, state_marks=settings.state_marks, csrf_token=live.csrf_token,
+        current_user=live.user, main_nav=main_nav(page.actor, request.url.path),
+    )
