@@ -68,6 +68,9 @@ def create_app() -> FastAPI:
         docs_url=None,  # /docs is app.routes.docs (self-hosted Swagger UI)
         redoc_url=None,
         lifespan=lifespan,
+        # No OpenTelemetry: the app's metrics are Prometheus' (app.web.observability). Off,
+        # FastAPI does not look for configured providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         responses={422: {"model": ApiError, "description": "Données invalides"}},
     )
     app.add_middleware(UploadSizeLimit)  # inside the security headers: its 413 gets them
