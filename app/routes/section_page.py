@@ -9,11 +9,12 @@ app/permissions.py) and renders the page from its cached parts (`app.web.section
 without FastAPI's dependencies: in one threadpool call, or on PostgreSQL, with the app on
 its own engine (not a test's session), from the event loop on the app's asyncio pool
 (`app.db.event_loop_pool`: no threadpool hop, no SQLAlchemy connection; the rare page that
-reads more, evidence or a correction, takes the threadpool call). Any other request goes to the route unchanged, which then does all the
-work: no valid session (the 303 to the login page, the stale cookie dropped), the session's
-activity due to be recorded (`TOUCH_INTERVAL`), an assessment out of scope or hidden (404,
-403), a draft to carry over to a newer questionnaire version, an unknown section or
-questionnaire, a prefill notice to recompute (`?reprise=<id>`), a non-canonical path.
+reads more, evidence or a correction, takes the threadpool call). Any other request goes to
+the route unchanged, which then does all the work: no valid session (the 303 to the login
+page, the stale cookie dropped), the session's activity due to be recorded
+(`TOUCH_INTERVAL`), an assessment out of scope or hidden (404, 403), a draft to carry over
+to a newer questionnaire version, an unknown section or questionnaire, a prefill notice to
+recompute (`?reprise=<id>`), a non-canonical path.
 tests/integration/test_section_page_lean.py and test_section_page_event_loop.py check that
 both give the same HTML.
 """

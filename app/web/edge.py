@@ -12,16 +12,14 @@ id but not the security headers, and the 411 / 413 get both.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.web.contention import busy_response_asgi
 from app.web.lanes import Lanes
-from app.web.observability import RequestObservability, record, request_id_of, set_request_id
+from app.web.observability import Observed, RequestObservability
 from app.web.security import BodySizeLimit, SecurityHeadersMiddleware, plain_error
 from app.web.upload_limit import UploadSizeLimit, send_page
 
@@ -41,34 +39,25 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope)
-        status = 500  # unless a response starts
-        started = time.perf_counter()
-        sent: float | None = None  # when the last byte left (background tasks run after)
-        state: dict[str, Any] = {}
+        observed = Observed(scope)
+        see = observed.see
         add_headers = self.security.add_headers
+        state: dict[str, Any] = {}
 
-        async def observed(message: Message) -> None:  # RequestObservability's send
-            nonlocal status, sent
-            kind = message["type"]
-            if kind == "http.response.body":
-                if not message.get("more_body"):
-                    sent = time.perf_counter()
-            elif kind == "http.response.start":
-                status = message["status"]
-                set_request_id(message, request_id)
+        async def sent(message: Message) -> None:  # RequestObservability's send
+            see(message)
             await send(message)
 
-        async def secured(message: Message) -> None:  # and the security headers first
+        async def secured(message: Message) -> None:  # the security headers' first
             if message["type"] == "http.response.start":
                 add_headers(scope, state, message)
-            await observed(message)
+            see(message)
+            await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             admitted, slots = await self.lanes.admit(scope)
             if not admitted:
-                await busy_response_asgi(scope, receive, observed)
+                await busy_response_asgi(scope, receive, sent)
                 return
             try:
                 state = scope.setdefault("state", {})
@@ -77,8 +66,7 @@ class Edge:
                 if slots is not None:
                     slots.release()
         finally:
-            record(scope, status, (sent or time.perf_counter()) - started)
-            structlog.contextvars.reset_contextvars(**tokens)
+            observed.finish(scope)
 
     async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The size limits, then the app."""

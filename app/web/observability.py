@@ -212,6 +212,34 @@ def record(scope: Scope, status: int, elapsed: float) -> None:
                        client=client[0] if client else None)
 
 
+class Observed:
+    """One request's id, status and end (as its messages are sent), its log context bound
+    until `finish` records its metrics and access log line."""
+
+    __slots__ = ("_tokens", "request_id", "sent", "started", "status")
+
+    def __init__(self, scope: Scope) -> None:
+        self.request_id = request_id_of(scope)
+        self.status = 500  # unless a response starts
+        self.started = time.perf_counter()
+        self.sent: float | None = None  # when the last byte left (background tasks run after)
+        self._tokens = structlog.contextvars.bind_contextvars(request_id=self.request_id)
+
+    def see(self, message: Message) -> None:
+        """Before `message` is sent."""
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not message.get("more_body"):
+                self.sent = time.perf_counter()
+        elif kind == "http.response.start":
+            self.status = message["status"]
+            set_request_id(message, self.request_id)
+
+    def finish(self, scope: Scope) -> None:
+        record(scope, self.status, (self.sent or time.perf_counter()) - self.started)
+        structlog.contextvars.reset_contextvars(**self._tokens)
+
+
 class RequestObservability:
     """Request id, access log and metrics, around everything but the proxy headers."""
 
@@ -222,23 +250,13 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(scope)
-        status = 500  # unless a response starts
-        started = time.perf_counter()
-        sent: float | None = None  # when the last byte left (background tasks run after)
+        observed = Observed(scope)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                set_request_id(message, request_id)
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                sent = time.perf_counter()
+            observed.see(message)
             await send(message)
 
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            record(scope, status, (sent or time.perf_counter()) - started)
-            structlog.contextvars.reset_contextvars(**tokens)
+            observed.finish(scope)
