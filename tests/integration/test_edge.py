@@ -112,12 +112,16 @@ def test_the_fused_layer_answers_as_the_chain(
     assert asyncio.run(call(fused, method, path, headers, scheme)) == expected
 
 
-def test_a_failure_propagates_and_counts_as_a_500(app_client: TestClient) -> None:
-    for app in (chain(Route()), fuse(chain(Route()))):
+def test_a_failure_propagates_counts_as_a_500_and_gives_its_slot_back(
+    app_client: TestClient,
+) -> None:
+    for app in (chain(Route(), wait=0.05), fuse(chain(Route(), wait=0.05))):
         before = _requests("<unmatched>", "500")
         with pytest.raises(RuntimeError):
             asyncio.run(call(app, "GET", "/boom", []))
         assert _requests("<unmatched>", "500") == before + 1
+        # The page lane's one slot is free again (else: 503 after 0.05 s).
+        assert asyncio.run(call(app, "GET", "/page", []))[0]["status"] == 201
 
 
 def test_a_read_refused_by_its_lane_gets_the_request_id_not_the_security_headers(
