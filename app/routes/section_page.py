@@ -34,9 +34,9 @@ from app.assessments import section_page as service
 from app.config import Settings, get_settings
 from app.db import get_engine, get_session
 from app.deps import MAX_ID, provider, request_event_loop_pool
-from app.web.section_render import PAGE, render_section, section_context
+from app.web.section_render import PAGE, loaded, render_section, section_context
 from app.web.security import SESSION_COOKIE
-from app.web.templating import RenderedResponse, env, vary
+from app.web.templating import RenderedResponse, vary
 
 PATH = "/evaluations/{assessment_id}/sections/{section_id}"  # assessments.section_page's
 _DECLINED = "palier.lean_declined"
@@ -156,4 +156,4 @@ def _render(request: Request, settings: Settings, section_id: str,
     ctx = section_context(page, request, settings)
     html = render_section(ctx, nav=ctx["main_nav"], csrf_token=live.csrf_token,
                           user_name=live.user.name or live.user.email, evidence=read.evidence)
-    return vary(RenderedResponse(html, env.get_template(PAGE), ctx))  # type: ignore[return-value]
+    return vary(RenderedResponse(html, loaded(PAGE), ctx))  # type: ignore[return-value]

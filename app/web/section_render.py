@@ -39,8 +39,23 @@ _questions: BoundedCache[tuple[Any, Any, Skeleton]] = BoundedCache(4096)
 _block_memo: BoundedCache[tuple[Any, Skeleton]] = BoundedCache(4096)
 
 
+_loaded: dict[str, Template] = {}
+
+
+def loaded(name: str) -> Template:
+    """`env.get_template(name)`, kept here once loaded unless templates are re-checked on
+    every render (development: `auto_reload`): Jinja's own lookup, a lock and a weak
+    reference, costs microseconds four times a page."""
+    if env.auto_reload:
+        return env.get_template(name)
+    found = _loaded.get(name)
+    if found is None:
+        found = _loaded[name] = env.get_template(name)
+    return found
+
+
 def _templates() -> tuple[Template, Template]:
-    return env.get_template(PAGE), env.get_template("base.html")
+    return loaded(PAGE), loaded("base.html")
 
 
 def _skeleton(ctx: Mapping[str, Any], nav: list[dict[str, Any]]) -> Skeleton:
@@ -133,7 +148,7 @@ def _blocks(ctx: Mapping[str, Any]) -> dict[str, str]:
     memoised by what it reads (`_block_keys`)."""
     page, base = _templates()
     q, a = ctx["questionnaire"], ctx["assessment"]
-    ui = env.get_template("macros/ui.html").module
+    ui = loaded("macros/ui.html").module
     out = {}
     for name, key in _block_keys(ctx).items():
         template = base if name == "messages" else page
