@@ -24,6 +24,15 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant (entier p
 PageQuery = Annotated[int, Query(ge=1, le=100_000, description="Numéro de page.")]
 
 
+def canonical_id(raw: str) -> int | None:
+    """An id written as the app writes it (digits, no sign, no leading zero) within IdPath's
+    bounds; None otherwise (lean paths hand such requests to their route)."""
+    if not (raw.isascii() and raw.isdigit()) or raw != str(int(raw)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 T = TypeVar("T")
 
 

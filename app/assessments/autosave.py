@@ -12,7 +12,7 @@ returns them as text, which the response embeds as is (`splice_documents`). Else
 
 - `read_for_token`: ONE statement reads the API token (by its hash), its user, the
   assessment, its structure and whether the user is linked to that structure: everything
-  the authentication (app/web/auth_deps.py `check_bearer`) and the permission decision
+  the authentication (app/assessments/token_autosave.py) and the permission decision
   (app/permissions.py, through `service.check_structure`) need;
 - `save_read`: validation, the merge of `answers_merge.merge_answers` (conflicts per question),
   then the same compare-and-swap `UPDATE ... WHERE version = <read>` as

@@ -42,7 +42,7 @@ from app.assessments import views as view
 from app.assessments.models import AssessmentStatus
 from app.config import Settings, get_settings
 from app.db import begin_read, get_engine, get_session, kept_loaded
-from app.deps import MAX_ID, request_event_loop_pool
+from app.deps import canonical_id, request_event_loop_pool
 from app.permissions import Action, Actor, can_on_structure, can_read_assessment
 from app.reviews.messages import Correction, structure_correction
 from app.reviews.models import ReviewStatus
@@ -95,13 +95,6 @@ def install(app: FastAPI) -> None:
     app.router.routes.insert(0, LeanSectionRoute(app.router))
 
 
-def _assessment_id(raw: str) -> int | None:
-    if not (raw.isascii() and raw.isdigit()) or raw != str(int(raw)):
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_ID else None
-
-
 @contextmanager
 def _connection(request: Request) -> Iterator[tuple[Connection, Session | None]]:
     """A connection in a read transaction, and the request's ORM session if `deps.SessionDep`
@@ -131,7 +124,7 @@ def _settings(request: Request) -> Settings:
 def _target(request: Request) -> tuple[int, str, Settings] | None:
     """The assessment id, section id and settings of a request the lean path may serve."""
     params = request.path_params
-    aid = _assessment_id(str(params.get("assessment_id", "")))
+    aid = canonical_id(str(params.get("assessment_id", "")))
     section_id = str(params.get("section_id", ""))
     if aid is None or request.url.path != f"/evaluations/{aid}/sections/{section_id}":
         return None

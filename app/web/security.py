@@ -183,7 +183,7 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Strict-Transport-Security", HSTS)
                 if state.get("user") is not None or state.get("actor") is not None:
                     # Personal pages: not kept by caches nor shown again after logout. (Lean
-                    # API routes set only the actor: app.web.api_caller.check_bearer.)
+                    # API routes set only the actor: app.web.api_caller.mark_token_caller.)
                     headers.setdefault("Cache-Control", "no-store")
                 # A cookie the route set itself wins over a queued one of the same name
                 # (logging in with a stale session cookie: the new session, not its deletion).
