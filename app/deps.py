@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
-from app.db import event_loop_pool, get_engine, get_session
+from app.db import event_loop_pool, get_engine, get_session, opened_event_loop_pool
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -72,4 +72,5 @@ async def request_event_loop_pool(request: Request) -> AsyncConnectionPool[Any] 
     engine = get_engine()
     if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
         return None
-    return await event_loop_pool(request.app.state, engine.url.render_as_string(False))
+    return opened_event_loop_pool(request.app.state) or await event_loop_pool(
+        request.app.state, engine.url.render_as_string(False))

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -50,6 +51,7 @@ from app.structures.models import Structure
 from scoring import validate_answers
 
 MISSING = "Évaluation introuvable."
+TUPLES_OK = ExecStatus.TUPLES_OK
 log = logging.getLogger("palier.auth")
 
 # The assessment's columns the save reads and the response shows.
@@ -146,9 +148,20 @@ def save_read(session: Session, actor: Actor, registry: Registry, read: Row[Any]
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
 
-# The columns of _READ, the answers and meta of the changed questions (`qids`) only.
-_PG_READ = """
-SELECT t.id AS token_id, t.scope, t.revoked_at, t.expires_at, t.last_used_at,
+# Every value of the token, user, assessment and structure rows the decisions of a save
+# read but the draft's version and documents (and the token's last use), as one text: two
+# statements that give the same text saw the same values (app/assessments/autosave_known.py).
+FACTS = """ROW(t.id, t.scope, t.revoked_at, t.expires_at, u.id, u.role, u.region, u.active,
+    a.id, a.structure_id, a.status, a.questionnaire_id, a.questionnaire_version,
+    s.finess, s.region,
+    EXISTS (SELECT 1 FROM director_structure d
+            WHERE d.user_id = u.id AND d.structure_id = a.structure_id))::text"""
+
+# The columns of _READ, the answers and meta of the changed questions (`qids`) only, and
+# FACTS.
+_PG_READ = f"""
+SELECT {FACTS} AS facts,
+       t.id AS token_id, t.scope, t.revoked_at, t.expires_at, t.last_used_at,
        u.id AS user_id, u.role, u.region, u.active,
        a.id, a.structure_id, a.status, a.version, a.questionnaire_id, a.questionnaire_version,
        a.created_at, a.updated_at, a.submitted_at, a.tier_id, a.tier_level, a.global_score,
@@ -187,20 +200,23 @@ def pg_params(hashed: str, assessment_id: int, changes: dict[str, Any]) -> dict[
             "qids": [q for q in changes if _utf8(q)]}
 
 
-async def _pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]) -> Any:
-    """One statement, its first row (named columns). Errors of the driver are raised as
-    SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention is a 503."""
+async def pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any], *,
+                 named: bool = True) -> Any:
+    """One statement, its first row (named columns, or a plain tuple). Errors of the driver
+    are raised as SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention
+    is a 503."""
     try:
-        cursor = conn.cursor(row_factory=namedtuple_row)
+        cursor = conn.cursor(row_factory=namedtuple_row) if named else conn.cursor()
         await cursor.execute(sql, params, prepare=True)
-        return await cursor.fetchone() if cursor.description else None
+        result = cursor.pgresult  # not `description`: it builds column objects each time
+        return await cursor.fetchone() if result and result.status == TUPLES_OK else None
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
 async def pg_read(conn: psycopg.AsyncConnection[Any], params: dict[str, Any]) -> Any:
     """The row of `_PG_READ` (None: no token has this hash)."""
-    return await _pg_run(conn, _PG_READ, params)
+    return await pg_run(conn, _PG_READ, params)
 
 
 async def pg_touch_if_due(conn: psycopg.AsyncConnection[Any], token_id: int,
@@ -210,7 +226,7 @@ async def pg_touch_if_due(conn: psycopg.AsyncConnection[Any], token_id: int,
     if not touch_due(last_used_at, now):
         return
     try:
-        await _pg_run(conn, _PG_TOUCH, {"now": now, "token_id": token_id})
+        await pg_run(conn, _PG_TOUCH, {"now": now, "token_id": token_id})
     except OperationalError:
         log.warning("could not record activity on ApiToken (database busy)")
 
@@ -229,7 +245,7 @@ async def pg_save(conn: psycopg.AsyncConnection[Any], actor: Actor, registry: Re
         check_conflicts(current.answers or {}, current.answer_meta or {}, current.version,
                         base_version, changes)
         new_version, now = current.version + 1, utcnow()
-        written = await _pg_run(conn, _PG_CAS, {
+        written = await pg_run(conn, _PG_CAS, {
             "assessment_id": read.id, "read_version": current.version,
             "removed": [q for q, v in changes.items() if v is None],
             "set": json.dumps({q: v for q, v in changes.items() if v is not None}),

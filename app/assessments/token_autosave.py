@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.accounts.api_tokens import check_token, check_write_scope, touch_if_due
 from app.accounts.auth import actor_for_structure
 from app.accounts.tokens import token_hash
-from app.assessments import autosave
+from app.assessments import autosave, autosave_known
 from app.db import utcnow
 from app.permissions import Actor
 from app.questionnaires import Registry
@@ -58,9 +58,20 @@ async def save_on_pool(pool: AsyncConnectionPool[Any], registry: Registry, beare
                        assessment_id: int, base_version: int, changes: dict[str, Any],
                        seen: Seen) -> Saved:
     """The save on PostgreSQL from the event loop: `autosave.pg_read`, the checks,
-    `autosave.pg_save` (the documents merged by the database, returned as text)."""
-    params = autosave.pg_params(token_hash(bearer), assessment_id, changes)
+    `autosave.pg_save` (the documents merged by the database, returned as text); for a
+    token and draft whose read is remembered, first one guarded statement
+    (`autosave_known.save`)."""
+    hashed = token_hash(bearer)
+    known = autosave_known.lookup(hashed, assessment_id)
     async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
+        if known is not None:  # seen before: one statement, if nothing changed
+            fast = await autosave_known.save(conn, registry, known, hashed, base_version,
+                                             changes)
+            if fast is not None:
+                seen(fast[3])
+                return Saved(*fast[:3])
+        autosave_known.forget(hashed, assessment_id)
+        params = autosave.pg_params(hashed, assessment_id, changes)
         read = await autosave.pg_read(conn, params)
         now = utcnow()
         check_token(read, now)
@@ -69,6 +80,7 @@ async def save_on_pool(pool: AsyncConnectionPool[Any], registry: Registry, beare
         autosave.check_fill(actor, read)
         columns, answers, meta = await autosave.pg_save(
             conn, actor, registry, read, base_version, changes, params)
+    autosave_known.remember(hashed, assessment_id, read)
     return Saved(columns, answers, meta)
 
 
