@@ -29,6 +29,7 @@ from app.permissions import Role
 from app.routes import api_autosave
 from app.web.observability import REQUESTS
 from tests.factories import make_assessment, make_structure, make_user
+from tests.lean_spy import declining, gave
 from tests.own_database import app_on_own_database
 
 NOW = datetime(2026, 12, 3, 10, 0, 0, 123456, tzinfo=UTC)
@@ -126,21 +127,12 @@ def _both(w: dict[str, Any], monkeypatch: pytest.MonkeyPatch, aid: Any, token: s
           reset: bool = False) -> Any:
     """The request by the lean path, then by the route (lean path declining); `served`:
     whether the lean path answered the first. Both answers the same; returns the first."""
-    real = api_autosave._parsed
-    parsed: list[bool] = []
-
-    def spy(raw: bytes) -> Any:
-        body = real(raw)
-        parsed.append(body is not None)
-        return body
-
-    monkeypatch.setattr(api_autosave, "_parsed", spy)
-    first = _send(w["client"], aid, token, content, content_type)
-    monkeypatch.setattr(api_autosave, "_parsed", lambda raw: None)
+    with gave(monkeypatch, api_autosave, "_parsed") as parsed:
+        first = _send(w["client"], aid, token, content, content_type)
     if reset:
         _reset(w)
-    second = _send(w["client"], aid, token, content, content_type)
-    monkeypatch.setattr(api_autosave, "_parsed", real)
+    with declining(monkeypatch, api_autosave, "_parsed"):
+        second = _send(w["client"], aid, token, content, content_type)
     assert (parsed == [True]) is served, parsed
     assert first.status_code == second.status_code
     assert first.content == second.content
@@ -175,7 +167,7 @@ def test_success_the_same_by_both_paths(world: dict[str, Any],
     calls: list[bool] = []
     real = autosave_known.save
 
-    async def spy(*args: Any) -> Any:
+    async def spy(*args: Any) -> Any:  # a coroutine function: `gave` would see the coroutine
         out = await real(*args)
         calls.append(out is not None)
         return out
