@@ -1,8 +1,10 @@
-"""The lean autosave of the API (issue 14): `PATCH /api/v1/assessments/{id}/answers` with a
-Bearer token, in two statements and no ORM object.
+"""The statements of the API's lean autosave (issue 14): `PATCH /api/v1/assessments/{id}/answers`
+with a Bearer token, in two statements and no ORM object (the service that runs them:
+app/assessments/token_autosave.py; one statement for a caller seen before:
+app/assessments/autosave_known.py).
 
-On PostgreSQL in production (`pg_read`, `pg_save`), the route runs them from the event loop
-on an asyncio connection of its own pool (`app.db.event_loop_pool`: no threadpool, no
+On PostgreSQL in production (`pg_read`, `pg_save`), the service runs them from the event
+loop on an asyncio connection of the app's pool (`app.db.event_loop_pool`: no threadpool, no
 SQLAlchemy), each statement committing itself, and the JSON documents stay in the
 database: the read returns only the changed questions' answers and meta (for the conflict
 check), the UPDATE merges the changes into the documents itself (`jsonb` operators) and
