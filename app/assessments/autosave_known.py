@@ -5,22 +5,22 @@ assessment and its structure (`autosave.pg_read`), decides, then writes
 (`autosave.pg_save`): two round trips. A director's client saves the same draft with the
 same token again and again, and what the decision reads rarely changes. So each successful
 save remembers its read row (`remember`: a bounded cache of this process, keyed by the
-token's hash and the assessment's id), and the next save of that pair (`save`):
+token's hash and the assessment's id), and the next save of that pair:
 
-1. takes the same decisions on the remembered row, with the same functions
-   (`api_tokens.check_token`, `check_write_scope`, `auth.actor_for_structure`,
-   `autosave.check_fill`, `autosave.validate`, `editable_status`): any refusal, and any
-   save the common case does not cover (a draft saved since the client's version, a token
-   whose use is due to be recorded), gives None: the caller takes the two-statement path,
-   whose answer is then the one of the database's current rows;
-2. sends ONE compare-and-swap UPDATE (the merge of `autosave.pg_save`, done by the
+1. `decide` (before a connection is taken) takes the same decisions on the remembered row,
+   with the same functions (`api_tokens.check_token`, `check_write_scope`,
+   `auth.actor_for_structure`, `autosave.check_fill`, `autosave.validate`,
+   `editable_status`): any refusal gives None, and the caller takes the two-statement
+   path, whose answer is then the one of the database's current rows;
+2. `save` sends ONE compare-and-swap UPDATE (the merge of `autosave.pg_save`, done by the
    database from the request's answers as JSON), guarded on every value that decision
    read: the remembered `autosave.FACTS` text (token, user, link to the structure,
-   structure, draft's questionnaire and status) equal to the rows' current one, the draft
-   still at the client's `version` with no changed question whose revision is past it (no
-   conflict possible), the token used within TOUCH_INTERVAL (no use to record). When any
-   of these changed, nothing is written and None is returned (the caller goes on with the
-   two-statement path: the cache gives a guess, never a decision).
+   structure, draft's questionnaire and status) equal to the rows' current one; and on
+   what the common case needs: the draft still at the client's `version` with no changed
+   question whose revision is past it (no conflict possible), the token used within
+   TOUCH_INTERVAL (no use to record). When any of these does not hold, nothing is written
+   and None is returned: the caller goes on with the two-statement path (the cache gives
+   a guess, never a decision).
 
 The documents are merged by the database and returned as text, as in `autosave.pg_save`.
 """
@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -102,12 +103,24 @@ def forget(hashed: str, assessment_id: int) -> None:
     _known.pop((hashed, assessment_id), None)
 
 
-def _decide(registry: Registry, known: Any, base_version: int,
-            changes: dict[str, Any]) -> Actor | None:
-    """The two-statement path's decisions on the remembered row: the actor when they all
-    let the save through with no conflict possible, else None."""
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A save the decisions on a remembered row let through: the actor, the statement's
+    parameters and its time."""
+
+    actor: Actor
+    params: dict[str, Any]
+    now: datetime
+
+
+def decide(registry: Registry, known: Any, hashed: str, base_version: int,
+           changes: dict[str, Any]) -> Decided | None:
+    """The two-statement path's decisions on the remembered row (no database: before a
+    connection is taken): what `save` sends when they all let the save through with no
+    conflict possible, else None."""
+    now = utcnow()
     try:
-        check_token(known, utcnow())
+        check_token(known, now)
         check_write_scope(known.scope)
         actor = actor_for_structure(known.user_id, known.role, known.region, known.active,
                                     known.structure_id, known.linked)
@@ -117,30 +130,27 @@ def _decide(registry: Registry, known: Any, base_version: int,
         return None
     if known.status != AssessmentStatus.draft or not editable_status(known.status):
         return None
-    return actor
-
-
-async def save(conn: psycopg.AsyncConnection[Any], registry: Registry, known: Any,
-               hashed: str, base_version: int, changes: dict[str, Any],
-               ) -> tuple[dict[str, Any], str, str, Actor] | None:
-    """The save in one guarded statement: (columns, answers text, answer_meta text, actor)
-    as `autosave.pg_save` returns them, or None when the caller must take the
-    two-statement path (nothing written)."""
-    actor = _decide(registry, known, base_version, changes)
-    if actor is None:
-        return None
-    new_version, now = base_version + 1, utcnow()
+    new_version = base_version + 1
     entry = meta_entry(actor.id, new_version, now)  # each changed question's (new_meta)
-    row = await autosave.pg_run(conn, _PG_KNOWN_CAS, {
+    return Decided(actor, {
         "changes": json.dumps(changes), "entry": json.dumps(entry),
         "new_version": new_version, "now": now, "hash": hashed, "assessment_id": known.id,
         "read_version": base_version, "touch_before": now - TOUCH_INTERVAL,
-        "facts": known.facts}, named=False)
+        "facts": known.facts}, now)
+
+
+async def save(conn: psycopg.AsyncConnection[Any], known: Any, decided: Decided,
+               ) -> tuple[dict[str, Any], str, str] | None:
+    """The save in one guarded statement: (columns, answers text, answer_meta text) as
+    `autosave.pg_save` returns them, or None when the caller must take the two-statement
+    path (nothing written)."""
+    row = await autosave.pg_run(conn, _PG_KNOWN_CAS, decided.params, named=False)
     if row is None:
         return None
     answers, answer_meta, status, created_at, submitted_at, tier_id, tier_level, score = row
-    columns = {**known._asdict(), "version": new_version, "updated_at": now,
-               "status": status, "tier_id": tier_id, "tier_level": tier_level,
-               "global_score": score, "created_at": created_at.astimezone(UTC),
+    columns = {**known._asdict(), "version": decided.params["new_version"],
+               "updated_at": decided.now, "status": status, "tier_id": tier_id,
+               "tier_level": tier_level, "global_score": score,
+               "created_at": created_at.astimezone(UTC),
                "submitted_at": submitted_at and submitted_at.astimezone(UTC)}
-    return columns, answers, answer_meta, actor
+    return columns, answers, answer_meta

@@ -63,13 +63,13 @@ async def save_on_pool(pool: AsyncConnectionPool[Any], registry: Registry, beare
     (`autosave_known.save`)."""
     hashed = token_hash(bearer)
     known = autosave_known.lookup(hashed, assessment_id)
+    decided = known and autosave_known.decide(registry, known, hashed, base_version, changes)
     async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
-        if known is not None:  # seen before: one statement, if nothing changed
-            fast = await autosave_known.save(conn, registry, known, hashed, base_version,
-                                             changes)
+        if decided:  # seen before: one statement, if nothing changed since
+            fast = await autosave_known.save(conn, known, decided)
             if fast is not None:
-                seen(fast[3])
-                return Saved(*fast[:3])
+                seen(decided.actor)
+                return Saved(*fast)
         autosave_known.forget(hashed, assessment_id)
         params = autosave.pg_params(hashed, assessment_id, changes)
         read = await autosave.pg_read(conn, params)

@@ -335,3 +335,13 @@ def test_a_guard_that_no_longer_holds_takes_the_two_statement_path(
     assert (r.status_code, r.json()) == (401, INVALID)
     session.rollback()
     assert session.get(Assessment, aid).answers == {"capacite": 45}  # type: ignore[union-attr]
+
+
+def test_the_cache_of_reads_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autosave_known, "CACHE_SIZE", 2)
+    monkeypatch.setattr(autosave_known, "_known", type(autosave_known._known)())
+    for aid in (1, 2, 1, 3):  # 1 used again: 2 is the least recent
+        autosave_known.remember("h", aid, f"read {aid}")
+    assert [autosave_known.lookup("h", aid) for aid in (1, 2, 3)] == ["read 1", None, "read 3"]
+    autosave_known.forget("h", 1)
+    assert autosave_known.lookup("h", 1) is None
