@@ -55,14 +55,13 @@ class Gen:
     def define(
         self, source: str, name: str, filename: str, names: dict[str, Any] | None = None
     ) -> Any:
-        """Compile the function `name` defined by `source`, its constants bound as closure
-        variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
-        body = "".join(f"    {line}\n" for line in source.splitlines())
-        unpack = f"    {numbered('k', len(self.consts))}= K\n"
-        text = f"def make(K):\n{unpack if self.consts else ''}{body}    return {name}\n"
+        """Compile the function `name` defined by `source`, its constants (k0, k1, ...) the
+        globals of a namespace of its own. Not closure variables: a call copies every one of
+        those into its frame (about 1.3 ns each, 0.4 µs for the 277 of a to_dict)."""
         namespace: dict[str, Any] = dict(names or {})
-        exec(compile(text, filename, "exec"), namespace)
-        return namespace["make"](tuple(self.consts))
+        namespace.update((f"k{i}", v) for i, v in enumerate(self.consts))
+        exec(compile(source, filename, "exec"), namespace)
+        return namespace[name]
 
     def expr(self, cond: Cond) -> str:
         if isinstance(cond, Combo):
