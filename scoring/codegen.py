@@ -97,6 +97,9 @@ class Gen:
             "at_least": f"{a} >= {k}",
             "at_most": f"{a} <= {k}",
         }[op]
+        if op == "includes_all" and self.local is not None and 0 < len(v) <= 4:
+            # A local is a list (or None): a few `in` tests instead of a set built from it.
+            body = " and ".join(f"{self.const(x)} in {a}" for x in sorted(v))
         u = self.unknown.get(cond.question)
         if u is not None and op in ("not_equals", "not_in") and not names_value(cond, u):
             # "Je ne sais pas" meets no leaf but answered: true and those naming it.
