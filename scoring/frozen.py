@@ -73,11 +73,23 @@ def choices(values: tuple[Any, ...]) -> bool:
     return all(v is None or v.__class__ is str for v in values)
 
 
+def plain_number(v: Any) -> bool:
+    """Whether a number answer can key a line under its class (`layoutgen.Layout._key`):
+    None, an int, or a float that no other float of the same value prints differently from
+    (not 0.0, which equals -0.0, nor NaN, which equals nothing)."""
+    c = v.__class__
+    return v is None or c is int or (c is float and v == v and v != 0)
+
+
 def keep(cache: dict[Any, Any], line: dict[str, Any], cacheable: bool, *keys: Any) -> Any:
-    """`line` made read-only, and kept in `cache` under `keys` (nested dicts, one level per
-    key) when `cacheable` and each level has room (past LINE_CACHE_SIZE entries, lines are
-    built every time)."""
-    shared = freeze(line)
+    """`line` made read-only, and kept in `cache` under `keys` (`store`)."""
+    return store(cache, freeze(line), cacheable, *keys)
+
+
+def store(cache: dict[Any, Any], shared: Any, cacheable: bool, *keys: Any) -> Any:
+    """`shared`, kept in `cache` under `keys` (nested dicts, one level per key) when
+    `cacheable` and each level has room (past LINE_CACHE_SIZE entries, lines are built
+    every time)."""
     if not cacheable:
         return shared
     for key in keys[:-1]:
