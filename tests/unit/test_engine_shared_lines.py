@@ -87,7 +87,7 @@ def test_number_line_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         assert _line(d, "thd")["answers"] == {"internet": "adsl", "postes": postes}
         assert d["gap"]["requirements"][0]["answers"]["postes"] == postes
     layout = type(score(q, {}))._L
-    thd = [c for c in layout.trace_cache if c][0]
+    thd = next(c for c in layout.trace_cache if c)
     assert 0 < len(thd[int]) <= 5
 
 
