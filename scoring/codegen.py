@@ -1,5 +1,6 @@
 """Code generation for checked conditions: many conditions, one Python function (the
-constants of the questionnaire bound as closure variables, never written into the source).
+constants of the questionnaire bound as globals of its own namespace, never written into the
+source).
 Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen.py."""
 
 from __future__ import annotations

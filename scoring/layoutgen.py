@@ -5,7 +5,7 @@ tier, the funding entries and the "je ne sais pas" list from the values a Result
 
 Generated code reads question values from locals `q{i}`, requirement flags from `f{j}`,
 domain scores from `s{d}` (see scoregen.py). Questionnaire values (ids, labels, option
-values) reach the source only as closure constants (`Gen.const`).
+values) reach the source only as named constants (`Gen.const`).
 """
 
 from __future__ import annotations
