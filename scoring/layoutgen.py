@@ -20,7 +20,7 @@ from scoring.conditions import (
     referenced_questions,
     referenced_scores,
 )
-from scoring.frozen import choices, freeze, keep, plain_number, store
+from scoring.frozen import choices, freeze, keep, plain_number, room
 from scoring.meetgen import Meets
 from scoring.result import Exact, Result, global_exact
 from scoring.scoregen import locals_of, tier_met
@@ -397,20 +397,18 @@ class Layout:
                    *keys: Any) -> dict[str, Any]:
         """Requirement j's line in `tiers` (it reads only single-choice answers, at most one
         number, and no score), kept in its cache under `keys` with the line of every other
-        flag when `cacheable` (see `_key`: equal keys must not mix 1, 1.0 and True)."""
+        flag when `cacheable` (see `_key`: equal keys must not mix 1, 1.0 and True); else
+        only this flag's line, this result's own."""
         r = self.reqs[j]
-        answers = dict(zip(r.questions, values, strict=True))
-        lines = {
-            f: freeze(
-                {
-                    "id": r.id,
-                    "label": r.label,
-                    "met": f,
-                    "applies": True if r.applies is None else f is not None,
-                    "answers": answers,
-                }
-            )
-            for f in ((False, True) if r.applies is None else (None, False, True))
-        }
-        store(self.trace_cache[j], lines, cacheable, *keys)
+        level = room(self.trace_cache[j], keys) if cacheable else None
+
+        def line(f: bool | None) -> dict[str, Any]:
+            applies = True if r.applies is None else f is not None
+            answers = dict(zip(r.questions, values, strict=True))
+            return {"id": r.id, "label": r.label, "met": f, "applies": applies, "answers": answers}
+
+        if level is None:
+            return line(flag)
+        flags = (False, True) if r.applies is None else (None, False, True)
+        lines = level[keys[-1]] = {f: freeze(line(f)) for f in flags}
         return lines[flag]  # type: ignore[no-any-return]
