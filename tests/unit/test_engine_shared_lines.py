@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from scoring import frozen, parse_questionnaire, plan, score, validate_answers
+from scoring.frozen import FrozenDict
 from scoring.generate import generate_answers
 from scoring.plan import plan_of
 
@@ -48,7 +49,9 @@ def test_a_line_reading_a_number_is_shared_only_by_equal_numbers_of_one_class() 
         lines[repr(postes)] = _line(d, "thd")
         again = _line(score(q, {"internet": "fibre", "postes": postes}).to_dict(), "thd")
         assert json.dumps(again) == json.dumps(lines[repr(postes)])
-        assert (again is lines[repr(postes)]) == (postes != 0 or type(postes) is int)
+        kept = postes != 0 or type(postes) is int
+        assert (again is lines[repr(postes)]) == kept
+        assert isinstance(again, FrozenDict) == kept  # else this result's own, plain
     assert json.dumps(lines["50"]) == (
         '{"id": "thd", "label": "THD", "met": true, "applies": true,'
         ' "answers": {"internet": "fibre", "postes": 50}}')
@@ -89,6 +92,10 @@ def test_number_line_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     layout = type(score(q, {}))._L
     thd = next(c for c in layout.trace_cache if c)
     assert 0 < len(thd[int]) <= 5
+    late = [score(q, {"internet": "adsl", "postes": 29}).to_dict() for _ in range(2)]
+    assert [type(_line(d, "thd")) for d in late] == [dict, dict]  # not kept: built plain
+    assert _line(late[0], "thd") is not _line(late[1], "thd")
+    assert [type(d["gap"]["requirements"][0]) for d in late] == [dict, dict]
 
 
 def test_includes_all_and_answered_by_hand() -> None:
