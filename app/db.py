@@ -267,10 +267,19 @@ async def event_loop_pool(state: Any, url: str) -> AsyncConnectionPool[Any]:
     return pool
 
 
-async def close_event_loop_pool(state: Any) -> None:
+def opened_event_loop_pool(state: Any) -> AsyncConnectionPool[Any] | None:
+    """The app's asyncio pool once opened (`event_loop_pool`), else None."""
     opening = getattr(state, "palier_pg_pool", None)
     if opening is not None and opening.done() and opening.exception() is None:
-        await opening.result().close()
+        pool: AsyncConnectionPool[Any] = opening.result()
+        return pool
+    return None
+
+
+async def close_event_loop_pool(state: Any) -> None:
+    pool = opened_event_loop_pool(state)
+    if pool is not None:
+        await pool.close()
     state.palier_pg_pool = None
 
 

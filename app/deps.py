@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
-from app.db import event_loop_pool, get_engine, get_session
+from app.db import event_loop_pool, get_engine, get_session, opened_event_loop_pool
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -22,6 +22,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant (entier positif).")]
 PageQuery = Annotated[int, Query(ge=1, le=100_000, description="Numéro de page.")]
+
+
+def canonical_id(raw: str) -> int | None:
+    """An id written as the app writes it (digits, no sign, no leading zero) within IdPath's
+    bounds; None otherwise (lean paths hand such requests to their route)."""
+    if not (raw.isascii() and raw.isdigit()) or raw != str(int(raw)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
 
 
 T = TypeVar("T")
@@ -63,4 +72,5 @@ async def request_event_loop_pool(request: Request) -> AsyncConnectionPool[Any] 
     engine = get_engine()
     if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
         return None
-    return await event_loop_pool(request.app.state, engine.url.render_as_string(False))
+    return opened_event_loop_pool(request.app.state) or await event_loop_pool(
+        request.app.state, engine.url.render_as_string(False))

@@ -19,7 +19,16 @@ from app.accounts.oidc import provider_origins
 from app.config import get_settings
 from app.db import close_event_loop_pool, get_engine
 from app.questionnaires import Registry
-from app.routes import ROUTERS, api, assessment_results, errors, health, public, section_page
+from app.routes import (
+    ROUTERS,
+    api,
+    api_autosave,
+    assessment_results,
+    errors,
+    health,
+    public,
+    section_page,
+)
 from app.routes.schemas import ApiError
 from app.shortlists import readmodel as shortlist_readmodel
 from app.web import assets, auth_deps, contention, reports, templating
@@ -105,4 +114,5 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     section_page.install(app)  # the section page's lean path in front of its route
+    api_autosave.install(app)  # the API autosave's lean path in front of its route
     return app

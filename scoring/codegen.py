@@ -1,5 +1,6 @@
 """Code generation for checked conditions: many conditions, one Python function (the
-constants of the questionnaire bound as closure variables, never written into the source).
+constants of the questionnaire bound as globals of its own namespace, never written into the
+source).
 Used by scoring/plan.py (show_if, the validity check), scoregen.py and layoutgen.py."""
 
 from __future__ import annotations
@@ -55,14 +56,13 @@ class Gen:
     def define(
         self, source: str, name: str, filename: str, names: dict[str, Any] | None = None
     ) -> Any:
-        """Compile the function `name` defined by `source`, its constants bound as closure
-        variables (k0, k1, ...: read like locals, not K[i] from the module's globals)."""
-        body = "".join(f"    {line}\n" for line in source.splitlines())
-        unpack = f"    {numbered('k', len(self.consts))}= K\n"
-        text = f"def make(K):\n{unpack if self.consts else ''}{body}    return {name}\n"
+        """Compile the function `name` defined by `source`, its constants (k0, k1, ...) the
+        globals of a namespace of its own. Not closure variables: a call copies every one of
+        those into its frame (about 1.3 ns each, 0.4 µs for the 277 of a to_dict)."""
         namespace: dict[str, Any] = dict(names or {})
-        exec(compile(text, filename, "exec"), namespace)
-        return namespace["make"](tuple(self.consts))
+        namespace.update((f"k{i}", v) for i, v in enumerate(self.consts))
+        exec(compile(source, filename, "exec"), namespace)
+        return namespace[name]
 
     def expr(self, cond: Cond) -> str:
         if isinstance(cond, Combo):
@@ -98,6 +98,9 @@ class Gen:
             "at_least": f"{a} >= {k}",
             "at_most": f"{a} <= {k}",
         }[op]
+        if op == "includes_all" and self.local is not None and 0 < len(v) <= 4:
+            # A local is a list (or None): a few `in` tests instead of a set built from it.
+            body = " and ".join(f"{self.const(x)} in {a}" for x in sorted(v))
         u = self.unknown.get(cond.question)
         if u is not None and op in ("not_equals", "not_in") and not names_value(cond, u):
             # "Je ne sais pas" meets no leaf but answered: true and those naming it.

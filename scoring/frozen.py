@@ -73,20 +73,33 @@ def choices(values: tuple[Any, ...]) -> bool:
     return all(v is None or v.__class__ is str for v in values)
 
 
+def plain_number(v: Any) -> bool:
+    """Whether a number answer can key a line under its class (`layoutgen.Layout._key`):
+    None, an int, or a float that no other float of the same value prints differently from
+    (not 0.0, which equals -0.0, nor NaN, which equals nothing)."""
+    c = v.__class__
+    return v is None or c is int or (c is float and v == v and v != 0)
+
+
 def keep(cache: dict[Any, Any], line: dict[str, Any], cacheable: bool, *keys: Any) -> Any:
-    """`line` made read-only, and kept in `cache` under `keys` (nested dicts, one level per
-    key) when `cacheable` and each level has room (past LINE_CACHE_SIZE entries, lines are
-    built every time)."""
-    shared = freeze(line)
-    if not cacheable:
-        return shared
+    """`line` made read-only and kept in `cache` under `keys` when `cacheable` and there is
+    room (`room`); else `line` itself, this result's own (not frozen: nothing shares it)."""
+    level = room(cache, keys) if cacheable else None
+    if level is None:
+        return line
+    shared = level[keys[-1]] = freeze(line)
+    return shared
+
+
+def room(cache: dict[Any, Any], keys: tuple[Any, ...]) -> dict[Any, Any] | None:
+    """The dict of `cache` (nested dicts, one level per key) that would hold the last of
+    `keys`, its levels made as needed; None when a level is full (past LINE_CACHE_SIZE
+    entries, lines are built every time)."""
     for key in keys[:-1]:
         inner = cache.get(key)
         if inner is None:
             if len(cache) >= LINE_CACHE_SIZE:
-                return shared
+                return None
             inner = cache[key] = {}
         cache = inner
-    if len(cache) < LINE_CACHE_SIZE:
-        cache[keys[-1]] = shared
-    return shared
+    return cache if len(cache) < LINE_CACHE_SIZE else None

@@ -5,7 +5,7 @@ tier, the funding entries and the "je ne sais pas" list from the values a Result
 
 Generated code reads question values from locals `q{i}`, requirement flags from `f{j}`,
 domain scores from `s{d}` (see scoregen.py). Questionnaire values (ids, labels, option
-values) reach the source only as closure constants (`Gen.const`).
+values) reach the source only as named constants (`Gen.const`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scoring.conditions import (
     referenced_questions,
     referenced_scores,
 )
-from scoring.frozen import LINE_CACHE_SIZE, choices, freeze, keep
+from scoring.frozen import choices, freeze, keep, plain_number, room
 from scoring.meetgen import Meets
 from scoring.result import Exact, Result, global_exact
 from scoring.scoregen import locals_of, tier_met
@@ -44,6 +44,12 @@ def _looked_up(ind: str, hit: str, miss: list[str]) -> list[str]:
     key is not there yet (KeyError) or cannot be one (TypeError: an unhashable answer)."""
     return [f"{ind}try:", f"{ind}    {hit}", f"{ind}except (KeyError, TypeError):",
             *(f"{ind}    {x}" for x in miss)]
+
+
+def _levels(level: str, key: str) -> str:
+    """Source of the keys that `keep` or `store` nest: the class level of `_key`, if any
+    (`[q.__class__]`), then the key."""
+    return f"{level[1:-1]}, ({key})" if level else f"({key})"
 
 
 Part = tuple[list[str], str]  # statements (4-space indented) and the part's expression
@@ -136,6 +142,7 @@ class Layout:
                 "trace_line": self.trace_line,
                 "keep": keep,
                 "choices": choices,
+                "plain_number": plain_number,
                 "global_exact": global_exact,
             },
         )
@@ -156,7 +163,7 @@ class Layout:
             f' "tier": {exprs["tier"]}, "gap": {exprs["gap"]},'
             f' "tiers_met_above": {exprs["tiers_met_above"]},'
             f' "tiers": {exprs["tiers"]}, "next_steps": {exprs["next_steps"]},'
-            f' "funding": {exprs["funding"]}, "answered": len(r._vals) - r._vals.count(None),'
+            f' "funding": {exprs["funding"]}, "answered": r.answered,'
             ' "applicable": r.applicable}'
         )
         return self._define(gen, "to_dict", body)
@@ -228,14 +235,14 @@ class Layout:
 
     def _trace_line(self, k: Callable[[Any], str], j: int) -> list[str]:
         """Statements setting `rq{j}`, requirement j's line in `tiers`. When it reads only
-        single-choice answers and no score, that line is shared: looked up by those answers
-        and its flag in its cache (`trace_line` fills it)."""
+        single-choice answers (and at most one number) and no score, that line is shared:
+        looked up by those answers and its flag in its cache (`trace_line` fills it)."""
         r = self.reqs[j]
-        by_choices = all(self.types[q] == "single_choice" for q in r.questions)
-        if r.questions and not r.scores and by_choices:
-            values, key = self._key(r.questions)
-            hit = f"rq{j} = {k(self.trace_cache[j])}[{key}][f{j}]"
-            return _looked_up("    ", hit, [f"rq{j} = trace_line({j}, f{j}, ({values}))"])
+        if r.questions and not r.scores and self._keyable(r.questions):
+            values, key, level, ok = self._key(r.questions)
+            hit = f"rq{j} = {k(self.trace_cache[j])}{level}[{key}][f{j}]"
+            miss = f"rq{j} = trace_line({j}, f{j}, ({values}), {ok}, {_levels(level, key)})"
+            return _looked_up("    ", hit, [miss])
         fixed = {"id": r.id, "label": r.label, "met": None, "applies": True}
         exprs = {"met": f"f{j}", "answers": self._answers(k, r.questions)}
         if r.applies is not None:
@@ -287,7 +294,8 @@ class Layout:
     def _gap_line(self, gen: Gen, j: int) -> list[str]:
         """Statements appending requirement j's line of the gap to `reqs`. When everything
         in it reads only single-choice answers of the requirement, the line is shared:
-        looked up by those answers, built and kept on their first occurrence."""
+        looked up by those answers, built and kept on their first occurrence (at most one
+        of them may be a number: `_key`)."""
         k = gen.const
         r = self.reqs[j]
         scores = f', "scores": {self._scores(k, r)}' if r.scores else ""
@@ -302,22 +310,35 @@ class Layout:
             return [*pre, f"            reqs.append({line})"]
         if not {q for q, _ in r.unknown} <= set(r.questions):
             return [*pre, f"            reqs.append({line})"]
-        cache, (values, key) = k({}), self._key(r.questions)
+        cache, (_, key, level, ok) = k({}), self._key(r.questions)
         miss = [*(x.removeprefix(" " * 12) for x in pre),  # _looked_up indents them again
-                f"reqs.append(keep({cache}, {line}, choices(({values})), ({key})))"]
-        return _looked_up("            ", f"reqs.append({cache}[{key}])", miss)
+                f"reqs.append(keep({cache}, {line}, {ok}, {_levels(level, key)}))"]
+        return _looked_up("            ", f"reqs.append({cache}{level}[{key}])", miss)
 
-    def _key(self, questions: tuple[str, ...]) -> tuple[str, str]:
-        """Source of these questions' answers as the items of a tuple display, and as a
-        cache key (the answer itself for a single question)."""
+    def _key(self, questions: tuple[str, ...]) -> tuple[str, str, str, str]:
+        """Sources for a cache of lines read from these questions' answers: the answers as
+        the items of a tuple display; the key (the answer itself for a single question); the
+        level before it, `[q.__class__]` for a number `q` (equal numbers of one class print
+        alike, 1 and 1.0 do not); whether the answers can be a key (`choices`,
+        `plain_number`)."""
         values = targets(self.local[q] for q in questions)
-        return values, self.local[questions[0]] if len(questions) == 1 else values
+        key = self.local[questions[0]] if len(questions) == 1 else values
+        num = [self.local[q] for q in questions if self.types[q] == "number"]
+        text = targets(self.local[q] for q in questions if self.types[q] != "number")
+        ok = [f"choices(({text}))"] if text else []
+        ok += [f"plain_number({n})" for n in num]
+        return values, key, "".join(f"[{n}.__class__]" for n in num), " and ".join(ok)
+
+    def _keyable(self, questions: tuple[str, ...]) -> bool:
+        """Whether these are single-choice questions and at most one number (`_key`)."""
+        types = [self.types[q] for q in questions]
+        return set(types) <= {"single_choice", "number"} and types.count("number") <= 1
 
     def _by_choices(self, questions: tuple[str, ...], cond: Cond) -> bool:
-        """Whether `questions` are single-choice ones and `cond` reads only them."""
+        """Whether `questions` can key a cache (`_keyable`) and `cond` reads only them."""
         return (
             bool(questions)
-            and all(self.types[q] == "single_choice" for q in questions)
+            and self._keyable(questions)
             and reads_answers_only(cond)
             and set(referenced_questions(cond)) <= set(questions)
         )
@@ -347,10 +368,11 @@ class Layout:
                 static["conditions"] = {}
                 lines.append(f"{ind}funding.append({k(freeze(static))})")
             elif f.kind == "funding" and self._by_choices(f.questions, f.eligible):
-                cache, (values, _) = k({}), self._key(f.questions)
-                kept = f"keep({cache}, {entry}, choices(({values})), (complete, {values}))"
+                cache, (values, _, level, ok) = k({}), self._key(f.questions)
+                kept = f"keep({cache}, {entry}, {ok}, {_levels(level, f'complete, {values}')})"
                 miss = f"funding.append({kept})"
-                lines += _looked_up(ind, f"funding.append({cache}[complete, {values}])", [miss])
+                hit = f"funding.append({cache}{level}[complete, {values}])"
+                lines += _looked_up(ind, hit, [miss])
             else:
                 lines.append(f"{ind}funding.append({entry})")
         return lines, "funding"
@@ -371,25 +393,22 @@ class Layout:
             ]
         return lines, "above"
 
-    def trace_line(self, j: int, flag: bool | None, values: tuple[Any, ...]) -> dict[str, Any]:
-        """Requirement j's line in `tiers` (it reads only single-choice answers and no
-        score), kept in its cache with the line of every other flag when the answers are
-        all strings or None (equal keys would else mix 1, 1.0 and True)."""
+    def trace_line(self, j: int, flag: bool | None, values: tuple[Any, ...], cacheable: bool,
+                   *keys: Any) -> dict[str, Any]:
+        """Requirement j's line in `tiers` (it reads only single-choice answers, at most one
+        number, and no score), kept in its cache under `keys` with the line of every other
+        flag when `cacheable` (see `_key`: equal keys must not mix 1, 1.0 and True); else
+        only this flag's line, this result's own."""
         r = self.reqs[j]
-        answers = dict(zip(r.questions, values, strict=True))
-        lines = {
-            f: freeze(
-                {
-                    "id": r.id,
-                    "label": r.label,
-                    "met": f,
-                    "applies": True if r.applies is None else f is not None,
-                    "answers": answers,
-                }
-            )
-            for f in ((False, True) if r.applies is None else (None, False, True))
-        }
-        cache = self.trace_cache[j]
-        if len(cache) < LINE_CACHE_SIZE and choices(values):
-            cache[values[0] if len(values) == 1 else values] = lines
+        level = room(self.trace_cache[j], keys) if cacheable else None
+
+        def line(f: bool | None) -> dict[str, Any]:
+            applies = True if r.applies is None else f is not None
+            answers = dict(zip(r.questions, values, strict=True))
+            return {"id": r.id, "label": r.label, "met": f, "applies": applies, "answers": answers}
+
+        if level is None:
+            return line(flag)
+        flags = (False, True) if r.applies is None else (None, False, True)
+        lines = level[keys[-1]] = {f: freeze(line(f)) for f in flags}
         return lines[flag]  # type: ignore[no-any-return]

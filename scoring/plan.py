@@ -338,6 +338,31 @@ def _invalid(v: str, p: QPlan, k: Callable[[Any], str]) -> str:
     )
 
 
+SEEN_VALID_SIZE = 1_000  # valid option lists kept per multiple-choice question
+
+
+def seen_valid(seen: set[tuple[Any, ...]], v: list[Any]) -> None:
+    """Keep the option list `v`, found valid, in `seen` while it has room."""
+    if len(seen) < SEEN_VALID_SIZE:
+        seen.add(tuple(v))
+
+
+def _valid_choices(v: str, p: QPlan, k: Callable[[Any], str]) -> list[str]:
+    """The check of a multiple choice's list: looked up as a tuple among the lists found
+    valid before (the full check builds a set; an unhashable item raises TypeError either
+    way), checked in full and kept when it is not there."""
+    seen = k(set())
+    return [
+        f"    if {v} is not None:",
+        f"        if {v}.__class__ is not list:",
+        "            return False",
+        f"        if tuple({v}) not in {seen}:",
+        f"            if {_invalid(v, p, k)}:",
+        "                return False",
+        f"            seen_valid({seen}, {v})",
+    ]
+
+
 def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
     """Generate the straight-line check "every answer is valid", the common case.
 
@@ -363,14 +388,17 @@ def _compile_valid(qplans: list[QPlan]) -> Callable[[dict[str, Any]], bool]:
     if single:
         lines += [f"    if not ({' and '.join(single)}):", "        return False"]
     for v, p in zip(names, qplans, strict=True):
-        if p.type != "single_choice":
+        if p.type == "multiple_choice":
+            lines += _valid_choices(v, p, k)
+        elif p.type != "single_choice":
             lines += [f"    if {v} is not None and ({_invalid(v, p, k)}):", "        return False"]
     lines.append("    return True")
     fn: Callable[[dict[str, Any]], bool] = gen.define(
         "\n".join(lines),
         "valid",
         "<palier-valid>",
-        {"isfinite": math.isfinite, "forbidden": FORBIDDEN.search, "NUMBER": NUMBER},
+        {"isfinite": math.isfinite, "forbidden": FORBIDDEN.search, "NUMBER": NUMBER,
+         "seen_valid": seen_valid},
     )
     return fn
 

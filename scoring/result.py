@@ -111,6 +111,7 @@ class Result:
         "_m",
         "_parts",
         "_vals",
+        "answered",
         "applicable",
         "global_score",
         "missing_required",
@@ -129,6 +130,7 @@ class Result:
         global_score: float | None,
         missing: list[str],
         applicable: int,
+        answered: int,
     ) -> None:
         self._vals = vals  # effective value of each question (None: not applicable/answered)
         self._flags = flags
@@ -139,6 +141,7 @@ class Result:
         self.global_score = global_score
         self.missing_required = missing
         self.applicable = applicable
+        self.answered = answered  # questions whose value is not None (vals.count(None) is slow)
         self._parts: dict[str, Any] | None = None  # the parts laid out so far
 
     @property
@@ -148,11 +151,6 @@ class Result:
     @property
     def complete(self) -> bool:
         return not self.missing_required
-
-    @property
-    def answered(self) -> int:
-        vals = self._vals
-        return len(vals) - vals.count(None)
 
     @property
     def effective(self) -> dict[str, Any]:

@@ -95,17 +95,18 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str, tolerant: bool) -> list[str]
     found apart (`compile_run`)."""
     k = gen.const
     touched = sorted({d for d, _ in p.max_pairs})
-    missing = [f"{ind}    missing.append({k(p.id)})"] if p.required else []
+    none = [f"{ind}    missing.append({k(p.id)})"] if p.required else []
+    none.append(f"{ind}    nn += 1")  # its value is None (`answered`)
     if p.type == "text":
         return [
             f"{ind}if {q} is None or {q}.__class__ is not str or not {q}.strip():",
             f"{ind}    {q} = None",
-            *missing,
+            *none,
         ]
     if p.type == "multiple_choice":
-        lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None", *missing]
+        lines = [f"{ind}if not {q} or {q}.__class__ is not list:", f"{ind}    {q} = None", *none]
         return [*lines, *_multiple_points(k, p, q, ind, touched, tolerant)] if touched else lines
-    lines = [f"{ind}if {q} is None:", *missing] if missing else []
+    lines = [f"{ind}if {q} is None:", *none]
     if (
         not touched
         or (p.type == "number" and not p.band_from)
@@ -113,10 +114,10 @@ def _question(gen: Gen, p: QPlan, q: str, ind: str, tolerant: bool) -> list[str]
     ):
         return lines
     if p.type == "number":
-        return [*lines, *_band_points(k, p, q, ind, touched, "elif" if lines else "if")]
+        return [*lines, *_band_points(k, p, q, ind, touched, "elif")]
     return [
         *lines,
-        f"{ind}{'else' if lines else f'if {q} is not None'}:",
+        f"{ind}else:",
         *_add_found(ind + "    ", f"{k(_per_value(p, touched))}.get({q})", touched),
     ]
 
@@ -275,6 +276,7 @@ def _run_body(
         "    else:  # keys no question has (not validated)",
         f"        {targets(local.values())}= map(answers.get, {k(tuple(local))})",
         "    missing = []",
+        "    nn = 0",
         f"    n = {always}",
         *(f"    e{d} = 0" for d in range(ndom)),
         *(f"    m{d} = {k(base_max[d])}" for d in range(ndom)),
@@ -288,7 +290,7 @@ def _run_body(
         lines.extend(f"        m{int(d)} += {k(m)}" for d, m in p.max_pairs)
         lines.append("        n += 1")
         lines += _question(gen, p, q, "        ", tolerant)
-        lines += ["    else:", f"        {q} = None"]
+        lines += ["    else:", f"        {q} = None", "        nn += 1"]
     lines += _flat_sums(qplans, local, ndom, k, tolerant)
     lines += _scores(ndom, base_max, weights, layout.fractional, k)
     flags = _requirements(gen, layout.reqs, layout.tier_list)
@@ -299,6 +301,6 @@ def _run_body(
     lines.append(
         f"    return {k(layout.result_class)}(({targets(local.values())}),"
         f" ({numbered('f', len(layout.reqs))}), lvl, ({es}), ({ms}), ({numbered('s', ndom)}),"
-        " gs, missing, n)"
+        f" gs, missing, n, {len(local)} - nn)"
     )
     return lines

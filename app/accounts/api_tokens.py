@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -17,6 +18,14 @@ from app.accounts.tokens import new_token, token_hash
 from app.audit import record
 from app.config import Settings
 from app.db import utcnow
+
+
+class InvalidBearerToken(Exception):
+    """No usable token has this hash (401: unknown, expired, revoked, user inactive)."""
+
+
+class ReadOnlyToken(Exception):
+    """A read-only personal access token on a state-changing request (403)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +80,20 @@ def token_usable(revoked_at: datetime | None, expires_at: datetime, user_active:
     """A token found by its hash lets its user in: not revoked, not expired, the user
     active."""
     return revoked_at is None and now < expires_at and user_active
+
+
+def check_token(token: Any, now: datetime) -> None:
+    """InvalidBearerToken unless a token row was found (not None) and is usable
+    (`token_usable`, on its `revoked_at`, `expires_at` and its user's `active`)."""
+    if token is None or not token_usable(token.revoked_at, token.expires_at, token.active,
+                                         now):
+        raise InvalidBearerToken()
+
+
+def check_write_scope(scope: str) -> None:
+    """ReadOnlyToken for a read-only token (the caller asks to change something)."""
+    if scope == "read":
+        raise ReadOnlyToken()
 
 
 def touch_if_due(session: Session, token_id: int | None, last_used_at: datetime | None,

@@ -47,5 +47,10 @@ def check_conflicts(answers: dict[str, Any], meta: dict[str, Any], version: int,
 def new_meta(changes: dict[str, Any], by: int, new_version: int,
              now: datetime) -> dict[str, Any]:
     """The answer_meta entries a save of `changes` writes."""
-    entry = {"by": by, "at": now.isoformat(), "revision": new_version}
+    entry = meta_entry(by, new_version, now)
     return {qid: dict(entry) for qid in changes}
+
+
+def meta_entry(by: int, new_version: int, now: datetime) -> dict[str, Any]:
+    """The answer_meta entry of each question a save writes."""
+    return {"by": by, "at": now.isoformat(), "revision": new_version}

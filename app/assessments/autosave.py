@@ -1,8 +1,10 @@
-"""The lean autosave of the API (issue 14): `PATCH /api/v1/assessments/{id}/answers` with a
-Bearer token, in two statements and no ORM object.
+"""The statements of the API's lean autosave (issue 14): `PATCH /api/v1/assessments/{id}/answers`
+with a Bearer token, in two statements and no ORM object (the service that runs them:
+app/assessments/token_autosave.py; one statement for a caller seen before:
+app/assessments/autosave_known.py).
 
-On PostgreSQL in production (`pg_read`, `pg_save`), the route runs them from the event loop
-on an asyncio connection of its own pool (`app.db.event_loop_pool`: no threadpool, no
+On PostgreSQL in production (`pg_read`, `pg_save`), the service runs them from the event
+loop on an asyncio connection of the app's pool (`app.db.event_loop_pool`: no threadpool, no
 SQLAlchemy), each statement committing itself, and the JSON documents stay in the
 database: the read returns only the changed questions' answers and meta (for the conflict
 check), the UPDATE merges the changes into the documents itself (`jsonb` operators) and
@@ -12,7 +14,7 @@ returns them as text, which the response embeds as is (`splice_documents`). Else
 
 - `read_for_token`: ONE statement reads the API token (by its hash), its user, the
   assessment, its structure and whether the user is linked to that structure: everything
-  the authentication (app/web/auth_deps.py `check_bearer`) and the permission decision
+  the authentication (app/assessments/token_autosave.py) and the permission decision
   (app/permissions.py, through `service.check_structure`) need;
 - `save_read`: validation, the merge of `answers_merge.merge_answers` (conflicts per question),
   then the same compare-and-swap `UPDATE ... WHERE version = <read>` as
@@ -31,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -50,6 +53,7 @@ from app.structures.models import Structure
 from scoring import validate_answers
 
 MISSING = "Évaluation introuvable."
+TUPLES_OK = ExecStatus.TUPLES_OK
 log = logging.getLogger("palier.auth")
 
 # The assessment's columns the save reads and the response shows.
@@ -146,9 +150,20 @@ def save_read(session: Session, actor: Actor, registry: Registry, read: Row[Any]
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
 
-# The columns of _READ, the answers and meta of the changed questions (`qids`) only.
-_PG_READ = """
-SELECT t.id AS token_id, t.scope, t.revoked_at, t.expires_at, t.last_used_at,
+# Every value of the token, user, assessment and structure rows the decisions of a save
+# read but the draft's version and documents (and the token's last use), as one text: two
+# statements that give the same text saw the same values (app/assessments/autosave_known.py).
+FACTS = """ROW(t.id, t.scope, t.revoked_at, t.expires_at, u.id, u.role, u.region, u.active,
+    a.id, a.structure_id, a.status, a.questionnaire_id, a.questionnaire_version,
+    s.finess, s.region,
+    EXISTS (SELECT 1 FROM director_structure d
+            WHERE d.user_id = u.id AND d.structure_id = a.structure_id))::text"""
+
+# The columns of _READ, the answers and meta of the changed questions (`qids`) only, and
+# FACTS.
+_PG_READ = f"""
+SELECT {FACTS} AS facts,
+       t.id AS token_id, t.scope, t.revoked_at, t.expires_at, t.last_used_at,
        u.id AS user_id, u.role, u.region, u.active,
        a.id, a.structure_id, a.status, a.version, a.questionnaire_id, a.questionnaire_version,
        a.created_at, a.updated_at, a.submitted_at, a.tier_id, a.tier_level, a.global_score,
@@ -187,20 +202,23 @@ def pg_params(hashed: str, assessment_id: int, changes: dict[str, Any]) -> dict[
             "qids": [q for q in changes if _utf8(q)]}
 
 
-async def _pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any]) -> Any:
-    """One statement, its first row (named columns). Errors of the driver are raised as
-    SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention is a 503."""
+async def pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any], *,
+                 named: bool = True) -> Any:
+    """One statement, its first row (named columns, or a plain tuple). Errors of the driver
+    are raised as SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention
+    is a 503."""
     try:
-        cursor = conn.cursor(row_factory=namedtuple_row)
+        cursor = conn.cursor(row_factory=namedtuple_row) if named else conn.cursor()
         await cursor.execute(sql, params, prepare=True)
-        return await cursor.fetchone() if cursor.description else None
+        result = cursor.pgresult  # not `description`: it builds column objects each time
+        return await cursor.fetchone() if result and result.status == TUPLES_OK else None
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
 async def pg_read(conn: psycopg.AsyncConnection[Any], params: dict[str, Any]) -> Any:
     """The row of `_PG_READ` (None: no token has this hash)."""
-    return await _pg_run(conn, _PG_READ, params)
+    return await pg_run(conn, _PG_READ, params)
 
 
 async def pg_touch_if_due(conn: psycopg.AsyncConnection[Any], token_id: int,
@@ -210,7 +228,7 @@ async def pg_touch_if_due(conn: psycopg.AsyncConnection[Any], token_id: int,
     if not touch_due(last_used_at, now):
         return
     try:
-        await _pg_run(conn, _PG_TOUCH, {"now": now, "token_id": token_id})
+        await pg_run(conn, _PG_TOUCH, {"now": now, "token_id": token_id})
     except OperationalError:
         log.warning("could not record activity on ApiToken (database busy)")
 
@@ -229,7 +247,7 @@ async def pg_save(conn: psycopg.AsyncConnection[Any], actor: Actor, registry: Re
         check_conflicts(current.answers or {}, current.answer_meta or {}, current.version,
                         base_version, changes)
         new_version, now = current.version + 1, utcnow()
-        written = await _pg_run(conn, _PG_CAS, {
+        written = await pg_run(conn, _PG_CAS, {
             "assessment_id": read.id, "read_version": current.version,
             "removed": [q for q, v in changes.items() if v is None],
             "set": json.dumps({q: v for q, v in changes.items() if v is not None}),

@@ -6,37 +6,34 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
-from app.accounts.tokens import token_hash
-from app.assessments import autosave, results
+from app.assessments import results
 from app.assessments import service as svc
 from app.assessments.receipt import receipt_number
 from app.dashboard import service as dashboard
-from app.db import utcnow
 from app.deps import (
     MAX_ID,
     IdPath,
     SessionDep,
     SettingsDep,
-    request_event_loop_pool,
     request_session,
 )
 from app.errors import InvalidAnswers
+from app.permissions import Actor
 from app.questionnaires import Registry, RegistryDep, get_registry
+from app.routes.api_autosave import bearer_save
 from app.routes.schemas import AnswersPatch, ApiError, AssessmentOut, StructureOut
 from app.structures.directory import MAX_SEARCH, list_structures
-from app.web.api_caller import ApiCaller, api_caller, bearer_actor, check_bearer, check_token
+from app.web.api_caller import ApiCaller, api_caller
 from app.web.auth_deps import CurrentActor
 from scoring import score, validate_answers
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 public_router = APIRouter(prefix="/api/v1", tags=["api"])  # no login needed
 # Added by app.main as is, without the app-wide dependencies (load_user): its route checks the
-# caller itself (app/web/api_caller.py) and does its database work in one
-# threadpool call, or on PostgreSQL from the event loop (issue 14: the director's autosave
-# through the API).
+# caller itself (app/web/api_caller.py); with a Bearer token its service does (issue 14: the
+# director's autosave through the API, app/assessments/token_autosave.py).
 lean_router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
@@ -138,53 +135,25 @@ def assessment(assessment_id: IdPath, actor: CurrentActor, session: SessionDep) 
 async def save(request: Request, assessment_id: IdPath, body: AnswersPatch,
                caller: Annotated[ApiCaller, Depends(api_caller)]) -> Response:
     """Enregistrer des réponses (partiel). 409 si une question a changé depuis `version`."""
-    if caller.bearer is not None and (pool := await request_event_loop_pool(request)) is not None:
-        text = await _save_from_event_loop(request, pool, caller.bearer, assessment_id, body)
+    # The common Bearer request is served by the lean path in front of this route
+    # (app/routes/api_autosave.py); the same service answers what it hands on.
+    if caller.bearer is not None:
+        text = await bearer_save(request, caller.bearer, assessment_id, body)
     else:
-        text = await run_in_threadpool(_save, request, caller, get_registry(request),
-                                       assessment_id, body)
-    # What FastAPI would send for the declared AssessmentOut, serialised by pydantic at once.
+        assert caller.actor is not None
+        text = await run_in_threadpool(_save_with_cookie, request, caller.actor,
+                                       get_registry(request), assessment_id, body)
     return Response(text, media_type="application/json")
 
 
-async def _save_from_event_loop(request: Request, pool: AsyncConnectionPool[Any], bearer: str,
-                                assessment_id: int, body: AnswersPatch) -> str:
-    """The Bearer save on PostgreSQL, from the event loop (no threadpool thread): the same
-    checks as `_save`, two statements (app/assessments/autosave.py `pg_read`, `pg_save`),
-    the documents' JSON text spliced into the response."""
-    params = autosave.pg_params(token_hash(bearer), assessment_id, body.answers)
-    async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
-        read = await autosave.pg_read(conn, params)
-        now = utcnow()
-        check_token(read, now)
-        await autosave.pg_touch_if_due(conn, read.token_id, read.last_used_at, now)
-        actor = bearer_actor(request, read)
-        autosave.check_fill(actor, read)
-        columns, answers, meta = await autosave.pg_save(
-            conn, actor, get_registry(request), read, body.version, body.answers, params)
-    out = AssessmentOut.of_columns({**columns, "answers": {}, "answer_meta": {}})
-    return autosave.splice_documents(out.model_dump_json(), answers, meta)
-
-
-def _save(request: Request, caller: ApiCaller, registry: Registry, assessment_id: int,
-          body: AnswersPatch) -> str:
-    """The whole save in one threadpool call, as JSON text: with a Bearer token, one
-    statement reads the token, its user and the assessment, then the same checks and
-    compare-and-swap as `service.save_answers` (app/assessments/autosave.py); with a
-    session cookie, that function."""
+def _save_with_cookie(request: Request, actor: Actor, registry: Registry, assessment_id: int,
+                      body: AnswersPatch) -> bytes:
+    """A session cookie's save (`service.save_answers`), in one threadpool call."""
     with request_session(request) as session:
-        if caller.actor is not None:
-            saved = svc.save_answers(session, caller.actor, registry, assessment_id,
-                                     body.version, body.answers)
-            assert saved.structure is not None
-            return AssessmentOut.of(saved.assessment, saved.structure).model_dump_json()
-        assert caller.bearer is not None
-        read = autosave.read_for_token(session, token_hash(caller.bearer), assessment_id)
-        actor = check_bearer(request, session, read)
-        assert read is not None
-        autosave.check_fill(actor, read)
-        return AssessmentOut.of_columns(autosave.save_read(
-            session, actor, registry, read, body.version, body.answers)).model_dump_json()
+        saved = svc.save_answers(session, actor, registry, assessment_id, body.version,
+                                 body.answers)
+        assert saved.structure is not None
+        return AssessmentOut.of(saved.assessment, saved.structure).model_dump_json().encode()
 
 
 class SubmitRequest(BaseModel):

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.assessments import section_page as service
 from app.config import Settings, get_settings
 from app.db import get_engine, get_session
-from app.deps import MAX_ID, provider, request_event_loop_pool
+from app.deps import canonical_id, provider, request_event_loop_pool
 from app.web.section_render import PAGE, loaded, render_section, section_context
 from app.web.security import SESSION_COOKIE
 from app.web.templating import RenderedResponse, vary
@@ -77,13 +77,6 @@ def install(app: FastAPI) -> None:
     app.router.routes.insert(0, LeanSectionRoute(app.router))
 
 
-def _assessment_id(raw: str) -> int | None:
-    if not (raw.isascii() and raw.isdigit()) or raw != str(int(raw)):
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_ID else None
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.dependency_overrides.get(get_settings, get_settings)()
     return settings
@@ -92,7 +85,7 @@ def _settings(request: Request) -> Settings:
 def _target(request: Request) -> tuple[int, str, Settings] | None:
     """The assessment id, section id and settings of a request the lean path may serve."""
     params = request.path_params
-    aid = _assessment_id(str(params.get("assessment_id", "")))
+    aid = canonical_id(str(params.get("assessment_id", "")))
     section_id = str(params.get("section_id", ""))
     if aid is None or request.url.path != f"/evaluations/{aid}/sections/{section_id}":
         return None

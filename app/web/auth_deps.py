@@ -32,6 +32,7 @@ from markupsafe import escape
 from sqlmodel import Session
 
 from app.accounts import auth
+from app.accounts.api_tokens import InvalidBearerToken, ReadOnlyToken, check_write_scope
 from app.accounts.models import AuthSession, User
 from app.accounts.tokens import tokens_match
 from app.audit import record_now
@@ -77,14 +78,6 @@ class LoginRequired(Exception):
 
 class CsrfFailed(Exception):
     pass
-
-
-class InvalidBearerToken(Exception):
-    pass
-
-
-class ReadOnlyToken(Exception):
-    """A read-only personal access token on a state-changing request."""
 
 
 READ_ONLY_TOKEN = (
@@ -161,12 +154,8 @@ def resolve_user(request: Request, session: SessionDep, settings: SettingsDep) -
 def check_scope(request: Request, scope: str) -> None:
     """ReadOnlyToken for a read-only token on a state-changing request (revoking itself,
     `DELETE /api/v1/auth/token`, is allowed)."""
-    if (
-        scope == "read"
-        and request.method not in SAFE_METHODS
-        and request.url.path != "/api/v1/auth/token"
-    ):
-        raise ReadOnlyToken()
+    if request.method not in SAFE_METHODS and request.url.path != "/api/v1/auth/token":
+        check_write_scope(scope)
 
 
 async def load_user(request: Request, _: None = Depends(resolve_user)) -> None:

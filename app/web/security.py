@@ -204,7 +204,7 @@ class SecurityHeadersMiddleware:
         if ((state.get("user") is not None or state.get("actor") is not None)
                 and b"cache-control" not in present):
             # Personal pages: not kept by caches nor shown again after logout. (Lean
-            # API routes set only the actor: app.web.api_caller.check_bearer.)
+            # API routes set only the actor: app.web.api_caller.mark_token_caller.)
             raw.append(_NO_STORE)
         pending = state.pop(_PENDING_COOKIES, ())
         if pending:

@@ -68,6 +68,10 @@ INFRASTRUCTURE = {
     # it serves a valid session's page itself and hands anything else to the FastAPI route;
     # tests/integration/test_section_page_lean.py proves both answer the same bytes.
     ("route", "/evaluations/{assessment_id}/sections/{section_id}"),
+    # The API autosave's lean path (app/routes/api_autosave.py): PATCH with a Bearer token
+    # (no CSRF), the same service as its route, anything else handed to the route;
+    # tests/integration/test_lean_autosave_path.py proves both answer the same.
+    ("route", "/api/v1/assessments/{assessment_id}/answers"),
 }
 
 
@@ -107,8 +111,8 @@ def test_public_set_names_only_existing_routes(app: FastAPI) -> None:
 
 def test_only_known_infrastructure_routes(app: FastAPI) -> None:
     """Plain Starlette routes and mounts escape FastAPI dependencies (the app-wide CSRF and
-    user loading included): only the OpenAPI document, the static files and the section
-    page's lean path may be one."""
+    user loading included): only the OpenAPI document, the static files and the lean paths
+    of the section page and the API autosave may be one."""
     assert {(i.kind, i.path) for i in infrastructure_routes(app)} == INFRASTRUCTURE
 
 

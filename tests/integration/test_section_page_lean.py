@@ -31,6 +31,7 @@ from tests.answers import PETIT_EHPAD, best
 from tests.factories import fill, make_assessment, make_structure, make_user
 from tests.integration.test_carry_over import OLD_ANSWERS
 from tests.integration.test_evidence import Browser
+from tests.lean_spy import declining, gave
 
 pytestmark = pytest.mark.usefixtures("outbox")
 
@@ -61,21 +62,12 @@ def b(app_client: TestClient, session: Session, settings: Settings) -> Browser:
 def compare(monkeypatch: pytest.MonkeyPatch) -> Compare:
     """compare(browser, url, lean=True): GET url by the lean path (which must serve it, or
     decline when lean=False), then by the route; both the same. Returns the first response."""
-    real = section_page._page
 
     def run(b: Browser, url: str, lean: bool = True) -> Any:
-        served: list[bool] = []
-
-        def spy(request: Any) -> Any:
-            response = real(request)
-            served.append(response is not None)
-            return response
-
-        monkeypatch.setattr(section_page, "_page", spy)
-        first = b.get(url)
-        monkeypatch.setattr(section_page, "_page", lambda request: None)
-        second = b.get(url)
-        monkeypatch.setattr(section_page, "_page", real)
+        with gave(monkeypatch, section_page, "_page") as served:
+            first = b.get(url)
+        with declining(monkeypatch, section_page, "_page"):
+            second = b.get(url)
         assert served == [lean], url
         assert first.status_code == second.status_code, url
         if first.text != second.text:
