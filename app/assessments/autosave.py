@@ -192,6 +192,8 @@ RETURNING answers::text, answer_meta::text
 """
 
 
+_PG_LOCK = "SELECT 1 FROM assessment WHERE id = %(assessment_id)s FOR UPDATE"
+
 _PG_TOUCH = "UPDATE api_token SET last_used_at = %(now)s WHERE id = %(token_id)s"
 
 
@@ -238,30 +240,46 @@ async def pg_save(conn: psycopg.AsyncConnection[Any], actor: Actor, registry: Re
                   params: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
     """`save_read` on PostgreSQL, on an autocommit connection (the compare-and-swap UPDATE
     commits itself): the assessment's columns after the save (documents left out) and the
-    two documents as JSON text."""
+    two documents as JSON text. When someone saved in between, the merge is done again once
+    in a transaction holding the row (FOR UPDATE): a stream of other saves, each a single
+    statement, cannot make this one lose the race again and again."""
     validate(registry, read, changes)
-    current = read
-    for _ in range(CAS_ATTEMPTS):
-        if not editable_status(current.status):
-            raise NotEditable()
-        check_conflicts(current.answers or {}, current.answer_meta or {}, current.version,
-                        base_version, changes)
-        new_version, now = current.version + 1, utcnow()
-        written = await pg_run(conn, _PG_CAS, {
-            "assessment_id": read.id, "read_version": current.version,
-            "removed": [q for q, v in changes.items() if v is None],
-            "set": json.dumps({q: v for q, v in changes.items() if v is not None}),
-            "meta": json.dumps(new_meta(changes, actor.id, new_version, now)),
-            "new_version": new_version, "now": now})
-        if written is not None:
-            columns = {**current._asdict(), "version": new_version, "updated_at": now}
-            for name in ("created_at", "submitted_at"):  # in the server's time zone
-                columns[name] = columns[name] and columns[name].astimezone(UTC)
-            return columns, written.answers, written.answer_meta
-        current = await pg_read(conn, params)  # someone saved in between: merge again
+    written = await _pg_cas(conn, actor, read, base_version, changes)
+    if written is not None:
+        return written
+    async with conn.transaction():
+        await pg_run(conn, _PG_LOCK, {"assessment_id": read.id})
+        current = await pg_read(conn, params)
         if current is None or current.id is None:
             raise NotFound(MISSING)
-    raise Conflict([], current.version)  # pragma: no cover - only under extreme contention
+        written = await _pg_cas(conn, actor, current, base_version, changes)
+    if written is None:  # pragma: no cover - the row is held: nobody can save in between
+        raise Conflict([], current.version)
+    return written
+
+
+async def _pg_cas(conn: psycopg.AsyncConnection[Any], actor: Actor, current: Any,
+                  base_version: int, changes: dict[str, Any],
+                  ) -> tuple[dict[str, Any], str, str] | None:
+    """One compare-and-swap of `changes` merged into the row `current` (None: the row is no
+    longer at `current.version`). NotEditable, Conflict."""
+    if not editable_status(current.status):
+        raise NotEditable()
+    check_conflicts(current.answers or {}, current.answer_meta or {}, current.version,
+                    base_version, changes)
+    new_version, now = current.version + 1, utcnow()
+    written = await pg_run(conn, _PG_CAS, {
+        "assessment_id": current.id, "read_version": current.version,
+        "removed": [q for q, v in changes.items() if v is None],
+        "set": json.dumps({q: v for q, v in changes.items() if v is not None}),
+        "meta": json.dumps(new_meta(changes, actor.id, new_version, now)),
+        "new_version": new_version, "now": now})
+    if written is None:
+        return None
+    columns = {**current._asdict(), "version": new_version, "updated_at": now}
+    for name in ("created_at", "submitted_at"):  # in the server's time zone
+        columns[name] = columns[name] and columns[name].astimezone(UTC)
+    return columns, written.answers, written.answer_meta
 
 
 def _utf8(text: str) -> bool:
