@@ -17,23 +17,21 @@ from __future__ import annotations
 
 import json
 
-from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.assessments import token_autosave
 from app.assessments.autosave import splice_documents
 from app.assessments.token_autosave import Saved, Seen
 from app.deps import canonical_id, request_event_loop_pool, request_session
 from app.questionnaires import Registry
+from app.routes.lean import LeanRoute
 from app.routes.schemas import AnswersPatch, AssessmentOut
 from app.web.api_caller import mark_token_caller, set_bearer_state
 from app.web.auth_deps import bearer_token
 
 PATH = "/api/v1/assessments/{assessment_id}/answers"  # api.save's
-_DECLINED = "palier.lean_autosave_declined"
 _HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -71,21 +69,12 @@ def assessment_json(saved: Saved) -> bytes:
                             saved.answer_meta).encode()
 
 
-class LeanAutosaveRoute(Route):
-    """Matched before the app's routes (PATCH only): serves the lean path, else sends the
-    request through the app's router again, where it no longer matches, to `api.save`."""
+class LeanAutosaveRoute(LeanRoute):
+    """The autosave's lean path (see the module's docstring)."""
 
-    def __init__(self, router: ASGIApp) -> None:
-        super().__init__(PATH, self._serve, methods=["PATCH"], include_in_schema=False)
-        self.app = self._serve  # an ASGI app (Route would wrap a method as an endpoint)
-        self.router = router
+    PATH, METHOD = PATH, "PATCH"
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope.get(_DECLINED) or scope.get("method") != "PATCH":
-            return Match.NONE, {}  # another method: the route's 405
-        return super().matches(scope)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         bearer = bearer_token(request)
         aid = canonical_id(str(scope["path_params"].get("assessment_id", "")))
@@ -96,10 +85,9 @@ class LeanAutosaveRoute(Route):
             raw = await request.body()
             body = _parsed(raw)
         if body is None or bearer is None or aid is None:
-            scope[_DECLINED] = True
-            await self.router(scope, receive if raw is None else _replay(raw, receive), send)
+            await self.decline(scope, receive if raw is None else _replay(raw, receive), send)
             return
-        scope["route"] = self  # access log and metrics: the route's path template
+        self.served(scope)
         set_bearer_state(request, bearer)
         out = await bearer_save(request, bearer, aid, body)
         await send({"type": "http.response.start", "status": 200,
@@ -130,7 +118,4 @@ def _replay(raw: bytes, receive: Receive) -> Receive:
     return again
 
 
-def install(app: FastAPI) -> None:
-    """Put the lean path in front of the autosave route."""
-    app.router.routes.insert(0, LeanAutosaveRoute(app.router))
-
+install = LeanAutosaveRoute.install

@@ -23,63 +23,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
-from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from app.assessments import section_page as service
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_engine, get_session
-from app.deps import canonical_id, provider, request_event_loop_pool
+from app.deps import canonical_id, request_event_loop_pool, request_settings
+from app.routes.lean import LeanRoute
 from app.web.section_render import PAGE, loaded, render_section, section_context
 from app.web.security import SESSION_COOKIE
 from app.web.templating import RenderedResponse, vary
 
 PATH = "/evaluations/{assessment_id}/sections/{section_id}"  # assessments.section_page's
-_DECLINED = "palier.lean_declined"
 
 
-class LeanSectionRoute(Route):
-    """Matched before the app's routes: serves the lean path, else sends the request through
-    the app's router again, where it no longer matches, to `assessments.section_page`."""
+class LeanSectionRoute(LeanRoute):
+    """The section page's lean path (see the module's docstring)."""
 
-    def __init__(self, router: ASGIApp) -> None:
-        super().__init__(PATH, self._serve, methods=["GET"], include_in_schema=False)
-        self.app = self._serve  # an ASGI app (Route would wrap a method as an endpoint)
-        self.router = router
+    PATH, METHOD = PATH, "GET"
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope.get(_DECLINED):
-            return Match.NONE, {}
-        return super().matches(scope)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         response = None
-        if (scope["method"] == "GET" and "authorization" not in request.headers
-                and request.cookies.get(SESSION_COOKIE)):
-            pool = await _event_loop_pool(request)
+        if "authorization" not in request.headers and request.cookies.get(SESSION_COOKIE):
+            pool = await request_event_loop_pool(request)
             response = (await _page_from_event_loop(request, pool) if pool is not None
                         else await run_in_threadpool(_page, request))
         if response is None:
-            scope[_DECLINED] = True
-            await self.router(scope, receive, send)
+            await self.decline(scope, receive, send)
         else:
-            scope["route"] = self  # access log and metrics: the route's path template
+            self.served(scope)
             await response(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
-    """Put the lean path in front of the section page route."""
-    app.router.routes.insert(0, LeanSectionRoute(app.router))
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.dependency_overrides.get(get_settings, get_settings)()
-    return settings
+install = LeanSectionRoute.install
 
 
 def _target(request: Request) -> tuple[int, str, Settings] | None:
@@ -92,7 +72,7 @@ def _target(request: Request) -> tuple[int, str, Settings] | None:
     reprise = request.query_params.get("reprise")
     if reprise and reprise.isdigit():
         return None
-    return aid, section_id, _settings(request)
+    return aid, section_id, request_settings(request)
 
 
 def _page(request: Request) -> RenderedResponse | None:
@@ -123,16 +103,6 @@ async def _page_from_event_loop(request: Request,
     if not isinstance(read, service.PageRead):
         return None
     return _render(request, settings, section_id, read)
-
-
-async def _event_loop_pool(request: Request) -> AsyncConnectionPool[Any] | None:
-    """`deps.request_event_loop_pool`, without its checks once the app's pool is open."""
-    opening = getattr(request.app.state, "palier_pg_pool", None)
-    if (opening is not None and opening.done() and not opening.cancelled()
-            and opening.exception() is None and provider(request, get_session) is get_session):
-        pool: AsyncConnectionPool[Any] = opening.result()
-        return pool
-    return await request_event_loop_pool(request)
 
 
 def _render(request: Request, settings: Settings, section_id: str,
