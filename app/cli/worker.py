@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
+import logging
 from typing import Annotated
 
 import typer
@@ -26,6 +26,7 @@ def worker(
     from app.config import get_settings
     from app.db import is_sqlite, normalize_url
     from app.jobs import queue
+    from app.jobs.priority import lower_priority
     from app.main import install_jobs
     from app.memory import map_large_blocks
     from app.web.observability import configure_logging
@@ -35,8 +36,8 @@ def worker(
         typer.echo(SQLITE_NO_WORKER, err=True)
         raise typer.Exit(2)
     configure_logging(settings)
-    if settings.worker_nice:
-        os.nice(settings.worker_nice)
+    priority = lower_priority(settings.worker_nice)
+    logging.getLogger("palier.jobs").info("worker priority: %s", priority)
     map_large_blocks()
     install_jobs()
     for module in extra or []:

@@ -76,7 +76,8 @@ def workers(tmp_path: Path,
     started: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
 
-    def start(*args: str, **settings: Any) -> subprocess.Popen[bytes]:
+    def start(*args: str, own_session: bool = False,
+              **settings: Any) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PALIER_ENV": "test", "PALIER_SECRET_KEY": TEST_SECRET_KEY,
                "PALIER_DATABASE_URL": qsettings.database_url, "PALIER_JOBS_RUNNER": "queue",
                "PALIER_EVIDENCE_DIR": str(tmp_path / "worker-evidence"),
@@ -88,7 +89,8 @@ def workers(tmp_path: Path,
         logs.append(log)
         process = subprocess.Popen(
             [PALIER, "worker", "--import", "tests.fixtures.slow_jobs", *args],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=own_session)
         started.append(process)
         return process
 
@@ -358,3 +360,28 @@ def test_the_worker_gives_way_to_web_processes(workers: Callable[..., Any],
     assert unchanged.poll() is None and default.poll() is None
     assert os.getpriority(os.PRIO_PROCESS, default.pid) == min(own + 10, 19)
     assert os.getpriority(os.PRIO_PROCESS, unchanged.pid) == own
+
+
+@pg_only
+def test_a_worker_leading_its_session_lowers_the_session_too(
+        workers: Callable[..., Any], engine: Engine) -> None:
+    """Started as systemd starts a service (its own session), the worker also sets its
+    session's niceness where the kernel shares the CPU by session (autogroup); started from
+    this test's session, it leaves that session's niceness alone."""
+    ours = Path("/proc/self/autogroup")
+    before = ours.read_text() if ours.exists() else None
+    alone, shared = workers(own_session=True), workers()
+    wait_for(lambda: _registered(engine) == 2, "both workers registered")
+    assert alone.poll() is None and shared.poll() is None
+    assert os.getpriority(os.PRIO_PROCESS, alone.pid) == min(os.getpriority(
+        os.PRIO_PROCESS, 0) + 10, 19)
+    if before is None:  # a kernel without autogroups: niceness alone, nothing else to see
+        return
+    assert Path(f"/proc/{alone.pid}/autogroup").read_text().endswith(" nice 10\n")
+    assert Path(f"/proc/{shared.pid}/autogroup").read_text() == before
+    assert ours.read_text() == before
+
+
+def _registered(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
