@@ -104,6 +104,7 @@ class Servers:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own session, as systemd starts a service
             )
         )
 
@@ -153,10 +154,11 @@ async def _phase(
     pids: dict[str, list[int]] | None = None,
 ) -> Stats:
     """One phase; with `pids` ({"web": [...], "worker": [...]}), the CPU time each group of
-    processes and the load generator itself used during it."""
+    processes, the load generator itself and PostgreSQL's processes used during it."""
     stats = Stats()
     pids = pids or {}
     before = {k: http.cpu_seconds(v) for k, v in pids.items()}
+    db_before = http.postgres_cpu_seconds()
     own = sum(os.times()[:2])
     pool = Pool(ports)
     conns = [Conn(pool, i, stats) for i in range(len(people))]
@@ -170,6 +172,7 @@ async def _phase(
     stats.load = http.load_average()
     stats.cpu = {k: round(http.cpu_seconds(v) - before[k], 2) for k, v in pids.items()}
     stats.cpu["load_generator"] = round(sum(os.times()[:2]) - own, 2)
+    stats.cpu["postgresql"] = round(http.postgres_cpu_seconds() - db_before, 2)
     for conn in conns:
         conn.close()
     return stats

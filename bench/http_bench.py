@@ -10,7 +10,11 @@ generator costs far less than the servers it measures):
 - healthz: `GET /healthz`;
 - section: a director's questionnaire section page (session cookie), each client its own draft;
 - autosave: `PATCH /api/v1/assessments/{id}/answers` (Bearer token), one answer changed each
-  time, each client its own draft and version.
+  time, each client its own draft and version;
+- autosave_sql: its floor, the hand-written SQL an autosave needs (one compare-and-swap
+  UPDATE merging the answer and its meta into the draft's documents, bumping its version,
+  returning both documents as text), from 16 asyncio psycopg connections in this process
+  (autocommit, one draft each): no HTTP, no checks.
 Prints JSON: req/s, p50/p95 ms, status counts and the ratios to hello-world; and, since the
 machine is shared (other processes take CPU from the servers at random), the CPU time the
 server process used per request (`cpu_ms_per_request`, from /proc) and its ratio to
@@ -36,6 +40,7 @@ from bench.http import (
     cpu_seconds,
     free_port,
     hello_command,
+    postgres_cpu_seconds,
     serve_command,
     server_env,
     serving,
@@ -138,6 +143,66 @@ def _autosave_maker(d: dict[str, Any]) -> Any:
     return make
 
 
+# The floor of an autosave: what the database must do for one (see the module docstring).
+_SQL_SAVE = """
+UPDATE assessment
+SET answers = answers || %(answer)s::jsonb, answer_meta = answer_meta || %(meta)s::jsonb,
+    version = version + 1, updated_at = now()
+WHERE id = %(id)s AND version = %(version)s AND status = 'draft'
+RETURNING answers::text, answer_meta::text
+"""
+
+
+async def _sql_client(conn: Any, d: dict[str, Any], version: int, until: float,
+                      lat: list[float], statuses: Counter[int]) -> None:
+    n = 0
+    while time.perf_counter() < until:
+        t0 = time.perf_counter()
+        n += 1
+        meta = {d["question"]: {"by": 0, "revision": version + 1, "at": "2026-12-03"}}
+        cur = await conn.execute(_SQL_SAVE, {
+            "answer": json.dumps({d["question"]: d["values"][n % 2]}),
+            "meta": json.dumps(meta), "id": d["id"], "version": version})
+        saved = await cur.fetchone()
+        lat.append(time.perf_counter() - t0)
+        statuses[200 if saved else 409] += 1
+        version += 1 if saved else 0
+
+
+async def _sql_load(url: str, drafts: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The floor: each draft saved on its own connection, opened before the clock (and the
+    database's CPU reading) starts."""
+    import psycopg
+
+    conns = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in drafts]
+    try:
+        versions = []
+        for conn, d in zip(conns, drafts, strict=True):
+            cur = await conn.execute("SELECT version FROM assessment WHERE id = %s", (d["id"],))
+            row = await cur.fetchone()
+            assert row is not None
+            versions.append(row[0])
+        lat: list[float] = []
+        statuses: Counter[int] = Counter()
+        db_cpu = postgres_cpu_seconds()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(
+            _sql_client(conn, d, v, t0 + seconds, lat, statuses)
+            for conn, d, v in zip(conns, drafts, versions, strict=True)))
+        elapsed = time.perf_counter() - t0
+        db_used = postgres_cpu_seconds() - db_cpu
+    finally:
+        for conn in conns:
+            await conn.close()
+    return {
+        "requests": len(lat),
+        "rps": round(len(lat) / elapsed, 1),
+        **percentiles(lat),
+        "statuses": dict(sorted(statuses.items())),
+        "db_cpu_ms_per_request": round(1000 * db_used / len(lat), 3),
+    }
+
+
 def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
     drafts = prepare(url, structures)
     hello_port, app_port = free_port(), free_port()
@@ -169,14 +234,19 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
             "autosave": (app_port, [_autosave_maker(d) for d in drafts]),
             "hello_again": (hello_port, fixed(request("GET", "/", {}))),
         }
+        postgres = url.startswith("postgresql")
         for name, (port, makers) in cases.items():
             pid = (hello if port == hello_port else app).pid
-            cpu = cpu_seconds([pid])
+            cpu, db_cpu = cpu_seconds([pid]), postgres_cpu_seconds()
             results[name] = asyncio.run(_load(port, makers, seconds))
             used = cpu_seconds([pid]) - cpu  # the warm-up requests too
-            results[name]["cpu_ms_per_request"] = round(
-                1000 * used / (results[name]["requests"] + len(makers)), 3
-            )
+            n = results[name]["requests"] + len(makers)
+            results[name]["cpu_ms_per_request"] = round(1000 * used / n, 3)
+            if postgres:
+                db_used = postgres_cpu_seconds() - db_cpu
+                results[name]["db_cpu_ms_per_request"] = round(1000 * db_used / n, 3)
+        if postgres:
+            results["autosave_sql"] = asyncio.run(_sql_load(_libpq(url), drafts, seconds))
     floor = (results["hello"]["rps"] + results["hello_again"]["rps"]) / 2
     cpu_floor = (
         results["hello"]["cpu_ms_per_request"] + results["hello_again"]["cpu_ms_per_request"]
@@ -185,6 +255,10 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
         results[name]["ratio_to_hello"] = round(results[name]["rps"] / floor, 3)
         cpu = results[name]["cpu_ms_per_request"]
         results[name]["cpu_ratio_to_hello"] = round(cpu_floor / cpu, 3) if cpu else None
+    if "autosave_sql" in results:
+        sql = results["autosave_sql"]
+        sql["ratio_to_hello"] = round(sql["rps"] / floor, 3)
+        results["autosave"]["ratio_to_sql"] = round(results["autosave"]["rps"] / sql["rps"], 3)
     return {
         "backend": url.split(":", 1)[0],
         "clients": CLIENTS,
@@ -193,6 +267,11 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
         "python": platform.python_version(),
         "results": results,
     }
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://…) as libpq takes it."""
+    return "postgresql://" + url.split("://", 1)[1]
 
 
 def main() -> None:
