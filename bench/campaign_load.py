@@ -158,7 +158,7 @@ async def _phase(
     stats = Stats()
     pids = pids or {}
     before = {k: http.cpu_seconds(v) for k, v in pids.items()}
-    db_before = http.postgres_cpu_seconds()
+    db_before = http.postgres_cpu()
     own = sum(os.times()[:2])
     pool = Pool(ports)
     conns = [Conn(pool, i, stats) for i in range(len(people))]
@@ -172,7 +172,7 @@ async def _phase(
     stats.load = http.load_average()
     stats.cpu = {k: round(http.cpu_seconds(v) - before[k], 2) for k, v in pids.items()}
     stats.cpu["load_generator"] = round(sum(os.times()[:2]) - own, 2)
-    stats.cpu["postgresql"] = round(http.postgres_cpu_seconds() - db_before, 2)
+    stats.cpu["postgresql"] = round(http.postgres_cpu_since(db_before), 2)
     for conn in conns:
         conn.close()
     return stats

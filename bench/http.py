@@ -242,7 +242,14 @@ def postgres_pids() -> list[int]:
     return out
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU time of the PostgreSQL processes alive now (a backend that ended
-    since an earlier reading takes its time with it: the measured paths keep theirs open)."""
-    return cpu_seconds(postgres_pids())
+def postgres_cpu() -> dict[int, float]:
+    """User + system CPU time of each PostgreSQL process alive now, by pid."""
+    return {pid: cpu_seconds([pid]) for pid in postgres_pids()}
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU time the PostgreSQL processes used since `before` (`postgres_cpu()`): those alive
+    then and now, and all of those started since (a backend that ended in between takes its
+    time with it: the measured paths keep theirs open)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in postgres_cpu().items()
+               if t >= before.get(pid, 0.0))

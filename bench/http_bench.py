@@ -40,7 +40,8 @@ from bench.http import (
     cpu_seconds,
     free_port,
     hello_command,
-    postgres_cpu_seconds,
+    postgres_cpu,
+    postgres_cpu_since,
     serve_command,
     server_env,
     serving,
@@ -184,13 +185,13 @@ async def _sql_load(url: str, drafts: list[dict[str, Any]], seconds: float) -> d
             versions.append(row[0])
         lat: list[float] = []
         statuses: Counter[int] = Counter()
-        db_cpu = postgres_cpu_seconds()
+        db_cpu = postgres_cpu()
         t0 = time.perf_counter()
         await asyncio.gather(*(
             _sql_client(conn, d, v, t0 + seconds, lat, statuses)
             for conn, d, v in zip(conns, drafts, versions, strict=True)))
         elapsed = time.perf_counter() - t0
-        db_used = postgres_cpu_seconds() - db_cpu
+        db_used = postgres_cpu_since(db_cpu)
     finally:
         for conn in conns:
             await conn.close()
@@ -237,13 +238,13 @@ def run(url: str, structures: int, seconds: float) -> dict[str, Any]:
         postgres = url.startswith("postgresql")
         for name, (port, makers) in cases.items():
             pid = (hello if port == hello_port else app).pid
-            cpu, db_cpu = cpu_seconds([pid]), postgres_cpu_seconds()
+            cpu, db_cpu = cpu_seconds([pid]), postgres_cpu()
             results[name] = asyncio.run(_load(port, makers, seconds))
             used = cpu_seconds([pid]) - cpu  # the warm-up requests too
             n = results[name]["requests"] + len(makers)
             results[name]["cpu_ms_per_request"] = round(1000 * used / n, 3)
             if postgres:
-                db_used = postgres_cpu_seconds() - db_cpu
+                db_used = postgres_cpu_since(db_cpu)
                 results[name]["db_cpu_ms_per_request"] = round(1000 * db_used / n, 3)
         if postgres:
             results["autosave_sql"] = asyncio.run(_sql_load(_libpq(url), drafts, seconds))
