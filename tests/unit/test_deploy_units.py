@@ -34,3 +34,12 @@ def test_the_commands_exist() -> None:
     for name, option in (("serve", "--workers"), ("worker", "--concurrency")):
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and option in result.output
+
+
+def test_the_worker_gives_way_to_the_web_and_the_database() -> None:
+    """The worker's unit lowers its cgroup's CPU weight; the web's keeps the default (100)."""
+    worker = (ROOT / "deploy" / "palier-worker.service").read_text()
+    web = (ROOT / "deploy" / "palier-web.service").read_text()
+    assert re.findall(r"^CPUWeight=(\d+)$", worker, flags=re.MULTILINE) == ["20"]
+    assert "CPUWeight" not in web
+    assert "`CPUWeight=20`" in (ROOT / "docs" / "deploy.md").read_text()
