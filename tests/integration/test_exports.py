@@ -504,3 +504,35 @@ def test_quota_group_in_words_with_its_code_beside(
     assert (row["Quota concerné"], row["Code du groupe (quotas)"]) == ("Personnes âgées",
                                                                       "personnes_agees")
     assert row["Motif de sélection"] == "Place réservée (minimum par secteur)"
+
+
+def test_stored_rows_keep_every_json_type(session: Session, shortlist_id: int) -> None:
+    """`stored.rows` (read as JSON text, decoded here): ints stay ints, floats floats, null
+    None, text with accents and quotes unchanged, objects objects; the fields asked, in rank
+    order; the whole row without fields."""
+    from app.shortlists import stored
+    from app.shortlists.models import Shortlist
+
+    s = session.get(Shortlist, shortlist_id)
+    assert s is not None
+    s.rows = [
+        {"rank": 1, "finess": "010000001", "name": "EHPAD « Les Tilleuls » \"B\"",
+         "global_score": 62.5, "capacity": None, "domain_scores": {"dui": 40.25}, "x": True},
+        {"rank": 2, "finess": "010000002", "name": "Résidence Œillets", "global_score": 7.0,
+         "capacity": 80, "domain_scores": {}, "x": False},
+    ]
+    session.add(s)
+    session.commit()
+    fields = ("rank", "name", "global_score", "capacity", "domain_scores")
+    assert list(stored.rows(session, shortlist_id, fields)) == [
+        {"rank": 1, "name": "EHPAD « Les Tilleuls » \"B\"", "global_score": 62.5,
+         "capacity": None, "domain_scores": {"dui": 40.25}},
+        {"rank": 2, "name": "Résidence Œillets", "global_score": 7.0, "capacity": 80,
+         "domain_scores": {}},
+    ]
+    got = list(stored.rows(session, shortlist_id, fields))
+    assert [type(r["rank"]) for r in got] == [int, int]
+    assert [type(r["global_score"]) for r in got] == [float, float]
+    assert list(stored.rows(session, shortlist_id))[1] == {
+        "rank": 2, "finess": "010000002", "name": "Résidence Œillets", "global_score": 7.0,
+        "capacity": 80, "domain_scores": {}, "x": False}
