@@ -66,6 +66,13 @@ def request_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def overriding_session(request: Request) -> Session | None:
+    """The session a test put in place of `get_session` (`app.dependency_overrides`), for a
+    path that otherwise reads on its own connection; None on the app's own database."""
+    make = provider(request, get_session)
+    return None if make is get_session else make()
+
+
 async def request_event_loop_pool(request: Request) -> AsyncConnectionPool[Any] | None:
     """PostgreSQL, on the app's own database (not a test's session): the app's asyncio pool
     (`app.db.event_loop_pool`), for a route that reads from the event loop; else None."""

@@ -23,8 +23,7 @@ def lower_priority(nice: int, autogroup: Path = AUTOGROUP) -> dict[str, int | bo
     """Add `nice` to this process's niceness and, when it leads its own session and the
     kernel has autogroups, set the session's niceness to at least as much. Returns what was
     done (for the worker's start-up log)."""
-    done: dict[str, int | bool] = {"nice": os.nice(nice) if nice else os.nice(0),
-                                   "autogroup": False}
+    done: dict[str, int | bool] = {"nice": os.nice(nice), "autogroup": False}
     if not nice or os.getsid(0) != os.getpid():
         return done
     try:

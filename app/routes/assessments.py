@@ -31,6 +31,7 @@ from app.structures.models import Structure
 from app.web.auth_deps import CurrentActor, OptionalActor, require_permission
 from app.web.contention import busy_response
 from app.web.navigation import crumbs, main_nav
+from app.web.section_render import page_fields
 from app.web.templating import render, render_block
 
 router = APIRouter(tags=["directeur"])
@@ -155,26 +156,17 @@ def _section_context(request: Request, actor: Actor | None, session: Any, regist
                      messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     q = svc.questionnaire_of(registry, a)
     index = view.section_index(q, section_id)
-    section = q.sections[index]
     answers = dict(a.answers or {})
-    prog = view.progress(q, answers)
-    slots = qform.section_slots(q, section, answers, values=values, errors=errors)
+    slots = qform.section_slots(q, q.sections[index], answers, values=values, errors=errors)
     editable = can_edit(actor, a, s)
     summary = [{"label": slot.question.label, "error": slot.error,
                 "anchor": view.field_anchor(slot.question)}
                for slot in slots if slot.error]
-    return dict(
-        assessment=a, structure=s, questionnaire=q, section=section,
-        number=index + 1, total=len(q.sections), progress=prog, slots=slots,
-        editable=editable, disabled=not editable, errors=summary, conflicts=conflicts or [],
-        version=a.version if version is None else version,
-        prev_section=q.sections[index - 1] if index > 0 else None,
-        next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
-        messages=messages or [],
-        correction=correction_of(session, a),  # None for a submitted assessment
-        breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
-                           (f"Autodiagnostic – {section.title}", "")),
-    )
+    return page_fields(actor, a, s, q, index, progress=view.progress(q, answers), slots=slots,
+                       editable=editable, errors=summary, conflicts=conflicts or [],
+                       version=a.version if version is None else version,
+                       messages=messages or [],
+                       correction=correction_of(session, a))  # None: a submitted assessment
 
 
 @router.get("/evaluations/{assessment_id}/sections/{section_id}", response_class=HTMLResponse)

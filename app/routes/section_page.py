@@ -30,8 +30,8 @@ from starlette.types import Receive, Scope, Send
 
 from app.assessments import section_page as service
 from app.config import Settings
-from app.db import get_engine, get_session
-from app.deps import canonical_id, request_event_loop_pool, request_settings
+from app.db import get_engine
+from app.deps import canonical_id, overriding_session, request_event_loop_pool, request_settings
 from app.routes.lean import LeanRoute
 from app.web.section_render import PAGE, loaded, render_section, section_context
 from app.web.security import SESSION_COOKIE
@@ -81,9 +81,7 @@ def _page(request: Request) -> RenderedResponse | None:
     if target is None:
         return None
     aid, section_id, settings = target
-    override = request.app.dependency_overrides.get(get_session)
-    read = service.read(override() if override is not None else None, settings,
-                        request.cookies[SESSION_COOKIE], aid)
+    read = service.read(overriding_session(request), settings, request.cookies[SESSION_COOKIE], aid)
     return None if read is None else _render(request, settings, section_id, read)
 
 

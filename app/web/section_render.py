@@ -189,22 +189,35 @@ def render_section(ctx: Mapping[str, Any], *, nav: list[dict[str, Any]], csrf_to
     return skeleton.fill(values)
 
 
-def section_context(page: SectionPage, request: Any, settings: Settings) -> dict[str, Any]:
-    """The template context of the page (`routes.assessments._section_context`'s for a GET,
-    with what the base layout reads)."""
-    read, q, index = page.read, page.questionnaire, page.index
-    a, s = read.found.assessment, read.found.structure
-    section, editable, live = q.sections[index], page.editable, read.live
+def page_fields(actor: Any, a: Any, s: Any, q: Any, index: int, *, progress: Any,
+                slots: Any, editable: bool, errors: list[dict[str, Any]],
+                conflicts: list[dict[str, Any]], version: int,
+                messages: list[dict[str, Any]], correction: Any) -> dict[str, Any]:
+    """The section page's own template context, as both its paths give it (the route
+    `assessments.section_page` and its lean path, `section_context`)."""
+    section = q.sections[index]
     return dict(
         assessment=a, structure=s, questionnaire=q, section=section,
-        number=index + 1, total=len(q.sections), progress=page.progress,
-        slots=page.slots, editable=editable, disabled=not editable, errors=[], conflicts=[],
-        version=a.version, prev_section=q.sections[index - 1] if index > 0 else None,
+        number=index + 1, total=len(q.sections), progress=progress, slots=slots,
+        editable=editable, disabled=not editable, errors=errors, conflicts=conflicts,
+        version=version, prev_section=q.sections[index - 1] if index > 0 else None,
         next_section=q.sections[index + 1] if index + 1 < len(q.sections) else None,
-        messages=page.messages,
-        correction=read.correction if a.status == AssessmentStatus.draft else None,
-        breadcrumb=crumbs(page.actor, (s.name, f"/structures/{s.finess}"),
+        messages=messages, correction=correction,
+        breadcrumb=crumbs(actor, (s.name, f"/structures/{s.finess}"),
                           (f"Autodiagnostic – {section.title}", "")),
+    )
+
+
+def section_context(page: SectionPage, request: Any, settings: Settings) -> dict[str, Any]:
+    """The lean path's context: `page_fields` of a GET, with what the base layout reads."""
+    read = page.read
+    a, live = read.found.assessment, read.live
+    return dict(
+        page_fields(page.actor, a, read.found.structure, page.questionnaire, page.index,
+                    progress=page.progress, slots=page.slots, editable=page.editable,
+                    errors=[], conflicts=[], version=a.version, messages=page.messages,
+                    correction=read.correction if a.status == AssessmentStatus.draft
+                    else None),
         request=request, state_marks=settings.state_marks, csrf_token=live.csrf_token,
         current_user=live.user, main_nav=main_nav(page.actor, request.url.path),
     )
