@@ -225,9 +225,6 @@ def write(session: Session, apply: Callable[[Session], T], *,
     raise AssertionError("unreachable")
 
 
-EVENT_LOOP_POOL_SIZE = 8
-
-
 def _conninfo(url: str) -> str:
     """The libpq URI of a SQLAlchemy PostgreSQL URL."""
     return make_url(normalize_url(url)).set(drivername="postgresql").render_as_string(
@@ -245,24 +242,25 @@ async def _check_when_idle(conn: Any) -> None:
         await conn.execute("SELECT 1")
 
 
-async def _open_pool(url: str) -> AsyncConnectionPool[Any]:
+async def _open_pool(url: str, size: int) -> AsyncConnectionPool[Any]:
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         _conninfo(url), kwargs={"autocommit": True}, min_size=1,
-        max_size=EVENT_LOOP_POOL_SIZE, timeout=15, open=False, name="palier-event-loop",
+        max_size=size, timeout=15, open=False, name="palier-event-loop",
         check=_check_when_idle)
     await pool.open()
     return pool
 
 
-async def event_loop_pool(state: Any, url: str) -> AsyncConnectionPool[Any]:
+async def event_loop_pool(state: Any, url: str, size: int) -> AsyncConnectionPool[Any]:
     """The app's pool of asyncio PostgreSQL connections (autocommit: each statement commits
-    itself), for a route that talks to the database from the event loop, without a
-    threadpool thread (the API's lean autosave). Opened on first use in the app's event
+    itself; at most `size`, the setting `event_loop_pool_size`), for a route that talks to
+    the database from the event loop, without a threadpool thread (the API's lean autosave,
+    the section page). Opened on first use in the app's event
     loop, kept on `state` (app.state), closed by `close_event_loop_pool`. Connections idle
     for a while are pinged when taken (`_check_when_idle`), as the engine's are."""
     opening = getattr(state, "palier_pg_pool", None)
     if opening is None or (opening.done() and opening.exception() is not None):
-        opening = state.palier_pg_pool = asyncio.ensure_future(_open_pool(url))
+        opening = state.palier_pg_pool = asyncio.ensure_future(_open_pool(url, size))
     pool: AsyncConnectionPool[Any] = await opening
     return pool
 

@@ -80,4 +80,5 @@ async def request_event_loop_pool(request: Request) -> AsyncConnectionPool[Any] 
     if engine.dialect.name != "postgresql" or provider(request, get_session) is not get_session:
         return None
     return opened_event_loop_pool(request.app.state) or await event_loop_pool(
-        request.app.state, engine.url.render_as_string(False))
+        request.app.state, engine.url.render_as_string(False),
+        request_settings(request).event_loop_pool_size)

@@ -205,3 +205,27 @@ def test_splice_documents() -> None:
     serialised = '{"id":1,"answers":{},"answer_meta":{},"tier":null}'
     assert splice_documents(serialised, '{"a": 1}', '{"a": {"by": 2}}') == (
         '{"id":1,"answers":{"a": 1},"answer_meta":{"a": {"by": 2}},"tier":null}')
+
+
+def test_event_loop_pool_takes_its_size_from_the_setting(
+        backend: str, fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the autosave's connections come from a pool of PALIER_EVENT_LOOP_POOL_SIZE;
+    on SQLite there is no such pool."""
+    from app.db import opened_event_loop_pool
+
+    monkeypatch.setenv("PALIER_EVENT_LOOP_POOL_SIZE", "3")
+    with app_on_own_database(fresh_db_url, tmp_path, monkeypatch) as (client, session, _):
+        mine = make_structure(session)
+        director = make_user(session, Role.director, [mine])
+        draft = make_assessment(session, mine, answers={"capacite": 40}, by=director)
+        raw, _ = _token(session, director)
+        r = _patch(client, draft.id, {"Authorization": f"Bearer {raw}"})
+        assert r.status_code == 200, r.text
+        assert r.json()["answers"]["capacite"] == 41
+        pool = opened_event_loop_pool(client.app.state)
+        if backend == "postgresql":
+            assert pool is not None
+            assert pool.max_size == 3
+        else:
+            assert pool is None

@@ -42,3 +42,14 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.state_marks is False
     assert settings.public_url == "https://palier.example.fr"
     assert settings.questionnaires_dir == tmp_path
+
+
+def test_event_loop_pool_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PALIER_EVENT_LOOP_POOL_SIZE", raising=False)
+    assert Settings().event_loop_pool_size == 16
+    monkeypatch.setenv("PALIER_EVENT_LOOP_POOL_SIZE", "4")
+    assert Settings().event_loop_pool_size == 4
+    for bad in ("0", "-1", "201", "seize"):
+        monkeypatch.setenv("PALIER_EVENT_LOOP_POOL_SIZE", bad)
+        with pytest.raises(ValidationError, match="event_loop_pool_size"):
+            Settings()
