@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # PostgreSQL connections each web process keeps for the paths that talk to the database
     # from the event loop (the API's autosave, the section page): one per request in flight
     # on those paths; more wait for one (a 503 after 15 s).
-    event_loop_pool_size: int = Field(default=16, ge=1, le=200)
+    event_loop_pool_size: int = Field(default=8, ge=1, le=200)
     # How long (ms) a thread may hold the interpreter before another runnable one gets it
     # (Python's default: 5): short requests wait less behind long ones.
     switch_interval_ms: float = Field(default=1.0, gt=0, le=100)

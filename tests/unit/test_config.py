@@ -46,7 +46,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 def test_event_loop_pool_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PALIER_EVENT_LOOP_POOL_SIZE", raising=False)
-    assert Settings().event_loop_pool_size == 16
+    assert Settings().event_loop_pool_size == 8
     monkeypatch.setenv("PALIER_EVENT_LOOP_POOL_SIZE", "4")
     assert Settings().event_loop_pool_size == 4
     for bad in ("0", "-1", "201", "seize"):
