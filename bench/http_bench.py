@@ -92,6 +92,7 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
     """Migrate and load a demo if empty; for 16 drafts: the director's session cookie and API
     token, the draft's id, version, first section and a single-choice question to toggle."""
     os.environ.update(server_env(url))
+    from sqlalchemy import text
     from sqlmodel import Session, select
 
     from app.cli.db import upgrade_database
@@ -114,6 +115,12 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
                 load_demo(session, q, structures=structures)
             out = director_drafts(session, settings, registry, CLIENTS)
             session.commit()
+        if engine.dialect.name == "postgresql":
+            # What autovacuum keeps up in production (off on some machines: each run's saves
+            # would otherwise leave the next one a table of dead row versions to read past).
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM (ANALYZE) assessment, api_token, auth_session, "
+                               "director_structure, structure, user_account"))
     finally:
         engine.dispose()
     if len(out) < CLIENTS:

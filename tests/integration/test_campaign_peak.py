@@ -90,6 +90,9 @@ def test_campaign_peak_with_kill_9(tmp_path: Path) -> None:
     assert summary["errors_outside_chaos"] == 0, phases
     assert summary["errors_in_chaos"] == 0, phases["chaos"]
     assert summary["expected_409"] >= 1  # the two tabs on one draft
+    vacuumed = {k for k in out["timings"] if k.startswith("vacuum_before_")}
+    assert vacuumed == {f"vacuum_before_{p}_s" for p in (
+        "mixed_1", "mixed_2", "xlsx_1", "xlsx_2", "exports_1", "exports_2", "chaos")}
     for name in ("mixed_1", "mixed_2", "xlsx_1", "xlsx_2", "exports_1", "exports_2"):
         kinds = phases[name]["kinds"]
         for kind in ("section", "autosave", "dashboard", "structure_list", "summary_api"):
