@@ -114,16 +114,12 @@ def prepare(url: str, say: Callable[[str], None]) -> None:
                 load_demo(session, q, structures=STRUCTURES, progress=say)
             elif n < STRUCTURES:
                 raise SystemExit(f"{_safe(url)} holds {n} structures, not a national demo")
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(
-                    text(
-                        "VACUUM (ANALYZE) latest_result, latest_domain_score, "
-                        "dashboard_submission, structure, assessment"
-                    )
-                )
     finally:
         engine.dispose()
+    from bench.http import vacuum  # bench.http imports this module
+
+    vacuum(url, ("latest_result", "latest_domain_score", "dashboard_submission", "structure",
+                 "assessment"))
 
 
 def _safe(url: str) -> str:

@@ -242,6 +242,25 @@ def postgres_pids() -> list[int]:
     return out
 
 
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (postgresql+psycopg://…) as libpq takes it."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def vacuum(url: str, tables: tuple[str, ...] = ()) -> float:
+    """`VACUUM (ANALYZE)` of `tables` (none: the whole database) on PostgreSQL, what
+    autovacuum keeps up in production (it is off on some benchmark machines); nothing
+    elsewhere. Seconds taken."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    import psycopg
+
+    t0 = time.perf_counter()
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) " + ", ".join(tables))
+    return round(time.perf_counter() - t0, 2)
+
+
 def postgres_cpu() -> dict[int, float]:
     """User + system CPU time of each PostgreSQL process alive now, by pid."""
     return {pid: cpu_seconds([pid]) for pid in postgres_pids()}

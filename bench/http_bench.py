@@ -40,11 +40,13 @@ from bench.http import (
     cpu_seconds,
     free_port,
     hello_command,
+    libpq_url,
     postgres_cpu,
     postgres_cpu_since,
     serve_command,
     server_env,
     serving,
+    vacuum,
 )
 
 CLIENTS = 16
@@ -92,7 +94,6 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
     """Migrate and load a demo if empty; for 16 drafts: the director's session cookie and API
     token, the draft's id, version, first section and a single-choice question to toggle."""
     os.environ.update(server_env(url))
-    from sqlalchemy import text
     from sqlmodel import Session, select
 
     from app.cli.db import upgrade_database
@@ -115,14 +116,11 @@ def prepare(url: str, structures: int) -> list[dict[str, Any]]:
                 load_demo(session, q, structures=structures)
             out = director_drafts(session, settings, registry, CLIENTS)
             session.commit()
-        if engine.dialect.name == "postgresql":
-            # What autovacuum keeps up in production (off on some machines: each run's saves
-            # would otherwise leave the next one a table of dead row versions to read past).
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(text("VACUUM (ANALYZE) assessment, api_token, auth_session, "
-                               "director_structure, structure, user_account"))
     finally:
         engine.dispose()
+    # Each run's saves would otherwise leave the next one dead row versions to read past.
+    vacuum(url, ("assessment", "api_token", "auth_session", "director_structure", "structure",
+                 "user_account"))
     if len(out) < CLIENTS:
         raise SystemExit(f"only {len(out)} drafts with a director: use more --structures")
     return out
@@ -257,7 +255,7 @@ def run(url: str, structures: int, seconds: float,
                 db_used = postgres_cpu_since(db_cpu)
                 results[name]["db_cpu_ms_per_request"] = round(1000 * db_used / n, 3)
         if postgres and (not only or "autosave" in only):
-            results["autosave_sql"] = asyncio.run(_sql_load(_libpq(url), drafts, seconds))
+            results["autosave_sql"] = asyncio.run(_sql_load(libpq_url(url), drafts, seconds))
     floor = (results["hello"]["rps"] + results["hello_again"]["rps"]) / 2
     cpu_floor = (
         results["hello"]["cpu_ms_per_request"] + results["hello_again"]["cpu_ms_per_request"]
@@ -280,11 +278,6 @@ def run(url: str, structures: int, seconds: float,
         "python": platform.python_version(),
         "results": results,
     }
-
-
-def _libpq(url: str) -> str:
-    """A SQLAlchemy URL (postgresql+psycopg://…) as libpq takes it."""
-    return "postgresql://" + url.split("://", 1)[1]
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from bench import http
@@ -277,14 +277,8 @@ def run(url: str, var: Path, repeat: int, only: str = "all") -> dict[str, Any]:
         "load_at_start": http.load_average(),
     }
     try:
-        if dialect == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(
-                    text(
-                        "VACUUM (ANALYZE) latest_result, latest_domain_score, "
-                        "shortlist_candidate, structure"
-                    )
-                )
+        http.vacuum(url, ("latest_result", "latest_domain_score", "shortlist_candidate",
+                          "structure"))
         with http.hello_serve() as hello:
             results["hello-world"] = hello_floor(hello)
         with contextlib.ExitStack() as stack:
