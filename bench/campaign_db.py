@@ -93,12 +93,14 @@ def clone_shortlist(engine: Engine, source_id: int, copies: int, min_rows: int =
                 conn.execute(
                     text(
                         "INSERT INTO shortlist (name, author_id, created_at, region, criteria, "
-                        "questionnaire_versions, rows, excluded, hash) SELECT name || :suffix, "
-                        "author_id, created_at, region, criteria, questionnaire_versions, "
-                        "CAST(:rows AS jsonb), excluded, hash FROM shortlist WHERE id = :i "
+                        "questionnaire_versions, rows, row_count, excluded, hash) SELECT "
+                        "name || :suffix, author_id, created_at, region, criteria, "
+                        "questionnaire_versions, CAST(:rows AS json), :count, excluded, hash "
+                        "FROM shortlist WHERE id = :i "
                         "RETURNING id"
                     ),
-                    {"suffix": f" (copie {n + 1})", "rows": payload, "i": source_id},
+                    {"suffix": f" (copie {n + 1})", "rows": payload, "count": len(repeated),
+                     "i": source_id},
                 ).scalar_one()
             )
     return ids

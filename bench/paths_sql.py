@@ -75,8 +75,8 @@ def stored_rows_sql(shortlist_id: int, dialect: str) -> str:
 
 def next_steps_sql(shortlist_id: int, dialect: str) -> str:
     """The next-step rows of a shortlist's assessments, in order, with their texts."""
-    ids = (f"SELECT (e.value->>'assessment_id')::int FROM shortlist s, "
-           f"jsonb_array_elements(s.rows) e WHERE s.id = {int(shortlist_id)}"
+    ids = (f"SELECT r.assessment_id FROM shortlist s, "
+           f"json_to_recordset(s.rows) AS r(assessment_id int) WHERE s.id = {int(shortlist_id)}"
            if dialect == "postgresql" else
            f"SELECT json_extract(e.value, '$.assessment_id') FROM shortlist s, "
            f"json_each(s.rows) e WHERE s.id = {int(shortlist_id)}")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, event
 from sqlmodel import Field, SQLModel
 
 from app.assessments.models import Assessment
@@ -25,9 +25,21 @@ class Shortlist(SQLModel, table=True):
     region: str | None = Field(default=None, index=True)  # None: national
     criteria: dict[str, Any] = Field(sa_column=Column(json_type(), nullable=False))
     questionnaire_versions: list[str] = Field(sa_column=Column(json_type(), nullable=False))
-    rows: list[dict[str, Any]] = Field(sa_column=Column(json_type(), nullable=False))
+    # The canonical JSON text that was hashed, kept as it is (PostgreSQL `json`, not `jsonb`:
+    # never searched, written once; migration 0016).
+    rows: list[dict[str, Any]] = Field(sa_column=Column(JSON(), nullable=False))
+    row_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     excluded: dict[str, int] = Field(sa_column=Column(json_type(), nullable=False))
     hash: str = Field(max_length=64, index=True)
+
+
+@event.listens_for(Shortlist, "before_insert")
+@event.listens_for(Shortlist, "before_update")
+def _count_rows(_mapper: Any, _connection: Any, shortlist: Shortlist) -> None:
+    """`row_count` follows `rows` whenever the ORM writes them (`service.create` writes
+    both itself)."""
+    if "rows" in shortlist.__dict__:  # loaded or set (not a deferred load)
+        shortlist.row_count = len(shortlist.rows)
 
 
 class ExportStatus(StrEnum):

@@ -330,7 +330,7 @@ def _insert(session: Session, shortlist: Shortlist, rows_json: str) -> int:
     table = Shortlist.__table__  # type: ignore[attr-defined]
     rows: Any = bindparam("rows_json", rows_json, type_=Text)
     if session.get_bind().dialect.name == "postgresql":
-        rows = cast(rows, postgresql.JSONB)
+        rows = cast(rows, postgresql.JSON)
     values = {c.name: getattr(shortlist, c.name) for c in table.columns
               if c.name not in ("id", "rows")}
     return int(session.execute(insert(table).values(**values, rows=rows)
@@ -352,7 +352,8 @@ def create(session: Session, actor: Actor, name: str, criteria: Criteria,
     begin_write(session)
     shortlist = Shortlist(name=name, author_id=actor.id, region=criteria.region,
                           criteria=frozen.criteria, questionnaire_versions=frozen.versions,
-                          rows=[], excluded=frozen.excluded, hash=frozen.hash)
+                          rows=[], row_count=len(frozen.brief), excluded=frozen.excluded,
+                          hash=frozen.hash)
     frozen.id = _insert(session, shortlist, frozen.rows_json)  # `rows` from the text
     record(session, actor, "shortlist_created", "shortlist", frozen.id,
            {"name": name, "hash": frozen.hash, "rows": len(frozen.brief),
@@ -381,10 +382,9 @@ class ShortlistSummary:
 
 
 def list_visible(session: Session, actor: Actor | None, limit: int = 200) -> list[ShortlistSummary]:
-    rows_count = func.json_array_length(col(Shortlist.rows)) if session.get_bind().dialect.name \
-        == "sqlite" else func.jsonb_array_length(col(Shortlist.rows))
     query = (sa_select(col(Shortlist.id), col(Shortlist.name), col(Shortlist.region),
-                    col(Shortlist.created_at), col(User.name), col(User.email), rows_count,
+                    col(Shortlist.created_at), col(User.name), col(User.email),
+                    col(Shortlist.row_count),
                     col(Shortlist.hash))
              .outerjoin(User, col(User.id) == col(Shortlist.author_id))
              .where(visible_clause(actor))

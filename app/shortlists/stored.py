@@ -1,5 +1,5 @@
 """A saved shortlist read in parts: its head (everything but the rows, plus their count) and
-its rows streamed from the database one by one (PostgreSQL `jsonb_array_elements`, SQLite
+its rows streamed from the database one by one (PostgreSQL `json_array_elements`, SQLite
 `json_each`), so that an export starts before the ~20 MB of a national list are read and
 never holds them all."""
 
@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -21,36 +21,43 @@ from app.shortlists.service import visible_clause
 
 STREAM = 5000  # rows fetched at once from the server-side cursor
 _ROWS = {
-    "postgresql": "SELECT {values} FROM shortlist AS s CROSS JOIN LATERAL "
-                  "jsonb_array_elements(s.rows) WITH ORDINALITY AS e(value, n) "
+    "postgresql": "SELECT e.value::text FROM shortlist AS s CROSS JOIN LATERAL "
+                  "json_array_elements(s.rows) WITH ORDINALITY AS e(value, n) "
                   "WHERE s.id = :id ORDER BY e.n",
     "sqlite": "SELECT {values} FROM shortlist AS s, json_each(s.rows) AS e "
               "WHERE s.id = :id ORDER BY e.key",
 }
+# PostgreSQL, some fields: the `json` rows split into those fields in one pass (the text of
+# each value as stored), sent as one small JSON array per row. 0.57–0.68 s for the 18 fields
+# of a national CSV, where `e.value -> 'field'` re-read each row once per field (3–3.7 s).
+_FIELDS_PG = ("SELECT json_build_array({values})::text FROM shortlist AS s CROSS JOIN LATERAL "
+              "ROWS FROM (json_to_recordset(s.rows) AS ({types})) "
+              "WITH ORDINALITY AS r({names}, n) WHERE s.id = :id ORDER BY r.n")
 _FIELD = re.compile(r"[a-z_]+")
 # The keys of a row whose values are objects or lists (SQLite hands them over as JSON text).
 CONTAINERS = frozenset({"domain_scores", "funding"})
 
 
-def _values(dialect: str, fields: Sequence[str] | None) -> str:
-    """The select list: the whole row, or only `fields` (their JSON values, types kept:
+def _sql(dialect: str, fields: Sequence[str] | None) -> str:
+    """The query of the whole rows, or of only `fields` (their JSON values, types kept:
     PostgreSQL one small JSON array, SQLite one column each)."""
     if fields is None:
-        return "e.value::text" if dialect == "postgresql" else "e.value"
+        return _ROWS[dialect].format(values="e.value")
     if not all(_FIELD.fullmatch(f) for f in fields):
         raise ValueError("field names are lowercase words")
-    if dialect == "postgresql":  # as text: json.loads here costs less than the driver's jsonb
-        return ("jsonb_build_array(" + ", ".join(f"e.value -> '{f}'" for f in fields)
-                + ")::text")
-    return ", ".join(f"e.value -> '$.{f}'" if f in CONTAINERS else
-                     f"json_extract(e.value, '$.{f}')" for f in fields)
+    if dialect == "postgresql":  # decoded here by json.loads
+        names = [f'"{f}"' for f in fields]  # quoted: "group" is a keyword
+        return _FIELDS_PG.format(values=", ".join(f"r.{n}" for n in names),
+                                 types=", ".join(f"{n} json" for n in names),
+                                 names=", ".join(names))
+    return _ROWS[dialect].format(values=", ".join(
+        f"e.value -> '$.{f}'" if f in CONTAINERS else f"json_extract(e.value, '$.{f}')"
+        for f in fields))
 
 
 def head(session: Session, actor: Actor | None, shortlist_id: int) -> tuple[Shortlist, int]:
     """The shortlist without its rows (not loaded until asked for) and their count."""
-    length = func.jsonb_array_length if session.get_bind().dialect.name == "postgresql" \
-        else func.json_array_length
-    found = session.exec(select(Shortlist, length(col(Shortlist.rows)))
+    found = session.exec(select(Shortlist, col(Shortlist.row_count))
                          .options(defer(Shortlist.rows))  # type: ignore[arg-type]
                          .where(col(Shortlist.id) == shortlist_id, visible_clause(actor))
                          ).first()
@@ -66,7 +73,7 @@ def rows(session: Session, shortlist_id: int,
     `fields`, only those keys (the database picks them out: the rest of each row, such as
     its domain scores, is neither sent nor decoded)."""
     dialect = session.get_bind().dialect.name
-    sql = text(_ROWS[dialect].format(values=_values(dialect, fields)))
+    sql = text(_sql(dialect, fields))
     result = session.execute(sql.execution_options(yield_per=STREAM), {"id": shortlist_id})
     try:
         if fields is None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
@@ -159,6 +160,20 @@ def test_history_is_linear() -> None:
     assert chain[:6] == ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 
+def _lz4_code(conn: Connection) -> str:
+    """`attcompression` of a column compressed with lz4 here: "l" where PostgreSQL is built
+    with lz4, else "" (the default)."""
+    methods = conn.execute(text("SELECT enumvals FROM pg_settings "
+                                "WHERE name = 'default_toast_compression'")).scalar() or []
+    return "l" if "lz4" in methods else ""
+
+
+def _rows_compression(conn: Connection) -> str:
+    return str(conn.execute(text(
+        "SELECT attcompression FROM pg_attribute WHERE attname = 'rows' "
+        "AND attrelid = 'shortlist'::regclass")).scalar() or "")
+
+
 def test_0014_fills_the_domain_scores_of_the_shortlists_read_model(empty_db_url: str) -> None:
     """Rows of `shortlist_candidate` written before 0014 get their result's domain scores as
     canonical JSON text (keys sorted, no spaces, null kept); rows without scores get {}."""
@@ -200,13 +215,7 @@ def test_0014_fills_the_domain_scores_of_the_shortlists_read_model(empty_db_url:
                 "SELECT structure_id, domain_scores FROM shortlist_candidate")).all())
             assert stored == {s1: '{"dui":62.5,"securite":null}', s2: "{}"}
             if engine.dialect.name == "postgresql":  # lz4 for new shortlists' rows, if built
-                methods = conn.execute(text(
-                    "SELECT enumvals FROM pg_settings "
-                    "WHERE name = 'default_toast_compression'")).scalar() or []
-                assert conn.execute(text(
-                    "SELECT attcompression FROM pg_attribute WHERE attname = 'rows' "
-                    "AND attrelid = 'shortlist'::regclass")).scalar() \
-                    == ("l" if "lz4" in methods else "")
+                assert _rows_compression(conn) == _lz4_code(conn)
     finally:
         engine.dispose()
 
@@ -232,12 +241,54 @@ def test_0015_compresses_drafts_documents_with_lz4(empty_db_url: str) -> None:
                     "AND attname IN ('answers', 'answer_meta')")).all())
 
         with engine.connect() as conn:
-            methods = conn.execute(text(
-                "SELECT enumvals FROM pg_settings "
-                "WHERE name = 'default_toast_compression'")).scalar() or []
-        lz4 = "l" if "lz4" in methods else ""
+            lz4 = _lz4_code(conn)
         assert compression() == {"answers": lz4, "answer_meta": lz4}
         downgrade_database("0014", empty_db_url)
         assert compression() == {"answers": "", "answer_meta": ""}
+    finally:
+        engine.dispose()
+
+
+def test_0016_counts_shortlist_rows_and_keeps_them_as_json_text(empty_db_url: str) -> None:
+    """0016 fills `shortlist.row_count` from the stored rows (2 and 0 here, counted by hand)
+    and, on PostgreSQL, turns `rows` from jsonb into json with the same rows; its downgrade
+    gives jsonb back and drops the count."""
+    upgrade_database(empty_db_url, "0015")
+    engine = make_engine(empty_db_url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        with engine.begin() as conn:
+            for name, rows in (("deux", '[{"rank": 1, "finess": "690000001"}, '
+                                        '{"rank": 2, "finess": "690000002"}]'),
+                               ("vide", "[]")):
+                conn.execute(text(
+                    "INSERT INTO shortlist (name, created_at, criteria, "
+                    "questionnaire_versions, rows, excluded, hash) VALUES (:n, :at, '{}', "
+                    f"'[]', {'CAST(:r AS jsonb)' if pg else ':r'}, '{{}}', 'h')"),
+                    {"n": name, "r": rows, "at": datetime(2026, 3, 1, tzinfo=UTC)})
+        upgrade_database(empty_db_url, "0016")
+        with engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT name, row_count FROM shortlist")).all()) \
+                == {"deux": 2, "vide": 0}
+            stored = conn.execute(text(
+                "SELECT rows FROM shortlist WHERE name = 'deux'")).scalar()
+            stored = json.loads(stored) if isinstance(stored, str) else stored
+            assert stored == [{"rank": 1, "finess": "690000001"},
+                              {"rank": 2, "finess": "690000002"}]
+            if pg:  # json now, still compressed as 0014 set it (lz4 where built with it)
+                assert conn.execute(text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'shortlist' AND column_name = 'rows'")).scalar() \
+                    == "json"
+                assert _rows_compression(conn) == _lz4_code(conn)
+        downgrade_database("0015", empty_db_url)
+        columns = {c["name"]: c for c in inspect(engine).get_columns("shortlist")}
+        assert "row_count" not in columns
+        if pg:
+            with engine.connect() as conn:
+                assert conn.execute(text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'shortlist' AND column_name = 'rows'")).scalar() \
+                    == "jsonb"
     finally:
         engine.dispose()
