@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # from the event loop (the API's autosave, the section page): one per request in flight
     # on those paths; more wait for one (a 503 after 15 s).
     event_loop_pool_size: int = Field(default=8, ge=1, le=200)
+    # Share of the wall-clock time a long background job (exports) may be active: it pauses
+    # at each progress tick for the rest (app/jobs/pace.py). 1: no pause; below 1 where
+    # workers share cores with web processes and PostgreSQL (docs/deploy.md).
+    job_duty_cycle: float = Field(default=1.0, gt=0, le=1)
     # How long (ms) a thread may hold the interpreter before another runnable one gets it
     # (Python's default: 5): short requests wait less behind long ones.
     switch_interval_ms: float = Field(default=1.0, gt=0, le=100)

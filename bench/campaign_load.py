@@ -369,6 +369,9 @@ def main() -> None:
                 "load_average_at_start": load,
                 "load_average_at_end": http.load_average(),
                 "cpus": os.cpu_count(),
+                # settings given to the servers and the worker through the environment
+                "settings": {k: v for k, v in sorted(os.environ.items())
+                             if k.startswith("PALIER_") and "URL" not in k},
                 **out,
             },
             indent=2,

@@ -30,6 +30,7 @@ from app.accounts.models import User
 from app.config import Settings
 from app.db import get_engine, utcnow, write
 from app.errors import NotFound
+from app.jobs.pace import Pacer
 from app.memory import return_memory
 from app.questionnaires import Registry
 from app.shortlists import export_service, exports, region_export, stored
@@ -144,18 +145,8 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
                 ".csv" if job.kind.endswith("csv") else ".xlsx")
             fd, tmp = tempfile.mkstemp(prefix=f"palier-export-{job_id}-", suffix=suffix)
             os.close(fd)
-            rows_total = job.rows_total
-
-            def progress(done: int) -> None:
-                """In a session of its own: the job's session keeps reading (its cursors
-                and loaded objects survive: nothing is expired or read again)."""
-                def beat(s: Session) -> None:
-                    s.exec(update(ExportJob).where(col(ExportJob.id) == job_id).values(
-                        rows_done=done, updated_at=utcnow(),
-                        progress=min(1.0, done / rows_total) if rows_total else 0.0))
-                with sessions() as beats:
-                    write(beats, beat)
-
+            progress = _progress(job_id, job.rows_total, sessions,
+                                 Pacer(settings.job_duty_cycle))
             _produce(session, job, registry, tmp, progress, render_report)
             data = Path(tmp).read_bytes()
             key = f"export/{job_id}{suffix}"
@@ -184,6 +175,23 @@ def run(job_id: int, sessions: SessionFactory, settings: Settings, registry: Reg
         fail(job_id, sessions, getattr(exc, "message", None) or "L’export a échoué.")
     finally:
         return_memory()
+
+
+def _progress(job_id: int, rows_total: int | None, sessions: SessionFactory,
+              pacer: Pacer) -> exports.Progress:
+    """A job's progress tick: its rows done recorded in a session of its own (the job's
+    session keeps reading: its cursors and loaded objects survive, nothing is expired or
+    read again), then the pause its duty cycle asks for."""
+    def progress(done: int) -> None:
+        def beat(s: Session) -> None:
+            s.exec(update(ExportJob).where(col(ExportJob.id) == job_id).values(
+                rows_done=done, updated_at=utcnow(),
+                progress=min(1.0, done / rows_total) if rows_total else 0.0))
+        with sessions() as beats:
+            write(beats, beat)
+        pacer.tick()
+
+    return progress
 
 
 def fail(job_id: int, sessions: SessionFactory, reason: str) -> None:

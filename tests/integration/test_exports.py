@@ -536,3 +536,34 @@ def test_stored_rows_keep_every_json_type(session: Session, shortlist_id: int) -
     assert list(stored.rows(session, shortlist_id))[1] == {
         "rank": 2, "finess": "010000002", "name": "Résidence Œillets", "global_score": 7.0,
         "capacity": 80, "domain_scores": {}, "x": False}
+
+
+@pytest.mark.parametrize("share", [1.0, 0.5])
+def test_export_job_paces_itself_with_its_duty_cycle(
+        app_client: TestClient, session: Session, shortlist_id: int, job_sessions: None,
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, share: float) -> None:
+    """PALIER_JOB_DUTY_CYCLE below 1: the export job pauses at its progress ticks; at 1 it
+    never pauses. The file is complete either way."""
+    from app.jobs import pace
+    from app.shortlists.models import Shortlist
+
+    s = session.get(Shortlist, shortlist_id)
+    assert s is not None
+    s.rows = [dict(s.rows[0], rank=i, finess=f"{i:09d}") for i in range(1, 2501)]
+    session.add(s)
+    session.commit()
+    monkeypatch.setattr(settings, "job_duty_cycle", share)
+    slept: list[float] = []
+    monkeypatch.setattr(pace.time, "sleep", slept.append)
+    r = app_client.get(f"/selections/{shortlist_id}/export.xlsx", follow_redirects=False)
+    assert r.status_code == 303
+    job = session.exec(select(ExportJob)).one()
+    session.refresh(job)
+    assert job.status == "done", job.error
+    stored = jobs.file_of(session, job)
+    assert stored is not None
+    assert load_workbook(io.BytesIO(stored.data))["Sélection"].max_row == 2501
+    if share == 1.0:
+        assert slept == []
+    else:  # ticks at 1,000 … 5,000 rows of the first two sheets, and the last one
+        assert len(slept) >= 6 and all(p > 0 for p in slept)

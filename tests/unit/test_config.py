@@ -53,3 +53,14 @@ def test_event_loop_pool_size(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("PALIER_EVENT_LOOP_POOL_SIZE", bad)
         with pytest.raises(ValidationError, match="event_loop_pool_size"):
             Settings()
+
+
+def test_job_duty_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PALIER_JOB_DUTY_CYCLE", raising=False)
+    assert Settings().job_duty_cycle == 1.0
+    monkeypatch.setenv("PALIER_JOB_DUTY_CYCLE", "0.4")
+    assert Settings().job_duty_cycle == 0.4
+    for bad in ("0", "-0.1", "1.5", "moitié"):
+        monkeypatch.setenv("PALIER_JOB_DUTY_CYCLE", bad)
+        with pytest.raises(ValidationError, match="job_duty_cycle"):
+            Settings()
