@@ -3,7 +3,7 @@ that was hashed, and their count in a column.
 
 On PostgreSQL, `shortlist.rows` becomes `json` instead of `jsonb`: a national list is ~23 MB
 of canonical JSON that is written once and read whole or row by row, never searched. Storing
-it as `jsonb` cost PostgreSQL 0.70–0.83 s per national creation (parsing and building the
+it as `jsonb` cost PostgreSQL 0.71–0.84 s per national creation (parsing and building the
 binary form); as `json` (validated, stored as sent, still lz4) 0.15–0.19 s (`bench/README.md`,
 "Stop 24"). The stored text is now byte for byte the one the shortlist's hash covers.
 
