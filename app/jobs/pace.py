@@ -6,7 +6,9 @@ results), which runs at the priority of any other backend.
 
 `PALIER_JOB_DUTY_CYCLE` (default 1: no pause): 0.5 doubles an export's duration and halves
 its load on the cores it shares with web processes and PostgreSQL; on dedicated worker
-machines leave it at 1.
+machines leave it at 1. Only what lies between ticks is paced: a shortlist XLSX's first pass
+over the domain scores (it picks the sheet's columns) and the storage of the finished file
+run at full speed.
 """
 
 from __future__ import annotations

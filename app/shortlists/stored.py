@@ -21,7 +21,7 @@ from app.shortlists.service import visible_clause
 
 STREAM = 5000  # rows fetched at once from the server-side cursor
 _ROWS = {
-    "postgresql": "SELECT e.value::text FROM shortlist AS s CROSS JOIN LATERAL "
+    "postgresql": "SELECT {values} FROM shortlist AS s CROSS JOIN LATERAL "
                   "json_array_elements(s.rows) WITH ORDINALITY AS e(value, n) "
                   "WHERE s.id = :id ORDER BY e.n",
     "sqlite": "SELECT {values} FROM shortlist AS s, json_each(s.rows) AS e "
@@ -42,7 +42,8 @@ def _sql(dialect: str, fields: Sequence[str] | None) -> str:
     """The query of the whole rows, or of only `fields` (their JSON values, types kept:
     PostgreSQL one small JSON array, SQLite one column each)."""
     if fields is None:
-        return _ROWS[dialect].format(values="e.value")
+        return _ROWS[dialect].format(
+            values="e.value::text" if dialect == "postgresql" else "e.value")
     if not all(_FIELD.fullmatch(f) for f in fields):
         raise ValueError("field names are lowercase words")
     if dialect == "postgresql":  # decoded here by json.loads
