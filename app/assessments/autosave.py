@@ -218,6 +218,17 @@ async def pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str,
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
+async def pg_rows(conn: psycopg.AsyncConnection[Any], sql: str,
+                  params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """One statement's rows (plain tuples); errors as `pg_run`'s."""
+    try:
+        cursor = conn.cursor()
+        await cursor.execute(sql, params, prepare=True)
+        return await cursor.fetchall()
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
+
 async def pg_read(conn: psycopg.AsyncConnection[Any], params: dict[str, Any]) -> Any:
     """The row of `_PG_READ` (None: no token has this hash)."""
     return await pg_run(conn, _PG_READ, params)

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 from app.accounts.api_tokens import check_token, check_write_scope
 from app.accounts.auth import actor_for_structure
 from app.accounts.sessions import TOUCH_INTERVAL
-from app.assessments import autosave
+from app.assessments import autosave, save_batch
 from app.assessments.answers_merge import meta_entry
 from app.assessments.lifecycle import editable_status
 from app.assessments.models import AssessmentStatus
@@ -48,41 +48,6 @@ from app.questionnaires import Registry
 
 CACHE_SIZE = 4096
 _known: OrderedDict[tuple[str, int], Any] = OrderedDict()
-
-# `autosave._PG_CAS` guarded on what the decision read (see the module docstring): the same
-# FACTS text, the client's version, the token used within TOUCH_INTERVAL, no changed
-# question "may conflict" (unless its meta is absent, an object without a revision, or an
-# object whose numeric revision is at most the client's version: the cast only then).
-# `changes` is the request's answers as JSON (null: removed), `entry` the answer_meta of each
-# (`answers_merge.new_meta`'s).
-_PG_KNOWN_CAS = f"""
-WITH c AS (SELECT %(changes)s::jsonb AS doc)
-UPDATE assessment a
-SET answers = (a.answers - ARRAY(SELECT key FROM jsonb_each(c.doc)
-                                 WHERE jsonb_typeof(value) = 'null'))
-              || COALESCE((SELECT jsonb_object_agg(key, value) FROM jsonb_each(c.doc)
-                           WHERE jsonb_typeof(value) <> 'null'), '{{}}'::jsonb),
-    answer_meta = a.answer_meta
-              || COALESCE((SELECT jsonb_object_agg(k, %(entry)s::jsonb)
-                           FROM jsonb_object_keys(c.doc) AS k), '{{}}'::jsonb),
-    version = %(new_version)s, updated_at = %(now)s
-FROM c, api_token t
-JOIN user_account u ON u.id = t.user_id
-WHERE t.token_hash = %(hash)s AND a.id = %(assessment_id)s
-  AND a.version = %(read_version)s AND a.status = 'draft'
-  AND t.last_used_at > %(touch_before)s
-  AND (SELECT {autosave.FACTS} FROM structure s WHERE s.id = a.structure_id) = %(facts)s
-  AND NOT EXISTS (
-    SELECT 1 FROM jsonb_object_keys(c.doc) AS k
-    WHERE a.answer_meta ? k AND CASE
-      WHEN jsonb_typeof(a.answer_meta -> k) <> 'object' THEN true
-      WHEN NOT (a.answer_meta -> k) ? 'revision' THEN false
-      WHEN jsonb_typeof(a.answer_meta -> k -> 'revision') <> 'number' THEN true
-      ELSE (a.answer_meta -> k ->> 'revision')::numeric > %(read_version)s END)
-RETURNING a.answers::text, a.answer_meta::text, a.status, a.created_at, a.submitted_at,
-          a.tier_id, a.tier_level, a.global_score
-"""
-
 
 def lookup(hashed: str, assessment_id: int) -> Any:
     """The read row remembered for this token's hash and assessment, or None."""
@@ -134,17 +99,19 @@ def decide(registry: Registry, known: Any, hashed: str, base_version: int,
     entry = meta_entry(actor.id, new_version, now)  # each changed question's (new_meta)
     return Decided(actor, {
         "changes": json.dumps(changes), "entry": json.dumps(entry),
-        "new_version": new_version, "now": now, "hash": hashed, "assessment_id": known.id,
+        "new_version": new_version, "now": now, "hash": hashed, "user_id": known.user_id,
+        "assessment_id": known.id,
         "read_version": base_version, "touch_before": now - TOUCH_INTERVAL,
         "facts": known.facts}, now)
 
 
-async def save(conn: psycopg.AsyncConnection[Any], known: Any, decided: Decided,
+async def save(pool: AsyncConnectionPool[Any], known: Any, decided: Decided,
                ) -> tuple[dict[str, Any], str, str] | None:
-    """The save in one guarded statement: (columns, answers text, answer_meta text) as
+    """The save in one guarded statement (sent with the other saves waiting for the
+    database: app/assessments/save_batch.py): (columns, answers text, answer_meta text) as
     `autosave.pg_save` returns them, or None when the caller must take the two-statement
     path (nothing written)."""
-    row = await autosave.pg_run(conn, _PG_KNOWN_CAS, decided.params, named=False)
+    row = await save_batch.batcher(pool).save(pool, decided.params)
     if row is None:
         return None
     answers, answer_meta, status, created_at, submitted_at, tier_id, tier_level, score = row

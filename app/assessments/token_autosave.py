@@ -60,17 +60,17 @@ async def save_on_pool(pool: AsyncConnectionPool[Any], registry: Registry, beare
     """The save on PostgreSQL from the event loop: `autosave.pg_read`, the checks,
     `autosave.pg_save` (the documents merged by the database, returned as text); for a
     token and draft whose read is remembered, first one guarded statement
-    (`autosave_known.save`)."""
+    (`autosave_known.save`, sent with the others waiting: app/assessments/save_batch.py)."""
     hashed = token_hash(bearer)
     known = autosave_known.lookup(hashed, assessment_id)
     decided = known and autosave_known.decide(registry, known, hashed, base_version, changes)
+    if decided:  # seen before: one statement (with others: save_batch), if nothing changed
+        fast = await autosave_known.save(pool, known, decided)
+        if fast is not None:
+            seen(decided.actor)
+            return Saved(*fast)
+    autosave_known.forget(hashed, assessment_id)
     async with pool.connection() as conn:  # all busy: PoolTimeout, a 503 (app.web.contention)
-        if decided:  # seen before: one statement, if nothing changed since
-            fast = await autosave_known.save(conn, known, decided)
-            if fast is not None:
-                seen(decided.actor)
-                return Saved(*fast)
-        autosave_known.forget(hashed, assessment_id)
         params = autosave.pg_params(hashed, assessment_id, changes)
         read = await autosave.pg_read(conn, params)
         now = utcnow()
