@@ -13,7 +13,8 @@ token's hash and the assessment's id), and the next save of that pair:
    `editable_status`): any refusal gives None, and the caller takes the two-statement
    path, whose answer is then the one of the database's current rows;
 2. `save` sends ONE compare-and-swap UPDATE (the merge of `autosave.pg_save`, done by the
-   database from the request's answers as JSON), guarded on every value that decision
+   database from the request's answers as JSON; app/assessments/save_batch.py's statement,
+   which sends the saves waiting together), guarded on every value that decision
    read: the remembered `autosave.FACTS` text (token, user, link to the structure,
    structure, draft's questionnaire and status) equal to the rows' current one; and on
    what the common case needs: the draft still at the client's `version` with no changed
