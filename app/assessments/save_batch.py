@@ -4,8 +4,8 @@
 Under load most of an autosave's cost is per statement, not per byte: a round trip to the
 database (a write and a read on its socket, a wake-up of its process), the statement's start,
 its commit. So the saves a web process has to send while its previous ones are still at the
-database wait for them and then go as ONE statement (`_PG_SAVE`: the statement of
-`autosave_known`, one row per save, from arrays) on one connection, in one transaction.
+database wait for them and then go as ONE statement (`_PG_SAVE`: one row per save, from
+arrays) on one connection, in one transaction.
 Alone, a save goes at once: batching adds no wait, it only takes the saves that were waiting.
 
 - At most IN_FLIGHT statements at the database at once, each of at most MAX_BATCH saves.
@@ -17,6 +17,9 @@ Alone, a save goes at once: batching adds no wait, it only takes the saves that 
 - A batch the database refuses (an error: a value it cannot take, a lock timeout, a lost
   connection) is sent again one save at a time, so that one caller's error is its own:
   every save gets its own statement's answer, a row, None or an exception.
+- A draft's row locked by another transaction (another process's save, a submission: short
+  ones) holds its whole batch until released, as it would hold its own save; the other
+  statement in flight goes on.
 """
 
 from __future__ import annotations
