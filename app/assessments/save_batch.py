@@ -11,7 +11,8 @@ Alone, a save goes at once: batching adds no wait, it only takes the saves that 
 - At most IN_FLIGHT statements at the database at once, each of at most MAX_BATCH saves.
 - A draft is in at most one batch at a time, in flight or forming: a second save of a draft
   already in flight waits for the next batch. No two statements of this process lock the
-  same rows, so they cannot deadlock with each other; each row's guards decide alone, as in
+  same rows, so they cannot deadlock with each other; each statement locks its drafts in the
+  order of their ids, as other processes' statements do; each row's guards decide alone, as in
   the single statement (a batch whose row lost its guards returns no row for it: None, and
   that caller takes the two-statement path).
 - A batch the database refuses (an error: a value it cannot take, a lock timeout, a lost
@@ -129,6 +130,7 @@ class Batcher:
                     rest.append(item)
             if not batch:
                 return
+            batch.sort(key=lambda item: item.params["assessment_id"])  # lock order: by id
             self.waiting = rest
             self.drafts |= ids
             self.in_flight += 1
