@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -209,22 +211,27 @@ async def pg_run(conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str,
     """One statement, its first row (named columns, or a plain tuple). Errors of the driver
     are raised as SQLAlchemy's (`DBAPIError.instance`), as a session would: lock contention
     is a 503."""
-    try:
+    with _driver_errors(sql, params):
         cursor = conn.cursor(row_factory=namedtuple_row) if named else conn.cursor()
         await cursor.execute(sql, params, prepare=True)
         result = cursor.pgresult  # not `description`: it builds column objects each time
         return await cursor.fetchone() if result and result.status == TUPLES_OK else None
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 
 
 async def pg_rows(conn: psycopg.AsyncConnection[Any], sql: str,
                   params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """One statement's rows (plain tuples); errors as `pg_run`'s."""
-    try:
+    with _driver_errors(sql, params):
         cursor = conn.cursor()
         await cursor.execute(sql, params, prepare=True)
         return await cursor.fetchall()
+
+
+@contextmanager
+def _driver_errors(sql: str, params: dict[str, Any]) -> Iterator[None]:
+    """psycopg's errors raised as SQLAlchemy's, as a session raises them."""
+    try:
+        yield
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
 

@@ -112,7 +112,7 @@ async def save(pool: AsyncConnectionPool[Any], known: Any, decided: Decided,
     database: app/assessments/save_batch.py): (columns, answers text, answer_meta text) as
     `autosave.pg_save` returns them, or None when the caller must take the two-statement
     path (nothing written)."""
-    row = await save_batch.batcher(pool).save(pool, decided.params)
+    row = await save_batch.save(pool, decided.params)
     if row is None:
         return None
     answers, answer_meta, status, created_at, submitted_at, tier_id, tier_level, score = row

@@ -207,3 +207,8 @@ def batcher(pool: AsyncConnectionPool[Any]) -> Batcher:
     if found is None:
         found = _batchers[pool] = Batcher()
     return found
+
+
+async def save(pool: AsyncConnectionPool[Any], params: dict[str, Any]) -> Any:
+    """One save on `pool`, sent with the others waiting (`Batcher.save`)."""
+    return await batcher(pool).save(pool, params)

@@ -15,6 +15,8 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import exists, func, insert, select
@@ -126,7 +128,7 @@ def of(session: Session, assessment_ids: Sequence[int],
         chunk = list(assessment_ids[start:start + size])
         steps: dict[int, list[Step]] = {}
         for aid, text_ids, verify in read(session, chunk):
-            if not table.keys() >= set(text_ids):
+            if not all(t in table for t in text_ids):
                 table.update(texts(session))
             steps[aid] = [(table[t], v) for t, v in zip(text_ids, verify, strict=True)]
         missing = [a for a in chunk if a not in steps]
@@ -150,21 +152,13 @@ def _grouped(session: Session, ids: list[int]) -> Any:
 
 def _ungrouped(session: Session, ids: list[int]) -> Iterator[tuple[int, list[int], list[bool]]]:
     """The same from one row per step (SQLite)."""
-    text_ids: list[int] = []
-    verify: list[bool] = []
-    current = None
-    for aid, text_id, to_verify in session.execute(
-            select(ANS.c.assessment_id, ANS.c.text_id, ANS.c.to_verify)
-            .where(in_ids(session, ANS.c.assessment_id, ids))
-            .order_by(ANS.c.assessment_id, ANS.c.position)).all():
-        if aid != current:
-            if current is not None:
-                yield current, text_ids, verify
-            current, text_ids, verify = aid, [], []
-        text_ids.append(text_id)
-        verify.append(to_verify)
-    if current is not None:
-        yield current, text_ids, verify
+    rows = session.execute(
+        select(ANS.c.assessment_id, ANS.c.text_id, ANS.c.to_verify)
+        .where(in_ids(session, ANS.c.assessment_id, ids))
+        .order_by(ANS.c.assessment_id, ANS.c.position)).all()
+    for aid, group in groupby(rows, key=itemgetter(0)):
+        steps = list(group)
+        yield aid, [r[1] for r in steps], [r[2] for r in steps]
 
 
 def _from_snapshots(session: Session, ids: list[int]) -> dict[int, list[Step]]:
